@@ -1,0 +1,28 @@
+//! yinyom-model: every type the Yinyom widget and server exchange, defined once.
+//!
+//! This crate does no I/O and builds for `wasm32-unknown-unknown`, so the widget and
+//! the server parse the same JSON into the same types.
+//!
+//! # Layout
+//! - [`id`]: validated identifiers (`Slug`) for sites, purposes and categories.
+//! - [`text`]: languages and Thai-first localized text.
+//! - [`site`]: the site file (`site.toml`) as written, and its validation into a
+//!   [`site::Site`] and a [`notice::Notice`].
+//! - [`notice`]: an immutable, published notice version: what the visitor is shown.
+//! - [`receipt`]: the widget's receipt request and the server's consent receipt.
+//! - [`cookie`]: the consent cookie's format, read by the loader and written by the widget.
+//! - [`api`]: the JSON error body of the HTTP API.
+//! - `canonical` (feature `canonical`): RFC 8785 canonical JSON and SHA-256.
+
+pub mod api;
+#[cfg(feature = "canonical")]
+pub mod canonical;
+pub mod cookie;
+pub mod id;
+pub mod notice;
+pub mod receipt;
+pub mod site;
+pub mod text;
+
+pub use id::Slug;
+pub use text::{Lang, Text};

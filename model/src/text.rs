@@ -1,0 +1,86 @@
+//! Languages and Thai-first localized text.
+
+use serde::{Deserialize, Serialize};
+
+/// A language the notice and widget are written in. Thai comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// ภาษาไทย
+    Th,
+    /// English
+    En,
+}
+
+impl Lang {
+    /// Every supported language, Thai first.
+    pub const ALL: [Lang; 2] = [Lang::Th, Lang::En];
+
+    /// The BCP 47 tag (`th`, `en`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Th => "th",
+            Lang::En => "en",
+        }
+    }
+
+    /// Reads a BCP 47 tag such as `th-TH` or `en-US`; `None` for other languages.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "th" => Some(Lang::Th),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// A text in Thai and English. Thai is required; English falls back to Thai when absent.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Text {
+    /// Thai text (required).
+    pub th: String,
+    /// English text (empty when the site is Thai only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub en: String,
+}
+
+impl Text {
+    /// The text in `lang`, falling back to Thai.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::En if !self.en.is_empty() => &self.en,
+            _ => &self.th,
+        }
+    }
+
+    /// Whether the text is present (non-blank) in `lang`, without fallback.
+    pub fn has(&self, lang: Lang) -> bool {
+        match lang {
+            Lang::Th => !self.th.trim().is_empty(),
+            Lang::En => !self.en.trim().is_empty(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_falls_back_to_thai() {
+        let t = Text {
+            th: "คุกกี้".into(),
+            en: String::new(),
+        };
+        assert_eq!(t.get(Lang::En), "คุกกี้");
+        assert!(!t.has(Lang::En));
+    }
+
+    #[test]
+    fn reads_language_tags() {
+        assert_eq!(Lang::from_tag("th-TH"), Some(Lang::Th));
+        assert_eq!(Lang::from_tag("EN_us"), Some(Lang::En));
+        assert_eq!(Lang::from_tag("fr"), None);
+    }
+}

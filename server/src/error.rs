@@ -1,0 +1,91 @@
+//! The API's error type: every failure a handler can meet, mapped to a status code and
+//! the JSON body `{"error":{"code","message"}}`. Internal errors are logged and never
+//! shown to clients.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use yinyom_model::api::{ErrorBody, ErrorDetail};
+
+/// Result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Every error the HTTP API answers with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed; the message says how.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 403: the page's origin is not registered for the site.
+    #[error("origin `{0}` is not registered for this site")]
+    ForeignOrigin(String),
+    /// 404: no such site.
+    #[error("there is no site `{0}`")]
+    UnknownSite(String),
+    /// 404: the site exists but has nothing here.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the idempotency key was reused for a different choice.
+    #[error("request_id `{0}` was already used for a different choice")]
+    RequestIdConflict(String),
+    /// 413: the body is too large.
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// 422: well-formed but does not match the notice.
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable code, e.g. `invalid_decisions`.
+        code: &'static str,
+        /// What is wrong, naming the offending fields.
+        message: String,
+    },
+    /// 503: a part the server needs is missing (e.g. the widget was not built).
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a database failure.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// 500: anything else.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::ForeignOrigin(_) => (StatusCode::FORBIDDEN, "foreign_origin"),
+            ApiError::UnknownSite(_) => (StatusCode::NOT_FOUND, "unknown_site"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::RequestIdConflict(_) => (StatusCode::CONFLICT, "request_id_conflict"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = ?self, "request failed");
+            "something went wrong on the server; the choice was not recorded, please retry"
+                .to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+            },
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,44 @@
+//! The HTTP routes, one module per resource. Handlers stay thin: they extract, call the
+//! store or a domain function, and map the result.
+
+mod assets;
+mod cors;
+mod health;
+mod keys;
+mod loader;
+mod notice;
+pub mod pages;
+mod receipts;
+
+use crate::state::AppState;
+use axum::{
+    Router, middleware,
+    routing::{get, post},
+};
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    let sites = Router::new()
+        .route("/v1/sites/{site}/yinyom.js", get(loader::get))
+        .route(
+            "/v1/sites/{site}/notice",
+            get(notice::current).options(cors::preflight),
+        )
+        .route(
+            "/v1/sites/{site}/receipts",
+            post(receipts::create).options(cors::preflight),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            cors::check_site_origin,
+        ));
+    Router::new()
+        .merge(sites)
+        .merge(health::router())
+        .merge(keys::router())
+        .layer(CompressionLayer::new())
+        .merge(assets::router(&state))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

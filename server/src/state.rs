@@ -1,0 +1,57 @@
+//! Shared state of the HTTP handlers.
+
+use crate::{signing::Signer, store::Store};
+use serde::Deserialize;
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+/// What every handler may use. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// The receipt signer.
+    pub signer: Arc<Signer>,
+    /// Settings fixed at start.
+    pub settings: Arc<Settings>,
+}
+
+/// Settings fixed at start.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Public base URL without a trailing slash, e.g. `https://consent.agency.go.th`.
+    pub public_url: String,
+    /// The dist folder (`cargo xtask dist` writes it): `manifest.json` and `assets/`.
+    pub dist: PathBuf,
+    /// The built widget, if `cargo xtask dist` was run.
+    pub widget: Option<WidgetBuild>,
+    /// Origins trusted for every site (the demo's host-page server).
+    pub extra_origins: Vec<String>,
+}
+
+/// `dist/manifest.json`, written by `cargo xtask dist`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WidgetBuild {
+    /// Build id (content hash).
+    pub build: String,
+    /// Path of the widget's JS glue, under `/assets/`.
+    pub js: String,
+    /// Path of the widget's wasm, under `/assets/`.
+    pub wasm: String,
+}
+
+impl WidgetBuild {
+    /// Reads `manifest.json` from the dist folder; `None` if the widget was not built.
+    pub fn load(dist: &Path) -> anyhow::Result<Option<Self>> {
+        let path = dist.join("manifest.json");
+        match std::fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(serde_json::from_str(&s).map_err(|e| {
+                anyhow::anyhow!("{}: not a widget manifest: {e}", path.display())
+            })?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow::anyhow!("{}: {e}", path.display())),
+        }
+    }
+}

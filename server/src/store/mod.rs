@@ -1,0 +1,424 @@
+//! The store: every SQL statement of the server lives here.
+//!
+//! Two back ends, one behaviour: [`Store::Sqlite`] (embedded default, WAL) and
+//! [`Store::Postgres`]. Each has its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`); the statements are written once in the SQL both dialects
+//! share (`$1` parameters, `on conflict`), and [`on_pool!`] runs the same code against
+//! whichever pool is configured. The same integration tests run on both.
+
+use sqlx::{
+    Row,
+    postgres::{PgPool, PgPoolOptions},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+};
+use std::{str::FromStr, time::Duration};
+use yinyom_model::{
+    Text,
+    notice::{Notice, PublishedNotice},
+    receipt::Receipt,
+    site::Site,
+};
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database said no.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored document could not be read back.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    /// The database URL is not one we support.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    BadUrl(String),
+}
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The configured database.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// Embedded SQLite file.
+    Sqlite(SqlitePool),
+    /// PostgreSQL server.
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool `$store` holds. The body is
+/// compiled once per back end, so it must be valid SQL and Rust for both.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A receipt as stored: the receipt, the exact canonical JSON that was signed, the JWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReceipt {
+    /// The receipt.
+    pub receipt: Receipt,
+    /// Its canonical JSON (the JWS payload).
+    pub json: String,
+    /// Compact JWS.
+    pub jws: String,
+    /// Issue time in unix milliseconds (indexed copy of `receipt.issued_at`).
+    pub issued_at_ms: i64,
+}
+
+/// What happened to an inserted receipt.
+#[derive(Debug)]
+pub enum Inserted {
+    /// A new row was written and committed.
+    New,
+    /// A receipt with the same `request_id` already existed: here it is.
+    Existing(StoredReceipt),
+}
+
+/// A signing key row.
+#[derive(Debug, Clone)]
+pub struct KeyRow {
+    /// Key id (JWK thumbprint).
+    pub kid: String,
+    /// 32-byte Ed25519 seed (only for the signing key).
+    pub secret: Vec<u8>,
+    /// 32-byte public key.
+    pub public: Vec<u8>,
+    /// Unix ms when retired, if retired.
+    pub retired_at: Option<i64>,
+}
+
+/// Milliseconds since the unix epoch, now.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `url`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a receipt acknowledged to the widget survives even a power cut.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
+            SQLITE_MIGRATIONS.run(&pool).await?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            Err(StoreError::BadUrl(url.to_owned()))
+        }
+    }
+
+    /// Which back end this is: `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("select 1").execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Creates the site or updates its name and origins.
+    pub async fn upsert_site(&self, site: &Site) -> Result<()> {
+        let name = to_json(&site.name)?;
+        let origins = to_json(&site.origins)?;
+        let now = now_ms();
+        on_pool!(self, pool => sqlx::query(
+            "insert into sites (id, name_json, origins_json, created_at, updated_at)
+             values ($1, $2, $3, $4, $4)
+             on conflict (id) do update
+                set name_json = excluded.name_json,
+                    origins_json = excluded.origins_json,
+                    updated_at = excluded.updated_at",
+        )
+        .bind(site.id.as_str())
+        .bind(name)
+        .bind(origins)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The site `id`, if registered.
+    pub async fn site(&self, id: &str) -> Result<Option<Site>> {
+        let row = on_pool!(self, pool => {
+            let row = sqlx::query("select id, name_json, origins_json from sites where id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|r| -> Result<(String, String, String)> {
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+            })
+            .transpose()?
+        });
+        row.map(|(id, name, origins)| {
+            Ok(Site {
+                id: yinyom_model::Slug::parse(&id).map_err(StoreError::Corrupt)?,
+                name: from_json::<Text>(&name)?,
+                origins: from_json(&origins)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Ids of every registered site, sorted.
+    pub async fn site_ids(&self) -> Result<Vec<String>> {
+        let ids = on_pool!(self, pool => sqlx::query_scalar::<_, String>("select id from sites order by id")
+            .fetch_all(pool)
+            .await)?;
+        Ok(ids)
+    }
+
+    /// Publishes a new notice version as the site's current one. The caller has checked
+    /// that it differs from the current version.
+    pub async fn insert_notice(&self, n: &PublishedNotice, content_json: &str) -> Result<()> {
+        let published = time::OffsetDateTime::parse(
+            &n.published_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let published_ms =
+            i64::try_from(published.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+        on_pool!(self, pool => sqlx::query(
+            "insert into notice_versions
+                (site_id, version, seq, consent_revision, sha256, content_json, published_at)
+             values ($1, $2,
+                (select coalesce(max(seq), 0) + 1 from notice_versions where site_id = $1),
+                $3, $4, $5, $6)",
+        )
+        .bind(n.notice.site.as_str())
+        .bind(&n.notice.version)
+        .bind(i64::from(n.notice.consent_revision))
+        .bind(&n.sha256)
+        .bind(content_json)
+        .bind(published_ms)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The site's current (latest published) notice.
+    pub async fn current_notice(&self, site: &str) -> Result<Option<PublishedNotice>> {
+        self.notice_where(site, None).await
+    }
+
+    /// A given version of the site's notice.
+    pub async fn notice_version(
+        &self,
+        site: &str,
+        version: &str,
+    ) -> Result<Option<PublishedNotice>> {
+        self.notice_where(site, Some(version)).await
+    }
+
+    async fn notice_where(
+        &self,
+        site: &str,
+        version: Option<&str>,
+    ) -> Result<Option<PublishedNotice>> {
+        let row = on_pool!(self, pool => {
+            let row = sqlx::query(
+                "select content_json, sha256, published_at from notice_versions
+                 where site_id = $1 and ($2 is null or version = $2)
+                 order by seq desc limit 1",
+            )
+            .bind(site)
+            .bind(version)
+            .fetch_optional(pool)
+            .await?;
+            row.map(|r| -> Result<(String, String, i64)> {
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+            })
+            .transpose()?
+        });
+        row.map(|(content, sha256, published)| {
+            Ok(PublishedNotice {
+                notice: from_json::<Notice>(&content)?,
+                sha256,
+                published_at: rfc3339_ms(published),
+            })
+        })
+        .transpose()
+    }
+
+    /// The receipt made for `request_id` on `site`, if any.
+    pub async fn receipt_by_request(
+        &self,
+        site: &str,
+        request_id: &str,
+    ) -> Result<Option<StoredReceipt>> {
+        let row = on_pool!(self, pool => {
+            let row = sqlx::query(
+                "select receipt_json, jws, issued_at from receipts where site_id = $1 and request_id = $2",
+            )
+            .bind(site)
+            .bind(request_id)
+            .fetch_optional(pool)
+            .await?;
+            row.map(|r| -> Result<(String, String, i64)> {
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+            })
+            .transpose()?
+        });
+        row.map(|(json, jws, issued_at_ms)| {
+            Ok(StoredReceipt {
+                receipt: from_json(&json)?,
+                json,
+                jws,
+                issued_at_ms,
+            })
+        })
+        .transpose()
+    }
+
+    /// Whether the visitor `subject_id` already has a receipt on `site`.
+    pub async fn subject_has_receipts(&self, site: &str, subject_id: &str) -> Result<bool> {
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "select count(*) from (select 1 from receipts where site_id = $1 and subject_id = $2 limit 1) as x",
+        )
+        .bind(site)
+        .bind(subject_id)
+        .fetch_one(pool)
+        .await)?;
+        Ok(n > 0)
+    }
+
+    /// Number of receipts of `site`.
+    pub async fn count_receipts(&self, site: &str) -> Result<i64> {
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar("select count(*) from receipts where site_id = $1")
+            .bind(site)
+            .fetch_one(pool)
+            .await)?;
+        Ok(n)
+    }
+
+    /// Writes a receipt and returns only once it is committed. If a receipt with the same
+    /// `(site, request_id)` exists (a retry, or a concurrent duplicate), nothing is written
+    /// and the existing receipt is returned.
+    pub async fn insert_receipt(&self, r: &StoredReceipt) -> Result<Inserted> {
+        let rc = &r.receipt;
+        let written = on_pool!(self, pool => sqlx::query(
+            "insert into receipts
+                (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
+                 notice_version, consent_revision, receipt_json, jws)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             on conflict (site_id, request_id) do nothing",
+        )
+        .bind(&rc.receipt_id)
+        .bind(rc.site.as_str())
+        .bind(&rc.request_id)
+        .bind(&rc.subject_id)
+        .bind(r.issued_at_ms)
+        .bind(rc.event.as_str())
+        .bind(rc.method.as_str())
+        .bind(&rc.notice.version)
+        .bind(i64::from(rc.notice.consent_revision))
+        .bind(&r.json)
+        .bind(&r.jws)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if written == 1 {
+            return Ok(Inserted::New);
+        }
+        match self
+            .receipt_by_request(rc.site.as_str(), &rc.request_id)
+            .await?
+        {
+            Some(existing) => Ok(Inserted::Existing(existing)),
+            None => Err(StoreError::Corrupt(
+                "receipt conflicted on request_id but none was found".into(),
+            )),
+        }
+    }
+
+    /// Every signing key, newest first.
+    pub async fn keys(&self) -> Result<Vec<KeyRow>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select kid, secret_key, public_key, retired_at from signing_keys
+                 order by created_at desc, kid desc",
+            )
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<KeyRow> {
+                Ok(KeyRow {
+                    kid: r.try_get(0)?,
+                    secret: r.try_get(1)?,
+                    public: r.try_get(2)?,
+                    retired_at: r.try_get(3)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Stores a new signing key.
+    pub async fn insert_key(&self, key: &KeyRow) -> Result<()> {
+        on_pool!(self, pool => sqlx::query(
+            "insert into signing_keys (kid, secret_key, public_key, created_at, retired_at)
+             values ($1, $2, $3, $4, null)",
+        )
+        .bind(&key.kid)
+        .bind(&key.secret)
+        .bind(&key.public)
+        .bind(now_ms())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Formats unix milliseconds as RFC 3339 UTC with milliseconds.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}

@@ -1,0 +1,370 @@
+//! The HTTP API against a real database: SQLite by default, PostgreSQL when
+//! `YINYOM_TEST_DATABASE_URL` is set (`cargo xtask test` runs both).
+
+mod common;
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use common::*;
+use yinyom_model::canonical::to_canonical_json;
+use yinyom_server::signing::{Jwks, verify};
+
+/// The widget reads the current notice; the ETag lets a browser revalidate for free.
+#[tokio::test]
+async fn serves_the_current_notice_with_etag_and_cors() {
+    let app = app().await;
+    let res = app.get("/v1/sites/demo/notice").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
+    let etag = res.headers()[header::ETAG]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    let body = body_json(res).await;
+    assert_eq!(body["notice"]["version"], "v1");
+    assert_eq!(body["notice"]["title"]["th"], "เราใช้คุกกี้");
+    assert_eq!(
+        format!("\"{}\"", body["sha256"].as_str().expect("sha")),
+        etag
+    );
+
+    let again = app
+        .send(
+            Request::get("/v1/sites/demo/notice")
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::IF_NONE_MATCH, &etag)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+}
+
+/// Unknown sites are 404 and pages of other origins are refused, with JSON errors.
+#[tokio::test]
+async fn refuses_unknown_sites_and_foreign_origins() {
+    let app = app().await;
+    let res = app.get("/v1/sites/nope/notice").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(body_json(res).await["error"]["code"], "unknown_site");
+
+    for req in [
+        Request::get("/v1/sites/demo/notice"),
+        Request::post("/v1/sites/demo/receipts"),
+    ] {
+        let res = app
+            .send(
+                req.header(header::ORIGIN, "https://evil.example")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(
+                        choice(&uuid(), "subject-0123456789", true, true).to_string(),
+                    ))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(
+            res.headers()
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .is_none()
+        );
+        assert_eq!(body_json(res).await["error"]["code"], "foreign_origin");
+    }
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        0
+    );
+}
+
+/// A browser's preflight for the JSON POST is answered for the site's origins.
+#[tokio::test]
+async fn answers_cors_preflight() {
+    let app = app().await;
+    let res = app
+        .send(
+            Request::options("/v1/sites/demo/receipts")
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+                .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
+    assert!(
+        res.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS]
+            .to_str()
+            .expect("text")
+            .contains("content-type")
+    );
+}
+
+/// A choice becomes a receipt signed with a key from the JWKS, over its canonical JSON;
+/// a retry returns the same receipt and writes nothing.
+#[tokio::test]
+async fn records_a_signed_receipt_once() {
+    let app = app().await;
+    let id = uuid();
+    let res = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&id, "subject-0123456789", false, true),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
+    let body = body_json(res).await;
+    let r = &body["receipt"];
+    assert_eq!(r["request_id"], id.as_str());
+    assert_eq!(r["event"], "given");
+    assert_eq!(r["method"], "save_preferences");
+    assert_eq!(r["jurisdiction"], "TH");
+    assert_eq!(r["categories"]["analytics"], false);
+    assert_eq!(r["purposes"]["newsletter"], true);
+    assert_eq!(r["page"]["origin"], ORIGIN);
+    assert_eq!(r["page"]["path"], "/services");
+    assert_eq!(r["notice"]["version"], "v1");
+    assert_eq!(
+        r["notice"]["url"],
+        "http://yinyom.test/sites/demo/notice/v1"
+    );
+    assert_eq!(r["notice"]["sha256"].as_str().map(str::len), Some(64));
+
+    let jwks: Jwks =
+        serde_json::from_value(body_json(app.get("/.well-known/jwks.json").await).await)
+            .expect("jwks");
+    let payload = verify(body["jws"].as_str().expect("jws"), &jwks).expect("valid signature");
+    assert_eq!(
+        String::from_utf8(payload).expect("utf8"),
+        to_canonical_json(r).expect("canonical")
+    );
+
+    let replay = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&id, "subject-0123456789", false, true),
+        )
+        .await;
+    assert_eq!(replay.status(), StatusCode::OK);
+    assert_eq!(
+        body_json(replay).await["receipt"]["receipt_id"],
+        r["receipt_id"]
+    );
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        1
+    );
+}
+
+/// Concurrent retries of one request (a flaky network) still make exactly one receipt.
+#[tokio::test]
+async fn concurrent_retries_make_one_receipt() {
+    let app = app().await;
+    let id = uuid();
+    let body = choice(&id, "subject-concurrent-1", true, true);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let app_router = app.router.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let req = Request::post("/v1/sites/demo/receipts")
+                    .header(header::ORIGIN, ORIGIN)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .expect("request");
+                let res = app_router.oneshot(req).await.expect("infallible");
+                assert!(res.status().is_success(), "status {}", res.status());
+                body_json(res).await["receipt"]["receipt_id"].clone()
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.expect("task"));
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        1
+    );
+}
+
+/// Reusing a request id for a different choice is a client bug: 409, nothing written.
+#[tokio::test]
+async fn refuses_a_reused_request_id_with_another_choice() {
+    let app = app().await;
+    let id = uuid();
+    let first = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&id, "subject-0123456789", true, true),
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let other = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&id, "subject-0123456789", false, false),
+        )
+        .await;
+    assert_eq!(other.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        body_json(other).await["error"]["code"],
+        "request_id_conflict"
+    );
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        1
+    );
+}
+
+/// Decisions must cover exactly what the notice version asks; the error names what is off.
+#[tokio::test]
+async fn refuses_decisions_that_do_not_match_the_notice() {
+    let app = app().await;
+    let mut missing = choice(&uuid(), "subject-0123456789", true, true);
+    missing["categories"] = serde_json::json!({});
+    let mut extra = choice(&uuid(), "subject-0123456789", true, true);
+    extra["categories"]["marketing"] = serde_json::json!(true);
+    let mut required = choice(&uuid(), "subject-0123456789", true, true);
+    required["categories"]["necessary"] = serde_json::json!(false);
+    let mut version = choice(&uuid(), "subject-0123456789", true, true);
+    version["notice_version"] = serde_json::json!("v9");
+    let mut revision = choice(&uuid(), "subject-0123456789", true, true);
+    revision["consent_revision"] = serde_json::json!(2);
+
+    for (body, code, names) in [
+        (missing, "invalid_decisions", "category `analytics`"),
+        (extra, "invalid_decisions", "category `marketing`"),
+        (required, "invalid_decisions", "category `necessary`"),
+        (version, "unknown_notice_version", "v9"),
+        (revision, "wrong_consent_revision", "consent_revision 1"),
+    ] {
+        let res = app.post_json("/v1/sites/demo/receipts", &body).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let err = body_json(res).await;
+        assert_eq!(err["error"]["code"], code);
+        let message = err["error"]["message"].as_str().expect("message");
+        assert!(message.contains(names), "{message}");
+    }
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        0
+    );
+}
+
+/// Malformed, oversized and origin-less bodies get a clear 400 / 413 / 403.
+#[tokio::test]
+async fn refuses_malformed_oversized_and_originless_requests() {
+    let app = app().await;
+    let post = |body: Body, origin: bool| {
+        let mut req = Request::post("/v1/sites/demo/receipts")
+            .header(header::CONTENT_TYPE, "application/json");
+        if origin {
+            req = req.header(header::ORIGIN, ORIGIN);
+        }
+        req.body(body).expect("request")
+    };
+    let res = app.send(post(Body::from("{\"request_id\": 5"), true)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        body_json(res).await["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("not a valid receipt request")
+    );
+
+    let mut bad_id = choice("not-a-uuid", "subject-0123456789", true, true);
+    let res = app.send(post(Body::from(bad_id.to_string()), true)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    bad_id["request_id"] = serde_json::json!(uuid());
+    bad_id["subject_id"] = serde_json::json!("short");
+    let res = app.send(post(Body::from(bad_id.to_string()), true)).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    let big = "x".repeat(20_000);
+    let res = app.send(post(Body::from(big), true)).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body_json(res).await["error"]["code"], "body_too_large");
+
+    let ok = choice(&uuid(), "subject-0123456789", true, true);
+    let res = app.send(post(Body::from(ok.to_string()), false)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        0
+    );
+}
+
+/// The receipt's event follows the visitor's history: refused, then updated, then withdrawn.
+#[tokio::test]
+async fn events_follow_the_visitors_history() {
+    let app = app().await;
+    let subject = "subject-history-01";
+    let first = body_json(
+        app.post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), subject, false, false),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(first["receipt"]["event"], "refused");
+    let second = body_json(
+        app.post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), subject, true, true),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(second["receipt"]["event"], "updated");
+    let mut withdraw = choice(&uuid(), subject, false, false);
+    withdraw["method"] = serde_json::json!("withdraw");
+    let third = body_json(app.post_json("/v1/sites/demo/receipts", &withdraw).await).await;
+    assert_eq!(third["receipt"]["event"], "withdrawn");
+
+    let mut bad = choice(&uuid(), subject, true, false);
+    bad["method"] = serde_json::json!("withdraw");
+    let res = app.post_json("/v1/sites/demo/receipts", &bad).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The loader carries the site's revision, validity, categories and Consent Mode map.
+#[tokio::test]
+async fn serves_the_per_site_loader() {
+    let app = app().await;
+    let res = app
+        .send(
+            Request::get("/v1/sites/demo/yinyom.js")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("type")
+            .starts_with("text/javascript")
+    );
+    let js = body_text(res).await;
+    assert!(!js.contains("__YINYOM_CONFIG__"));
+    assert!(js.contains(r#""site":"demo","rev":1,"days":365"#), "{js}");
+    assert!(js.contains(
+        r#"{"id":"analytics","req":false,"gcm":["analytics_storage"],"cookies":["_yy_stats"]}"#
+    ));
+    assert!(js.contains(r#""js":"/assets/b1/yinyom_widget.js""#));
+}
+
+/// Liveness and readiness answer.
+#[tokio::test]
+async fn health_endpoints_answer() {
+    let app = app().await;
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}

@@ -1,0 +1,146 @@
+//! Test helpers: a real database (a fresh SQLite file, or a fresh PostgreSQL database when
+//! `YINYOM_TEST_DATABASE_URL` names a server) and the real router.
+
+#![allow(dead_code, unreachable_pub)]
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, Response, header},
+};
+use http_body_util::BodyExt;
+use std::path::{Path, PathBuf};
+use tower::ServiceExt;
+use yinyom_server::{
+    app_state,
+    routes::router,
+    sites,
+    state::{AppState, Settings},
+    store::Store,
+};
+
+pub const ORIGIN: &str = "https://www.demo.go.th";
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/demo-site")
+}
+
+/// A fresh, empty store on the database under test.
+pub async fn store(dir: &Path) -> Store {
+    match std::env::var("YINYOM_TEST_DATABASE_URL") {
+        Ok(admin) => {
+            let name = format!("yinyom_test_{}", uuid::Uuid::now_v7().simple());
+            let pool = sqlx::PgPool::connect(&admin)
+                .await
+                .expect("admin connection");
+            sqlx::query(&format!("create database {name}"))
+                .execute(&pool)
+                .await
+                .expect("create test database");
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            Store::connect(&format!("{base}/{name}"))
+                .await
+                .expect("connect postgres")
+        }
+        Err(_) => Store::connect(&format!("sqlite://{}", dir.join("test.db").display()))
+            .await
+            .expect("open sqlite"),
+    }
+}
+
+/// The app with the fixture site imported and a widget manifest in place.
+pub async fn app() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = store(dir.path()).await;
+    sites::import(&store, &fixture())
+        .await
+        .expect("import fixture");
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).expect("dist");
+    std::fs::write(
+        dist.join("manifest.json"),
+        r#"{"build":"b1","js":"b1/yinyom_widget.js","wasm":"b1/yinyom_widget_bg.wasm"}"#,
+    )
+    .expect("manifest");
+    let settings = Settings {
+        public_url: "http://yinyom.test".into(),
+        widget: yinyom_server::state::WidgetBuild::load(&dist).expect("manifest"),
+        dist,
+        extra_origins: vec![],
+    };
+    let state = app_state(store, settings).await.expect("state");
+    TestApp {
+        router: router(state.clone()),
+        state,
+        dir,
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(req).await.expect("infallible")
+    }
+
+    pub async fn get(&self, uri: &str) -> Response<Body> {
+        self.send(
+            Request::get(uri)
+                .header(header::ORIGIN, ORIGIN)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn post_json(&self, uri: &str, body: &serde_json::Value) -> Response<Body> {
+        self.send(
+            Request::post(uri)
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("request"),
+        )
+        .await
+    }
+}
+
+pub async fn body_json(res: Response<Body>) -> serde_json::Value {
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
+}
+
+pub async fn body_text(res: Response<Body>) -> String {
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// A valid receipt request for the fixture site.
+pub fn choice(
+    request_id: &str,
+    subject: &str,
+    analytics: bool,
+    newsletter: bool,
+) -> serde_json::Value {
+    serde_json::json!({
+        "request_id": request_id,
+        "subject_id": subject,
+        "notice_version": "v1",
+        "consent_revision": 1,
+        "method": if analytics && newsletter { "accept_all" } else if !analytics && !newsletter { "reject_all" } else { "save_preferences" },
+        "lang": "th",
+        "categories": { "analytics": analytics },
+        "purposes": { "newsletter": newsletter },
+        "page_path": "/services",
+        "widget": "test-build"
+    })
+}
+
+pub fn uuid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,130 @@
+//! `cargo xtask dist`: the widget, built for size, hashed and precompressed.
+//!
+//! Output:
+//! ```text
+//! dist/manifest.json                        {"build", "js", "wasm"} read by `yinyom serve`
+//! dist/assets/<build>/yinyom_widget.js      wasm-bindgen glue (ES module), + .br + .gz
+//! dist/assets/<build>/yinyom_widget_bg.wasm the widget, + .br + .gz
+//! ```
+//! `<build>` is a hash of both files, so the URLs are immutable and cache forever.
+
+use crate::tools::{self, WASM_OPT_FEATURES, run as exec};
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+use std::{fs, io::Write, path::Path, process::Command};
+
+/// Sizes of one shipped file.
+pub(crate) struct Sizes {
+    pub(crate) name: String,
+    pub(crate) raw: usize,
+    pub(crate) gzip: usize,
+    pub(crate) brotli: usize,
+}
+
+/// Builds the widget into `dist/`, prints and returns the sizes of its files.
+pub(crate) fn run() -> Result<Vec<Sizes>> {
+    let root = crate::root();
+    tools::ensure_wasm_target()?;
+    tools::ensure_wasm_bindgen()?;
+    tools::ensure_wasm_opt()?;
+
+    eprintln!("xtask: building the widget (wasm32, profile wasm-release)");
+    exec(Command::new("cargo").current_dir(&root).args([
+        "build",
+        "--package",
+        "yinyom-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "wasm-release",
+    ]))?;
+    let built = root.join("target/wasm32-unknown-unknown/wasm-release/yinyom_widget.wasm");
+    let bindgen_out = root.join("target/wasm-bindgen");
+    let _ = fs::remove_dir_all(&bindgen_out);
+    exec(
+        Command::new("wasm-bindgen")
+            .arg(&built)
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&bindgen_out),
+    )?;
+    let wasm = bindgen_out.join("yinyom_widget_bg.wasm");
+    let status = Command::new("wasm-opt")
+        .arg("-Oz")
+        .args(WASM_OPT_FEATURES)
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm)
+        .status()
+        .context("cannot run wasm-opt")?;
+    if !status.success() {
+        anyhow::bail!(
+            "wasm-opt could not read the widget's wasm. It needs binaryen 108 or newer \
+             (Debian: apt-get install binaryen); a newer one from npm (npx binaryen) also works"
+        );
+    }
+
+    let js = fs::read(bindgen_out.join("yinyom_widget.js"))?;
+    let wasm = fs::read(&wasm)?;
+    let mut h = Sha256::new();
+    h.update(&js);
+    h.update(&wasm);
+    let build = hex::encode(&h.finalize()[..8]);
+
+    let dist = root.join("dist");
+    let _ = fs::remove_dir_all(dist.join("assets"));
+    let dir = dist.join("assets").join(&build);
+    fs::create_dir_all(&dir)?;
+    let mut sizes = Vec::new();
+    for (name, bytes) in [("yinyom_widget.js", &js), ("yinyom_widget_bg.wasm", &wasm)] {
+        sizes.push(write_compressed(&dir, name, bytes)?);
+    }
+    let manifest = serde_json::json!({
+        "build": build,
+        "js": format!("{build}/yinyom_widget.js"),
+        "wasm": format!("{build}/yinyom_widget_bg.wasm"),
+    });
+    fs::write(
+        dist.join("manifest.json"),
+        serde_json::to_vec_pretty(&manifest)?,
+    )?;
+
+    println!("widget build {build} in {}", dir.display());
+    println!("{:<28} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
+    for s in &sizes {
+        println!("{:<28} {:>9} {:>9} {:>9}", s.name, s.raw, s.gzip, s.brotli);
+    }
+    let total = |f: fn(&Sizes) -> usize| sizes.iter().map(f).sum::<usize>();
+    println!(
+        "{:<28} {:>9} {:>9} {:>9}",
+        "total",
+        total(|s| s.raw),
+        total(|s| s.gzip),
+        total(|s| s.brotli)
+    );
+    Ok(sizes)
+}
+
+/// Writes `name`, `name.gz` and `name.br` into `dir`.
+fn write_compressed(dir: &Path, name: &str, bytes: &[u8]) -> Result<Sizes> {
+    fs::write(dir.join(name), bytes)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes)?;
+    let gz = gz.finish()?;
+    fs::write(dir.join(format!("{name}.gz")), &gz)?;
+    let mut br = Vec::new();
+    {
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
+    }
+    fs::write(dir.join(format!("{name}.br")), &br)?;
+    Ok(Sizes {
+        name: name.to_owned(),
+        raw: bytes.len(),
+        gzip: gz.len(),
+        brotli: br.len(),
+    })
+}

@@ -1,0 +1,70 @@
+//! `cargo xtask`: Yinyom's build and dev commands.
+//!
+//! - `cargo xtask dist`: build the widget (wasm32, size-optimised, wasm-bindgen, wasm-opt),
+//!   content-hash it and precompress it into `dist/`.
+//! - `cargo xtask demo`: dist, then run the server on `yinyom-demo.db` with every example
+//!   site imported and the example host pages on a second origin.
+//! - `cargo xtask test`: every check and test, on SQLite and PostgreSQL, in Chromium.
+//!
+//! Each installs what it needs and is missing (the wasm32 target, wasm-bindgen-cli at the
+//! Cargo.lock version, wasm-opt, Chromium) or says exactly what to install.
+
+mod demo;
+mod dist;
+mod pg;
+mod test;
+mod tools;
+
+use clap::{Parser, Subcommand};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Yinyom's build and dev commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Build the widget into dist/ (hashed, precompressed) and print its sizes.
+    Dist,
+    /// Build everything and run the demo: server, example sites, example pages.
+    Demo {
+        /// Port of the API (the examples' script tags use 8080).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Port of the example host pages.
+        #[arg(long, default_value_t = 8081)]
+        pages_port: u16,
+    },
+    /// Run every check and test (fmt, clippy, unit, SQLite, PostgreSQL, Chromium, e2e).
+    Test,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Dist => dist::run().map(|_| ()),
+        Cmd::Demo { port, pages_port } => demo::run(port, pages_port),
+        Cmd::Test => test::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

@@ -1,0 +1,137 @@
+//! A throwaway PostgreSQL cluster for the tests: `initdb` + `pg_ctl` from the machine's
+//! PostgreSQL binaries, on a free port and a private socket directory, removed on drop.
+//! When run as root, the server runs as the `postgres` user (PostgreSQL refuses root).
+
+use crate::tools::{is_root, output, run};
+use anyhow::{Context, Result, bail};
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+pub(crate) struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+fn bindir() -> Result<PathBuf> {
+    if let Some(dir) = output(Command::new("pg_config").arg("--bindir")) {
+        let dir = PathBuf::from(dir.trim());
+        if dir.join("initdb").exists() {
+            return Ok(dir);
+        }
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    versions.sort();
+    if let Some(dir) = versions
+        .into_iter()
+        .rev()
+        .find(|d| d.join("initdb").exists())
+    {
+        return Ok(dir);
+    }
+    bail!(
+        "PostgreSQL's server binaries (initdb, pg_ctl) were not found. Install them with:\n    sudo apt-get install -y postgresql"
+    )
+}
+
+impl Cluster {
+    pub(crate) fn start() -> Result<Self> {
+        let bin = bindir()?;
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let dir = std::env::temp_dir().join(format!("yinyom-pg-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let as_postgres = is_root();
+        let cluster = Cluster {
+            dir,
+            bin,
+            port,
+            as_postgres,
+        };
+        if as_postgres {
+            run(Command::new("chown")
+                .arg("-R")
+                .arg("postgres:postgres")
+                .arg(&cluster.dir))?;
+        }
+        let data = cluster.dir.join("data");
+        run(cluster
+            .pg("initdb")
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
+            .stdout(std::process::Stdio::null()))
+        .context("initdb failed")?;
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
+            cluster.dir.display()
+        );
+        run(cluster
+            .pg("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(cluster.dir.join("server.log"))
+            .args(["-w", "-o", &opts, "start"])
+            .stdout(std::process::Stdio::null()))
+        .with_context(|| {
+            format!(
+                "pg_ctl start failed; see {}",
+                cluster.dir.join("server.log").display()
+            )
+        })?;
+        Ok(cluster)
+    }
+
+    fn pg(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    /// A superuser URL (tests create one database each).
+    pub(crate) fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self
+            .pg("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

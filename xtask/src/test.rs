@@ -1,0 +1,231 @@
+//! `cargo xtask test`: every check and test, one line per stage, then `N passed, N failed`.
+//!
+//! Stages: rustfmt; clippy (host and wasm32); unit and integration tests on SQLite; the
+//! server's tests again on a throwaway PostgreSQL cluster; the widget's tests in headless
+//! Chromium; the widget build (`dist`); end-to-end tests (real server, real widget, real
+//! Chromium). A stage's full output goes to `target/xtask/<stage>.log`; a failing stage
+//! prints its tail.
+
+use crate::{pg::Cluster, tools};
+use anyhow::{Result, bail};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    time::Instant,
+};
+
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    broken_stages: Vec<String>,
+}
+
+pub(crate) fn run() -> Result<()> {
+    let root = crate::root();
+    let logs = root.join("target/xtask");
+    fs::create_dir_all(&logs)?;
+    let started = Instant::now();
+
+    // Tools first, so a missing one fails fast with the command to install it.
+    let chromedriver = tools::ensure_chromium()?;
+    tools::ensure_wasm_target()?;
+    tools::ensure_wasm_bindgen()?;
+    tools::ensure_wasm_opt()?;
+    let webdriver_json = root.join("widget/webdriver.json");
+
+    let mut t = Tally::default();
+    let cargo = |args: &[&str]| {
+        let mut c = Command::new("cargo");
+        c.current_dir(&root).args(args);
+        c
+    };
+
+    stage(
+        &mut t,
+        &logs,
+        "fmt",
+        &mut cargo(&["fmt", "--all", "--", "--check"]),
+    );
+    stage(
+        &mut t,
+        &logs,
+        "clippy",
+        &mut cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    stage(
+        &mut t,
+        &logs,
+        "clippy-wasm32",
+        &mut cargo(&[
+            "clippy",
+            "--package",
+            "yinyom-widget",
+            "--package",
+            "yinyom-model",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    stage(
+        &mut t,
+        &logs,
+        "tests-sqlite",
+        cargo(&[
+            "test",
+            "--workspace",
+            "--exclude",
+            "yinyom-e2e",
+            "--exclude",
+            "yinyom-widget",
+        ])
+        .env_remove("YINYOM_TEST_DATABASE_URL"),
+    );
+    match Cluster::start() {
+        Ok(pg) => {
+            stage(
+                &mut t,
+                &logs,
+                "tests-postgres",
+                cargo(&["test", "--package", "yinyom-server"])
+                    .env("YINYOM_TEST_DATABASE_URL", pg.url()),
+            );
+            let _ = pg.dir();
+        }
+        Err(e) => fail_stage(&mut t, "tests-postgres", &format!("{e:#}")),
+    }
+    stage(
+        &mut t,
+        &logs,
+        "widget-chromium",
+        cargo(&[
+            "test",
+            "--package",
+            "yinyom-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .env("CHROMEDRIVER", &chromedriver)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    );
+    let xtask = std::env::current_exe()?;
+    let dist_ok = stage(&mut t, &logs, "dist", Command::new(xtask).arg("dist"));
+    if dist_ok {
+        stage(
+            &mut t,
+            &logs,
+            "e2e-chromium",
+            cargo(&["test", "--package", "yinyom-e2e", "--", "--test-threads=1"])
+                .env("YINYOM_DIST", root.join("dist"))
+                .env("CHROMEDRIVER", &chromedriver),
+        );
+    } else {
+        fail_stage(&mut t, "e2e-chromium", "skipped: the widget did not build");
+    }
+
+    println!(
+        "{} passed, {} failed   ({:.0}s)",
+        t.passed,
+        t.failed,
+        started.elapsed().as_secs_f64()
+    );
+    if t.failed > 0 || !t.broken_stages.is_empty() {
+        bail!("failing: {}", t.broken_stages.join(", "));
+    }
+    Ok(())
+}
+
+fn fail_stage(t: &mut Tally, name: &str, why: &str) {
+    println!("FAIL {name:<16} {why}");
+    t.failed += 1;
+    t.broken_stages.push(name.to_owned());
+}
+
+/// Runs one stage with its output in `logs/<name>.log`; prints one line; returns success.
+fn stage(t: &mut Tally, logs: &Path, name: &str, cmd: &mut Command) -> bool {
+    let log: PathBuf = logs.join(format!("{name}.log"));
+    let started = Instant::now();
+    let result = fs::File::create(&log).and_then(|f| {
+        let err = f.try_clone()?;
+        cmd.stdout(Stdio::from(f)).stderr(Stdio::from(err)).status()
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let text = fs::read_to_string(&log).unwrap_or_default();
+    let (passed, failed) = count(&text);
+    let ok = matches!(result, Ok(s) if s.success());
+    let tests = if passed + failed > 0 {
+        format!("{passed} passed, {failed} failed")
+    } else {
+        "check".to_owned()
+    };
+    println!(
+        "{} {name:<16} {tests:<24} {secs:>6.1}s",
+        if ok { "ok  " } else { "FAIL" }
+    );
+    if passed + failed > 0 {
+        t.passed += passed;
+        t.failed += failed;
+    } else if ok {
+        t.passed += 1;
+    }
+    if !ok {
+        if passed + failed == 0 || failed == 0 {
+            t.failed += 1;
+        }
+        t.broken_stages.push(name.to_owned());
+        let lines: Vec<&str> = text.lines().collect();
+        let from = lines.len().saturating_sub(60);
+        println!("---- last lines of {} ----", log.display());
+        for l in &lines[from..] {
+            println!("     {l}");
+        }
+        if let Err(e) = result {
+            println!("     cannot run: {e}");
+        }
+        println!("----");
+    }
+    ok
+}
+
+/// Sums libtest's `test result: … N passed; M failed` lines.
+fn count(text: &str) -> (usize, usize) {
+    let mut passed = 0;
+    let mut failed = 0;
+    for line in text.lines().filter(|l| l.contains("test result:")) {
+        let num_before = |word: &str| {
+            line.split(';')
+                .find(|p| p.trim_end().ends_with(word))
+                .and_then(|p| p.split_whitespace().rev().nth(1))
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        passed += num_before("passed");
+        failed += num_before("failed");
+    }
+    (passed, failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn counts_libtest_summaries() {
+        let out = "test result: ok. 12 passed; 0 failed; 0 ignored\n\
+                   test result: FAILED. 3 passed; 2 failed; 1 ignored; 0 measured\n";
+        assert_eq!(count(out), (15, 2));
+    }
+}
