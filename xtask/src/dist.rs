@@ -39,29 +39,40 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
         "wasm-release",
     ]))?;
     let built = root.join("target/wasm32-unknown-unknown/wasm-release/yinyom_widget.wasm");
-    let bindgen_out = root.join("target/wasm-bindgen");
-    let _ = fs::remove_dir_all(&bindgen_out);
-    exec(
-        Command::new("wasm-bindgen")
-            .arg(&built)
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
-            .arg(&bindgen_out),
-    )?;
-    let wasm = bindgen_out.join("yinyom_widget_bg.wasm");
+    // wasm-opt runs on rustc's output, before wasm-bindgen: Debian's binaryen 108 breaks
+    // the externref table that wasm-bindgen adds ("WebAssembly.Table.set(): Argument 1 is
+    // invalid for table") when run afterwards.
+    let optimized = root.join("target/wasm32-unknown-unknown/wasm-release/yinyom_widget.opt.wasm");
     let status = Command::new("wasm-opt")
         .arg("-Oz")
         .args(WASM_OPT_FEATURES)
-        .arg(&wasm)
+        .arg(&built)
         .arg("-o")
-        .arg(&wasm)
+        .arg(&optimized)
         .status()
         .context("cannot run wasm-opt")?;
     if !status.success() {
         anyhow::bail!(
             "wasm-opt could not read the widget's wasm. It needs binaryen 108 or newer \
-             (Debian: apt-get install binaryen); a newer one from npm (npx binaryen) also works"
+             (Debian: apt-get install binaryen)"
         );
     }
+    let bindgen_out = root.join("target/wasm-bindgen");
+    let _ = fs::remove_dir_all(&bindgen_out);
+    exec(
+        Command::new("wasm-bindgen")
+            .arg(&optimized)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "yinyom_widget",
+                "--out-dir",
+            ])
+            .arg(&bindgen_out),
+    )?;
+    let wasm = bindgen_out.join("yinyom_widget_bg.wasm");
 
     let js = fs::read(bindgen_out.join("yinyom_widget.js"))?;
     let wasm = fs::read(&wasm)?;

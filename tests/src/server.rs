@@ -1,0 +1,98 @@
+//! A real server for one test.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use tokio::{runtime::Runtime, sync::oneshot};
+use yinyom_server::{Server, config::ServeArgs, sites, store::Store};
+
+/// `yinyom serve` on a fresh SQLite file, with the given example sites imported and the
+/// example pages on a second origin. Stops when dropped.
+pub struct TestServer {
+    /// The runtime the server runs on (also used to query the store).
+    pub rt: Runtime,
+    /// The database.
+    pub store: Store,
+    /// The API's base URL.
+    pub api: String,
+    /// The host pages' base URL.
+    pub pages: String,
+    stop: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server with the example folders `examples` (relative to `examples/`).
+    pub fn start(examples: &[&str]) -> anyhow::Result<Self> {
+        let root = crate::root();
+        let dist = std::env::var_os("YINYOM_DIST")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("dist"));
+        anyhow::ensure!(
+            dist.join("manifest.json").is_file(),
+            "the widget is not built in {}: run the end-to-end tests with `cargo xtask test`",
+            dist.display()
+        );
+        let dir = tempfile::tempdir()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let url = format!("sqlite://{}", dir.path().join("e2e.db").display());
+        let store = rt.block_on(Store::connect(&url))?;
+        for ex in examples {
+            rt.block_on(sites::import(&store, &root.join("examples").join(ex)))?;
+        }
+        let args = ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            dist,
+            pages: Some(root.join("examples")),
+            pages_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        let server = rt.block_on(Server::bind(store.clone(), &args))?;
+        let api = format!("http://{}", server.api_addr()?);
+        let pages = format!(
+            "http://{}",
+            server
+                .pages_addr()
+                .ok_or_else(|| anyhow::anyhow!("no pages listener"))?
+        );
+        let (tx, rx) = oneshot::channel::<()>();
+        rt.spawn(server.run(async {
+            let _ = rx.await;
+        }));
+        Ok(Self {
+            rt,
+            store,
+            api,
+            pages,
+            stop: Some(tx),
+            _dir: dir,
+        })
+    }
+
+    /// Polls `f` on the runtime until it returns `Some`, for up to `secs` seconds.
+    pub fn wait_for<T, F, Fut>(&self, secs: u64, mut f: F) -> Option<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(v) = self.rt.block_on(f()) {
+                return Some(v);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
