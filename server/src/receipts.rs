@@ -151,7 +151,7 @@ pub async fn record(
         // A concurrent duplicate won the race: answer with its receipt.
         Inserted::Existing(existing) => {
             if choice(&existing.receipt) == choice(&stored.receipt) {
-                Ok((Recorded::Replay, existing))
+                Ok((Recorded::Replay, *existing))
             } else {
                 Err(ApiError::RequestIdConflict(stored.receipt.request_id))
             }

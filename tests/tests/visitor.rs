@@ -98,7 +98,7 @@ fn reject_all_is_recorded_and_remembered() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert!(cookie.granted.is_empty());
-    let receipt_id = cookie.receipt_id.clone().expect("receipt id");
+    let receipt_id = cookie.receipt_id.expect("receipt id");
     let history = server
         .rt
         .block_on(

@@ -82,7 +82,7 @@ pub enum Inserted {
     /// A new row was written and committed.
     New,
     /// A receipt with the same `request_id` already existed: here it is.
-    Existing(StoredReceipt),
+    Existing(Box<StoredReceipt>),
 }
 
 /// A signing key row.
@@ -358,7 +358,7 @@ impl Store {
             .receipt_by_request(rc.site.as_str(), &rc.request_id)
             .await?
         {
-            Some(existing) => Ok(Inserted::Existing(existing)),
+            Some(existing) => Ok(Inserted::Existing(Box::new(existing))),
             None => Err(StoreError::Corrupt(
                 "receipt conflicted on request_id but none was found".into(),
             )),
