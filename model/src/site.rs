@@ -39,6 +39,30 @@ pub enum LegalBasis {
     LegitimateInterest,
 }
 
+impl LegalBasis {
+    /// The basis in plain words, with its PDPA section.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (LegalBasis::Consent, Lang::Th) => "ความยินยอม (มาตรา 19)",
+            (LegalBasis::Consent, Lang::En) => "Consent (s.19)",
+            (LegalBasis::Contract, Lang::Th) => "จำเป็นต่อการปฏิบัติตามสัญญา (มาตรา 24(3))",
+            (LegalBasis::Contract, Lang::En) => "Necessary for a contract (s.24(3))",
+            (LegalBasis::LegalObligation, Lang::Th) => "ปฏิบัติตามกฎหมาย (มาตรา 24(6))",
+            (LegalBasis::LegalObligation, Lang::En) => "Legal obligation (s.24(6))",
+            (LegalBasis::PublicTask, Lang::Th) => {
+                "ภารกิจเพื่อประโยชน์สาธารณะหรือการใช้อำนาจรัฐ (มาตรา 24(4))"
+            }
+            (LegalBasis::PublicTask, Lang::En) => "Public task or official authority (s.24(4))",
+            (LegalBasis::VitalInterest, Lang::Th) => {
+                "ป้องกันอันตรายต่อชีวิต ร่างกาย หรือสุขภาพ (มาตรา 24(2))"
+            }
+            (LegalBasis::VitalInterest, Lang::En) => "Vital interest (s.24(2))",
+            (LegalBasis::LegitimateInterest, Lang::Th) => "ประโยชน์โดยชอบด้วยกฎหมาย (มาตรา 24(5))",
+            (LegalBasis::LegitimateInterest, Lang::En) => "Legitimate interest (s.24(5))",
+        }
+    }
+}
+
 /// A Google Consent Mode v2 signal a cookie category controls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

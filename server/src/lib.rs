@@ -6,6 +6,7 @@
 //! - [`config`]: command line and environment (`yinyom --help`).
 //! - [`routes`]: HTTP handlers, one module per resource; thin.
 //! - [`receipts`]: a choice becomes a signed, stored receipt.
+//! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
 //! - [`store`]: every SQL statement; SQLite and PostgreSQL.
@@ -15,6 +16,7 @@
 pub mod config;
 pub mod error;
 pub mod receipts;
+pub mod render;
 pub mod routes;
 pub mod signing;
 pub mod sites;

@@ -368,3 +368,60 @@ async fn health_endpoints_answer() {
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
 }
+
+/// The notice page (the receipts' policyUrl) shows the notice, its purposes with legal
+/// bases and the version history, with the site's Markdown sanitized.
+#[tokio::test]
+async fn renders_the_notice_page_sanitized() {
+    let app = app().await;
+    let res = app.get("/sites/demo/notice").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("csp")
+            .contains("default-src 'none'")
+    );
+    let html = body_text(res).await;
+    assert!(html.contains("<html lang=\"th\">"));
+    assert!(html.contains("<h1>ประกาศความเป็นส่วนตัว</h1>"));
+    assert!(
+        html.contains("ภารกิจเพื่อประโยชน์สาธารณะ"),
+        "legal basis of `service`"
+    );
+    assert!(
+        html.contains("ความยินยอม (มาตรา 19)"),
+        "legal basis of `newsletter`"
+    );
+    assert!(html.contains("<code>_yy_stats</code>"));
+    assert!(html.contains("href=\"mailto:dpo@demo.go.th\""));
+    assert!(
+        !html.contains("<script"),
+        "raw HTML from the site file must not survive"
+    );
+    assert!(
+        !html.contains("javascript:"),
+        "unsafe links must not survive"
+    );
+    assert!(
+        html.contains("/sites/demo/notice/v1?lang=th"),
+        "version history links"
+    );
+
+    let en = body_text(app.get("/sites/demo/notice/v1?lang=en").await).await;
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Public task"));
+    let missing = app.get("/sites/demo/notice/v9").await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+/// The public history lists every version; any version can be fetched by label.
+#[tokio::test]
+async fn serves_the_public_notice_history() {
+    let app = app().await;
+    let list = body_json(app.get("/v1/sites/demo/notice/versions").await).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["version"], "v1");
+    assert_eq!(list[0]["effective_from"], "2025-01-01");
+    let v1 = body_json(app.get("/v1/sites/demo/notice/versions/v1").await).await;
+    assert_eq!(v1["sha256"], list[0]["sha256"]);
+}

@@ -26,6 +26,16 @@ pub fn router(state: AppState) -> Router {
             get(notice::current).options(cors::preflight),
         )
         .route(
+            "/v1/sites/{site}/notice/versions",
+            get(notice::versions).options(cors::preflight),
+        )
+        .route(
+            "/v1/sites/{site}/notice/versions/{version}",
+            get(notice::version).options(cors::preflight),
+        )
+        .route("/sites/{site}/notice", get(notice::page))
+        .route("/sites/{site}/notice/{version}", get(notice::page))
+        .route(
             "/v1/sites/{site}/receipts",
             post(receipts::create).options(cors::preflight),
         )

@@ -1,16 +1,21 @@
-//! `GET /v1/sites/{site}/notice`: the current notice version, for the widget.
+//! The notice: `GET /v1/sites/{site}/notice` (current version, for the widget), its
+//! public history, and the HTML page every receipt links to.
 
 use crate::{
     error::{ApiError, ApiResult},
+    render,
     state::AppState,
+    store::VersionRow,
 };
 use axum::{
     Extension, Json,
-    extract::State,
+    extract::{Path, Query, State},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::{Html, IntoResponse, Response},
 };
-use yinyom_model::site::Site;
+use serde::Deserialize;
+use std::collections::HashMap;
+use yinyom_model::{Lang, notice::PublishedNotice, site::Site};
 
 pub(crate) async fn current(
     State(state): State<AppState>,
@@ -34,4 +39,86 @@ pub(crate) async fn current(
         return Ok((StatusCode::NOT_MODIFIED, meta).into_response());
     }
     Ok((meta, Json(published)).into_response())
+}
+
+/// `GET /v1/sites/{site}/notice/versions`: the public history, newest first.
+pub(crate) async fn versions(
+    State(state): State<AppState>,
+    Extension(site): Extension<Site>,
+) -> ApiResult<Json<Vec<VersionRow>>> {
+    Ok(Json(state.store.notice_versions(site.id.as_str()).await?))
+}
+
+/// `GET /v1/sites/{site}/notice/versions/{version}`: any published version.
+pub(crate) async fn version(
+    State(state): State<AppState>,
+    Extension(site): Extension<Site>,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Json<PublishedNotice>> {
+    Ok(Json(find_version(&state, &site, &params).await?))
+}
+
+async fn find_version(
+    state: &AppState,
+    site: &Site,
+    params: &HashMap<String, String>,
+) -> ApiResult<PublishedNotice> {
+    let v = params
+        .get("version")
+        .map(String::as_str)
+        .unwrap_or_default();
+    state
+        .store
+        .notice_version(site.id.as_str(), v)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("site `{}` has no notice version `{v}`", site.id))
+        })
+}
+
+/// Query of the notice page.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageQuery {
+    lang: Option<String>,
+}
+
+/// `GET /sites/{site}/notice[/{version}]`: the notice as a readable, sanitized page (the
+/// `policyUrl` of every receipt).
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    Extension(site): Extension<Site>,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Response> {
+    let id = site.id.as_str();
+    let (published, current) = if params.contains_key("version") {
+        (find_version(&state, &site, &params).await?, false)
+    } else {
+        let p =
+            state.store.current_notice(id).await?.ok_or_else(|| {
+                ApiError::NotFound(format!("site `{id}` has no published notice"))
+            })?;
+        (p, true)
+    };
+    let lang = q
+        .lang
+        .as_deref()
+        .and_then(Lang::from_tag)
+        .filter(|l| published.notice.languages.contains(l))
+        .unwrap_or(Lang::Th);
+    let versions = state.store.notice_versions(id).await?;
+    let html = render::notice_page(&published, &versions, lang, current);
+    let cache = if current {
+        "public, max-age=60"
+    } else {
+        "public, max-age=86400"
+    };
+    Ok((
+        [
+            (header::CACHE_CONTROL, cache),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"),
+        ],
+        Html(html),
+    )
+        .into_response())
 }

@@ -85,6 +85,21 @@ pub enum Inserted {
     Existing(Box<StoredReceipt>),
 }
 
+/// One entry of a site's notice history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VersionRow {
+    /// Version label.
+    pub version: String,
+    /// Consent revision.
+    pub consent_revision: u32,
+    /// Date it takes effect.
+    pub effective_from: String,
+    /// Hash of its canonical JSON.
+    pub sha256: String,
+    /// When it was published.
+    pub published_at: String,
+}
+
 /// A signing key row.
 #[derive(Debug, Clone)]
 pub struct KeyRow {
@@ -228,6 +243,37 @@ impl Store {
         .await
         .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// Every published version of the site's notice, newest first.
+    pub async fn notice_versions(&self, site: &str) -> Result<Vec<VersionRow>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select version, consent_revision, sha256, published_at, content_json
+                 from notice_versions where site_id = $1 order by seq desc",
+            )
+            .bind(site)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<(String, i64, String, i64, String)> {
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?))
+            })
+            .collect::<Result<Vec<_>>>()?
+        });
+        rows.into_iter()
+            .map(|(version, revision, sha256, published, content)| {
+                let notice: Notice = from_json(&content)?;
+                Ok(VersionRow {
+                    version,
+                    consent_revision: u32::try_from(revision)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    effective_from: notice.effective_from,
+                    sha256,
+                    published_at: rfc3339_ms(published),
+                })
+            })
+            .collect()
     }
 
     /// The site's current (latest published) notice.
