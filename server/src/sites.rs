@@ -25,12 +25,14 @@ pub enum Imported {
         /// Its hash.
         sha256: String,
     },
-    /// The notice is the same as the current version: nothing new was published.
+    /// This exact notice is already published: nothing new was published.
     Unchanged {
         /// Site id.
         site: String,
-        /// The current version label.
+        /// The folder's version label.
         version: String,
+        /// The site's current version label.
+        current: String,
     },
 }
 
@@ -47,9 +49,21 @@ impl std::fmt::Display for Imported {
                     "{site}: published notice version {version} (sha256 {sha256})"
                 )
             }
-            Imported::Unchanged { site, version } => {
+            Imported::Unchanged {
+                site,
+                version,
+                current,
+            } if version == current => {
                 write!(f, "{site}: notice unchanged, still version {version}")
             }
+            Imported::Unchanged {
+                site,
+                version,
+                current,
+            } => write!(
+                f,
+                "{site}: notice version {version} is already published (the current version is {current})"
+            ),
         }
     }
 }
@@ -142,19 +156,30 @@ pub async fn import(store: &Store, dir: &Path) -> Result<Imported, ImportError> 
     let id = site.id.to_string();
     let version = published.notice.version.clone();
     if let Some(current) = store.current_notice(&id).await? {
-        if current.sha256 == published.sha256 {
-            store.upsert_site(&site).await?;
-            return Ok(Imported::Unchanged {
-                site: id,
-                version: current.notice.version,
-            });
-        }
-        if store.notice_version(&id, &version).await?.is_some() {
+        if let Some(same_label) = store.notice_version(&id, &version).await? {
+            if same_label.sha256 == published.sha256 {
+                // Re-importing a published version (e.g. v1 after v2): nothing to do.
+                if current.sha256 == published.sha256 {
+                    store.upsert_site(&site).await?;
+                }
+                return Ok(Imported::Unchanged {
+                    site: id,
+                    version,
+                    current: current.notice.version,
+                });
+            }
             return Err(ImportError::Conflict(format!(
                 "{id}: notice version `{version}` is already published with different content. \
                  A published version is never changed: give the new text a new `notice.version` \
                  (and raise `consent_revision` if visitors must be asked again)."
             )));
+        }
+        if current.sha256 == published.sha256 {
+            return Ok(Imported::Unchanged {
+                site: id,
+                current: current.notice.version,
+                version,
+            });
         }
         if published.notice.consent_revision < current.notice.consent_revision {
             return Err(ImportError::Conflict(format!(
