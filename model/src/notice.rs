@@ -2,7 +2,7 @@
 
 use crate::{
     Lang, Slug, Text,
-    site::{Category, LegalBasis, Party, Purpose},
+    site::{Category, LegalBasis, MinorsPolicy, Party, Purpose},
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -33,6 +33,9 @@ pub struct Notice {
     pub title: Text,
     /// Banner summary.
     pub summary: Text,
+    /// Minors mode (PDPA s.20): `ask_age` makes the widget ask an age band first.
+    #[serde(default, skip_serializing_if = "is_off")]
+    pub minors: MinorsPolicy,
     /// Full notice text, Markdown (rendered and sanitized by the server).
     pub body: Text,
     /// Purposes of processing.
@@ -99,6 +102,10 @@ impl Notice {
             Err(m)
         }
     }
+}
+
+fn is_off(m: &MinorsPolicy) -> bool {
+    *m == MinorsPolicy::Off
 }
 
 fn diff<'a>(

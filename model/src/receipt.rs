@@ -63,6 +63,37 @@ impl Event {
     }
 }
 
+/// The visitor's age band, asked when the notice's minors mode is on (PDPA s.20).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AgeBand {
+    /// Under 10: only a parent or guardian may consent.
+    #[serde(rename = "under_10")]
+    Under10,
+    /// 10 to 19: a minor; a parent or guardian confirms.
+    #[serde(rename = "10_19")]
+    From10To19,
+    /// 20 or older (sui juris under the Civil and Commercial Code).
+    #[serde(rename = "20_plus")]
+    Adult,
+}
+
+impl AgeBand {
+    /// Whether a parent or guardian must give or confirm the consent.
+    pub fn needs_guardian(self) -> bool {
+        self != AgeBand::Adult
+    }
+}
+
+/// Who gave the consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentBy {
+    /// The visitor.
+    Subject,
+    /// A parent or legal guardian, on the visitor's behalf.
+    Guardian,
+}
+
 /// What the widget posts to `POST /v1/sites/{site}/receipts`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,6 +119,12 @@ pub struct ReceiptRequest {
     /// Whether the browser sent Global Privacy Control.
     #[serde(default)]
     pub gpc: bool,
+    /// Age band, when the notice's minors mode asks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_band: Option<AgeBand>,
+    /// Who gave the consent, when the notice's minors mode asks it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_by: Option<ConsentBy>,
     /// Path of the host page (no query string, no fragment).
     pub page_path: String,
     /// Widget build that showed the notice.
@@ -100,12 +137,7 @@ impl ReceiptRequest {
         if !is_uuid(&self.request_id) {
             return Err("request_id must be a UUID".into());
         }
-        let subject_ok = (16..=64).contains(&self.subject_id.len())
-            && self
-                .subject_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !subject_ok {
+        if !is_subject_id(&self.subject_id) {
             return Err("subject_id must be 16-64 characters of A-Z, a-z, 0-9, - or _".into());
         }
         if !self.page_path.starts_with('/') || self.page_path.len() > 512 {
@@ -119,6 +151,13 @@ impl ReceiptRequest {
         }
         Ok(())
     }
+}
+
+/// Whether `s` is a valid pseudonymous subject id: 16-64 characters of A-Z, a-z, 0-9, - or _.
+pub fn is_subject_id(s: &str) -> bool {
+    (16..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Whether `s` is a UUID in its canonical 8-4-4-4-12 hex form.
@@ -187,6 +226,12 @@ pub struct Receipt {
     pub valid_until: String,
     /// Global Privacy Control was on.
     pub gpc: bool,
+    /// Age band, when asked (minors mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_band: Option<AgeBand>,
+    /// Who gave the consent, when asked (minors mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_by: Option<ConsentBy>,
     /// The host page.
     pub page: PageRef,
     /// Widget build.

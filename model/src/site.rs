@@ -159,6 +159,18 @@ pub struct Cookie {
     pub purpose: Text,
 }
 
+/// PDPA s.20: how the widget handles visitors who may be minors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinorsPolicy {
+    /// Age is not asked.
+    #[default]
+    Off,
+    /// The visitor picks an age band before choosing; under 20, a parent or guardian must
+    /// confirm the choice, and the receipt records who gave consent.
+    AskAge,
+}
+
 /// The `[notice]` table of a site file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,6 +187,9 @@ pub struct NoticeFile {
     pub title: Text,
     /// Banner text: a short plain summary of what is collected and why.
     pub summary: Text,
+    /// Minors mode (PDPA s.20).
+    #[serde(default)]
+    pub minors: MinorsPolicy,
 }
 
 /// A site file exactly as written in `site.toml`.
@@ -354,6 +369,7 @@ impl SiteFile {
             dpo: self.dpo,
             title: self.notice.title,
             summary: self.notice.summary,
+            minors: self.notice.minors,
             body,
             purposes: self.purposes,
             categories: self.categories,

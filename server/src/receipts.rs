@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 use yinyom_model::{
     Slug,
     canonical::to_canonical_json,
-    receipt::{Event, Method, NoticeRef, PageRef, RECEIPT_SCHEMA, Receipt, ReceiptRequest},
-    site::Site,
+    receipt::{
+        ConsentBy, Event, Method, NoticeRef, PageRef, RECEIPT_SCHEMA, Receipt, ReceiptRequest,
+    },
+    site::{MinorsPolicy, Site},
 };
 
 /// Whether a receipt was made now or returned from an earlier identical request.
@@ -78,6 +80,31 @@ pub async fn record(
             message: parts.join("; "),
         });
     }
+    match (notice.minors, req.age_band, req.consent_by) {
+        (MinorsPolicy::Off, None, None) => {}
+        (MinorsPolicy::Off, _, _) => {
+            return Err(ApiError::Unprocessable {
+                code: "invalid_minors",
+                message: "this notice does not ask an age: send neither age_band nor consent_by"
+                    .into(),
+            });
+        }
+        (MinorsPolicy::AskAge, Some(band), Some(by)) => {
+            if band.needs_guardian() && by != ConsentBy::Guardian && req.method != Method::Withdraw
+            {
+                return Err(ApiError::Unprocessable {
+                    code: "invalid_minors",
+                    message: "under 20, a parent or guardian must give the consent (consent_by = guardian), PDPA s.20".into(),
+                });
+            }
+        }
+        (MinorsPolicy::AskAge, _, _) => {
+            return Err(ApiError::Unprocessable {
+                code: "invalid_minors",
+                message: "this notice asks an age: send age_band and consent_by".into(),
+            });
+        }
+    }
     if req.method == Method::Withdraw
         && (req.categories.values().any(|g| *g) || req.purposes.values().any(|g| *g))
     {
@@ -132,6 +159,8 @@ pub async fn record(
         purposes: req.purposes,
         valid_until: rfc3339_ms(now.saturating_add(valid_ms)),
         gpc: req.gpc,
+        age_band: req.age_band,
+        consent_by: req.consent_by,
         page: PageRef {
             origin: origin.to_owned(),
             path: req.page_path,

@@ -425,3 +425,97 @@ async fn serves_the_public_notice_history() {
     let v1 = body_json(app.get("/v1/sites/demo/notice/versions/v1").await).await;
     assert_eq!(v1["sha256"], list[0]["sha256"]);
 }
+
+/// A visitor reads back their own receipts (newest first) with the id kept in their browser.
+#[tokio::test]
+async fn a_visitor_reads_their_own_history() {
+    let app = app().await;
+    let me = "subject-me-0123456789";
+    for (a, n) in [(false, false), (true, false)] {
+        let res = app
+            .post_json("/v1/sites/demo/receipts", &choice(&uuid(), me, a, n))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    app.post_json(
+        "/v1/sites/demo/receipts",
+        &choice(&uuid(), "subject-someone-else-1", true, true),
+    )
+    .await;
+    let list = body_json(
+        app.get(&format!("/v1/sites/demo/subjects/{me}/receipts"))
+            .await,
+    )
+    .await;
+    let list = list.as_array().expect("array");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["receipt"]["event"], "updated");
+    assert_eq!(list[1]["receipt"]["event"], "refused");
+    assert!(
+        list.iter()
+            .all(|r| r["receipt"]["subject_id"] == me && r["jws"].is_string())
+    );
+    let bad = app.get("/v1/sites/demo/subjects/x/receipts").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+/// Minors mode is enforced: the age band is required when asked, refused when not, and
+/// under 20 a guardian must give the consent.
+#[tokio::test]
+async fn minors_rules_follow_the_notice() {
+    let app = app().await;
+    let mut with_age = choice(&uuid(), "subject-0123456789", true, true);
+    with_age["age_band"] = serde_json::json!("10_19");
+    with_age["consent_by"] = serde_json::json!("guardian");
+    let res = app.post_json("/v1/sites/demo/receipts", &with_age).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "demo does not ask an age"
+    );
+    assert_eq!(body_json(res).await["error"]["code"], "invalid_minors");
+
+    // Publish a version that asks the age.
+    let dir = tempfile::tempdir().expect("tmp");
+    for f in ["site.toml", "notice.th.md", "notice.en.md"] {
+        std::fs::copy(fixture().join(f), dir.path().join(f)).expect("copy");
+    }
+    let toml = std::fs::read_to_string(dir.path().join("site.toml")).expect("read");
+    let toml = toml
+        .replace("version = \"v1\"", "version = \"v2\"")
+        .replace(
+            "consent_validity_days = 365",
+            "consent_validity_days = 365\nminors = \"ask_age\"",
+        );
+    std::fs::write(dir.path().join("site.toml"), toml).expect("write");
+    yinyom_server::sites::import(&app.state.store, dir.path())
+        .await
+        .expect("v2");
+
+    let v2 = |band: &str, by: &str| {
+        let mut c = choice(&uuid(), "subject-0123456789", true, true);
+        c["notice_version"] = serde_json::json!("v2");
+        c["age_band"] = serde_json::json!(band);
+        c["consent_by"] = serde_json::json!(by);
+        c
+    };
+    let res = app
+        .post_json("/v1/sites/demo/receipts", &v2("10_19", "subject"))
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .post_json("/v1/sites/demo/receipts", &v2("10_19", "guardian"))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let r = body_json(res).await;
+    assert_eq!(r["receipt"]["age_band"], "10_19");
+    assert_eq!(r["receipt"]["consent_by"], "guardian");
+    let res = app
+        .post_json("/v1/sites/demo/receipts", &v2("20_plus", "subject"))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mut none = v2("20_plus", "subject");
+    none.as_object_mut().expect("obj").remove("age_band");
+    let res = app.post_json("/v1/sites/demo/receipts", &none).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -123,6 +123,8 @@ impl Context {
             categories,
             purposes,
             gpc: false,
+            age_band: None,
+            consent_by: None,
             page_path: page_path(),
             widget: self.build.clone(),
         };

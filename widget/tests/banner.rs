@@ -61,6 +61,7 @@ fn notice() -> PublishedNotice {
                 "คุกกี้อื่นจะเปิดเมื่อคุณเลือกเท่านั้น",
                 "Others are on only if you choose.",
             ),
+            minors: Default::default(),
             body: text("# ประกาศ", "# Notice"),
             purposes: vec![Purpose {
                 id: slug("newsletter"),

@@ -39,6 +39,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/sites/{site}/receipts",
             post(receipts::create).options(cors::preflight),
         )
+        .route(
+            "/v1/sites/{site}/subjects/{subject_id}/receipts",
+            get(receipts::history).options(cors::preflight),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             cors::check_site_origin,

@@ -9,10 +9,11 @@ use crate::{
 use axum::{
     Extension, Json,
     body::{Body, to_bytes},
-    extract::State,
-    http::StatusCode,
+    extract::{Path, State},
+    http::{StatusCode, header},
     response::IntoResponse,
 };
+use std::collections::HashMap;
 use yinyom_model::{
     receipt::{ReceiptRequest, ReceiptResponse},
     site::Site,
@@ -48,4 +49,37 @@ pub(crate) async fn create(
             jws: stored.jws,
         }),
     ))
+}
+
+/// Most receipts returned for one visitor.
+const HISTORY_LIMIT: i64 = 200;
+
+/// `GET /v1/sites/{site}/subjects/{subject_id}/receipts`: the visitor's own history
+/// (PDPA s.30), newest first. The subject id is the random secret kept in the visitor's
+/// browser, so knowing it is the proof of being that visitor.
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    Extension(site): Extension<Site>,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<impl IntoResponse> {
+    let subject = params
+        .get("subject_id")
+        .map(String::as_str)
+        .unwrap_or_default();
+    if !yinyom_model::receipt::is_subject_id(subject) {
+        return Err(ApiError::BadRequest(
+            "subject_id must be 16-64 characters of A-Z, a-z, 0-9, - or _".into(),
+        ));
+    }
+    let receipts = state
+        .store
+        .subject_receipts(site.id.as_str(), subject, HISTORY_LIMIT)
+        .await?
+        .into_iter()
+        .map(|s| ReceiptResponse {
+            receipt: s.receipt,
+            jws: s.jws,
+        })
+        .collect::<Vec<_>>();
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(receipts)))
 }

@@ -350,6 +350,40 @@ impl Store {
         .transpose()
     }
 
+    /// The visitor's receipts on `site`, newest first, at most `limit`.
+    pub async fn subject_receipts(
+        &self,
+        site: &str,
+        subject_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredReceipt>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select receipt_json, jws, issued_at from receipts
+                 where site_id = $1 and subject_id = $2
+                 order by issued_at desc, receipt_id desc limit $3",
+            )
+            .bind(site)
+            .bind(subject_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<(String, String, i64)> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+            .collect::<Result<Vec<_>>>()?
+        });
+        rows.into_iter()
+            .map(|(json, jws, issued_at_ms)| {
+                Ok(StoredReceipt {
+                    receipt: from_json(&json)?,
+                    json,
+                    jws,
+                    issued_at_ms,
+                })
+            })
+            .collect()
+    }
+
     /// Whether the visitor `subject_id` already has a receipt on `site`.
     pub async fn subject_has_receipts(&self, site: &str, subject_id: &str) -> Result<bool> {
         let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
