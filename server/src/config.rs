@@ -29,6 +29,59 @@ pub enum Command {
     /// Manage sites.
     #[command(subcommand)]
     Sites(SitesCommand),
+    /// The tamper-evident receipt log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Receipt signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Consent receipts.
+    #[command(subcommand)]
+    Receipts(ReceiptsCommand),
+}
+
+/// `yinyom log …`
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Recompute a site's log from its receipts and check every signed checkpoint; names any
+    /// receipt that was edited, deleted or reordered. Exits non-zero if anything is wrong.
+    Verify {
+        /// Site id.
+        #[arg(long)]
+        site: String,
+    },
+    /// Append pending receipts to the site's log now and sign a checkpoint
+    /// (`yinyom serve` does this every second).
+    Checkpoint {
+        /// Site id.
+        #[arg(long)]
+        site: String,
+    },
+}
+
+/// `yinyom keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Retire the current signing key and create a new one. Retired keys stay in the JWKS,
+    /// so every receipt signed with them still verifies.
+    Rotate,
+    /// List the signing keys.
+    List,
+}
+
+/// `yinyom receipts …`
+#[derive(Debug, Subcommand)]
+pub enum ReceiptsCommand {
+    /// Verify receipts offline: FILE holds `{"receipt":…,"jws":…}` objects (one JSON
+    /// document or JSON Lines, as exported) or bare compact JWS strings, one per line.
+    Verify {
+        /// The receipts file (`-` for standard input).
+        file: PathBuf,
+        /// A JWKS file (as served at /.well-known/jwks.json). Without it, the keys in the
+        /// database are used.
+        #[arg(long)]
+        jwks: Option<PathBuf>,
+    },
 }
 
 /// `yinyom sites …`
@@ -67,4 +120,8 @@ pub struct ServeArgs {
     /// Address for `--pages`.
     #[arg(long, env = "YINYOM_PAGES_LISTEN", default_value = "127.0.0.1:8081")]
     pub pages_listen: SocketAddr,
+
+    /// Seconds between log checkpoints (pending receipts are appended in one batch).
+    #[arg(long, env = "YINYOM_CHECKPOINT_SECS", default_value_t = 1)]
+    pub checkpoint_secs: u64,
 }

@@ -9,12 +9,14 @@
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
+//! - [`log`]: the tamper-evident Merkle log, its sequencer, proofs and verification.
 //! - [`store`]: every SQL statement; SQLite and PostgreSQL.
 //! - [`error`]: the API error type and its status codes.
 //! - [`state`]: what handlers share.
 
 pub mod config;
 pub mod error;
+pub mod log;
 pub mod receipts;
 pub mod render;
 pub mod routes;
@@ -47,6 +49,7 @@ pub struct Server {
     api: tokio::net::TcpListener,
     pages: Option<(tokio::net::TcpListener, std::path::PathBuf)>,
     state: AppState,
+    checkpoint_secs: u64,
 }
 
 impl Server {
@@ -87,7 +90,12 @@ impl Server {
             extra_origins,
         };
         let state = app_state(store, settings).await?;
-        Ok(Self { api, pages, state })
+        Ok(Self {
+            api,
+            pages,
+            state,
+            checkpoint_secs: args.checkpoint_secs,
+        })
     }
 
     /// The API's address.
@@ -112,6 +120,11 @@ impl Server {
     ) -> anyhow::Result<()> {
         let public_url = self.state.settings.public_url.clone();
         tracing::info!(%public_url, store = self.state.store.kind(), "yinyom is listening");
+        let sequencer = tokio::spawn(log::run_sequencer(
+            self.state.store.clone(),
+            self.state.signer.clone(),
+            std::time::Duration::from_secs(self.checkpoint_secs.max(1)),
+        ));
         println!("yinyom: API on {public_url}");
         let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let stop = {
@@ -137,6 +150,7 @@ impl Server {
             }
             None => api.await?,
         }
+        sequencer.abort();
         Ok(())
     }
 }

@@ -4,8 +4,8 @@ use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use yinyom_server::{
-    config::{Cli, Command, SitesCommand},
-    sites,
+    config::{Cli, Command, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand},
+    log, receipts, signing, sites,
     store::Store,
 };
 
@@ -28,6 +28,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Offline verification with a JWKS file needs no database.
+    if let Command::Receipts(ReceiptsCommand::Verify {
+        file,
+        jwks: Some(jwks),
+    }) = &cli.command
+    {
+        let jwks: signing::Jwks = serde_json::from_str(
+            &std::fs::read_to_string(jwks)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", jwks.display()))?,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: not a JWKS: {e}", jwks.display()))?;
+        return verify_file(file, &jwks);
+    }
     let store = Store::connect(&cli.database_url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", redact(&cli.database_url)))?;
@@ -49,7 +62,84 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Log(LogCommand::Verify { site }) => {
+            let report = log::verify(&store, &site).await?;
+            for f in &report.findings {
+                println!("TAMPERED: {f}");
+            }
+            println!(
+                "{site}: {} leaves, {} checkpoints checked; {} receipts not yet in the log",
+                report.leaves, report.checkpoints, report.unsequenced
+            );
+            if !report.findings.is_empty() {
+                anyhow::bail!(
+                    "{} problems found in the log of {site}",
+                    report.findings.len()
+                );
+            }
+            println!("{site}: the log is intact");
+            Ok(())
+        }
+        Command::Log(LogCommand::Checkpoint { site }) => {
+            let signer = signing::Signer::load_or_create(&store).await?;
+            match log::sequence(&store, &signer, &site).await? {
+                Some(cp) => println!(
+                    "{site}: checkpoint at tree size {} root {}",
+                    cp.checkpoint.tree_size, cp.checkpoint.root
+                ),
+                None => println!("{site}: nothing new to append"),
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let kid = signing::rotate(&store).await?;
+            println!("new signing key {kid}; older keys are retired and stay in the JWKS");
+            Ok(())
+        }
+        Command::Keys(KeysCommand::List) => {
+            for k in store.keys().await? {
+                let status = if k.retired_at.is_some() {
+                    "retired"
+                } else {
+                    "current"
+                };
+                println!("{}  {status}", k.kid);
+            }
+            Ok(())
+        }
+        Command::Receipts(ReceiptsCommand::Verify { file, .. }) => {
+            let jwks = signing::jwks(&store).await?;
+            verify_file(&file, &jwks)
+        }
     }
+}
+
+/// `yinyom receipts verify FILE`: prints one line per receipt; fails if any is invalid.
+fn verify_file(file: &std::path::Path, jwks: &signing::Jwks) -> anyhow::Result<()> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+    };
+    let results = receipts::verify_document(&text, jwks);
+    if results.is_empty() {
+        anyhow::bail!("{}: no receipts found", file.display());
+    }
+    let mut bad = 0;
+    for r in &results {
+        let id = r.receipt_id.as_deref().unwrap_or("?");
+        match &r.outcome {
+            Ok(summary) => println!("VALID    #{} {id}: {summary}", r.item),
+            Err(why) => {
+                bad += 1;
+                println!("INVALID  #{} {id}: {why}", r.item);
+            }
+        }
+    }
+    if bad > 0 {
+        anyhow::bail!("{bad} of {} receipts are not valid", results.len());
+    }
+    Ok(())
 }
 
 /// Hides a password in a database URL.

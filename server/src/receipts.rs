@@ -222,3 +222,106 @@ fn replay(existing: StoredReceipt, req: &ReceiptRequest) -> ApiResult<(Recorded,
         Err(ApiError::RequestIdConflict(req.request_id.clone()))
     }
 }
+
+/// The result of checking one receipt offline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// Where it was in the input (1-based item number).
+    pub item: usize,
+    /// Receipt id, if readable.
+    pub receipt_id: Option<String>,
+    /// `Ok(summary)` or `Err(why it is not valid)`.
+    pub outcome: Result<String, String>,
+}
+
+/// Verifies receipts offline against `jwks`. `doc` is one JSON document (`{receipt, jws}`
+/// or an array of them), JSON Lines of them (as `receipts export --format jsonl` writes),
+/// or bare compact JWS strings, one per line.
+pub fn verify_document(doc: &str, jwks: &crate::signing::Jwks) -> Vec<Checked> {
+    let items: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(doc) {
+        Ok(serde_json::Value::Array(a)) => a,
+        Ok(v) => vec![v],
+        Err(_) => doc
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|_| serde_json::Value::String(l.to_owned()))
+            })
+            .collect(),
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| check_one(i + 1, &item, jwks))
+        .collect()
+}
+
+fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) -> Checked {
+    let (jws, claimed) = match v {
+        serde_json::Value::String(s) => (s.as_str(), None),
+        serde_json::Value::Object(o) => match o.get("jws").and_then(|j| j.as_str()) {
+            Some(j) => (j, o.get("receipt")),
+            None => {
+                return Checked {
+                    item,
+                    receipt_id: None,
+                    outcome: Err("no `jws` field: nothing to verify".into()),
+                };
+            }
+        },
+        _ => {
+            return Checked {
+                item,
+                receipt_id: None,
+                outcome: Err("neither a JWS string nor a {receipt, jws} object".into()),
+            };
+        }
+    };
+    let payload = match crate::signing::verify(jws, jwks) {
+        Ok(p) => p,
+        Err(e) => {
+            return Checked {
+                item,
+                receipt_id: claimed
+                    .and_then(|r| r.get("receipt_id"))
+                    .and_then(|x| x.as_str())
+                    .map(str::to_owned),
+                outcome: Err(e.to_string()),
+            };
+        }
+    };
+    let signed: Result<Receipt, _> = serde_json::from_slice(&payload);
+    let Ok(signed) = signed else {
+        return Checked {
+            item,
+            receipt_id: None,
+            outcome: Err("the signature is valid but the content is not a Yinyom receipt".into()),
+        };
+    };
+    if let Some(claimed) = claimed {
+        let same = to_canonical_json(claimed).is_ok_and(|c| c.as_bytes() == payload.as_slice());
+        if !same {
+            return Checked {
+                item,
+                receipt_id: Some(signed.receipt_id),
+                outcome: Err(
+                    "the receipt shown differs from the signed receipt: it was altered".into(),
+                ),
+            };
+        }
+    }
+    Checked {
+        item,
+        outcome: Ok(format!(
+            "{} {} on {} under notice {} (sha256 {}) at {}",
+            signed.event.as_str(),
+            signed.method.as_str(),
+            signed.site,
+            signed.notice.version,
+            &signed.notice.sha256[..signed.notice.sha256.len().min(12)],
+            signed.issued_at
+        )),
+        receipt_id: Some(signed.receipt_id),
+    }
+}

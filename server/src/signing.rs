@@ -10,11 +10,11 @@ use ed25519_dalek::{Signer as _, SigningKey, Verifier as _, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The key that signs new receipts.
+/// The key that signs new receipts. After `yinyom keys rotate` (possibly run by another
+/// process), [`Signer::refresh`] switches to the new key.
 #[derive(Debug)]
 pub struct Signer {
-    kid: String,
-    key: SigningKey,
+    current: std::sync::RwLock<(String, SigningKey)>,
 }
 
 /// One public key in JWK form (RFC 8037).
@@ -83,29 +83,59 @@ impl Signer {
         Self::from_row(&row)
     }
 
-    fn from_row(row: &KeyRow) -> Result<Self, StoreError> {
+    fn key_of(row: &KeyRow) -> Result<(String, SigningKey), StoreError> {
         let seed: [u8; 32] =
             row.secret.as_slice().try_into().map_err(|_| {
                 StoreError::Corrupt(format!("signing key {} is not 32 bytes", row.kid))
             })?;
+        Ok((row.kid.clone(), SigningKey::from_bytes(&seed)))
+    }
+
+    fn from_row(row: &KeyRow) -> Result<Self, StoreError> {
         Ok(Self {
-            kid: row.kid.clone(),
-            key: SigningKey::from_bytes(&seed),
+            current: std::sync::RwLock::new(Self::key_of(row)?),
         })
     }
 
+    /// Switches to the newest non-retired key in the store, creating one if every key was
+    /// retired.
+    pub async fn refresh(&self, store: &Store) -> Result<(), StoreError> {
+        let fresh = Self::load_or_create(store).await?;
+        let next = fresh
+            .current
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
+        if cur.0 != next.0 {
+            tracing::info!(kid = %next.0, "now signing with a new key");
+            *cur = next;
+        }
+        Ok(())
+    }
+
     /// The key id.
-    pub fn kid(&self) -> &str {
-        &self.kid
+    pub fn kid(&self) -> String {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .clone()
     }
 
     /// Signs `payload` as a compact JWS.
     pub fn sign(&self, payload: &[u8]) -> String {
-        let header = format!(r#"{{"alg":"EdDSA","kid":"{}","typ":"JWT"}}"#, self.kid);
+        let cur = self.current.read().unwrap_or_else(|e| e.into_inner());
+        let header = format!(r#"{{"alg":"EdDSA","kid":"{}","typ":"JWT"}}"#, cur.0);
         let signing_input = format!("{}.{}", B64.encode(header), B64.encode(payload));
-        let sig = self.key.sign(signing_input.as_bytes());
+        let sig = cur.1.sign(signing_input.as_bytes());
         format!("{signing_input}.{}", B64.encode(sig.to_bytes()))
     }
+}
+
+/// Retires every current key and creates a new one; returns the new key id.
+pub async fn rotate(store: &Store) -> Result<String, StoreError> {
+    store.retire_keys().await?;
+    Ok(Signer::load_or_create(store).await?.kid())
 }
 
 /// The JWK of a 32-byte Ed25519 public key.
@@ -194,8 +224,7 @@ mod tests {
         let key = SigningKey::from_bytes(&[7u8; 32]);
         let public = key.verifying_key().to_bytes();
         let s = Signer {
-            kid: thumbprint(&public),
-            key,
+            current: std::sync::RwLock::new((thumbprint(&public), key)),
         };
         (
             s,

@@ -47,6 +47,7 @@ impl TestServer {
             dist,
             pages: Some(root.join("examples")),
             pages_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            checkpoint_secs: 1,
         };
         let server = rt.block_on(Server::bind(store.clone(), &args))?;
         let api = format!("http://{}", server.api_addr()?);

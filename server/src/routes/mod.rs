@@ -6,6 +6,7 @@ mod cors;
 mod health;
 mod keys;
 mod loader;
+mod log;
 mod notice;
 pub mod pages;
 mod receipts;
@@ -43,6 +44,12 @@ pub fn router(state: AppState) -> Router {
             "/v1/sites/{site}/subjects/{subject_id}/receipts",
             get(receipts::history).options(cors::preflight),
         )
+        .route("/v1/sites/{site}/log/checkpoint", get(log::checkpoint))
+        .route(
+            "/v1/sites/{site}/log/receipts/{receipt_id}",
+            get(log::inclusion),
+        )
+        .route("/v1/sites/{site}/log/consistency", get(log::consistency))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             cors::check_site_origin,

@@ -100,6 +100,55 @@ pub struct VersionRow {
     pub published_at: String,
 }
 
+/// A stored log checkpoint.
+#[derive(Debug, Clone)]
+pub struct CheckpointRow {
+    /// Leaves covered.
+    pub tree_size: u64,
+    /// Root hash (32 bytes).
+    pub root_hash: Vec<u8>,
+    /// Frontier, as a JSON array of hex hashes.
+    pub frontier_json: String,
+    /// Unix ms.
+    pub issued_at: i64,
+    /// The signed statement (canonical JSON).
+    pub checkpoint_json: String,
+    /// Its JWS.
+    pub jws: String,
+}
+
+/// A new log leaf.
+#[derive(Debug, Clone)]
+pub struct LeafRow {
+    /// Position.
+    pub seq: u64,
+    /// Receipt.
+    pub receipt_id: String,
+    /// Leaf hash (32 bytes).
+    pub leaf_hash: Vec<u8>,
+}
+
+/// A log leaf joined with its receipt, for verification.
+#[derive(Debug, Clone)]
+pub struct LogRow {
+    /// Position.
+    pub seq: u64,
+    /// Receipt id.
+    pub receipt_id: String,
+    /// Stored leaf hash.
+    pub leaf_hash: Vec<u8>,
+    /// The receipt's stored JSON, JWS and `log_seq`, if the receipt still exists.
+    pub receipt: Option<(String, String, Option<u64>)>,
+}
+
+fn to_u64(v: i64) -> Result<u64> {
+    u64::try_from(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn to_i64(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 /// A signing key row.
 #[derive(Debug, Clone)]
 pub struct KeyRow {
@@ -445,6 +494,220 @@ impl Store {
         }
     }
 
+    /// In one transaction holding the site's row lock (one sequencer per site, across
+    /// processes): reads the latest checkpoint and up to `limit` unsequenced receipts, lets
+    /// `build` turn them into leaves and a checkpoint, and stores both. Returns the new
+    /// checkpoint, or `None` if nothing was pending.
+    pub async fn sequence_log<F>(
+        &self,
+        site: &str,
+        limit: i64,
+        build: F,
+    ) -> Result<Option<CheckpointRow>>
+    where
+        F: FnOnce(
+            Option<CheckpointRow>,
+            Vec<(String, String)>,
+        ) -> Result<(Vec<LeafRow>, CheckpointRow)>,
+    {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // Taking the write lock first: SQLite's writer lock, PostgreSQL's row lock.
+            sqlx::query("update sites set updated_at = updated_at where id = $1")
+                .bind(site)
+                .execute(&mut *tx)
+                .await?;
+            let pending = sqlx::query(
+                "select receipt_id, receipt_json from receipts
+                 where site_id = $1 and log_seq is null
+                 order by issued_at, receipt_id limit $2",
+            )
+            .bind(site)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<(String, String)> { Ok((r.try_get(0)?, r.try_get(1)?)) })
+            .collect::<Result<Vec<_>>>()?;
+            if pending.is_empty() {
+                return Ok(None);
+            }
+            let prev = sqlx::query(
+                "select tree_size, root_hash, frontier_json, issued_at, checkpoint_json, jws
+                 from log_checkpoints where site_id = $1 order by tree_size desc limit 1",
+            )
+            .bind(site)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| -> Result<CheckpointRow> {
+                Ok(CheckpointRow {
+                    tree_size: to_u64(r.try_get(0)?)?,
+                    root_hash: r.try_get(1)?,
+                    frontier_json: r.try_get(2)?,
+                    issued_at: r.try_get(3)?,
+                    checkpoint_json: r.try_get(4)?,
+                    jws: r.try_get(5)?,
+                })
+            })
+            .transpose()?;
+            let (leaves, cp) = build(prev, pending)?;
+            for leaf in &leaves {
+                sqlx::query("insert into log_leaves (site_id, seq, receipt_id, leaf_hash) values ($1, $2, $3, $4)")
+                    .bind(site)
+                    .bind(to_i64(leaf.seq)?)
+                    .bind(&leaf.receipt_id)
+                    .bind(&leaf.leaf_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("update receipts set log_seq = $1 where receipt_id = $2 and log_seq is null")
+                    .bind(to_i64(leaf.seq)?)
+                    .bind(&leaf.receipt_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "insert into log_checkpoints
+                    (site_id, tree_size, root_hash, frontier_json, issued_at, checkpoint_json, jws)
+                 values ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(site)
+            .bind(to_i64(cp.tree_size)?)
+            .bind(&cp.root_hash)
+            .bind(&cp.frontier_json)
+            .bind(cp.issued_at)
+            .bind(&cp.checkpoint_json)
+            .bind(&cp.jws)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(Some(cp))
+        })
+    }
+
+    /// Receipts of `site` not yet in its log.
+    pub async fn unsequenced(&self, site: &str) -> Result<u64> {
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "select count(*) from receipts where site_id = $1 and log_seq is null",
+        )
+        .bind(site)
+        .fetch_one(pool)
+        .await)?;
+        to_u64(n)
+    }
+
+    /// The log position of a receipt, if sequenced.
+    pub async fn leaf_seq(&self, site: &str, receipt_id: &str) -> Result<Option<u64>> {
+        let seq: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "select seq from log_leaves where site_id = $1 and receipt_id = $2",
+        )
+        .bind(site)
+        .bind(receipt_id)
+        .fetch_optional(pool)
+        .await)?;
+        seq.map(to_u64).transpose()
+    }
+
+    /// Leaf hashes of the first `upto` positions, in order.
+    pub async fn leaf_hashes(&self, site: &str, upto: u64) -> Result<Vec<Vec<u8>>> {
+        let rows: Vec<Vec<u8>> = on_pool!(self, pool => sqlx::query_scalar(
+            "select leaf_hash from log_leaves where site_id = $1 and seq < $2 order by seq",
+        )
+        .bind(site)
+        .bind(to_i64(upto)?)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    async fn checkpoints_where(
+        &self,
+        site: &str,
+        size: Option<u64>,
+        latest_only: bool,
+    ) -> Result<Vec<CheckpointRow>> {
+        let size = size.map(to_i64).transpose()?;
+        let limit: i64 = if latest_only { 1 } else { i64::MAX };
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select tree_size, root_hash, frontier_json, issued_at, checkpoint_json, jws
+                 from log_checkpoints where site_id = $1 and ($2 is null or tree_size = $2)
+                 order by tree_size desc limit $3",
+            )
+            .bind(site)
+            .bind(size)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<CheckpointRow> {
+                Ok(CheckpointRow {
+                    tree_size: to_u64(r.try_get(0)?)?,
+                    root_hash: r.try_get(1)?,
+                    frontier_json: r.try_get(2)?,
+                    issued_at: r.try_get(3)?,
+                    checkpoint_json: r.try_get(4)?,
+                    jws: r.try_get(5)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
+    /// The site's newest checkpoint.
+    pub async fn latest_checkpoint(&self, site: &str) -> Result<Option<CheckpointRow>> {
+        Ok(self
+            .checkpoints_where(site, None, true)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The site's checkpoint of exactly `size` leaves.
+    pub async fn checkpoint(&self, site: &str, size: u64) -> Result<Option<CheckpointRow>> {
+        Ok(self
+            .checkpoints_where(site, Some(size), true)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Every checkpoint of the site, newest first.
+    pub async fn checkpoints(&self, site: &str) -> Result<Vec<CheckpointRow>> {
+        self.checkpoints_where(site, None, false).await
+    }
+
+    /// Every leaf of the site's log with its receipt (if it still exists), in log order.
+    pub async fn log_rows(&self, site: &str) -> Result<Vec<LogRow>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select l.seq, l.receipt_id, l.leaf_hash, r.receipt_json, r.jws, r.log_seq
+                 from log_leaves l left join receipts r on r.receipt_id = l.receipt_id
+                 where l.site_id = $1 order by l.seq",
+            )
+            .bind(site)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<LogRow> {
+                let json: Option<String> = r.try_get(3)?;
+                let jws: Option<String> = r.try_get(4)?;
+                let log_seq: Option<i64> = r.try_get(5)?;
+                Ok(LogRow {
+                    seq: to_u64(r.try_get(0)?)?,
+                    receipt_id: r.try_get(1)?,
+                    leaf_hash: r.try_get(2)?,
+                    receipt: match (json, jws) {
+                        (Some(j), Some(s)) => Some((j, s, log_seq.map(to_u64).transpose()?)),
+                        _ => None,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
     /// Every signing key, newest first.
     pub async fn keys(&self) -> Result<Vec<KeyRow>> {
         let rows = on_pool!(self, pool => {
@@ -466,6 +729,17 @@ impl Store {
             .collect::<Result<Vec<_>>>()?
         });
         Ok(rows)
+    }
+
+    /// Marks every current signing key as retired (they stay in the JWKS).
+    pub async fn retire_keys(&self) -> Result<()> {
+        let now = now_ms();
+        on_pool!(self, pool => sqlx::query("update signing_keys set retired_at = $1 where retired_at is null")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// Stores a new signing key.

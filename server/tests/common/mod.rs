@@ -54,6 +54,22 @@ pub async fn store(dir: &Path) -> Store {
     }
 }
 
+/// The URL of the app's database, for running the real binary against it.
+pub async fn database_url(app: &TestApp) -> String {
+    match &app.state.store {
+        Store::Sqlite(_) => format!("sqlite://{}", app.dir.path().join("test.db").display()),
+        Store::Postgres(pool) => {
+            let name: String = sqlx::query_scalar("select current_database()")
+                .fetch_one(pool)
+                .await
+                .expect("database name");
+            let admin = std::env::var("YINYOM_TEST_DATABASE_URL").expect("postgres url");
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            format!("{base}/{name}")
+        }
+    }
+}
+
 /// The app with the fixture site imported and a widget manifest in place.
 pub async fn app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
