@@ -82,6 +82,46 @@ pub enum ReceiptsCommand {
         #[arg(long)]
         jwks: Option<PathBuf>,
     },
+    /// Export a site's receipts, streamed (bounded memory), oldest first.
+    Export {
+        /// Site id.
+        #[arg(long)]
+        site: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: crate::export::Format,
+        /// From this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), inclusive.
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), exclusive.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only receipts given under this notice version.
+        #[arg(long)]
+        notice_version: Option<String>,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Public base URL of the server (for the JWKS reference in Kantara receipts).
+        #[arg(
+            long,
+            env = "YINYOM_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
+}
+
+/// Reads `--from`/`--to`: RFC 3339, or YYYY-MM-DD meaning midnight in Thailand (UTC+7).
+pub fn parse_time_ms(s: &str) -> Result<i64, String> {
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+    let t = if yinyom_model::site::is_date(s) {
+        OffsetDateTime::parse(&format!("{s}T00:00:00+07:00"), &Rfc3339)
+    } else {
+        OffsetDateTime::parse(s, &Rfc3339)
+    }
+    .map_err(|_| format!("`{s}` is not a date (YYYY-MM-DD) or an RFC 3339 time"))?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).map_err(|e| e.to_string())
 }
 
 /// `yinyom sites …`

@@ -11,11 +11,13 @@
 //! - [`signing`]: Ed25519 JWS and the JWKS.
 //! - [`log`]: the tamper-evident Merkle log, its sequencer, proofs and verification.
 //! - [`store`]: every SQL statement; SQLite and PostgreSQL.
+//! - [`export`]: streamed receipt exports (JSONL, CSV, Kantara CR v1.1, ISO/IEC TS 27560).
 //! - [`error`]: the API error type and its status codes.
 //! - [`state`]: what handlers share.
 
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod log;
 pub mod receipts;
 pub mod render;

@@ -4,9 +4,10 @@ use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use yinyom_server::{
+    config::parse_time_ms,
     config::{Cli, Command, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand},
-    log, receipts, signing, sites,
-    store::Store,
+    export, log, receipts, signing, sites,
+    store::{ReceiptQuery, Store},
 };
 
 #[tokio::main]
@@ -105,6 +106,48 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 };
                 println!("{}  {status}", k.kid);
             }
+            Ok(())
+        }
+        Command::Receipts(ReceiptsCommand::Export {
+            site,
+            format,
+            from,
+            to,
+            notice_version,
+            output,
+            public_url,
+        }) => {
+            if store.site(&site).await?.is_none() {
+                anyhow::bail!("there is no site `{site}`");
+            }
+            let q = ReceiptQuery {
+                site,
+                from_ms: from
+                    .as_deref()
+                    .map(parse_time_ms)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                to_ms: to
+                    .as_deref()
+                    .map(parse_time_ms)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                notice_version,
+            };
+            let jwks_url = format!("{}/.well-known/jwks.json", public_url.trim_end_matches('/'));
+            let n = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    let mut w = std::io::BufWriter::new(file);
+                    export::export(&store, &q, format, &jwks_url, &mut w).await?
+                }
+                None => {
+                    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
+                    export::export(&store, &q, format, &jwks_url, &mut w).await?
+                }
+            };
+            eprintln!("yinyom: exported {n} receipts");
             Ok(())
         }
         Command::Receipts(ReceiptsCommand::Verify { file, .. }) => {

@@ -76,6 +76,19 @@ pub struct StoredReceipt {
     pub issued_at_ms: i64,
 }
 
+/// Which receipts to read.
+#[derive(Debug, Clone, Default)]
+pub struct ReceiptQuery {
+    /// Site id.
+    pub site: String,
+    /// From this time (unix ms, inclusive).
+    pub from_ms: Option<i64>,
+    /// Up to this time (unix ms, exclusive).
+    pub to_ms: Option<i64>,
+    /// Only this notice version.
+    pub notice_version: Option<String>,
+}
+
 /// What happened to an inserted receipt.
 #[derive(Debug)]
 pub enum Inserted {
@@ -414,6 +427,49 @@ impl Store {
             )
             .bind(site)
             .bind(subject_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<(String, String, i64)> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+            .collect::<Result<Vec<_>>>()?
+        });
+        rows.into_iter()
+            .map(|(json, jws, issued_at_ms)| {
+                Ok(StoredReceipt {
+                    receipt: from_json(&json)?,
+                    json,
+                    jws,
+                    issued_at_ms,
+                })
+            })
+            .collect()
+    }
+
+    /// One page of the site's receipts in (issue time, id) order, after the keyset cursor
+    /// `after`, filtered by time range (unix ms, inclusive-exclusive) and notice version.
+    pub async fn receipts_page(
+        &self,
+        q: &ReceiptQuery,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<StoredReceipt>> {
+        let (after_ms, after_id) = after.unwrap_or((i64::MIN, String::new()));
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select receipt_json, jws, issued_at from receipts
+                 where site_id = $1
+                   and issued_at >= $2 and issued_at < $3
+                   and ($4 is null or notice_version = $4)
+                   and (issued_at > $5 or (issued_at = $5 and receipt_id > $6))
+                 order by issued_at, receipt_id limit $7",
+            )
+            .bind(&q.site)
+            .bind(q.from_ms.unwrap_or(i64::MIN))
+            .bind(q.to_ms.unwrap_or(i64::MAX))
+            .bind(q.notice_version.as_deref())
+            .bind(after_ms)
+            .bind(&after_id)
             .bind(limit)
             .fetch_all(pool)
             .await?

@@ -1,0 +1,387 @@
+//! Receipt exports, streamed page by page in bounded memory: `jsonl` (native, with the
+//! JWS), `csv`, `kantara` (Kantara Consent Receipt v1.1) and `iso27560` (the record fields
+//! of ISO/IEC TS 27560:2023).
+//!
+//! Kantara CR v1.1 has no field for a refusal, so a Kantara receipt lists the purposes
+//! and cookie categories the visitor *granted* (an empty list for a refusal or a
+//! withdrawal); the native, CSV and ISO 27560 exports keep every decision.
+
+use crate::store::{ReceiptQuery, Store, StoreError, StoredReceipt};
+use serde_json::{Value, json};
+use std::{collections::HashMap, io::Write};
+use yinyom_model::{
+    Lang, Slug,
+    notice::Notice,
+    receipt::Receipt,
+    site::{Category, GcmSignal, LegalBasis, Purpose},
+};
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One `{"receipt":…,"jws":…}` per line: the signed originals.
+    Jsonl,
+    /// One row per receipt, for spreadsheets.
+    Csv,
+    /// Kantara Consent Receipt v1.1, one JSON object per line.
+    Kantara,
+    /// ISO/IEC TS 27560 consent records, one JSON object per line.
+    Iso27560,
+}
+
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing the output failed.
+    #[error("cannot write the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Receipts read per page.
+const PAGE: i64 = 1_000;
+
+const CSV_HEADER: &str = "receipt_id,issued_at,event,method,lang,subject_id,notice_version,consent_revision,notice_sha256,categories,purposes,valid_until,gpc,age_band,consent_by,page_origin,page_path,widget";
+
+/// Streams the receipts matching `q` to `out` in `format`; returns how many were written.
+/// `jwks_url` is written into Kantara receipts as the controller's public key reference.
+pub async fn export(
+    store: &Store,
+    q: &ReceiptQuery,
+    format: Format,
+    jwks_url: &str,
+    out: &mut (dyn Write + Send),
+) -> Result<u64, ExportError> {
+    let mut notices: HashMap<String, Option<Notice>> = HashMap::new();
+    let mut after = None;
+    let mut n = 0u64;
+    if format == Format::Csv {
+        writeln!(out, "{CSV_HEADER}")?;
+    }
+    loop {
+        let page = store.receipts_page(q, after.clone(), PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some((last.issued_at_ms, last.receipt.receipt_id.clone()));
+        for r in &page {
+            match format {
+                Format::Jsonl => {
+                    let line = json!({"receipt": r.receipt, "jws": r.jws});
+                    writeln!(out, "{line}")?;
+                }
+                Format::Csv => writeln!(out, "{}", csv_row(&r.receipt))?,
+                Format::Kantara | Format::Iso27560 => {
+                    let version = r.receipt.notice.version.clone();
+                    if !notices.contains_key(&version) {
+                        let notice = store
+                            .notice_version(&q.site, &version)
+                            .await?
+                            .map(|p| p.notice);
+                        notices.insert(version.clone(), notice);
+                    }
+                    let notice = notices.get(&version).and_then(Option::as_ref);
+                    let doc = if format == Format::Kantara {
+                        kantara(r, notice, jwks_url)
+                    } else {
+                        iso27560(r, notice)
+                    };
+                    writeln!(out, "{doc}")?;
+                }
+            }
+            n += 1;
+        }
+        out.flush()?;
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
+    Ok(n)
+}
+
+/// One CSV field, quoted when needed (RFC 4180), with spreadsheet formula injection
+/// neutralised.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn decisions(d: &std::collections::BTreeMap<Slug, bool>) -> String {
+    d.iter()
+        .map(|(k, v)| format!("{k}={}", if *v { "granted" } else { "denied" }))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn csv_row(r: &Receipt) -> String {
+    let opt = |o: Option<String>| o.unwrap_or_default();
+    [
+        r.receipt_id.clone(),
+        r.issued_at.clone(),
+        r.event.as_str().to_owned(),
+        r.method.as_str().to_owned(),
+        r.lang.code().to_owned(),
+        r.subject_id.clone(),
+        r.notice.version.clone(),
+        r.notice.consent_revision.to_string(),
+        r.notice.sha256.clone(),
+        decisions(&r.categories),
+        decisions(&r.purposes),
+        r.valid_until.clone(),
+        r.gpc.to_string(),
+        opt(r.age_band.map(|a| {
+            serde_json::to_value(a)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })),
+        opt(r.consent_by.map(|c| {
+            serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })),
+        r.page.origin.clone(),
+        r.page.path.clone(),
+        r.widget.clone(),
+    ]
+    .iter()
+    .map(|f| csv_field(f))
+    .collect::<Vec<_>>()
+    .join(",")
+}
+
+fn epoch_secs(rfc3339: &str) -> i64 {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .unwrap_or(0)
+}
+
+/// Kantara purpose category (numbered list of the v1.1 specification) of a cookie category.
+fn category_purpose(c: &Category) -> &'static str {
+    let ads = c.gcm.iter().any(|g| {
+        matches!(
+            g,
+            GcmSignal::AdStorage | GcmSignal::AdUserData | GcmSignal::AdPersonalization
+        )
+    });
+    match c.id.as_str() {
+        "necessary" => "1 - Core Function",
+        "analytics" => "16 - Improve Performance",
+        "marketing" => "6 - Marketing",
+        "functional" => "5 - Personalized Experience",
+        _ if ads => "7 - Marketing Third Parties",
+        _ if c.gcm.contains(&GcmSignal::AnalyticsStorage) => "16 - Improve Performance",
+        _ => "5 - Personalized Experience",
+    }
+}
+
+fn kantara_purpose(
+    title: &str,
+    category: &str,
+    pii: &[&str],
+    termination: String,
+    recipients: &[String],
+) -> Value {
+    let mut p = json!({
+        "purpose": title,
+        "purposeCategory": [category],
+        "consentType": "EXPLICIT",
+        "piiCategory": pii,
+        "primaryPurpose": false,
+        "termination": termination,
+        "thirdPartyDisclosure": !recipients.is_empty(),
+    });
+    if !recipients.is_empty() {
+        p["thirdPartyName"] = json!(recipients.join("; "));
+    }
+    p
+}
+
+/// A Kantara Consent Receipt v1.1 for one stored receipt.
+pub fn kantara(r: &StoredReceipt, notice: Option<&Notice>, jwks_url: &str) -> Value {
+    let rc = &r.receipt;
+    let lang = rc.lang;
+    let mut purposes = Vec::new();
+    if let Some(n) = notice {
+        for c in n
+            .optional_categories()
+            .filter(|c| rc.categories.get(&c.id) == Some(&true))
+        {
+            let providers: Vec<String> = c
+                .cookies
+                .iter()
+                .map(|k| k.provider.clone())
+                .filter(|p| !p.is_empty())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            purposes.push(kantara_purpose(
+                c.title.get(lang),
+                category_purpose(c),
+                &["5 - Network/Service", "15 - Behavioral"],
+                format!("consent valid until {}; withdraw any time", rc.valid_until),
+                &providers,
+            ));
+        }
+        for p in n
+            .consent_purposes()
+            .filter(|p| rc.purposes.get(&p.id) == Some(&true))
+        {
+            let recipients: Vec<String> = p
+                .recipients
+                .iter()
+                .map(|t| t.get(lang).to_owned())
+                .collect();
+            purposes.push(kantara_purpose(
+                p.title.get(lang),
+                "5 - Personalized Experience",
+                &["2 - Contact"],
+                format!("until withdrawn; data kept: {}", p.retention.get(lang)),
+                &recipients,
+            ));
+        }
+    }
+    let (controller, contact, address, email, phone, url, service) = match notice {
+        Some(n) => (
+            n.controller.name.get(lang).to_owned(),
+            format!("{} <{}>", n.dpo.name.get(lang), n.dpo.email),
+            n.controller.address.get(lang).to_owned(),
+            n.controller.email.clone(),
+            n.controller.phone.clone(),
+            n.controller.url.clone(),
+            n.site_name.get(lang).to_owned(),
+        ),
+        None => (
+            rc.controller.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            rc.site.to_string(),
+        ),
+    };
+    let mut ctrl = json!({
+        "piiController": controller,
+        "onBehalf": false,
+        "contact": contact,
+        "address": {"streetAddress": address, "addressCountry": "TH"},
+        "email": email,
+        "phone": phone,
+    });
+    if !url.is_empty() {
+        ctrl["piiControllerUrl"] = json!(url);
+    }
+    json!({
+        "version": "KI-CR-v1.1.0",
+        "jurisdiction": "TH",
+        "consentTimestamp": epoch_secs(&rc.issued_at),
+        "collectionMethod": format!("web consent banner ({}), Yinyom widget {}", rc.method.as_str(), rc.widget),
+        "consentReceiptID": rc.receipt_id,
+        "publicKey": jwks_url,
+        "language": lang.code(),
+        "piiPrincipalId": rc.subject_id,
+        "piiControllers": [ctrl],
+        "policyUrl": rc.notice.url,
+        "services": [{"service": service, "purposes": purposes}],
+        "sensitive": false,
+        "spiCat": [],
+    })
+}
+
+fn basis(b: LegalBasis) -> &'static str {
+    match b {
+        LegalBasis::Consent => "consent",
+        LegalBasis::Contract => "contract",
+        LegalBasis::LegalObligation => "legal_obligation",
+        LegalBasis::PublicTask => "public_task",
+        LegalBasis::VitalInterest => "vital_interest",
+        LegalBasis::LegitimateInterest => "legitimate_interest",
+    }
+}
+
+fn purpose_record(p: &Purpose, decided: Option<bool>, lang: Lang) -> Value {
+    json!({
+        "purpose_id": p.id,
+        "purpose": p.title.get(lang),
+        "lawful_basis": basis(p.legal_basis),
+        "decision": match decided { Some(true) => "granted", Some(false) => "denied", None => "not_applicable" },
+        "pii_information": p.data.iter().map(|d| d.get(lang)).collect::<Vec<_>>(),
+        "retention_period": p.retention.get(lang),
+        "recipient_third_parties": p.recipients.iter().map(|d| d.get(lang)).collect::<Vec<_>>(),
+    })
+}
+
+/// An ISO/IEC TS 27560 consent record for one stored receipt (field names of §6.3).
+pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
+    let rc = &r.receipt;
+    let lang = rc.lang;
+    let mut purposes = Vec::new();
+    if let Some(n) = notice {
+        for c in &n.categories {
+            let decided = if c.required {
+                None
+            } else {
+                rc.categories.get(&c.id).copied()
+            };
+            purposes.push(json!({
+                "purpose_id": c.id,
+                "purpose": c.title.get(lang),
+                "lawful_basis": if c.required { "necessary" } else { "consent" },
+                "decision": match decided { Some(true) => "granted", Some(false) => "denied", None => "not_applicable" },
+                "pii_information": c.cookies.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+                "retention_period": c.cookies.iter().map(|k| format!("{}: {}", k.name, k.duration.get(lang))).collect::<Vec<_>>(),
+                "recipient_third_parties": c.cookies.iter().map(|k| k.provider.as_str()).collect::<std::collections::BTreeSet<_>>(),
+            }));
+        }
+        for p in &n.purposes {
+            purposes.push(purpose_record(p, rc.purposes.get(&p.id).copied(), lang));
+        }
+    }
+    let party = |p: &yinyom_model::site::Party, role: &str| {
+        json!({"party_type": role, "party_name": p.name.get(lang), "party_address": p.address.get(lang),
+               "party_contact": {"email": p.email, "phone": p.phone, "url": p.url}})
+    };
+    json!({
+        "schema_version": "ISO/IEC TS 27560:2023; yinyom.receipt/1",
+        "record_id": rc.receipt_id,
+        "pii_principal_id": rc.subject_id,
+        "privacy_notice": {"url": rc.notice.url, "version": rc.notice.version, "consent_revision": rc.notice.consent_revision, "sha256": rc.notice.sha256,
+                           "effective_from": notice.map(|n| n.effective_from.as_str())},
+        "language": lang.code(),
+        "purposes": purposes,
+        "pii_controllers": notice.map(|n| vec![party(&n.controller, "controller"), party(&n.dpo, "dpo")]).unwrap_or_default(),
+        "collection_method": {"channel": "web_banner", "action": rc.method.as_str(), "widget_build": rc.widget, "page_origin": rc.page.origin, "page_path": rc.page.path},
+        "storage_locations": ["TH"],
+        "jurisdiction": rc.jurisdiction,
+        "withdrawal_method": "the cookie settings button or link on the site (ตั้งค่าคุกกี้): Withdraw all",
+        "privacy_rights": ["access (s.30)", "data portability (s.31)", "objection (s.32)", "erasure (s.33)", "restriction (s.34)", "rectification (s.35, s.36)", "withdrawal (s.19)", "complaint to the PDPC (s.73)"],
+        "event": {"event_type": rc.event.as_str(), "event_time": rc.issued_at, "validity_end": rc.valid_until,
+                  "event_entity": rc.consent_by.map_or("subject", |c| if c == yinyom_model::receipt::ConsentBy::Guardian { "guardian" } else { "subject" }),
+                  "age_band": rc.age_band},
+        "signals": {"gpc": rc.gpc},
+        "integrity": {"jws": r.jws, "jwks": "/.well-known/jwks.json"},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+}
