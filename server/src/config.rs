@@ -161,6 +161,18 @@ pub struct ServeArgs {
     #[arg(long, env = "YINYOM_PAGES_LISTEN", default_value = "127.0.0.1:8081")]
     pub pages_listen: SocketAddr,
 
+    /// Receipt posts allowed per client address per minute (0: no limit). Per process.
+    #[arg(long, env = "YINYOM_RATE_LIMIT", default_value_t = 60)]
+    pub rate_limit: u32,
+
+    /// Receipt posts a client may send at once before the per-minute rate applies.
+    #[arg(long, env = "YINYOM_RATE_BURST", default_value_t = 20)]
+    pub rate_burst: u32,
+
+    /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
+    #[arg(long, env = "YINYOM_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
     /// Seconds between log checkpoints (pending receipts are appended in one batch).
     #[arg(long, env = "YINYOM_CHECKPOINT_SECS", default_value_t = 1)]
     pub checkpoint_secs: u64,

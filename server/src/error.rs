@@ -30,6 +30,12 @@ pub enum ApiError {
     /// 409: the idempotency key was reused for a different choice.
     #[error("request_id `{0}` was already used for a different choice")]
     RequestIdConflict(String),
+    /// 415: the body is not JSON.
+    #[error("send the receipt as JSON with `Content-Type: application/json` (got `{0}`)")]
+    UnsupportedMediaType(String),
+    /// 429: too many requests from this client.
+    #[error("too many requests from this address: retry in {0} seconds")]
+    TooManyRequests(u64),
     /// 413: the body is too large.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -61,6 +67,10 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::RequestIdConflict(_) => (StatusCode::CONFLICT, "request_id_conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Store(_) | ApiError::Internal(_) => {
@@ -86,6 +96,13 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
-        (status, Json(body)).into_response()
+        let mut res = (status, Json(body)).into_response();
+        if let ApiError::TooManyRequests(secs) = self {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        res
     }
 }

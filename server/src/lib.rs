@@ -12,13 +12,16 @@
 //! - [`log`]: the tamper-evident Merkle log, its sequencer, proofs and verification.
 //! - [`store`]: every SQL statement; SQLite and PostgreSQL.
 //! - [`export`]: streamed receipt exports (JSONL, CSV, Kantara CR v1.1, ISO/IEC TS 27560).
+//! - [`limits`], [`metrics`]: rate limiting and `/metrics`.
 //! - [`error`]: the API error type and its status codes.
 //! - [`state`]: what handlers share.
 
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod limits;
 pub mod log;
+pub mod metrics;
 pub mod receipts;
 pub mod render;
 pub mod routes;
@@ -38,10 +41,14 @@ use std::sync::Arc;
 /// Builds the application state for `store` with the given settings.
 pub async fn app_state(store: Store, settings: Settings) -> anyhow::Result<AppState> {
     let signer = Signer::load_or_create(&store).await?;
+    let limiter =
+        limits::RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_burst);
     Ok(AppState {
         store,
         signer: Arc::new(signer),
         settings: Arc::new(settings),
+        metrics: Arc::default(),
+        limiter: Arc::new(limiter),
     })
 }
 
@@ -90,6 +97,9 @@ impl Server {
             dist: args.dist.clone(),
             widget,
             extra_origins,
+            rate_limit_per_minute: args.rate_limit,
+            rate_limit_burst: args.rate_burst,
+            trust_forwarded_for: args.trust_forwarded_for,
         };
         let state = app_state(store, settings).await?;
         Ok(Self {
@@ -140,8 +150,9 @@ impl Server {
         let wait = |mut rx: tokio::sync::broadcast::Receiver<()>| async move {
             let _ = rx.recv().await;
         };
-        let api = axum::serve(self.api, routes::router(self.state))
-            .with_graceful_shutdown(wait(tx.subscribe()));
+        let app = routes::router(self.state)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let api = axum::serve(self.api, app).with_graceful_shutdown(wait(tx.subscribe()));
         match self.pages {
             Some((listener, dir)) => {
                 println!("yinyom: example pages on http://{}", listener.local_addr()?);

@@ -1,6 +1,6 @@
 //! Shared state of the HTTP handlers.
 
-use crate::{signing::Signer, store::Store};
+use crate::{limits::RateLimiter, metrics::Metrics, signing::Signer, store::Store};
 use serde::Deserialize;
 use std::{
     path::{Path, PathBuf},
@@ -16,6 +16,10 @@ pub struct AppState {
     pub signer: Arc<Signer>,
     /// Settings fixed at start.
     pub settings: Arc<Settings>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Per-client limit on receipt posts.
+    pub limiter: Arc<RateLimiter>,
 }
 
 /// Settings fixed at start.
@@ -29,6 +33,12 @@ pub struct Settings {
     pub widget: Option<WidgetBuild>,
     /// Origins trusted for every site (the demo's host-page server).
     pub extra_origins: Vec<String>,
+    /// Receipt posts allowed per client per minute (0: no limit).
+    pub rate_limit_per_minute: u32,
+    /// Receipt posts a client may send at once.
+    pub rate_limit_burst: u32,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 /// `dist/manifest.json`, written by `cargo xtask dist`.

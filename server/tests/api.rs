@@ -519,3 +519,83 @@ async fn minors_rules_follow_the_notice() {
     let res = app.post_json("/v1/sites/demo/receipts", &none).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// A body that is not JSON is refused with 415, before anything is parsed or written.
+#[tokio::test]
+async fn refuses_a_wrong_content_type() {
+    let app = app().await;
+    let body = choice(&uuid(), "subject-0123456789", true, true).to_string();
+    let res = app
+        .send(
+            Request::post("/v1/sites/demo/receipts")
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(body))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        body_json(res).await["error"]["code"],
+        "unsupported_media_type"
+    );
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        0
+    );
+}
+
+/// One client sending too fast gets 429 with Retry-After; other clients are not affected.
+#[tokio::test]
+async fn limits_one_client_not_the_others() {
+    let app = app().await;
+    let post = |ip: &str| {
+        Request::post("/v1/sites/demo/receipts")
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", ip)
+            .body(Body::from("{}"))
+            .expect("request")
+    };
+    // The test app allows a burst of 100.
+    for _ in 0..100 {
+        assert_eq!(
+            app.send(post("192.0.2.7")).await.status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+    let limited = app.send(post("192.0.2.7")).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key(header::RETRY_AFTER));
+    assert_eq!(
+        body_json(limited).await["error"]["code"],
+        "too_many_requests"
+    );
+    assert_eq!(
+        app.send(post("192.0.2.8")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+/// `/metrics` counts requests by route pattern and receipts stored.
+#[tokio::test]
+async fn metrics_count_requests_and_receipts() {
+    let app = app().await;
+    app.post_json(
+        "/v1/sites/demo/receipts",
+        &choice(&uuid(), "subject-metrics-01", true, true),
+    )
+    .await;
+    app.get("/v1/sites/nope/notice").await;
+    let text = body_text(app.get("/metrics").await).await;
+    assert!(text.contains("yinyom_receipts_stored_total 1"), "{text}");
+    assert!(
+        text.contains(r#"yinyom_http_requests_total{method="POST",route="/v1/sites/{site}/receipts",status="201"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/v1/sites/{site}/notice",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("yinyom_http_request_duration_seconds_bucket"));
+}

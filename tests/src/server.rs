@@ -48,6 +48,9 @@ impl TestServer {
             pages: Some(root.join("examples")),
             pages_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             checkpoint_secs: 1,
+            rate_limit: 0,
+            rate_burst: 1,
+            trust_forwarded_for: false,
         };
         let server = rt.block_on(Server::bind(store.clone(), &args))?;
         let api = format!("http://{}", server.api_addr()?);

@@ -1,16 +1,50 @@
-//! Liveness and readiness.
+//! Liveness, readiness and metrics.
 
 use crate::{error::ApiResult, state::AppState};
-use axum::{Router, extract::State, routing::get};
+use axum::{
+    Router,
+    extract::{MatchedPath, Request, State},
+    http::header,
+    middleware::Next,
+    response::{IntoResponse, Response},
+    routing::get,
+};
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
 }
 
 /// Ready when the database answers.
 async fn ready(State(state): State<AppState>) -> ApiResult<&'static str> {
     state.store.ping().await?;
     Ok("ready\n")
+}
+
+/// Prometheus text.
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+/// Counts every request by its route pattern (not its raw path, which has ids in it).
+pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "other".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let res = next.run(req).await;
+    state
+        .metrics
+        .observe(&method, &route, res.status().as_u16(), started.elapsed());
+    res
 }

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))
+        .layer(middleware::from_fn_with_state(state.clone(), health::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

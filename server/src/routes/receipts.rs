@@ -9,11 +9,14 @@ use crate::{
 use axum::{
     Extension, Json,
     body::{Body, to_bytes},
-    extract::{Path, State},
-    http::{StatusCode, header},
+    extract::{ConnectInfo, Path, State},
+    http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
 };
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+};
 use yinyom_model::{
     receipt::{ReceiptRequest, ReceiptResponse},
     site::Site,
@@ -26,11 +29,30 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     Extension(site): Extension<Site>,
     Extension(PageOrigin(origin)): Extension<PageOrigin>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     body: Body,
 ) -> ApiResult<impl IntoResponse> {
     let origin = origin.ok_or_else(|| {
         ApiError::ForeignOrigin("(none: receipts are accepted only from the site's pages)".into())
     })?;
+    let client = client_ip(&state, &headers, connect.map(|Extension(ConnectInfo(a))| a));
+    state
+        .limiter
+        .check(client)
+        .map_err(|wait| ApiError::TooManyRequests(wait.as_secs().max(1)))?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::UnsupportedMediaType(if content_type.is_empty() {
+            "none".to_owned()
+        } else {
+            content_type.to_owned()
+        }));
+    }
     let bytes = to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| ApiError::TooLarge(MAX_BODY))?;
@@ -39,7 +61,13 @@ pub(crate) async fn create(
     })?;
     let (recorded, stored) = receipts::record(&state, &site, &origin, request).await?;
     let status = match recorded {
-        Recorded::New => StatusCode::CREATED,
+        Recorded::New => {
+            state
+                .metrics
+                .receipts_stored
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            StatusCode::CREATED
+        }
         Recorded::Replay => StatusCode::OK,
     };
     Ok((
@@ -49,6 +77,21 @@ pub(crate) async fn create(
             jws: stored.jws,
         }),
     ))
+}
+
+/// The client's address: the first `X-Forwarded-For` hop behind a trusted proxy, else the
+/// peer address.
+fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
+    if state.settings.trust_forwarded_for
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    {
+        return ip;
+    }
+    peer.map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip())
 }
 
 /// Most receipts returned for one visitor.

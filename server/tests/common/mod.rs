@@ -89,6 +89,9 @@ pub async fn app() -> TestApp {
         widget: yinyom_server::state::WidgetBuild::load(&dist).expect("manifest"),
         dist,
         extra_origins: vec![],
+        rate_limit_per_minute: 600,
+        rate_limit_burst: 100,
+        trust_forwarded_for: true,
     };
     let state = app_state(store, settings).await.expect("state");
     TestApp {
