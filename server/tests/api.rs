@@ -361,6 +361,16 @@ async fn serves_the_per_site_loader() {
     assert!(js.contains(r#""js":"/assets/b1/yinyom_widget.js""#));
 }
 
+/// An unknown address is a JSON 404 that no cache keeps.
+#[tokio::test]
+async fn unknown_paths_are_a_plain_json_404() {
+    let app = app().await;
+    let res = app.get("/no/such/page").await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert!(res.headers().get(header::CACHE_CONTROL).is_none());
+    assert_eq!(body_json(res).await["error"]["code"], "not_found");
+}
+
 /// Liveness and readiness answer.
 #[tokio::test]
 async fn health_endpoints_answer() {
@@ -598,4 +608,44 @@ async fn metrics_count_requests_and_receipts() {
         "{text}"
     );
     assert!(text.contains("yinyom_http_request_duration_seconds_bucket"));
+}
+
+/// Every path in the OpenAPI document (served at /v1/openapi.json) is a real route.
+#[tokio::test]
+async fn every_documented_path_is_served() {
+    let app = app().await;
+    let doc = body_json(app.get("/v1/openapi.json").await).await;
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 15);
+    for (path, ops) in paths {
+        let concrete = path
+            .replace("{site}", "demo")
+            .replace("{version}", "v1")
+            .replace("{subject_id}", "subject-0123456789")
+            .replace("{receipt_id}", &uuid());
+        let concrete = if path.ends_with("/consistency") {
+            format!("{concrete}?first=0&second=0")
+        } else {
+            concrete
+        };
+        for method in ops.as_object().expect("ops").keys() {
+            let req = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&concrete)
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
+                .expect("request");
+            let res = app.send(req).await;
+            let not_allowed = res.status() == StatusCode::METHOD_NOT_ALLOWED;
+            let generic_404 = res.status() == StatusCode::NOT_FOUND && {
+                let body = body_json(res).await;
+                body["error"]["message"] == "there is nothing at this address"
+            };
+            assert!(
+                !generic_404 && !not_allowed,
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
 }

@@ -3,13 +3,12 @@
 
 use crate::state::AppState;
 use axum::{Router, http::HeaderValue, http::header};
+use tower::ServiceBuilder;
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     let dir = state.settings.dist.join("assets");
-    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
-    Router::new()
-        .nest_service("/assets", files)
+    let files = ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
@@ -19,4 +18,6 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
         ))
+        .service(ServeDir::new(dir).precompressed_br().precompressed_gzip());
+    Router::new().nest_service("/assets", files)
 }

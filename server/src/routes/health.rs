@@ -15,6 +15,15 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(openapi))
+}
+
+/// The OpenAPI document (`docs/openapi.json`).
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../../docs/openapi.json"),
+    )
 }
 
 /// Ready when the database answers.

@@ -11,7 +11,7 @@ mod notice;
 pub mod pages;
 mod receipts;
 
-use crate::state::AppState;
+use crate::{error::ApiError, state::AppState};
 use axum::{
     Router, middleware,
     routing::{get, post},
@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))
+        .fallback(|| async { ApiError::NotFound("there is nothing at this address".into()) })
         .layer(middleware::from_fn_with_state(state.clone(), health::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
