@@ -4,10 +4,14 @@
 // It runs on every page view, so it stays small and does only this:
 // 1. sets Google Consent Mode v2 defaults (denied, wait_for_update) before any tag runs;
 // 2. reads the consent cookie (format: model/src/cookie.rs); if the choice is current,
-//    activates the granted blocked scripts and iframes, and stops: no wasm is fetched;
+//    activates the granted blocked scripts and iframes (placeholders for the others),
+//    shows the small reopen button, and stops: no wasm is fetched;
 // 3. otherwise imports the Yew widget and mounts it with a host object (see
 //    widget/src/host.rs) whose commit() stores the cookie, applies the choice and
 //    delivers the receipt, retrying on later page views until the server has it.
+// Script tag options: data-lang (th|en|auto), data-theme (light|dark|auto),
+// data-position (bottom, top, bottom-left, bottom-right, top-left, top-right),
+// data-button (off: no floating button, for sites with their own data-yinyom-open link).
 // The server strips whole-line comments and indentation when serving this file.
 (function (C) {
 "use strict";
@@ -16,11 +20,14 @@ if (w.yinyom && w.yinyom.__loaded) return;
 var base = new URL(me.src).origin;
 var api = base + "/v1/sites/" + C.site;
 var NAME = "yinyom", KEY = "yinyom." + C.site + ".";
-var listeners = [], queue = [], ui = null, loading = false, state = null;
+var listeners = [], queue = [], ui = null, loading = false, state = null, fab = null, sheet = null;
+function opt(n, v) { return (me.getAttribute("data-" + n) || v).toLowerCase(); }
+var pos = opt("position", "bottom");
 
 function store(k, v) {
 try { if (v === undefined) return localStorage.getItem(KEY + k); if (v === null) localStorage.removeItem(KEY + k); else localStorage.setItem(KEY + k, v); } catch (e) { return null; }
 }
+function list(k) { try { var v = JSON.parse(store(k) || "[]"); return Array.isArray(v) ? v : []; } catch (e) { return []; } }
 function now() { return Math.floor(Date.now() / 1000); }
 function uuid() {
 if (w.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -38,30 +45,70 @@ return { revision: +p[1], at: +p[2], categories: p[3] == "-" ? [] : p[3].split("
 function writeCookie(v) {
 d.cookie = NAME + "=" + v + "; path=/; max-age=" + C.days * 86400 + "; SameSite=Lax" + (location.protocol == "https:" ? "; Secure" : "");
 }
+// A choice holds until the site raises its consent revision or the validity runs out.
 function current(c) { return !!c && c.revision >= C.rev && now() < c.at + C.days * 86400; }
 function granted(cat) {
 for (var i = 0; i < C.cats.length; i++) if (C.cats[i].id == cat && C.cats[i].req) return true;
 return !!state && state.categories.indexOf(cat) >= 0;
 }
+function lang() {
+var want = opt("lang", "auto");
+var tags = want != "auto" ? [want] : [d.documentElement.lang].concat(navigator.languages || [navigator.language]);
+for (var i = 0; i < tags.length; i++) {
+var t = (tags[i] || "").slice(0, 2).toLowerCase();
+if (C.langs.indexOf(t) >= 0) return t;
+}
+return C.langs[0];
+}
+var T = lang() == "en"
+? ["Cookie settings", "This content from %s is off: it may set cookies you have not allowed.", "Load once", "Always allow"]
+: ["ตั้งค่าคุกกี้", "เนื้อหานี้จาก %s ปิดไว้ เพราะอาจตั้งคุกกี้ที่คุณยังไม่ได้อนุญาต", "โหลดครั้งนี้", "อนุญาตเสมอ"];
 
 // Google Consent Mode v2.
 w.dataLayer = w.dataLayer || [];
 function gtag() { w.dataLayer.push(arguments); }
-function signals(all) {
+function signals() {
 var s = {};
-C.cats.forEach(function (c) { c.gcm.forEach(function (g) { if (!s[g] || s[g] == "denied") s[g] = all || c.req || granted(c.id) ? "granted" : "denied"; }); });
+C.cats.forEach(function (c) { c.gcm.forEach(function (g) { if (!s[g] || s[g] == "denied") s[g] = granted(c.id) ? "granted" : "denied"; }); });
 return s;
 }
-var defaults = signals(false);
+var defaults = signals();
 defaults.wait_for_update = 500;
 gtag("consent", "default", defaults);
 
+// The loader's own small UI (floating button, iframe placeholders), in shadow roots with
+// a constructed stylesheet: no inline style, so a strict CSP needs no 'unsafe-inline'.
+var CSS = ":host{font:inherit}button{margin:.25rem;padding:.4rem .8rem;border:2px solid var(--yy-accent,#0b4f9c);border-radius:.5rem;background:var(--yy-accent,#0b4f9c);color:var(--yy-accent-fg,#fff);font:inherit;cursor:pointer}"
++ ".f{position:fixed;z-index:2147482999;bottom:1rem;left:1rem;width:3rem;height:3rem;margin:0;padding:.6rem;border-radius:50%;box-shadow:0 .25rem 1rem rgba(0,0,0,.3)}.t{top:1rem;bottom:auto}.r{left:auto;right:1rem}"
++ ".p{box-sizing:border-box;display:flex;flex-direction:column;justify-content:center;align-items:center;max-width:100%;height:100%;min-height:8rem;padding:1rem;text-align:center;background:#eef1f5;color:#1a1a1a;border:1px solid #4a4a4a}"
++ ":focus-visible{outline:3px solid #9e4a00;outline-offset:2px}";
+function shadow(tag, cls) {
+var host = d.createElement(tag), r = host.attachShadow({ mode: "open" }), el = d.createElement(tag == "span" ? "button" : "div");
+try { if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); } r.adoptedStyleSheets = [sheet]; }
+catch (e) { var s = d.createElement("style"); s.textContent = CSS; r.appendChild(s); }
+el.className = cls;
+r.appendChild(el);
+return [host, el];
+}
+function button() {
+if (fab || !state || opt("button", "on") == "off" || !d.body) return;
+var b = shadow("span", "f" + (pos.indexOf("top") >= 0 ? " t" : "") + (pos.indexOf("right") >= 0 ? " r" : ""));
+fab = b[0];
+fab.id = "yinyom-button";
+b[1].type = "button";
+b[1].title = T[0];
+b[1].setAttribute("aria-label", T[0]);
+b[1].innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 2a10 10 0 1 0 10 10 4 4 0 0 1-5-5 4 4 0 0 1-5-5zM8 11a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm3 5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm5-1a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z"/></svg>';
+b[1].onclick = function () { Y.open(); };
+d.body.appendChild(fab);
+}
+
 // Activates blocked scripts (in document order, each external one loaded before the
-// next runs) and iframes of granted categories.
+// next runs) and iframes of granted categories; denied iframes get a placeholder.
 function activate() {
-var list = [].slice.call(d.querySelectorAll('script[type="text/plain"][data-yinyom]'));
+var all = [].slice.call(d.querySelectorAll('script[type="text/plain"][data-yinyom]'));
 (function next() {
-var old = list.shift();
+var old = all.shift();
 if (!old) return;
 if (!granted(old.getAttribute("data-yinyom"))) return next();
 var s = d.createElement("script");
@@ -72,9 +119,43 @@ if (old.src) { s.async = false; s.onload = s.onerror = next; } else s.text = old
 old.parentNode.replaceChild(s, old);
 if (!old.src) next();
 })();
-[].forEach.call(d.querySelectorAll("iframe[data-yinyom][data-src]"), function (f) {
-if (granted(f.getAttribute("data-yinyom")) && !f.src) f.src = f.getAttribute("data-src");
+[].forEach.call(d.querySelectorAll("iframe[data-yinyom][data-src]"), frame);
+}
+function frame(f) {
+var cat = f.getAttribute("data-yinyom"), ph = f.previousElementSibling;
+if (!ph || ph.getAttribute("data-yinyom-placeholder") != cat) ph = null;
+if (granted(cat) || f.hasAttribute("data-yinyom-once")) {
+if (ph) ph.remove();
+f.hidden = false;
+if (!f.getAttribute("src")) f.src = f.getAttribute("data-src");
+return;
+}
+if (f.getAttribute("src")) {
+// Withdrawn: drop the embedded page (and whatever it runs) with its browsing context.
+var c = f.cloneNode(false);
+c.removeAttribute("src");
+f.parentNode.replaceChild(c, f);
+f = c;
+}
+f.hidden = true;
+if (ph) return;
+var p = shadow("div", "p"), el = p[1], src = new URL(f.getAttribute("data-src"), location.href);
+p[0].setAttribute("data-yinyom-placeholder", cat);
+["width", "height"].forEach(function (k) { var v = f.getAttribute(k); if (/^\d+$/.test(v)) p[0].style[k] = v + "px"; });
+el.setAttribute("role", "group");
+el.setAttribute("aria-label", f.title || T[0]);
+var msg = d.createElement("p");
+msg.textContent = T[1].replace("%s", src.hostname);
+el.appendChild(msg);
+[[T[2], function () { f.setAttribute("data-yinyom-once", ""); frame(f); }], [T[3], function () { allow(cat); }]].forEach(function (a, i) {
+var b = d.createElement("button");
+b.type = "button";
+b.textContent = a[0];
+b.setAttribute("data-action", i ? "allow" : "once");
+b.onclick = a[1];
+el.appendChild(b);
 });
+f.parentNode.insertBefore(p[0], f);
 }
 // Clears the first-party cookies of denied categories (path / on this host and parents).
 function clearDenied() {
@@ -94,8 +175,10 @@ domains.forEach(function (dm) { d.cookie = k + "=; path=/; max-age=0" + dm; });
 function apply(changed) {
 state = readCookie();
 if (!current(state)) state = null;
-gtag("consent", "update", signals(false));
+// Consent Mode update after every choice and on every page view with a stored choice.
+if (state || changed) gtag("consent", "update", signals());
 activate();
+button();
 if (changed) {
 clearDenied();
 var detail = Y.consent();
@@ -107,25 +190,25 @@ d.dispatchEvent(new CustomEvent("yinyom:change", { detail: detail }));
 // Receipt delivery: pending requests are kept in localStorage until the server
 // acknowledges them; a retry sends the same request_id, so it is never counted twice.
 function deliver() {
-var pending = JSON.parse(store("pending") || "[]");
-pending.forEach(function (body) {
+list("pending").forEach(function (body) {
 fetch(api + "/receipts", { method: "POST", body: body, headers: { "content-type": "application/json" }, credentials: "omit", keepalive: true })
 .then(function (r) {
 if (r.status >= 500 || r.status == 429) throw r.status;
 return r.status < 300 ? r.text() : null;
 })
 .then(function (text) {
-var left = JSON.parse(store("pending") || "[]").filter(function (b) { return b != body; });
+var left = list("pending").filter(function (b) { return b != body; });
 store("pending", left.length ? JSON.stringify(left) : null);
 if (!text) return;
 var res = JSON.parse(text), id = res.receipt.receipt_id, c = readCookie();
-var history = JSON.parse(store("receipts") || "[]");
+var history = list("receipts");
 history.push(res);
 store("receipts", JSON.stringify(history.slice(-50)));
 if (c && c.receiptId == null && JSON.parse(body).request_id == res.receipt.request_id) {
 var p = d.cookie.match(/(?:^|;\s*)yinyom=([^;]*)/)[1].split(".");
 p[4] = id;
 writeCookie(p.join("."));
+state = readCookie();
 }
 })
 .catch(function () { /* offline or server down: retried on the next page view */ });
@@ -133,9 +216,12 @@ writeCookie(p.join("."));
 }
 function commit(cookie, body) {
 writeCookie(cookie);
-var pending = JSON.parse(store("pending") || "[]");
+var pending = list("pending");
 pending.push(body);
 store("pending", JSON.stringify(pending));
+store("choice", body);
+if (JSON.parse(body).method == "withdraw")
+[].forEach.call(d.querySelectorAll("iframe[data-yinyom-once]"), function (f) { f.removeAttribute("data-yinyom-once"); });
 apply(true);
 deliver();
 }
@@ -145,30 +231,31 @@ var s = store("subject");
 if (!s) { s = uuid(); store("subject", s); }
 return s;
 }
-function lang() {
-var want = (me.getAttribute("data-lang") || "auto").toLowerCase();
-var tags = want != "auto" ? [want] : [d.documentElement.lang].concat(navigator.languages || [navigator.language]);
-for (var i = 0; i < tags.length; i++) {
-var t = (tags[i] || "").slice(0, 2).toLowerCase();
-if (C.langs.indexOf(t) >= 0) return t;
-}
-return C.langs[0];
+function text(url) {
+return fetch(url, { credentials: "omit", cache: "no-cache" }).then(function (r) {
+if (!r.ok) throw new Error("yinyom: " + url + " " + r.status);
+return r.text();
+});
 }
 function loadUI(then) {
 if (ui) return then(ui);
 queue.push(then);
 if (loading) return;
 loading = true;
-var notice = fetch(api + "/notice", { credentials: "omit" }).then(function (r) {
-if (!r.ok) throw new Error("yinyom: notice " + r.status);
-return r.json();
-});
+// no-cache: revalidate (ETag), so a raised revision is never shown an old notice.
+var notice = text(api + "/notice").then(JSON.parse);
 var mod = import(base + C.js).then(function (m) { return m.default({ module_or_path: base + C.wasm }).then(function () { return m; }); });
 Promise.all([mod, notice]).then(function (r) {
-ui = r[0].mount({ notice: r[1], lang: lang(), subject: subject(), noticeUrl: base + "/sites/" + C.site + "/notice", build: C.build, uuid: uuid, now: now, commit: commit });
+ui = r[0].mount({
+notice: r[1], lang: lang(), subject: subject(), api: api, noticeUrl: base + "/sites/" + C.site + "/notice",
+build: C.build, theme: opt("theme", "auto"), position: pos, gpc: navigator.globalPrivacyControl === true,
+uuid: uuid, now: now, commit: commit, consent: function () { return Y.consent(); },
+choice: function () { return store("choice"); }, receipts: function () { return list("receipts"); }, text: text
+});
 while (queue.length) queue.shift()(ui);
-}, function (e) { loading = false; console.error(e); });
+}, function (e) { loading = false; queue = []; console.error(e); });
 }
+function allow(cat) { loadUI(function (u) { u.allow(cat); }); }
 
 var Y = {
 __loaded: true,
@@ -178,14 +265,18 @@ consent: function () { return state && { revision: state.revision, categories: s
 on: function (ev, f) { if (ev == "change") listeners.push(f); },
 withdraw: function () { loadUI(function (u) { u.withdraw(); }); }
 };
+// Calls queued before the loader ran: window.yinyom = window.yinyom || []; yinyom.push(["on", "change", fn]).
 var early = w.yinyom;
 w.yinyom = Y;
+if (early && early.length) early.forEach(function (call) { Y[call[0]] && Y[call[0]].apply(Y, call.slice(1)); });
 apply(false);
 deliver();
 if (!state) loadUI(function () {});
-[].forEach.call(d.querySelectorAll("[data-yinyom-open]"), function (a) {
-a.addEventListener("click", function (e) { e.preventDefault(); Y.open(); });
+// An async loader can run before the end of <body> is parsed.
+if (d.readyState == "loading") d.addEventListener("DOMContentLoaded", function () { activate(); button(); });
+d.addEventListener("click", function (e) {
+var a = e.target.closest && e.target.closest("[data-yinyom-open]");
+if (a) { e.preventDefault(); Y.open(); }
 });
-if (early && early.length) early.forEach(function (call) { Y[call[0]] && Y[call[0]].apply(Y, call.slice(1)); });
 d.dispatchEvent(new CustomEvent("yinyom:ready", { detail: Y.consent() }));
 })(__YINYOM_CONFIG__);

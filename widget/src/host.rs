@@ -1,18 +1,18 @@
-//! The loader's side of the contract, and turning a click into a receipt request.
+//! The loader's side of the contract, and turning a choice into a receipt request.
 
-use serde::Serialize;
-use std::collections::BTreeMap;
+use crate::js::{self, Json};
 use wasm_bindgen::prelude::*;
 use yinyom_model::{
     Lang, Slug,
     cookie::ConsentCookie,
-    notice::PublishedNotice,
-    receipt::{Method, ReceiptRequest},
+    notice::Notice,
+    receipt::{AgeBand, Method},
+    site::{Category, GcmSignal, MinorsPolicy},
 };
 
 #[wasm_bindgen]
 extern "C" {
-    /// What the loader hands to [`crate::mount`].
+    /// What the loader hands to [`crate::mount`] (see `widget/js/loader.js`, `loadUI`).
     pub type Host;
 
     /// The current notice, as `GET /v1/sites/{site}/notice` returned it.
@@ -27,9 +27,21 @@ extern "C" {
     /// URL of the full notice page.
     #[wasm_bindgen(method, getter, js_name = noticeUrl)]
     fn notice_url(this: &Host) -> String;
+    /// The site's API base, `…/v1/sites/{site}`.
+    #[wasm_bindgen(method, getter)]
+    fn api(this: &Host) -> Option<String>;
     /// The widget build id.
     #[wasm_bindgen(method, getter)]
     fn build(this: &Host) -> String;
+    /// `light`, `dark` or `auto` (the script tag's `data-theme`).
+    #[wasm_bindgen(method, getter)]
+    fn theme(this: &Host) -> Option<String>;
+    /// The script tag's `data-position`, e.g. `bottom`, `top-right`.
+    #[wasm_bindgen(method, getter)]
+    fn position(this: &Host) -> Option<String>;
+    /// Whether the browser sends Global Privacy Control.
+    #[wasm_bindgen(method, getter)]
+    fn gpc(this: &Host) -> JsValue;
     /// A new random UUID.
     #[wasm_bindgen(method)]
     fn uuid(this: &Host) -> String;
@@ -40,17 +52,78 @@ extern "C" {
     /// (retrying until the server acknowledges it).
     #[wasm_bindgen(method)]
     fn commit(this: &Host, cookie: &str, request: &str);
+    /// The current choice, as `yinyom.consent()` returns it, or `null`.
+    #[wasm_bindgen(method)]
+    fn consent(this: &Host) -> JsValue;
+    /// The last receipt request this browser made (JSON), if any.
+    #[wasm_bindgen(method)]
+    fn choice(this: &Host) -> Option<String>;
+    /// The acknowledged `{receipt, jws}` this browser keeps, oldest first.
+    #[wasm_bindgen(method)]
+    fn receipts(this: &Host) -> JsValue;
+    /// `GET url` as text (a promise that rejects on failure).
+    #[wasm_bindgen(method)]
+    fn text(this: &Host, url: &str) -> js_sys::Promise;
+}
+
+/// A visitor's decision on every optional category and consent purpose, in notice order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Choices {
+    /// Optional categories.
+    pub categories: Vec<(Slug, bool)>,
+    /// Consent purposes.
+    pub purposes: Vec<(Slug, bool)>,
+}
+
+/// The minors-mode answers (PDPA s.20).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Minors {
+    /// The age band picked.
+    pub age: Option<AgeBand>,
+    /// A parent or guardian confirmed they are choosing.
+    pub guardian: bool,
+}
+
+/// The stored choice, as the loader sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    /// Granted optional categories.
+    pub granted: Vec<String>,
+    /// Receipt id, once acknowledged.
+    pub receipt_id: Option<String>,
+    /// When (unix seconds).
+    pub at: f64,
+}
+
+/// Whether `c` is a marketing or data-sharing category: Global Privacy Control
+/// pre-selects "no" for these.
+pub fn is_sharing(c: &Category) -> bool {
+    c.id.as_str() == "marketing"
+        || c.gcm.iter().any(|g| {
+            matches!(
+                g,
+                GcmSignal::AdStorage | GcmSignal::AdUserData | GcmSignal::AdPersonalization
+            )
+        })
 }
 
 /// Everything the components need, read once from the [`Host`].
 pub struct Context {
     host: Host,
     /// The notice shown.
-    pub notice: PublishedNotice,
+    pub notice: Notice,
     /// Language shown first.
     pub lang: Lang,
     /// The full notice page.
     pub notice_url: String,
+    /// The site's API base.
+    pub api: String,
+    /// `light`, `dark` or `auto`.
+    pub theme: String,
+    /// Where the banner sits.
+    pub position: String,
+    /// Global Privacy Control is on.
+    pub gpc: bool,
     subject: String,
     build: String,
 }
@@ -64,14 +137,23 @@ impl PartialEq for Context {
 impl Context {
     /// Reads the host's fields; fails if the notice is not a notice.
     pub fn from_host(host: Host) -> Result<Self, JsValue> {
-        let notice: PublishedNotice = serde_wasm_bindgen::from_value(host.notice())
-            .map_err(|e| JsValue::from_str(&format!("yinyom: bad notice: {e}")))?;
+        let notice =
+            js::notice(&host.notice()).ok_or_else(|| JsValue::from_str("yinyom: bad notice"))?;
         let lang = Lang::from_tag(&host.lang())
-            .filter(|l| notice.notice.languages.contains(l))
+            .filter(|l| notice.languages.contains(l))
             .unwrap_or(Lang::Th);
+        let notice_url = host.notice_url();
         Ok(Self {
             lang,
-            notice_url: host.notice_url(),
+            api: host.api().unwrap_or_else(|| {
+                notice_url
+                    .replace("/sites/", "/v1/sites/")
+                    .replace("/notice", "")
+            }),
+            notice_url,
+            theme: host.theme().unwrap_or_else(|| "auto".to_owned()),
+            position: host.position().unwrap_or_else(|| "bottom".to_owned()),
+            gpc: host.gpc().is_truthy(),
             subject: host.subject(),
             build: host.build(),
             notice,
@@ -79,67 +161,154 @@ impl Context {
         })
     }
 
-    /// Records a choice: every optional category and consent purpose set to `grant`
-    /// (accept all / reject all), shown in `lang`.
-    pub fn decide_all(&self, method: Method, lang: Lang) {
-        let grant = method == Method::AcceptAll;
-        let n = &self.notice.notice;
-        let categories: BTreeMap<Slug, bool> = n
-            .optional_categories()
-            .map(|c| (c.id.clone(), grant))
-            .collect();
-        let purposes: BTreeMap<Slug, bool> = n
-            .consent_purposes()
-            .map(|p| (p.id.clone(), grant))
-            .collect();
-        self.commit(method, lang, categories, purposes);
+    /// Every decision set to `grant`; with Global Privacy Control on, "accept all" keeps
+    /// the marketing and sharing categories off (the visitor can still turn them on one
+    /// by one).
+    pub fn all(&self, grant: bool) -> Choices {
+        let n = &self.notice;
+        Choices {
+            categories: n
+                .optional_categories()
+                .map(|c| (c.id.clone(), grant && !(self.gpc && is_sharing(c))))
+                .collect(),
+            purposes: n
+                .consent_purposes()
+                .map(|p| (p.id.clone(), grant))
+                .collect(),
+        }
     }
 
-    fn commit(
-        &self,
-        method: Method,
-        lang: Lang,
-        categories: BTreeMap<Slug, bool>,
-        purposes: BTreeMap<Slug, bool>,
-    ) {
-        let n = &self.notice.notice;
+    /// The toggles to show: the current choice when there is one, otherwise all off.
+    pub fn initial(&self) -> Choices {
+        let mut c = self.all(false);
+        if let Some(cur) = self.current() {
+            for (id, g) in &mut c.categories {
+                *g = cur.granted.iter().any(|x| x == id.as_str());
+            }
+            let last = self.last_choice();
+            let purposes = js::get(&last, "purposes");
+            for (id, g) in &mut c.purposes {
+                *g = js::get(&purposes, id.as_str()).is_truthy();
+            }
+        }
+        c
+    }
+
+    /// The visitor's pseudonymous id.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The stored choice, if it is current.
+    pub fn current(&self) -> Option<Current> {
+        let c = self.host.consent();
+        if c.is_null() || c.is_undefined() {
+            return None;
+        }
+        Some(Current {
+            granted: js::items(&c, "categories")
+                .iter()
+                .filter_map(JsValue::as_string)
+                .collect(),
+            receipt_id: js::get(&c, "receiptId").as_string(),
+            at: js::number(&c, "at"),
+        })
+    }
+
+    /// The last request this browser made, parsed (or `undefined`).
+    pub fn last_choice(&self) -> JsValue {
+        self.host
+            .choice()
+            .and_then(|s| js_sys::JSON::parse(&s).ok())
+            .unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// The minors answers of the last request, for a withdrawal.
+    pub fn last_minors(&self) -> Minors {
+        let last = self.last_choice();
+        Minors {
+            age: match js::string(&last, "age_band").as_str() {
+                "under_10" => Some(AgeBand::Under10),
+                "10_19" => Some(AgeBand::From10To19),
+                "20_plus" => Some(AgeBand::Adult),
+                _ => None,
+            },
+            guardian: js::string(&last, "consent_by") == "guardian",
+        }
+    }
+
+    /// The acknowledged receipts this browser keeps.
+    pub fn local_receipts(&self) -> JsValue {
+        self.host.receipts()
+    }
+
+    /// `GET url` as text.
+    pub async fn fetch_text(&self, url: &str) -> Option<String> {
+        wasm_bindgen_futures::JsFuture::from(self.host.text(url))
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+    }
+
+    /// Records a choice: the cookie is set and the choice applied by the loader at once,
+    /// and the receipt request delivered (and retried until delivered).
+    pub fn decide(&self, method: Method, lang: Lang, choices: &Choices, minors: Minors) {
+        let n = &self.notice;
         let cookie = ConsentCookie {
             revision: n.consent_revision,
             at: self.host.now() as u64,
-            granted: categories
+            granted: choices
+                .categories
                 .iter()
-                .filter(|(_, g)| **g)
+                .filter(|(_, g)| *g)
                 .map(|(id, _)| id.clone())
                 .collect(),
             receipt_id: None,
         };
-        let request = ReceiptRequest {
-            request_id: self.host.uuid(),
-            subject_id: self.subject.clone(),
-            notice_version: n.version.clone(),
-            consent_revision: n.consent_revision,
-            method,
-            lang,
-            categories,
-            purposes,
-            gpc: false,
-            age_band: None,
-            consent_by: None,
-            page_path: page_path(),
-            widget: self.build.clone(),
-        };
-        let json = request
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .ok()
-            .and_then(|v| js_sys::JSON::stringify(&v).ok())
-            .and_then(|s| s.as_string())
-            .unwrap_or_default();
-        self.host.commit(&cookie.encode(), &json);
+        let mut request = Json::default()
+            .str("request_id", &self.host.uuid())
+            .str("subject_id", &self.subject)
+            .str("notice_version", &n.version)
+            .num("consent_revision", n.consent_revision)
+            .str("method", method.as_str())
+            .str("lang", lang.code())
+            .map("categories", &choices.categories)
+            .map("purposes", &choices.purposes)
+            .bool("gpc", self.gpc);
+        if n.minors == MinorsPolicy::AskAge
+            && let Some(age) = minors.age
+        {
+            let band = match age {
+                AgeBand::Under10 => "under_10",
+                AgeBand::From10To19 => "10_19",
+                AgeBand::Adult => "20_plus",
+            };
+            let by = if minors.guardian {
+                "guardian"
+            } else {
+                "subject"
+            };
+            request = request.str("age_band", band).str("consent_by", by);
+        }
+        let request = request
+            .str("page_path", &page_path())
+            .str("widget", &self.build)
+            .end();
+        self.host.commit(&cookie.encode(), &request);
     }
 }
 
 fn page_path() -> String {
-    web_sys::window()
+    let mut p = web_sys::window()
         .and_then(|w| w.location().pathname().ok())
-        .unwrap_or_else(|| "/".to_owned())
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or_else(|| "/".to_owned());
+    if p.len() > 512 {
+        let mut end = 512;
+        while !p.is_char_boundary(end) {
+            end -= 1;
+        }
+        p.truncate(end);
+    }
+    p
 }

@@ -1,36 +1,265 @@
-//! The widget's own words (the notice's words come from the site file). Thai first.
+//! The widget's own words (the notice's words come from the site file). Thai first, plain
+//! words: what a visitor reads before deciding.
 
 use yinyom_model::Lang;
 
 /// Every fixed label of the widget.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Words {
     /// "Accept all"
     pub accept_all: &'static str,
     /// "Reject all"
     pub reject_all: &'static str,
-    /// Link to the full notice.
+    /// Opens the preferences from the banner.
+    pub choose: &'static str,
+    /// Saves the toggles.
+    pub save: &'static str,
+    /// Opens the full notice.
     pub read_notice: &'static str,
-    /// Label of the language switch.
+    /// Label of the language switch (names the other language).
     pub switch_lang: &'static str,
-    /// Accessible name of the banner region.
-    pub banner_label: &'static str,
+    /// Title of the preferences dialog.
+    pub settings: &'static str,
+    /// Tab: choices.
+    pub tab_choices: &'static str,
+    /// Tab: the full notice.
+    pub tab_notice: &'static str,
+    /// Tab: my consent.
+    pub tab_mine: &'static str,
+    /// Close button.
+    pub close: &'static str,
+    /// Intro of the choices tab.
+    pub choices_intro: &'static str,
+    /// Heading: cookies.
+    pub cookies: &'static str,
+    /// Badge of required categories.
+    pub always_on: &'static str,
+    /// Why required categories are not asked.
+    pub necessary_basis: &'static str,
+    /// Toggle state words.
+    pub on: &'static str,
+    /// Toggle state words.
+    pub off: &'static str,
+    /// Summary of a cookie table.
+    pub cookie_list: &'static str,
+    /// Cookie table column.
+    pub col_name: &'static str,
+    /// Cookie table column.
+    pub col_provider: &'static str,
+    /// Cookie table column.
+    pub col_duration: &'static str,
+    /// Cookie table column.
+    pub col_purpose: &'static str,
+    /// Heading: purposes asked.
+    pub consent_purposes: &'static str,
+    /// Heading: purposes on other legal bases.
+    pub notice_purposes: &'static str,
+    /// Intro of the notice-only purposes.
+    pub notice_purposes_intro: &'static str,
+    /// Label: legal basis.
+    pub basis: &'static str,
+    /// Label: data used.
+    pub data: &'static str,
+    /// Label: retention.
+    pub retention: &'static str,
+    /// Label: recipients.
+    pub recipients: &'static str,
+    /// Note shown when the browser sends Global Privacy Control.
+    pub gpc_note: &'static str,
+    /// Loading…
+    pub loading: &'static str,
+    /// A fetch failed.
+    pub load_failed: &'static str,
+    /// Opens the notice page in a new tab.
+    pub open_page: &'static str,
+    /// My consent: no choice yet.
+    pub no_choice: &'static str,
+    /// My consent: current choice heading.
+    pub current: &'static str,
+    /// My consent: "allowed".
+    pub granted: &'static str,
+    /// My consent: "not allowed".
+    pub denied: &'static str,
+    /// My consent: receipt id label.
+    pub receipt_id: &'static str,
+    /// My consent: receipt not yet acknowledged.
+    pub pending: &'static str,
+    /// My consent: date label.
+    pub chosen_at: &'static str,
+    /// My consent: history heading.
+    pub history: &'static str,
+    /// My consent: download button.
+    pub download: &'static str,
+    /// My consent: withdraw button.
+    pub withdraw: &'static str,
+    /// My consent: what withdrawing does.
+    pub withdraw_note: &'static str,
+    /// Rights heading.
+    pub rights: &'static str,
+    /// The rights of PDPA s.30-36, plainly.
+    pub rights_list: [&'static str; 7],
+    /// How to use the rights (followed by the DPO contact).
+    pub rights_how: &'static str,
+    /// Minors: the question.
+    pub age_question: &'static str,
+    /// Minors: the bands, youngest first.
+    pub age_bands: [&'static str; 3],
+    /// Minors: the guardian confirmation.
+    pub guardian: &'static str,
+    /// Minors: no band picked.
+    pub age_missing: &'static str,
+    /// Minors: a guardian must confirm.
+    pub guardian_missing: &'static str,
+    /// Status after a choice.
+    pub saved: &'static str,
+    /// Status after withdrawal.
+    pub withdrawn: &'static str,
+    /// Receipt events, in [`event_word`] order.
+    pub events: [&'static str; 5],
 }
 
 const TH: Words = Words {
     accept_all: "ยอมรับทั้งหมด",
     reject_all: "ปฏิเสธทั้งหมด",
+    choose: "ตั้งค่า",
+    save: "บันทึกตัวเลือก",
     read_notice: "อ่านประกาศความเป็นส่วนตัวฉบับเต็ม",
     switch_lang: "English",
-    banner_label: "การตั้งค่าคุกกี้และความยินยอม",
+    settings: "ตั้งค่าคุกกี้และความยินยอม",
+    tab_choices: "ตัวเลือก",
+    tab_notice: "ประกาศฉบับเต็ม",
+    tab_mine: "ความยินยอมของฉัน",
+    close: "ปิด",
+    choices_intro: "เปิดเฉพาะสิ่งที่คุณอนุญาต ทุกข้อปิดไว้จนกว่าคุณจะเปิดเอง และเปลี่ยนใจได้ทุกเมื่อ",
+    cookies: "คุกกี้",
+    always_on: "เปิดอยู่เสมอ",
+    necessary_basis: "ไม่ต้องขอความยินยอม เพราะเว็บไซต์ทำงานไม่ได้หากไม่มีคุกกี้กลุ่มนี้ (พ.ร.บ. คุ้มครองข้อมูลส่วนบุคคล มาตรา 24)",
+    on: "เปิด",
+    off: "ปิด",
+    cookie_list: "รายชื่อคุกกี้",
+    col_name: "ชื่อ",
+    col_provider: "ผู้ตั้ง",
+    col_duration: "อายุ",
+    col_purpose: "ใช้เพื่อ",
+    consent_purposes: "การใช้ข้อมูลที่ขอความยินยอม",
+    notice_purposes: "การใช้ข้อมูลที่ไม่ต้องขอความยินยอม",
+    notice_purposes_intro: "แจ้งให้คุณทราบ: เราใช้ข้อมูลเพื่อเรื่องต่อไปนี้ตามฐานทางกฎหมายอื่นที่ไม่ใช่ความยินยอม",
+    basis: "ฐานทางกฎหมาย",
+    data: "ข้อมูลที่ใช้",
+    retention: "เก็บไว้",
+    recipients: "ผู้รับข้อมูล",
+    gpc_note: "เบราว์เซอร์ของคุณส่งสัญญาณ Global Privacy Control (ไม่ขายหรือแบ่งปันข้อมูล) เราจึงปิดคุกกี้โฆษณาและคุกกี้ที่แบ่งปันข้อมูลกับผู้อื่นไว้ให้ แม้คุณกดยอมรับทั้งหมด คุณเปิดเองได้ที่ \"ตั้งค่า\"",
+    loading: "กำลังโหลด…",
+    load_failed: "โหลดไม่สำเร็จ ลองใหม่ภายหลัง",
+    open_page: "เปิดประกาศในแท็บใหม่",
+    no_choice: "คุณยังไม่ได้เลือก",
+    current: "ตัวเลือกปัจจุบัน",
+    granted: "อนุญาต",
+    denied: "ไม่อนุญาต",
+    receipt_id: "เลขที่ใบรับความยินยอม",
+    pending: "รอส่งถึงเซิร์ฟเวอร์ จะส่งให้เองเมื่อเชื่อมต่อได้",
+    chosen_at: "เลือกเมื่อ",
+    history: "ประวัติใบรับของเบราว์เซอร์นี้",
+    download: "ดาวน์โหลดใบรับที่ลงนามแล้ว (JSON)",
+    withdraw: "ถอนความยินยอมทั้งหมด",
+    withdraw_note: "การถอนความยินยอมจะปิดคุกกี้ที่ไม่จำเป็นทุกกลุ่ม ลบคุกกี้ของกลุ่มเหล่านั้น และออกใบรับการถอนให้คุณ",
+    rights: "สิทธิของคุณ",
+    rights_list: [
+        "ขอเข้าถึงและขอสำเนาข้อมูลของคุณ (มาตรา 30)",
+        "ขอรับหรือขอให้โอนข้อมูลไปยังผู้อื่น (มาตรา 31)",
+        "คัดค้านการใช้ข้อมูล (มาตรา 32)",
+        "ขอให้ลบหรือทำให้ระบุตัวคุณไม่ได้ (มาตรา 33)",
+        "ขอให้ระงับการใช้ข้อมูลไว้ก่อน (มาตรา 34)",
+        "ขอให้แก้ไขข้อมูลให้ถูกต้องและเป็นปัจจุบัน (มาตรา 35, 36)",
+        "ถอนความยินยอมได้ทุกเมื่อ ง่ายเท่ากับตอนให้ (มาตรา 19)",
+    ],
+    rights_how: "ใช้สิทธิได้โดยติดต่อเจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคล (DPO) ทางอีเมล",
+    age_question: "คุณอายุเท่าไร",
+    age_bands: ["ต่ำกว่า 10 ปี", "10 ถึง 19 ปี", "20 ปีขึ้นไป"],
+    guardian: "ฉันเป็นพ่อแม่หรือผู้ปกครองของผู้ใช้ และเป็นผู้เลือกแทน",
+    age_missing: "กรุณาเลือกช่วงอายุก่อน",
+    guardian_missing: "ผู้ใช้อายุต่ำกว่า 20 ปี พ่อแม่หรือผู้ปกครองต้องเป็นผู้เลือกและติ๊กยืนยัน",
+    saved: "บันทึกตัวเลือกของคุณแล้ว",
+    withdrawn: "ถอนความยินยอมแล้ว",
+    events: [
+        "ให้ความยินยอม",
+        "ปฏิเสธ",
+        "เปลี่ยนตัวเลือก",
+        "ถอนความยินยอม",
+        "หมดอายุ",
+    ],
 };
 
 const EN: Words = Words {
     accept_all: "Accept all",
     reject_all: "Reject all",
+    choose: "Choose",
+    save: "Save choices",
     read_notice: "Read the full privacy notice",
     switch_lang: "ไทย",
-    banner_label: "Cookie and consent settings",
+    settings: "Cookie and consent settings",
+    tab_choices: "Choices",
+    tab_notice: "Full notice",
+    tab_mine: "My consent",
+    close: "Close",
+    choices_intro: "Only what you allow is turned on. Everything starts off, and you can change your mind at any time.",
+    cookies: "Cookies",
+    always_on: "Always on",
+    necessary_basis: "Not asked, because the site cannot work without these cookies (Personal Data Protection Act, s.24).",
+    on: "On",
+    off: "Off",
+    cookie_list: "List of cookies",
+    col_name: "Name",
+    col_provider: "Set by",
+    col_duration: "Lasts",
+    col_purpose: "Used for",
+    consent_purposes: "Uses of your data we ask consent for",
+    notice_purposes: "Uses of your data that do not need consent",
+    notice_purposes_intro: "For your information: we use data for the following on legal bases other than consent.",
+    basis: "Legal basis",
+    data: "Data used",
+    retention: "Kept for",
+    recipients: "Recipients",
+    gpc_note: "Your browser sends Global Privacy Control (do not sell or share), so advertising and data-sharing cookies stay off even if you accept all. You can turn them on yourself under \"Choose\".",
+    loading: "Loading…",
+    load_failed: "Could not load. Please try again later.",
+    open_page: "Open the notice in a new tab",
+    no_choice: "You have not chosen yet.",
+    current: "Your current choice",
+    granted: "Allowed",
+    denied: "Not allowed",
+    receipt_id: "Consent receipt number",
+    pending: "Not yet delivered to the server; it will be sent when it can be reached.",
+    chosen_at: "Chosen on",
+    history: "Receipts of this browser",
+    download: "Download the signed receipts (JSON)",
+    withdraw: "Withdraw all consent",
+    withdraw_note: "Withdrawing turns off every non-necessary cookie group, deletes their cookies and gives you a receipt of the withdrawal.",
+    rights: "Your rights",
+    rights_list: [
+        "See and get a copy of your data (s.30)",
+        "Receive your data or have it sent to someone else (s.31)",
+        "Object to the use of your data (s.32)",
+        "Have your data deleted or made anonymous (s.33)",
+        "Have the use of your data paused (s.34)",
+        "Have your data corrected and kept up to date (s.35, s.36)",
+        "Withdraw consent at any time, as easily as you gave it (s.19)",
+    ],
+    rights_how: "To use these rights, write to the data protection officer (DPO) at",
+    age_question: "How old are you?",
+    age_bands: ["Under 10", "10 to 19", "20 or older"],
+    guardian: "I am the parent or guardian of the user and I am choosing for them",
+    age_missing: "Please choose an age group first.",
+    guardian_missing: "The user is under 20: a parent or guardian must choose and tick to confirm.",
+    saved: "Your choices are saved.",
+    withdrawn: "Your consent is withdrawn.",
+    events: [
+        "Consent given",
+        "Refused",
+        "Choices changed",
+        "Consent withdrawn",
+        "Expired",
+    ],
 };
 
 /// The words in `lang`.
@@ -39,4 +268,17 @@ pub fn words(lang: Lang) -> &'static Words {
         Lang::Th => &TH,
         Lang::En => &EN,
     }
+}
+
+/// The word for a receipt's `event` (its serde name), or the name itself.
+pub fn event_word<'a>(w: &'a Words, event: &'a str) -> &'a str {
+    let i = match event {
+        "given" => 0,
+        "refused" => 1,
+        "updated" => 2,
+        "withdrawn" => 3,
+        "expired" => 4,
+        other => return other,
+    };
+    w.events[i]
 }

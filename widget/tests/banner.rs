@@ -7,13 +7,13 @@ use serde::Serialize;
 use std::{cell::RefCell, rc::Rc};
 use wasm_bindgen::{JsCast, prelude::*};
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, ShadowRoot};
+use web_sys::{Element, HtmlElement, HtmlInputElement, KeyboardEvent, ShadowRoot};
 use yinyom_model::{
     Lang, Slug, Text,
     cookie::ConsentCookie,
     notice::{Notice, PublishedNotice},
     receipt::ReceiptRequest,
-    site::{Category, LegalBasis, Party, Purpose},
+    site::{Category, Cookie, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose},
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -32,18 +32,23 @@ fn slug(s: &str) -> Slug {
 fn notice() -> PublishedNotice {
     let party = Party {
         name: text("สำนักงานทดสอบ", "Test Office"),
-        address: Text::default(),
+        address: text("กรุงเทพ", "Bangkok"),
         email: "dpo@demo.go.th".into(),
-        phone: String::new(),
+        phone: "1111".into(),
         url: String::new(),
     };
-    let category = |id: &str, required: bool| Category {
+    let category = |id: &str, required: bool, gcm: Vec<GcmSignal>| Category {
         id: slug(id),
         required,
-        title: text("หมวด", "Category"),
+        title: text(&format!("หมวด {id}"), &format!("Category {id}")),
         description: text("คำอธิบาย", "Description"),
-        gcm: vec![],
-        cookies: vec![],
+        gcm,
+        cookies: vec![Cookie {
+            name: format!("_{id}"),
+            provider: "Demo".into(),
+            duration: text("1 ปี", "1 year"),
+            purpose: text("นับ", "Counts"),
+        }],
     };
     PublishedNotice {
         notice: Notice {
@@ -61,21 +66,32 @@ fn notice() -> PublishedNotice {
                 "คุกกี้อื่นจะเปิดเมื่อคุณเลือกเท่านั้น",
                 "Others are on only if you choose.",
             ),
-            minors: Default::default(),
+            minors: MinorsPolicy::Off,
             body: text("# ประกาศ", "# Notice"),
-            purposes: vec![Purpose {
-                id: slug("newsletter"),
-                legal_basis: LegalBasis::Consent,
-                title: text("จดหมายข่าว", "Newsletter"),
-                description: text("ส่งข่าว", "News"),
-                data: vec![],
-                retention: text("1 ปี", "1 year"),
-                recipients: vec![],
-            }],
+            purposes: vec![
+                Purpose {
+                    id: slug("newsletter"),
+                    legal_basis: LegalBasis::Consent,
+                    title: text("จดหมายข่าว", "Newsletter"),
+                    description: text("ส่งข่าว", "News"),
+                    data: vec![text("อีเมล", "E-mail")],
+                    retention: text("1 ปี", "1 year"),
+                    recipients: vec![],
+                },
+                Purpose {
+                    id: slug("service"),
+                    legal_basis: LegalBasis::PublicTask,
+                    title: text("ให้บริการ", "Providing the service"),
+                    description: text("ให้บริการตามกฎหมาย", "As the law requires"),
+                    data: vec![],
+                    retention: text("5 ปี", "5 years"),
+                    recipients: vec![text("กรมบัญชีกลาง", "Comptroller General")],
+                },
+            ],
             categories: vec![
-                category("necessary", true),
-                category("analytics", false),
-                category("media", false),
+                category("necessary", true, vec![GcmSignal::SecurityStorage]),
+                category("analytics", false, vec![GcmSignal::AnalyticsStorage]),
+                category("media", false, vec![GcmSignal::AdStorage]),
             ],
         },
         sha256: "0".repeat(64),
@@ -86,46 +102,96 @@ fn notice() -> PublishedNotice {
 /// What the widget handed to the host's `commit`.
 type Commits = Rc<RefCell<Vec<(String, String)>>>;
 
+/// How the mock loader is set up.
+#[derive(Default)]
+struct Setup {
+    lang: &'static str,
+    notice: Option<PublishedNotice>,
+    gpc: bool,
+    /// `yinyom.consent()`'s answer (JSON), when the visitor already chose.
+    consent: Option<&'static str>,
+    /// What `text(url)` answers, by URL substring.
+    pages: Vec<(&'static str, String)>,
+}
+
+fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
+    js_sys::Reflect::set(o, &k.into(), v).expect("set");
+}
+
+fn func<F: Fn() -> JsValue + 'static>(o: &js_sys::Object, k: &str, f: F) {
+    let c = Closure::<dyn Fn() -> JsValue>::new(f);
+    set(o, k, c.as_ref());
+    c.forget();
+}
+
 /// Builds the host object the loader would pass, and mounts the widget with it.
-fn mount(lang: &str) -> (Commits, ShadowRoot) {
+fn mount_with(s: Setup) -> (Commits, ShadowRoot, yinyom_widget::Widget) {
     if let Some(old) = document().get_element_by_id("yinyom") {
         old.remove();
     }
     let host = js_sys::Object::new();
-    let set = |k: &str, v: &JsValue| {
-        js_sys::Reflect::set(&host, &k.into(), v).expect("set");
-    };
-    let notice = notice()
+    let notice = s
+        .notice
+        .unwrap_or_else(notice)
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .expect("notice to JS");
-    set("notice", &notice);
-    set("lang", &lang.into());
-    set("subject", &"subject-0123456789abcdef".into());
+    set(&host, "notice", &notice);
     set(
+        &host,
+        "lang",
+        &(if s.lang.is_empty() { "th" } else { s.lang }).into(),
+    );
+    set(&host, "subject", &"subject-0123456789abcdef".into());
+    set(
+        &host,
         "noticeUrl",
         &"https://consent.test/sites/demo/notice".into(),
     );
-    set("build", &"test-build".into());
-    let uuid =
-        Closure::<dyn Fn() -> String>::new(|| "0192f0c1-7d4e-7a3b-9c2d-1e2f3a4b5c6d".to_owned());
-    set("uuid", uuid.as_ref());
-    uuid.forget();
-    let now = Closure::<dyn Fn() -> f64>::new(|| 1_732_300_000.0);
-    set("now", now.as_ref());
-    now.forget();
+    set(&host, "api", &"https://consent.test/v1/sites/demo".into());
+    set(&host, "build", &"test-build".into());
+    set(&host, "gpc", &s.gpc.into());
+    func(&host, "uuid", || {
+        "0192f0c1-7d4e-7a3b-9c2d-1e2f3a4b5c6d".into()
+    });
+    func(&host, "now", || 1_732_300_000.0.into());
+    let consent = s.consent;
+    func(&host, "consent", move || {
+        consent
+            .map(|c| js_sys::JSON::parse(c).expect("consent JSON"))
+            .unwrap_or(JsValue::NULL)
+    });
+    func(&host, "choice", || JsValue::NULL);
+    func(&host, "receipts", || js_sys::Array::new().into());
+    let pages = s.pages;
+    let fetch = Closure::<dyn Fn(String) -> js_sys::Promise>::new(move |url: String| {
+        match pages.iter().find(|(k, _)| url.contains(k)) {
+            Some((_, body)) => js_sys::Promise::resolve(&JsValue::from_str(body)),
+            None => js_sys::Promise::reject(&JsValue::from_str("404")),
+        }
+    });
+    set(&host, "text", fetch.as_ref());
+    fetch.forget();
     let commits: Commits = Rc::default();
     let sink = commits.clone();
     let commit = Closure::<dyn Fn(String, String)>::new(move |c: String, r: String| {
         sink.borrow_mut().push((c, r));
     });
-    set("commit", commit.as_ref());
+    set(&host, "commit", commit.as_ref());
     commit.forget();
-    yinyom_widget::mount(host.unchecked_into()).expect("mount");
+    let widget = yinyom_widget::mount(host.unchecked_into()).expect("mount");
     let shadow = document()
         .get_element_by_id("yinyom")
         .and_then(|e| e.shadow_root())
         .expect("shadow root");
-    (commits, shadow)
+    (commits, shadow, widget)
+}
+
+fn mount(lang: &'static str) -> (Commits, ShadowRoot) {
+    let (c, r, _) = mount_with(Setup {
+        lang,
+        ..Setup::default()
+    });
+    (c, r)
 }
 
 fn document() -> web_sys::Document {
@@ -138,6 +204,14 @@ fn find(root: &ShadowRoot, css: &str) -> Option<Element> {
     root.query_selector(css).expect("selector")
 }
 
+fn all(root: &ShadowRoot, css: &str) -> Vec<Element> {
+    let list = root.query_selector_all(css).expect("selector");
+    (0..list.length())
+        .filter_map(|i| list.get(i))
+        .filter_map(|n| n.dyn_into().ok())
+        .collect()
+}
+
 fn click(root: &ShadowRoot, css: &str) {
     find(root, css)
         .unwrap_or_else(|| panic!("no {css}"))
@@ -145,8 +219,39 @@ fn click(root: &ShadowRoot, css: &str) {
         .click();
 }
 
-/// The banner shows the notice's Thai title and summary, with Accept all and Reject all
-/// styled identically (reject is as easy as accept: PDPA consent guideline).
+fn active(root: &ShadowRoot) -> Option<Element> {
+    root.active_element()
+}
+
+fn key(root: &ShadowRoot, k: &str, shift: bool) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(k);
+    init.set_shift_key(shift);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_composed(true);
+    let e = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("event");
+    active(root)
+        .expect("something focused")
+        .dispatch_event(&e)
+        .expect("dispatch");
+}
+
+fn request(json: &str) -> ReceiptRequest {
+    let r: ReceiptRequest =
+        serde_wasm_bindgen::from_value(js_sys::JSON::parse(json).expect("JSON"))
+            .expect("a receipt request the server accepts");
+    r.check().expect("valid request");
+    r
+}
+
+fn decided(r: &std::collections::BTreeMap<Slug, bool>) -> Vec<(&str, bool)> {
+    r.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+}
+
+/// The banner shows the notice's Thai title and summary, with Reject all, Choose and
+/// Accept all styled identically (reject is as easy as accept: PDPA consent guideline),
+/// and takes the keyboard focus.
 #[wasm_bindgen_test]
 async fn shows_thai_banner_with_equal_buttons() {
     let (_, root) = mount("th");
@@ -159,32 +264,37 @@ async fn shows_thai_banner_with_equal_buttons() {
             .as_deref(),
         Some("คุกกี้อื่นจะเปิดเมื่อคุณเลือกเท่านั้น")
     );
+    let banner = find(&root, ".banner").expect("banner");
+    assert_eq!(banner.get_attribute("role").as_deref(), Some("dialog"));
+    assert!(
+        active(&root).is_some_and(|a| a.is_same_node(Some(&banner))),
+        "focus moves into the banner"
+    );
     let reject = find(&root, "[data-action=reject-all]").expect("reject");
+    let choose = find(&root, "[data-action=choose]").expect("choose");
     let accept = find(&root, "[data-action=accept-all]").expect("accept");
     assert_eq!(reject.text_content().as_deref(), Some("ปฏิเสธทั้งหมด"));
+    assert_eq!(choose.text_content().as_deref(), Some("ตั้งค่า"));
     assert_eq!(accept.text_content().as_deref(), Some("ยอมรับทั้งหมด"));
     let window = web_sys::window().expect("window");
     let style = |e: &Element| window.get_computed_style(e).expect("style").expect("style");
-    let (a, r) = (style(&accept), style(&reject));
-    for prop in [
-        "background-color",
-        "color",
-        "font-size",
-        "font-weight",
-        "border-top-width",
-        "height",
-    ] {
-        assert_eq!(
-            a.get_property_value(prop).expect("prop"),
-            r.get_property_value(prop).expect("prop"),
-            "{prop} differs between accept and reject"
-        );
+    for other in [&reject, &choose] {
+        let (a, r) = (style(&accept), style(other));
+        for prop in [
+            "background-color",
+            "color",
+            "font-size",
+            "font-weight",
+            "border-top-width",
+            "height",
+        ] {
+            assert_eq!(
+                a.get_property_value(prop).expect("prop"),
+                r.get_property_value(prop).expect("prop"),
+                "{prop} differs between the banner's buttons"
+            );
+        }
     }
-    let (aw, rw) = (
-        accept.get_bounding_client_rect().width(),
-        reject.get_bounding_client_rect().width(),
-    );
-    assert!((aw - rw).abs() < 1.0, "widths differ: {aw} vs {rw}");
 }
 
 /// Reject all hands the loader a cookie granting nothing and a receipt request denying
@@ -197,30 +307,32 @@ async fn reject_all_commits_a_full_denial_and_closes() {
     yew::scheduler::flush().await;
     let commits = commits.borrow();
     assert_eq!(commits.len(), 1);
-    let (cookie, request) = &commits[0];
+    let (cookie, request_json) = &commits[0];
     let cookie = ConsentCookie::decode(cookie).expect("a version-1 cookie");
     assert_eq!(cookie.revision, 3);
     assert_eq!(cookie.at, 1_732_300_000);
     assert!(cookie.granted.is_empty());
     assert_eq!(cookie.receipt_id, None);
-    let request: ReceiptRequest =
-        serde_wasm_bindgen::from_value(js_sys::JSON::parse(request).expect("JSON"))
-            .expect("a receipt request");
-    request.check().expect("valid request");
+    let request = request(request_json);
     assert_eq!(request.method.as_str(), "reject_all");
     assert_eq!(request.notice_version, "v1");
+    assert_eq!(request.consent_revision, 3);
     assert_eq!(request.lang, Lang::Th);
     assert_eq!(request.subject_id, "subject-0123456789abcdef");
+    assert_eq!(request.widget, "test-build");
+    assert!(!request.gpc);
     assert_eq!(
-        request
-            .categories
-            .iter()
-            .map(|(k, v)| (k.as_str(), *v))
-            .collect::<Vec<_>>(),
+        decided(&request.categories),
         vec![("analytics", false), ("media", false)]
     );
-    assert_eq!(request.purposes.get(&slug("newsletter")), Some(&false));
+    assert_eq!(decided(&request.purposes), vec![("newsletter", false)]);
     assert!(find(&root, ".banner").is_none(), "the banner must close");
+    assert_eq!(
+        find(&root, "[role=status]")
+            .and_then(|s| s.text_content())
+            .as_deref(),
+        Some("บันทึกตัวเลือกของคุณแล้ว")
+    );
 }
 
 /// Accept all grants every optional category; the language switch shows English and the
@@ -229,7 +341,7 @@ async fn reject_all_commits_a_full_denial_and_closes() {
 async fn accept_all_in_english_grants_everything() {
     let (commits, root) = mount("th");
     yew::scheduler::flush().await;
-    click(&root, "button.lang");
+    click(&root, "[data-action=lang]");
     yew::scheduler::flush().await;
     assert_eq!(
         find(&root, "h2").and_then(|h| h.text_content()).as_deref(),
@@ -240,10 +352,287 @@ async fn accept_all_in_english_grants_everything() {
     let commits = commits.borrow();
     let cookie = ConsentCookie::decode(&commits[0].0).expect("cookie");
     assert!(cookie.grants("analytics") && cookie.grants("media"));
-    let request: ReceiptRequest =
-        serde_wasm_bindgen::from_value(js_sys::JSON::parse(&commits[0].1).expect("JSON"))
-            .expect("request");
+    let request = request(&commits[0].1);
     assert_eq!(request.method.as_str(), "accept_all");
     assert_eq!(request.lang, Lang::En);
     assert!(request.categories.values().all(|g| *g));
+    assert!(request.purposes.values().all(|g| *g));
+}
+
+/// Choose opens the settings: a modal dialog with every toggle unticked, the necessary
+/// category always on with why it is not asked, cookie tables, purposes on other legal
+/// bases as notice items; saving records exactly the toggles turned on.
+#[wasm_bindgen_test]
+async fn choose_saves_partial_choices() {
+    let (commits, root) = mount("th");
+    yew::scheduler::flush().await;
+    click(&root, "[data-action=choose]");
+    yew::scheduler::flush().await;
+    let modal = find(&root, ".modal").expect("settings open");
+    assert_eq!(modal.get_attribute("aria-modal").as_deref(), Some("true"));
+    assert!(
+        active(&root).is_some_and(|a| a.is_same_node(Some(&modal))),
+        "focus moves into the settings"
+    );
+    let toggles = all(&root, "input[type=checkbox]");
+    assert_eq!(toggles.len(), 3, "analytics, media, newsletter");
+    for t in &toggles {
+        let t: &HtmlInputElement = t.unchecked_ref();
+        assert!(!t.checked(), "{} must start unticked", t.id());
+        let label = find(&root, &format!("label[for={}]", t.id())).expect("label");
+        assert!(!label.text_content().unwrap_or_default().is_empty());
+    }
+    let necessary = find(&root, "[data-category=necessary]").expect("necessary");
+    let text = necessary.text_content().unwrap_or_default();
+    assert!(
+        text.contains("เปิดอยู่เสมอ") && text.contains("มาตรา 24"),
+        "{text}"
+    );
+    assert!(find(&root, "[data-category=analytics] table td code").is_some());
+    let body = find(&root, ".body")
+        .and_then(|b| b.text_content())
+        .unwrap_or_default();
+    assert!(body.contains("ให้บริการ") && body.contains("ภารกิจเพื่อประโยชน์สาธารณะ"));
+
+    click(&root, "#yy-c-analytics");
+    yew::scheduler::flush().await;
+    click(&root, ".modal [data-action=save]");
+    yew::scheduler::flush().await;
+    let commits = commits.borrow();
+    assert_eq!(commits.len(), 1);
+    let cookie = ConsentCookie::decode(&commits[0].0).expect("cookie");
+    assert_eq!(cookie.granted, vec![slug("analytics")]);
+    let request = request(&commits[0].1);
+    assert_eq!(request.method.as_str(), "save_preferences");
+    assert_eq!(
+        decided(&request.categories),
+        vec![("analytics", true), ("media", false)]
+    );
+    assert_eq!(decided(&request.purposes), vec![("newsletter", false)]);
+    assert!(find(&root, ".modal").is_none() && find(&root, ".banner").is_none());
+}
+
+/// Keyboard: Tab stays inside the settings (both ways), Esc closes them and the focus
+/// returns to the Choose button; the banner stays until the visitor decides.
+#[wasm_bindgen_test]
+async fn settings_trap_focus_and_escape_returns_it() {
+    let (commits, root) = mount("th");
+    yew::scheduler::flush().await;
+    let choose: HtmlElement = find(&root, "[data-action=choose]")
+        .expect("choose")
+        .unchecked_into();
+    choose.focus().expect("focus");
+    choose.click();
+    yew::scheduler::flush().await;
+    let focusable = all(
+        &root,
+        ".modal button, .modal input, .modal summary, .modal a[href]",
+    );
+    let (first, last) = (focusable[0].clone(), focusable[focusable.len() - 1].clone());
+    last.unchecked_ref::<HtmlElement>().focus().expect("focus");
+    key(&root, "Tab", false);
+    assert!(active(&root).is_some_and(|a| a.is_same_node(Some(&first))));
+    key(&root, "Tab", true);
+    assert!(active(&root).is_some_and(|a| a.is_same_node(Some(&last))));
+    key(&root, "Escape", false);
+    yew::scheduler::flush().await;
+    assert!(find(&root, ".modal").is_none(), "Esc closes the settings");
+    assert!(
+        find(&root, ".banner").is_some(),
+        "no choice yet: banner stays"
+    );
+    let choose = find(&root, "[data-action=choose]").expect("choose");
+    assert!(active(&root).is_some_and(|a| a.is_same_node(Some(&choose))));
+    assert!(commits.borrow().is_empty(), "closing is not a choice");
+}
+
+/// Global Privacy Control: a note says so, and Accept all keeps the advertising category
+/// (Consent Mode ad_storage) off while granting the rest; the receipt records GPC.
+#[wasm_bindgen_test]
+async fn gpc_keeps_sharing_categories_off() {
+    let (commits, root, _) = mount_with(Setup {
+        gpc: true,
+        ..Setup::default()
+    });
+    yew::scheduler::flush().await;
+    assert!(
+        find(&root, ".banner [data-gpc]").is_some(),
+        "GPC note shown"
+    );
+    click(&root, "[data-action=accept-all]");
+    yew::scheduler::flush().await;
+    let request = request(&commits.borrow()[0].1);
+    assert!(request.gpc);
+    assert_eq!(
+        decided(&request.categories),
+        vec![("analytics", true), ("media", false)]
+    );
+}
+
+/// Minors mode (PDPA s.20): no choice is recorded before an age band is picked; under 20,
+/// a guardian must confirm; the receipt records the band and who consented.
+#[wasm_bindgen_test]
+async fn minors_mode_asks_age_and_guardian() {
+    let mut n = notice();
+    n.notice.minors = MinorsPolicy::AskAge;
+    let (commits, root, _) = mount_with(Setup {
+        notice: Some(n),
+        ..Setup::default()
+    });
+    yew::scheduler::flush().await;
+    click(&root, "[data-action=accept-all]");
+    yew::scheduler::flush().await;
+    assert!(commits.borrow().is_empty(), "no age band: nothing recorded");
+    let error = find(&root, "[role=alert]").expect("error shown");
+    assert_eq!(error.text_content().as_deref(), Some("กรุณาเลือกช่วงอายุก่อน"));
+    let radios = all(&root, ".banner input[type=radio]");
+    assert_eq!(radios.len(), 3);
+    radios[1].unchecked_ref::<HtmlElement>().click();
+    yew::scheduler::flush().await;
+    click(&root, "[data-action=accept-all]");
+    yew::scheduler::flush().await;
+    assert!(
+        commits.borrow().is_empty(),
+        "10-19 without a guardian: nothing recorded"
+    );
+    click(&root, "[data-guardian]");
+    yew::scheduler::flush().await;
+    click(&root, "[data-action=accept-all]");
+    yew::scheduler::flush().await;
+    let r = request(&commits.borrow()[0].1);
+    let json = &commits.borrow()[0].1;
+    assert!(json.contains("\"age_band\":\"10_19\""), "{json}");
+    assert!(json.contains("\"consent_by\":\"guardian\""), "{json}");
+    assert_eq!(r.method.as_str(), "accept_all");
+}
+
+/// The notice viewer shows the server's page inside the settings, without the page's own
+/// language link, with its links pointed at the consent server.
+#[wasm_bindgen_test]
+async fn notice_tab_shows_the_server_page() {
+    let page = "<!doctype html><html><head><style>x{}</style></head><body><main>\
+        <p class=\"lang\"><a href=\"/sites/demo/notice?lang=en\">English</a></p>\
+        <header><h1>ประกาศความเป็นส่วนตัว</h1></header><article><p>เนื้อหาประกาศ</p></article>\
+        <nav><a href=\"/sites/demo/notice/v1?lang=th\">ฉบับ v1</a></nav></main></body></html>";
+    let (_, root, _) = mount_with(Setup {
+        pages: vec![("/sites/demo/notice?lang=th", page.to_owned())],
+        ..Setup::default()
+    });
+    yew::scheduler::flush().await;
+    click(&root, "[data-action=notice]");
+    for _ in 0..20 {
+        yew::scheduler::flush().await;
+        if find(&root, ".notice article").is_some() {
+            break;
+        }
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+            .await
+            .ok();
+    }
+    let notice = find(&root, ".notice").expect("notice shown");
+    let html = notice.inner_html();
+    assert!(html.contains("เนื้อหาประกาศ"), "{html}");
+    assert!(!html.contains("<style"), "{html}");
+    assert!(find(&root, ".notice .lang").is_none(), "{html}");
+    let link = find(&root, ".notice nav a").expect("history link");
+    assert_eq!(
+        link.get_attribute("href").as_deref(),
+        Some("https://consent.test/sites/demo/notice/v1?lang=th")
+    );
+}
+
+/// With a stored choice, mounting shows nothing until the loader asks; `open()` shows the
+/// settings with the current choice; My consent lists the receipts and offers them as a
+/// download; Withdraw all records a withdrawal denying everything.
+#[wasm_bindgen_test]
+async fn my_consent_shows_receipts_and_withdraws() {
+    let history = r#"[{"receipt":{"receipt_id":"0192f0c1-0000-7000-8000-000000000002","issued_at":"2025-02-01T00:00:00.000Z","event":"given","method":"save_preferences"},"jws":"a.b.c"}]"#;
+    let (commits, root, widget) = mount_with(Setup {
+        consent: Some(
+            r#"{"revision":3,"categories":["analytics"],"receiptId":"0192f0c1-0000-7000-8000-000000000002","at":1732300000}"#,
+        ),
+        pages: vec![(
+            "/subjects/subject-0123456789abcdef/receipts",
+            history.to_owned(),
+        )],
+        ..Setup::default()
+    });
+    yew::scheduler::flush().await;
+    assert!(
+        find(&root, ".banner").is_none(),
+        "a current choice: no banner"
+    );
+    widget.open();
+    yew::scheduler::flush().await;
+    let analytics: HtmlInputElement = find(&root, "#yy-c-analytics")
+        .expect("toggle")
+        .unchecked_into();
+    assert!(analytics.checked(), "the current choice is shown");
+    click(&root, "[data-action=tab-mine]");
+    for _ in 0..20 {
+        yew::scheduler::flush().await;
+        if find(&root, ".history li").is_some() {
+            break;
+        }
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+            .await
+            .ok();
+    }
+    let current = find(&root, "[data-current]")
+        .and_then(|c| c.text_content())
+        .unwrap_or_default();
+    assert!(
+        current.contains("0192f0c1-0000-7000-8000-000000000002"),
+        "{current}"
+    );
+    let row = find(&root, ".history li")
+        .expect("history row")
+        .text_content();
+    assert!(row.unwrap_or_default().contains("ให้ความยินยอม"));
+    let download = find(&root, "[data-action=download]").expect("download link");
+    let href = download.get_attribute("href").unwrap_or_default();
+    assert!(href.starts_with("data:application/json"), "{href}");
+    assert!(href.contains("a.b.c"), "the signed JWS is in the download");
+    click(&root, "[data-action=withdraw]");
+    yew::scheduler::flush().await;
+    let commits = commits.borrow();
+    let r = request(&commits[0].1);
+    assert_eq!(r.method.as_str(), "withdraw");
+    assert!(r.categories.values().chain(r.purposes.values()).all(|g| !g));
+    assert!(
+        ConsentCookie::decode(&commits[0].0)
+            .expect("cookie")
+            .granted
+            .is_empty()
+    );
+}
+
+/// The notice read from the JS object is the notice that was served (minus the Markdown
+/// body, which the viewer takes from the server's sanitized page).
+#[wasm_bindgen_test]
+fn reads_every_notice_field() {
+    let mut n = notice();
+    n.notice.minors = MinorsPolicy::AskAge;
+    let js = n
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .expect("to JS");
+    let read = yinyom_widget::js::notice(&js).expect("a notice");
+    let mut expected = n.notice;
+    expected.body = Text::default();
+    assert_eq!(read, expected);
+}
+
+/// The request JSON writer escapes what JSON needs escaped.
+#[wasm_bindgen_test]
+fn json_writer_escapes() {
+    let s = yinyom_widget::js::Json::default()
+        .str("a", "x\"y\\z\n")
+        .num("n", 3)
+        .bool("b", true)
+        .map("m", &[(slug("analytics"), false)])
+        .end();
+    assert_eq!(
+        s,
+        r#"{"a":"x\"y\\z\u000a","n":3,"b":true,"m":{"analytics":false}}"#
+    );
 }
