@@ -371,6 +371,33 @@ async fn unknown_paths_are_a_plain_json_404() {
     assert_eq!(body_json(res).await["error"]["code"], "not_found");
 }
 
+/// The loader is served brotli- or gzip-compressed at the best level, per Accept-Encoding.
+#[tokio::test]
+async fn serves_the_loader_precompressed() {
+    let app = app().await;
+    let get = |enc: &'static str| {
+        Request::get("/v1/sites/demo/yinyom.js")
+            .header(header::ACCEPT_ENCODING, enc)
+            .body(Body::empty())
+            .expect("request")
+    };
+    let plain = body_text(app.send(get("identity")).await).await;
+    for (enc, name) in [("gzip, deflate, br", "br"), ("gzip", "gzip")] {
+        let res = app.send(get(enc)).await;
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], name);
+        let bytes = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .expect("body")
+            .to_bytes();
+        assert!(
+            bytes.len() * 2 < plain.len(),
+            "{name}: {} of {}",
+            bytes.len(),
+            plain.len()
+        );
+    }
+}
+
 /// Liveness and readiness answer.
 #[tokio::test]
 async fn health_endpoints_answer() {
