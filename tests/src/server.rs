@@ -16,6 +16,8 @@ pub struct TestServer {
     /// The host pages' base URL.
     pub pages: String,
     stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    args: Option<ServeArgs>,
     _dir: tempfile::TempDir,
 }
 
@@ -61,17 +63,61 @@ impl TestServer {
                 .ok_or_else(|| anyhow::anyhow!("no pages listener"))?
         );
         let (tx, rx) = oneshot::channel::<()>();
-        rt.spawn(server.run(async {
+        let task = rt.spawn(server.run(async {
             let _ = rx.await;
         }));
+        let args = ServeArgs {
+            listen: api.trim_start_matches("http://").parse()?,
+            pages_listen: pages.trim_start_matches("http://").parse()?,
+            ..args
+        };
         Ok(Self {
             rt,
             store,
             api,
             pages,
             stop: Some(tx),
+            task: Some(task),
+            args: Some(args),
             _dir: dir,
         })
+    }
+
+    /// Imports one more example folder (relative to `examples/`, e.g. a `v2/` version).
+    pub fn import(&self, example: &str) -> anyhow::Result<()> {
+        let dir = crate::root().join("examples").join(example);
+        self.rt.block_on(sites::import(&self.store, &dir))?;
+        Ok(())
+    }
+
+    /// Stops serving (API and pages) and waits until the ports are closed; the database
+    /// stays. [`TestServer::restart`] serves it again on the same ports.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            self.rt
+                .block_on(async { tokio::time::timeout(Duration::from_secs(20), task).await })
+                .map_err(|_| anyhow::anyhow!("the server did not stop within 20 s"))???;
+        }
+        Ok(())
+    }
+
+    /// Serves the same database again on the same ports, after [`TestServer::stop`].
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.task.is_none(), "the server is still running");
+        let args = self
+            .args
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("no arguments to restart with"))?;
+        let server = self.rt.block_on(Server::bind(self.store.clone(), &args))?;
+        let (tx, rx) = oneshot::channel::<()>();
+        self.task = Some(self.rt.spawn(server.run(async {
+            let _ = rx.await;
+        })));
+        self.stop = Some(tx);
+        Ok(())
     }
 
     /// Polls `f` on the runtime until it returns `Some`, for up to `secs` seconds.

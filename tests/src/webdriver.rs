@@ -151,6 +151,73 @@ impl Browser {
             .to_owned())
     }
 
+    /// Runs asynchronous `script` (its last argument is the callback to call with the
+    /// result) and returns the result.
+    pub fn eval_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// Presses keys, one after the other, as a keyboard would (WebDriver key actions).
+    /// Use [`keys`] for the special keys; `shift` holds Shift down while pressing.
+    pub fn press(&self, keys: &[&str], shift: bool) -> Result<()> {
+        let mut actions = Vec::new();
+        if shift {
+            actions.push(json!({"type": "keyDown", "value": keys::SHIFT}));
+        }
+        for k in keys {
+            actions.push(json!({"type": "keyDown", "value": k}));
+            actions.push(json!({"type": "keyUp", "value": k}));
+        }
+        if shift {
+            actions.push(json!({"type": "keyUp", "value": keys::SHIFT}));
+        }
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )?;
+        Ok(())
+    }
+
+    /// A Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Result<Value> {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": cmd, "params": params })),
+        )
+    }
+
+    /// Runs `source` in every new document before the page's own scripts (e.g. to give
+    /// the browser Global Privacy Control).
+    pub fn before_each_page(&self, source: &str) -> Result<()> {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": source }),
+        )?;
+        Ok(())
+    }
+
+    /// Empties the HTTP cache, as if every cached response had expired.
+    pub fn clear_cache(&self) -> Result<()> {
+        self.cdp("Network.clearBrowserCache", json!({}))?;
+        Ok(())
+    }
+
+    /// Sets the window's size in CSS pixels.
+    pub fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )?;
+        Ok(())
+    }
+
     /// The browser's cookie `name` for the current page, if set.
     pub fn cookie(&self, name: &str) -> Result<Option<String>> {
         let all = self.call("GET", "/cookie", None)?;
@@ -160,6 +227,20 @@ impl Browser {
                 .and_then(|c| c["value"].as_str().map(str::to_owned))
         }))
     }
+}
+
+/// WebDriver codes of special keys, for [`Browser::press`].
+pub mod keys {
+    /// Tab
+    pub const TAB: &str = "\u{E004}";
+    /// Enter
+    pub const ENTER: &str = "\u{E007}";
+    /// Escape
+    pub const ESCAPE: &str = "\u{E00C}";
+    /// Shift
+    pub const SHIFT: &str = "\u{E008}";
+    /// Space
+    pub const SPACE: &str = " ";
 }
 
 impl Drop for Browser {

@@ -41,15 +41,31 @@ pub enum Cmd {
     Allow(String),
 }
 
-/// The loader's handle on the mounted component.
+/// The loader's handle on the mounted component. Commands sent before the component
+/// exists (Yew creates it on its scheduler) wait for it.
 #[derive(Clone, Default)]
-pub struct Control(Rc<RefCell<Option<Callback<Cmd>>>>);
+pub struct Control(Rc<RefCell<Connection>>);
+
+/// The component's callback, once it exists, and the commands waiting for it.
+type Connection = (Option<Callback<Cmd>>, Vec<Cmd>);
 
 impl Control {
     /// Sends `cmd` to the component.
     pub fn send(&self, cmd: Cmd) {
-        let cb = self.0.borrow().clone();
-        if let Some(cb) = cb {
+        let cb = self.0.borrow().0.clone();
+        match cb {
+            Some(cb) => cb.emit(cmd),
+            None => self.0.borrow_mut().1.push(cmd),
+        }
+    }
+
+    fn connect(&self, cb: Callback<Cmd>) {
+        let pending = {
+            let mut c = self.0.borrow_mut();
+            c.0 = Some(cb.clone());
+            std::mem::take(&mut c.1)
+        };
+        for cmd in pending {
             cb.emit(cmd);
         }
     }
@@ -132,7 +148,7 @@ impl Component for App {
 
     fn create(ctx: &yew::Context<Self>) -> Self {
         let p = ctx.props();
-        *p.control.0.borrow_mut() = Some(ctx.link().callback(Msg::Cmd));
+        p.control.connect(ctx.link().callback(Msg::Cmd));
         let banner = p.ctx.current().is_none();
         Self {
             banner,

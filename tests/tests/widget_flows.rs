@@ -1,0 +1,566 @@
+//! The whole visitor experience in real Chromium, against the real server, the built
+//! widget and the example page of OSMEP's SME monitoring system: partial choices,
+//! Consent Mode, iframe placeholders, a raised consent revision, expiry, a server that is
+//! down, withdrawal, Global Privacy Control, the JS API before the UI, the keyboard alone
+//! and the returning visitor's budget. (Accessibility: `widget_a11y.rs`.)
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use yinyom_e2e::{
+    server::TestServer,
+    webdriver::{Browser, keys},
+};
+use yinyom_model::cookie::ConsentCookie;
+
+const SITE: &str = "osmep-sme-monitoring";
+
+/// Script prefix: `r` is the widget's shadow root (or undefined).
+const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
+
+fn in_widget(css: &str) -> String {
+    format!("{R} return r && r.querySelector(\"{css}\");")
+}
+
+fn open(server: &TestServer, browser: &Browser) {
+    browser
+        .goto(&format!("{}/{SITE}/", server.pages))
+        .expect("open page");
+}
+
+/// Waits for `css` in the widget and clicks it (a real WebDriver click).
+fn click(browser: &Browser, css: &str) {
+    browser
+        .wait_for(20, &in_widget(css))
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+    let el = browser.element(&in_widget(css)).expect("element");
+    browser.click(&el).expect("click");
+}
+
+fn eval(browser: &Browser, script: &str) -> Value {
+    browser.eval(script, json!([])).expect("eval")
+}
+
+fn subject(browser: &Browser) -> String {
+    eval(
+        browser,
+        &format!("return localStorage.getItem('yinyom.{SITE}.subject');"),
+    )
+    .as_str()
+    .expect("a subject id in localStorage")
+    .to_owned()
+}
+
+/// This browser's receipts as the server has them, newest first.
+fn receipts(server: &TestServer, browser: &Browser) -> Vec<Value> {
+    let url = format!(
+        "{}/v1/sites/{SITE}/subjects/{}/receipts",
+        server.api,
+        subject(browser)
+    );
+    ureq::get(&url)
+        .call()
+        .ok()
+        .and_then(|r| r.into_json::<Vec<Value>>().ok())
+        .unwrap_or_default()
+}
+
+/// Waits until the server has `n` receipts of this browser; returns them, newest first.
+fn wait_receipts(server: &TestServer, browser: &Browser, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = receipts(server, browser);
+        if r.len() == n {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {n} receipts, the server has {}",
+            r.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn consent_calls(browser: &Browser) -> Value {
+    eval(
+        browser,
+        "return window.dataLayer.filter(a => a[0] === 'consent').map(a => [a[1], a[2]]);",
+    )
+}
+
+fn cookie(browser: &Browser) -> Option<ConsentCookie> {
+    browser
+        .cookie("yinyom")
+        .expect("cookies")
+        .and_then(|v| ConsentCookie::decode(&v))
+}
+
+/// Partial choice in the settings: only analytics runs; the video stays blocked behind a
+/// placeholder; Consent Mode gets `default` (all denied but security) before anything,
+/// `update` with exactly the granted signals after the choice, and again on the next page
+/// view. The placeholder's "load once" shows the video without a receipt; "always allow"
+/// records a new choice that grants the category.
+#[test]
+fn partial_choice_consent_mode_and_placeholders() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    open(&server, &browser);
+    click(&browser, "[data-action=choose]");
+    let calls = consent_calls(&browser);
+    assert_eq!(
+        calls,
+        json!([["default", {
+            "security_storage": "granted", "analytics_storage": "denied", "ad_storage": "denied",
+            "ad_user_data": "denied", "ad_personalization": "denied", "wait_for_update": 500
+        }]]),
+        "only the default before a choice"
+    );
+    click(&browser, "#yy-c-analytics");
+    click(&browser, ".modal [data-action=save]");
+
+    browser
+        .wait_for(
+            10,
+            "return document.documentElement.dataset.analyticsRan === '1' && document.documentElement.dataset.inlineRan === '1';",
+        )
+        .expect("analytics ran");
+    let granted = json!({
+        "security_storage": "granted", "analytics_storage": "granted", "ad_storage": "denied",
+        "ad_user_data": "denied", "ad_personalization": "denied"
+    });
+    let calls = consent_calls(&browser);
+    assert_eq!(calls[0][0], "default");
+    assert_eq!(
+        calls[calls.as_array().map_or(0, Vec::len) - 1],
+        json!(["update", granted])
+    );
+    let video = eval(
+        &browser,
+        "const f = document.querySelector('iframe[data-yinyom]'); \
+         const p = document.querySelector('[data-yinyom-placeholder=media]'); \
+         return [f.getAttribute('src'), f.hidden, !!p];",
+    );
+    assert_eq!(
+        video,
+        json!([null, true, true]),
+        "video blocked, placeholder shown"
+    );
+    let r = wait_receipts(&server, &browser, 1);
+    assert_eq!(r[0]["receipt"]["method"], "save_preferences");
+    assert_eq!(
+        r[0]["receipt"]["categories"],
+        json!({"analytics": true, "media": false})
+    );
+    assert_eq!(r[0]["receipt"]["purposes"], json!({"sme_news": false}));
+
+    // Next page view: default then update with the stored choice, before any tag.
+    open(&server, &browser);
+    browser
+        .wait_for(10, "return window.yinyom && window.yinyom.consent();")
+        .expect("loader");
+    assert_eq!(
+        consent_calls(&browser),
+        json!([
+            ["default", {
+                "security_storage": "granted", "analytics_storage": "denied", "ad_storage": "denied",
+                "ad_user_data": "denied", "ad_personalization": "denied", "wait_for_update": 500
+            }],
+            ["update", granted]
+        ])
+    );
+
+    // Load once: the video plays on this page only, and no receipt is made.
+    let once = browser
+        .wait_for(
+            10,
+            "const p = document.querySelector('[data-yinyom-placeholder=media]'); \
+             return p && p.shadowRoot.querySelector('[data-action=once]');",
+        )
+        .and_then(|_| {
+            browser.element(
+                "return document.querySelector('[data-yinyom-placeholder=media]').shadowRoot.querySelector('[data-action=once]');",
+            )
+        })
+        .expect("load-once button");
+    browser.click(&once).expect("click");
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.querySelector('iframe[data-yinyom]').getAttribute('src');"
+        ),
+        json!("video.html")
+    );
+    assert!(
+        !eval(&browser, "return window.yinyom.accepted('media');")
+            .as_bool()
+            .unwrap_or(true)
+    );
+    open(&server, &browser);
+    let allow = browser
+        .wait_for(
+            10,
+            "const p = document.querySelector('[data-yinyom-placeholder=media]'); \
+             return p && p.shadowRoot.querySelector('[data-action=allow]');",
+        )
+        .and_then(|_| {
+            browser.element(
+                "return document.querySelector('[data-yinyom-placeholder=media]').shadowRoot.querySelector('[data-action=allow]');",
+            )
+        })
+        .expect("always-allow button");
+    browser.click(&allow).expect("click");
+    browser
+        .wait_for(
+            20,
+            "return document.querySelector('iframe[data-yinyom]').getAttribute('src') === 'video.html' \
+             && !document.querySelector('[data-yinyom-placeholder]');",
+        )
+        .expect("video allowed");
+    let r = wait_receipts(&server, &browser, 2);
+    assert_eq!(
+        r[0]["receipt"]["categories"],
+        json!({"analytics": true, "media": true})
+    );
+}
+
+/// A raised consent revision (the site publishes `v2/`) and an expired choice both show
+/// the banner again, and nothing blocked runs until the visitor chooses again.
+#[test]
+fn raised_revision_and_expiry_ask_again() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    open(&server, &browser);
+    click(&browser, "[data-action=accept-all]");
+    wait_receipts(&server, &browser, 1);
+
+    server.import(&format!("{SITE}/v2")).expect("import v2");
+    // The loader may be cached for 5 minutes: act as if it has expired.
+    browser.clear_cache().expect("clear cache");
+    open(&server, &browser);
+    browser
+        .wait_for(20, &in_widget(".banner"))
+        .expect("the banner asks again");
+    let state = eval(
+        &browser,
+        "return [window.yinyom.consent(), document.documentElement.dataset.analyticsRan || null];",
+    );
+    assert_eq!(state, json!([null, null]), "the old choice no longer holds");
+    click(&browser, "[data-action=reject-all]");
+    let r = wait_receipts(&server, &browser, 2);
+    assert_eq!(r[0]["receipt"]["notice"]["version"], "2025-07");
+    assert_eq!(r[0]["receipt"]["notice"]["consent_revision"], 2);
+
+    // A choice older than the validity (365 days) has expired.
+    let old = 1_000_000_000u64;
+    eval(
+        &browser,
+        &format!("document.cookie = 'yinyom=1.2.{old}.analytics.-; path=/'; return 1;"),
+    );
+    open(&server, &browser);
+    browser
+        .wait_for(20, &in_widget(".banner"))
+        .expect("an expired choice asks again");
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.documentElement.dataset.analyticsRan || null;"
+        ),
+        Value::Null
+    );
+}
+
+/// With the consent server down, the choice applies at once, is kept, and reaches the
+/// server exactly once after it is back, however many page views retry it.
+#[test]
+fn server_down_choice_is_delivered_exactly_once_later() {
+    let mut server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    open(&server, &browser);
+    browser
+        .wait_for(20, &in_widget("[data-action=accept-all]"))
+        .expect("banner");
+    server.stop().expect("stop the server");
+    click(&browser, "[data-action=accept-all]");
+    // (analytics.js comes from the stopped pages server too: only the inline part runs.)
+    browser
+        .wait_for(
+            10,
+            "return window.yinyom.accepted('analytics') && document.documentElement.dataset.inlineRan === '1';",
+        )
+        .expect("the choice applies while the server is down");
+    let pending = eval(
+        &browser,
+        &format!(
+            "return JSON.parse(localStorage.getItem('yinyom.{SITE}.pending') || '[]').length;"
+        ),
+    );
+    assert_eq!(pending, json!(1), "kept for later");
+    assert_eq!(cookie(&browser).and_then(|c| c.receipt_id), None);
+
+    server
+        .restart()
+        .expect("restart on the same database and ports");
+    for _ in 0..3 {
+        open(&server, &browser);
+        browser
+            .wait_for(10, "return window.yinyom && window.yinyom.consent();")
+            .expect("loader");
+    }
+    let r = wait_receipts(&server, &browser, 1);
+    assert_eq!(r[0]["receipt"]["method"], "accept_all");
+    browser
+        .wait_for(
+            10,
+            &format!("return !localStorage.getItem('yinyom.{SITE}.pending');"),
+        )
+        .expect("nothing left to send");
+    let n = server
+        .rt
+        .block_on(server.store.count_receipts(SITE))
+        .expect("count");
+    assert_eq!(n, 1, "delivered exactly once");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while cookie(&browser).and_then(|c| c.receipt_id).is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the cookie never got the receipt id"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Withdraw all, reached through the floating button and My consent: a `withdrawn`
+/// receipt, Consent Mode denied, the analytics cookie deleted, the video unloaded behind
+/// its placeholder, and nothing blocked runs on the next page view.
+#[test]
+fn withdraw_all_stops_and_clears() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    open(&server, &browser);
+    click(&browser, "[data-action=accept-all]");
+    browser
+        .wait_for(
+            10,
+            "return document.cookie.includes('_yy_stats=') && document.querySelector('iframe[data-yinyom]').getAttribute('src');",
+        )
+        .expect("accepted");
+    wait_receipts(&server, &browser, 1);
+
+    let fab = browser
+        .wait_for(
+            10,
+            "const b = document.getElementById('yinyom-button'); return b && b.shadowRoot.querySelector('button');",
+        )
+        .and_then(|_| {
+            browser.element(
+                "return document.getElementById('yinyom-button').shadowRoot.querySelector('button');",
+            )
+        })
+        .expect("floating button");
+    assert_eq!(
+        browser.text(&fab).unwrap_or_default(),
+        "",
+        "an icon with a label"
+    );
+    browser.click(&fab).expect("click");
+    click(&browser, "[data-action=tab-mine]");
+    let current = browser
+        .wait_for(10, &format!("{R} const d = r.querySelector('[data-receipt]'); return d && d.getAttribute('data-receipt');"))
+        .expect("current receipt id shown");
+    assert_eq!(
+        current.as_str(),
+        cookie(&browser).and_then(|c| c.receipt_id).as_deref()
+    );
+    browser
+        .wait_for(10, &in_widget("[data-action=download]"))
+        .expect("download link");
+    click(&browser, "[data-action=withdraw]");
+
+    let r = wait_receipts(&server, &browser, 2);
+    assert_eq!(r[0]["receipt"]["event"], "withdrawn");
+    assert_eq!(r[0]["receipt"]["method"], "withdraw");
+    let state = eval(
+        &browser,
+        "return [document.cookie.includes('_yy_stats='), \
+                 document.querySelector('iframe[data-yinyom]').getAttribute('src'), \
+                 !!document.querySelector('[data-yinyom-placeholder=media]'), \
+                 window.dataLayer.filter(a => a[0] === 'consent').pop()[2].analytics_storage, \
+                 window.yinyom.accepted('analytics')];",
+    );
+    assert_eq!(state, json!([false, null, true, "denied", false]));
+    open(&server, &browser);
+    browser
+        .wait_for(10, "return window.yinyom && window.yinyom.consent();")
+        .expect("loader");
+    assert_eq!(
+        eval(
+            &browser,
+            "return document.documentElement.dataset.analyticsRan || null;"
+        ),
+        Value::Null
+    );
+}
+
+/// A browser with Global Privacy Control: the banner says so, Accept all keeps the
+/// YouTube category (Google's ad signals) off and the receipt records GPC. Calls queued
+/// on `window.yinyom` before the loader ran are played, and `yinyom:ready` fires.
+#[test]
+fn gpc_preselects_deny_and_early_api_calls_work() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    browser
+        .before_each_page(
+            "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }); \
+             window.__changes = []; window.__ready = 0; \
+             document.addEventListener('yinyom:ready', () => window.__ready++); \
+             window.yinyom = [['on', 'change', d => window.__changes.push(d)]];",
+        )
+        .expect("GPC");
+    open(&server, &browser);
+    browser
+        .wait_for(20, &in_widget(".banner [data-gpc]"))
+        .expect("GPC note");
+    click(&browser, "[data-action=accept-all]");
+    let r = wait_receipts(&server, &browser, 1);
+    assert_eq!(r[0]["receipt"]["gpc"], true);
+    assert_eq!(
+        r[0]["receipt"]["categories"],
+        json!({"analytics": true, "media": false})
+    );
+    let seen = eval(
+        &browser,
+        "return [window.__ready, window.__changes.length, window.__changes[0].categories];",
+    );
+    assert_eq!(seen, json!([1, 1, ["analytics"]]));
+}
+
+/// Keyboard alone: the banner has the focus; Tab reaches Choose, Enter opens the settings,
+/// Space turns analytics on, Tab reaches Save, Enter records it; Esc closes the settings
+/// when reopened and the focus goes back to the link that opened them.
+#[test]
+fn keyboard_only_flow() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    open(&server, &browser);
+    browser
+        .wait_for(
+            20,
+            &format!(
+                "{R} return r && r.activeElement && r.activeElement.classList.contains('banner');"
+            ),
+        )
+        .expect("focus moves into the banner");
+    let active = format!(
+        "{R} const a = r && r.activeElement; return a && (a.getAttribute('data-action') || a.id || a.className);"
+    );
+    let tab_to = |want: &str| {
+        for _ in 0..40 {
+            if eval(&browser, &active) == json!(want) {
+                return;
+            }
+            browser.press(&[keys::TAB], false).expect("Tab");
+        }
+        panic!("Tab never reached {want}");
+    };
+    tab_to("choose");
+    browser.press(&[keys::ENTER], false).expect("Enter");
+    browser
+        .wait_for(
+            10,
+            &format!("{R} return r.activeElement && r.activeElement.classList.contains('modal');"),
+        )
+        .expect("focus in the settings");
+    tab_to("yy-c-analytics");
+    browser.press(&[keys::SPACE], false).expect("Space");
+    tab_to("save");
+    browser.press(&[keys::ENTER], false).expect("Enter");
+    let r = wait_receipts(&server, &browser, 1);
+    assert_eq!(
+        r[0]["receipt"]["categories"],
+        json!({"analytics": true, "media": false})
+    );
+
+    // Reopen from the page's own link with the keyboard, then Esc.
+    eval(
+        &browser,
+        "document.querySelector('[data-yinyom-open]').focus(); return 1;",
+    );
+    browser.press(&[keys::ENTER], false).expect("Enter");
+    browser
+        .wait_for(20, &in_widget(".modal"))
+        .expect("settings open");
+    browser.press(&[keys::ESCAPE], false).expect("Esc");
+    browser
+        .wait_for(
+            10,
+            &format!("{R} return !r.querySelector('.modal') && document.activeElement.hasAttribute('data-yinyom-open');"),
+        )
+        .expect("Esc closes and the focus returns to the link");
+}
+
+/// Bytes of `url` as Chromium downloads it (brotli or gzip), headers included.
+fn wire_bytes(url: &str) -> usize {
+    let r = ureq::get(url)
+        .set("accept-encoding", "gzip, deflate, br")
+        .set("origin", "http://127.0.0.1:8081")
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let headers: usize = r
+        .headers_names()
+        .iter()
+        .map(|n| n.len() + 4 + r.header(n).map_or(0, str::len))
+        .sum::<usize>()
+        + r.status_text().len()
+        + 15;
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut r.into_reader(), &mut body).expect("body");
+    headers + body.len()
+}
+
+/// A returning visitor with a current choice makes one request to us (the loader, at most
+/// 5 KB compressed with its headers) and fetches no wasm. The first visit's bytes are
+/// printed for BENCHMARKS.md.
+#[test]
+fn returning_visitor_downloads_one_small_file() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    let ours = format!(
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.startsWith('{}'));",
+        server.api
+    );
+    open(&server, &browser);
+    browser
+        .wait_for(20, &in_widget("[data-action=reject-all]"))
+        .expect("banner");
+    let first = eval(&browser, &ours);
+    let mut total = 0;
+    for url in first.as_array().cloned().unwrap_or_default() {
+        let url = url.as_str().unwrap_or_default();
+        let n = wire_bytes(url);
+        eprintln!("first visit: {n:>6} bytes  {url}");
+        total += n;
+    }
+    eprintln!("first visit: {total:>6} bytes in all from the consent server");
+    click(&browser, "[data-action=reject-all]");
+    wait_receipts(&server, &browser, 1);
+    browser.clear_cache().expect("clear cache");
+    open(&server, &browser);
+    browser
+        .wait_for(10, "return window.yinyom && window.yinyom.consent();")
+        .expect("loader");
+    std::thread::sleep(Duration::from_millis(300));
+    let again = eval(&browser, &ours);
+    let files: Vec<String> = again
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(files.len(), 1, "one request: {again}");
+    assert!(files[0].ends_with("/yinyom.js"), "{again}");
+    let bytes = wire_bytes(&files[0]);
+    eprintln!("returning visit: {bytes} bytes");
+    assert!(bytes <= 5 * 1024, "the loader costs {bytes} bytes");
+}
