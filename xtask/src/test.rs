@@ -34,6 +34,11 @@ pub(crate) fn run() -> Result<()> {
     tools::ensure_wasm_bindgen()?;
     tools::ensure_wasm_opt()?;
     let webdriver_json = root.join("widget/webdriver.json");
+    // The accessibility tests (tests/tests/widget_a11y.rs) install axe-core from npm into
+    // target/axe on first use: npm must be there.
+    if !tools::has("npm") {
+        tools::apt_install(&["npm"], "axe-core for the accessibility tests")?;
+    }
 
     let mut t = Tally::default();
     let cargo = |args: &[&str]| {
