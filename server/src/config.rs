@@ -38,6 +38,44 @@ pub enum Command {
     /// Consent receipts.
     #[command(subcommand)]
     Receipts(ReceiptsCommand),
+    /// Console accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// API tokens for /v1/admin.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// `yinyom users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a console account. The password is asked at the prompt, or read from the first
+    /// line of standard input when it is not a terminal.
+    Add {
+        /// E-mail, used to sign in.
+        #[arg(long)]
+        email: String,
+        /// admin (every site), dpo (record-level for its sites) or auditor (statistics only).
+        #[arg(long, value_enum)]
+        role: crate::store::Role,
+        /// A site this dpo or auditor may see (repeat for several).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+    },
+}
+
+/// `yinyom tokens …`
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create an API token acting as an account (same role and sites). Shown once.
+    Create {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+        /// A name for the token (shown in the audit log).
+        #[arg(long)]
+        name: String,
+    },
 }
 
 /// `yinyom log …`

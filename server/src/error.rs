@@ -21,6 +21,9 @@ pub enum ApiError {
     /// 403: the page's origin is not registered for the site.
     #[error("origin `{0}` is not registered for this site")]
     ForeignOrigin(String),
+    /// 403: the request failed a security check (e.g. a missing CSRF token).
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: no such site.
     #[error("there is no site `{0}`")]
     UnknownSite(String),
@@ -63,6 +66,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::ForeignOrigin(_) => (StatusCode::FORBIDDEN, "foreign_origin"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::UnknownSite(_) => (StatusCode::NOT_FOUND, "unknown_site"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::RequestIdConflict(_) => (StatusCode::CONFLICT, "request_id_conflict"),

@@ -45,6 +45,94 @@ const PAGE: i64 = 1_000;
 
 const CSV_HEADER: &str = "receipt_id,issued_at,event,method,lang,subject_id,notice_version,consent_revision,notice_sha256,categories,purposes,valid_until,gpc,age_band,consent_by,page_origin,page_path,widget";
 
+/// Produces an export one page at a time, so memory stays bounded however many receipts
+/// there are: the CLI writes each chunk to a file, the console streams it over HTTP.
+pub struct Exporter {
+    store: Store,
+    q: ReceiptQuery,
+    format: Format,
+    jwks_url: String,
+    notices: HashMap<String, Option<Notice>>,
+    after: Option<(i64, String)>,
+    started: bool,
+    done: bool,
+    /// Receipts written so far.
+    pub count: u64,
+}
+
+impl Exporter {
+    /// An export of the receipts matching `q`, oldest first.
+    pub fn new(store: &Store, q: ReceiptQuery, format: Format, jwks_url: &str) -> Self {
+        Self {
+            store: store.clone(),
+            q,
+            format,
+            jwks_url: jwks_url.to_owned(),
+            notices: HashMap::new(),
+            after: None,
+            started: false,
+            done: false,
+            count: 0,
+        }
+    }
+
+    /// The next chunk of output, or `None` at the end.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ExportError> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        if !self.started {
+            self.started = true;
+            if self.format == Format::Csv {
+                writeln!(out, "{CSV_HEADER}")?;
+            }
+        }
+        let page = self
+            .store
+            .receipts_page(&self.q, self.after.clone(), PAGE)
+            .await?;
+        if (page.len() as i64) < PAGE {
+            self.done = true;
+        }
+        if let Some(last) = page.last() {
+            self.after = Some((last.issued_at_ms, last.receipt.receipt_id.clone()));
+        }
+        for r in &page {
+            match self.format {
+                Format::Jsonl => {
+                    let line = json!({"receipt": r.receipt, "jws": r.jws});
+                    writeln!(out, "{line}")?;
+                }
+                Format::Csv => writeln!(out, "{}", csv_row(&r.receipt))?,
+                Format::Kantara | Format::Iso27560 => {
+                    let version = r.receipt.notice.version.clone();
+                    if !self.notices.contains_key(&version) {
+                        let notice = self
+                            .store
+                            .notice_version(&self.q.site, &version)
+                            .await?
+                            .map(|p| p.notice);
+                        self.notices.insert(version.clone(), notice);
+                    }
+                    let notice = self.notices.get(&version).and_then(Option::as_ref);
+                    let doc = if self.format == Format::Kantara {
+                        kantara(r, notice, &self.jwks_url)
+                    } else {
+                        iso27560(r, notice)
+                    };
+                    writeln!(out, "{doc}")?;
+                }
+            }
+            self.count += 1;
+        }
+        if out.is_empty() && self.done {
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
+}
+
 /// Streams the receipts matching `q` to `out` in `format`; returns how many were written.
 /// `jwks_url` is written into Kantara receipts as the controller's public key reference.
 pub async fn export(
@@ -54,49 +142,24 @@ pub async fn export(
     jwks_url: &str,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, ExportError> {
-    let mut notices: HashMap<String, Option<Notice>> = HashMap::new();
-    let mut after = None;
-    let mut n = 0u64;
-    if format == Format::Csv {
-        writeln!(out, "{CSV_HEADER}")?;
-    }
-    loop {
-        let page = store.receipts_page(q, after.clone(), PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = Some((last.issued_at_ms, last.receipt.receipt_id.clone()));
-        for r in &page {
-            match format {
-                Format::Jsonl => {
-                    let line = json!({"receipt": r.receipt, "jws": r.jws});
-                    writeln!(out, "{line}")?;
-                }
-                Format::Csv => writeln!(out, "{}", csv_row(&r.receipt))?,
-                Format::Kantara | Format::Iso27560 => {
-                    let version = r.receipt.notice.version.clone();
-                    if !notices.contains_key(&version) {
-                        let notice = store
-                            .notice_version(&q.site, &version)
-                            .await?
-                            .map(|p| p.notice);
-                        notices.insert(version.clone(), notice);
-                    }
-                    let notice = notices.get(&version).and_then(Option::as_ref);
-                    let doc = if format == Format::Kantara {
-                        kantara(r, notice, jwks_url)
-                    } else {
-                        iso27560(r, notice)
-                    };
-                    writeln!(out, "{doc}")?;
-                }
-            }
-            n += 1;
-        }
+    let mut ex = Exporter::new(store, q.clone(), format, jwks_url);
+    while let Some(chunk) = ex.next_chunk().await? {
+        out.write_all(&chunk)?;
         out.flush()?;
-        if (page.len() as i64) < PAGE {
-            break;
+    }
+    Ok(ex.count)
+}
+
+impl Format {
+    /// The file extension and media type of the format.
+    pub fn file(self) -> (&'static str, &'static str) {
+        match self {
+            Format::Jsonl => ("jsonl", "application/jsonl; charset=utf-8"),
+            Format::Csv => ("csv", "text/csv; charset=utf-8"),
+            Format::Kantara => ("kantara.jsonl", "application/jsonl; charset=utf-8"),
+            Format::Iso27560 => ("iso27560.jsonl", "application/jsonl; charset=utf-8"),
         }
     }
-    Ok(n)
 }
 
 /// One CSV field, quoted when needed (RFC 4180), with spreadsheet formula injection

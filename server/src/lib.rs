@@ -3,6 +3,7 @@
 //! Start at [`serve`] (what `yinyom serve` runs) and [`routes::router`] (every URL).
 //!
 //! # Layout
+//! - [`admin`]: the DPO console and admin API (roles, sessions, tokens, audit log).
 //! - [`config`]: command line and environment (`yinyom --help`).
 //! - [`routes`]: HTTP handlers, one module per resource; thin.
 //! - [`receipts`]: a choice becomes a signed, stored receipt.
@@ -14,8 +15,10 @@
 //! - [`export`]: streamed receipt exports (JSONL, CSV, Kantara CR v1.1, ISO/IEC TS 27560).
 //! - [`limits`], [`metrics`]: rate limiting and `/metrics`.
 //! - [`error`]: the API error type and its status codes.
+//! - [`stats`]: acceptance statistics (console, open data).
 //! - [`state`]: what handlers share.
 
+pub mod admin;
 pub mod config;
 pub mod error;
 pub mod export;
@@ -28,6 +31,7 @@ pub mod routes;
 pub mod signing;
 pub mod sites;
 pub mod state;
+pub mod stats;
 pub mod store;
 
 use crate::{

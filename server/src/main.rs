@@ -4,9 +4,14 @@ use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use yinyom_server::{
+    admin::auth,
     config::parse_time_ms,
-    config::{Cli, Command, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand},
+    config::{
+        Cli, Command, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand, TokensCommand,
+        UsersCommand,
+    },
     export, log, receipts, signing, sites,
+    store::Role,
     store::{ReceiptQuery, Store},
 };
 
@@ -150,10 +155,97 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("yinyom: exported {n} receipts");
             Ok(())
         }
+        Command::Users(UsersCommand::Add { email, role, sites }) => {
+            let email = email.trim().to_lowercase();
+            if !email.contains('@') {
+                anyhow::bail!("`{email}` is not an e-mail address");
+            }
+            if role != Role::Admin && sites.is_empty() {
+                anyhow::bail!("a {} needs at least one --site", role.as_str());
+            }
+            for site in &sites {
+                if store.site(site).await?.is_none() {
+                    anyhow::bail!(
+                        "there is no site `{site}`: import it first (yinyom sites import)"
+                    );
+                }
+            }
+            if store.user_by_email(&email).await?.is_some() {
+                anyhow::bail!("an account `{email}` already exists");
+            }
+            let password = read_password()?;
+            if password.chars().count() < 12 {
+                anyhow::bail!("the password must be at least 12 characters");
+            }
+            let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            store.create_user(&email, &hash, role, &sites).await?;
+            store
+                .audit(
+                    "cli",
+                    "user.add",
+                    None,
+                    &format!("{email} {}", role.as_str()),
+                    "local",
+                )
+                .await?;
+            println!(
+                "added {email} as {}{}",
+                role.as_str(),
+                if sites.is_empty() {
+                    String::new()
+                } else {
+                    format!(" of {}", sites.join(", "))
+                }
+            );
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Create { email, name }) => {
+            let user = store
+                .user_by_email(&email.trim().to_lowercase())
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no account `{email}`"))?;
+            let token = format!("yy_{}", auth::new_secret()?);
+            store
+                .create_token(&auth::hash_secret(&token), &name, user.id)
+                .await?;
+            store
+                .audit(
+                    "cli",
+                    "token.create",
+                    None,
+                    &format!("{name} for {}", user.email),
+                    "local",
+                )
+                .await?;
+            eprintln!(
+                "token `{name}` acts as {} ({}); it is shown only once:",
+                user.email,
+                user.role.as_str()
+            );
+            println!("{token}");
+            Ok(())
+        }
         Command::Receipts(ReceiptsCommand::Verify { file, .. }) => {
             let jwks = signing::jwks(&store).await?;
             verify_file(&file, &jwks)
         }
+    }
+}
+
+/// The new account's password: from the prompt on a terminal, else stdin's first line.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("รหัสผ่าน / Password: ")?;
+        let again = rpassword::prompt_password("อีกครั้ง / Again: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
     }
 }
 

@@ -232,6 +232,8 @@ pub struct Checked {
     pub receipt_id: Option<String>,
     /// `Ok(summary)` or `Err(why it is not valid)`.
     pub outcome: Result<String, String>,
+    /// The receipt the signature covers, when the signature verifies.
+    pub signed: Option<Receipt>,
 }
 
 /// Verifies receipts offline against `jwks`. `doc` is one JSON document (`{receipt, jws}`
@@ -267,6 +269,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
                     item,
                     receipt_id: None,
                     outcome: Err("no `jws` field: nothing to verify".into()),
+                    signed: None,
                 };
             }
         },
@@ -275,6 +278,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
                 item,
                 receipt_id: None,
                 outcome: Err("neither a JWS string nor a {receipt, jws} object".into()),
+                signed: None,
             };
         }
     };
@@ -288,6 +292,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
                     .and_then(|x| x.as_str())
                     .map(str::to_owned),
                 outcome: Err(e.to_string()),
+                signed: None,
             };
         }
     };
@@ -297,6 +302,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
             item,
             receipt_id: None,
             outcome: Err("the signature is valid but the content is not a Yinyom receipt".into()),
+            signed: None,
         };
     };
     if let Some(claimed) = claimed {
@@ -304,10 +310,11 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
         if !same {
             return Checked {
                 item,
-                receipt_id: Some(signed.receipt_id),
+                receipt_id: Some(signed.receipt_id.clone()),
                 outcome: Err(
                     "the receipt shown differs from the signed receipt: it was altered".into(),
                 ),
+                signed: Some(signed),
             };
         }
     }
@@ -322,6 +329,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
             &signed.notice.sha256[..signed.notice.sha256.len().min(12)],
             signed.issued_at
         )),
-        receipt_id: Some(signed.receipt_id),
+        receipt_id: Some(signed.receipt_id.clone()),
+        signed: Some(signed),
     }
 }

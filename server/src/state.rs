@@ -22,6 +22,27 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
 }
 
+impl AppState {
+    /// The client's address: the first `X-Forwarded-For` hop behind a trusted proxy,
+    /// else the peer address.
+    pub fn client_ip(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<std::net::SocketAddr>,
+    ) -> std::net::IpAddr {
+        if self.settings.trust_forwarded_for
+            && let Some(ip) = headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+        {
+            return ip;
+        }
+        peer.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip())
+    }
+}
+
 /// Settings fixed at start.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {

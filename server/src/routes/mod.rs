@@ -10,6 +10,7 @@ mod log;
 mod notice;
 pub mod pages;
 mod receipts;
+mod stats;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
@@ -44,6 +45,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/sites/{site}/subjects/{subject_id}/receipts",
             get(receipts::history).options(cors::preflight),
         )
+        .route(
+            "/v1/sites/{site}/stats",
+            get(stats::open_stats).options(cors::preflight),
+        )
         .route("/v1/sites/{site}/log/checkpoint", get(log::checkpoint))
         .route(
             "/v1/sites/{site}/log/receipts/{receipt_id}",
@@ -58,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sites)
         .merge(health::router())
         .merge(keys::router())
+        .merge(crate::admin::router())
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))
         .fallback(|| async { ApiError::NotFound("there is nothing at this address".into()) })

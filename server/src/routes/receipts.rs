@@ -13,10 +13,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
 };
-use std::{
-    collections::HashMap,
-    net::{IpAddr, SocketAddr},
-};
+use std::{collections::HashMap, net::SocketAddr};
 use yinyom_model::{
     receipt::{ReceiptRequest, ReceiptResponse},
     site::Site,
@@ -36,7 +33,7 @@ pub(crate) async fn create(
     let origin = origin.ok_or_else(|| {
         ApiError::ForeignOrigin("(none: receipts are accepted only from the site's pages)".into())
     })?;
-    let client = client_ip(&state, &headers, connect.map(|Extension(ConnectInfo(a))| a));
+    let client = state.client_ip(&headers, connect.map(|Extension(ConnectInfo(a))| a));
     state
         .limiter
         .check(client)
@@ -77,21 +74,6 @@ pub(crate) async fn create(
             jws: stored.jws,
         }),
     ))
-}
-
-/// The client's address: the first `X-Forwarded-For` hop behind a trusted proxy, else the
-/// peer address.
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> IpAddr {
-    if state.settings.trust_forwarded_for
-        && let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-    {
-        return ip;
-    }
-    peer.map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip())
 }
 
 /// Most receipts returned for one visitor.

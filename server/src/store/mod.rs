@@ -60,6 +60,9 @@ macro_rules! on_pool {
     };
 }
 
+mod admin;
+pub use admin::{AuditRow, Role, SearchFilter, StatsRow, UserRow};
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -515,27 +518,58 @@ impl Store {
     /// and the existing receipt is returned.
     pub async fn insert_receipt(&self, r: &StoredReceipt) -> Result<Inserted> {
         let rc = &r.receipt;
-        let written = on_pool!(self, pool => sqlx::query(
-            "insert into receipts
-                (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
-                 notice_version, consent_revision, receipt_json, jws)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-             on conflict (site_id, request_id) do nothing",
-        )
-        .bind(&rc.receipt_id)
-        .bind(rc.site.as_str())
-        .bind(&rc.request_id)
-        .bind(&rc.subject_id)
-        .bind(r.issued_at_ms)
-        .bind(rc.event.as_str())
-        .bind(rc.method.as_str())
-        .bind(&rc.notice.version)
-        .bind(i64::from(rc.notice.consent_revision))
-        .bind(&r.json)
-        .bind(&r.jws)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let decisions: Vec<(&str, &str, i64)> = rc
+            .categories
+            .iter()
+            .map(|(k, v)| ("category", k.as_str(), i64::from(*v)))
+            .chain(
+                rc.purposes
+                    .iter()
+                    .map(|(k, v)| ("purpose", k.as_str(), i64::from(*v))),
+            )
+            .collect();
+        // The receipt and its decision rows commit together, or not at all.
+        let written = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query(
+                "insert into receipts
+                    (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
+                     notice_version, consent_revision, receipt_json, jws)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 on conflict (site_id, request_id) do nothing",
+            )
+            .bind(&rc.receipt_id)
+            .bind(rc.site.as_str())
+            .bind(&rc.request_id)
+            .bind(&rc.subject_id)
+            .bind(r.issued_at_ms)
+            .bind(rc.event.as_str())
+            .bind(rc.method.as_str())
+            .bind(&rc.notice.version)
+            .bind(i64::from(rc.notice.consent_revision))
+            .bind(&r.json)
+            .bind(&r.jws)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                for (kind, item, granted) in &decisions {
+                    sqlx::query(
+                        "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)
+                         values ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&rc.receipt_id)
+                    .bind(rc.site.as_str())
+                    .bind(*kind)
+                    .bind(*item)
+                    .bind(*granted)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+            }
+            n
+        });
         if written == 1 {
             return Ok(Inserted::New);
         }

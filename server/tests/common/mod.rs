@@ -72,6 +72,11 @@ pub async fn database_url(app: &TestApp) -> String {
 
 /// The app with the fixture site imported and a widget manifest in place.
 pub async fn app() -> TestApp {
+    app_with_limit(600, 100).await
+}
+
+/// The app, allowing `per_minute` receipt posts per client after a burst of `burst`.
+pub async fn app_with_limit(per_minute: u32, burst: u32) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(dir.path()).await;
     sites::import(&store, &fixture())
@@ -89,8 +94,8 @@ pub async fn app() -> TestApp {
         widget: yinyom_server::state::WidgetBuild::load(&dist).expect("manifest"),
         dist,
         extra_origins: vec![],
-        rate_limit_per_minute: 600,
-        rate_limit_burst: 100,
+        rate_limit_per_minute: per_minute,
+        rate_limit_burst: burst,
         trust_forwarded_for: true,
     };
     let state = app_state(store, settings).await.expect("state");

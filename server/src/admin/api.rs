@@ -1,0 +1,124 @@
+//! `/v1/admin/...`: the console's operations as JSON, with a bearer token
+//! (`yinyom tokens create`) or the console session (then with an `x-csrf-token` header on
+//! POST).
+
+use super::{
+    auth::Principal,
+    ops::{self, SearchQuery},
+    pages::{self, DiffQuery, StatsQuery},
+};
+use crate::{
+    error::{ApiError, ApiResult},
+    state::AppState,
+    stats,
+};
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+    http::HeaderMap,
+};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use yinyom_model::{Lang, receipt::ReceiptResponse};
+
+/// `GET /v1/admin/sites`
+pub(crate) async fn sites(State(state): State<AppState>, p: Principal) -> ApiResult<Json<Value>> {
+    let ids: Vec<String> = state
+        .store
+        .site_ids()
+        .await?
+        .into_iter()
+        .filter(|s| p.can_see(s))
+        .collect();
+    Ok(Json(json!({
+        "role": p.role(),
+        "sites": ids.iter().map(|id| json!({"id": id, "records": p.records(id)})).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /v1/admin/sites/{site}/receipts`
+pub(crate) async fn receipts(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<Value>> {
+    let site = params.get("site").cloned().unwrap_or_default();
+    let (rows, total, next) = ops::search(&state, &p, &site, &q).await?;
+    let receipts: Vec<ReceiptResponse> = rows
+        .into_iter()
+        .map(|r| ReceiptResponse {
+            receipt: r.receipt,
+            jws: r.jws,
+        })
+        .collect();
+    Ok(Json(
+        json!({"total": total, "receipts": receipts, "next": next}),
+    ))
+}
+
+/// `GET /v1/admin/sites/{site}/receipts/{receipt_id}`
+pub(crate) async fn receipt(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(params): Path<HashMap<String, String>>,
+) -> ApiResult<Json<ops::Detail>> {
+    let site = params.get("site").cloned().unwrap_or_default();
+    let id = params.get("receipt_id").cloned().unwrap_or_default();
+    Ok(Json(ops::detail(&state, &p, &site, &id).await?))
+}
+
+/// `POST /v1/admin/verify` with the receipt(s) as the body.
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    body: String,
+) -> ApiResult<Json<Vec<ops::Verified>>> {
+    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    if !p.csrf_ok(given) {
+        return Err(ApiError::Forbidden(
+            "with a console session, send the x-csrf-token header".into(),
+        ));
+    }
+    Ok(Json(ops::verify(&state, &p, &body).await?))
+}
+
+/// `GET /v1/admin/sites/{site}/stats`: full counts (not suppressed) for the site's roles.
+pub(crate) async fn stats(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<StatsQuery>,
+) -> ApiResult<Json<stats::Summary>> {
+    let site = params.get("site").cloned().unwrap_or_default();
+    ops::visible(&state, &p, &site).await?;
+    let (from, to) = pages::stats_range(&q)?;
+    Ok(Json(stats::summary(&state.store, &site, from, to).await?))
+}
+
+/// `GET /v1/admin/sites/{site}/notices/diff?from=&to=`
+pub(crate) async fn notice_diff(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<DiffQuery>,
+) -> ApiResult<Json<super::diff::NoticeDiff>> {
+    let site = params.get("site").cloned().unwrap_or_default();
+    Ok(Json(pages::diff_of(&state, &p, &site, &q, Lang::Th).await?))
+}
+
+/// Query of the audit API.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct AuditQuery {
+    before: Option<i64>,
+}
+
+/// `GET /v1/admin/audit`
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<crate::store::AuditRow>>> {
+    Ok(Json(pages::audit_rows(&state, &p, q.before).await?))
+}

@@ -1,0 +1,248 @@
+//! Who is asking: console sessions (cookie + CSRF token) and API bearer tokens, per-site
+//! roles, argon2id passwords and sign-in throttling.
+
+use crate::{
+    state::AppState,
+    store::{Role, Store, StoreError, UserRow},
+};
+use argon2::{
+    Argon2, PasswordHash, PasswordVerifier,
+    password_hash::{PasswordHasher, SaltString},
+};
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{HeaderMap, StatusCode, header, request::Parts},
+    response::{IntoResponse, Redirect, Response},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+
+/// Name of the console session cookie.
+pub const SESSION_COOKIE: &str = "yinyom_session";
+/// Name of the sign-in form's CSRF cookie.
+pub const LOGIN_COOKIE: &str = "yinyom_login";
+/// How long a session lasts.
+pub const SESSION_MS: i64 = 8 * 3600 * 1000;
+/// Failed sign-ins (per e-mail or per address) before throttling.
+pub const MAX_FAILURES: i64 = 5;
+/// The throttling window.
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// A signed-in person or an API token, with what they may see.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Who, for the audit log: the e-mail, or `token:<name> (<e-mail>)`.
+    pub actor: String,
+    /// The account.
+    pub user: UserRow,
+    /// Sites of a dpo or auditor (an admin sees every site).
+    pub sites: Vec<String>,
+    /// The session's CSRF token (`None` for API tokens, which need none).
+    pub csrf: Option<String>,
+    /// The client address.
+    pub client: String,
+}
+
+impl Principal {
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// Whether this principal may see anything of `site` (else: 404).
+    pub fn can_see(&self, site: &str) -> bool {
+        self.role() == Role::Admin || self.sites.iter().any(|s| s == site)
+    }
+
+    /// Whether this principal may read record-level receipts of `site`.
+    pub fn records(&self, site: &str) -> bool {
+        self.can_see(site) && self.role() != Role::Auditor
+    }
+
+    /// Checks a form's or header's CSRF token against the session's.
+    pub fn csrf_ok(&self, given: Option<&str>) -> bool {
+        match &self.csrf {
+            None => true, // bearer tokens are not sent by browsers on their own
+            Some(expected) => {
+                given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes()))
+            }
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Why a request has no principal.
+#[derive(Debug)]
+pub enum Unauthenticated {
+    /// A console page: go and sign in.
+    Page,
+    /// An API call: 401.
+    Api,
+    /// The database failed.
+    Store(StoreError),
+}
+
+impl IntoResponse for Unauthenticated {
+    fn into_response(self) -> Response {
+        match self {
+            Unauthenticated::Page => Redirect::to("/admin/login").into_response(),
+            Unauthenticated::Api => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                axum::Json(serde_json::json!({"error": {"code": "unauthorized", "message": "sign in, or send Authorization: Bearer <token> (yinyom tokens create)"}})),
+            )
+                .into_response(),
+            Unauthenticated::Store(e) => crate::error::ApiError::Store(e).into_response(),
+        }
+    }
+}
+
+/// SHA-256 hex of a secret (tokens and session ids are stored only hashed).
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// A new random secret (256 bits, base64url).
+pub fn new_secret() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+    Ok(B64.encode(bytes))
+}
+
+/// An argon2id hash of `password`.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|e| e.to_string())?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches the stored argon2id hash.
+pub fn password_ok(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// The value of cookie `name`.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value with the console's attributes.
+pub fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+    path: &str,
+) -> String {
+    let secure = if state.settings.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}"
+    )
+}
+
+async fn principal_of(state: &AppState, parts: &Parts) -> Result<Option<Principal>, StoreError> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| *a);
+    let client = state.client_ip(&parts.headers, peer).to_string();
+    let store: &Store = &state.store;
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let (user, actor, csrf) = if let Some(token) = bearer {
+        match store.token(&hash_secret(token.trim())).await? {
+            Some((user, name)) => {
+                let actor = format!("token:{name} ({})", user.email);
+                (user, actor, None)
+            }
+            None => return Ok(None),
+        }
+    } else if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {
+        match store.session(&hash_secret(sid)).await? {
+            Some((user, csrf)) => {
+                let actor = user.email.clone();
+                (user, actor, Some(csrf))
+            }
+            None => return Ok(None),
+        }
+    } else {
+        return Ok(None);
+    };
+    let sites = store.user_sites(user.id).await?;
+    Ok(Some(Principal {
+        actor,
+        user,
+        sites,
+        csrf,
+        client,
+    }))
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = Unauthenticated;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let api = parts.uri.path().starts_with("/v1/");
+        match principal_of(state, parts).await {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) if api => Err(Unauthenticated::Api),
+            Ok(None) => Err(Unauthenticated::Page),
+            Err(e) => Err(Unauthenticated::Store(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("รหัสผ่านยาวพอสมควร").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(password_ok("รหัสผ่านยาวพอสมควร", &h));
+        assert!(!password_ok("wrong", &h));
+        assert!(!password_ok("x", "not a hash"));
+    }
+
+    #[test]
+    fn reads_cookies() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "a=1; yinyom_session=abc; b=2".parse().expect("header"),
+        );
+        assert_eq!(cookie(&h, "yinyom_session"), Some("abc"));
+        assert_eq!(cookie(&h, "nope"), None);
+    }
+}

@@ -1,0 +1,53 @@
+//! The DPO console (`/admin`, server-rendered HTML with maud, works without JavaScript)
+//! and the same operations as JSON under `/v1/admin` (bearer token or console session).
+//!
+//! Roles (per site): `admin` sees everything; `dpo` reads record-level receipts, exports
+//! and notices of their sites; `auditor` sees aggregated statistics only. Anything of a
+//! site a principal may not see answers 404, as if it did not exist. Every record-level
+//! read and every export is written to the audit log.
+
+mod api;
+pub mod auth;
+pub mod diff;
+mod ops;
+mod pages;
+mod ui;
+
+use crate::state::AppState;
+use axum::{
+    Router,
+    routing::{get, post},
+};
+
+pub(crate) use pages::{StatsQuery, stats_range as pages_stats_range};
+
+/// The console and the admin API.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/login", get(pages::login_form).post(pages::login))
+        .route("/admin/logout", post(pages::logout))
+        .route("/admin", get(pages::home))
+        .route("/admin/verify", get(pages::verify_form).post(pages::verify))
+        .route("/admin/audit", get(pages::audit))
+        .route("/admin/sites/{site}/receipts", get(pages::receipts))
+        .route(
+            "/admin/sites/{site}/receipts/{receipt_id}",
+            get(pages::receipt),
+        )
+        .route("/admin/sites/{site}/export", get(pages::export))
+        .route("/admin/sites/{site}/notices", get(pages::notices))
+        .route("/admin/sites/{site}/notices/diff", get(pages::notice_diff))
+        .route("/admin/sites/{site}/stats", get(pages::stats))
+        .route("/admin/sites/{site}/stats.csv", get(pages::stats_csv))
+        .route("/v1/admin/sites", get(api::sites))
+        .route("/v1/admin/sites/{site}/receipts", get(api::receipts))
+        .route(
+            "/v1/admin/sites/{site}/receipts/{receipt_id}",
+            get(api::receipt),
+        )
+        .route("/v1/admin/sites/{site}/export", get(pages::export))
+        .route("/v1/admin/sites/{site}/stats", get(api::stats))
+        .route("/v1/admin/sites/{site}/notices/diff", get(api::notice_diff))
+        .route("/v1/admin/verify", post(api::verify))
+        .route("/v1/admin/audit", get(api::audit))
+}

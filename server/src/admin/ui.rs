@@ -1,0 +1,157 @@
+//! The console's page frame, words and error page.
+
+use crate::error::ApiError;
+use axum::{
+    extract::FromRequestParts,
+    http::{StatusCode, request::Parts},
+    response::{Html, IntoResponse, Response},
+};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use yinyom_model::Lang;
+
+/// The console language: `?lang=` or the `yinyom_lang` cookie; Thai by default.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UiLang(pub(crate) Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for UiLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let from_query = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == "lang")
+                .and_then(|(_, v)| Lang::from_tag(v))
+        });
+        let from_cookie =
+            super::auth::cookie(&parts.headers, "yinyom_lang").and_then(Lang::from_tag);
+        Ok(UiLang(from_query.or(from_cookie).unwrap_or(Lang::Th)))
+    }
+}
+
+/// Thai or English.
+pub(crate) fn t(lang: Lang, th: &'static str, en: &'static str) -> &'static str {
+    if lang == Lang::Th { th } else { en }
+}
+
+const CSS: &str = "body{margin:0;font:16px/1.6 \"Sarabun\",\"Noto Sans Thai\",\"Tahoma\",system-ui,sans-serif;color:#1a1a1a;background:#f4f5f7}\
+a{color:#0b4f9c}header{background:#0b3d78;color:#fff;padding:.5rem 1rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:center}\
+header a{color:#fff}header nav{display:flex;gap:1rem;flex-wrap:wrap;flex:1}header form{margin:0}\
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;color:#000;padding:.5rem;z-index:9}\
+main{max-width:72rem;margin:1rem auto;padding:1rem 1.5rem;background:#fff}h1{font-size:1.5rem}\
+table{border-collapse:collapse;width:100%;font-size:.92rem;margin:.5rem 0 1rem}th,td{border:1px solid #c8ccd2;padding:.35rem .5rem;text-align:left;vertical-align:top}\
+thead th{background:#eef2f7}code{overflow-wrap:anywhere;font-size:.9em}\
+form.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.5rem 1rem;align-items:end}\
+label{display:block;font-weight:600;font-size:.9rem}input,select,textarea{font:inherit;padding:.3rem;border:1px solid #6b6b6b;border-radius:.25rem;max-width:100%;box-sizing:border-box;width:100%}\
+button{font:inherit;padding:.4rem 1rem;border:2px solid #0b4f9c;background:#0b4f9c;color:#fff;border-radius:.3rem;cursor:pointer}\
+header button{background:transparent;border-color:#fff}\
+:focus-visible{outline:3px solid #b35c00;outline-offset:2px}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}\
+.add{background:#e6f4ea}.del{background:#fdecea}.muted{color:#555}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.kv dt{font-weight:600}dl.kv dd{margin:0;overflow-wrap:anywhere}";
+
+/// A console page. `user` is the signed-in e-mail and `csrf` the session's token (for
+/// the sign-out form), when signed in.
+pub(crate) fn page(
+    lang: Lang,
+    title: &str,
+    signed_in: Option<(&str, &str)>,
+    body: Markup,
+) -> Markup {
+    let other = if lang == Lang::Th { Lang::En } else { Lang::Th };
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Yinyom" }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                a.skip href="#main" { (t(lang, "ข้ามไปยังเนื้อหา", "Skip to content")) }
+                header {
+                    strong { "ยินยอม Yinyom" }
+                    @if let Some((email, csrf)) = signed_in {
+                        nav aria-label=(t(lang, "เมนูหลัก", "Main menu")) {
+                            a href="/admin" { (t(lang, "เว็บไซต์", "Sites")) }
+                            a href="/admin/verify" { (t(lang, "ตรวจสอบใบรับ", "Verify a receipt")) }
+                            a href="/admin/audit" { (t(lang, "บันทึกการใช้งาน", "Audit log")) }
+                        }
+                        span { (email) }
+                        form method="post" action="/admin/logout" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" { (t(lang, "ออกจากระบบ", "Sign out")) }
+                        }
+                    }
+                    a href={ "?lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                        (if other == Lang::Th { "ไทย" } else { "English" })
+                    }
+                }
+                main id="main" {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// An HTML response that also remembers the chosen language.
+pub(crate) fn respond(lang: Lang, markup: Markup) -> Response {
+    (
+        [(
+            axum::http::header::SET_COOKIE,
+            format!(
+                "yinyom_lang={}; Path=/admin; Max-Age=31536000; SameSite=Strict",
+                lang.code()
+            ),
+        )],
+        Html(markup.into_string()),
+    )
+        .into_response()
+}
+
+/// An error shown as a console page.
+#[derive(Debug)]
+pub(crate) struct PageError(pub(crate) ApiError);
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let api = self.0.into_response();
+        let status = api.status();
+        let (title, text) = match status {
+            StatusCode::NOT_FOUND => (
+                "ไม่พบหน้านี้ / Not found",
+                "ไม่มีข้อมูลนี้ หรือคุณไม่มีสิทธิ์เข้าถึง / There is nothing here, or you may not see it.",
+            ),
+            StatusCode::FORBIDDEN => (
+                "ไม่อนุญาต / Forbidden",
+                "คำขอไม่ผ่านการตรวจสอบความปลอดภัย (CSRF) กรุณาโหลดหน้าใหม่ / The request failed the security check (CSRF); reload the page.",
+            ),
+            StatusCode::TOO_MANY_REQUESTS => (
+                "ลองใหม่ภายหลัง / Too many attempts",
+                "เข้าสู่ระบบผิดหลายครั้ง กรุณารอ 15 นาที / Too many failed sign-ins; wait 15 minutes.",
+            ),
+            StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => (
+                "ข้อมูลไม่ถูกต้อง / Invalid input",
+                "กรุณาตรวจสอบค่าที่กรอก / Check the values you entered.",
+            ),
+            _ => (
+                "เกิดข้อผิดพลาด / Something went wrong",
+                "กรุณาลองใหม่ / Please try again.",
+            ),
+        };
+        let markup = page(
+            Lang::Th,
+            title,
+            None,
+            html! { p { (text) } p { a href="/admin" { "กลับหน้าหลัก / Back" } } },
+        );
+        (status, Html(markup.into_string())).into_response()
+    }
+}

@@ -1,0 +1,26 @@
+//! `GET /v1/sites/{site}/stats`: aggregated open data, small counts suppressed.
+
+use crate::{admin::pages_stats_range, error::ApiResult, state::AppState, stats};
+use axum::{
+    Extension, Json,
+    extract::{Query, State},
+    http::header,
+    response::IntoResponse,
+};
+use yinyom_model::site::Site;
+
+/// Counts below this are published as `null`.
+pub(crate) const SUPPRESS_BELOW: i64 = 5;
+
+pub(crate) async fn open_stats(
+    State(state): State<AppState>,
+    Extension(site): Extension<Site>,
+    Query(q): Query<crate::admin::StatsQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let (from, to) = pages_stats_range(&q)?;
+    let s = stats::summary(&state.store, site.id.as_str(), from, to).await?;
+    Ok((
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(stats::open_data(&s, SUPPRESS_BELOW)),
+    ))
+}

@@ -1,0 +1,605 @@
+//! SQL of the DPO console: accounts, sessions, tokens, throttling, the audit log, receipt
+//! search and statistics.
+
+use super::{Result, Store, StoreError, StoredReceipt, from_json, to_u64};
+use sqlx::Row;
+
+/// A console role.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, on every site.
+    Admin,
+    /// Record-level receipts, exports and notices of their sites.
+    Dpo,
+    /// Aggregated statistics of their sites only.
+    Auditor,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Dpo => "dpo",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "dpo" => Ok(Role::Dpo),
+            "auditor" => Ok(Role::Auditor),
+            other => Err(StoreError::Corrupt(format!("unknown role `{other}`"))),
+        }
+    }
+}
+
+/// A console account.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// Id.
+    pub id: i64,
+    /// E-mail (the sign-in name).
+    pub email: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRow {
+    /// Id (increasing).
+    pub id: i64,
+    /// Unix ms.
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Which site.
+    pub site_id: Option<String>,
+    /// Details (filters, receipt id…).
+    pub detail: String,
+    /// From where (client address).
+    pub client: String,
+}
+
+/// Receipt search filters of the console.
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    /// Site id.
+    pub site: String,
+    /// From (unix ms, inclusive).
+    pub from_ms: Option<i64>,
+    /// To (unix ms, exclusive).
+    pub to_ms: Option<i64>,
+    /// Notice version.
+    pub notice_version: Option<String>,
+    /// Collection method.
+    pub method: Option<String>,
+    /// Category or purpose id decided…
+    pub item: Option<String>,
+    /// …granted (true) or denied (false).
+    pub granted: Option<bool>,
+    /// Subject id.
+    pub subject_id: Option<String>,
+    /// Receipt id.
+    pub receipt_id: Option<String>,
+}
+
+/// One day's counts for the statistics.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatsRow {
+    /// Day number since the epoch, in Thailand time (UTC+7).
+    pub day: i64,
+    /// Notice version.
+    pub notice_version: String,
+    /// Collection method.
+    pub method: String,
+    /// Receipts.
+    pub count: i64,
+}
+
+fn user_of(r: &impl RowLike) -> Result<UserRow> {
+    Ok(UserRow {
+        id: r.get_i64(0)?,
+        email: r.get_string(1)?,
+        password_hash: r.get_string(2)?,
+        role: Role::parse(&r.get_string(3)?)?,
+    })
+}
+
+/// Column access shared by both back ends' rows.
+trait RowLike {
+    fn get_i64(&self, i: usize) -> Result<i64>;
+    fn get_string(&self, i: usize) -> Result<String>;
+}
+
+impl RowLike for sqlx::sqlite::SqliteRow {
+    fn get_i64(&self, i: usize) -> Result<i64> {
+        Ok(self.try_get(i)?)
+    }
+    fn get_string(&self, i: usize) -> Result<String> {
+        Ok(self.try_get(i)?)
+    }
+}
+
+impl RowLike for sqlx::postgres::PgRow {
+    fn get_i64(&self, i: usize) -> Result<i64> {
+        Ok(self.try_get(i)?)
+    }
+    fn get_string(&self, i: usize) -> Result<String> {
+        Ok(self.try_get(i)?)
+    }
+}
+
+/// The receipt search as SQL conditions on `receipts r`, with its parameters in order
+/// (the same text for both dialects).
+fn search_sql(f: &SearchFilter) -> (String, Vec<SearchArg>) {
+    let mut sql = String::from("r.site_id = $1");
+    let mut args = vec![SearchArg::Text(f.site.clone())];
+    let mut push = |cond: &str, arg: SearchArg, args: &mut Vec<SearchArg>| {
+        args.push(arg);
+        sql.push_str(&cond.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(v) = f.from_ms {
+        push(" and r.issued_at >= ?", SearchArg::Int(v), &mut args);
+    }
+    if let Some(v) = f.to_ms {
+        push(" and r.issued_at < ?", SearchArg::Int(v), &mut args);
+    }
+    if let Some(v) = &f.notice_version {
+        push(
+            " and r.notice_version = ?",
+            SearchArg::Text(v.clone()),
+            &mut args,
+        );
+    }
+    if let Some(v) = &f.method {
+        push(" and r.method = ?", SearchArg::Text(v.clone()), &mut args);
+    }
+    if let Some(v) = &f.subject_id {
+        push(
+            " and r.subject_id = ?",
+            SearchArg::Text(v.clone()),
+            &mut args,
+        );
+    }
+    if let Some(v) = &f.receipt_id {
+        push(
+            " and r.receipt_id = ?",
+            SearchArg::Text(v.clone()),
+            &mut args,
+        );
+    }
+    if let Some(item) = &f.item {
+        let mut cond = String::from(
+            " and exists (select 1 from receipt_decisions d where d.receipt_id = r.receipt_id and d.site_id = r.site_id and d.item = ?",
+        );
+        args.push(SearchArg::Text(item.clone()));
+        cond = cond.replace('?', &format!("${}", args.len()));
+        if let Some(g) = f.granted {
+            args.push(SearchArg::Int(i64::from(g)));
+            cond.push_str(&format!(" and d.granted = ${}", args.len()));
+        }
+        cond.push(')');
+        sql.push_str(&cond);
+    }
+    (sql, args)
+}
+
+#[derive(Debug, Clone)]
+enum SearchArg {
+    Text(String),
+    Int(i64),
+}
+
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                SearchArg::Text(t) => q.bind(t.clone()),
+                SearchArg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+impl Store {
+    /// Creates an account with access to `sites`.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+        sites: &[String],
+    ) -> Result<i64> {
+        let now = super::now_ms();
+        let id = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "insert into users (email, password_hash, role, created_at) values ($1, $2, $3, $4) returning id",
+            )
+            .bind(email)
+            .bind(password_hash)
+            .bind(role.as_str())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for site in sites {
+                sqlx::query("insert into user_sites (user_id, site_id) values ($1, $2)")
+                    .bind(id)
+                    .bind(site)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// The account with this e-mail.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
+        on_pool!(self, pool => {
+            let row = sqlx::query("select id, email, password_hash, role from users where email = $1")
+                .bind(email)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(user_of).transpose()
+        })
+    }
+
+    /// Sites an account may see (empty for an admin, who sees all).
+    pub async fn user_sites(&self, user_id: i64) -> Result<Vec<String>> {
+        let sites: Vec<String> = on_pool!(self, pool => sqlx::query_scalar(
+            "select site_id from user_sites where user_id = $1 order by site_id",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+        Ok(sites)
+    }
+
+    /// Stores a session.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        let now = super::now_ms();
+        on_pool!(self, pool => sqlx::query(
+            "insert into sessions (token_hash, user_id, csrf, created_at, expires_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(now)
+        .bind(expires_at)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The unexpired session with this token hash: its account and CSRF token.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<(UserRow, String)>> {
+        let now = super::now_ms();
+        on_pool!(self, pool => {
+            let row = sqlx::query(
+                "select u.id, u.email, u.password_hash, u.role, s.csrf from sessions s
+                 join users u on u.id = s.user_id where s.token_hash = $1 and s.expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+            row.map(|r| -> Result<(UserRow, String)> { Ok((user_of(&r)?, r.try_get(4)?)) }).transpose()
+        })
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("delete from sessions where token_hash = $1")
+            .bind(token_hash)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Stores an API token of an account.
+    pub async fn create_token(&self, token_hash: &str, name: &str, user_id: i64) -> Result<()> {
+        let now = super::now_ms();
+        on_pool!(self, pool => sqlx::query(
+            "insert into api_tokens (token_hash, name, user_id, created_at) values ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(name)
+        .bind(user_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The account and name of an API token, marking it used.
+    pub async fn token(&self, token_hash: &str) -> Result<Option<(UserRow, String)>> {
+        let now = super::now_ms();
+        on_pool!(self, pool => {
+            let row = sqlx::query(
+                "select u.id, u.email, u.password_hash, u.role, t.name from api_tokens t
+                 join users u on u.id = t.user_id where t.token_hash = $1",
+            )
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?;
+            if row.is_some() {
+                sqlx::query("update api_tokens set last_used = $1 where token_hash = $2")
+                    .bind(now)
+                    .bind(token_hash)
+                    .execute(pool)
+                    .await?;
+            }
+            row.map(|r| -> Result<(UserRow, String)> { Ok((user_of(&r)?, r.try_get(4)?)) }).transpose()
+        })
+    }
+
+    /// Records a failed sign-in for each key (e-mail, address).
+    pub async fn login_failed(&self, keys: &[&str]) -> Result<()> {
+        let now = super::now_ms();
+        for key in keys {
+            on_pool!(self, pool => sqlx::query("insert into login_failures (key, at) values ($1, $2)")
+                .bind(*key)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|_| ()))?;
+        }
+        Ok(())
+    }
+
+    /// Failed sign-ins for `key` since `since_ms`.
+    pub async fn login_failures(&self, key: &str, since_ms: i64) -> Result<i64> {
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "select count(*) from login_failures where key = $1 and at >= $2",
+        )
+        .bind(key)
+        .bind(since_ms)
+        .fetch_one(pool)
+        .await)?;
+        Ok(n)
+    }
+
+    /// Forgets the failures of `key` (after a successful sign-in).
+    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
+        on_pool!(self, pool => sqlx::query("delete from login_failures where key = $1")
+            .bind(key)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Appends to the audit log.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        site: Option<&str>,
+        detail: &str,
+        client: &str,
+    ) -> Result<()> {
+        let now = super::now_ms();
+        on_pool!(self, pool => sqlx::query(
+            "insert into audit_log (at, actor, action, site_id, detail, client) values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(now)
+        .bind(actor)
+        .bind(action)
+        .bind(site)
+        .bind(detail)
+        .bind(client)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Audit entries, newest first, of the given sites (`None`: every entry), before `before_id`.
+    pub async fn audit_entries(
+        &self,
+        sites: Option<&[String]>,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>> {
+        let mut args = vec![SearchArg::Int(before_id.unwrap_or(i64::MAX))];
+        let mut sql = String::from(
+            "select id, at, actor, action, site_id, detail, client from audit_log where id < $1",
+        );
+        if let Some(sites) = sites {
+            if sites.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut marks = Vec::new();
+            for site in sites {
+                args.push(SearchArg::Text(site.clone()));
+                marks.push(format!("${}", args.len()));
+            }
+            sql.push_str(&format!(" and site_id in ({})", marks.join(", ")));
+        }
+        args.push(SearchArg::Int(limit));
+        sql.push_str(&format!(" order by id desc limit ${}", args.len()));
+        let rows = on_pool!(self, pool => {
+            bind_args!(sqlx::query(&sql), &args)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| -> Result<AuditRow> {
+                    Ok(AuditRow {
+                        id: r.try_get(0)?,
+                        at: r.try_get(1)?,
+                        actor: r.try_get(2)?,
+                        action: r.try_get(3)?,
+                        site_id: r.try_get(4)?,
+                        detail: r.try_get(5)?,
+                        client: r.try_get(6)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
+    /// One page of receipts matching `f`, newest first, after the keyset cursor, and the
+    /// total number matching.
+    pub async fn search_receipts(
+        &self,
+        f: &SearchFilter,
+        before: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<(Vec<StoredReceipt>, i64)> {
+        let (cond, args) = search_sql(f);
+        let mut page_cond = cond.clone();
+        let mut page_args = args.clone();
+        if let Some((ms, id)) = &before {
+            page_args.push(SearchArg::Int(*ms));
+            let a = page_args.len();
+            page_args.push(SearchArg::Text(id.clone()));
+            let b = page_args.len();
+            page_cond.push_str(&format!(
+                " and (r.issued_at < ${a} or (r.issued_at = ${a} and r.receipt_id < ${b}))"
+            ));
+        }
+        page_args.push(SearchArg::Int(limit));
+        let page_sql = format!(
+            "select r.receipt_json, r.jws, r.issued_at from receipts r where {page_cond}
+             order by r.issued_at desc, r.receipt_id desc limit ${}",
+            page_args.len()
+        );
+        let count_sql = format!("select count(*) from receipts r where {cond}");
+        let (rows, total) = on_pool!(self, pool => {
+            let rows = bind_args!(sqlx::query(&page_sql), &page_args)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| -> Result<(String, String, i64)> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
+                .collect::<Result<Vec<_>>>()?;
+            let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &args)
+                .fetch_one(pool)
+                .await?;
+            (rows, total)
+        });
+        let receipts = rows
+            .into_iter()
+            .map(|(json, jws, issued_at_ms)| {
+                Ok(StoredReceipt {
+                    receipt: from_json(&json)?,
+                    json,
+                    jws,
+                    issued_at_ms,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((receipts, total))
+    }
+
+    /// One receipt of a site, and its log position if sequenced.
+    pub async fn receipt(
+        &self,
+        site: &str,
+        receipt_id: &str,
+    ) -> Result<Option<(StoredReceipt, Option<u64>)>> {
+        let row = on_pool!(self, pool => {
+            let row = sqlx::query(
+                "select receipt_json, jws, issued_at, log_seq from receipts where site_id = $1 and receipt_id = $2",
+            )
+            .bind(site)
+            .bind(receipt_id)
+            .fetch_optional(pool)
+            .await?;
+            row.map(|r| -> Result<(String, String, i64, Option<i64>)> {
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+            })
+            .transpose()?
+        });
+        row.map(|(json, jws, issued_at_ms, seq)| {
+            Ok((
+                StoredReceipt {
+                    receipt: from_json(&json)?,
+                    json,
+                    jws,
+                    issued_at_ms,
+                },
+                seq.map(to_u64).transpose()?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Receipts per Thailand day, notice version and method, in `[from_ms, to_ms)`.
+    pub async fn stats_by_day(
+        &self,
+        site: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<StatsRow>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select (issued_at + 25200000) / 86400000 as day, notice_version, method, count(*)
+                 from receipts where site_id = $1 and issued_at >= $2 and issued_at < $3
+                 group by day, notice_version, method order by day, notice_version, method",
+            )
+            .bind(site)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<StatsRow> {
+                Ok(StatsRow { day: r.try_get(0)?, notice_version: r.try_get(1)?, method: r.try_get(2)?, count: r.try_get(3)? })
+            })
+            .collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Granted and denied counts per category or purpose in `[from_ms, to_ms)`.
+    pub async fn stats_by_item(
+        &self,
+        site: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(String, String, i64, i64)>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select d.kind, d.item, cast(sum(d.granted) as bigint), cast(count(*) - sum(d.granted) as bigint)
+                 from receipt_decisions d join receipts r on r.receipt_id = d.receipt_id
+                 where d.site_id = $1 and r.issued_at >= $2 and r.issued_at < $3
+                 group by d.kind, d.item order by d.kind, d.item",
+            )
+            .bind(site)
+            .bind(from_ms)
+            .bind(to_ms)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<(String, String, i64, i64)> {
+                Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
+            })
+            .collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+}

@@ -1,0 +1,631 @@
+//! The DPO console and admin API on a real database: sign-in, CSRF, throttling, per-site
+//! roles and isolation, search, detail, verification, diffs, statistics, exports, audit.
+
+mod common;
+
+use axum::{
+    body::Body,
+    http::{Request, Response, StatusCode, header},
+};
+use common::*;
+use yinyom_server::{admin::auth, log, store::Role};
+
+const PASSWORD: &str = "รหัสผ่านที่ยาวพอ-2568";
+
+struct Console {
+    app: TestApp,
+    admin: String,
+    dpo: String,
+    auditor: String,
+    other_dpo: String,
+}
+
+/// Two sites (demo, other), one account per role, an API token each, some receipts.
+async fn console() -> Console {
+    let app = app().await;
+    let store = &app.state.store;
+    let other = app.dir.path().join("other");
+    std::fs::create_dir_all(&other).expect("dir");
+    for f in ["site.toml", "notice.th.md", "notice.en.md"] {
+        let text = std::fs::read_to_string(fixture().join(f)).expect("read");
+        std::fs::write(
+            other.join(f),
+            text.replace("id = \"demo\"", "id = \"other\""),
+        )
+        .expect("write");
+    }
+    yinyom_server::sites::import(store, &other)
+        .await
+        .expect("import other");
+    let hash = auth::hash_password(PASSWORD).expect("hash");
+    let mut tokens = Vec::new();
+    for (email, role, sites) in [
+        ("admin@x.go.th", Role::Admin, vec![]),
+        ("dpo@demo.go.th", Role::Dpo, vec!["demo".to_owned()]),
+        ("auditor@demo.go.th", Role::Auditor, vec!["demo".to_owned()]),
+        ("dpo@other.go.th", Role::Dpo, vec!["other".to_owned()]),
+    ] {
+        let id = store
+            .create_user(email, &hash, role, &sites)
+            .await
+            .expect("user");
+        let token = format!("yy_test_{id}_{}", uuid());
+        store
+            .create_token(&auth::hash_secret(&token), "test", id)
+            .await
+            .expect("token");
+        tokens.push(token);
+    }
+    Console {
+        admin: tokens[0].clone(),
+        dpo: tokens[1].clone(),
+        auditor: tokens[2].clone(),
+        other_dpo: tokens[3].clone(),
+        app,
+    }
+}
+
+async fn get_as(app: &TestApp, token: &str, uri: &str) -> Response<Body> {
+    app.send(
+        Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+fn cookie_value(res: &Response<Body>, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Signs in through the form; returns the session cookie and its CSRF token.
+async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+) -> Result<(String, String), StatusCode> {
+    let page = app.get("/admin/login").await;
+    let login = cookie_value(&page, auth::LOGIN_COOKIE).expect("login cookie");
+    let res = app
+        .send(
+            Request::post("/admin/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("{}={login}", auth::LOGIN_COOKIE))
+                .header("x-forwarded-for", "198.51.100.1")
+                .body(Body::from(form(&[
+                    ("email", email),
+                    ("password", password),
+                    ("csrf", &login),
+                ])))
+                .expect("request"),
+        )
+        .await;
+    if res.status() != StatusCode::SEE_OTHER {
+        return Err(res.status());
+    }
+    let session = cookie_value(&res, auth::SESSION_COOKIE).expect("session cookie");
+    let set = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(auth::SESSION_COOKIE))
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let home = app
+        .send(
+            Request::get("/admin")
+                .header(
+                    header::COOKIE,
+                    format!("{}={session}", auth::SESSION_COOKIE),
+                )
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let html = body_text(home).await;
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf in the sign-out form")
+        .to_owned();
+    Ok((session, csrf))
+}
+
+/// A DPO signs in, sees only their site, and signs out; a form without the CSRF token is
+/// refused; an unknown visitor is sent to the sign-in page.
+#[tokio::test]
+async fn sign_in_csrf_and_sign_out() {
+    let c = console().await;
+    let app = &c.app;
+    let anonymous = app.get("/admin").await;
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.headers()[header::LOCATION], "/admin/login");
+    assert_eq!(
+        app.get("/v1/admin/sites").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let (session, csrf) = sign_in(app, "dpo@demo.go.th", PASSWORD)
+        .await
+        .expect("signed in");
+    let cookie = format!("{}={session}", auth::SESSION_COOKIE);
+    let home = body_text(
+        app.send(
+            Request::get("/admin")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await,
+    )
+    .await;
+    assert!(home.contains("/admin/sites/demo/receipts"));
+    assert!(
+        !home.contains("/admin/sites/other/"),
+        "a DPO of demo must not see other"
+    );
+
+    let post = |body: String| {
+        Request::post("/admin/logout")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request")
+    };
+    assert_eq!(
+        app.send(post(String::new())).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.send(post("csrf=wrong".into())).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let out = app.send(post(form(&[("csrf", &csrf)]))).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = app
+        .send(
+            Request::get("/admin")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("r"),
+        )
+        .await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "the session is over");
+
+    let audit = body_json(get_as(app, &c.admin, "/v1/admin/audit").await).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"login") && actions.contains(&"logout"),
+        "{actions:?}"
+    );
+}
+
+/// Five wrong passwords throttle that e-mail: the right password is refused too.
+#[tokio::test]
+async fn repeated_wrong_passwords_are_throttled() {
+    let c = console().await;
+    for _ in 0..5 {
+        assert_eq!(
+            sign_in(&c.app, "dpo@demo.go.th", "wrong password!!").await,
+            Err(StatusCode::UNAUTHORIZED)
+        );
+    }
+    assert_eq!(
+        sign_in(&c.app, "dpo@demo.go.th", PASSWORD).await,
+        Err(StatusCode::TOO_MANY_REQUESTS)
+    );
+    let audit = body_json(get_as(&c.app, &c.admin, "/v1/admin/audit").await).await;
+    assert!(
+        audit
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|r| r["action"] == "login.throttled")
+    );
+}
+
+/// A DPO of one site gets 404 for every page, record and export of another; an auditor gets
+/// no record-level data anywhere; tokens carry exactly their account's role.
+#[tokio::test]
+async fn roles_and_sites_are_isolated() {
+    let c = console().await;
+    let app = &c.app;
+    let r = body_json(
+        app.post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), "subject-iso-000001", true, false),
+        )
+        .await,
+    )
+    .await;
+    let demo_receipt = r["receipt"]["receipt_id"].as_str().expect("id").to_owned();
+
+    for uri in [
+        "/admin/sites/demo/receipts".to_owned(),
+        format!("/admin/sites/demo/receipts/{demo_receipt}"),
+        "/admin/sites/demo/export?format=csv".to_owned(),
+        "/admin/sites/demo/stats".to_owned(),
+        "/admin/sites/demo/stats.csv".to_owned(),
+        "/admin/sites/demo/notices".to_owned(),
+        "/v1/admin/sites/demo/receipts".to_owned(),
+        format!("/v1/admin/sites/demo/receipts/{demo_receipt}"),
+        "/v1/admin/sites/demo/export?format=jsonl".to_owned(),
+        "/v1/admin/sites/demo/stats".to_owned(),
+    ] {
+        let res = get_as(app, &c.other_dpo, &uri).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "DPO of other reached {uri}"
+        );
+    }
+    for uri in [
+        "/admin/sites/demo/receipts".to_owned(),
+        format!("/admin/sites/demo/receipts/{demo_receipt}"),
+        "/admin/sites/demo/export?format=csv".to_owned(),
+        "/v1/admin/sites/demo/receipts".to_owned(),
+        format!("/v1/admin/sites/demo/receipts/{demo_receipt}"),
+        "/v1/admin/sites/demo/export?format=kantara".to_owned(),
+        "/v1/admin/audit".to_owned(),
+    ] {
+        let res = get_as(app, &c.auditor, &uri).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "auditor reached record-level {uri}"
+        );
+    }
+    assert_eq!(
+        get_as(app, &c.auditor, "/admin/sites/demo/stats")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_as(app, &c.auditor, "/v1/admin/sites/demo/stats")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_as(
+            app,
+            &c.dpo,
+            &format!("/v1/admin/sites/demo/receipts/{demo_receipt}")
+        )
+        .await
+        .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get_as(app, &c.admin, "/v1/admin/sites/other/receipts")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let sites = body_json(get_as(app, &c.auditor, "/v1/admin/sites").await).await;
+    assert_eq!(
+        sites["sites"],
+        serde_json::json!([{"id": "demo", "records": false}])
+    );
+    assert_eq!(
+        get_as(app, "yy_not_a_token", "/v1/admin/sites")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// Search by method, category + decision and subject, with totals and cursor paging; the
+/// detail shows a valid signature and the log position; both reads are audited.
+#[tokio::test]
+async fn search_detail_and_audit() {
+    let c = console().await;
+    let app = &c.app;
+    let mut ids = Vec::new();
+    for i in 0..55 {
+        let r = body_json(
+            app.post_json(
+                "/v1/sites/demo/receipts",
+                &choice(
+                    &uuid(),
+                    &format!("subject-search-{i:06}"),
+                    i % 5 == 0,
+                    i % 2 == 0,
+                ),
+            )
+            .await,
+        )
+        .await;
+        ids.push(r["receipt"]["receipt_id"].as_str().expect("id").to_owned());
+    }
+    let page1 = body_json(get_as(app, &c.dpo, "/v1/admin/sites/demo/receipts").await).await;
+    assert_eq!(page1["total"], 55);
+    assert_eq!(page1["receipts"].as_array().map(Vec::len), Some(50));
+    let next = page1["next"].as_str().expect("a next page");
+    let page2 = body_json(
+        get_as(
+            app,
+            &c.dpo,
+            &format!("/v1/admin/sites/demo/receipts?before={next}"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(page2["receipts"].as_array().map(Vec::len), Some(5));
+    assert!(page2["next"].is_null());
+
+    let granted = body_json(
+        get_as(
+            app,
+            &c.dpo,
+            "/v1/admin/sites/demo/receipts?item=analytics&decision=granted",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(granted["total"], 11);
+    let accept_all = body_json(
+        get_as(
+            app,
+            &c.dpo,
+            "/v1/admin/sites/demo/receipts?method=accept_all",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(accept_all["total"], 6);
+    let one = body_json(
+        get_as(
+            app,
+            &c.dpo,
+            "/v1/admin/sites/demo/receipts?subject=subject-search-000007",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(one["total"], 1);
+    let bad = get_as(app, &c.dpo, "/v1/admin/sites/demo/receipts?from=yesterday").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    log::sequence(&app.state.store, &app.state.signer, "demo")
+        .await
+        .expect("sequence");
+    let d = body_json(
+        get_as(
+            app,
+            &c.dpo,
+            &format!("/v1/admin/sites/demo/receipts/{}", ids[3]),
+        )
+        .await,
+    )
+    .await;
+    assert!(d["signature"]["Ok"].is_string(), "{d}");
+    assert_eq!(d["log"]["Ok"], 3);
+    let html = body_text(
+        get_as(
+            app,
+            &c.dpo,
+            &format!("/admin/sites/demo/receipts/{}", ids[3]),
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains(&ids[3]) && html.contains("✓"));
+
+    let audit = body_json(get_as(app, &c.dpo, "/v1/admin/audit").await).await;
+    let rows = audit.as_array().expect("rows");
+    assert!(rows.iter().any(|r| {
+        r["action"] == "receipt.view"
+            && r["detail"] == ids[3].as_str()
+            && r["actor"]
+                .as_str()
+                .is_some_and(|a| a.contains("dpo@demo.go.th"))
+    }));
+    assert!(
+        rows.iter().any(|r| r["action"] == "receipts.search"
+            && r["detail"] == "item=analytics&decision=granted")
+    );
+}
+
+/// A pasted receipt is valid; a tampered one is invalid and says why.
+#[tokio::test]
+async fn verifies_pasted_receipts() {
+    let c = console().await;
+    let app = &c.app;
+    let r = body_json(
+        app.post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), "subject-verify-01", true, true),
+        )
+        .await,
+    )
+    .await;
+    log::sequence(&app.state.store, &app.state.signer, "demo")
+        .await
+        .expect("sequence");
+    let post = |body: String| {
+        Request::post("/v1/admin/verify")
+            .header(header::AUTHORIZATION, format!("Bearer {}", c.dpo))
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let ok = body_json(app.send(post(r.to_string())).await).await;
+    assert!(ok[0]["outcome"]["Ok"].is_string(), "{ok}");
+    let tampered = r
+        .to_string()
+        .replacen("\"newsletter\":true", "\"newsletter\":false", 1);
+    let bad = body_json(app.send(post(tampered)).await).await;
+    assert!(
+        bad[0]["outcome"]["Err"]
+            .as_str()
+            .is_some_and(|e| e.contains("altered")),
+        "{bad}"
+    );
+    let jws_only = body_json(
+        app.send(post(r["jws"].as_str().expect("jws").to_owned()))
+            .await,
+    )
+    .await;
+    assert!(jws_only[0]["outcome"]["Ok"].is_string());
+}
+
+/// The diff between two versions names the new purpose and the changed text.
+#[tokio::test]
+async fn diffs_notice_versions() {
+    let c = console().await;
+    let dir = c.app.dir.path().join("v2");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let toml = std::fs::read_to_string(fixture().join("site.toml"))
+        .expect("read")
+        .replace("version = \"v1\"", "version = \"v2\"")
+        .replace("consent_revision = 1", "consent_revision = 2")
+        + "\n[[purposes]]\nid = \"survey\"\nlegal_basis = \"consent\"\ntitle = { th = \"แบบสำรวจ\", en = \"Survey\" }\ndescription = { th = \"ถามความพึงพอใจ\", en = \"Asks how satisfied you are\" }\nretention = { th = \"1 ปี\", en = \"1 year\" }\n";
+    std::fs::write(dir.join("site.toml"), toml).expect("write");
+    std::fs::write(
+        dir.join("notice.th.md"),
+        "# ประกาศความเป็นส่วนตัว\n\nเราเก็บข้อมูลเท่าที่จำเป็น\n\nบรรทัดใหม่\n",
+    )
+    .expect("write");
+    std::fs::copy(fixture().join("notice.en.md"), dir.join("notice.en.md")).expect("copy");
+    yinyom_server::sites::import(&c.app.state.store, &dir)
+        .await
+        .expect("v2");
+    let d = body_json(
+        get_as(
+            &c.app,
+            &c.auditor,
+            "/v1/admin/sites/demo/notices/diff?from=v1&to=v2",
+        )
+        .await,
+    )
+    .await;
+    let changes = d["changes"].as_array().expect("changes");
+    assert!(
+        changes
+            .iter()
+            .any(|x| x["what"] == "purpose survey" && x["how"] == "added"),
+        "{d}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|x| x["what"] == "consent_revision" && x["before"] == "1" && x["after"] == "2")
+    );
+    assert!(
+        d["body"]
+            .as_array()
+            .expect("body")
+            .iter()
+            .any(|l| l["Added"] == "บรรทัดใหม่")
+    );
+    let html = body_text(
+        get_as(
+            &c.app,
+            &c.auditor,
+            "/admin/sites/demo/notices/diff?from=v1&to=v2",
+        )
+        .await,
+    )
+    .await;
+    assert!(html.contains("purpose survey"));
+}
+
+/// Statistics count by method and category; the public open data suppresses small counts;
+/// the console CSV has the per-day rows; exports stream and are audited.
+#[tokio::test]
+async fn statistics_open_data_and_exports() {
+    let c = console().await;
+    let app = &c.app;
+    for i in 0..7 {
+        app.post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), &format!("subject-stats-{i:06}"), true, true),
+        )
+        .await;
+    }
+    for i in 0..2 {
+        app.post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), &format!("subject-stats-r{i:05}"), false, false),
+        )
+        .await;
+    }
+    let s = body_json(get_as(app, &c.auditor, "/v1/admin/sites/demo/stats").await).await;
+    assert_eq!(s["totals"]["accept_all"], 7);
+    assert_eq!(s["totals"]["reject_all"], 2);
+    let open = body_json(app.get("/v1/sites/demo/stats").await).await;
+    assert_eq!(open["totals"]["accept_all"], 7);
+    assert!(
+        open["totals"]["reject_all"].is_null(),
+        "2 is below the threshold: {open}"
+    );
+    assert_eq!(open["suppressed_below"], 5);
+    let csv = body_text(get_as(app, &c.auditor, "/admin/sites/demo/stats.csv").await).await;
+    assert!(csv.starts_with("day,accept_all,reject_all,partial,withdrawn,total\n"));
+    assert!(csv.lines().any(|l| l.ends_with(",7,2,0,0,9")), "{csv}");
+
+    let export = get_as(
+        app,
+        &c.dpo,
+        "/admin/sites/demo/export?format=csv&method=accept_all",
+    )
+    .await;
+    assert_eq!(export.status(), StatusCode::OK);
+    assert!(
+        export.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("cd")
+            .contains("demo-receipts.csv")
+    );
+    let text = body_text(export).await;
+    assert_eq!(
+        text.lines().count(),
+        10,
+        "header + every receipt (the export filter is time/version)"
+    );
+    let audit = body_json(get_as(app, &c.admin, "/v1/admin/audit").await).await;
+    assert!(
+        audit
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|r| r["action"] == "receipts.export" && r["site_id"] == "demo")
+    );
+}
