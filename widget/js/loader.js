@@ -243,7 +243,7 @@ queue.push(then);
 if (loading) return;
 loading = true;
 // no-cache: revalidate (ETag), so a raised revision is never shown an old notice.
-var notice = text(api + "/notice").then(JSON.parse);
+var notice = text(api + "/notice?view=widget").then(JSON.parse);
 var mod = import(base + C.js).then(function (m) { return m.default({ module_or_path: base + C.wasm }).then(function () { return m; }); });
 Promise.all([mod, notice]).then(function (r) {
 ui = r[0].mount({

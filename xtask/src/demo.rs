@@ -44,6 +44,36 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
             .args(&folders),
     )?;
 
+    // A console account for the demo (kept if it exists already).
+    const DEMO_ADMIN: &str = "admin@yinyom.demo";
+    const DEMO_PASSWORD: &str = "yinyom-demo-2568";
+    let mut add = Command::new(&bin)
+        .current_dir(&root)
+        .args([
+            "--database-url",
+            db,
+            "users",
+            "add",
+            "--email",
+            DEMO_ADMIN,
+            "--role",
+            "admin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot run yinyom users add")?;
+    if let Some(mut stdin) = add.stdin.take() {
+        use std::io::Write;
+        writeln!(stdin, "{DEMO_PASSWORD}")?;
+    }
+    let out = add.wait_with_output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && !err.contains("already exists") {
+        anyhow::bail!("cannot create the demo account: {err}");
+    }
+
     let api = format!("http://127.0.0.1:{port}");
     let pages = format!("http://127.0.0.1:{pages_port}");
     println!();
@@ -51,9 +81,10 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
     println!("  example sites (host pages): {pages}/");
     for site in &sites {
         if let Some(name) = site.file_name().and_then(|n| n.to_str()) {
-            println!("    {pages}/{name}/   notice JSON: {api}/v1/sites/{name}/notice");
+            println!("    {pages}/{name}/   notice: {api}/sites/{name}/notice");
         }
     }
+    println!("  DPO console:                {api}/admin   ({DEMO_ADMIN} / {DEMO_PASSWORD})");
     println!("  signing keys (JWKS):        {api}/.well-known/jwks.json");
     println!(
         "  database:                   {}",

@@ -16,11 +16,7 @@ use axum::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::{
-    collections::HashMap,
-    io::Write,
-    sync::{Arc, Mutex, OnceLock},
-};
+use std::sync::OnceLock;
 use yinyom_model::{Lang, site::GcmSignal, site::Site};
 
 const LOADER_SOURCE: &str = include_str!("../../../widget/js/loader.js");
@@ -115,68 +111,12 @@ pub(crate) async fn get(
     {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
-    let packed = compressed(&etag, body);
-    let accepts = |enc: &str| {
-        headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.split(',')
-                    .any(|e| e.trim().split(';').next() == Some(enc))
-            })
-    };
-    let (encoding, bytes) = match (&packed.br, &packed.gzip) {
-        (Some(br), _) if accepts("br") => (Some("br"), br.clone()),
-        (_, Some(gz)) if accepts("gzip") => (Some("gzip"), gz.clone()),
-        _ => (None, packed.raw.clone()),
-    };
-    let mut res = (cache, bytes).into_response();
-    if let Some(enc) = encoding {
-        res.headers_mut().insert(
-            header::CONTENT_ENCODING,
-            axum::http::HeaderValue::from_static(enc),
-        );
-    }
-    Ok(res)
-}
-
-/// A loader body, compressed once at the best levels (it is fetched on every page view).
-struct Packed {
-    raw: axum::body::Bytes,
-    gzip: Option<axum::body::Bytes>,
-    br: Option<axum::body::Bytes>,
-}
-
-/// The compressed forms of `body`, cached by its ETag (a handful of sites × builds).
-fn compressed(etag: &str, body: String) -> Arc<Packed> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Packed>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(etag) {
-        return hit.clone();
-    }
-    let raw = body.into_bytes();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let gzip = gz.write_all(&raw).and_then(|()| gz.finish()).ok();
-    let mut br = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
-        ..Default::default()
-    };
-    let br = brotli::BrotliCompress(&mut &raw[..], &mut br, &params)
-        .ok()
-        .map(|_| br);
-    let packed = Arc::new(Packed {
-        gzip: gzip.map(Into::into),
-        br: br.map(Into::into),
-        raw: raw.into(),
-    });
-    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if map.len() > 256 {
-        map.clear();
-    }
-    map.insert(etag.to_owned(), packed.clone());
-    packed
+    Ok(super::packed::respond(
+        &headers,
+        &etag,
+        cache,
+        body.into_bytes(),
+    ))
 }
 
 fn hex_digest(bytes: &[u8]) -> String {

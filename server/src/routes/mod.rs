@@ -8,6 +8,7 @@ mod keys;
 mod loader;
 mod log;
 mod notice;
+mod packed;
 pub mod pages;
 mod receipts;
 mod stats;

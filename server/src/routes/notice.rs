@@ -17,18 +17,43 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use yinyom_model::{Lang, notice::PublishedNotice, site::Site};
 
+/// Query of the current notice.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NoticeQuery {
+    /// `widget`: without the full Markdown text, which the widget does not show (it opens
+    /// the notice page instead): most of the bytes of a first visit's notice.
+    view: Option<String>,
+}
+
 pub(crate) async fn current(
     State(state): State<AppState>,
     Extension(site): Extension<Site>,
+    Query(q): Query<NoticeQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let published = state
+    let mut published = state
         .store
         .current_notice(site.id.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("site `{}` has no published notice", site.id)))?;
-    let etag = format!("\"{}\"", published.sha256);
+    let widget = match q.view.as_deref() {
+        None | Some("full") => false,
+        Some("widget") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "view must be `full` or `widget`, not `{other}`"
+            )));
+        }
+    };
+    // The ETag is the notice's hash (and the view): a new version changes it.
+    let etag = if widget {
+        published.notice.body = yinyom_model::Text::default();
+        format!("\"{}-w\"", published.sha256)
+    } else {
+        format!("\"{}\"", published.sha256)
+    };
     let meta = [
+        (header::CONTENT_TYPE, "application/json".to_owned()),
         (header::CACHE_CONTROL, "public, max-age=60".to_owned()),
         (header::ETAG, etag.clone()),
     ];
@@ -38,7 +63,8 @@ pub(crate) async fn current(
     {
         return Ok((StatusCode::NOT_MODIFIED, meta).into_response());
     }
-    Ok((meta, Json(published)).into_response())
+    let body = serde_json::to_vec(&published).map_err(anyhow::Error::from)?;
+    Ok(super::packed::respond(&headers, &etag, meta, body))
 }
 
 /// `GET /v1/sites/{site}/notice/versions`: the public history, newest first.

@@ -40,13 +40,31 @@ async fn index(State(p): State<Arc<Pages>>) -> Response {
         })
         .unwrap_or_default();
     names.sort();
-    let items: String = names
+    let api = &p.api_url;
+    let rows: String = names
         .iter()
-        .map(|n| format!("<li><a href=\"/{n}/\">{n}</a></li>"))
+        .map(|n| {
+            format!(
+                "<tr><th scope=\"row\"><a href=\"/{n}/\">{n}</a></th>\
+                 <td><a href=\"{api}/sites/{n}/notice\">ประกาศ / Notice</a></td>\
+                 <td><a href=\"{api}/admin/sites/{n}/receipts\">คอนโซล / Console</a></td>\
+                 <td><a href=\"{api}/v1/sites/{n}/stats\">สถิติเปิด / Open data</a></td></tr>"
+            )
+        })
         .collect();
     Html(format!(
-        "<!doctype html><html lang=\"th\"><meta charset=\"utf-8\"><title>Yinyom examples</title>\
-         <h1>ตัวอย่างเว็บไซต์ / Example sites</h1><ul>{items}</ul></html>"
+        "<!doctype html><html lang=\"th\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Yinyom: ตัวอย่างเว็บไซต์ / Example sites</title>\
+         <style>body{{font:17px/1.6 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+         table{{border-collapse:collapse;width:100%}}th,td{{border:1px solid #c8ccd2;padding:.4rem .6rem;text-align:left}}\
+         a{{color:#0b4f9c}}</style></head><body><main>\
+         <h1>ยินยอม Yinyom — ตัวอย่างเว็บไซต์ / Example sites</h1>\
+         <p>หน้าเว็บของหน่วยงานตัวอย่างที่ฝังวิดเจ็ตความยินยอม / Example agency pages that embed the consent widget. \
+         The console needs a sign-in (the demo prints the account).</p>\
+         <table><thead><tr><th scope=\"col\">เว็บไซต์ / Site</th><th scope=\"col\">ประกาศ / Notice</th>\
+         <th scope=\"col\">คอนโซล DPO / DPO console</th><th scope=\"col\">สถิติ / Statistics</th></tr></thead>\
+         <tbody>{rows}</tbody></table></main></body></html>"
     ))
     .into_response()
 }
