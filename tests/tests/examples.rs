@@ -1,0 +1,298 @@
+//! Acceptance suite: each of the five example agency sites, in real Chromium, against the
+//! real server: the Thai banner, the English switch, Reject all, Accept all, a partial
+//! choice, receipts that verify against the JWKS, the notice page, and (for the sites with
+//! a second notice version) asking again under version 2 with both receipts in the
+//! visitor's history.
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use yinyom_e2e::{server::TestServer, webdriver::Browser};
+use yinyom_model::{canonical::to_canonical_json, site::SiteFile};
+use yinyom_server::signing::{self, Jwks};
+
+const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
+
+fn site_file(dir: &str) -> SiteFile {
+    let path = yinyom_e2e::root()
+        .join("examples")
+        .join(dir)
+        .join("site.toml");
+    let text = std::fs::read_to_string(&path).expect("site.toml");
+    toml::from_str(&text).expect("a valid site file")
+}
+
+fn in_widget(css: &str) -> String {
+    format!("{R} return r && r.querySelector(\"{css}\");")
+}
+
+fn click(browser: &Browser, css: &str) {
+    browser
+        .wait_for(20, &in_widget(css))
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+    let el = browser.element(&in_widget(css)).expect("element");
+    browser.click(&el).expect("click");
+}
+
+fn title(browser: &Browser) -> Value {
+    browser
+        .wait_for(
+            20,
+            &format!(
+                "{R} const t = r && r.querySelector('.banner h2'); return t && t.textContent;"
+            ),
+        )
+        .expect("the banner")
+}
+
+fn eval(browser: &Browser, script: &str) -> Value {
+    browser.eval(script, json!([])).expect("eval")
+}
+
+fn history(server: &TestServer, browser: &Browser, site: &str, n: usize) -> Vec<Value> {
+    let subject = eval(
+        browser,
+        &format!("return localStorage.getItem('yinyom.{site}.subject');"),
+    );
+    let url = format!(
+        "{}/v1/sites/{site}/subjects/{}/receipts",
+        server.api,
+        subject.as_str().expect("subject id")
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got: Vec<Value> = ureq::get(&url)
+            .call()
+            .ok()
+            .and_then(|r| r.into_json().ok())
+            .unwrap_or_default();
+        if got.len() == n {
+            return got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{site}: expected {n} receipts, found {}",
+            got.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What the page ran: [external analytics, inline analytics, analytics cookie, iframe src].
+fn ran(browser: &Browser) -> Value {
+    eval(
+        browser,
+        "const f = document.querySelector('iframe[data-yinyom]'); \
+         return [document.documentElement.dataset.analyticsRan || null, \
+                 document.documentElement.dataset.inlineRan || null, \
+                 document.cookie.includes('_yy_stats='), \
+                 f ? f.getAttribute('src') : 'no iframe'];",
+    )
+}
+
+fn acceptance(site: &str) {
+    let file = site_file(site);
+    let server = TestServer::start(&[site]).expect("server");
+    let page = format!("{}/{site}/", server.pages);
+    let jwks: Jwks = ureq::get(&format!("{}/.well-known/jwks.json", server.api))
+        .call()
+        .expect("jwks")
+        .into_json()
+        .expect("jwks json");
+    let has_iframe = std::fs::read_to_string(
+        yinyom_e2e::root()
+            .join("examples")
+            .join(site)
+            .join("index.html"),
+    )
+    .expect("index.html")
+    .contains("<iframe data-yinyom");
+
+    // Thai banner, English on request, Reject all: nothing blocked runs.
+    {
+        let b = Browser::start().expect("browser");
+        b.goto(&page).expect("page");
+        assert_eq!(
+            title(&b),
+            json!(file.notice.title.th),
+            "{site}: Thai banner"
+        );
+        click(&b, "button.lang");
+        b.wait_for(
+            10,
+            &format!(
+                "{R} return r.querySelector('.banner h2').textContent === {};",
+                json!(file.notice.title.en)
+            ),
+        )
+        .unwrap_or_else(|_| panic!("{site}: English switch"));
+        click(&b, "[data-action=reject-all]");
+        let r = history(&server, &b, site, 1);
+        std::thread::sleep(Duration::from_millis(300));
+        let expect_iframe = if has_iframe {
+            Value::Null
+        } else {
+            json!("no iframe")
+        };
+        assert_eq!(
+            ran(&b),
+            json!([null, null, false, expect_iframe]),
+            "{site}: something ran after Reject all"
+        );
+        assert_eq!(r[0]["receipt"]["method"], "reject_all");
+        assert_eq!(
+            r[0]["receipt"]["lang"], "en",
+            "the receipt records the language read"
+        );
+        let payload = signing::verify(r[0]["jws"].as_str().expect("jws"), &jwks)
+            .expect("the receipt verifies");
+        assert_eq!(
+            String::from_utf8(payload).expect("utf8"),
+            to_canonical_json(&r[0]["receipt"]).expect("canonical")
+        );
+        b.goto(&page).expect("reload");
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(
+            eval(&b, "return !!document.getElementById('yinyom');"),
+            json!(false),
+            "{site}: no banner after reload"
+        );
+        assert_eq!(
+            ran(&b),
+            json!([null, null, false, expect_iframe]),
+            "{site}: something ran on reload"
+        );
+    }
+
+    // Accept all on a fresh profile: everything runs.
+    let accepted = Browser::start().expect("browser");
+    accepted.goto(&page).expect("page");
+    click(&accepted, "[data-action=accept-all]");
+    accepted
+        .wait_for(10, "return document.documentElement.dataset.analyticsRan === '1' && document.documentElement.dataset.inlineRan === '1';")
+        .unwrap_or_else(|_| panic!("{site}: analytics did not run after Accept all"));
+    let state = ran(&accepted);
+    assert_eq!(state[2], json!(true), "{site}: analytics cookie");
+    if has_iframe {
+        accepted
+            .wait_for(
+                10,
+                "return document.querySelector('iframe[data-yinyom]').getAttribute('src');",
+            )
+            .unwrap_or_else(|_| panic!("{site}: the embedded video did not load"));
+    }
+    let r = history(&server, &accepted, site, 1);
+    assert!(
+        r[0]["receipt"]["categories"]
+            .as_object()
+            .expect("categories")
+            .values()
+            .all(|v| v == true)
+    );
+    signing::verify(r[0]["jws"].as_str().expect("jws"), &jwks).expect("verifies");
+
+    // A partial choice: analytics only.
+    {
+        let b = Browser::start().expect("browser");
+        b.goto(&page).expect("page");
+        click(&b, "[data-action=choose]");
+        click(&b, "#yy-c-analytics");
+        click(&b, ".modal [data-action=save]");
+        b.wait_for(
+            10,
+            "return document.documentElement.dataset.analyticsRan === '1';",
+        )
+        .unwrap_or_else(|_| panic!("{site}: analytics did not run after choosing it"));
+        let r = history(&server, &b, site, 1);
+        let cats = r[0]["receipt"]["categories"]
+            .as_object()
+            .expect("categories")
+            .clone();
+        for (k, v) in &cats {
+            assert_eq!(v, &json!(k == "analytics"), "{site}: category {k}");
+        }
+        if has_iframe {
+            assert_eq!(
+                eval(
+                    &b,
+                    "return document.querySelector('iframe[data-yinyom]').getAttribute('src');"
+                ),
+                Value::Null,
+                "{site}: the video loaded without consent"
+            );
+        }
+    }
+
+    // The notice page shows the current version.
+    let html = ureq::get(&format!("{}/sites/{site}/notice", server.api))
+        .call()
+        .expect("notice page")
+        .into_string()
+        .expect("html");
+    assert!(
+        html.contains(&file.notice.version),
+        "{site}: notice page version"
+    );
+    assert!(
+        html.contains(file.controller.email.as_str()),
+        "{site}: controller contact"
+    );
+
+    // A second version asks again; both receipts are in the visitor's history.
+    let v2 = yinyom_e2e::root().join("examples").join(site).join("v2");
+    if v2.join("site.toml").is_file() {
+        let file2 = site_file(&format!("{site}/v2"));
+        server.import(&format!("{site}/v2")).expect("import v2");
+        accepted.clear_cache().expect("clear cache");
+        accepted.goto(&page).expect("page");
+        assert_eq!(
+            title(&accepted),
+            json!(file2.notice.title.th),
+            "{site}: asked again under v2"
+        );
+        click(&accepted, "[data-action=accept-all]");
+        let r = history(&server, &accepted, site, 2);
+        assert_eq!(
+            r[0]["receipt"]["notice"]["version"],
+            json!(file2.notice.version)
+        );
+        assert_eq!(
+            r[1]["receipt"]["notice"]["version"],
+            json!(file.notice.version)
+        );
+        assert_eq!(r[0]["receipt"]["event"], "updated");
+        let html = ureq::get(&format!("{}/sites/{site}/notice", server.api))
+            .call()
+            .expect("notice page")
+            .into_string()
+            .expect("html");
+        assert!(
+            html.contains(&file2.notice.version),
+            "{site}: the page shows v2"
+        );
+    }
+}
+
+#[test]
+fn osmep_sme_monitoring() {
+    acceptance("osmep-sme-monitoring");
+}
+
+#[test]
+fn osmep_msme_data_service() {
+    acceptance("osmep-msme-data-service");
+}
+
+#[test]
+fn moi_i_industry() {
+    acceptance("moi-i-industry");
+}
+
+#[test]
+fn msdhs_mso_logbook() {
+    acceptance("msdhs-mso-logbook");
+}
+
+#[test]
+fn sknpeo_samut_sakhon() {
+    acceptance("sknpeo-samut-sakhon");
+}
