@@ -87,6 +87,9 @@ pub enum ImportError {
         /// `file: field: what is wrong` lines.
         problems: Vec<String>,
     },
+    /// `site.toml` lists a language whose notice file is not there.
+    #[error("notice.{}.md: the file is missing (site.toml lists `{}`)", .0.code(), .0.code())]
+    Missing(Lang),
     /// The notice conflicts with what is already published.
     #[error("{0}")]
     Conflict(String),
@@ -95,23 +98,32 @@ pub enum ImportError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// Reads and validates the site folder `dir` without touching the database.
-pub fn read_site_dir(
-    dir: &Path,
-) -> Result<(yinyom_model::site::Site, PublishedNotice, String), ImportError> {
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|source| ImportError::Read {
-            file: path.display().to_string(),
-            source,
-        })
-    };
+/// The texts of a site folder: `site.toml` and the notice text per language (`None`: the
+/// file is not there). The CLI reads them from a folder; the console from an upload.
+#[derive(Debug, Clone, Default)]
+pub struct SiteTexts {
+    /// `site.toml`.
+    pub site_toml: String,
+    /// `notice.th.md`.
+    pub notice_th: Option<String>,
+    /// `notice.en.md`.
+    pub notice_en: Option<String>,
+}
+
+/// A validated site folder: the site, its notice (stamped with the validation time as
+/// `published_at`) and the notice's canonical JSON.
+pub type Validated = (yinyom_model::site::Site, PublishedNotice, String);
+
+/// Validates the texts of a site folder without touching the database: the one check
+/// behind both `yinyom sites import` and the console's upload. `dir` names the folder in
+/// messages. Every problem is listed ([`ImportError::Invalid`]); a notice file of a
+/// listed language that is not there is [`ImportError::Missing`].
+pub fn validate_texts(dir: &str, texts: &SiteTexts) -> Result<Validated, ImportError> {
     let invalid = |problems: Vec<String>| ImportError::Invalid {
-        dir: dir.display().to_string(),
+        dir: dir.to_owned(),
         problems,
     };
-    let toml_text = read("site.toml")?;
-    let file: SiteFile = toml::from_str(&toml_text).map_err(|e| {
+    let file: SiteFile = toml::from_str(&texts.site_toml).map_err(|e| {
         invalid(vec![format!(
             "site.toml: {}",
             e.to_string().trim_end().replace('\n', "\n    ")
@@ -119,8 +131,11 @@ pub fn read_site_dir(
     })?;
     let mut body = Text::default();
     for lang in &file.languages {
-        let name = format!("notice.{}.md", lang.code());
-        let text = read(&name)?;
+        let text = match lang {
+            Lang::Th => &texts.notice_th,
+            Lang::En => &texts.notice_en,
+        };
+        let text = text.clone().ok_or(ImportError::Missing(*lang))?;
         match lang {
             Lang::Th => body.th = text,
             Lang::En => body.en = text,
@@ -150,49 +165,122 @@ pub fn read_site_dir(
     Ok((site, published, json))
 }
 
-/// Imports the site folder `dir`: registers the site and publishes its notice if it changed.
-pub async fn import(store: &Store, dir: &Path) -> Result<Imported, ImportError> {
-    let (site, published, json) = read_site_dir(dir)?;
+/// Reads and validates the site folder `dir` without touching the database.
+pub fn read_site_dir(dir: &Path) -> Result<Validated, ImportError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|source| ImportError::Read {
+            file: path.display().to_string(),
+            source,
+        })
+    };
+    let site_toml = read("site.toml")?;
+    // Notice files are needed only for the languages site.toml lists: a file that cannot
+    // be read matters only when validation asks for it.
+    let th = read("notice.th.md");
+    let en = read("notice.en.md");
+    let texts = SiteTexts {
+        site_toml,
+        notice_th: th.as_ref().ok().cloned(),
+        notice_en: en.as_ref().ok().cloned(),
+    };
+    match validate_texts(&dir.display().to_string(), &texts) {
+        // Keep the reason the file could not be read.
+        Err(ImportError::Missing(lang)) => Err(match lang {
+            Lang::Th => th,
+            Lang::En => en,
+        }
+        .err()
+        .unwrap_or(ImportError::Missing(lang))),
+        other => other,
+    }
+}
+
+/// What publishing a validated notice would do, given what is already published.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// A new version: publishes it (and updates the site's name and origins).
+    New {
+        /// The site's current notice, if it has one.
+        current: Option<Box<PublishedNotice>>,
+    },
+    /// Nothing new to publish.
+    Unchanged(Imported),
+}
+
+/// Decides what publishing `published` for `site` would do, without writing: a new
+/// version, nothing (this exact notice is already published), or a conflict (the label
+/// is taken by other content, or the consent revision would go down).
+pub async fn plan(
+    store: &Store,
+    site: &yinyom_model::site::Site,
+    published: &PublishedNotice,
+) -> Result<Plan, ImportError> {
     let id = site.id.to_string();
     let version = published.notice.version.clone();
-    if let Some(current) = store.current_notice(&id).await? {
-        if let Some(same_label) = store.notice_version(&id, &version).await? {
-            if same_label.sha256 == published.sha256 {
-                // Re-importing a published version (e.g. v1 after v2): nothing to do.
-                if current.sha256 == published.sha256 {
-                    store.upsert_site(&site).await?;
-                }
-                return Ok(Imported::Unchanged {
-                    site: id,
-                    version,
-                    current: current.notice.version,
-                });
-            }
-            return Err(ImportError::Conflict(format!(
-                "{id}: notice version `{version}` is already published with different content. \
-                 A published version is never changed: give the new text a new `notice.version` \
-                 (and raise `consent_revision` if visitors must be asked again)."
-            )));
-        }
-        if current.sha256 == published.sha256 {
-            return Ok(Imported::Unchanged {
+    let Some(current) = store.current_notice(&id).await? else {
+        return Ok(Plan::New { current: None });
+    };
+    if let Some(same_label) = store.notice_version(&id, &version).await? {
+        if same_label.sha256 == published.sha256 {
+            // Re-importing a published version (e.g. v1 after v2): nothing to do.
+            return Ok(Plan::Unchanged(Imported::Unchanged {
                 site: id,
-                current: current.notice.version,
                 version,
-            });
+                current: current.notice.version,
+            }));
         }
-        if published.notice.consent_revision < current.notice.consent_revision {
-            return Err(ImportError::Conflict(format!(
-                "{id}: consent_revision {} is lower than the current version's {}: it can only stay or rise",
-                published.notice.consent_revision, current.notice.consent_revision
-            )));
+        return Err(ImportError::Conflict(format!(
+            "{id}: notice version `{version}` is already published with different content. \
+             A published version is never changed: give the new text a new `notice.version` \
+             (and raise `consent_revision` if visitors must be asked again)."
+        )));
+    }
+    if current.sha256 == published.sha256 {
+        return Ok(Plan::Unchanged(Imported::Unchanged {
+            site: id,
+            current: current.notice.version,
+            version,
+        }));
+    }
+    if published.notice.consent_revision < current.notice.consent_revision {
+        return Err(ImportError::Conflict(format!(
+            "{id}: consent_revision {} is lower than the current version's {}: it can only stay or rise",
+            published.notice.consent_revision, current.notice.consent_revision
+        )));
+    }
+    Ok(Plan::New {
+        current: Some(Box::new(current)),
+    })
+}
+
+/// Registers the site and publishes its validated notice if it is new (see [`plan`]).
+pub async fn publish(store: &Store, validated: &Validated) -> Result<Imported, ImportError> {
+    let (site, published, json) = validated;
+    match plan(store, site, published).await? {
+        Plan::Unchanged(unchanged) => {
+            if let Imported::Unchanged {
+                version, current, ..
+            } = &unchanged
+                && version == current
+            {
+                store.upsert_site(site).await?;
+            }
+            Ok(unchanged)
+        }
+        Plan::New { .. } => {
+            store.upsert_site(site).await?;
+            store.insert_notice(published, json).await?;
+            Ok(Imported::Published {
+                site: site.id.to_string(),
+                version: published.notice.version.clone(),
+                sha256: published.sha256.clone(),
+            })
         }
     }
-    store.upsert_site(&site).await?;
-    store.insert_notice(&published, &json).await?;
-    Ok(Imported::Published {
-        site: id,
-        version,
-        sha256: published.sha256,
-    })
+}
+
+/// Imports the site folder `dir`: registers the site and publishes its notice if it changed.
+pub async fn import(store: &Store, dir: &Path) -> Result<Imported, ImportError> {
+    publish(store, &read_site_dir(dir)?).await
 }

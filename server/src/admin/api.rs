@@ -4,7 +4,7 @@
 
 use super::{
     auth::Principal,
-    ops::{self, SearchQuery},
+    ops::{self, Publication, SearchQuery, UploadCheck},
     pages::{self, DiffQuery, StatsQuery},
 };
 use crate::{
@@ -14,8 +14,8 @@ use crate::{
 };
 use axum::{
     Json,
-    extract::{Path, Query, State},
-    http::HeaderMap,
+    extract::{Multipart, Path, Query, State},
+    http::{HeaderMap, StatusCode},
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -121,4 +121,70 @@ pub(crate) async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<crate::store::AuditRow>>> {
     Ok(Json(pages::audit_rows(&state, &p, q.before).await?))
+}
+
+/// Query of the publish API.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct PublishQuery {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /v1/admin/sites/{site}/notices[?dry_run=true]` (multipart: `site_toml`,
+/// `notice_th`, `notice_en`): checks the site folder with the CLI's code and publishes
+/// it (audited), or with `dry_run` only says what would be published.
+pub(crate) async fn publish(
+    State(state): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+    Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<PublishQuery>,
+    form: Multipart,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let site = params.get("site").cloned().unwrap_or_default();
+    ops::publisher(&state, &p, &site).await?;
+    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    if !p.csrf_ok(given) {
+        return Err(ApiError::Forbidden(
+            "with a console session, send the x-csrf-token header".into(),
+        ));
+    }
+    let up = ops::read_upload(form).await?;
+    let invalid = |problems: Vec<String>| ApiError::Unprocessable {
+        code: "invalid_site_folder",
+        message: problems.join("\n"),
+    };
+    let unchanged = |why: String| {
+        (
+            StatusCode::OK,
+            Json(json!({"published": false, "unchanged": why})),
+        )
+    };
+    match ops::check_upload(&state, &p, &site, &up, Lang::Th).await? {
+        UploadCheck::Invalid(problems) => Err(invalid(problems)),
+        UploadCheck::Unchanged(why) => Ok(unchanged(why)),
+        UploadCheck::Ready(r) if q.dry_run => Ok((
+            StatusCode::OK,
+            Json(json!({
+                "published": false,
+                "dry_run": true,
+                "version": r.notice.notice.version,
+                "consent_revision": r.notice.notice.consent_revision,
+                "sha256": r.notice.sha256,
+                "current_version": r.current.as_ref().map(|c| c.notice.version.clone()),
+                "asks_again": r.asks_again,
+                "site_changes": r.site_changes,
+                "diff": r.diff,
+            })),
+        )),
+        UploadCheck::Ready(_) => match ops::publish_texts(&state, &p, &site, &up.texts).await? {
+            Publication::Published { version, sha256 } => Ok((
+                StatusCode::CREATED,
+                Json(json!({"published": true, "version": version, "sha256": sha256})),
+            )),
+            Publication::Unchanged(why) => Ok(unchanged(why)),
+            Publication::Invalid(problems) => Err(invalid(problems)),
+            Publication::Expired => Err(ApiError::NotFound("no such upload".into())),
+        },
+    }
 }

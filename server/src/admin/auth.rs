@@ -42,6 +42,8 @@ pub struct Principal {
     pub csrf: Option<String>,
     /// The client address.
     pub client: String,
+    /// SHA-256 of the session cookie or the token: what a pending upload belongs to.
+    pub credential: String,
 }
 
 impl Principal {
@@ -176,19 +178,21 @@ async fn principal_of(state: &AppState, parts: &Parts) -> Result<Option<Principa
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let (user, actor, csrf) = if let Some(token) = bearer {
-        match store.token(&hash_secret(token.trim())).await? {
+    let (user, actor, csrf, credential) = if let Some(token) = bearer {
+        let credential = hash_secret(token.trim());
+        match store.token(&credential).await? {
             Some((user, name)) => {
                 let actor = format!("token:{name} ({})", user.email);
-                (user, actor, None)
+                (user, actor, None, credential)
             }
             None => return Ok(None),
         }
     } else if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {
-        match store.session(&hash_secret(sid)).await? {
+        let credential = hash_secret(sid);
+        match store.session(&credential).await? {
             Some((user, csrf)) => {
                 let actor = user.email.clone();
-                (user, actor, Some(csrf))
+                (user, actor, Some(csrf), credential)
             }
             None => return Ok(None),
         }
@@ -202,6 +206,7 @@ async fn principal_of(state: &AppState, parts: &Parts) -> Result<Option<Principa
         sites,
         csrf,
         client,
+        credential,
     }))
 }
 

@@ -11,11 +11,13 @@ pub mod auth;
 pub mod diff;
 mod ops;
 mod pages;
+mod publish;
 mod ui;
 
 use crate::state::AppState;
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     routing::{get, post},
 };
 
@@ -37,6 +39,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites/{site}/export", get(pages::export))
         .route("/admin/sites/{site}/notices", get(pages::notices))
         .route("/admin/sites/{site}/notices/diff", get(pages::notice_diff))
+        .route(
+            "/admin/sites/{site}/notices/publish",
+            get(publish::form)
+                .post(publish::upload)
+                .layer(DefaultBodyLimit::max(ops::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/admin/sites/{site}/notices/publish/confirm",
+            post(publish::confirm),
+        )
         .route("/admin/sites/{site}/stats", get(pages::stats))
         .route("/admin/sites/{site}/stats.csv", get(pages::stats_csv))
         .route("/v1/admin/sites", get(api::sites))
@@ -48,6 +60,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/admin/sites/{site}/export", get(pages::export))
         .route("/v1/admin/sites/{site}/stats", get(api::stats))
         .route("/v1/admin/sites/{site}/notices/diff", get(api::notice_diff))
+        .route(
+            "/v1/admin/sites/{site}/notices",
+            post(api::publish).layer(DefaultBodyLimit::max(ops::UPLOAD_LIMIT)),
+        )
         .route("/v1/admin/verify", post(api::verify))
         .route("/v1/admin/audit", get(api::audit))
 }

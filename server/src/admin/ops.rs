@@ -2,7 +2,10 @@
 //! receipt detail with its proofs, verification of pasted receipts, exports. Record-level
 //! reads and exports are written to the audit log here, so no caller can forget.
 
-use super::auth::Principal;
+use super::{
+    auth::Principal,
+    diff::{self, Change, NoticeDiff},
+};
 use crate::{
     config::parse_time_ms,
     error::{ApiError, ApiResult},
@@ -10,16 +13,18 @@ use crate::{
     log::{self, merkle},
     receipts::{self, Checked},
     signing,
+    sites::{self, ImportError, Imported, Plan, SiteTexts, Validated},
     state::AppState,
-    store::{ReceiptQuery, SearchFilter, StoredReceipt},
+    store::{PendingUpload, ReceiptQuery, Role, SearchFilter, StoredReceipt, now_ms},
 };
 use axum::{
     body::Body,
-    http::header,
+    extract::{Multipart, multipart::MultipartError},
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
-use yinyom_model::receipt::Receipt;
+use yinyom_model::{Lang, notice::PublishedNotice, receipt::Receipt};
 
 /// 404 unless the principal may see the site (and the site exists).
 pub(crate) async fn visible(
@@ -440,4 +445,322 @@ pub(crate) async fn export(
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// Total size of an uploaded site folder (the three files and the form around them).
+pub(crate) const UPLOAD_LIMIT: usize = 512 * 1024;
+
+/// How long an upload waits for its confirmation.
+pub(crate) const PENDING_MS: i64 = 30 * 60 * 1000;
+
+/// 404 unless the principal may publish notices of the site: an admin, or a DPO of the
+/// site (an auditor sees statistics and history only).
+pub(crate) async fn publisher(
+    state: &AppState,
+    p: &Principal,
+    site: &str,
+) -> ApiResult<yinyom_model::site::Site> {
+    let found = visible(state, p, site).await?;
+    if p.role() == Role::Auditor {
+        return Err(ApiError::NotFound(
+            "publishing notices is for admins and the site's DPO".into(),
+        ));
+    }
+    Ok(found)
+}
+
+/// An uploaded site folder (multipart fields `site_toml`, `notice_th`, `notice_en`, and
+/// `csrf` from the console's form).
+#[derive(Debug, Default)]
+pub(crate) struct Upload {
+    /// The form's CSRF token.
+    pub(crate) csrf: Option<String>,
+    /// The files' texts; a notice file not chosen is empty.
+    pub(crate) texts: SiteTexts,
+    /// What is wrong with the upload itself (a file missing or not UTF-8 text).
+    pub(crate) problems: Vec<String>,
+}
+
+/// Reads an upload; its size is bounded by the route's body limit ([`UPLOAD_LIMIT`]).
+pub(crate) async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
+    let too_large_or_bad = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(UPLOAD_LIMIT)
+        } else {
+            ApiError::BadRequest(format!("the upload is not a valid form: {}", e.body_text()))
+        }
+    };
+    let mut up = Upload::default();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut site_toml = None;
+    while let Some(field) = form.next_field().await.map_err(too_large_or_bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file = match name.as_str() {
+            "csrf" => {
+                up.csrf = Some(field.text().await.map_err(too_large_or_bad)?);
+                continue;
+            }
+            "site_toml" => "site.toml",
+            "notice_th" => "notice.th.md",
+            "notice_en" => "notice.en.md",
+            _ => continue, // e.g. the submit button
+        };
+        if !seen.insert(name.clone()) {
+            return Err(ApiError::BadRequest(format!("{file} was sent twice")));
+        }
+        let bytes = field.bytes().await.map_err(too_large_or_bad)?;
+        let text = match String::from_utf8(bytes.to_vec()) {
+            Ok(t) => t.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(t),
+            Err(_) => {
+                up.problems
+                    .push(format!("{file}: ไม่ใช่ไฟล์ข้อความ UTF-8 / is not UTF-8 text"));
+                continue;
+            }
+        };
+        match name.as_str() {
+            "site_toml" => site_toml = Some(text),
+            "notice_th" => up.texts.notice_th = Some(text),
+            _ => up.texts.notice_en = Some(text),
+        }
+    }
+    match site_toml.filter(|t| !t.trim().is_empty()) {
+        Some(t) => up.texts.site_toml = t,
+        None if up.problems.iter().any(|p| p.starts_with("site.toml")) => {}
+        None => up
+            .problems
+            .push("site.toml: ไม่ได้เลือกไฟล์ / no file was chosen".to_owned()),
+    }
+    // A notice file not chosen is an empty text: validation names it if site.toml lists
+    // its language, exactly as for a folder with an empty file.
+    up.texts.notice_th.get_or_insert_with(String::new);
+    up.texts.notice_en.get_or_insert_with(String::new);
+    Ok(up)
+}
+
+/// What an upload would publish, in the console's language.
+#[derive(Debug)]
+pub(crate) struct Ready {
+    /// The site as the upload describes it.
+    pub(crate) site: yinyom_model::site::Site,
+    /// The new notice.
+    pub(crate) notice: PublishedNotice,
+    /// The current notice (none before the first publication).
+    pub(crate) current: Option<PublishedNotice>,
+    /// Whether every visitor will be asked again (the consent revision rises).
+    pub(crate) asks_again: bool,
+    /// From the current version to the new one.
+    pub(crate) diff: Option<NoticeDiff>,
+    /// Changes to the site's name and allowed origins.
+    pub(crate) site_changes: Vec<Change>,
+}
+
+/// The outcome of checking an upload (nothing is written).
+#[derive(Debug)]
+pub(crate) enum UploadCheck {
+    /// Every problem found: nothing can be published.
+    Invalid(Vec<String>),
+    /// Valid, but this exact notice is already published.
+    Unchanged(String),
+    /// Valid and new.
+    Ready(Box<Ready>),
+}
+
+/// Validates an upload for `site` with the CLI's code, and that it is the folder of
+/// `site`.
+fn validate_for(site: &str, texts: &SiteTexts) -> Result<Validated, Vec<String>> {
+    let mut problems = Vec::new();
+    // Name a wrong site even when the rest of the file has problems too.
+    let id = toml::from_str::<toml::Table>(&texts.site_toml)
+        .ok()
+        .and_then(|t| t.get("id").and_then(|v| v.as_str()).map(str::to_owned));
+    if let Some(id) = id.filter(|id| id != site) {
+        problems.push(format!(
+            "site.toml: id = \"{id}\" แต่หน้านี้เป็นของเว็บไซต์ {site}: อัปโหลดโฟลเดอร์ของ {site} / \
+             id is \"{id}\", but this page is for site {site}: upload the folder of {site}"
+        ));
+    }
+    match sites::validate_texts("upload", texts) {
+        Ok(v) if problems.is_empty() => Ok(v),
+        Ok(_) => Err(problems),
+        Err(ImportError::Invalid { problems: p, .. }) => {
+            problems.extend(p);
+            Err(problems)
+        }
+        Err(e) => {
+            problems.push(e.to_string());
+            Err(problems)
+        }
+    }
+}
+
+fn site_changes(
+    old: &yinyom_model::site::Site,
+    new: &yinyom_model::site::Site,
+    lang: Lang,
+) -> Vec<Change> {
+    let mut out = Vec::new();
+    if old.name != new.name {
+        out.push(Change {
+            what: "name".into(),
+            how: "changed",
+            before: old.name.get(lang).to_owned(),
+            after: new.name.get(lang).to_owned(),
+        });
+    }
+    if old.origins != new.origins {
+        out.push(Change {
+            what: "origins".into(),
+            how: "changed",
+            before: old.origins.join(" "),
+            after: new.origins.join(" "),
+        });
+    }
+    out
+}
+
+/// Checks an upload for `site`: every problem, or what would be published (nothing is
+/// written).
+pub(crate) async fn check_upload(
+    state: &AppState,
+    p: &Principal,
+    site: &str,
+    up: &Upload,
+    lang: Lang,
+) -> ApiResult<UploadCheck> {
+    let existing = publisher(state, p, site).await?;
+    if !up.problems.is_empty() {
+        return Ok(UploadCheck::Invalid(up.problems.clone()));
+    }
+    let (new_site, notice, _) = match validate_for(site, &up.texts) {
+        Ok(v) => v,
+        Err(problems) => return Ok(UploadCheck::Invalid(problems)),
+    };
+    match sites::plan(&state.store, &new_site, &notice).await {
+        Ok(Plan::Unchanged(u)) => Ok(UploadCheck::Unchanged(u.to_string())),
+        Ok(Plan::New { current }) => Ok(UploadCheck::Ready(Box::new(Ready {
+            asks_again: current
+                .as_ref()
+                .is_none_or(|c| notice.notice.consent_revision > c.notice.consent_revision),
+            diff: current
+                .as_ref()
+                .map(|c| diff::notices(&c.notice, &notice.notice, lang)),
+            site_changes: site_changes(&existing, &new_site, lang),
+            site: new_site,
+            notice,
+            current: current.map(|c| *c),
+        }))),
+        Err(ImportError::Conflict(m)) => Ok(UploadCheck::Invalid(vec![m])),
+        Err(ImportError::Store(e)) => Err(e.into()),
+        Err(e) => Ok(UploadCheck::Invalid(vec![e.to_string()])),
+    }
+}
+
+/// Keeps a checked upload on the server for its confirmation; returns the random id the
+/// confirmation form carries (only its hash is stored, with the uploader's session).
+pub(crate) async fn stash_upload(
+    state: &AppState,
+    p: &Principal,
+    site: &str,
+    up: &Upload,
+) -> ApiResult<String> {
+    publisher(state, p, site).await?;
+    let id = super::auth::new_secret()?;
+    let pending = PendingUpload {
+        site_id: site.to_owned(),
+        site_toml: up.texts.site_toml.clone(),
+        notice_th: up.texts.notice_th.clone(),
+        notice_en: up.texts.notice_en.clone(),
+    };
+    state
+        .store
+        .put_pending_upload(
+            &super::auth::hash_secret(&id),
+            &p.credential,
+            &pending,
+            now_ms() + PENDING_MS,
+        )
+        .await?;
+    Ok(id)
+}
+
+/// What a publication did.
+#[derive(Debug)]
+pub(crate) enum Publication {
+    /// Published (and audited).
+    Published {
+        /// The new version.
+        version: String,
+        /// Its hash.
+        sha256: String,
+    },
+    /// Nothing new: this exact notice is already published.
+    Unchanged(String),
+    /// Problems found (e.g. another version was published meanwhile): nothing written.
+    Invalid(Vec<String>),
+    /// No such upload for this session and site: expired, already used, or not yours.
+    Expired,
+}
+
+/// Publishes the files (validated again, with the CLI's checks against what is published
+/// now) and writes `notice.publish` to the audit log.
+pub(crate) async fn publish_texts(
+    state: &AppState,
+    p: &Principal,
+    site: &str,
+    texts: &SiteTexts,
+) -> ApiResult<Publication> {
+    publisher(state, p, site).await?;
+    let validated = match validate_for(site, texts) {
+        Ok(v) => v,
+        Err(problems) => return Ok(Publication::Invalid(problems)),
+    };
+    match sites::publish(&state.store, &validated).await {
+        Ok(Imported::Published {
+            version, sha256, ..
+        }) => {
+            let (_, n, _) = &validated;
+            state
+                .store
+                .audit(
+                    &p.actor,
+                    "notice.publish",
+                    Some(site),
+                    &format!(
+                        "version={} consent_revision={} sha256={}",
+                        n.notice.version, n.notice.consent_revision, n.sha256
+                    ),
+                    &p.client,
+                )
+                .await?;
+            Ok(Publication::Published { version, sha256 })
+        }
+        Ok(unchanged) => Ok(Publication::Unchanged(unchanged.to_string())),
+        Err(ImportError::Store(e)) => Err(e.into()),
+        Err(e @ ImportError::Conflict(_)) => Ok(Publication::Invalid(vec![e.to_string()])),
+        Err(e) => Ok(Publication::Invalid(vec![e.to_string()])),
+    }
+}
+
+/// Publishes the upload the confirmation form names: taken from the server (once, by the
+/// session that uploaded it, for this site), never from the browser.
+pub(crate) async fn publish_pending(
+    state: &AppState,
+    p: &Principal,
+    site: &str,
+    id: &str,
+) -> ApiResult<Publication> {
+    publisher(state, p, site).await?;
+    let Some(pending) = state
+        .store
+        .take_pending_upload(&super::auth::hash_secret(id), &p.credential, site)
+        .await?
+    else {
+        return Ok(Publication::Expired);
+    };
+    let texts = SiteTexts {
+        site_toml: pending.site_toml,
+        notice_th: pending.notice_th,
+        notice_en: pending.notice_en,
+    };
+    publish_texts(state, p, site, &texts).await
 }

@@ -24,13 +24,13 @@ use serde::Deserialize;
 use std::{collections::HashMap, net::SocketAddr};
 use yinyom_model::Lang;
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
-fn signed_in(p: &Principal) -> Option<(&str, &str)> {
+pub(crate) fn signed_in(p: &Principal) -> Option<(&str, &str)> {
     Some((p.user.email.as_str(), p.csrf.as_deref().unwrap_or("")))
 }
 
-fn site_of(params: &HashMap<String, String>) -> String {
+pub(crate) fn site_of(params: &HashMap<String, String>) -> String {
     params.get("site").cloned().unwrap_or_default()
 }
 
@@ -155,7 +155,7 @@ pub(crate) struct CsrfForm {
     csrf: Option<String>,
 }
 
-fn check_csrf(p: &Principal, given: Option<&str>) -> Result<(), PageError> {
+pub(crate) fn check_csrf(p: &Principal, given: Option<&str>) -> Result<(), PageError> {
     if p.csrf_ok(given) {
         Ok(())
     } else {
@@ -570,17 +570,34 @@ pub(crate) async fn audit_rows(
     }
 }
 
+/// Query of the notice history: `published` names the version just published.
+#[derive(Debug, Deserialize)]
+pub(crate) struct NoticesQuery {
+    published: Option<String>,
+}
+
 /// `GET /admin/sites/{site}/notices`: the version history.
 pub(crate) async fn notices(
     State(state): State<AppState>,
     p: Principal,
     UiLang(lang): UiLang,
     Path(params): Path<HashMap<String, String>>,
+    Query(q): Query<NoticesQuery>,
 ) -> PageResult {
     let site = site_of(&params);
     ops::visible(&state, &p, &site).await?;
     let versions = state.store.notice_versions(&site).await?;
+    // Said only when it is true: the version named is the current one.
+    let published = q
+        .published
+        .filter(|v| versions.first().is_some_and(|c| &c.version == v));
     let body = html! {
+        @if let Some(v) = &published {
+            p.ok role="status" { "✓ " (t(lang, "เผยแพร่ฉบับ ", "Published version ")) (v) (t(lang, " แล้ว เป็นฉบับปัจจุบัน", "; it is the current version.")) }
+        }
+        @if p.role() != Role::Auditor {
+            p { a.button href={ "/admin/sites/" (site) "/notices/publish" } { (t(lang, "เผยแพร่ฉบับใหม่", "Publish a new version")) } }
+        }
         table {
             thead { tr {
                 th scope="col" { (t(lang, "ฉบับ", "Version")) }
@@ -604,7 +621,7 @@ pub(crate) async fn notices(
                 }
             }
         }
-        p.muted { (t(lang, "เผยแพร่ฉบับใหม่ด้วยคำสั่ง yinyom sites import โฟลเดอร์เว็บไซต์", "Publish a new version with: yinyom sites import SITE_FOLDER")) }
+        p.muted { (t(lang, "หรือเผยแพร่ด้วยคำสั่ง yinyom sites import โฟลเดอร์เว็บไซต์ (ตรวจด้วยกฎเดียวกัน)", "Or publish with: yinyom sites import SITE_FOLDER (the same checks).")) }
     };
     let title = format!("{} — {site}", t(lang, "ประกาศทุกฉบับ", "Notice versions"));
     Ok(respond(lang, page(lang, &title, signed_in(&p), body)))
@@ -648,6 +665,19 @@ pub(crate) async fn notice_diff(
 ) -> PageResult {
     let site = site_of(&params);
     let d = diff_of(&state, &p, &site, &q, lang).await?;
+    let body = diff_markup(lang, &d, &q.from, &q.to);
+    let title = format!(
+        "{} {} → {}",
+        t(lang, "เทียบประกาศ", "Notice diff"),
+        q.from,
+        q.to
+    );
+    Ok(respond(lang, page(lang, &title, signed_in(&p), body)))
+}
+
+/// What changed between two notice versions (`before` → `after`): fields, purposes,
+/// categories and cookies as a table, then the notice text line by line.
+pub(crate) fn diff_markup(lang: Lang, d: &diff::NoticeDiff, before: &str, after: &str) -> Markup {
     let how = |h: &str| match (h, lang) {
         ("added", Lang::Th) => "เพิ่ม",
         ("removed", Lang::Th) => "ลบ",
@@ -667,34 +697,31 @@ pub(crate) async fn notice_diff(
             diff::Line::Removed(s) => ("del", "- ", s.as_str()),
         })
         .collect();
-    let body = html! {
+    html! {
         h2 { (t(lang, "สิ่งที่เปลี่ยน", "What changed")) }
-        @if d.changes.is_empty() { p { (t(lang, "ไม่มีการเปลี่ยนแปลงในหัวข้อ วัตถุประสงค์ หรือคุกกี้", "No change to fields, purposes or cookies.")) } }
-        table {
-            thead { tr {
-                th scope="col" { (t(lang, "ส่วน", "Part")) } th scope="col" { (t(lang, "การเปลี่ยน", "Change")) }
-                th scope="col" { (q.from) } th scope="col" { (q.to) }
-            } }
-            tbody {
-                @for c in &d.changes {
-                    tr { th scope="row" { (c.what) } td { (how(c.how)) } td.del { (c.before) } td.add { (c.after) } }
+        @if d.changes.is_empty() {
+            p { (t(lang, "ไม่มีการเปลี่ยนแปลงในหัวข้อ วัตถุประสงค์ หรือคุกกี้", "No change to fields, purposes or cookies.")) }
+        } @else {
+            table {
+                thead { tr {
+                    th scope="col" { (t(lang, "ส่วน", "Part")) } th scope="col" { (t(lang, "การเปลี่ยน", "Change")) }
+                    th scope="col" { (before) } th scope="col" { (after) }
+                } }
+                tbody {
+                    @for c in &d.changes {
+                        tr { th scope="row" { (c.what) } td { (how(c.how)) } td.del { (c.before) } td.add { (c.after) } }
+                    }
                 }
             }
         }
         h2 { (t(lang, "ข้อความประกาศ", "Notice text")) }
-        pre style="white-space:pre-wrap" {
+        p.muted { (t(lang, "บรรทัดที่ขึ้นต้นด้วย + เพิ่มเข้ามา บรรทัดที่ขึ้นต้นด้วย - ถูกลบออก", "Lines starting with + are added; lines starting with - are removed.")) }
+        pre.diff {
             @for (class, mark, text) in &lines {
                 span class=(class) { (mark) (text) "\n" }
             }
         }
-    };
-    let title = format!(
-        "{} {} → {}",
-        t(lang, "เทียบประกาศ", "Notice diff"),
-        q.from,
-        q.to
-    );
-    Ok(respond(lang, page(lang, &title, signed_in(&p), body)))
+    }
 }
 
 /// Query of the statistics.

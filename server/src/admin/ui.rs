@@ -46,7 +46,9 @@ label{display:block;font-weight:600;font-size:.9rem}input,select,textarea{font:i
 button{font:inherit;padding:.4rem 1rem;border:2px solid #0b4f9c;background:#0b4f9c;color:#fff;border-radius:.3rem;cursor:pointer}\
 header button{background:transparent;border-color:#fff}\
 :focus-visible{outline:3px solid #b35c00;outline-offset:2px}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}\
-.add{background:#e6f4ea}.del{background:#fdecea}.muted{color:#555}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.kv dt{font-weight:600}dl.kv dd{margin:0;overflow-wrap:anywhere}";
+.add{background:#e6f4ea}.del{background:#fdecea}pre.diff,ul.problems li{white-space:pre-wrap;overflow-wrap:anywhere}\
+a.button{display:inline-block;padding:.4rem 1rem;border:2px solid #0b4f9c;background:#0b4f9c;color:#fff;border-radius:.3rem;text-decoration:none}\
+.alert{border:2px solid #b42318;border-radius:.3rem;padding:0 1rem;margin:1rem 0}form.actions{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}.muted{color:#555}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.kv dt{font-weight:600}dl.kv dd{margin:0;overflow-wrap:anywhere}";
 
 /// A console page. `user` is the signed-in e-mail and `csrf` the session's token (for
 /// the sign-out form), when signed in.
@@ -136,6 +138,10 @@ impl IntoResponse for PageError {
             StatusCode::TOO_MANY_REQUESTS => (
                 "ลองใหม่ภายหลัง / Too many attempts",
                 "เข้าสู่ระบบผิดหลายครั้ง กรุณารอ 15 นาที / Too many failed sign-ins; wait 15 minutes.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "ใหญ่เกินไป / Too large",
+                "ข้อมูลที่ส่งใหญ่เกินไป (ไฟล์ที่อัปโหลดรวมกันได้ไม่เกิน 512 KB) / What you sent is too large (uploaded files: at most 512 KB in all).",
             ),
             StatusCode::BAD_REQUEST | StatusCode::UNPROCESSABLE_ENTITY => (
                 "ข้อมูลไม่ถูกต้อง / Invalid input",

@@ -70,6 +70,19 @@ pub struct AuditRow {
     pub client: String,
 }
 
+/// A console upload of a site folder waiting for confirmation.
+#[derive(Debug, Clone)]
+pub struct PendingUpload {
+    /// Site id (of the page it was uploaded on).
+    pub site_id: String,
+    /// `site.toml`.
+    pub site_toml: String,
+    /// `notice.th.md`, if uploaded.
+    pub notice_th: Option<String>,
+    /// `notice.en.md`, if uploaded.
+    pub notice_en: Option<String>,
+}
+
 /// Receipt search filters of the console.
 #[derive(Debug, Clone, Default)]
 pub struct SearchFilter {
@@ -390,6 +403,73 @@ impl Store {
             .await
             .map(|_| ()))?;
         Ok(())
+    }
+
+    /// Keeps an upload until `expires_at` (unix ms) for its owner to confirm; forgets
+    /// expired ones.
+    pub async fn put_pending_upload(
+        &self,
+        id_hash: &str,
+        owner_hash: &str,
+        upload: &PendingUpload,
+        expires_at: i64,
+    ) -> Result<()> {
+        let now = super::now_ms();
+        on_pool!(self, pool => {
+            sqlx::query("delete from pending_publications where expires_at <= $1")
+                .bind(now)
+                .execute(pool)
+                .await?;
+            sqlx::query(
+                "insert into pending_publications
+                    (id_hash, owner_hash, site_id, site_toml, notice_th, notice_en, expires_at)
+                 values ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id_hash)
+            .bind(owner_hash)
+            .bind(&upload.site_id)
+            .bind(&upload.site_toml)
+            .bind(&upload.notice_th)
+            .bind(&upload.notice_en)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Takes (reads and deletes, at once) the unexpired upload `id_hash` of `owner_hash`
+    /// for `site`: a second confirmation finds nothing.
+    pub async fn take_pending_upload(
+        &self,
+        id_hash: &str,
+        owner_hash: &str,
+        site: &str,
+    ) -> Result<Option<PendingUpload>> {
+        let now = super::now_ms();
+        on_pool!(self, pool => {
+            let row = sqlx::query(
+                "delete from pending_publications
+                 where id_hash = $1 and owner_hash = $2 and site_id = $3 and expires_at > $4
+                 returning site_id, site_toml, notice_th, notice_en",
+            )
+            .bind(id_hash)
+            .bind(owner_hash)
+            .bind(site)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?;
+            row.map(|r| -> Result<PendingUpload> {
+                Ok(PendingUpload {
+                    site_id: r.try_get(0)?,
+                    site_toml: r.try_get(1)?,
+                    notice_th: r.try_get(2)?,
+                    notice_en: r.try_get(3)?,
+                })
+            })
+            .transpose()
+        })
     }
 
     /// Appends to the audit log.

@@ -61,7 +61,7 @@ macro_rules! on_pool {
 }
 
 mod admin;
-pub use admin::{AuditRow, Role, SearchFilter, StatsRow, UserRow};
+pub use admin::{AuditRow, PendingUpload, Role, SearchFilter, StatsRow, UserRow};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
