@@ -5,10 +5,12 @@
 //! - `cargo xtask demo`: dist, then run the server on `yinyom-demo.db` with every example
 //!   site imported and the example host pages on a second origin.
 //! - `cargo xtask test`: every check and test, on SQLite and PostgreSQL, in Chromium.
+//! - `cargo xtask bench [--quick]`: the measurements behind BENCHMARKS.md.
 //!
 //! Each installs what it needs and is missing (the wasm32 target, wasm-bindgen-cli at the
 //! Cargo.lock version, wasm-opt, Chromium) or says exactly what to install.
 
+mod bench;
 mod demo;
 mod dist;
 mod pg;
@@ -43,6 +45,13 @@ enum Cmd {
     },
     /// Run every check and test (fmt, clippy, unit, SQLite, PostgreSQL, Chromium, e2e).
     Test,
+    /// Measure the widget against vanilla-cookieconsent and the server against bare axum;
+    /// write BENCHMARKS.md.
+    Bench {
+        /// A short smoke run on debug builds (writes target/bench/BENCHMARKS.quick.md).
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +60,7 @@ fn main() -> ExitCode {
         Cmd::Dist => dist::run().map(|_| ()),
         Cmd::Demo { port, pages_port } => demo::run(port, pages_port),
         Cmd::Test => test::run(),
+        Cmd::Bench { quick } => bench::run(quick),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,8 +3,8 @@
 //! Stages: rustfmt; clippy (host and wasm32); unit and integration tests on SQLite; the
 //! server's tests again on a throwaway PostgreSQL cluster; the widget's tests in headless
 //! Chromium; the widget build (`dist`); end-to-end tests (real server, real widget, real
-//! Chromium). A stage's full output goes to `target/xtask/<stage>.log`; a failing stage
-//! prints its tail.
+//! Chromium); and `bench --quick`, a short run of the benchmark so it cannot rot. A
+//! stage's full output goes to `target/xtask/<stage>.log`; a failing stage prints its tail.
 
 use crate::{pg::Cluster, tools};
 use anyhow::{Result, bail};
@@ -136,6 +136,13 @@ pub(crate) fn run() -> Result<()> {
             cargo(&["test", "--package", "yinyom-e2e", "--", "--test-threads=1"])
                 .env("YINYOM_DIST", root.join("dist"))
                 .env("CHROMEDRIVER", &chromedriver),
+        );
+        // The benchmark, briefly, so it cannot rot (its numbers are not kept).
+        stage(
+            &mut t,
+            &logs,
+            "bench-quick",
+            Command::new(std::env::current_exe()?).args(["bench", "--quick"]),
         );
     } else {
         fail_stage(&mut t, "e2e-chromium", "skipped: the widget did not build");

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use yinyom_model::canonical::to_canonical_json;
 
 /// Receipts appended per sequencing transaction at most.
-pub const BATCH: i64 = 5_000;
+pub const BATCH: i64 = 1_000;
 
 /// What a checkpoint commits to. Signed as a compact JWS over its canonical JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

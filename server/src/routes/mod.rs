@@ -68,6 +68,13 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))
         .fallback(|| async { ApiError::NotFound("there is nothing at this address".into()) })
+        // Lets host pages (and the benchmark) read the sizes and timings of our responses.
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::HeaderName::from_static("timing-allow-origin"),
+                axum::http::HeaderValue::from_static("*"),
+            ),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), health::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

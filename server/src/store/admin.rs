@@ -352,13 +352,18 @@ impl Store {
         let now = super::now_ms();
         on_pool!(self, pool => {
             let row = sqlx::query(
-                "select u.id, u.email, u.password_hash, u.role, t.name from api_tokens t
+                "select u.id, u.email, u.password_hash, u.role, t.name, t.last_used from api_tokens t
                  join users u on u.id = t.user_id where t.token_hash = $1",
             )
             .bind(token_hash)
             .fetch_optional(pool)
             .await?;
-            if row.is_some() {
+            // Note the use at most once a minute: a read-only request stays read-only.
+            let stale = match &row {
+                Some(r) => r.try_get::<Option<i64>, _>(5)?.is_none_or(|t| t < now - 60_000),
+                None => false,
+            };
+            if stale {
                 sqlx::query("update api_tokens set last_used = $1 where token_hash = $2")
                     .bind(now)
                     .bind(token_hash)

@@ -584,6 +584,54 @@ impl Store {
         }
     }
 
+    /// Writes many receipts (and their decision rows) in one transaction: for seeding
+    /// benchmarks and demos, not for the receipt path (which is one receipt per request,
+    /// idempotent).
+    pub async fn seed_receipts(&self, receipts: &[StoredReceipt]) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for r in receipts {
+                let rc = &r.receipt;
+                sqlx::query(
+                    "insert into receipts
+                        (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
+                         notice_version, consent_revision, receipt_json, jws)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&rc.receipt_id)
+                .bind(rc.site.as_str())
+                .bind(&rc.request_id)
+                .bind(&rc.subject_id)
+                .bind(r.issued_at_ms)
+                .bind(rc.event.as_str())
+                .bind(rc.method.as_str())
+                .bind(&rc.notice.version)
+                .bind(i64::from(rc.notice.consent_revision))
+                .bind(&r.json)
+                .bind(&r.jws)
+                .execute(&mut *tx)
+                .await?;
+                for (kind, map) in [("category", &rc.categories), ("purpose", &rc.purposes)] {
+                    for (item, granted) in map {
+                        sqlx::query(
+                            "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)
+                             values ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(&rc.receipt_id)
+                        .bind(rc.site.as_str())
+                        .bind(kind)
+                        .bind(item.as_str())
+                        .bind(i64::from(*granted))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// In one transaction holding the site's row lock (one sequencer per site, across
     /// processes): reads the latest checkpoint and up to `limit` unsequenced receipts, lets
     /// `build` turn them into leaves and a checkpoint, and stores both. Returns the new

@@ -1,0 +1,1099 @@
+//! `yinyom-bench`: the measurements behind BENCHMARKS.md. Run it through `cargo xtask
+//! bench` (which builds the release binaries and the widget, starts a throwaway
+//! PostgreSQL and installs wrk and vanilla-cookieconsent when missing).
+//!
+//! Every figure is measured side by side in one run: the widget against
+//! vanilla-cookieconsent 3.1.0 on the same page, the receipt endpoint against a bare axum
+//! endpoint with the same body sizes on the same runtime. Medians over several runs.
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use serde_json::{Value, json};
+use std::{
+    fmt::Write as _,
+    io::Read,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+use yinyom_e2e::webdriver::Browser;
+use yinyom_server::store::Store;
+
+#[derive(Parser)]
+struct Args {
+    /// A short run (seconds, not minutes) that only proves the bench still works.
+    #[arg(long)]
+    quick: bool,
+    /// The release `yinyom` binary.
+    #[arg(long)]
+    yinyom: PathBuf,
+    /// The built widget.
+    #[arg(long)]
+    dist: PathBuf,
+    /// vanilla-cookieconsent's `dist` folder (from npm).
+    #[arg(long)]
+    cookieconsent: PathBuf,
+    /// A PostgreSQL superuser URL (a database is created per measurement).
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Where to write the report (Markdown).
+    #[arg(long)]
+    out: PathBuf,
+    /// The command line to print in the report.
+    #[arg(long, default_value = "cargo xtask bench")]
+    command: String,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i.min(v.len() - 1)]
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn root() -> PathBuf {
+    yinyom_e2e::root()
+}
+
+/// A running `yinyom serve`.
+struct Yinyom {
+    child: Child,
+    url: String,
+}
+
+impl Yinyom {
+    fn start(bin: &Path, db: &str, dist: &Path, pages: Option<(&Path, u16)>) -> Result<Self> {
+        let port = free_port()?;
+        let mut cmd = Command::new(bin);
+        cmd.args([
+            "--database-url",
+            db,
+            "serve",
+            "--rate-limit",
+            "0",
+            "--listen",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--dist")
+        .arg(dist)
+        .env("YINYOM_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        if let Some((dir, pport)) = pages {
+            cmd.arg("--pages")
+                .arg(dir)
+                .arg("--pages-listen")
+                .arg(format!("127.0.0.1:{pport}"));
+        }
+        let child = cmd.spawn().context("start yinyom")?;
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while ureq::get(&format!("{url}/readyz")).call().is_err() {
+            if Instant::now() > deadline {
+                bail!("yinyom did not start");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Self { child, url })
+    }
+
+    fn peak_rss_kb(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+    }
+}
+
+impl Drop for Yinyom {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn import(bin: &Path, db: &str, dir: &Path) -> Result<()> {
+    let ok = Command::new(bin)
+        .args(["--database-url", db, "sites", "import"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .status()?
+        .success();
+    if !ok {
+        bail!("import of {} failed", dir.display());
+    }
+    Ok(())
+}
+
+/// A fresh database URL: a SQLite file in `dir`, or a new PostgreSQL database.
+fn fresh_db(
+    rt: &tokio::runtime::Runtime,
+    kind: &str,
+    dir: &Path,
+    pg: Option<&str>,
+    name: &str,
+) -> Result<String> {
+    if kind == "sqlite" {
+        return Ok(format!(
+            "sqlite://{}",
+            dir.join(format!("{name}.db")).display()
+        ));
+    }
+    let admin = pg.context("no PostgreSQL URL")?;
+    let db = format!("bench_{name}_{}", std::process::id());
+    rt.block_on(async {
+        let pool = sqlx::PgPool::connect(admin).await?;
+        sqlx::query(&format!("drop database if exists {db}"))
+            .execute(&pool)
+            .await?;
+        sqlx::query(&format!("create database {db}"))
+            .execute(&pool)
+            .await?;
+        anyhow::Ok(())
+    })?;
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    Ok(format!("{base}/{db}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Server load: wrk against yinyom and against a bare axum endpoint.
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Load {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: u64,
+}
+
+fn wrk(url: &str, script: Option<&Path>, secs: u64) -> Result<Load> {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", "-c16", "--latency", "-d"])
+        .arg(format!("{secs}s"));
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
+    }
+    let out = cmd
+        .arg(url)
+        .output()
+        .context("run wrk (apt-get install wrk)")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let ms = |tok: &str| -> f64 {
+        let (num, unit) = tok.split_at(
+            tok.find(|c: char| c.is_ascii_alphabetic())
+                .unwrap_or(tok.len()),
+        );
+        let n: f64 = num.parse().unwrap_or(f64::NAN);
+        match unit {
+            "us" => n / 1000.0,
+            "ms" => n,
+            "s" => n * 1000.0,
+            "m" => n * 60_000.0,
+            _ => f64::NAN,
+        }
+    };
+    let mut load = Load::default();
+    for line in text.lines() {
+        let t: Vec<&str> = line.split_whitespace().collect();
+        match t.as_slice() {
+            ["Requests/sec:", v] => load.rps = v.parse().unwrap_or(0.0),
+            ["50%", v] => load.p50_ms = ms(v),
+            ["99%", v] => load.p99_ms = ms(v),
+            ["Non-2xx", "or", "3xx", "responses:", n] => load.errors = n.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    if load.rps == 0.0 {
+        bail!("wrk printed no result:\n{text}");
+    }
+    Ok(load)
+}
+
+const POST_LUA: &str = r#"
+local counter = 0
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  math.randomseed(os.time() + tid * 7919)
+end
+request = function()
+  counter = counter + 1
+  local id = string.format("%08x-%04x-4%03x-8%03x-%012x", math.random(0, 2147483647), tid, counter % 4096, math.random(0, 4095), counter)
+  local body = '{"request_id":"' .. id .. '","subject_id":"subject-bench-' .. tid .. '-' .. counter ..
+    '","notice_version":"v1","consent_revision":1,"method":"accept_all","lang":"th",' ..
+    '"categories":{"analytics":true},"purposes":{"newsletter":true},"page_path":"/","widget":"bench"}'
+  return wrk.format("POST", "/v1/sites/demo/receipts",
+    {["Content-Type"] = "application/json", ["Origin"] = "https://www.demo.go.th"}, body)
+end
+"#;
+
+/// A bare axum server with the same routes and body sizes, on the same kind of runtime.
+fn bare_axum(
+    receipt_body: Vec<u8>,
+    notice_body: Vec<u8>,
+) -> Result<(String, tokio::runtime::Runtime)> {
+    use axum::{
+        Router,
+        body::Bytes,
+        http::{StatusCode, header},
+        routing::{get, post},
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let port = free_port()?;
+    let receipt: Bytes = receipt_body.into();
+    let notice: Bytes = notice_body.into();
+    let app = Router::new()
+        .route(
+            "/v1/sites/demo/receipts",
+            post(move |body: Bytes| {
+                let receipt = receipt.clone();
+                async move {
+                    // Parse like the real endpoint, answer a body of the same size.
+                    match serde_json::from_slice::<yinyom_model::receipt::ReceiptRequest>(&body) {
+                        Ok(_) => (
+                            StatusCode::CREATED,
+                            [(header::CONTENT_TYPE, "application/json")],
+                            receipt,
+                        ),
+                        Err(_) => (
+                            StatusCode::BAD_REQUEST,
+                            [(header::CONTENT_TYPE, "application/json")],
+                            Bytes::new(),
+                        ),
+                    }
+                }
+            }),
+        )
+        .route(
+            "/v1/sites/demo/notice",
+            get(move || {
+                let notice = notice.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], notice) }
+            }),
+        );
+    let listener = rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))?;
+    rt.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((format!("http://127.0.0.1:{port}"), rt))
+}
+
+struct ServerRow {
+    store: &'static str,
+    what: &'static str,
+    yinyom: Load,
+    bare: Load,
+}
+
+fn server_load(
+    a: &Args,
+    rt: &tokio::runtime::Runtime,
+    tmp: &Path,
+    secs: u64,
+) -> Result<Vec<ServerRow>> {
+    let script = tmp.join("post.lua");
+    std::fs::write(&script, POST_LUA)?;
+    let fixture = root().join("server/tests/fixtures/demo-site");
+    let mut rows = Vec::new();
+    for kind in ["sqlite", "postgres"] {
+        if kind == "postgres" && a.postgres.is_none() {
+            continue;
+        }
+        let db = fresh_db(rt, kind, tmp, a.postgres.as_deref(), "load")?;
+        import(&a.yinyom, &db, &fixture)?;
+        let y = Yinyom::start(&a.yinyom, &db, &a.dist, None)?;
+        // Real bodies for the bare endpoint's answers.
+        let body = json!({"request_id": uuid::Uuid::now_v7().to_string(), "subject_id": "subject-bench-sample", "notice_version": "v1",
+            "consent_revision": 1, "method": "accept_all", "lang": "th", "categories": {"analytics": true},
+            "purposes": {"newsletter": true}, "page_path": "/", "widget": "bench"});
+        let receipt = ureq::post(&format!("{}/v1/sites/demo/receipts", y.url))
+            .set("origin", "https://www.demo.go.th")
+            .send_json(body)?
+            .into_string()?
+            .into_bytes();
+        let notice = ureq::get(&format!("{}/v1/sites/demo/notice", y.url))
+            .set("origin", "https://www.demo.go.th")
+            .call()?
+            .into_string()?
+            .into_bytes();
+        let (bare, bare_rt) = bare_axum(receipt, notice)?;
+        // Same run, alternating, so both see the same machine.
+        let y_post = wrk(&y.url, Some(&script), secs)?;
+        let b_post = wrk(&bare, Some(&script), secs)?;
+        let y_get = wrk(&format!("{}/v1/sites/demo/notice", y.url), None, secs)?;
+        let b_get = wrk(&format!("{bare}/v1/sites/demo/notice"), None, secs)?;
+        drop(bare_rt);
+        let store = if kind == "sqlite" {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
+        rows.push(ServerRow {
+            store,
+            what: "POST receipts",
+            yinyom: y_post,
+            bare: b_post,
+        });
+        rows.push(ServerRow {
+            store,
+            what: "GET notice",
+            yinyom: y_get,
+            bare: b_get,
+        });
+    }
+    Ok(rows)
+}
+
+// ---------------------------------------------------------------------------------------
+// Durability: SIGKILL under load, then count acknowledged receipts that are missing.
+
+fn durability(
+    a: &Args,
+    rt: &tokio::runtime::Runtime,
+    tmp: &Path,
+    secs: u64,
+) -> Result<Vec<(&'static str, usize, usize)>> {
+    let fixture = root().join("server/tests/fixtures/demo-site");
+    let mut out = Vec::new();
+    for kind in ["sqlite", "postgres"] {
+        if kind == "postgres" && a.postgres.is_none() {
+            continue;
+        }
+        let db = fresh_db(rt, kind, tmp, a.postgres.as_deref(), "kill")?;
+        import(&a.yinyom, &db, &fixture)?;
+        let mut y = Yinyom::start(&a.yinyom, &db, &a.dist, None)?;
+        let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let url = y.url.clone();
+        let workers: Vec<_> = (0..8)
+            .map(|w| {
+                let (acked, stop, url) = (acked.clone(), stop.clone(), url.clone());
+                std::thread::spawn(move || {
+                    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(5)).build();
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        i += 1;
+                        let id = uuid::Uuid::now_v7().to_string();
+                        let body = json!({"request_id": id, "subject_id": format!("subject-kill-{w:02}-{i:07}"), "notice_version": "v1",
+                            "consent_revision": 1, "method": "reject_all", "lang": "th", "categories": {"analytics": false},
+                            "purposes": {"newsletter": false}, "page_path": "/", "widget": "bench"});
+                        match agent.post(&format!("{url}/v1/sites/demo/receipts")).set("origin", "https://www.demo.go.th").send_json(body) {
+                            Ok(r) if r.status() == 201 => acked.lock().map(|mut v| v.push(id)).unwrap_or(()),
+                            Ok(_) => {}
+                            Err(_) => break,
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(secs));
+        let _ = y.child.kill(); // SIGKILL
+        let _ = y.child.wait();
+        stop.store(true, Ordering::Relaxed);
+        for w in workers {
+            let _ = w.join();
+        }
+        let acked = acked.lock().map(|v| v.clone()).unwrap_or_default();
+        let store = rt.block_on(Store::connect(&db))?;
+        let mut missing = 0;
+        for id in &acked {
+            if rt.block_on(store.receipt_by_request("demo", id))?.is_none() {
+                missing += 1;
+            }
+        }
+        out.push((
+            if kind == "sqlite" {
+                "SQLite"
+            } else {
+                "PostgreSQL"
+            },
+            acked.len(),
+            missing,
+        ));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// The widget against vanilla-cookieconsent, in headless Chromium.
+
+const INSTRUMENT: &str = r#"
+window.__m = { cls: 0, longest: 0, banner: null };
+try {
+  new PerformanceObserver(l => { for (const e of l.getEntries()) if (!e.hadRecentInput) __m.cls += e.value; }).observe({ type: 'layout-shift', buffered: true });
+  new PerformanceObserver(l => { for (const e of l.getEntries()) __m.longest = Math.max(__m.longest, e.duration); }).observe({ type: 'longtask', buffered: true });
+} catch (e) {}
+(function poll() {
+  const y = document.getElementById('yinyom');
+  const b = (y && y.shadowRoot && y.shadowRoot.querySelector('.banner')) || document.querySelector('#cc-main .cm');
+  if (b) {
+    const s = getComputedStyle(b), r = b.getBoundingClientRect();
+    if (r.height > 0 && s.visibility !== 'hidden' && s.opacity !== '0') { __m.banner = performance.now(); return; }
+  }
+  requestAnimationFrame(poll);
+})();
+"#;
+
+const PAGE_BODY: &str = r##"<header><h1>สำนักงานตัวอย่าง</h1><nav><a href="#">หน้าแรก</a> <a href="#">บริการ</a></nav></header>
+<main><h2>ข่าวประชาสัมพันธ์</h2><p>หน้าทดสอบเดียวกันสำหรับเปรียบเทียบเครื่องมือขอความยินยอมสองแบบ เนื้อหาเหมือนกันทุกประการ</p>
+<p>ระบบติดตามและประเมินผลโครงการส่งเสริมวิสาหกิจขนาดกลางและขนาดย่อม รวบรวมผลการดำเนินงานจากหน่วยงานต่าง ๆ</p></main>
+<footer><a href="#" data-yinyom-open data-cc="show-preferencesModal">ตั้งค่าคุกกี้</a></footer>"##;
+
+fn write_pages(dir: &Path, cc_dist: &Path, site: &yinyom_model::site::SiteFile) -> Result<()> {
+    let y = dir.join("yinyom");
+    let c = dir.join("cc");
+    std::fs::create_dir_all(&y)?;
+    std::fs::create_dir_all(&c)?;
+    std::fs::write(
+        y.join("index.html"),
+        format!(
+            "<!doctype html><html lang=\"th\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+             <title>bench</title><script src=\"http://127.0.0.1:8080/v1/sites/osmep-sme-monitoring/yinyom.js\" async></script></head>\
+             <body>{PAGE_BODY}<script type=\"text/plain\" data-yinyom=\"analytics\">window.__activatedAt = performance.now();</script></body></html>"
+        ),
+    )?;
+    for f in ["cookieconsent.umd.js", "cookieconsent.css"] {
+        let bytes = std::fs::read(cc_dist.join(f))
+            .with_context(|| format!("{f} from vanilla-cookieconsent"))?;
+        std::fs::write(c.join(f), &bytes)?;
+        let mut br = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
+        std::fs::write(c.join(format!("{f}.br")), br)?;
+    }
+    // The same categories and texts as the Yinyom site.
+    let th = |t: &yinyom_model::Text| t.th.clone();
+    let sections: Vec<Value> = site
+        .categories
+        .iter()
+        .map(|k| json!({"title": th(&k.title), "description": th(&k.description), "linkedCategory": k.id.as_str()}))
+        .collect();
+    let categories: serde_json::Map<String, Value> = site
+        .categories
+        .iter()
+        .map(|k| {
+            (
+                k.id.to_string(),
+                if k.required {
+                    json!({"enabled": true, "readOnly": true})
+                } else {
+                    json!({})
+                },
+            )
+        })
+        .collect();
+    let config = json!({
+        // Chromium under WebDriver reports navigator.webdriver; cookieconsent would hide.
+        "hideFromBots": false,
+        "categories": categories,
+        "language": {"default": "th", "translations": {"th": {
+            "consentModal": {"title": th(&site.notice.title), "description": th(&site.notice.summary),
+                "acceptAllBtn": "ยอมรับทั้งหมด", "acceptNecessaryBtn": "ปฏิเสธทั้งหมด", "showPreferencesBtn": "ตั้งค่า"},
+            "preferencesModal": {"title": "ตั้งค่าคุกกี้", "acceptAllBtn": "ยอมรับทั้งหมด", "acceptNecessaryBtn": "ปฏิเสธทั้งหมด",
+                "savePreferencesBtn": "บันทึก", "closeIconLabel": "ปิด", "sections": sections}
+        }}}
+    });
+    let config_js = format!("CookieConsent.run({config});\n");
+    std::fs::write(c.join("cc-config.js"), &config_js)?;
+    if std::env::var_os("YINYOM_BENCH_DEBUG").is_some() {
+        eprintln!("{config_js}");
+    }
+    std::fs::write(
+        c.join("index.html"),
+        format!(
+            "<!doctype html><html lang=\"th\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+             <title>bench</title><link rel=\"stylesheet\" href=\"cookieconsent.css\">\
+             <script defer src=\"cookieconsent.umd.js\"></script><script defer src=\"cc-config.js\"></script></head>\
+             <body>{PAGE_BODY}<script type=\"text/plain\" data-category=\"analytics\">window.__activatedAt = performance.now();</script></body></html>"
+        ),
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Default, Clone)]
+struct Visit {
+    first_bytes: Vec<f64>,
+    first_requests: Vec<f64>,
+    banner_ms: Vec<f64>,
+    cls: Vec<f64>,
+    longest_task_ms: Vec<f64>,
+    return_bytes: Vec<f64>,
+    return_requests: Vec<f64>,
+    activate_ms: Vec<f64>,
+    wasm_on_return: Vec<f64>,
+}
+
+/// Bytes and requests of the tool's resources (`tool` is a JS predicate on the URL).
+fn tool_traffic(b: &Browser, tool: &str) -> Result<(f64, f64, f64)> {
+    let v = b.eval(
+        &format!(
+            "const tool = {tool}; const es = performance.getEntriesByType('resource').filter(e => tool(e.name)); \
+             const net = es.filter(e => e.transferSize > 0); \
+             return [net.reduce((s, e) => s + e.transferSize, 0), net.length, es.filter(e => e.name.endsWith('.wasm')).length];"
+        ),
+        json!([]),
+    )?;
+    Ok((
+        v[0].as_f64().unwrap_or(f64::NAN),
+        v[1].as_f64().unwrap_or(f64::NAN),
+        v[2].as_f64().unwrap_or(f64::NAN),
+    ))
+}
+
+fn measure(page: &str, yinyom: bool, throttled: bool, runs: usize, api: &str) -> Result<Visit> {
+    let mut v = Visit::default();
+    let tool = if yinyom {
+        format!("u => u.startsWith({})", json!(api))
+    } else {
+        "u => /\\/cc\\/(cookieconsent|cc-config)/.test(u)".to_owned()
+    };
+    for _ in 0..runs {
+        let b = Browser::start()?;
+        b.cdp("Network.enable", json!({}))?;
+        if throttled {
+            b.cdp(
+                "Network.emulateNetworkConditions",
+                json!({"offline": false, "latency": 150, "downloadThroughput": 200_000, "uploadThroughput": 93_750}),
+            )?;
+        }
+        b.before_each_page(INSTRUMENT)?;
+        b.goto(page)?;
+        if let Err(e) = b.wait_for(60, "return window.__m && window.__m.banner;") {
+            let state = b.eval(
+                "const y = document.getElementById('yinyom'); return [typeof window.__m, JSON.stringify(window.__m), !!y, !!(y && y.shadowRoot && y.shadowRoot.querySelector('.banner')), !!document.querySelector('#cc-main .cm'), document.readyState, typeof window.CookieConsent, performance.getEntriesByType('resource').map(e => e.name + ' ' + e.transferSize + ' ' + e.responseStatus).join(', ')];",
+                json!([]),
+            )?;
+            bail!("{page}: the banner never showed ({e}); page state: {state}");
+        }
+        std::thread::sleep(Duration::from_millis(800));
+        let m = b.eval(
+            "return [window.__m.banner, window.__m.cls, window.__m.longest];",
+            json!([]),
+        )?;
+        let (bytes, reqs, _) = tool_traffic(&b, &tool)?;
+        v.banner_ms.push(m[0].as_f64().unwrap_or(f64::NAN));
+        v.cls.push(m[1].as_f64().unwrap_or(f64::NAN));
+        v.longest_task_ms.push(m[2].as_f64().unwrap_or(0.0));
+        v.first_bytes.push(bytes);
+        v.first_requests.push(reqs);
+        // Accept all, then come back.
+        let accept = if yinyom {
+            "const h = document.getElementById('yinyom'); return h && h.shadowRoot.querySelector('[data-action=accept-all]');"
+        } else {
+            "return document.querySelector('#cc-main [data-role=all]');"
+        };
+        b.wait_for(20, accept)?;
+        let el = b.element(accept)?;
+        b.click(&el)?;
+        if yinyom {
+            // Wait until the receipt is acknowledged (its id is in the cookie).
+            b.wait_for(
+                30,
+                "return /yinyom=1\\.\\d+\\.\\d+\\.[^.]+\\.[0-9a-f-]{36}/.test(document.cookie);",
+            )?;
+        } else {
+            b.wait_for(10, "return document.cookie.includes('cc_cookie');")?;
+        }
+        // The worst case for both tools: the HTTP cache has expired (the loader is cached
+        // for 5 minutes; cookieconsent from a CDN is usually cached longer).
+        b.clear_cache()?;
+        b.goto(page)?;
+        b.wait_for(60, "return typeof window.__activatedAt === 'number';")?;
+        std::thread::sleep(Duration::from_millis(500));
+        let t = b.eval("return window.__activatedAt;", json!([]))?;
+        let (bytes, reqs, wasm) = tool_traffic(&b, &tool)?;
+        v.activate_ms.push(t.as_f64().unwrap_or(f64::NAN));
+        v.return_bytes.push(bytes);
+        v.return_requests.push(reqs);
+        v.wasm_on_return.push(wasm);
+    }
+    Ok(v)
+}
+
+struct WidgetRows {
+    rows: Vec<(String, Visit, Visit)>,
+}
+
+fn widget(a: &Args, tmp: &Path, runs: usize) -> Result<WidgetRows> {
+    let site: yinyom_model::site::SiteFile = toml::from_str(&std::fs::read_to_string(
+        root().join("examples/osmep-sme-monitoring/site.toml"),
+    )?)?;
+    let pages = tmp.join("pages");
+    write_pages(&pages, &a.cookieconsent, &site)?;
+    let db = format!("sqlite://{}", tmp.join("widget.db").display());
+    import(
+        &a.yinyom,
+        &db,
+        &root().join("examples/osmep-sme-monitoring"),
+    )?;
+    let pport = free_port()?;
+    let y = Yinyom::start(&a.yinyom, &db, &a.dist, Some((&pages, pport)))?;
+    let base = format!("http://127.0.0.1:{pport}");
+    let mut rows = Vec::new();
+    for throttled in [false, true] {
+        let net = if throttled {
+            "throttled (150 ms RTT, 1.6 Mbps)"
+        } else {
+            "loopback, no throttling"
+        };
+        let yv = measure(&format!("{base}/yinyom/"), true, throttled, runs, &y.url)?;
+        let cv = measure(&format!("{base}/cc/"), false, throttled, runs, &y.url)?;
+        rows.push((net.to_owned(), yv, cv));
+    }
+    Ok(WidgetRows { rows })
+}
+
+// ---------------------------------------------------------------------------------------
+// The console at scale.
+
+struct Scale {
+    store: &'static str,
+    receipts: u64,
+    seed_secs: f64,
+    page_p50: f64,
+    page_p95: f64,
+    export_rows: u64,
+    export_rps: f64,
+    peak_rss_mb: f64,
+}
+
+fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
+    use yinyom_model::{
+        Slug,
+        canonical::to_canonical_json,
+        receipt::{Event, Method, NoticeRef, PageRef, RECEIPT_SCHEMA, Receipt},
+    };
+    use yinyom_server::store::{StoredReceipt, now_ms, rfc3339_ms};
+    let signer = rt.block_on(yinyom_server::signing::Signer::load_or_create(store))?;
+    let notice = rt
+        .block_on(store.current_notice("demo"))?
+        .context("demo notice")?;
+    let started = Instant::now();
+    let now = now_ms();
+    let mut batch = Vec::with_capacity(5_000);
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut rnd = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let analytics = Slug::parse("analytics").map_err(anyhow::Error::msg)?;
+    let newsletter = Slug::parse("newsletter").map_err(anyhow::Error::msg)?;
+    for i in 0..n {
+        let roll = rnd() % 100;
+        let (method, a, nl) = match roll {
+            0..45 => (Method::AcceptAll, true, true),
+            45..80 => (Method::RejectAll, false, false),
+            80..95 => (Method::SavePreferences, true, false),
+            _ => (Method::Withdraw, false, false),
+        };
+        let at = now - (rnd() % (365 * 86_400_000)) as i64;
+        let receipt = Receipt {
+            schema: RECEIPT_SCHEMA.to_owned(),
+            receipt_id: uuid::Uuid::now_v7().to_string(),
+            request_id: uuid::Uuid::now_v7().to_string(),
+            issued_at: rfc3339_ms(at),
+            jurisdiction: "TH".into(),
+            event: if method == Method::Withdraw {
+                Event::Withdrawn
+            } else if a || nl {
+                Event::Given
+            } else {
+                Event::Refused
+            },
+            method,
+            lang: yinyom_model::Lang::Th,
+            subject_id: format!("subject-seed-{i:012}"),
+            site: notice.notice.site.clone(),
+            controller: notice.notice.controller.name.th.clone(),
+            notice: NoticeRef {
+                version: notice.notice.version.clone(),
+                consent_revision: notice.notice.consent_revision,
+                sha256: notice.sha256.clone(),
+                url: "http://127.0.0.1:8080/sites/demo/notice/v1".into(),
+            },
+            categories: [(analytics.clone(), a)].into_iter().collect(),
+            purposes: [(newsletter.clone(), nl)].into_iter().collect(),
+            valid_until: rfc3339_ms(at + 365 * 86_400_000),
+            gpc: false,
+            age_band: None,
+            consent_by: None,
+            page: PageRef {
+                origin: "https://www.demo.go.th".into(),
+                path: "/".into(),
+            },
+            widget: "seed".into(),
+        };
+        let json = to_canonical_json(&receipt)?;
+        let jws = signer.sign(json.as_bytes());
+        batch.push(StoredReceipt {
+            receipt,
+            json,
+            jws,
+            issued_at_ms: at,
+        });
+        if batch.len() == 5_000 || i + 1 == n {
+            rt.block_on(store.seed_receipts(&batch))?;
+            batch.clear();
+        }
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn scale(a: &Args, rt: &tokio::runtime::Runtime, tmp: &Path, n: u64) -> Result<Vec<Scale>> {
+    use yinyom_server::{admin::auth, store::Role};
+    let fixture = root().join("server/tests/fixtures/demo-site");
+    let mut out = Vec::new();
+    for kind in ["sqlite", "postgres"] {
+        if kind == "postgres" && a.postgres.is_none() {
+            continue;
+        }
+        let db = fresh_db(rt, kind, tmp, a.postgres.as_deref(), "scale")?;
+        import(&a.yinyom, &db, &fixture)?;
+        let store = rt.block_on(Store::connect(&db))?;
+        let seed_secs = seed(rt, &store, n)?;
+        let hash = auth::hash_password("bench password 2568").map_err(anyhow::Error::msg)?;
+        let id = rt.block_on(store.create_user("bench@yinyom.test", &hash, Role::Admin, &[]))?;
+        let token = format!("yy_bench_{}", uuid::Uuid::now_v7());
+        rt.block_on(store.create_token(&auth::hash_secret(&token), "bench", id))?;
+        drop(store);
+        let y = Yinyom::start(&a.yinyom, &db, &a.dist, None)?;
+        // Seeded receipts enter the log like real ones: measure once it has caught up.
+        let reopened = rt.block_on(Store::connect(&db))?;
+        let deadline = Instant::now() + Duration::from_secs(1800);
+        while rt.block_on(reopened.unsequenced("demo"))? > 0 {
+            if Instant::now() > deadline {
+                bail!("the log did not catch up with the seeded receipts");
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        drop(reopened);
+        let get = |path: &str| -> Result<(f64, String)> {
+            let t = Instant::now();
+            let body = ureq::get(&format!("{}{path}", y.url))
+                .set("authorization", &format!("Bearer {token}"))
+                .call()?
+                .into_string()?;
+            Ok((t.elapsed().as_secs_f64() * 1000.0, body))
+        };
+        let from =
+            yinyom_server::stats::day_name((yinyom_server::store::now_ms() / 86_400_000) - 90);
+        let filtered = format!(
+            "/v1/admin/sites/demo/receipts?from={from}&method=accept_all&item=analytics&decision=granted"
+        );
+        for _ in 0..3 {
+            get(&filtered)?;
+        }
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            times.push(get(&filtered)?.0);
+        }
+        let t = Instant::now();
+        let mut reader = ureq::get(&format!("{}/v1/admin/sites/demo/export?format=csv", y.url))
+            .set("authorization", &format!("Bearer {token}"))
+            .call()?
+            .into_reader();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut lines = 0u64;
+        loop {
+            let k = reader.read(&mut buf)?;
+            if k == 0 {
+                break;
+            }
+            lines += buf[..k].iter().filter(|b| **b == b'\n').count() as u64;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let rows = lines.saturating_sub(1);
+        out.push(Scale {
+            store: if kind == "sqlite" {
+                "SQLite"
+            } else {
+                "PostgreSQL"
+            },
+            receipts: n,
+            seed_secs,
+            page_p50: percentile(times.clone(), 0.5),
+            page_p95: percentile(times, 0.95),
+            export_rows: rows,
+            export_rps: rows as f64 / secs,
+            peak_rss_mb: y.peak_rss_kb().map_or(f64::NAN, |k| k as f64 / 1024.0),
+        });
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
+        .map_or(0, |k| k / 1024 / 1024);
+    format!("{cpu}, {cores} cores, {mem} GiB RAM")
+}
+
+fn yes(ok: bool) -> &'static str {
+    if ok { "**met**" } else { "**not met**" }
+}
+
+fn main() -> Result<()> {
+    let a = Args::parse();
+    let tmp = tempfile::tempdir()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let (secs, kill_secs, runs, n) = if a.quick {
+        (2, 2, 1, 2_000)
+    } else {
+        (15, 8, 5, 1_000_000)
+    };
+    let date = yinyom_server::store::rfc3339_ms(yinyom_server::store::now_ms());
+    let mut md = String::new();
+    writeln!(md, "# Benchmarks\n")?;
+    writeln!(
+        md,
+        "Measured by `{}` on {date}; machine: {}.",
+        a.command,
+        machine()
+    )?;
+    writeln!(
+        md,
+        "Everything below comes from that one run: each figure is a median of several runs or a ratio to a reference measured in the same run. Shared machines are noisy: compare ratios, not absolute numbers across runs.\n"
+    )?;
+
+    eprintln!("bench: widget vs vanilla-cookieconsent 3.1.0 in Chromium ({runs} runs each)");
+    let w = widget(&a, tmp.path(), runs)?;
+    writeln!(
+        md,
+        "## Widget in headless Chromium (`examples/osmep-sme-monitoring` config)\n"
+    )?;
+    writeln!(
+        md,
+        "The same page twice: with Yinyom's script tag, and with vanilla-cookieconsent 3.1.0 (from npm, brotli, same categories and Thai texts). Bytes are what the consent tool transferred (compressed, with headers), medians of {runs} fresh profiles. The returning visit is measured with the HTTP cache emptied first (the worst case: Yinyom's loader is cached 5 minutes).\n"
+    )?;
+    writeln!(
+        md,
+        "| network | tool | first visit: bytes | requests | banner visible (ms) | layout shift | longest task (ms) | returning: bytes | requests | blocked script runs at (ms) | wasm fetched on return |"
+    )?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+    let mut budget_rows = Vec::new();
+    for (net, y, c) in &w.rows {
+        for (name, v) in [("Yinyom", y), ("cookieconsent 3.1.0", c)] {
+            writeln!(
+                md,
+                "| {net} | {name} | {:.0} | {:.0} | {:.0} | {:.3} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                median(v.first_bytes.clone()),
+                median(v.first_requests.clone()),
+                median(v.banner_ms.clone()),
+                median(v.cls.clone()),
+                median(v.longest_task_ms.clone()),
+                median(v.return_bytes.clone()),
+                median(v.return_requests.clone()),
+                median(v.activate_ms.clone()),
+                median(v.wasm_on_return.clone()),
+            )?;
+        }
+        budget_rows.push((net.clone(), y.clone(), c.clone()));
+    }
+
+    eprintln!("bench: receipts and notice under load, against a bare axum endpoint");
+    let s = server_load(&a, &rt, tmp.path(), secs)?;
+    writeln!(
+        md,
+        "\n## Server under load (wrk, 2 threads, 16 connections, {secs} s each, loopback)\n"
+    )?;
+    writeln!(
+        md,
+        "Yinyom's release binary and a bare axum endpoint built by the bench (same multi-thread tokio runtime, parses the same JSON, answers a body of the same size), one after the other in the same run. SQLite is `synchronous=FULL`; PostgreSQL has fsync and synchronous_commit on.\n"
+    )?;
+    writeln!(
+        md,
+        "| store | request | Yinyom req/s | bare req/s | ratio | Yinyom p50 / p99 (ms) | bare p50 / p99 (ms) | non-2xx |"
+    )?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|")?;
+    for r in &s {
+        writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.0} | {:.0} % | {:.1} / {:.1} | {:.1} / {:.1} | {} |",
+            r.store,
+            r.what,
+            r.yinyom.rps,
+            r.bare.rps,
+            100.0 * r.yinyom.rps / r.bare.rps,
+            r.yinyom.p50_ms,
+            r.yinyom.p99_ms,
+            r.bare.p50_ms,
+            r.bare.p99_ms,
+            r.yinyom.errors
+        )?;
+    }
+
+    eprintln!("bench: SIGKILL under load");
+    let d = durability(&a, &rt, tmp.path(), kill_secs)?;
+    writeln!(md, "\n## Durability: SIGKILL during receipt load\n")?;
+    writeln!(
+        md,
+        "8 clients post receipts for {kill_secs} s; the server is killed with SIGKILL; every receipt that got a 201 is looked up after restart.\n"
+    )?;
+    writeln!(md, "| store | acknowledged | missing after kill -9 |")?;
+    writeln!(md, "|---|---|---|")?;
+    for (st, acked, missing) in &d {
+        writeln!(md, "| {st} | {acked} | {missing} |")?;
+    }
+
+    eprintln!("bench: console at scale ({n} receipts)");
+    let sc = scale(&a, &rt, tmp.path(), n)?;
+    writeln!(md, "\n## Console at scale\n")?;
+    writeln!(
+        md,
+        "Receipts seeded over a year (45 % accept all, 35 % reject all, 15 % partial, 5 % withdrawn), signed like real ones. The server's log sequencer has appended every seeded receipt before the measurement. The filtered page is the admin API's first page for: last 90 days, accept all, analytics granted (with its total count); 20 requests after 3 warm-ups. The CSV export is the whole site, streamed.\n"
+    )?;
+    writeln!(
+        md,
+        "| store | receipts | seeding (s) | filtered page p50 / p95 (ms) | CSV export rows | rows/s | server peak RSS (MB) |"
+    )?;
+    writeln!(md, "|---|---|---|---|---|---|---|")?;
+    for r in &sc {
+        writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.0} / {:.0} | {} | {:.0} | {:.0} |",
+            r.store,
+            r.receipts,
+            r.seed_secs,
+            r.page_p50,
+            r.page_p95,
+            r.export_rows,
+            r.export_rps,
+            r.peak_rss_mb
+        )?;
+    }
+
+    writeln!(md, "\n## Budgets (DESIGN.md §6)\n")?;
+    writeln!(md, "| budget | measured | |")?;
+    writeln!(md, "|---|---|---|")?;
+    if let Some((_, y, _)) = budget_rows.first() {
+        let rb = median(y.return_bytes.clone());
+        let rr = median(y.return_requests.clone());
+        let rw = median(y.wasm_on_return.clone());
+        writeln!(
+            md,
+            "| returning visitor ≤ 5 KB compressed, one request, no wasm | {rb:.0} B, {rr:.0} request(s), {rw:.0} wasm | {} |",
+            yes(rb <= 5120.0 && rr <= 1.0 && rw == 0.0)
+        )?;
+        let fb = median(y.first_bytes.clone());
+        writeln!(
+            md,
+            "| first visit ≤ 60 KB compressed | {fb:.0} B | {} |",
+            yes(fb <= 61_440.0)
+        )?;
+        let cls = median(y.cls.clone());
+        let lt = median(y.longest_task_ms.clone());
+        writeln!(md, "| layout shift 0 | {cls:.3} | {} |", yes(cls == 0.0))?;
+        writeln!(
+            md,
+            "| no widget task over 50 ms | longest task {lt:.0} ms | {} |",
+            yes(lt <= 50.0)
+        )?;
+    }
+    if let Some((net, y, c)) = budget_rows.get(1) {
+        let (yb, cb) = (median(y.banner_ms.clone()), median(c.banner_ms.clone()));
+        writeln!(
+            md,
+            "| banner no later than cookieconsent, {net} | {yb:.0} ms vs {cb:.0} ms | {} |",
+            yes(yb <= cb)
+        )?;
+    }
+    for r in s.iter().filter(|r| r.what == "POST receipts") {
+        let ratio = r.yinyom.rps / r.bare.rps;
+        writeln!(
+            md,
+            "| receipt ingest ≥ 50 % of bare axum, {} | {:.0} % | {} |",
+            r.store,
+            100.0 * ratio,
+            yes(ratio >= 0.5)
+        )?;
+        writeln!(
+            md,
+            "| receipt p99 ≤ 25 ms, {} | {:.1} ms | {} |",
+            r.store,
+            r.yinyom.p99_ms,
+            yes(r.yinyom.p99_ms <= 25.0)
+        )?;
+    }
+    for (st, _, missing) in &d {
+        writeln!(
+            md,
+            "| every acknowledged receipt survives kill -9, {st} | {missing} missing | {} |",
+            yes(*missing == 0)
+        )?;
+    }
+    for r in &sc {
+        writeln!(
+            md,
+            "| filtered admin page ≤ 50 ms at {} receipts, {} | p95 {:.0} ms | {} |",
+            r.receipts,
+            r.store,
+            r.page_p95,
+            yes(r.page_p95 <= 50.0)
+        )?;
+        writeln!(
+            md,
+            "| CSV export ≥ 200,000 rows/s, {} | {:.0} rows/s | {} |",
+            r.store,
+            r.export_rps,
+            yes(r.export_rps >= 200_000.0)
+        )?;
+    }
+    if a.quick {
+        writeln!(
+            md,
+            "\n_This is a `--quick` run: short loads, one browser run, {n} receipts. It proves the bench works; its numbers are not the project's figures._"
+        )?;
+    }
+    std::fs::write(&a.out, md)?;
+    eprintln!("bench: wrote {}", a.out.display());
+    Ok(())
+}
