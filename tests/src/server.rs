@@ -2,7 +2,13 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use tokio::{runtime::Runtime, sync::oneshot};
-use yinyom_server::{Server, config::ServeArgs, sites, store::Store};
+use yinyom_server::{
+    Server,
+    admin::auth,
+    config::ServeArgs,
+    sites,
+    store::{Role, Store},
+};
 
 /// `yinyom serve` on a fresh SQLite file, with the given example sites imported and the
 /// example pages on a second origin. Stops when dropped.
@@ -87,6 +93,28 @@ impl TestServer {
     pub fn import(&self, example: &str) -> anyhow::Result<()> {
         let dir = crate::root().join("examples").join(example);
         self.rt.block_on(sites::import(&self.store, &dir))?;
+        Ok(())
+    }
+
+    /// Creates a console account (`role`: `admin`, `dpo` or `auditor`) with access to
+    /// `sites`, as `yinyom users add` does.
+    pub fn add_user(
+        &self,
+        email: &str,
+        password: &str,
+        role: &str,
+        sites: &[&str],
+    ) -> anyhow::Result<()> {
+        let role = match role {
+            "admin" => Role::Admin,
+            "dpo" => Role::Dpo,
+            "auditor" => Role::Auditor,
+            other => anyhow::bail!("unknown role `{other}`"),
+        };
+        let hash = auth::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+        let sites: Vec<String> = sites.iter().map(|s| (*s).to_owned()).collect();
+        self.rt
+            .block_on(self.store.create_user(email, &hash, role, &sites))?;
         Ok(())
     }
 

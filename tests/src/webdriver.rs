@@ -227,6 +227,58 @@ impl Browser {
                 .and_then(|c| c["value"].as_str().map(str::to_owned))
         }))
     }
+
+    /// The first element matching the CSS selector `css` (WebDriver Find Element).
+    pub fn find(&self, css: &str) -> Result<Element> {
+        let v = self.call(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": css })),
+        )?;
+        v.get(ELEMENT)
+            .and_then(Value::as_str)
+            .map(|id| Element(id.to_owned()))
+            .ok_or_else(|| anyhow::anyhow!("no element `{css}`"))
+    }
+
+    /// The first link whose visible text contains `text` (WebDriver partial link text).
+    pub fn find_link(&self, text: &str) -> Result<Element> {
+        let v = self.call(
+            "POST",
+            "/element",
+            Some(json!({ "using": "partial link text", "value": text })),
+        )?;
+        v.get(ELEMENT)
+            .and_then(Value::as_str)
+            .map(|id| Element(id.to_owned()))
+            .ok_or_else(|| anyhow::anyhow!("no link with text `{text}`"))
+    }
+
+    /// Types `text` into `el` as a keyboard would (WebDriver Element Send Keys; it focuses
+    /// the element first). For `<input type=file>`, `text` is the path of a local file.
+    pub fn send_keys(&self, el: &Element, text: &str) -> Result<()> {
+        self.call(
+            "POST",
+            &format!("/element/{}/value", el.0),
+            Some(json!({ "text": text })),
+        )?;
+        Ok(())
+    }
+
+    /// Empties an editable element (WebDriver Element Clear).
+    pub fn clear(&self, el: &Element) -> Result<()> {
+        self.call("POST", &format!("/element/{}/clear", el.0), Some(json!({})))?;
+        Ok(())
+    }
+
+    /// The address of the current page.
+    pub fn url(&self) -> Result<String> {
+        Ok(self
+            .call("GET", "/url", None)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
 }
 
 /// WebDriver codes of special keys, for [`Browser::press`].

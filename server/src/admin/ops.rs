@@ -419,7 +419,9 @@ pub(crate) async fn export(
     let (ext, mime) = format.file();
     let jwks_url = format!("{}/.well-known/jwks.json", state.settings.public_url);
     let store = state.store.clone();
-    let stream = futures_util::stream::unfold(
+    // Fused: the compression layer polls the body once more after its end, which a bare
+    // `unfold` answers with a panic.
+    let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(
         Some(Exporter::new(&store, query, format, &jwks_url)),
         |ex| async move {
             let mut ex = ex?;
@@ -432,7 +434,7 @@ pub(crate) async fn export(
                 }
             }
         },
-    );
+    ));
     Ok((
         [
             (header::CONTENT_TYPE, mime.to_owned()),

@@ -45,7 +45,7 @@ form.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1f
 label{display:block;font-weight:600;font-size:.9rem}input,select,textarea{font:inherit;padding:.3rem;border:1px solid #6b6b6b;border-radius:.25rem;max-width:100%;box-sizing:border-box;width:100%}\
 button{font:inherit;padding:.4rem 1rem;border:2px solid #0b4f9c;background:#0b4f9c;color:#fff;border-radius:.3rem;cursor:pointer}\
 header button{background:transparent;border-color:#fff}\
-:focus-visible{outline:3px solid #b35c00;outline-offset:2px}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}\
+:focus-visible,input:focus,input:focus-within,select:focus,textarea:focus{outline:3px solid #b35c00;outline-offset:2px}header :focus-visible,.skip:focus-visible{outline-color:#ffd54f}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}\
 .add{background:#e6f4ea}.del{background:#fdecea}pre.diff,ul.problems li{white-space:pre-wrap;overflow-wrap:anywhere}\
 a.button{display:inline-block;padding:.4rem 1rem;border:2px solid #0b4f9c;background:#0b4f9c;color:#fff;border-radius:.3rem;text-decoration:none}\
 .alert{border:2px solid #b42318;border-radius:.3rem;padding:0 1rem;margin:1rem 0}form.actions{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}.muted{color:#555}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.kv dt{font-weight:600}dl.kv dd{margin:0;overflow-wrap:anywhere}";
