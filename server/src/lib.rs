@@ -6,7 +6,7 @@
 //! - [`admin`]: the DPO console and admin API (roles, sessions, tokens, audit log).
 //! - [`config`]: command line and environment (`yinyom --help`).
 //! - [`routes`]: HTTP handlers, one module per resource; thin.
-//! - [`receipts`]: a choice becomes a signed, stored receipt.
+//! - [`receipts`]: a choice becomes a signed, stored receipt; [`ingest`] commits them in groups.
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
@@ -22,6 +22,7 @@ pub mod admin;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod ingest;
 pub mod limits;
 pub mod log;
 pub mod metrics;
@@ -48,11 +49,12 @@ pub async fn app_state(store: Store, settings: Settings) -> anyhow::Result<AppSt
     let limiter =
         limits::RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_burst);
     Ok(AppState {
-        store,
+        store: store.clone(),
         signer: Arc::new(signer),
         settings: Arc::new(settings),
         metrics: Arc::default(),
         limiter: Arc::new(limiter),
+        ingest: Arc::new(ingest::Ingest::start(store.clone())),
     })
 }
 

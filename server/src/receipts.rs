@@ -175,7 +175,7 @@ pub async fn record(
         jws,
         issued_at_ms: now,
     };
-    match state.store.insert_receipt(&stored).await? {
+    match state.ingest.insert(stored.clone()).await? {
         Inserted::New => Ok((Recorded::New, stored)),
         // A concurrent duplicate won the race: answer with its receipt.
         Inserted::Existing(existing) => {

@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Per-client limit on receipt posts.
     pub limiter: Arc<RateLimiter>,
+    /// Group commit of receipts.
+    pub ingest: Arc<crate::ingest::Ingest>,
 }
 
 impl AppState {

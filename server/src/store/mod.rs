@@ -584,6 +584,60 @@ impl Store {
         }
     }
 
+    /// Writes receipts (and their decision rows) in one transaction — one commit, one
+    /// fsync for the whole group — and says which were written (`false`: a receipt with the
+    /// same `(site, request_id)` already existed, maybe earlier in this very group).
+    pub async fn insert_receipts_group(&self, receipts: &[&StoredReceipt]) -> Result<Vec<bool>> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut written = Vec::with_capacity(receipts.len());
+            for r in receipts {
+                let rc = &r.receipt;
+                let n = sqlx::query(
+                    "insert into receipts
+                        (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
+                         notice_version, consent_revision, receipt_json, jws)
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                     on conflict (site_id, request_id) do nothing",
+                )
+                .bind(&rc.receipt_id)
+                .bind(rc.site.as_str())
+                .bind(&rc.request_id)
+                .bind(&rc.subject_id)
+                .bind(r.issued_at_ms)
+                .bind(rc.event.as_str())
+                .bind(rc.method.as_str())
+                .bind(&rc.notice.version)
+                .bind(i64::from(rc.notice.consent_revision))
+                .bind(&r.json)
+                .bind(&r.jws)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    for (kind, map) in [("category", &rc.categories), ("purpose", &rc.purposes)] {
+                        for (item, granted) in map {
+                            sqlx::query(
+                                "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)
+                                 values ($1, $2, $3, $4, $5)",
+                            )
+                            .bind(&rc.receipt_id)
+                            .bind(rc.site.as_str())
+                            .bind(kind)
+                            .bind(item.as_str())
+                            .bind(i64::from(*granted))
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                written.push(n == 1);
+            }
+            tx.commit().await?;
+            Ok(written)
+        })
+    }
+
     /// Writes many receipts (and their decision rows) in one transaction: for seeding
     /// benchmarks and demos, not for the receipt path (which is one receipt per request,
     /// idempotent).
