@@ -357,6 +357,20 @@ fn a_dpo_works_through_the_console() {
         )
         .expect("methods");
     assert_eq!(methods, json!(["reject_all", "reject_all"]));
+    // Exports filter by date and version only, and the page says so.
+    let export_link = b
+        .eval(
+            "return [...document.querySelectorAll('main a')].find(a => a.textContent === 'csv').getAttribute('href');",
+            json!([]),
+        )
+        .expect("export link");
+    assert!(
+        export_link
+            .as_str()
+            .is_some_and(|h| h.contains("format=csv") && !h.contains("method=")),
+        "{export_link}"
+    );
+    assert!(filtered.contains("การส่งออกใช้เฉพาะช่วงวันที่และฉบับประกาศ"));
     axe(&b, &axe_js, "the filtered receipts search");
 
     // Open one: every field, signature and log proof.
