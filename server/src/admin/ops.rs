@@ -738,7 +738,6 @@ pub(crate) async fn publish_texts(
         }
         Ok(unchanged) => Ok(Publication::Unchanged(unchanged.to_string())),
         Err(ImportError::Store(e)) => Err(e.into()),
-        Err(e @ ImportError::Conflict(_)) => Ok(Publication::Invalid(vec![e.to_string()])),
         Err(e) => Ok(Publication::Invalid(vec![e.to_string()])),
     }
 }
