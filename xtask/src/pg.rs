@@ -45,7 +45,19 @@ fn bindir() -> Result<PathBuf> {
 }
 
 impl Cluster {
+    /// A cluster for tests: fsync off (fast; a test's data does not need to survive a
+    /// power cut).
     pub(crate) fn start() -> Result<Self> {
+        Self::start_with(false)
+    }
+
+    /// A cluster that syncs like production (fsync and synchronous_commit on), for the
+    /// benchmark.
+    pub(crate) fn start_durable() -> Result<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Result<Self> {
         let bin = bindir()?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = std::env::temp_dir().join(format!("yinyom-pg-{}-{port}", std::process::id()));
@@ -82,8 +94,9 @@ impl Cluster {
             .stdout(std::process::Stdio::null()))
         .context("initdb failed")?;
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
-            cluster.dir.display()
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=300",
+            cluster.dir.display(),
+            if durable { "on" } else { "off" }
         );
         run(cluster
             .pg("pg_ctl")

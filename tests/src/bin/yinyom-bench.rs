@@ -782,7 +782,9 @@ fn scale(a: &Args, rt: &tokio::runtime::Runtime, tmp: &Path, n: u64) -> Result<V
         let db = fresh_db(rt, kind, tmp, a.postgres.as_deref(), "scale")?;
         import(&a.yinyom, &db, &fixture)?;
         let store = rt.block_on(Store::connect(&db))?;
+        eprintln!("bench: seeding {n} receipts into {kind}");
         let seed_secs = seed(rt, &store, n)?;
+        eprintln!("bench: seeded in {seed_secs:.0} s; waiting for the log to append them");
         let hash = auth::hash_password("bench password 2568").map_err(anyhow::Error::msg)?;
         let id = rt.block_on(store.create_user("bench@yinyom.test", &hash, Role::Admin, &[]))?;
         let token = format!("yy_bench_{}", uuid::Uuid::now_v7());
@@ -947,7 +949,7 @@ fn main() -> Result<()> {
     )?;
     writeln!(
         md,
-        "Yinyom's release binary and a bare axum endpoint built by the bench (same multi-thread tokio runtime, parses the same JSON, answers a body of the same size), one after the other in the same run. SQLite is `synchronous=FULL`; PostgreSQL has fsync and synchronous_commit on.\n"
+        "Yinyom's release binary and a bare axum endpoint built by the bench (same multi-thread tokio runtime, parses the same JSON, answers a body of the same size), one after the other in the same run. SQLite is `synchronous=FULL`; PostgreSQL 15 (a local cluster started by the bench) has fsync and synchronous_commit on (`--quick` runs turn fsync off).\n"
     )?;
     writeln!(
         md,
