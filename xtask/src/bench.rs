@@ -59,7 +59,11 @@ pub(crate) fn run(quick: bool) -> Result<()> {
         )
         .context("npm install vanilla-cookieconsent")?;
     }
-    let pg = if quick { Cluster::start()? } else { Cluster::start_durable()? };
+    let pg = if quick {
+        Cluster::start()?
+    } else {
+        Cluster::start_durable()?
+    };
     let out = if quick {
         bench_dir.join("BENCHMARKS.quick.md")
     } else {
