@@ -12,7 +12,7 @@ use std::process::Command;
 
 const COOKIECONSENT: &str = "vanilla-cookieconsent@3.1.0";
 
-pub(crate) fn run(quick: bool) -> Result<()> {
+pub(crate) fn run(quick: bool, receipts: u64) -> Result<()> {
     let root = crate::root();
     tools::ensure_chromium()?;
     if !tools::has("wrk") {

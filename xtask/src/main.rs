@@ -51,6 +51,9 @@ enum Cmd {
         /// A short smoke run on debug builds (writes target/bench/BENCHMARKS.quick.md).
         #[arg(long)]
         quick: bool,
+        /// Receipts seeded for the console-at-scale measurement.
+        #[arg(long, default_value_t = 1_000_000)]
+        receipts: u64,
     },
 }
 
@@ -60,7 +63,7 @@ fn main() -> ExitCode {
         Cmd::Dist => dist::run().map(|_| ()),
         Cmd::Demo { port, pages_port } => demo::run(port, pages_port),
         Cmd::Test => test::run(),
-        Cmd::Bench { quick } => bench::run(quick),
+        Cmd::Bench { quick, receipts } => bench::run(quick, receipts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -67,7 +67,19 @@ pub async fn sequence(
     signer: &Signer,
     site: &str,
 ) -> Result<Option<SignedCheckpoint>, StoreError> {
-    store
+    Ok(sequence_counted(store, signer, site)
+        .await?
+        .map(|(cp, _)| cp))
+}
+
+/// [`sequence`], also saying how many receipts were appended.
+async fn sequence_counted(
+    store: &Store,
+    signer: &Signer,
+    site: &str,
+) -> Result<Option<(SignedCheckpoint, usize)>, StoreError> {
+    let mut appended = 0;
+    let row = store
         .sequence_log(site, BATCH, |prev, pending| {
             let (mut size, mut frontier) = match &prev {
                 Some(p) => (
@@ -81,6 +93,7 @@ pub async fn sequence(
                 None => (0, Vec::new()),
             };
             let mut leaves = Vec::with_capacity(pending.len());
+            appended = pending.len();
             for (receipt_id, json) in pending {
                 let leaf = receipt_leaf(size, &json);
                 merkle::frontier_append(&mut frontier, size, leaf);
@@ -115,8 +128,8 @@ pub async fn sequence(
             };
             Ok((leaves, row))
         })
-        .await
-        .map(|row| row.map(|r| signed(&r)).transpose())?
+        .await?;
+    row.map(|r| signed(&r).map(|cp| (cp, appended))).transpose()
 }
 
 /// Reads a stored checkpoint back into its signed form.
@@ -150,15 +163,16 @@ pub async fn run_sequencer(
         };
         for site in sites {
             loop {
-                match sequence(&store, &signer, &site).await {
-                    Ok(Some(cp)) if cp.checkpoint.tree_size > 0 => {
+                match sequence_counted(&store, &signer, &site).await {
+                    Ok(Some((cp, appended))) => {
                         tracing::debug!(%site, size = cp.checkpoint.tree_size, "log checkpoint");
-                        // A full batch means more may be waiting.
-                        if store.unsequenced(&site).await.unwrap_or(0) == 0 {
+                        // Only a full batch means more may be waiting (a backlog after an
+                        // outage is appended batch after batch, without counting it).
+                        if (appended as i64) < BATCH {
                             break;
                         }
                     }
-                    Ok(_) => break,
+                    Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(%site, error = %e, "log sequencer failed; will retry");
                         break;
