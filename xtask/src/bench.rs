@@ -81,11 +81,13 @@ pub(crate) fn run(quick: bool, receipts: u64) -> Result<()> {
         .arg(pg.url())
         .arg("--out")
         .arg(&out)
+        .arg("--receipts")
+        .arg(receipts.to_string())
         .arg("--command")
         .arg(if quick {
-            "cargo xtask bench --quick"
+            "cargo xtask bench --quick".to_owned()
         } else {
-            "cargo xtask bench"
+            format!("cargo xtask bench --receipts {receipts}")
         })
         .env("CHROMEDRIVER", "/usr/bin/chromedriver");
     if quick {

@@ -898,7 +898,7 @@ fn main() -> Result<()> {
     let (secs, kill_secs, runs, n) = if a.quick {
         (2, 2, 1, 2_000)
     } else {
-        (15, 8, 5, 1_000_000)
+        (15, 8, 5, a.receipts)
     };
     let date = yinyom_server::store::rfc3339_ms(yinyom_server::store::now_ms());
     let mut md = String::new();
