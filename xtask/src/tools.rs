@@ -59,7 +59,13 @@ pub(crate) fn apt_install(packages: &[&str], why: &str) -> Result<()> {
 }
 
 pub(crate) fn has(program: &str) -> bool {
-    output(Command::new(program).arg("--version")).is_some()
+    output(Command::new(program).arg("--version")).is_some() || on_path(program)
+}
+
+/// Whether `program` is an executable file on PATH (for tools without `--version`).
+pub(crate) fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Makes sure `rustup` has the wasm32-unknown-unknown target.
