@@ -192,11 +192,14 @@ fn search_sql(f: &SearchFilter) -> (String, Vec<SearchArg>) {
         );
     }
     if let Some(item) = &f.item {
-        let mut cond = String::from(
-            " and exists (select 1 from receipt_decisions d where d.receipt_id = r.receipt_id and d.site_id = r.site_id and d.item = ?",
-        );
+        // An IN list the database evaluates once through receipt_decisions_search, not a
+        // correlated EXISTS per receipt (which SQLite planned as a scan per row).
         args.push(SearchArg::Text(item.clone()));
-        cond = cond.replace('?', &format!("${}", args.len()));
+        let mut cond = format!(
+            " and r.receipt_id in (select d.receipt_id from receipt_decisions d \
+             where d.site_id = $1 and d.kind in ('category', 'purpose') and d.item = ${}",
+            args.len()
+        );
         if let Some(g) = f.granted {
             args.push(SearchArg::Int(i64::from(g)));
             cond.push_str(&format!(" and d.granted = ${}", args.len()));
