@@ -59,10 +59,19 @@ fn reject_all_is_recorded_and_remembered() {
         "blocked content ran before consent"
     );
 
+    // The visible text, once the banner has finished appearing (it may fade in: under load
+    // WebDriver can see the button before it is rendered).
+    browser
+        .wait_for(
+            10,
+            "const h = document.getElementById('yinyom'); \
+             const b = h && h.shadowRoot.querySelector('[data-action=reject-all]'); \
+             return b && b.innerText.trim() === 'ปฏิเสธทั้งหมด';",
+        )
+        .expect("the Reject all button reads ปฏิเสธทั้งหมด");
     let reject = browser
         .element(&button("reject-all"))
         .expect("reject button");
-    assert_eq!(browser.text(&reject).expect("text"), "ปฏิเสธทั้งหมด");
     browser.click(&reject).expect("click reject");
 
     let stored = server
