@@ -90,6 +90,7 @@ pub(crate) fn run() -> Result<()> {
         "tests-sqlite",
         cargo(&[
             "test",
+            "--no-fail-fast",
             "--workspace",
             "--exclude",
             "yinyom-e2e",
@@ -104,7 +105,7 @@ pub(crate) fn run() -> Result<()> {
                 &mut t,
                 &logs,
                 "tests-postgres",
-                cargo(&["test", "--package", "yinyom-server"])
+                cargo(&["test", "--no-fail-fast", "--package", "yinyom-server"])
                     .env("YINYOM_TEST_DATABASE_URL", pg.url()),
             );
             let _ = pg.dir();
@@ -133,9 +134,16 @@ pub(crate) fn run() -> Result<()> {
             &mut t,
             &logs,
             "e2e-chromium",
-            cargo(&["test", "--package", "yinyom-e2e", "--", "--test-threads=1"])
-                .env("YINYOM_DIST", root.join("dist"))
-                .env("CHROMEDRIVER", &chromedriver),
+            cargo(&[
+                "test",
+                "--no-fail-fast",
+                "--package",
+                "yinyom-e2e",
+                "--",
+                "--test-threads=1",
+            ])
+            .env("YINYOM_DIST", root.join("dist"))
+            .env("CHROMEDRIVER", &chromedriver),
         );
         // The benchmark, briefly, so it cannot rot (its numbers are not kept).
         stage(
