@@ -518,59 +518,8 @@ impl Store {
     /// and the existing receipt is returned.
     pub async fn insert_receipt(&self, r: &StoredReceipt) -> Result<Inserted> {
         let rc = &r.receipt;
-        let decisions: Vec<(&str, &str, i64)> = rc
-            .categories
-            .iter()
-            .map(|(k, v)| ("category", k.as_str(), i64::from(*v)))
-            .chain(
-                rc.purposes
-                    .iter()
-                    .map(|(k, v)| ("purpose", k.as_str(), i64::from(*v))),
-            )
-            .collect();
         // The receipt and its decision rows commit together, or not at all.
-        let written = on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let n = sqlx::query(
-                "insert into receipts
-                    (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
-                     notice_version, consent_revision, receipt_json, jws)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 on conflict (site_id, request_id) do nothing",
-            )
-            .bind(&rc.receipt_id)
-            .bind(rc.site.as_str())
-            .bind(&rc.request_id)
-            .bind(&rc.subject_id)
-            .bind(r.issued_at_ms)
-            .bind(rc.event.as_str())
-            .bind(rc.method.as_str())
-            .bind(&rc.notice.version)
-            .bind(i64::from(rc.notice.consent_revision))
-            .bind(&r.json)
-            .bind(&r.jws)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 1 {
-                for (kind, item, granted) in &decisions {
-                    sqlx::query(
-                        "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)
-                         values ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(&rc.receipt_id)
-                    .bind(rc.site.as_str())
-                    .bind(*kind)
-                    .bind(*item)
-                    .bind(*granted)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-            }
-            n
-        });
-        if written == 1 {
+        if self.insert_receipts_group(&[r]).await?.first() == Some(&true) {
             return Ok(Inserted::New);
         }
         match self
@@ -642,48 +591,8 @@ impl Store {
     /// benchmarks and demos, not for the receipt path (which is one receipt per request,
     /// idempotent).
     pub async fn seed_receipts(&self, receipts: &[StoredReceipt]) -> Result<()> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for r in receipts {
-                let rc = &r.receipt;
-                sqlx::query(
-                    "insert into receipts
-                        (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
-                         notice_version, consent_revision, receipt_json, jws)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(&rc.receipt_id)
-                .bind(rc.site.as_str())
-                .bind(&rc.request_id)
-                .bind(&rc.subject_id)
-                .bind(r.issued_at_ms)
-                .bind(rc.event.as_str())
-                .bind(rc.method.as_str())
-                .bind(&rc.notice.version)
-                .bind(i64::from(rc.notice.consent_revision))
-                .bind(&r.json)
-                .bind(&r.jws)
-                .execute(&mut *tx)
-                .await?;
-                for (kind, map) in [("category", &rc.categories), ("purpose", &rc.purposes)] {
-                    for (item, granted) in map {
-                        sqlx::query(
-                            "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)
-                             values ($1, $2, $3, $4, $5)",
-                        )
-                        .bind(&rc.receipt_id)
-                        .bind(rc.site.as_str())
-                        .bind(kind)
-                        .bind(item.as_str())
-                        .bind(i64::from(*granted))
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                }
-            }
-            tx.commit().await?;
-        });
-        Ok(())
+        let refs: Vec<&StoredReceipt> = receipts.iter().collect();
+        self.insert_receipts_group(&refs).await.map(|_| ())
     }
 
     /// In one transaction holding the site's row lock (one sequencer per site, across
