@@ -1,7 +1,7 @@
 //! SQL of the DPO console: accounts, sessions, tokens, throttling, the audit log, receipt
 //! search and statistics.
 
-use super::{Result, Store, StoreError, StoredReceipt, from_json, to_u64};
+use super::{Result, Store, StoreError, StoredReceipt, to_u64};
 use sqlx::Row;
 
 /// A console role.
@@ -591,14 +591,7 @@ impl Store {
         });
         let receipts = rows
             .into_iter()
-            .map(|(json, jws, issued_at_ms)| {
-                Ok(StoredReceipt {
-                    receipt: from_json(&json)?,
-                    json,
-                    jws,
-                    issued_at_ms,
-                })
-            })
+            .map(|(json, jws, issued_at_ms)| StoredReceipt::read(json, jws, issued_at_ms))
             .collect::<Result<Vec<_>>>()?;
         Ok((receipts, total))
     }
@@ -624,12 +617,7 @@ impl Store {
         });
         row.map(|(json, jws, issued_at_ms, seq)| {
             Ok((
-                StoredReceipt {
-                    receipt: from_json(&json)?,
-                    json,
-                    jws,
-                    issued_at_ms,
-                },
+                StoredReceipt::read(json, jws, issued_at_ms)?,
                 seq.map(to_u64).transpose()?,
             ))
         })

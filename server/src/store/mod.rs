@@ -92,6 +92,18 @@ pub struct ReceiptQuery {
     pub notice_version: Option<String>,
 }
 
+impl StoredReceipt {
+    /// A receipt row read back: its stored canonical JSON, JWS and issue time.
+    fn read(json: String, jws: String, issued_at_ms: i64) -> Result<Self> {
+        Ok(Self {
+            receipt: from_json(&json)?,
+            json,
+            jws,
+            issued_at_ms,
+        })
+    }
+}
+
 /// What happened to an inserted receipt.
 #[derive(Debug)]
 pub enum Inserted {
@@ -404,15 +416,8 @@ impl Store {
             })
             .transpose()?
         });
-        row.map(|(json, jws, issued_at_ms)| {
-            Ok(StoredReceipt {
-                receipt: from_json(&json)?,
-                json,
-                jws,
-                issued_at_ms,
-            })
-        })
-        .transpose()
+        row.map(|(json, jws, issued_at_ms)| StoredReceipt::read(json, jws, issued_at_ms))
+            .transpose()
     }
 
     /// The visitor's receipts on `site`, newest first, at most `limit`.
@@ -438,14 +443,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?
         });
         rows.into_iter()
-            .map(|(json, jws, issued_at_ms)| {
-                Ok(StoredReceipt {
-                    receipt: from_json(&json)?,
-                    json,
-                    jws,
-                    issued_at_ms,
-                })
-            })
+            .map(|(json, jws, issued_at_ms)| StoredReceipt::read(json, jws, issued_at_ms))
             .collect()
     }
 
@@ -481,14 +479,7 @@ impl Store {
             .collect::<Result<Vec<_>>>()?
         });
         rows.into_iter()
-            .map(|(json, jws, issued_at_ms)| {
-                Ok(StoredReceipt {
-                    receipt: from_json(&json)?,
-                    json,
-                    jws,
-                    issued_at_ms,
-                })
-            })
+            .map(|(json, jws, issued_at_ms)| StoredReceipt::read(json, jws, issued_at_ms))
             .collect()
     }
 
