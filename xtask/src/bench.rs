@@ -12,7 +12,7 @@ use std::process::Command;
 
 const COOKIECONSENT: &str = "vanilla-cookieconsent@3.1.0";
 
-pub(crate) fn run(quick: bool, receipts: u64) -> Result<()> {
+pub(crate) fn run(quick: bool, receipts: u64, only: &[String]) -> Result<()> {
     let root = crate::root();
     tools::ensure_chromium()?;
     if !tools::has("wrk") {
@@ -66,9 +66,19 @@ pub(crate) fn run(quick: bool, receipts: u64) -> Result<()> {
     };
     let out = if quick {
         bench_dir.join("BENCHMARKS.quick.md")
+    } else if !only.is_empty() {
+        bench_dir.join("BENCHMARKS.partial.md")
     } else {
         root.join("BENCHMARKS.md")
     };
+    let mut command = if quick {
+        "cargo xtask bench --quick".to_owned()
+    } else {
+        format!("cargo xtask bench --receipts {receipts}")
+    };
+    if !only.is_empty() {
+        command += &format!(" --only {}", only.join(","));
+    }
     let mut cmd = Command::new(root.join(format!("target/{profile}/yinyom-bench")));
     cmd.current_dir(&root)
         .arg("--yinyom")
@@ -84,14 +94,13 @@ pub(crate) fn run(quick: bool, receipts: u64) -> Result<()> {
         .arg("--receipts")
         .arg(receipts.to_string())
         .arg("--command")
-        .arg(if quick {
-            "cargo xtask bench --quick".to_owned()
-        } else {
-            format!("cargo xtask bench --receipts {receipts}")
-        })
+        .arg(&command)
         .env("CHROMEDRIVER", "/usr/bin/chromedriver");
     if quick {
         cmd.arg("--quick");
+    }
+    if !only.is_empty() {
+        cmd.arg("--only").arg(only.join(","));
     }
     tools::run(&mut cmd)?;
     println!("wrote {}", out.display());

@@ -54,6 +54,10 @@ enum Cmd {
         /// Receipts seeded for the console-at-scale measurement.
         #[arg(long, default_value_t = 1_000_000)]
         receipts: u64,
+        /// Only these parts, comma-separated: widget, server, durability, scale. A partial
+        /// run writes target/bench/BENCHMARKS.partial.md, never BENCHMARKS.md.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
 }
 
@@ -63,7 +67,11 @@ fn main() -> ExitCode {
         Cmd::Dist => dist::run().map(|_| ()),
         Cmd::Demo { port, pages_port } => demo::run(port, pages_port),
         Cmd::Test => test::run(),
-        Cmd::Bench { quick, receipts } => bench::run(quick, receipts),
+        Cmd::Bench {
+            quick,
+            receipts,
+            only,
+        } => bench::run(quick, receipts, &only),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

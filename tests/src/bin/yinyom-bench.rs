@@ -50,6 +50,15 @@ struct Args {
     /// The command line to print in the report.
     #[arg(long, default_value = "cargo xtask bench")]
     command: String,
+    /// Only these parts (widget, server, durability, scale); all when empty.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+impl Args {
+    fn part(&self, name: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == name)
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -914,111 +923,122 @@ fn main() -> Result<()> {
         "Everything below comes from that one run: each figure is a median of several runs or a ratio to a reference measured in the same run. Shared machines are noisy: compare ratios, not absolute numbers across runs.\n"
     )?;
 
-    eprintln!("bench: widget vs vanilla-cookieconsent 3.1.0 in Chromium ({runs} runs each)");
-    let w = widget(&a, tmp.path(), runs)?;
-    writeln!(
-        md,
-        "## Widget in headless Chromium (`examples/osmep-sme-monitoring` config)\n"
-    )?;
-    writeln!(
-        md,
-        "The same page twice: with Yinyom's script tag, and with vanilla-cookieconsent 3.1.0 (from npm, brotli, same categories and Thai texts). Bytes are what the consent tool transferred (compressed, with headers), medians of {runs} fresh profiles. The returning visit is measured with the HTTP cache emptied first (the worst case: Yinyom's loader is cached 5 minutes).\n"
-    )?;
-    writeln!(
-        md,
-        "| network | tool | first visit: bytes | requests | banner visible (ms) | layout shift | longest task (ms) | returning: bytes | requests | blocked script runs at (ms) | wasm fetched on return |"
-    )?;
-    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
     let mut budget_rows = Vec::new();
-    for (net, y, c) in &w.rows {
-        for (name, v) in [("Yinyom", y), ("cookieconsent 3.1.0", c)] {
+    if a.part("widget") {
+        eprintln!("bench: widget vs vanilla-cookieconsent 3.1.0 in Chromium ({runs} runs each)");
+        let w = widget(&a, tmp.path(), runs)?;
+        writeln!(
+            md,
+            "## Widget in headless Chromium (`examples/osmep-sme-monitoring` config)\n"
+        )?;
+        writeln!(
+            md,
+            "The same page twice: with Yinyom's script tag, and with vanilla-cookieconsent 3.1.0 (from npm, brotli, same categories and Thai texts). Bytes are what the consent tool transferred (compressed, with headers), medians of {runs} fresh profiles. The returning visit is measured with the HTTP cache emptied first (the worst case: Yinyom's loader is cached 5 minutes).\n"
+        )?;
+        writeln!(
+            md,
+            "| network | tool | first visit: bytes | requests | banner visible (ms) | layout shift | longest task (ms) | returning: bytes | requests | blocked script runs at (ms) | wasm fetched on return |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+        for (net, y, c) in &w.rows {
+            for (name, v) in [("Yinyom", y), ("cookieconsent 3.1.0", c)] {
+                writeln!(
+                    md,
+                    "| {net} | {name} | {:.0} | {:.0} | {:.0} | {:.3} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                    median(v.first_bytes.clone()),
+                    median(v.first_requests.clone()),
+                    median(v.banner_ms.clone()),
+                    median(v.cls.clone()),
+                    median(v.longest_task_ms.clone()),
+                    median(v.return_bytes.clone()),
+                    median(v.return_requests.clone()),
+                    median(v.activate_ms.clone()),
+                    median(v.wasm_on_return.clone()),
+                )?;
+            }
+            budget_rows.push((net.clone(), y.clone(), c.clone()));
+        }
+    }
+
+    let mut s = Vec::new();
+    if a.part("server") {
+        eprintln!("bench: receipts and notice under load, against a bare axum endpoint");
+        s = server_load(&a, &rt, tmp.path(), secs)?;
+        writeln!(
+            md,
+            "\n## Server under load (wrk, 2 threads, 16 connections, {secs} s each, loopback)\n"
+        )?;
+        writeln!(
+            md,
+            "Yinyom's release binary and a bare axum endpoint built by the bench (same multi-thread tokio runtime, parses the same JSON, answers a body of the same size), one after the other in the same run. SQLite is `synchronous=FULL`; PostgreSQL 15 (a local cluster started by the bench) has fsync and synchronous_commit on (`--quick` runs turn fsync off).\n"
+        )?;
+        writeln!(
+            md,
+            "| store | request | Yinyom req/s | bare req/s | ratio | Yinyom p50 / p99 (ms) | bare p50 / p99 (ms) | non-2xx |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|---|---|")?;
+        for r in &s {
             writeln!(
                 md,
-                "| {net} | {name} | {:.0} | {:.0} | {:.0} | {:.3} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
-                median(v.first_bytes.clone()),
-                median(v.first_requests.clone()),
-                median(v.banner_ms.clone()),
-                median(v.cls.clone()),
-                median(v.longest_task_ms.clone()),
-                median(v.return_bytes.clone()),
-                median(v.return_requests.clone()),
-                median(v.activate_ms.clone()),
-                median(v.wasm_on_return.clone()),
+                "| {} | {} | {:.0} | {:.0} | {:.0} % | {:.1} / {:.1} | {:.1} / {:.1} | {} |",
+                r.store,
+                r.what,
+                r.yinyom.rps,
+                r.bare.rps,
+                100.0 * r.yinyom.rps / r.bare.rps,
+                r.yinyom.p50_ms,
+                r.yinyom.p99_ms,
+                r.bare.p50_ms,
+                r.bare.p99_ms,
+                r.yinyom.errors
             )?;
         }
-        budget_rows.push((net.clone(), y.clone(), c.clone()));
     }
 
-    eprintln!("bench: receipts and notice under load, against a bare axum endpoint");
-    let s = server_load(&a, &rt, tmp.path(), secs)?;
-    writeln!(
-        md,
-        "\n## Server under load (wrk, 2 threads, 16 connections, {secs} s each, loopback)\n"
-    )?;
-    writeln!(
-        md,
-        "Yinyom's release binary and a bare axum endpoint built by the bench (same multi-thread tokio runtime, parses the same JSON, answers a body of the same size), one after the other in the same run. SQLite is `synchronous=FULL`; PostgreSQL 15 (a local cluster started by the bench) has fsync and synchronous_commit on (`--quick` runs turn fsync off).\n"
-    )?;
-    writeln!(
-        md,
-        "| store | request | Yinyom req/s | bare req/s | ratio | Yinyom p50 / p99 (ms) | bare p50 / p99 (ms) | non-2xx |"
-    )?;
-    writeln!(md, "|---|---|---|---|---|---|---|---|")?;
-    for r in &s {
+    let mut d = Vec::new();
+    if a.part("durability") {
+        eprintln!("bench: SIGKILL under load");
+        d = durability(&a, &rt, tmp.path(), kill_secs)?;
+        writeln!(md, "\n## Durability: SIGKILL during receipt load\n")?;
         writeln!(
             md,
-            "| {} | {} | {:.0} | {:.0} | {:.0} % | {:.1} / {:.1} | {:.1} / {:.1} | {} |",
-            r.store,
-            r.what,
-            r.yinyom.rps,
-            r.bare.rps,
-            100.0 * r.yinyom.rps / r.bare.rps,
-            r.yinyom.p50_ms,
-            r.yinyom.p99_ms,
-            r.bare.p50_ms,
-            r.bare.p99_ms,
-            r.yinyom.errors
+            "8 clients post receipts for {kill_secs} s; the server is killed with SIGKILL; every receipt that got a 201 is looked up after restart.\n"
         )?;
+        writeln!(md, "| store | acknowledged | missing after kill -9 |")?;
+        writeln!(md, "|---|---|---|")?;
+        for (st, acked, missing) in &d {
+            writeln!(md, "| {st} | {acked} | {missing} |")?;
+        }
     }
 
-    eprintln!("bench: SIGKILL under load");
-    let d = durability(&a, &rt, tmp.path(), kill_secs)?;
-    writeln!(md, "\n## Durability: SIGKILL during receipt load\n")?;
-    writeln!(
-        md,
-        "8 clients post receipts for {kill_secs} s; the server is killed with SIGKILL; every receipt that got a 201 is looked up after restart.\n"
-    )?;
-    writeln!(md, "| store | acknowledged | missing after kill -9 |")?;
-    writeln!(md, "|---|---|---|")?;
-    for (st, acked, missing) in &d {
-        writeln!(md, "| {st} | {acked} | {missing} |")?;
-    }
-
-    eprintln!("bench: console at scale ({n} receipts)");
-    let sc = scale(&a, &rt, tmp.path(), n)?;
-    writeln!(md, "\n## Console at scale\n")?;
-    writeln!(
-        md,
-        "Receipts seeded over a year (45 % accept all, 35 % reject all, 15 % partial, 5 % withdrawn), signed like real ones. The server's log sequencer has appended every seeded receipt before the measurement. The filtered page is the admin API's first page for: last 90 days, accept all, analytics granted (with its total count); 20 requests after 3 warm-ups. The CSV export is the whole site, streamed.\n"
-    )?;
-    writeln!(
-        md,
-        "| store | receipts | seeding (s) | filtered page p50 / p95 (ms) | CSV export rows | rows/s | server peak RSS (MB) |"
-    )?;
-    writeln!(md, "|---|---|---|---|---|---|---|")?;
-    for r in &sc {
+    let mut sc = Vec::new();
+    if a.part("scale") {
+        eprintln!("bench: console at scale ({n} receipts)");
+        sc = scale(&a, &rt, tmp.path(), n)?;
+        writeln!(md, "\n## Console at scale\n")?;
         writeln!(
             md,
-            "| {} | {} | {:.0} | {:.0} / {:.0} | {} | {:.0} | {:.0} |",
-            r.store,
-            r.receipts,
-            r.seed_secs,
-            r.page_p50,
-            r.page_p95,
-            r.export_rows,
-            r.export_rps,
-            r.peak_rss_mb
+            "Receipts seeded over a year (45 % accept all, 35 % reject all, 15 % partial, 5 % withdrawn), signed like real ones. The server's log sequencer has appended every seeded receipt before the measurement. The filtered page is the admin API's first page for: last 90 days, accept all, analytics granted (with its total count); 20 requests after 3 warm-ups. The CSV export is the whole site, streamed.\n"
         )?;
+        writeln!(
+            md,
+            "| store | receipts | seeding (s) | filtered page p50 / p95 (ms) | CSV export rows | rows/s | server peak RSS (MB) |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|---|")?;
+        for r in &sc {
+            writeln!(
+                md,
+                "| {} | {} | {:.0} | {:.0} / {:.0} | {} | {:.0} | {:.0} |",
+                r.store,
+                r.receipts,
+                r.seed_secs,
+                r.page_p50,
+                r.page_p95,
+                r.export_rows,
+                r.export_rps,
+                r.peak_rss_mb
+            )?;
+        }
     }
 
     writeln!(md, "\n## Budgets (DESIGN.md §6)\n")?;
