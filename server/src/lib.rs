@@ -11,7 +11,8 @@
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
 //! - [`log`]: the tamper-evident Merkle log, its sequencer, proofs and verification.
-//! - [`store`]: every SQL statement; SQLite and PostgreSQL.
+//! - [`store`]: every SQL statement; SQLite and PostgreSQL. [`catalog`] keeps sites and
+//!   notice versions in memory for the receipt path.
 //! - [`export`]: streamed receipt exports (JSONL, CSV, Kantara CR v1.1, ISO/IEC TS 27560).
 //! - [`limits`], [`metrics`]: rate limiting and `/metrics`.
 //! - [`error`]: the API error type and its status codes.
@@ -19,6 +20,7 @@
 //! - [`state`]: what handlers share.
 
 pub mod admin;
+pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod export;
@@ -55,6 +57,7 @@ pub async fn app_state(store: Store, settings: Settings) -> anyhow::Result<AppSt
         metrics: Arc::default(),
         limiter: Arc::new(limiter),
         ingest: Arc::new(ingest::Ingest::start(store.clone())),
+        catalog: Arc::new(catalog::Catalog::new(store.clone())),
     })
 }
 

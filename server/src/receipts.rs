@@ -25,7 +25,8 @@ pub enum Recorded {
 }
 
 /// Validates `req` against the notice version it names, signs the receipt and stores it.
-/// Returns only after the receipt is committed. Idempotent on `request_id`.
+/// Returns only after the receipt is committed. Idempotent on `request_id`: a retry is
+/// found when its insert conflicts (no lookup before, since retries are rare).
 pub async fn record(
     state: &AppState,
     site: &Site,
@@ -35,16 +36,8 @@ pub async fn record(
     req.check().map_err(ApiError::BadRequest)?;
     let site_id = site.id.as_str();
 
-    if let Some(existing) = state
-        .store
-        .receipt_by_request(site_id, &req.request_id)
-        .await?
-    {
-        return replay(existing, &req);
-    }
-
     let published = state
-        .store
+        .catalog
         .notice_version(site_id, &req.notice_version)
         .await?
         .ok_or_else(|| ApiError::Unprocessable {
@@ -205,22 +198,6 @@ fn choice(r: &Receipt) -> Choice<'_> {
         &r.categories,
         &r.purposes,
     )
-}
-
-/// A retry must carry the same choice as the original request.
-fn replay(existing: StoredReceipt, req: &ReceiptRequest) -> ApiResult<(Recorded, StoredReceipt)> {
-    let asked: Choice<'_> = (
-        &req.subject_id,
-        &req.notice_version,
-        req.method,
-        &req.categories,
-        &req.purposes,
-    );
-    if choice(&existing.receipt) == asked {
-        Ok((Recorded::Replay, existing))
-    } else {
-        Err(ApiError::RequestIdConflict(req.request_id.clone()))
-    }
 }
 
 /// The result of checking one receipt offline.

@@ -22,6 +22,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Group commit of receipts.
     pub ingest: Arc<crate::ingest::Ingest>,
+    /// Sites and notice versions kept in memory.
+    pub catalog: Arc<crate::catalog::Catalog>,
 }
 
 impl AppState {

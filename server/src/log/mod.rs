@@ -369,6 +369,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+/// Positions tried when telling a moved receipt from an edited one.
+const MAX_MOVE_CANDIDATES: usize = 4096;
+
 /// Recomputes the site's whole log from its receipts and checks every checkpoint.
 pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
     let jwks: Jwks = signing::jwks(store).await?;
@@ -379,6 +382,10 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
     };
     let mut recomputed: Vec<Hash> = Vec::with_capacity(rows.len());
     let mut expected_seq = 0u64;
+    // Leaves whose stored hash does not match their receipt at their position, and the
+    // positions a moved receipt may have come from.
+    let mut mismatched: Vec<(&crate::store::LogRow, &str)> = Vec::new();
+    let mut origins: Vec<u64> = Vec::new();
     for row in &rows {
         if row.seq > expected_seq {
             report.findings.push(Finding::Gap {
@@ -387,6 +394,7 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
             });
             // Keep positions aligned with the signed trees: missing leaves cannot match.
             while (recomputed.len() as u64) < row.seq {
+                origins.push(recomputed.len() as u64);
                 recomputed.push([0u8; 32]);
             }
         }
@@ -400,18 +408,11 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
                 });
                 recomputed.push([0u8; 32]);
             }
-            Some((json, jws, log_seq)) => {
+            Some((json, jws)) => {
                 let leaf = receipt_leaf(row.seq, json);
-                if *log_seq != Some(row.seq) {
-                    report.findings.push(Finding::Reordered {
-                        receipt_id: row.receipt_id.clone(),
-                        seq: row.seq,
-                    });
-                } else if leaf.as_slice() != row.leaf_hash.as_slice() {
-                    report.findings.push(Finding::Edited {
-                        receipt_id: row.receipt_id.clone(),
-                        seq: row.seq,
-                    });
+                if leaf.as_slice() != row.leaf_hash.as_slice() {
+                    mismatched.push((row, json));
+                    origins.push(row.seq);
                 }
                 match signing::verify(jws, &jwks) {
                     Ok(payload) if payload == json.as_bytes() => {}
@@ -427,6 +428,20 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
                 recomputed.push(leaf);
             }
         }
+    }
+    // A mismatched leaf whose stored hash is its receipt's hash at another suspect position
+    // was moved there; otherwise the receipt (or the leaf) was edited.
+    origins.truncate(MAX_MOVE_CANDIDATES);
+    for (row, json) in mismatched {
+        let moved = origins
+            .iter()
+            .any(|&k| k != row.seq && receipt_leaf(k, json).as_slice() == row.leaf_hash.as_slice());
+        let (receipt_id, seq) = (row.receipt_id.clone(), row.seq);
+        report.findings.push(if moved {
+            Finding::Reordered { receipt_id, seq }
+        } else {
+            Finding::Edited { receipt_id, seq }
+        });
     }
     // Walk the recomputed leaves once, checking each signed checkpoint as its size is reached.
     let mut checkpoints = store.checkpoints(site).await?;

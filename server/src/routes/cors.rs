@@ -25,7 +25,7 @@ pub(crate) async fn check_site_origin(
 ) -> Result<Response, ApiError> {
     let id = params.get("site").cloned().unwrap_or_default();
     let site = state
-        .store
+        .catalog
         .site(&id)
         .await?
         .ok_or_else(|| ApiError::UnknownSite(id.clone()))?;
@@ -40,7 +40,7 @@ pub(crate) async fn check_site_origin(
             return Err(ApiError::ForeignOrigin(o.clone()));
         }
     }
-    req.extensions_mut().insert::<Site>(site);
+    req.extensions_mut().insert::<Site>(Site::clone(&site));
     req.extensions_mut().insert(PageOrigin(origin.clone()));
     let mut res = next.run(req).await;
     if let Some(value) = origin.and_then(|o| HeaderValue::from_str(&o).ok()) {

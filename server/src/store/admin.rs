@@ -604,7 +604,9 @@ impl Store {
     ) -> Result<Option<(StoredReceipt, Option<u64>)>> {
         let row = on_pool!(self, pool => {
             let row = sqlx::query(
-                "select receipt_json, jws, issued_at, log_seq from receipts where site_id = $1 and receipt_id = $2",
+                "select r.receipt_json, r.jws, r.issued_at, l.seq
+                 from receipts r left join log_leaves l on l.receipt_id = r.receipt_id
+                 where r.site_id = $1 and r.receipt_id = $2",
             )
             .bind(site)
             .bind(receipt_id)

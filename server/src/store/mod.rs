@@ -165,8 +165,36 @@ pub struct LogRow {
     pub receipt_id: String,
     /// Stored leaf hash.
     pub leaf_hash: Vec<u8>,
-    /// The receipt's stored JSON, JWS and `log_seq`, if the receipt still exists.
-    pub receipt: Option<(String, String, Option<u64>)>,
+    /// The receipt's stored JSON and JWS, if the receipt still exists.
+    pub receipt: Option<(String, String)>,
+}
+
+/// SQLite has one writer per database, and a writer that finds the lock taken sleeps in
+/// SQLite's busy handler, backing off up to 100 ms at a time: receipts waited ~90 ms (p99)
+/// whenever the log sequencer was writing. Hot writers of this process (receipt groups,
+/// the sequencer) take turns here instead, so the next one starts the moment the last
+/// one commits. Other processes (the CLI) still meet the busy handler, rarely.
+static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's 65,535
+/// bound parameters.
+const ROWS_PER_STATEMENT: usize = 256;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `cols` parameters.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 fn to_u64(v: i64) -> Result<u64> {
@@ -223,6 +251,14 @@ impl Store {
             Ok(Store::Postgres(pool))
         } else {
             Err(StoreError::BadUrl(url.to_owned()))
+        }
+    }
+
+    /// On SQLite, waits for this process's turn to write (see [`SQLITE_WRITER`]).
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+        match self {
+            Store::Sqlite(_) => Some(SQLITE_WRITER.lock().await),
+            Store::Postgres(_) => None,
         }
     }
 
@@ -525,57 +561,96 @@ impl Store {
     }
 
     /// Writes receipts (and their decision rows) in one transaction — one commit, one
-    /// fsync for the whole group — and says which were written (`false`: a receipt with the
-    /// same `(site, request_id)` already existed, maybe earlier in this very group).
+    /// fsync for the whole group, a few multi-row statements — and says which were written
+    /// (`false`: a receipt with the same `(site, request_id)` already existed, maybe earlier
+    /// in this very group).
     pub async fn insert_receipts_group(&self, receipts: &[&StoredReceipt]) -> Result<Vec<bool>> {
+        let mut written = std::collections::HashSet::new();
+        let _turn = self.write_turn().await;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let mut written = Vec::with_capacity(receipts.len());
-            for r in receipts {
-                let rc = &r.receipt;
-                let n = sqlx::query(
+            for chunk in receipts.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
                     "insert into receipts
                         (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
                          notice_version, consent_revision, receipt_json, jws)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                     on conflict (site_id, request_id) do nothing",
-                )
-                .bind(&rc.receipt_id)
-                .bind(rc.site.as_str())
-                .bind(&rc.request_id)
-                .bind(&rc.subject_id)
-                .bind(r.issued_at_ms)
-                .bind(rc.event.as_str())
-                .bind(rc.method.as_str())
-                .bind(&rc.notice.version)
-                .bind(i64::from(rc.notice.consent_revision))
-                .bind(&r.json)
-                .bind(&r.jws)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if n == 1 {
-                    for (kind, map) in [("category", &rc.categories), ("purpose", &rc.purposes)] {
-                        for (item, granted) in map {
-                            sqlx::query(
-                                "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)
-                                 values ($1, $2, $3, $4, $5)",
-                            )
-                            .bind(&rc.receipt_id)
-                            .bind(rc.site.as_str())
-                            .bind(kind)
-                            .bind(item.as_str())
-                            .bind(i64::from(*granted))
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
+                     values {}
+                     on conflict (site_id, request_id) do nothing
+                     returning receipt_id",
+                    placeholders(chunk.len(), 11)
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql);
+                for r in chunk {
+                    let rc = &r.receipt;
+                    q = q
+                        .bind(&rc.receipt_id)
+                        .bind(rc.site.as_str())
+                        .bind(&rc.request_id)
+                        .bind(&rc.subject_id)
+                        .bind(r.issued_at_ms)
+                        .bind(rc.event.as_str())
+                        .bind(rc.method.as_str())
+                        .bind(&rc.notice.version)
+                        .bind(i64::from(rc.notice.consent_revision))
+                        .bind(&r.json)
+                        .bind(&r.jws);
                 }
-                written.push(n == 1);
+                written.extend(q.fetch_all(&mut *tx).await?);
+            }
+            let queued: Vec<&StoredReceipt> = receipts
+                .iter()
+                .copied()
+                .filter(|r| written.contains(&r.receipt.receipt_id))
+                .collect();
+            for chunk in queued.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "insert into log_pending (receipt_id, site_id, issued_at) values {}",
+                    placeholders(chunk.len(), 3)
+                );
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q
+                        .bind(&r.receipt.receipt_id)
+                        .bind(r.receipt.site.as_str())
+                        .bind(r.issued_at_ms);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let decisions: Vec<(&str, &str, &str, &str, bool)> = receipts
+                .iter()
+                .map(|r| &r.receipt)
+                .filter(|rc| written.contains(&rc.receipt_id))
+                .flat_map(|rc| {
+                    let cats = rc.categories.iter().map(|(i, g)| ("category", i, g));
+                    let purposes = rc.purposes.iter().map(|(i, g)| ("purpose", i, g));
+                    cats.chain(purposes).map(|(kind, item, granted)| {
+                        (rc.receipt_id.as_str(), rc.site.as_str(), kind, item.as_str(), *granted)
+                    })
+                })
+                .collect();
+            for chunk in decisions.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "insert into receipt_decisions (receipt_id, site_id, kind, item, granted) values {}",
+                    placeholders(chunk.len(), 5)
+                );
+                let mut q = sqlx::query(&sql);
+                for (receipt_id, site, kind, item, granted) in chunk {
+                    q = q
+                        .bind(*receipt_id)
+                        .bind(*site)
+                        .bind(*kind)
+                        .bind(*item)
+                        .bind(i64::from(*granted));
+                }
+                q.execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            Ok(written)
-        })
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(receipts
+            .iter()
+            .map(|r| written.contains(&r.receipt.receipt_id))
+            .collect())
     }
 
     /// Writes many receipts (and their decision rows) in one transaction: for seeding
@@ -586,10 +661,13 @@ impl Store {
         self.insert_receipts_group(&refs).await.map(|_| ())
     }
 
-    /// In one transaction holding the site's row lock (one sequencer per site, across
-    /// processes): reads the latest checkpoint and up to `limit` unsequenced receipts, lets
-    /// `build` turn them into leaves and a checkpoint, and stores both. Returns the new
-    /// checkpoint, or `None` if nothing was pending.
+    /// Appends up to `limit` unsequenced receipts of `site` to its log. The reading and
+    /// hashing happen outside any lock: the latest checkpoint and the pending receipts are
+    /// read, `build` turns them into leaves and a signed checkpoint, and only then a short
+    /// transaction takes the site's row lock (one sequencer per site, across processes),
+    /// checks that no other sequencer appended meanwhile, and stores both. Returns the new
+    /// checkpoint, or `None` if nothing was pending or another sequencer got there first
+    /// (the next round appends what is left).
     pub async fn sequence_log<F>(
         &self,
         site: &str,
@@ -602,6 +680,36 @@ impl Store {
             Vec<(String, String)>,
         ) -> Result<(Vec<LeafRow>, CheckpointRow)>,
     {
+        let prev = self.latest_checkpoint(site).await?;
+        // A queued receipt that no longer exists (deleted by hand) is dropped from the queue.
+        let queued = on_pool!(self, pool => sqlx::query(
+                "select p.receipt_id, r.receipt_json
+                 from log_pending p left join receipts r on r.receipt_id = p.receipt_id
+                 where p.site_id = $1
+                 order by p.issued_at, p.receipt_id limit $2",
+            )
+            .bind(site)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<(String, Option<String>)> { Ok((r.try_get(0)?, r.try_get(1)?)) })
+            .collect::<Result<Vec<_>>>())?;
+        if queued.is_empty() {
+            return Ok(None);
+        }
+        let dequeue: Vec<String> = queued.iter().map(|(id, _)| id.clone()).collect();
+        let pending: Vec<(String, String)> = queued
+            .into_iter()
+            .filter_map(|(id, json)| Some((id, json?)))
+            .collect();
+        let read_size = prev.as_ref().map(|p| p.tree_size);
+        let built = if pending.is_empty() {
+            None
+        } else {
+            Some(build(prev, pending)?)
+        };
+        let _turn = self.write_turn().await;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             // Taking the write lock first: SQLite's writer lock, PostgreSQL's row lock.
@@ -609,53 +717,44 @@ impl Store {
                 .bind(site)
                 .execute(&mut *tx)
                 .await?;
-            let pending = sqlx::query(
-                "select receipt_id, receipt_json from receipts
-                 where site_id = $1 and log_seq is null
-                 order by issued_at, receipt_id limit $2",
+            let size: Option<i64> = sqlx::query_scalar(
+                "select max(tree_size) from log_checkpoints where site_id = $1",
             )
             .bind(site)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| -> Result<(String, String)> { Ok((r.try_get(0)?, r.try_get(1)?)) })
-            .collect::<Result<Vec<_>>>()?;
-            if pending.is_empty() {
+            .fetch_one(&mut *tx)
+            .await?;
+            if size.map(to_u64).transpose()? != read_size {
                 return Ok(None);
             }
-            let prev = sqlx::query(
-                "select tree_size, root_hash, frontier_json, issued_at, checkpoint_json, jws
-                 from log_checkpoints where site_id = $1 order by tree_size desc limit 1",
-            )
-            .bind(site)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| -> Result<CheckpointRow> {
-                Ok(CheckpointRow {
-                    tree_size: to_u64(r.try_get(0)?)?,
-                    root_hash: r.try_get(1)?,
-                    frontier_json: r.try_get(2)?,
-                    issued_at: r.try_get(3)?,
-                    checkpoint_json: r.try_get(4)?,
-                    jws: r.try_get(5)?,
-                })
-            })
-            .transpose()?;
-            let (leaves, cp) = build(prev, pending)?;
-            for leaf in &leaves {
-                sqlx::query("insert into log_leaves (site_id, seq, receipt_id, leaf_hash) values ($1, $2, $3, $4)")
-                    .bind(site)
-                    .bind(to_i64(leaf.seq)?)
-                    .bind(&leaf.receipt_id)
-                    .bind(&leaf.leaf_hash)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("update receipts set log_seq = $1 where receipt_id = $2 and log_seq is null")
-                    .bind(to_i64(leaf.seq)?)
-                    .bind(&leaf.receipt_id)
-                    .execute(&mut *tx)
-                    .await?;
+            for chunk in dequeue.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "delete from log_pending where receipt_id in ({})",
+                    (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+                );
+                let mut q = sqlx::query(&sql);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let Some((leaves, cp)) = built else {
+                tx.commit().await?;
+                return Ok(None);
+            };
+            for chunk in leaves.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "insert into log_leaves (site_id, seq, receipt_id, leaf_hash) values {}",
+                    placeholders(chunk.len(), 4)
+                );
+                let mut q = sqlx::query(&sql);
+                for leaf in chunk {
+                    q = q
+                        .bind(site)
+                        .bind(to_i64(leaf.seq)?)
+                        .bind(&leaf.receipt_id)
+                        .bind(&leaf.leaf_hash);
+                }
+                q.execute(&mut *tx).await?;
             }
             sqlx::query(
                 "insert into log_checkpoints
@@ -679,7 +778,7 @@ impl Store {
     /// Receipts of `site` not yet in its log.
     pub async fn unsequenced(&self, site: &str) -> Result<u64> {
         let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
-            "select count(*) from receipts where site_id = $1 and log_seq is null",
+            "select count(*) from log_pending where site_id = $1",
         )
         .bind(site)
         .fetch_one(pool)
@@ -773,7 +872,7 @@ impl Store {
     pub async fn log_rows(&self, site: &str) -> Result<Vec<LogRow>> {
         let rows = on_pool!(self, pool => {
             sqlx::query(
-                "select l.seq, l.receipt_id, l.leaf_hash, r.receipt_json, r.jws, r.log_seq
+                "select l.seq, l.receipt_id, l.leaf_hash, r.receipt_json, r.jws
                  from log_leaves l left join receipts r on r.receipt_id = l.receipt_id
                  where l.site_id = $1 order by l.seq",
             )
@@ -784,13 +883,12 @@ impl Store {
             .map(|r| -> Result<LogRow> {
                 let json: Option<String> = r.try_get(3)?;
                 let jws: Option<String> = r.try_get(4)?;
-                let log_seq: Option<i64> = r.try_get(5)?;
                 Ok(LogRow {
                     seq: to_u64(r.try_get(0)?)?,
                     receipt_id: r.try_get(1)?,
                     leaf_hash: r.try_get(2)?,
                     receipt: match (json, jws) {
-                        (Some(j), Some(s)) => Some((j, s, log_seq.map(to_u64).transpose()?)),
+                        (Some(j), Some(s)) => Some((j, s)),
                         _ => None,
                     },
                 })
