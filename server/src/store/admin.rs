@@ -192,12 +192,13 @@ fn search_sql(f: &SearchFilter) -> (String, Vec<SearchArg>) {
         );
     }
     if let Some(item) = &f.item {
-        // An IN list the database evaluates once through receipt_decisions_search, not a
-        // correlated EXISTS per receipt (which SQLite planned as a scan per row).
+        // A probe of receipt_decisions' primary key (receipt_id, kind, item) per candidate
+        // receipt: the newest page stops after a few dozen probes. (No `d.site_id` here:
+        // with it SQLite chose the (site_id, kind, item) index and scanned it per receipt.)
         args.push(SearchArg::Text(item.clone()));
         let mut cond = format!(
-            " and r.receipt_id in (select d.receipt_id from receipt_decisions d \
-             where d.site_id = $1 and d.kind in ('category', 'purpose') and d.item = ${}",
+            " and exists (select 1 from receipt_decisions d \
+             where d.receipt_id = r.receipt_id and d.kind in ('category', 'purpose') and d.item = ${}",
             args.len()
         );
         if let Some(g) = f.granted {
@@ -208,6 +209,106 @@ fn search_sql(f: &SearchFilter) -> (String, Vec<SearchArg>) {
         sql.push_str(&cond);
     }
     (sql, args)
+}
+
+/// Thailand's offset from UTC and a day, in milliseconds.
+const TH_OFFSET_MS: i64 = 7 * 3_600_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// One statement giving the exact number of receipts matching `f` (`cond` and `args` are
+/// [`search_sql`]'s). Counting rows would take seconds at millions of receipts, so whole
+/// Thailand days come from `receipt_counts` (kept by the log sequencer); receipts not yet
+/// in the log, and those in the partial days at the edges of the time range, are counted
+/// row by row (few). A subject or receipt id filter is counted directly (it is indexed).
+fn total_sql(f: &SearchFilter, cond: &str, args: &[SearchArg]) -> (String, Vec<SearchArg>) {
+    let mut args = args.to_vec();
+    let exact = format!("select count(*) from receipts r where {cond}");
+    if f.subject_id.is_some() || f.receipt_id.is_some() {
+        return (exact, args);
+    }
+    // Whole days [first_day, end_day), and where they start and end.
+    let first_day = f
+        .from_ms
+        .map(|ms| (ms + TH_OFFSET_MS + DAY_MS - 1).div_euclid(DAY_MS));
+    let end_day = f.to_ms.map(|ms| (ms + TH_OFFSET_MS).div_euclid(DAY_MS));
+    if let (Some(a), Some(b)) = (first_day, end_day)
+        && a >= b
+    {
+        return (exact, args);
+    }
+    let day_start = |d: i64| d * DAY_MS - TH_OFFSET_MS;
+    let arg = |a: SearchArg, args: &mut Vec<SearchArg>| {
+        args.push(a);
+        format!("${}", args.len())
+    };
+
+    let mut counted = String::from("c.site_id = $1");
+    if let Some(d) = first_day {
+        counted += &format!(" and c.day >= {}", arg(SearchArg::Int(d), &mut args));
+    }
+    if let Some(d) = end_day {
+        counted += &format!(" and c.day < {}", arg(SearchArg::Int(d), &mut args));
+    }
+    if let Some(v) = &f.notice_version {
+        counted += &format!(
+            " and c.notice_version = {}",
+            arg(SearchArg::Text(v.clone()), &mut args)
+        );
+    }
+    if let Some(m) = &f.method {
+        counted += &format!(
+            " and c.method = {}",
+            arg(SearchArg::Text(m.clone()), &mut args)
+        );
+    }
+    let (item, granted) = match &f.item {
+        Some(i) => (i.clone(), f.granted.map_or(-1, i64::from)),
+        None => (String::new(), -1),
+    };
+    counted += &format!(
+        " and c.item = {} and c.granted = {}",
+        arg(SearchArg::Text(item), &mut args),
+        arg(SearchArg::Int(granted), &mut args)
+    );
+    let mut parts = vec![format!(
+        "(select cast(coalesce(sum(c.n), 0) as bigint) from receipt_counts c where {counted})"
+    )];
+    // Receipts of the whole days that the log has not appended yet.
+    let mut whole = String::new();
+    if let Some(d) = first_day {
+        whole += &format!(
+            " and r.issued_at >= {}",
+            arg(SearchArg::Int(day_start(d)), &mut args)
+        );
+    }
+    if let Some(d) = end_day {
+        whole += &format!(
+            " and r.issued_at < {}",
+            arg(SearchArg::Int(day_start(d)), &mut args)
+        );
+    }
+    parts.push(format!(
+        "(select count(*) from log_pending p join receipts r on r.receipt_id = p.receipt_id \
+         where p.site_id = $1 and {cond}{whole})"
+    ));
+    // The partial days at the edges.
+    if let (Some(from), Some(d)) = (f.from_ms, first_day)
+        && from < day_start(d)
+    {
+        let edge = arg(SearchArg::Int(day_start(d)), &mut args);
+        parts.push(format!(
+            "(select count(*) from receipts r where {cond} and r.issued_at < {edge})"
+        ));
+    }
+    if let (Some(to), Some(d)) = (f.to_ms, end_day)
+        && to > day_start(d)
+    {
+        let edge = arg(SearchArg::Int(day_start(d)), &mut args);
+        parts.push(format!(
+            "(select count(*) from receipts r where {cond} and r.issued_at >= {edge})"
+        ));
+    }
+    (format!("select {}", parts.join(" + ")), args)
 }
 
 #[derive(Debug, Clone)]
@@ -566,8 +667,9 @@ impl Store {
             let a = page_args.len();
             page_args.push(SearchArg::Text(id.clone()));
             let b = page_args.len();
+            // The first bound is implied by the second; it lets the index start there.
             page_cond.push_str(&format!(
-                " and (r.issued_at < ${a} or (r.issued_at = ${a} and r.receipt_id < ${b}))"
+                " and r.issued_at <= ${a} and (r.issued_at < ${a} or (r.issued_at = ${a} and r.receipt_id < ${b}))"
             ));
         }
         page_args.push(SearchArg::Int(limit));
@@ -576,7 +678,7 @@ impl Store {
              order by r.issued_at desc, r.receipt_id desc limit ${}",
             page_args.len()
         );
-        let count_sql = format!("select count(*) from receipts r where {cond}");
+        let (count_sql, count_args) = total_sql(f, &cond, &args);
         let (rows, total) = on_pool!(self, pool => {
             let rows = bind_args!(sqlx::query(&page_sql), &page_args)
                 .fetch_all(pool)
@@ -584,7 +686,7 @@ impl Store {
                 .into_iter()
                 .map(|r| -> Result<(String, String, i64)> { Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)) })
                 .collect::<Result<Vec<_>>>()?;
-            let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &args)
+            let total: i64 = bind_args!(sqlx::query_scalar(&count_sql), &count_args)
                 .fetch_one(pool)
                 .await?;
             (rows, total)

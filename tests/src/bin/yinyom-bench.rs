@@ -903,6 +903,12 @@ fn yes(ok: bool) -> &'static str {
 fn main() -> Result<()> {
     let a = Args::parse();
     let tmp = tempfile::tempdir()?;
+    // For looking at the seeded databases afterwards: YINYOM_BENCH_KEEP=DIR keeps them there.
+    let kept = std::env::var_os("YINYOM_BENCH_KEEP").map(PathBuf::from);
+    if let Some(dir) = &kept {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp_path = kept.as_deref().unwrap_or(tmp.path());
     let rt = tokio::runtime::Runtime::new()?;
     let (secs, kill_secs, runs, n) = if a.quick {
         (2, 2, 1, 2_000)
@@ -1014,7 +1020,7 @@ fn main() -> Result<()> {
     let mut sc = Vec::new();
     if a.part("scale") {
         eprintln!("bench: console at scale ({n} receipts)");
-        sc = scale(&a, &rt, tmp.path(), n)?;
+        sc = scale(&a, &rt, tmp_path, n)?;
         writeln!(md, "\n## Console at scale\n")?;
         writeln!(
             md,
