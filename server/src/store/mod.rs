@@ -169,6 +169,9 @@ pub struct LogRow {
     pub receipt: Option<(String, String)>,
 }
 
+/// A receipt waiting for the log: JSON, issue time (ms), notice version, method.
+type QueuedReceipt = (String, i64, String, String);
+
 /// What the log sequencer adds to `receipt_counts` for the receipts it appends (see
 /// migration 0006): per (Thailand day, notice version, method, item, granted), how many.
 #[derive(Default)]
@@ -729,7 +732,7 @@ impl Store {
             .fetch_all(pool)
             .await?
             .into_iter()
-            .map(|r| -> Result<(String, Option<(String, i64, String, String)>)> {
+            .map(|r| -> Result<(String, Option<QueuedReceipt>)> {
                 let json: Option<String> = r.try_get(1)?;
                 let rest = match json {
                     Some(j) => Some((j, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?)),
