@@ -88,6 +88,30 @@ impl Exporter {
                 writeln!(out, "{CSV_HEADER}")?;
             }
         }
+        if self.format == Format::Csv {
+            // CSV has no signature: read only the receipt JSON, write rows in place.
+            let page = self
+                .store
+                .receipt_json_page(&self.q, self.after.clone(), PAGE)
+                .await?;
+            if (page.len() as i64) < PAGE {
+                self.done = true;
+            }
+            if let Some((id, ms, _)) = page.last() {
+                self.after = Some((*ms, id.clone()));
+            }
+            out.reserve(page.len() * 400);
+            for (_, _, json) in &page {
+                let r: Receipt = serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
+                csv_row(&mut out, &r);
+                self.count += 1;
+            }
+            if out.is_empty() && self.done {
+                return Ok(None);
+            }
+            return Ok(Some(out));
+        }
         let page = self
             .store
             .receipts_page(&self.q, self.after.clone(), PAGE)
@@ -104,7 +128,7 @@ impl Exporter {
                     let line = json!({"receipt": r.receipt, "jws": r.jws});
                     writeln!(out, "{line}")?;
                 }
-                Format::Csv => writeln!(out, "{}", csv_row(&r.receipt))?,
+                Format::Csv => csv_row(&mut out, &r.receipt),
                 Format::Kantara | Format::Iso27560 => {
                     let version = r.receipt.notice.version.clone();
                     if !self.notices.contains_key(&version) {
@@ -162,64 +186,77 @@ impl Format {
     }
 }
 
-/// One CSV field, quoted when needed (RFC 4180), with spreadsheet formula injection
-/// neutralised.
-fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
+/// Appends one CSV field, quoted when needed (RFC 4180), with spreadsheet formula
+/// injection neutralised (a leading `=`, `+`, `-` or `@` gets a `'`).
+fn csv_field(out: &mut Vec<u8>, s: &str) {
+    let quote = s.contains([',', '"', '\n', '\r']);
+    if quote {
+        out.push(b'"');
+    }
+    if s.starts_with(['=', '+', '-', '@']) {
+        out.push(b'\'');
+    }
+    if quote {
+        for b in s.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
     } else {
-        s.to_owned()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+        out.extend_from_slice(s.as_bytes());
     }
 }
 
+/// `item=granted;item=denied`.
 fn decisions(d: &std::collections::BTreeMap<Slug, bool>) -> String {
-    d.iter()
-        .map(|(k, v)| format!("{k}={}", if *v { "granted" } else { "denied" }))
-        .collect::<Vec<_>>()
-        .join(";")
+    let mut s = String::new();
+    for (i, (k, v)) in d.iter().enumerate() {
+        if i > 0 {
+            s.push(';');
+        }
+        s.push_str(k.as_str());
+        s.push_str(if *v { "=granted" } else { "=denied" });
+    }
+    s
 }
 
-fn csv_row(r: &Receipt) -> String {
-    let opt = |o: Option<String>| o.unwrap_or_default();
-    [
-        r.receipt_id.clone(),
-        r.issued_at.clone(),
-        r.event.as_str().to_owned(),
-        r.method.as_str().to_owned(),
-        r.lang.code().to_owned(),
-        r.subject_id.clone(),
-        r.notice.version.clone(),
-        r.notice.consent_revision.to_string(),
-        r.notice.sha256.clone(),
-        decisions(&r.categories),
-        decisions(&r.purposes),
-        r.valid_until.clone(),
-        r.gpc.to_string(),
-        opt(r.age_band.map(|a| {
-            serde_json::to_value(a)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        })),
-        opt(r.consent_by.map(|c| {
-            serde_json::to_value(c)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        })),
-        r.page.origin.clone(),
-        r.page.path.clone(),
-        r.widget.clone(),
-    ]
-    .iter()
-    .map(|f| csv_field(f))
-    .collect::<Vec<_>>()
-    .join(",")
+/// Appends one CSV row (the columns of `CSV_HEADER`) and its line end.
+fn csv_row(out: &mut Vec<u8>, r: &Receipt) {
+    let enum_str = |v: Option<Value>| {
+        v.and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let age = enum_str(r.age_band.and_then(|a| serde_json::to_value(a).ok()));
+    let by = enum_str(r.consent_by.and_then(|c| serde_json::to_value(c).ok()));
+    let fields: [&str; 18] = [
+        &r.receipt_id,
+        &r.issued_at,
+        r.event.as_str(),
+        r.method.as_str(),
+        r.lang.code(),
+        &r.subject_id,
+        &r.notice.version,
+        &r.notice.consent_revision.to_string(),
+        &r.notice.sha256,
+        &decisions(&r.categories),
+        &decisions(&r.purposes),
+        &r.valid_until,
+        if r.gpc { "true" } else { "false" },
+        &age,
+        &by,
+        &r.page.origin,
+        &r.page.path,
+        &r.widget,
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        csv_field(out, f);
+    }
+    out.push(b'\n');
 }
 
 fn epoch_secs(rfc3339: &str) -> i64 {
@@ -438,7 +475,11 @@ pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    fn csv_field(s: &str) -> String {
+        let mut out = Vec::new();
+        super::csv_field(&mut out, s);
+        String::from_utf8(out).expect("utf-8")
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_formulas_neutralised() {
@@ -446,5 +487,6 @@ mod tests {
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("=1,2"), "\"'=1,2\"");
     }
 }
