@@ -50,13 +50,14 @@ pub async fn app_state(store: Store, settings: Settings) -> anyhow::Result<AppSt
     let signer = Signer::load_or_create(&store).await?;
     let limiter =
         limits::RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_burst);
+    let signer = Arc::new(signer);
     Ok(AppState {
         store: store.clone(),
-        signer: Arc::new(signer),
+        signer: signer.clone(),
         settings: Arc::new(settings),
         metrics: Arc::default(),
         limiter: Arc::new(limiter),
-        ingest: Arc::new(ingest::Ingest::start(store.clone())),
+        ingest: Arc::new(ingest::Ingest::start(store.clone(), signer)),
         catalog: Arc::new(catalog::Catalog::new(store.clone())),
     })
 }

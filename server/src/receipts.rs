@@ -107,14 +107,10 @@ pub async fn record(
         });
     }
 
+    // The writer decides given/refused/updated (it looks up the visitor's earlier receipts
+    // for the whole group at once), then signs; see `finish`.
     let event = if req.method == Method::Withdraw {
         Event::Withdrawn
-    } else if state
-        .store
-        .subject_has_receipts(site_id, &req.subject_id)
-        .await?
-    {
-        Event::Updated
     } else if req
         .categories
         .values()
@@ -160,17 +156,15 @@ pub async fn record(
         },
         widget: req.widget,
     };
-    let json = to_canonical_json(&receipt).map_err(|e| anyhow::anyhow!(e.to_string()))?;
-    let jws = state.signer.sign(json.as_bytes());
-    let stored = StoredReceipt {
+    let draft = Draft {
         receipt,
-        json,
-        jws,
         issued_at_ms: now,
     };
-    match state.ingest.insert(stored.clone()).await? {
+    let (inserted, stored) = state.ingest.insert(draft).await?;
+    match inserted {
         Inserted::New => Ok((Recorded::New, stored)),
-        // A concurrent duplicate won the race: answer with its receipt.
+        // The request_id was seen before (a retry, or a concurrent duplicate): answer with
+        // the original receipt if the choice is the same.
         Inserted::Existing(existing) => {
             if choice(&existing.receipt) == choice(&stored.receipt) {
                 Ok((Recorded::Replay, *existing))
@@ -179,6 +173,36 @@ pub async fn record(
             }
         }
     }
+}
+
+/// A validated receipt not yet signed: its event is provisional until [`finish`].
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The receipt; `event` says given, refused or withdrawn.
+    pub receipt: Receipt,
+    /// `receipt.issued_at` in unix milliseconds.
+    pub issued_at_ms: i64,
+}
+
+/// Completes a draft: a choice (not a withdrawal) by a visitor who already has a receipt on
+/// the site is an update; then the receipt is serialized canonically and signed.
+pub fn finish(
+    mut draft: Draft,
+    has_earlier: bool,
+    signer: &crate::signing::Signer,
+) -> Result<StoredReceipt, crate::store::StoreError> {
+    if has_earlier && draft.receipt.event != Event::Withdrawn {
+        draft.receipt.event = Event::Updated;
+    }
+    let json = to_canonical_json(&draft.receipt)
+        .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+    let jws = signer.sign(json.as_bytes());
+    Ok(StoredReceipt {
+        receipt: draft.receipt,
+        json,
+        jws,
+        issued_at_ms: draft.issued_at_ms,
+    })
 }
 
 type Choice<'a> = (

@@ -300,6 +300,56 @@ async fn refuses_malformed_oversized_and_originless_requests() {
     );
 }
 
+/// Choices of one visitor arriving together are written in one group: only the first is
+/// given, the others are updates (the writer looks the visitor up once for the group).
+/// On SQLite (one writer) this holds exactly; PostgreSQL's parallel writers may race.
+#[tokio::test]
+async fn simultaneous_choices_of_one_visitor_are_updates_after_the_first() {
+    let app = app().await;
+    if app.state.store.kind() != "sqlite" {
+        return;
+    }
+    // Warm the site and notice caches, so the 24 posts below reach the writer together.
+    let warm = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), "subject-together-00", true, true),
+        )
+        .await;
+    assert_eq!(warm.status(), StatusCode::CREATED);
+    let subject = "subject-together-01";
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let router = app.router.clone();
+        let body = choice(&uuid(), subject, i % 2 == 0, true);
+        tasks.spawn(async move {
+            use tower::ServiceExt;
+            let req = axum::http::Request::post("/v1/sites/demo/receipts")
+                .header("origin", ORIGIN)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .expect("request");
+            let res = router.oneshot(req).await.expect("infallible");
+            assert_eq!(res.status(), StatusCode::CREATED);
+            body_json(res).await["receipt"]["event"]
+                .as_str()
+                .expect("event")
+                .to_owned()
+        });
+    }
+    let events: Vec<String> = tasks.join_all().await;
+    assert_eq!(
+        events.iter().filter(|e| *e == "given").count(),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| *e == "updated").count(),
+        23,
+        "{events:?}"
+    );
+}
+
 /// The receipt's event follows the visitor's history: refused, then updated, then withdrawn.
 #[tokio::test]
 async fn events_follow_the_visitors_history() {

@@ -589,14 +589,37 @@ impl Store {
 
     /// Whether the visitor `subject_id` already has a receipt on `site`.
     pub async fn subject_has_receipts(&self, site: &str, subject_id: &str) -> Result<bool> {
-        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
-            "select count(*) from (select 1 from receipts where site_id = $1 and subject_id = $2 limit 1) as x",
-        )
-        .bind(site)
-        .bind(subject_id)
-        .fetch_one(pool)
-        .await)?;
-        Ok(n > 0)
+        Ok(!self
+            .subjects_with_receipts(site, &[subject_id])
+            .await?
+            .is_empty())
+    }
+
+    /// Which of `subjects` already have a receipt on `site`.
+    pub async fn subjects_with_receipts(
+        &self,
+        site: &str,
+        subjects: &[&str],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut found = std::collections::HashSet::new();
+        for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "select distinct subject_id from receipts where site_id = $1 and subject_id in ({})",
+                (2..chunk.len() + 2)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let rows: Vec<String> = on_pool!(self, pool => {
+                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(site);
+                for s in chunk {
+                    q = q.bind(*s);
+                }
+                q.fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        Ok(found)
     }
 
     /// Number of receipts of `site`.
