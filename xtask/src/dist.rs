@@ -5,8 +5,13 @@
 //! dist/manifest.json                        {"build", "js", "wasm"} read by `yinyom serve`
 //! dist/assets/<build>/yinyom_widget.js      wasm-bindgen glue (ES module), + .br + .gz
 //! dist/assets/<build>/yinyom_widget_bg.wasm the widget, + .br + .gz
+//! dist/loader-<hash>.min.js                 widget/js/loader.js minified by terser
 //! ```
 //! `<build>` is a hash of both files, so the URLs are immutable and cache forever.
+//! `<hash>` is the first 16 hex digits of the SHA-256 of `widget/js/loader.js`: the server
+//! serves the minified loader only when it was made from the source it was built with
+//! (`server/src/routes/loader.rs`), and otherwise strips comments itself. terser (plain
+//! JavaScript, from npm) is installed into `target/terser` on first use.
 
 use crate::tools::{self, WASM_OPT_FEATURES, run as exec};
 use anyhow::{Context, Result};
@@ -83,6 +88,7 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
 
     let dist = root.join("dist");
     let _ = fs::remove_dir_all(dist.join("assets"));
+    let loader = minify_loader(&root, &dist)?;
     let dir = dist.join("assets").join(&build);
     fs::create_dir_all(&dir)?;
     let mut sizes = Vec::new();
@@ -106,6 +112,10 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
     }
     let total = |f: fn(&Sizes) -> usize| sizes.iter().map(f).sum::<usize>();
     println!(
+        "{:<28} {:>9} {:>9} {:>9}   (per site config added when served)",
+        "loader.min.js", loader.raw, loader.gzip, loader.brotli
+    );
+    println!(
         "{:<28} {:>9} {:>9} {:>9}",
         "total",
         total(|s| s.raw),
@@ -115,13 +125,99 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
     Ok(sizes)
 }
 
+/// terser's version: pinned, so a build is reproducible.
+const TERSER: &str = "terser@5.36.0";
+
+/// Minifies the loader into `dist/loader-<hash>.min.js` (removing older ones) and returns
+/// its sizes (the brotli and gzip copies are not kept: the server compresses the loader
+/// with the site's config in it).
+fn minify_loader(root: &Path, dist: &Path) -> Result<Sizes> {
+    let source_path = root.join("widget/js/loader.js");
+    let source = fs::read(&source_path)?;
+    let hash = hex::encode(Sha256::digest(&source))[..16].to_owned();
+    let prefix = root.join("target/terser");
+    let bin = prefix.join("node_modules/terser/bin/terser");
+    if !bin.is_file() {
+        fs::create_dir_all(&prefix)?;
+        exec(
+            Command::new("npm")
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--no-save",
+                    "--loglevel=error",
+                    "--prefix",
+                ])
+                .arg(&prefix)
+                .arg(TERSER),
+        )
+        .context("npm install terser (Debian: apt-get install npm)")?;
+    }
+    fs::create_dir_all(dist)?;
+    for old in fs::read_dir(dist)?.flatten() {
+        let name = old.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("loader-") && name.ends_with(".min.js") {
+            fs::remove_file(old.path())?;
+        }
+    }
+    let out = dist.join(format!("loader-{hash}.min.js"));
+    exec(
+        Command::new("node")
+            .arg(&bin)
+            .arg(&source_path)
+            .args([
+                "--compress",
+                "passes=2",
+                "--mangle",
+                "--comments",
+                "false",
+                "--output",
+            ])
+            .arg(&out),
+    )
+    .context("terser")?;
+    let min = fs::read(&out)?;
+    anyhow::ensure!(
+        String::from_utf8_lossy(&min).contains("__YINYOM_CONFIG__"),
+        "terser lost the loader's __YINYOM_CONFIG__ placeholder"
+    );
+    let mut sizes = compressed_sizes(&min)?;
+    sizes.name = "loader.min.js".to_owned();
+    Ok(sizes)
+}
+
 /// Writes `name`, `name.gz` and `name.br` into `dir`.
 fn write_compressed(dir: &Path, name: &str, bytes: &[u8]) -> Result<Sizes> {
     fs::write(dir.join(name), bytes)?;
+    let (gz, br) = compress(bytes)?;
+    fs::write(dir.join(format!("{name}.gz")), &gz)?;
+    fs::write(dir.join(format!("{name}.br")), &br)?;
+    Ok(Sizes {
+        name: name.to_owned(),
+        raw: bytes.len(),
+        gzip: gz.len(),
+        brotli: br.len(),
+    })
+}
+
+/// The sizes `bytes` would have, raw and compressed.
+fn compressed_sizes(bytes: &[u8]) -> Result<Sizes> {
+    let (gz, br) = compress(bytes)?;
+    Ok(Sizes {
+        name: String::new(),
+        raw: bytes.len(),
+        gzip: gz.len(),
+        brotli: br.len(),
+    })
+}
+
+/// `bytes` gzipped and brotli-compressed, both at their best.
+fn compress(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes)?;
     let gz = gz.finish()?;
-    fs::write(dir.join(format!("{name}.gz")), &gz)?;
     let mut br = Vec::new();
     {
         let params = brotli::enc::BrotliEncoderParams {
@@ -131,11 +227,5 @@ fn write_compressed(dir: &Path, name: &str, bytes: &[u8]) -> Result<Sizes> {
         };
         brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
     }
-    fs::write(dir.join(format!("{name}.br")), &br)?;
-    Ok(Sizes {
-        name: name.to_owned(),
-        raw: bytes.len(),
-        gzip: gz.len(),
-        brotli: br.len(),
-    })
+    Ok((gz, br))
 }
