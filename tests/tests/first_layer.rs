@@ -1,6 +1,6 @@
-//! The first layer: the banner the loader draws in plain JavaScript (`widget/js/loader.js`,
-//! `banner`), in real Chromium against the real server and the built widget. A first
-//! visit costs one request and no wasm; the widget (glue, wasm, notice) is fetched on
+//! The first layer: the banner in plain JavaScript (`widget/js/banner.js`, imported by the
+//! loader), in real Chromium against the real server and the built widget. A first visit
+//! costs two small requests (loader, banner) and no wasm and no notice; the widget (glue, wasm, notice) is fetched on
 //! intent or when the settings open; Reject all / Accept all from the banner make exactly
 //! the receipt request the widget makes, which the server stores, signs and which
 //! verifies; the language switch and the keyboard work; the three buttons look the same.
@@ -114,12 +114,12 @@ fn jwks(server: &TestServer) -> Jwks {
         .expect("jwks json")
 }
 
-/// A first visit fetches the loader and nothing else: the banner is the loader's, with the
+/// A first visit fetches the loader and the banner module and nothing else: the banner has the
 /// notice's Thai title and summary, focused, with three buttons that look the same. The
 /// widget is fetched when the pointer goes over "ตั้งค่า" (before any click), and the
 /// settings open on click.
 #[test]
-fn first_visit_is_one_request_and_the_widget_comes_on_demand() {
+fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
     open(&server, &browser);
@@ -134,12 +134,19 @@ fn first_visit_is_one_request_and_the_widget_comes_on_demand() {
     );
     assert_eq!(
         shown,
-        json!([site.notice.title.th, site.notice.summary.th, true, "dialog", "false"])
+        json!([
+            site.notice.title.th,
+            site.notice.summary.th,
+            true,
+            "dialog",
+            "false"
+        ])
     );
     std::thread::sleep(Duration::from_millis(300));
     let files = fetched(&browser, &server);
-    assert_eq!(files.len(), 1, "one request on a first visit: {files:?}");
+    assert_eq!(files.len(), 2, "the loader and the banner: {files:?}");
     assert!(files[0].ends_with("/yinyom.js"), "{files:?}");
+    assert!(files[1].ends_with("/yinyom_banner.js"), "{files:?}");
 
     // Reject all, Choose and Accept all are styled identically (reject is as easy as accept).
     let looks = eval(

@@ -6,8 +6,9 @@
 // 2. reads the consent cookie (format: model/src/cookie.rs); if the choice is current,
 //    activates the granted blocked scripts and iframes (placeholders for the others),
 //    shows the small reopen button, and stops: no wasm is fetched;
-// 3. otherwise draws the banner (the first layer) itself, from the notice title and
-//    summary this config carries: a first visit costs this one request and no wasm.
+// 3. otherwise imports the banner (the first layer, widget/js/banner.js: plain JS, about
+//    2 KB, shared by every site and cached for good) and shows it with the notice title
+//    and summary this config carries: a first visit costs two small requests and no wasm.
 //    Reject all / Accept all build the same receipt request as the widget (see
 //    widget/src/host.rs, Context::decide) and go through commit() below;
 // 4. imports the Yew widget (settings, full notice, my consent) only when the visitor
@@ -72,12 +73,6 @@ return C.langs[0];
 var L = lang(), T = L == "en"
 ? ["Cookie settings", "This content from %s is off: it may set cookies you have not allowed.", "Load once", "Always allow"]
 : ["ตั้งค่าคุกกี้", "เนื้อหานี้จาก %s ปิดไว้ เพราะอาจตั้งคุกกี้ที่คุณยังไม่ได้อนุญาต", "โหลดครั้งนี้", "อนุญาตเสมอ"];
-// The banner's own words, as in widget/src/i18n.rs (the widget's tests check they match):
-// the other language's name, the GPC note, read the notice, reject all, choose, accept all.
-var W = {
-th: ["English", "เบราว์เซอร์ของคุณส่งสัญญาณ Global Privacy Control (ไม่ขายหรือแบ่งปันข้อมูล) เราจึงปิดคุกกี้โฆษณาและคุกกี้ที่แบ่งปันข้อมูลกับผู้อื่นไว้ให้ แม้คุณกดยอมรับทั้งหมด คุณเปิดเองได้ที่ \"ตั้งค่า\"", "อ่านประกาศความเป็นส่วนตัวฉบับเต็ม", "ปฏิเสธทั้งหมด", "ตั้งค่า", "ยอมรับทั้งหมด"],
-en: ["ไทย", "Your browser sends Global Privacy Control (do not sell or share), so advertising and data-sharing cookies stay off even if you accept all. You can turn them on yourself under \"Choose\".", "Read the full privacy notice", "Reject all", "Choose", "Accept all"]
-};
 
 // Google Consent Mode v2.
 w.dataLayer = w.dataLayer || [];
@@ -91,32 +86,14 @@ var defaults = signals();
 defaults.wait_for_update = 500;
 gtag("consent", "default", defaults);
 
-// The loader's own UI (banner, floating button, iframe placeholders), in shadow roots
-// with one constructed stylesheet: no inline style, so a strict CSP needs no
-// 'unsafe-inline'. The widget mounts into the banner's shadow root (#yinyom) and adds
-// its own sheet (widget/src/style.css) after this one, which holds what both share:
-// the theme variables (light, dark, auto; --yy-* overrides), the dialog surfaces and
-// the buttons.
-var DARK = "{--b:var(--yy-dark-bg,#1e1f22);--f:var(--yy-dark-fg,#f2f2f2);--m:var(--yy-dark-muted,#b8bcc4);--a:var(--yy-dark-accent,#9ecbff);--af:var(--yy-dark-accent-fg,#0b1a2b);--n:#2c3440;--o:#ffb454;--e:#ff9e97}";
+// The loader's own UI (floating button, iframe placeholders; the banner is in
+// banner.js), in shadow roots with a constructed stylesheet: no inline style, so a strict
+// CSP needs no 'unsafe-inline'.
 var CSS = ":host{font:inherit}:host(#yinyom){all:initial;font-family:inherit}"
 + ".f,.p button{margin:.25rem;padding:.4rem .8rem;border:2px solid var(--yy-accent,#0b4f9c);border-radius:.5rem;background:var(--yy-accent,#0b4f9c);color:var(--yy-accent-fg,#fff);font:inherit;cursor:pointer}"
 + ".f{position:fixed;z-index:2147482999;bottom:1rem;left:1rem;width:3rem;height:3rem;margin:0;padding:.6rem;border-radius:50%;box-shadow:0 .25rem 1rem rgba(0,0,0,.3)}.t{top:1rem;bottom:auto}.r{left:auto;right:1rem}"
 + ".p{box-sizing:border-box;display:flex;flex-direction:column;justify-content:center;align-items:center;max-width:100%;height:100%;min-height:8rem;padding:1rem;text-align:center;background:#eef1f5;color:#1a1a1a;border:1px solid #4a4a4a}"
-+ ":focus-visible{outline:3px solid var(--o,#9e4a00);outline-offset:2px}[tabindex=\"-1\"]:focus{outline:none}"
-+ ".root{--b:var(--yy-bg,#fff);--f:var(--yy-fg,#1a1a1a);--m:var(--yy-muted,#4a4a4a);--a:var(--yy-accent,#0b4f9c);--af:var(--yy-accent-fg,#fff);--n:var(--yy-note,#eef3f9);--o:var(--yy-focus,#9e4a00);--e:#b00020;--r:var(--yy-radius,.75rem);font-family:var(--yy-font),\"Sarabun\",\"Noto Sans Thai\",\"Leelawadee UI\",Tahoma,sans-serif;font-size:16px;line-height:1.6;color:var(--f)}"
-+ ".dark" + DARK + "@media (prefers-color-scheme:dark){.auto" + DARK + "}"
-+ ".banner,.modal{box-sizing:border-box;background:var(--b);color:var(--f);border-radius:var(--r);box-shadow:0 .5rem 2rem rgba(0,0,0,.35);animation:yy-in .2s ease-out}"
-+ ".banner{position:fixed;z-index:2147483000;left:1rem;right:1rem;bottom:1rem;max-width:42rem;max-height:calc(100vh - 2rem);overflow:auto;margin:0 auto;padding:1.25rem 1.5rem;border:1px solid var(--m)}"
-+ ".banner.top{top:1rem;bottom:auto}.banner.left{margin-left:0}.banner.right{margin-right:0}"
-+ "@keyframes yy-in{from{opacity:0;transform:translateY(1rem)}}@media (prefers-reduced-motion:reduce){.banner,.modal{animation:none}}"
-+ ".head{display:flex;gap:.75rem;align-items:flex-start;justify-content:space-between}"
-+ ".root h2{margin:0 0 .5rem;font-size:1.2rem;line-height:1.4}.root p{margin:0 0 .75rem}.root a,.link{color:var(--a)}"
-+ ".actions{display:flex;flex-wrap:wrap;gap:.75rem}"
-+ ".choice{flex:1 1 9rem;min-height:2.75rem;padding:.5rem 1rem;border:2px solid var(--a);border-radius:.5rem;background:var(--a);color:var(--af);font:inherit;font-weight:600;cursor:pointer}"
-+ ".lang{padding:.25rem .75rem;border:1px solid var(--m);border-radius:1rem;background:transparent;color:inherit;font:inherit;font-size:.875rem;cursor:pointer;white-space:nowrap}"
-+ ".link{padding:0;border:0;background:none;font:inherit;text-align:left;text-decoration:underline;cursor:pointer}"
-+ ".note{padding:.5rem .75rem;border-radius:.5rem;background:var(--n)}"
-+ "@media (max-width:30rem){.banner{left:.5rem;right:.5rem;bottom:.5rem;padding:1rem}}";
++ ":focus-visible{outline:3px solid #9e4a00;outline-offset:2px}";
 // A host element with an open shadow root that has the stylesheet.
 function shadow(tag) {
 var host = d.createElement(tag), r = host.attachShadow({ mode: "open" });
@@ -147,62 +124,19 @@ b.onclick = function () { Y.open(); };
 d.body.appendChild(fab);
 }
 
-// The banner (first layer), as the widget's (widget/src/app.rs, banner_view): a non-modal
-// dialog with the notice's title and summary, a language switch, the GPC note, the notice
-// link and Reject all / Choose / Accept all, three equal buttons. It takes the focus.
-function sharing(c) { return c.id == "marketing" || c.gcm.some(function (g) { return g.slice(0, 3) == "ad_"; }); }
+// The banner (first layer) is a small ES module (widget/js/banner.js, built by
+// `cargo xtask dist` beside the widget, immutable and shared by every site), imported as
+// soon as the loader knows the visitor must be asked. It gets what it needs from here.
 function gpc() { return navigator.globalPrivacyControl === true; }
 function banner() {
 if (state || bar || C.minors) return;
 if (!d.body) return d.addEventListener("DOMContentLoaded", banner);
-var other = L == "th" ? "en" : "th", p = [];
-bar = h(root(), "div", { "class": "root " + (theme == "dark" || theme == "light" ? theme : "auto") });
-var s = h(bar, "section", { "class": "banner " + (pos.indexOf("top") >= 0 ? "top" : "bottom") + (pos.indexOf("left") >= 0 ? " left" : pos.indexOf("right") >= 0 ? " right" : ""),
-role: "dialog", "aria-modal": "false", "aria-labelledby": "yy-title", "aria-describedby": "yy-summary", tabindex: "-1" });
-var head = h(s, "div", { "class": "head" });
-// p: the elements whose text is in the language shown, in the order of text() below.
-p.push(h(head, "h2", { id: "yy-title" }), h(s, "p", { id: "yy-summary" }));
-p.push(C.langs.indexOf(other) >= 0 && h(head, "button", { type: "button", "class": "lang", "data-action": "lang" }));
-p.push(gpc() && C.cats.some(function (c) { return !c.req && sharing(c); }) && h(s, "p", { "class": "note", "data-gpc": "" }));
-p.push(h(h(s, "p"), "button", { type: "button", "class": "link", "data-action": "notice" }));
-var acts = h(s, "div", { "class": "actions" });
-["reject-all", "choose", "accept-all"].forEach(function (a) { p.push(h(acts, "button", { type: "button", "class": "choice", "data-action": a })); });
-function text() {
-var t = [C.title[L], C.summary[L]].concat(W[L]);
-bar.lang = L;
-if (p[2]) p[2].lang = L == "th" ? "en" : "th";
-p.forEach(function (e, i) { if (e) e.textContent = t[i]; });
-}
-text();
-s.onclick = function (e) {
-var a = e.target.closest("[data-action]");
-a = a && a.getAttribute("data-action");
-if (a == "lang") { L = L == "th" ? "en" : "th"; text(); }
-else if (a == "choose" || a == "notice") Y.open(a);
-else if (a) decide(a == "accept-all");
-};
-// Intent: start fetching the widget before the click.
-["pointerover", "focusin"].forEach(function (n) {
-s.addEventListener(n, function (e) { if (e.target.closest("[data-action=choose],[data-action=notice]")) fetchUI().catch(function () {}); });
+bar = import(base + C.banner).then(function (m) {
+return state ? null : bar = m.banner({
+C: C, L: L, pos: pos, theme: theme, root: root, h: h, gpc: gpc, commit: commit, now: now, uuid: uuid, subject: subject,
+lang: function (l) { L = l; }, open: function (tab) { Y.open(tab); }, prefetch: function () { fetchUI().catch(function () {}); }
 });
-s.focus();
-}
-// Reject all / Accept all: the cookie and receipt request the widget builds for the same
-// method (widget/src/host.rs, Context::all and Context::decide); with GPC, accept all
-// keeps the sharing categories off.
-function decide(all) {
-var cats = {}, purposes = {}, on = [];
-C.cats.forEach(function (c) {
-if (c.req) return;
-cats[c.id] = all && !(gpc() && sharing(c));
-if (cats[c.id]) on.push(c.id);
-});
-C.purposes.forEach(function (id) { purposes[id] = all; });
-commit("1." + C.rev + "." + now() + "." + (on.join("+") || "-") + ".-", JSON.stringify({
-request_id: uuid(), subject_id: subject(), notice_version: C.version, consent_revision: C.rev,
-method: all ? "accept_all" : "reject_all", lang: L, categories: cats, purposes: purposes, gpc: gpc(),
-page_path: location.pathname.slice(0, 512), widget: C.build
-}));
+}, function (e) { bar = null; console.error(e); });
 }
 
 // Activates blocked scripts (in document order, each external one loaded before the
@@ -310,7 +244,8 @@ state = readCookie();
 }
 function commit(cookie, body) {
 writeCookie(cookie);
-if (bar) { bar.remove(); bar = null; }
+if (bar && bar.remove) bar.remove();
+bar = null;
 var pending = list("pending");
 pending.push(body);
 store("pending", JSON.stringify(pending));

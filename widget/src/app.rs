@@ -29,10 +29,9 @@ use yinyom_model::{
     site::{LegalBasis, MinorsPolicy},
 };
 
-/// The settings' stylesheet, scoped by the shadow root. What it shares with the loader's
-/// banner (theme variables, dialog surfaces, buttons) is in the loader's stylesheet
-/// (`widget/js/loader.js`, `CSS`), adopted before it in the same shadow root.
-pub const STYLE: &str = include_str!("style.css");
+/// The widget's stylesheet, scoped by the shadow root: what it shares with the loader's
+/// banner (`widget/js/banner.css`: theme variables, dialog surfaces, buttons), then its own.
+pub const STYLE: &str = concat!(include_str!("../js/banner.css"), include_str!("style.css"));
 
 /// What the loader can ask of a mounted widget.
 #[derive(Debug, Clone, PartialEq)]

@@ -662,10 +662,10 @@ async fn opens_straight_into_a_tab_beside_the_loaders_banner() {
     assert!(commits.borrow().is_empty());
 }
 
-/// The loader's banner uses the widget's words (it draws the banner on most sites).
+/// The loader's banner (`js/banner.js`) uses the widget's words.
 #[wasm_bindgen_test]
 fn loader_banner_words_are_the_widgets() {
-    let loader = include_str!("../js/loader.js");
+    let loader = include_str!("../js/banner.js");
     for lang in [Lang::Th, Lang::En] {
         let w = yinyom_widget::i18n::words(lang);
         for word in [

@@ -5,9 +5,11 @@
 //! dist/manifest.json                        {"build", "js", "wasm"} read by `yinyom serve`
 //! dist/assets/<build>/yinyom_widget.js      wasm-bindgen glue (ES module), + .br + .gz
 //! dist/assets/<build>/yinyom_widget_bg.wasm the widget, + .br + .gz
+//! dist/assets/<build>/yinyom_banner.js      the banner (widget/js/banner.js with
+//!                                           banner.css in it, minified), + .br + .gz
 //! dist/loader-<hash>.min.js                 widget/js/loader.js minified by terser
 //! ```
-//! `<build>` is a hash of both files, so the URLs are immutable and cache forever.
+//! `<build>` is a hash of the three files, so the URLs are immutable and cache forever.
 //! `<hash>` is the first 16 hex digits of the SHA-256 of `widget/js/loader.js`: the server
 //! serves the minified loader only when it was made from the source it was built with
 //! (`server/src/routes/loader.rs`), and otherwise strips comments itself. terser (plain
@@ -81,18 +83,25 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
 
     let js = fs::read(bindgen_out.join("yinyom_widget.js"))?;
     let wasm = fs::read(&wasm)?;
+    let terser = terser(&root)?;
+    let banner = banner_module(&root, &terser)?;
     let mut h = Sha256::new();
     h.update(&js);
     h.update(&wasm);
+    h.update(&banner);
     let build = hex::encode(&h.finalize()[..8]);
 
     let dist = root.join("dist");
     let _ = fs::remove_dir_all(dist.join("assets"));
-    let loader = minify_loader(&root, &dist)?;
+    let loader = minify_loader(&root, &terser, &dist)?;
     let dir = dist.join("assets").join(&build);
     fs::create_dir_all(&dir)?;
     let mut sizes = Vec::new();
-    for (name, bytes) in [("yinyom_widget.js", &js), ("yinyom_widget_bg.wasm", &wasm)] {
+    for (name, bytes) in [
+        ("yinyom_widget.js", &js),
+        ("yinyom_widget_bg.wasm", &wasm),
+        ("yinyom_banner.js", &banner),
+    ] {
         sizes.push(write_compressed(&dir, name, bytes)?);
     }
     let manifest = serde_json::json!({
@@ -128,13 +137,8 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
 /// terser's version: pinned, so a build is reproducible.
 const TERSER: &str = "terser@5.36.0";
 
-/// Minifies the loader into `dist/loader-<hash>.min.js` (removing older ones) and returns
-/// its sizes (the brotli and gzip copies are not kept: the server compresses the loader
-/// with the site's config in it).
-fn minify_loader(root: &Path, dist: &Path) -> Result<Sizes> {
-    let source_path = root.join("widget/js/loader.js");
-    let source = fs::read(&source_path)?;
-    let hash = hex::encode(Sha256::digest(&source))[..16].to_owned();
+/// terser's command line script, installed into `target/terser` on first use.
+fn terser(root: &Path) -> Result<std::path::PathBuf> {
     let prefix = root.join("target/terser");
     let bin = prefix.join("node_modules/terser/bin/terser");
     if !bin.is_file() {
@@ -154,6 +158,53 @@ fn minify_loader(root: &Path, dist: &Path) -> Result<Sizes> {
         )
         .context("npm install terser (Debian: apt-get install npm)")?;
     }
+    Ok(bin)
+}
+
+/// `widget/js/banner.js` with `widget/js/banner.css` in place of `__YINYOM_CSS__`,
+/// minified (an ES module).
+fn banner_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
+    let css = fs::read_to_string(root.join("widget/js/banner.css"))?;
+    let css = css.lines().map(str::trim).collect::<String>();
+    let source = fs::read_to_string(root.join("widget/js/banner.js"))?;
+    const SLOT: &str = "const CSS = __YINYOM_CSS__;";
+    anyhow::ensure!(source.contains(SLOT), "widget/js/banner.js has no `{SLOT}`");
+    let tmp = root.join("target/terser/banner.js");
+    fs::write(
+        &tmp,
+        source.replacen(
+            SLOT,
+            &format!("const CSS = {};", serde_json::to_string(&css)?),
+            1,
+        ),
+    )?;
+    let out = root.join("target/terser/banner.min.js");
+    exec(
+        Command::new("node")
+            .arg(terser)
+            .arg(&tmp)
+            .args([
+                "--module",
+                "--compress",
+                "passes=2",
+                "--mangle",
+                "--comments",
+                "false",
+                "--output",
+            ])
+            .arg(&out),
+    )
+    .context("terser")?;
+    Ok(fs::read(&out)?)
+}
+
+/// Minifies the loader into `dist/loader-<hash>.min.js` (removing older ones) and returns
+/// its sizes (the brotli and gzip copies are not kept: the server compresses the loader
+/// with the site's config in it).
+fn minify_loader(root: &Path, bin: &Path, dist: &Path) -> Result<Sizes> {
+    let source_path = root.join("widget/js/loader.js");
+    let source = fs::read(&source_path)?;
+    let hash = hex::encode(Sha256::digest(&source))[..16].to_owned();
     fs::create_dir_all(dist)?;
     for old in fs::read_dir(dist)?.flatten() {
         let name = old.file_name();
@@ -165,7 +216,7 @@ fn minify_loader(root: &Path, dist: &Path) -> Result<Sizes> {
     let out = dist.join(format!("loader-{hash}.min.js"));
     exec(
         Command::new("node")
-            .arg(&bin)
+            .arg(bin)
             .arg(&source_path)
             .args([
                 "--compress",

@@ -3,8 +3,9 @@
 //! The loader (`widget/js/loader.js`) is small plain JavaScript. It carries the site's
 //! current consent revision, validity, categories and Google Consent Mode map, so a
 //! returning visitor whose consent is current costs this one request and no wasm; and
-//! what the banner (the first layer, drawn by the loader) needs: the notice's version,
-//! title and summary and its consent purposes, so a first visit costs one request too.
+//! what the banner (the first layer: `widget/js/banner.js`, a small module the loader
+//! imports for a visitor who must be asked) needs: the notice's version, title and
+//! summary and its consent purposes, so a first visit needs no wasm and no notice fetch.
 //!
 //! Served minified when `cargo xtask dist` wrote `dist/loader-<hash>.min.js` (terser) for
 //! this very source (`<hash>` is [`loader_hash`]); otherwise stripped of comments and
@@ -96,8 +97,10 @@ struct LoaderConfig<'a> {
     /// neither the texts nor the purposes below.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     minors: bool,
+    /// The banner module (`widget/js/banner.js`), beside the widget.
+    banner: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    banner: Option<BannerConfig<'a>>,
+    first_layer: Option<BannerConfig<'a>>,
 }
 
 /// What the loader's banner shows and puts in a receipt request.
@@ -174,7 +177,8 @@ pub(crate) async fn get(
         wasm: format!("/assets/{}", widget.wasm),
         build: &widget.build,
         minors,
-        banner: (!minors).then(|| BannerConfig {
+        banner: format!("/assets/{}/yinyom_banner.js", widget.build),
+        first_layer: (!minors).then(|| BannerConfig {
             version: &n.version,
             title: Texts::new(&n.title, &n.languages),
             summary: Texts::new(&n.summary, &n.languages),
