@@ -142,21 +142,7 @@ fn terser(root: &Path) -> Result<std::path::PathBuf> {
     let prefix = root.join("target/terser");
     let bin = prefix.join("node_modules/terser/bin/terser");
     if !bin.is_file() {
-        fs::create_dir_all(&prefix)?;
-        exec(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--loglevel=error",
-                    "--prefix",
-                ])
-                .arg(&prefix)
-                .arg(TERSER),
-        )
-        .context("npm install terser (Debian: apt-get install npm)")?;
+        tools::npm_install(&prefix, TERSER)?;
     }
     Ok(bin)
 }
@@ -179,23 +165,27 @@ fn banner_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
         ),
     )?;
     let out = root.join("target/terser/banner.min.js");
-    exec(
-        Command::new("node")
-            .arg(terser)
-            .arg(&tmp)
-            .args([
-                "--module",
-                "--compress",
-                "passes=2",
-                "--mangle",
-                "--comments",
-                "false",
-                "--output",
-            ])
-            .arg(&out),
-    )
-    .context("terser")?;
+    minify(terser, &tmp, &out, true)?;
     Ok(fs::read(&out)?)
+}
+
+/// Runs terser on `input` (an ES module when `module`) into `output`.
+fn minify(terser: &Path, input: &Path, output: &Path, module: bool) -> Result<()> {
+    let mut cmd = Command::new("node");
+    cmd.arg(terser).arg(input);
+    if module {
+        cmd.arg("--module");
+    }
+    cmd.args([
+        "--compress",
+        "passes=2",
+        "--mangle",
+        "--comments",
+        "false",
+        "--output",
+    ])
+    .arg(output);
+    exec(&mut cmd).context("terser")
 }
 
 /// Minifies the loader into `dist/loader-<hash>.min.js` (removing older ones) and returns
@@ -214,21 +204,7 @@ fn minify_loader(root: &Path, bin: &Path, dist: &Path) -> Result<Sizes> {
         }
     }
     let out = dist.join(format!("loader-{hash}.min.js"));
-    exec(
-        Command::new("node")
-            .arg(bin)
-            .arg(&source_path)
-            .args([
-                "--compress",
-                "passes=2",
-                "--mangle",
-                "--comments",
-                "false",
-                "--output",
-            ])
-            .arg(&out),
-    )
-    .context("terser")?;
+    minify(bin, &source_path, &out, false)?;
     let min = fs::read(&out)?;
     anyhow::ensure!(
         String::from_utf8_lossy(&min).contains("__YINYOM_CONFIG__"),
