@@ -6,9 +6,19 @@
 // 2. reads the consent cookie (format: model/src/cookie.rs); if the choice is current,
 //    activates the granted blocked scripts and iframes (placeholders for the others),
 //    shows the small reopen button, and stops: no wasm is fetched;
-// 3. otherwise imports the Yew widget and mounts it with a host object (see
-//    widget/src/host.rs) whose commit() stores the cookie, applies the choice and
-//    delivers the receipt, retrying on later page views until the server has it.
+// 3. otherwise imports the banner (the first layer, widget/js/banner.js: plain JS, about
+//    2 KB, shared by every site and cached for good) and shows it with the notice title
+//    and summary this config carries: a first visit costs two small requests and no wasm.
+//    Reject all / Accept all build the same receipt request as the widget (see
+//    widget/src/host.rs, Context::decide) and go through commit() below;
+// 4. imports the Yew widget (settings, full notice, my consent) only when the visitor
+//    asks for it: "ตั้งค่า", the notice link, yinyom.open(), a placeholder's "always
+//    allow", yinyom.withdraw(); it starts fetching it on intent (pointer over or focus on
+//    "ตั้งค่า" or the notice link). The widget's commit() is the same: it stores the
+//    cookie, applies the choice and delivers the receipt, retrying on later page views
+//    until the server has it.
+// Sites in minors mode (the notice asks the age, PDPA s.20) skip step 3: the widget is
+// imported at once and draws its own banner with the age question.
 // Script tag options: data-lang (th|en|auto), data-theme (light|dark|auto),
 // data-position (bottom, top, bottom-left, bottom-right, top-left, top-right),
 // data-button (off: no floating button, for sites with their own data-yinyom-open link).
@@ -20,9 +30,9 @@ if (w.yinyom && w.yinyom.__loaded) return;
 var base = new URL(me.src).origin;
 var api = base + "/v1/sites/" + C.site;
 var NAME = "yinyom", KEY = "yinyom." + C.site + ".";
-var listeners = [], queue = [], ui = null, loading = false, state = null, fab = null, sheet = null;
+var listeners = [], queue = [], ui = null, loading = false, ready = null, state = null, fab = null, sheet = null, yy = null, bar = null;
 function opt(n, v) { return (me.getAttribute("data-" + n) || v).toLowerCase(); }
-var pos = opt("position", "bottom");
+var pos = opt("position", "bottom"), theme = opt("theme", "auto");
 
 function store(k, v) {
 try { if (v === undefined) return localStorage.getItem(KEY + k); if (v === null) localStorage.removeItem(KEY + k); else localStorage.setItem(KEY + k, v); } catch (e) { return null; }
@@ -60,7 +70,7 @@ if (C.langs.indexOf(t) >= 0) return t;
 }
 return C.langs[0];
 }
-var T = lang() == "en"
+var L = lang(), T = L == "en"
 ? ["Cookie settings", "This content from %s is off: it may set cookies you have not allowed.", "Load once", "Always allow"]
 : ["ตั้งค่าคุกกี้", "เนื้อหานี้จาก %s ปิดไว้ เพราะอาจตั้งคุกกี้ที่คุณยังไม่ได้อนุญาต", "โหลดครั้งนี้", "อนุญาตเสมอ"];
 
@@ -76,31 +86,57 @@ var defaults = signals();
 defaults.wait_for_update = 500;
 gtag("consent", "default", defaults);
 
-// The loader's own small UI (floating button, iframe placeholders), in shadow roots with
-// a constructed stylesheet: no inline style, so a strict CSP needs no 'unsafe-inline'.
-var CSS = ":host{font:inherit}button{margin:.25rem;padding:.4rem .8rem;border:2px solid var(--yy-accent,#0b4f9c);border-radius:.5rem;background:var(--yy-accent,#0b4f9c);color:var(--yy-accent-fg,#fff);font:inherit;cursor:pointer}"
+// The loader's own UI (floating button, iframe placeholders; the banner is in
+// banner.js), in shadow roots with a constructed stylesheet: no inline style, so a strict
+// CSP needs no 'unsafe-inline'.
+var CSS = ":host{font:inherit}:host(#yinyom){all:initial;font-family:inherit}"
++ ".f,.p button{margin:.25rem;padding:.4rem .8rem;border:2px solid var(--yy-accent,#0b4f9c);border-radius:.5rem;background:var(--yy-accent,#0b4f9c);color:var(--yy-accent-fg,#fff);font:inherit;cursor:pointer}"
 + ".f{position:fixed;z-index:2147482999;bottom:1rem;left:1rem;width:3rem;height:3rem;margin:0;padding:.6rem;border-radius:50%;box-shadow:0 .25rem 1rem rgba(0,0,0,.3)}.t{top:1rem;bottom:auto}.r{left:auto;right:1rem}"
 + ".p{box-sizing:border-box;display:flex;flex-direction:column;justify-content:center;align-items:center;max-width:100%;height:100%;min-height:8rem;padding:1rem;text-align:center;background:#eef1f5;color:#1a1a1a;border:1px solid #4a4a4a}"
 + ":focus-visible{outline:3px solid #9e4a00;outline-offset:2px}";
-function shadow(tag, cls) {
-var host = d.createElement(tag), r = host.attachShadow({ mode: "open" }), el = d.createElement(tag == "span" ? "button" : "div");
+// A host element with an open shadow root that has the stylesheet.
+function shadow(tag) {
+var host = d.createElement(tag), r = host.attachShadow({ mode: "open" });
 try { if (!sheet) { sheet = new CSSStyleSheet(); sheet.replaceSync(CSS); } r.adoptedStyleSheets = [sheet]; }
-catch (e) { var s = d.createElement("style"); s.textContent = CSS; r.appendChild(s); }
-el.className = cls;
-r.appendChild(el);
-return [host, el];
+catch (e) { h(r, "style", {}, CSS); }
+return host;
+}
+// A new element: h(parent, "p", {id: "x"}, "text").
+function h(parent, tag, attrs, text) {
+var e = d.createElement(tag);
+for (var k in attrs) e.setAttribute(k, attrs[k]);
+if (text) e.textContent = text;
+if (parent) parent.appendChild(e);
+return e;
+}
+// The shadow root the banner and the widget share.
+function root() {
+if (!yy) { yy = shadow("div"); yy.id = "yinyom"; d.body.appendChild(yy); }
+return yy.shadowRoot;
 }
 function button() {
 if (fab || !state || opt("button", "on") == "off" || !d.body) return;
-var b = shadow("span", "f" + (pos.indexOf("top") >= 0 ? " t" : "") + (pos.indexOf("right") >= 0 ? " r" : ""));
-fab = b[0];
+fab = shadow("span");
 fab.id = "yinyom-button";
-b[1].type = "button";
-b[1].title = T[0];
-b[1].setAttribute("aria-label", T[0]);
-b[1].innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 2a10 10 0 1 0 10 10 4 4 0 0 1-5-5 4 4 0 0 1-5-5zM8 11a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm3 5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm5-1a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z"/></svg>';
-b[1].onclick = function () { Y.open(); };
+var b = h(fab.shadowRoot, "button", { type: "button", "class": "f" + (pos.indexOf("top") >= 0 ? " t" : "") + (pos.indexOf("right") >= 0 ? " r" : ""), title: T[0], "aria-label": T[0] });
+b.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 2a10 10 0 1 0 10 10 4 4 0 0 1-5-5 4 4 0 0 1-5-5zM8 11a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm3 5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm5-1a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z"/></svg>';
+b.onclick = function () { Y.open(); };
 d.body.appendChild(fab);
+}
+
+// The banner (first layer) is a small ES module (widget/js/banner.js, built by
+// `cargo xtask dist` beside the widget, immutable and shared by every site), imported as
+// soon as the loader knows the visitor must be asked. It gets what it needs from here.
+function gpc() { return navigator.globalPrivacyControl === true; }
+function banner() {
+if (state || bar || C.minors) return;
+if (!d.body) return d.addEventListener("DOMContentLoaded", banner);
+bar = import(base + C.banner).then(function (m) {
+return state ? null : bar = m.banner({
+C: C, L: L, pos: pos, theme: theme, root: root, h: h, gpc: gpc, commit: commit, now: now, uuid: uuid, subject: subject,
+lang: function (l) { L = l; }, open: function (tab) { Y.open(tab); }, prefetch: function () { fetchUI().catch(function () {}); }
+});
+}, function (e) { bar = null; console.error(e); });
 }
 
 // Activates blocked scripts (in document order, each external one loaded before the
@@ -139,23 +175,15 @@ f = c;
 }
 f.hidden = true;
 if (ph) return;
-var p = shadow("div", "p"), el = p[1], src = new URL(f.getAttribute("data-src"), location.href);
-p[0].setAttribute("data-yinyom-placeholder", cat);
-["width", "height"].forEach(function (k) { var v = f.getAttribute(k); if (/^\d+$/.test(v)) p[0].style[k] = v + "px"; });
-el.setAttribute("role", "group");
-el.setAttribute("aria-label", f.title || T[0]);
-var msg = d.createElement("p");
-msg.textContent = T[1].replace("%s", src.hostname);
-el.appendChild(msg);
+var p = shadow("div"), src = new URL(f.getAttribute("data-src"), location.href);
+var el = h(p.shadowRoot, "div", { "class": "p", role: "group", "aria-label": f.title || T[0] });
+p.setAttribute("data-yinyom-placeholder", cat);
+["width", "height"].forEach(function (k) { var v = f.getAttribute(k); if (/^\d+$/.test(v)) p.style[k] = v + "px"; });
+h(el, "p", {}, T[1].replace("%s", src.hostname));
 [[T[2], function () { f.setAttribute("data-yinyom-once", ""); frame(f); }], [T[3], function () { allow(cat); }]].forEach(function (a, i) {
-var b = d.createElement("button");
-b.type = "button";
-b.textContent = a[0];
-b.setAttribute("data-action", i ? "allow" : "once");
-b.onclick = a[1];
-el.appendChild(b);
+h(el, "button", { type: "button", "data-action": i ? "allow" : "once" }, a[0]).onclick = a[1];
 });
-f.parentNode.insertBefore(p[0], f);
+f.parentNode.insertBefore(p, f);
 }
 // Clears the first-party cookies of denied categories (path / on this host and parents).
 function clearDenied() {
@@ -216,6 +244,8 @@ state = readCookie();
 }
 function commit(cookie, body) {
 writeCookie(cookie);
+if (bar && bar.remove) bar.remove();
+bar = null;
 var pending = list("pending");
 pending.push(body);
 store("pending", JSON.stringify(pending));
@@ -237,18 +267,24 @@ if (!r.ok) throw new Error("yinyom: " + url + " " + r.status);
 return r.text();
 });
 }
+// The widget's glue, wasm and notice, fetched once (on intent or when needed).
+function fetchUI() {
+// no-cache: revalidate (ETag), so a raised revision is never shown an old notice.
+return ready || (ready = Promise.all([
+import(base + C.js).then(function (m) { return m.default({ module_or_path: base + C.wasm }).then(function () { return m; }); }),
+text(api + "/notice?view=widget").then(JSON.parse)
+]).catch(function (e) { ready = null; throw e; }));
+}
 function loadUI(then) {
 if (ui) return then(ui);
 queue.push(then);
 if (loading) return;
 loading = true;
-// no-cache: revalidate (ETag), so a raised revision is never shown an old notice.
-var notice = text(api + "/notice?view=widget").then(JSON.parse);
-var mod = import(base + C.js).then(function (m) { return m.default({ module_or_path: base + C.wasm }).then(function () { return m; }); });
-Promise.all([mod, notice]).then(function (r) {
+fetchUI().then(function (r) {
+root();
 ui = r[0].mount({
-notice: r[1], lang: lang(), subject: subject(), api: api, noticeUrl: base + "/sites/" + C.site + "/notice",
-build: C.build, theme: opt("theme", "auto"), position: pos, gpc: navigator.globalPrivacyControl === true,
+notice: r[1], lang: L, subject: subject(), api: api, noticeUrl: base + "/sites/" + C.site + "/notice",
+build: C.build, theme: theme, position: pos, gpc: gpc(), banner: !!C.minors,
 uuid: uuid, now: now, commit: commit, consent: function () { return Y.consent(); },
 choice: function () { return store("choice"); }, receipts: function () { return list("receipts"); }, text: text
 });
@@ -259,7 +295,8 @@ function allow(cat) { loadUI(function (u) { u.allow(cat); }); }
 
 var Y = {
 __loaded: true,
-open: function () { loadUI(function (u) { u.open(); }); },
+// open("notice") and open("mine") open those tabs; open() the choices.
+open: function (tab) { loadUI(function (u) { u.open(tab); }); },
 accepted: function (cat) { return granted(cat); },
 consent: function () { return state && { revision: state.revision, categories: state.categories.slice(), receiptId: state.receiptId, at: state.at }; },
 on: function (ev, f) { if (ev == "change") listeners.push(f); },
@@ -271,7 +308,7 @@ w.yinyom = Y;
 if (early && early.length) early.forEach(function (call) { Y[call[0]] && Y[call[0]].apply(Y, call.slice(1)); });
 apply(false);
 deliver();
-if (!state) loadUI(function () {});
+if (!state) C.minors ? loadUI(function () {}) : banner();
 // An async loader can run before the end of <body> is parsed.
 if (d.readyState == "loading") d.addEventListener("DOMContentLoaded", function () { activate(); button(); });
 d.addEventListener("click", function (e) {

@@ -1,8 +1,10 @@
 //! The Yew UI: one component, [`App`], with three layers:
 //!
 //! - the **banner** (first layer, a non-modal dialog): title, summary, the full notice,
-//!   Reject all / Choose / Accept all with the same look, language switch, the age question
-//!   in minors mode;
+//!   Reject all / Choose / Accept all with the same look, language switch, the age question.
+//!   Only in minors mode: on other sites the loader draws the banner itself
+//!   (`widget/js/loader.js`, `banner`) and the widget opens straight into a tab of the
+//!   settings, making the loader's banner inert while they are open;
 //! - the **settings** modal (`aria-modal`, focus trapped, Esc closes, focus returns) with
 //!   three tabs: *Choices* (a toggle per optional category and consent purpose, unticked;
 //!   necessary categories always on; purposes on other legal bases listed as notice),
@@ -27,14 +29,16 @@ use yinyom_model::{
     site::{LegalBasis, MinorsPolicy},
 };
 
-/// The widget's stylesheet, scoped by the shadow root.
-pub const STYLE: &str = include_str!("style.css");
+/// The widget's stylesheet, scoped by the shadow root: what it shares with the loader's
+/// banner (`widget/js/banner.css`: theme variables, dialog surfaces, buttons), then its own.
+pub const STYLE: &str = concat!(include_str!("../js/banner.css"), include_str!("style.css"));
 
 /// What the loader can ask of a mounted widget.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
-    /// Open the settings (`yinyom.open()`, `data-yinyom-open`, the floating button).
-    Open,
+    /// Open the settings on a tab (`yinyom.open()`, `data-yinyom-open`, the floating
+    /// button, the loader's banner).
+    Open(Tab),
     /// Withdraw everything (`yinyom.withdraw()`).
     Withdraw,
     /// Allow one category (an iframe placeholder's "always allow").
@@ -140,6 +144,7 @@ pub struct App {
     back: Option<HtmlElement>,
     banner_ref: NodeRef,
     modal_ref: NodeRef,
+    root_ref: NodeRef,
 }
 
 impl Component for App {
@@ -149,7 +154,7 @@ impl Component for App {
     fn create(ctx: &yew::Context<Self>) -> Self {
         let p = ctx.props();
         p.control.connect(ctx.link().callback(Msg::Cmd));
-        let banner = p.ctx.current().is_none();
+        let banner = p.ctx.banner && p.ctx.current().is_none();
         Self {
             banner,
             modal: None,
@@ -164,6 +169,7 @@ impl Component for App {
             back: None,
             banner_ref: NodeRef::default(),
             modal_ref: NodeRef::default(),
+            root_ref: NodeRef::default(),
         }
     }
 
@@ -222,8 +228,8 @@ impl Component for App {
             }
             Msg::NoticeLoaded(lang, html) => self.notice = Some((lang, html)),
             Msg::HistoryLoaded(h) => self.history = Some(h),
-            Msg::Cmd(Cmd::Open) => {
-                return <Self as Component>::update(self, ctx, Msg::Open(Tab::Choices));
+            Msg::Cmd(Cmd::Open(tab)) => {
+                return <Self as Component>::update(self, ctx, Msg::Open(tab));
             }
             Msg::Cmd(Cmd::Withdraw) => {
                 return <Self as Component>::update(self, ctx, Msg::Decide(Method::Withdraw));
@@ -244,6 +250,21 @@ impl Component for App {
     }
 
     fn rendered(&mut self, _ctx: &yew::Context<Self>, _first: bool) {
+        // The loader's banner, beside this component in the shadow root, is inert while
+        // the settings are open (as this component's own banner is).
+        if !self.banner
+            && let Some(b) = self
+                .root_ref
+                .cast::<Element>()
+                .and_then(|r| r.get_root_node().dyn_into::<web_sys::ShadowRoot>().ok())
+                .and_then(|s| s.query_selector(".banner").ok().flatten())
+        {
+            let _ = if self.modal.is_some() {
+                b.set_attribute("inert", "")
+            } else {
+                b.remove_attribute("inert")
+            };
+        }
         let target = match self.focus.take() {
             Some(Focus::Banner) => self.banner_ref.cast::<HtmlElement>(),
             Some(Focus::Modal) => self.modal_ref.cast::<HtmlElement>(),
@@ -274,7 +295,7 @@ impl Component for App {
             _ => "root auto",
         };
         html! {
-            <div class={theme} lang={self.lang.code()}>
+            <div class={theme} lang={self.lang.code()} ref={self.root_ref.clone()}>
                 if self.banner { { self.banner_view(ctx, w) } }
                 if let Some(tab) = self.modal { { self.modal_view(ctx, w, tab) } }
                 <div class="sr" role="status">{ self.status }</div>

@@ -42,6 +42,9 @@ extern "C" {
     /// Whether the browser sends Global Privacy Control.
     #[wasm_bindgen(method, getter)]
     fn gpc(this: &Host) -> JsValue;
+    /// Whether the widget draws the banner (minors mode: the loader draws it otherwise).
+    #[wasm_bindgen(method, getter)]
+    fn banner(this: &Host) -> JsValue;
     /// A new random UUID.
     #[wasm_bindgen(method)]
     fn uuid(this: &Host) -> String;
@@ -124,6 +127,9 @@ pub struct Context {
     pub position: String,
     /// Global Privacy Control is on.
     pub gpc: bool,
+    /// The widget draws the banner when the visitor has no current choice (minors mode;
+    /// otherwise the loader draws it, see `widget/js/loader.js`).
+    pub banner: bool,
     subject: String,
     build: String,
 }
@@ -154,6 +160,7 @@ impl Context {
             theme: host.theme().unwrap_or_else(|| "auto".to_owned()),
             position: host.position().unwrap_or_else(|| "bottom".to_owned()),
             gpc: host.gpc().is_truthy(),
+            banner: host.banner().is_truthy(),
             subject: host.subject(),
             build: host.build(),
             notice,

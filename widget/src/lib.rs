@@ -1,8 +1,10 @@
 //! yinyom-widget: the visitor's consent UI, a Yew app in a shadow root.
 //!
 //! The widget never runs on its own: the per-site loader (`js/loader.js`, served as
-//! `/v1/sites/{site}/yinyom.js`) decides whether the visitor needs to be asked. Only then
-//! (or when the visitor opens the settings) does it import this module and call [`mount`]
+//! `/v1/sites/{site}/yinyom.js`) decides whether the visitor needs to be asked, and draws
+//! the banner (the first layer) itself. Only when the visitor opens the settings, the
+//! notice or "my consent" (or on a site in minors mode, whose banner asks the age and is
+//! drawn here) does it import this module and call [`mount`]
 //! with a [`host::Host`]: the loader's side of the contract (the notice, the language, the
 //! visitor's pseudonymous id, `commit`, which stores the consent cookie, applies the choice
 //! on the page and delivers the receipt, and `text`, a plain GET). The widget does no
@@ -30,9 +32,15 @@ pub struct Widget {
 
 #[wasm_bindgen]
 impl Widget {
-    /// Opens the settings (`yinyom.open()`, `data-yinyom-open` links, the floating button).
-    pub fn open(&self) {
-        self.control.send(app::Cmd::Open);
+    /// Opens the settings (`yinyom.open()`, `data-yinyom-open` links, the floating button,
+    /// the banner's buttons) on a tab: `notice`, `mine`, or the choices (anything else).
+    pub fn open(&self, tab: Option<String>) {
+        let tab = match tab.as_deref() {
+            Some("notice") => app::Tab::Notice,
+            Some("mine") => app::Tab::Mine,
+            _ => app::Tab::Choices,
+        };
+        self.control.send(app::Cmd::Open(tab));
     }
 
     /// Withdraws every consent (`yinyom.withdraw()`): a withdrawal receipt, everything
@@ -47,8 +55,9 @@ impl Widget {
     }
 }
 
-/// Mounts the widget for `host` in a shadow root appended to `<body>`. The banner shows
-/// when the visitor has no current choice.
+/// Mounts the widget for `host` in the shadow root of `#yinyom` (the loader's, where its
+/// banner and shared stylesheet are), or a new one appended to `<body>`. The widget draws
+/// a banner only when the host asks it (minors mode) and the visitor has no current choice.
 #[wasm_bindgen]
 pub fn mount(host: host::Host) -> Result<Widget, JsValue> {
     let ctx = std::rc::Rc::new(host::Context::from_host(host)?);
@@ -56,17 +65,34 @@ pub fn mount(host: host::Host) -> Result<Widget, JsValue> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| JsValue::from_str("yinyom: no document"))?;
-    let holder = document.create_element("div")?;
-    holder.set_id("yinyom");
-    let shadow =
-        holder.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
+    let shadow = match document
+        .get_element_by_id("yinyom")
+        .and_then(|h| h.shadow_root())
+    {
+        Some(s) => s,
+        None => {
+            let holder = document.create_element("div")?;
+            holder.set_id("yinyom");
+            let shadow = holder
+                .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
+            document
+                .body()
+                .ok_or_else(|| JsValue::from_str("yinyom: no <body>"))?
+                .append_child(&holder)?;
+            shadow
+        }
+    };
     // A constructed stylesheet is not inline style: it works under a strict CSP without
     // 'unsafe-inline'. Browsers without it get a <style> element.
     let sheet = web_sys::CssStyleSheet::new()
         .and_then(|s| s.replace_sync(app::STYLE).map(|()| s))
         .ok();
     match sheet {
-        Some(s) => shadow.set_adopted_style_sheets(&js_sys::Array::of1(&s)),
+        Some(s) => {
+            let sheets = shadow.adopted_style_sheets();
+            sheets.push(&s);
+            shadow.set_adopted_style_sheets(&sheets);
+        }
         None => {
             let style = document.create_element("style")?;
             style.set_text_content(Some(app::STYLE));
@@ -75,10 +101,6 @@ pub fn mount(host: host::Host) -> Result<Widget, JsValue> {
     }
     let root = document.create_element("div")?;
     shadow.append_child(&root)?;
-    document
-        .body()
-        .ok_or_else(|| JsValue::from_str("yinyom: no <body>"))?
-        .append_child(&holder)?;
     let props = app::AppProps {
         ctx,
         control: control.clone(),

@@ -1,5 +1,8 @@
 //! The widget in headless Chromium: mounted the way the loader mounts it, with a host
 //! object that records what the widget hands back (`cargo xtask test` runs this).
+//! The banner tests mount it the way the loader does for a site in minors mode (the widget
+//! draws the banner); on other sites the loader draws it (`tests/tests/first_layer.rs`)
+//! and the widget opens straight into a tab (`opens_straight_into_a_tab_beside_the_loaders_banner`).
 
 #![cfg(target_arch = "wasm32")]
 
@@ -112,6 +115,9 @@ struct Setup {
     consent: Option<&'static str>,
     /// What `text(url)` answers, by URL substring.
     pages: Vec<(&'static str, String)>,
+    /// The loader draws the banner (`banner: false` in the host), in the `#yinyom` shadow
+    /// root the widget then mounts into.
+    loader_banner: bool,
 }
 
 fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
@@ -128,6 +134,21 @@ fn func<F: Fn() -> JsValue + 'static>(o: &js_sys::Object, k: &str, f: F) {
 fn mount_with(s: Setup) -> (Commits, ShadowRoot, yinyom_widget::Widget) {
     if let Some(old) = document().get_element_by_id("yinyom") {
         old.remove();
+    }
+    if s.loader_banner {
+        let holder = document().create_element("div").expect("div");
+        holder.set_id("yinyom");
+        let shadow = holder
+            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+            .expect("shadow root");
+        let banner = document().create_element("section").expect("section");
+        banner.set_class_name("banner");
+        shadow.append_child(&banner).expect("append");
+        document()
+            .body()
+            .expect("body")
+            .append_child(&holder)
+            .expect("append");
     }
     let host = js_sys::Object::new();
     let notice = s
@@ -150,6 +171,7 @@ fn mount_with(s: Setup) -> (Commits, ShadowRoot, yinyom_widget::Widget) {
     set(&host, "api", &"https://consent.test/v1/sites/demo".into());
     set(&host, "build", &"test-build".into());
     set(&host, "gpc", &s.gpc.into());
+    set(&host, "banner", &(!s.loader_banner).into());
     func(&host, "uuid", || {
         "0192f0c1-7d4e-7a3b-9c2d-1e2f3a4b5c6d".into()
     });
@@ -562,7 +584,7 @@ async fn my_consent_shows_receipts_and_withdraws() {
         find(&root, ".banner").is_none(),
         "a current choice: no banner"
     );
-    widget.open();
+    widget.open(None);
     yew::scheduler::flush().await;
     let analytics: HtmlInputElement = find(&root, "#yy-c-analytics")
         .expect("toggle")
@@ -605,6 +627,59 @@ async fn my_consent_shows_receipts_and_withdraws() {
             .granted
             .is_empty()
     );
+}
+
+/// Where the loader draws the banner, the widget draws none: it opens straight into the
+/// tab asked for (`open("notice")`, `open("mine")`, `open()`: the choices), in the
+/// loader's shadow root, and makes the loader's banner inert while the settings are open.
+#[wasm_bindgen_test]
+async fn opens_straight_into_a_tab_beside_the_loaders_banner() {
+    let (commits, root, widget) = mount_with(Setup {
+        loader_banner: true,
+        ..Setup::default()
+    });
+    yew::scheduler::flush().await;
+    assert_eq!(all(&root, ".banner").len(), 1, "only the loader's banner");
+    assert!(find(&root, ".modal").is_none());
+    let banner = find(&root, ".banner").expect("the loader's banner");
+    for (tab, action) in [
+        (Some("mine"), "tab-mine"),
+        (Some("notice"), "tab-notice"),
+        (None, "tab-choices"),
+    ] {
+        widget.open(tab.map(str::to_owned));
+        yew::scheduler::flush().await;
+        assert!(
+            find(&root, &format!("[data-action={action}][aria-current]")).is_some(),
+            "open({tab:?}) shows {action}"
+        );
+        assert!(banner.has_attribute("inert"), "the banner is inert");
+    }
+    click(&root, ".modal [data-action=close]");
+    yew::scheduler::flush().await;
+    assert!(find(&root, ".modal").is_none());
+    assert!(!banner.has_attribute("inert"), "the banner is usable again");
+    assert!(commits.borrow().is_empty());
+}
+
+/// The loader's banner (`js/banner.js`) uses the widget's words.
+#[wasm_bindgen_test]
+fn loader_banner_words_are_the_widgets() {
+    let loader = include_str!("../js/banner.js");
+    for lang in [Lang::Th, Lang::En] {
+        let w = yinyom_widget::i18n::words(lang);
+        for word in [
+            w.switch_lang,
+            w.read_notice,
+            w.reject_all,
+            w.choose,
+            w.accept_all,
+        ] {
+            assert!(loader.contains(&format!("\"{word}\"")), "{word}");
+        }
+        let gpc = w.gpc_note.replace('"', "\\\"");
+        assert!(loader.contains(&gpc), "{gpc}");
+    }
 }
 
 /// The notice read from the JS object is the notice that was served (minus the Markdown

@@ -7,7 +7,7 @@
 //! rot; its numbers mean nothing.
 
 use crate::{pg::Cluster, tools};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::process::Command;
 
 const COOKIECONSENT: &str = "vanilla-cookieconsent@3.1.0";
@@ -43,21 +43,7 @@ pub(crate) fn run(quick: bool, receipts: u64, only: &[String]) -> Result<()> {
     let bench_dir = root.join("target/bench");
     let cc = bench_dir.join("node_modules/vanilla-cookieconsent/dist");
     if !cc.join("cookieconsent.umd.js").is_file() {
-        std::fs::create_dir_all(&bench_dir)?;
-        tools::run(
-            Command::new("npm")
-                .args([
-                    "install",
-                    "--no-audit",
-                    "--no-fund",
-                    "--no-save",
-                    "--loglevel=error",
-                    "--prefix",
-                ])
-                .arg(&bench_dir)
-                .arg(COOKIECONSENT),
-        )
-        .context("npm install vanilla-cookieconsent")?;
+        tools::npm_install(&bench_dir, COOKIECONSENT)?;
     }
     let pg = if quick {
         Cluster::start()?

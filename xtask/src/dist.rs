@@ -5,8 +5,15 @@
 //! dist/manifest.json                        {"build", "js", "wasm"} read by `yinyom serve`
 //! dist/assets/<build>/yinyom_widget.js      wasm-bindgen glue (ES module), + .br + .gz
 //! dist/assets/<build>/yinyom_widget_bg.wasm the widget, + .br + .gz
+//! dist/assets/<build>/yinyom_banner.js      the banner (widget/js/banner.js with
+//!                                           banner.css in it, minified), + .br + .gz
+//! dist/loader-<hash>.min.js                 widget/js/loader.js minified by terser
 //! ```
-//! `<build>` is a hash of both files, so the URLs are immutable and cache forever.
+//! `<build>` is a hash of the three files, so the URLs are immutable and cache forever.
+//! `<hash>` is the first 16 hex digits of the SHA-256 of `widget/js/loader.js`: the server
+//! serves the minified loader only when it was made from the source it was built with
+//! (`server/src/routes/loader.rs`), and otherwise strips comments itself. terser (plain
+//! JavaScript, from npm) is installed into `target/terser` on first use.
 
 use crate::tools::{self, WASM_OPT_FEATURES, run as exec};
 use anyhow::{Context, Result};
@@ -76,17 +83,25 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
 
     let js = fs::read(bindgen_out.join("yinyom_widget.js"))?;
     let wasm = fs::read(&wasm)?;
+    let terser = terser(&root)?;
+    let banner = banner_module(&root, &terser)?;
     let mut h = Sha256::new();
     h.update(&js);
     h.update(&wasm);
+    h.update(&banner);
     let build = hex::encode(&h.finalize()[..8]);
 
     let dist = root.join("dist");
     let _ = fs::remove_dir_all(dist.join("assets"));
+    let loader = minify_loader(&root, &terser, &dist)?;
     let dir = dist.join("assets").join(&build);
     fs::create_dir_all(&dir)?;
     let mut sizes = Vec::new();
-    for (name, bytes) in [("yinyom_widget.js", &js), ("yinyom_widget_bg.wasm", &wasm)] {
+    for (name, bytes) in [
+        ("yinyom_widget.js", &js),
+        ("yinyom_widget_bg.wasm", &wasm),
+        ("yinyom_banner.js", &banner),
+    ] {
         sizes.push(write_compressed(&dir, name, bytes)?);
     }
     let manifest = serde_json::json!({
@@ -106,6 +121,10 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
     }
     let total = |f: fn(&Sizes) -> usize| sizes.iter().map(f).sum::<usize>();
     println!(
+        "{:<28} {:>9} {:>9} {:>9}   (per site config added when served)",
+        "loader.min.js", loader.raw, loader.gzip, loader.brotli
+    );
+    println!(
         "{:<28} {:>9} {:>9} {:>9}",
         "total",
         total(|s| s.raw),
@@ -115,13 +134,117 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
     Ok(sizes)
 }
 
+/// terser's version: pinned, so a build is reproducible.
+const TERSER: &str = "terser@5.36.0";
+
+/// terser's command line script, installed into `target/terser` on first use.
+fn terser(root: &Path) -> Result<std::path::PathBuf> {
+    let prefix = root.join("target/terser");
+    let bin = prefix.join("node_modules/terser/bin/terser");
+    if !bin.is_file() {
+        tools::npm_install(&prefix, TERSER)?;
+    }
+    Ok(bin)
+}
+
+/// `widget/js/banner.js` with `widget/js/banner.css` in place of `__YINYOM_CSS__`,
+/// minified (an ES module).
+fn banner_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
+    let css = fs::read_to_string(root.join("widget/js/banner.css"))?;
+    let css = css.lines().map(str::trim).collect::<String>();
+    let source = fs::read_to_string(root.join("widget/js/banner.js"))?;
+    const SLOT: &str = "const CSS = __YINYOM_CSS__;";
+    anyhow::ensure!(source.contains(SLOT), "widget/js/banner.js has no `{SLOT}`");
+    let tmp = root.join("target/terser/banner.js");
+    fs::write(
+        &tmp,
+        source.replacen(
+            SLOT,
+            &format!("const CSS = {};", serde_json::to_string(&css)?),
+            1,
+        ),
+    )?;
+    let out = root.join("target/terser/banner.min.js");
+    minify(terser, &tmp, &out, true)?;
+    Ok(fs::read(&out)?)
+}
+
+/// Runs terser on `input` (an ES module when `module`) into `output`.
+fn minify(terser: &Path, input: &Path, output: &Path, module: bool) -> Result<()> {
+    let mut cmd = Command::new("node");
+    cmd.arg(terser).arg(input);
+    if module {
+        cmd.arg("--module");
+    }
+    cmd.args([
+        "--compress",
+        "passes=2",
+        "--mangle",
+        "--comments",
+        "false",
+        "--output",
+    ])
+    .arg(output);
+    exec(&mut cmd).context("terser")
+}
+
+/// Minifies the loader into `dist/loader-<hash>.min.js` (removing older ones) and returns
+/// its sizes (the brotli and gzip copies are not kept: the server compresses the loader
+/// with the site's config in it).
+fn minify_loader(root: &Path, bin: &Path, dist: &Path) -> Result<Sizes> {
+    let source_path = root.join("widget/js/loader.js");
+    let source = fs::read(&source_path)?;
+    let hash = hex::encode(Sha256::digest(&source))[..16].to_owned();
+    fs::create_dir_all(dist)?;
+    for old in fs::read_dir(dist)?.flatten() {
+        let name = old.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("loader-") && name.ends_with(".min.js") {
+            fs::remove_file(old.path())?;
+        }
+    }
+    let out = dist.join(format!("loader-{hash}.min.js"));
+    minify(bin, &source_path, &out, false)?;
+    let min = fs::read(&out)?;
+    anyhow::ensure!(
+        String::from_utf8_lossy(&min).contains("__YINYOM_CONFIG__"),
+        "terser lost the loader's __YINYOM_CONFIG__ placeholder"
+    );
+    let mut sizes = compressed_sizes(&min)?;
+    sizes.name = "loader.min.js".to_owned();
+    Ok(sizes)
+}
+
 /// Writes `name`, `name.gz` and `name.br` into `dir`.
 fn write_compressed(dir: &Path, name: &str, bytes: &[u8]) -> Result<Sizes> {
     fs::write(dir.join(name), bytes)?;
+    let (gz, br) = compress(bytes)?;
+    fs::write(dir.join(format!("{name}.gz")), &gz)?;
+    fs::write(dir.join(format!("{name}.br")), &br)?;
+    Ok(Sizes {
+        name: name.to_owned(),
+        raw: bytes.len(),
+        gzip: gz.len(),
+        brotli: br.len(),
+    })
+}
+
+/// The sizes `bytes` would have, raw and compressed.
+fn compressed_sizes(bytes: &[u8]) -> Result<Sizes> {
+    let (gz, br) = compress(bytes)?;
+    Ok(Sizes {
+        name: String::new(),
+        raw: bytes.len(),
+        gzip: gz.len(),
+        brotli: br.len(),
+    })
+}
+
+/// `bytes` gzipped and brotli-compressed, both at their best.
+fn compress(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     gz.write_all(bytes)?;
     let gz = gz.finish()?;
-    fs::write(dir.join(format!("{name}.gz")), &gz)?;
     let mut br = Vec::new();
     {
         let params = brotli::enc::BrotliEncoderParams {
@@ -131,11 +254,5 @@ fn write_compressed(dir: &Path, name: &str, bytes: &[u8]) -> Result<Sizes> {
         };
         brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
     }
-    fs::write(dir.join(format!("{name}.br")), &br)?;
-    Ok(Sizes {
-        name: name.to_owned(),
-        raw: bytes.len(),
-        gzip: gz.len(),
-        brotli: br.len(),
-    })
+    Ok((gz, br))
 }

@@ -6,6 +6,23 @@ use std::{
     process::{Command, Stdio},
 };
 
+/// `npm install package` into `prefix` (its `node_modules`), quietly, saving nothing.
+pub(crate) fn npm_install(prefix: &Path, package: &str) -> Result<()> {
+    std::fs::create_dir_all(prefix)?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(prefix)
+        .arg(package))
+    .with_context(|| format!("npm install {package} (Debian: apt-get install npm)"))
+}
+
 /// Runs `cmd`, failing with its command line if it fails.
 pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     let status = cmd

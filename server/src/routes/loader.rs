@@ -2,7 +2,14 @@
 //!
 //! The loader (`widget/js/loader.js`) is small plain JavaScript. It carries the site's
 //! current consent revision, validity, categories and Google Consent Mode map, so a
-//! returning visitor whose consent is current costs this one request and no wasm.
+//! returning visitor whose consent is current costs this one request and no wasm; and
+//! what the banner (the first layer: `widget/js/banner.js`, a small module the loader
+//! imports for a visitor who must be asked) needs: the notice's version, title and
+//! summary and its consent purposes, so a first visit needs no wasm and no notice fetch.
+//!
+//! Served minified when `cargo xtask dist` wrote `dist/loader-<hash>.min.js` (terser) for
+//! this very source (`<hash>` is [`loader_hash`]); otherwise stripped of comments and
+//! indentation, so the server works (and its tests run) without a dist folder.
 
 use crate::{
     error::{ApiError, ApiResult},
@@ -16,25 +23,62 @@ use axum::{
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
-use yinyom_model::{Lang, site::GcmSignal, site::Site};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex, OnceLock},
+};
+use yinyom_model::{
+    Lang, Text,
+    site::{GcmSignal, MinorsPolicy, Site},
+};
 
 const LOADER_SOURCE: &str = include_str!("../../../widget/js/loader.js");
 const PLACEHOLDER: &str = "__YINYOM_CONFIG__";
 
-/// The loader source without comments and indentation (a conservative minifier: it only
-/// drops whole comment lines, blank lines and leading spaces).
-fn loader_template() -> &'static str {
-    static T: OnceLock<String> = OnceLock::new();
-    T.get_or_init(|| {
-        LOADER_SOURCE
-            .lines()
-            .map(str::trim)
-            .filter(|l| {
-                !l.is_empty() && !l.starts_with("//") && !l.starts_with("/*") && !l.starts_with('*')
+/// The first 16 hex digits of the SHA-256 of the loader source: `cargo xtask dist` names
+/// the minified loader after it, so a stale minified file is never served.
+fn loader_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| hex_digest(LOADER_SOURCE.as_bytes())[..16].to_owned())
+}
+
+/// The loader to serve: `dist/loader-<hash>.min.js` when present (read once per dist
+/// folder), else the source without comments and indentation (a conservative minifier:
+/// it only drops whole comment lines, blank lines and leading spaces).
+fn loader_template(dist: &Path) -> Arc<str> {
+    static STRIPPED: OnceLock<Arc<str>> = OnceLock::new();
+    static MINIFIED: OnceLock<Mutex<HashMap<PathBuf, Option<Arc<str>>>>> = OnceLock::new();
+    let minified = MINIFIED
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(dist.to_owned())
+        .or_insert_with(|| {
+            let path = dist.join(format!("loader-{}.min.js", loader_hash()));
+            std::fs::read_to_string(path)
+                .ok()
+                .filter(|s| s.contains(PLACEHOLDER))
+                .map(Arc::from)
+        })
+        .clone();
+    minified.unwrap_or_else(|| {
+        STRIPPED
+            .get_or_init(|| {
+                LOADER_SOURCE
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| {
+                        !l.is_empty()
+                            && !l.starts_with("//")
+                            && !l.starts_with("/*")
+                            && !l.starts_with('*')
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .into()
             })
-            .collect::<Vec<_>>()
-            .join("\n")
+            .clone()
     })
 }
 
@@ -49,6 +93,46 @@ struct LoaderConfig<'a> {
     js: String,
     wasm: String,
     build: &'a str,
+    /// Minors mode (the age question): the widget draws the banner, so the loader needs
+    /// neither the texts nor the purposes below.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    minors: bool,
+    /// The banner module (`widget/js/banner.js`), beside the widget.
+    banner: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    first_layer: Option<BannerConfig<'a>>,
+}
+
+/// What the loader's banner shows and puts in a receipt request.
+#[derive(Debug, Serialize)]
+struct BannerConfig<'a> {
+    version: &'a str,
+    title: Texts<'a>,
+    summary: Texts<'a>,
+    /// Ids of the purposes the visitor decides (legal basis consent), in notice order.
+    purposes: Vec<&'a str>,
+}
+
+/// A text in each of the notice's languages (English falls back to Thai, as
+/// [`Text::get`] does).
+#[derive(Debug, Serialize)]
+struct Texts<'a> {
+    th: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    en: &'a str,
+}
+
+impl<'a> Texts<'a> {
+    fn new(t: &'a Text, langs: &[Lang]) -> Self {
+        Self {
+            th: t.get(Lang::Th),
+            en: if langs.contains(&Lang::En) {
+                t.get(Lang::En)
+            } else {
+                ""
+            },
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +157,7 @@ pub(crate) async fn get(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("site `{}` has no published notice", site.id)))?;
     let n = &published.notice;
+    let minors = n.minors == MinorsPolicy::AskAge;
     let config = LoaderConfig {
         site: site.id.as_str(),
         rev: n.consent_revision,
@@ -91,9 +176,17 @@ pub(crate) async fn get(
         js: format!("/assets/{}", widget.js),
         wasm: format!("/assets/{}", widget.wasm),
         build: &widget.build,
+        minors,
+        banner: format!("/assets/{}/yinyom_banner.js", widget.build),
+        first_layer: (!minors).then(|| BannerConfig {
+            version: &n.version,
+            title: Texts::new(&n.title, &n.languages),
+            summary: Texts::new(&n.summary, &n.languages),
+            purposes: n.consent_purposes().map(|p| p.id.as_str()).collect(),
+        }),
     };
     let json = serde_json::to_string(&config).map_err(anyhow::Error::from)?;
-    let body = loader_template().replacen(PLACEHOLDER, &json, 1);
+    let body = loader_template(&state.settings.dist).replacen(PLACEHOLDER, &json, 1);
     let etag = format!("\"{}\"", &hex_digest(body.as_bytes())[..32]);
     let cache = [
         (

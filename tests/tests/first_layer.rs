@@ -1,0 +1,310 @@
+//! The first layer: the banner in plain JavaScript (`widget/js/banner.js`, imported by the
+//! loader), in real Chromium against the real server and the built widget. A first visit
+//! costs two small requests (loader, banner) and no wasm and no notice; the widget (glue, wasm, notice) is fetched on
+//! intent or when the settings open; Reject all / Accept all from the banner make exactly
+//! the receipt request the widget makes, which the server stores, signs and which
+//! verifies; the language switch and the keyboard work; the three buttons look the same.
+
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use yinyom_e2e::{
+    server::TestServer,
+    webdriver::{Browser, keys},
+};
+use yinyom_model::site::SiteFile;
+use yinyom_server::signing::{self, Jwks};
+
+const SITE: &str = "osmep-sme-monitoring";
+
+/// Script prefix: `r` is the shared shadow root of the banner and the widget.
+const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
+
+fn in_shadow(css: &str) -> String {
+    format!("{R} return r && r.querySelector(\"{css}\");")
+}
+
+fn click(browser: &Browser, css: &str) {
+    browser
+        .wait_for(20, &in_shadow(css))
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+    let el = browser.element(&in_shadow(css)).expect("element");
+    browser.click(&el).expect("click");
+}
+
+fn eval(browser: &Browser, script: &str) -> Value {
+    browser.eval(script, json!([])).expect("eval")
+}
+
+fn site_file() -> SiteFile {
+    let path = yinyom_e2e::root()
+        .join("examples")
+        .join(SITE)
+        .join("site.toml");
+    toml::from_str(&std::fs::read_to_string(path).expect("site.toml")).expect("site file")
+}
+
+fn open(server: &TestServer, browser: &Browser) {
+    browser
+        .goto(&format!("{}/{SITE}/", server.pages))
+        .expect("open page");
+    browser
+        .wait_for(20, &in_shadow(".banner [data-action=accept-all]"))
+        .expect("the banner");
+}
+
+/// What the page fetched from the consent server, as `[url, …]`.
+fn fetched(browser: &Browser, server: &TestServer) -> Vec<String> {
+    let v = eval(
+        browser,
+        &format!(
+            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.startsWith('{}'));",
+            server.api
+        ),
+    );
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The last receipt request this browser made (what the loader keeps as `choice`).
+fn last_request(browser: &Browser) -> Value {
+    let s = eval(
+        browser,
+        &format!("return localStorage.getItem('yinyom.{SITE}.choice');"),
+    );
+    serde_json::from_str(s.as_str().expect("a stored choice")).expect("JSON")
+}
+
+/// This browser's receipts on the server, newest first, once there are `n`.
+fn receipts(server: &TestServer, browser: &Browser, n: usize) -> Vec<Value> {
+    let subject = eval(
+        browser,
+        &format!("return localStorage.getItem('yinyom.{SITE}.subject');"),
+    );
+    let url = format!(
+        "{}/v1/sites/{SITE}/subjects/{}/receipts",
+        server.api,
+        subject.as_str().expect("subject id")
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r: Vec<Value> = ureq::get(&url)
+            .set("origin", "http://127.0.0.1:8081")
+            .call()
+            .ok()
+            .and_then(|r| r.into_json().ok())
+            .unwrap_or_default();
+        if r.len() >= n {
+            return r;
+        }
+        assert!(Instant::now() < deadline, "{n} receipts never arrived");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn jwks(server: &TestServer) -> Jwks {
+    ureq::get(&format!("{}/.well-known/jwks.json", server.api))
+        .call()
+        .expect("jwks")
+        .into_json()
+        .expect("jwks json")
+}
+
+/// A first visit fetches the loader and the banner module and nothing else: the banner has the
+/// notice's Thai title and summary, focused, with three buttons that look the same. The
+/// widget is fetched when the pointer goes over "ตั้งค่า" (before any click), and the
+/// settings open on click.
+#[test]
+fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    open(&server, &browser);
+    let site = site_file();
+    let shown = eval(
+        &browser,
+        &format!(
+            "{R} return [r.querySelector('.banner h2').textContent, r.querySelector('#yy-summary').textContent, \
+             r.activeElement && r.activeElement.classList.contains('banner'), \
+             r.querySelector('.banner').getAttribute('role'), r.querySelector('.banner').getAttribute('aria-modal')];"
+        ),
+    );
+    assert_eq!(
+        shown,
+        json!([
+            site.notice.title.th,
+            site.notice.summary.th,
+            true,
+            "dialog",
+            "false"
+        ])
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let files = fetched(&browser, &server);
+    assert_eq!(files.len(), 2, "the loader and the banner: {files:?}");
+    assert!(files[0].ends_with("/yinyom.js"), "{files:?}");
+    assert!(files[1].ends_with("/yinyom_banner.js"), "{files:?}");
+
+    // Reject all, Choose and Accept all are styled identically (reject is as easy as accept).
+    let looks = eval(
+        &browser,
+        &format!(
+            "{R} return ['reject-all', 'choose', 'accept-all'].map(a => {{ \
+               const s = getComputedStyle(r.querySelector('.banner [data-action=' + a + ']')); \
+               return [s.backgroundColor, s.color, s.fontSize, s.fontWeight, s.borderTopWidth, s.height].join(' '); }});"
+        ),
+    );
+    assert_eq!(looks[0], looks[1], "reject and choose differ: {looks}");
+    assert_eq!(looks[0], looks[2], "reject and accept differ: {looks}");
+
+    // Intent: the pointer over "ตั้งค่า" starts fetching the widget, nothing opens.
+    eval(
+        &browser,
+        &format!(
+            "{R} r.querySelector('[data-action=choose]').dispatchEvent(new PointerEvent('pointerover', {{ bubbles: true, composed: true }})); return 1;"
+        ),
+    );
+    browser
+        .wait_for(
+            20,
+            "return performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm'));",
+        )
+        .expect("the wasm is fetched on intent");
+    assert_eq!(eval(&browser, &in_shadow(".modal")), Value::Null);
+
+    click(&browser, "[data-action=choose]");
+    browser
+        .wait_for(20, &in_shadow(".modal [data-action=save]"))
+        .expect("the settings open");
+    assert_eq!(
+        eval(
+            &browser,
+            &format!("{R} return r.querySelector('.banner').hasAttribute('inert');")
+        ),
+        json!(true),
+        "the banner is inert behind the settings"
+    );
+    browser.press(&[keys::ESCAPE], false).expect("Esc");
+    browser
+        .wait_for(
+            10,
+            &format!(
+                "{R} return !r.querySelector('.modal') && !r.querySelector('.banner').inert \
+                 && r.activeElement && r.activeElement.getAttribute('data-action') === 'choose';"
+            ),
+        )
+        .expect("Esc closes the settings and the focus returns to ตั้งค่า");
+    // The notice link opens the settings on the full notice.
+    click(&browser, ".banner [data-action=notice]");
+    browser
+        .wait_for(20, &in_shadow("[data-action=tab-notice][aria-current]"))
+        .expect("the notice tab");
+}
+
+/// Reject all and Accept all from the loader's banner make exactly the request the
+/// widget makes for the same method (only the request id differs), and each is stored,
+/// signed and verifies against the JWKS.
+#[test]
+fn banner_choices_are_the_widgets_requests_and_verify() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    let keys = jwks(&server);
+    for (n, action) in [(2, "accept-all"), (4, "reject-all")] {
+        if n > 2 {
+            // Forget the choice: the banner asks again.
+            eval(
+                &browser,
+                "document.cookie = 'yinyom=; path=/; max-age=0'; return 1;",
+            );
+        }
+        open(&server, &browser);
+        click(&browser, &format!(".banner [data-action={action}]"));
+        browser
+            .wait_for(10, &format!("{R} return !r.querySelector('.banner');"))
+            .expect("the banner closes");
+        let from_banner = last_request(&browser);
+        eval(&browser, "window.yinyom.open(); return 1;");
+        click(&browser, &format!(".modal [data-action={action}]"));
+        browser
+            .wait_for(10, &format!("{R} return !r.querySelector('.modal');"))
+            .expect("the settings close");
+        let from_widget = last_request(&browser);
+        let strip = |mut v: Value| {
+            let id = v["request_id"].take();
+            assert!(id.as_str().is_some_and(|s| s.len() == 36), "{id}");
+            v
+        };
+        assert_eq!(
+            serde_json::to_string(&strip(from_banner)).expect("json"),
+            serde_json::to_string(&strip(from_widget)).expect("json"),
+            "{action}: the banner's request differs from the widget's"
+        );
+        let r = receipts(&server, &browser, n);
+        for x in &r[..2] {
+            assert_eq!(
+                x["receipt"]["method"],
+                action.replace('-', "_"),
+                "{action}: {x}"
+            );
+            signing::verify(x["jws"].as_str().expect("jws"), &keys).expect("the receipt verifies");
+        }
+    }
+}
+
+/// The keyboard alone: the banner has the focus; Tab reaches the language switch, Enter
+/// turns the banner English (focus stays on the switch); Tab reaches Accept all and Enter
+/// records it, in English. (Tabbing over the notice link fetches the widget on intent.)
+#[test]
+fn keyboard_language_switch_and_accept() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    open(&server, &browser);
+    let site = site_file();
+    let active = format!(
+        "{R} const a = r && r.activeElement; return a && (a.getAttribute('data-action') || a.className);"
+    );
+    let tab_to = |want: &str| {
+        for _ in 0..20 {
+            if eval(&browser, &active) == json!(want) {
+                return;
+            }
+            browser.press(&[keys::TAB], false).expect("Tab");
+        }
+        panic!("Tab never reached {want}");
+    };
+    tab_to("lang");
+    browser.press(&[keys::ENTER], false).expect("Enter");
+    let english = eval(
+        &browser,
+        &format!(
+            "{R} return [r.querySelector('.banner h2').textContent, r.querySelector('#yy-summary').textContent, \
+             r.querySelector('.banner').parentNode.lang, r.querySelector('[data-action=lang]').textContent, \
+             r.querySelector('[data-action=lang]').lang, r.querySelector('[data-action=accept-all]').textContent, \
+             r.activeElement.getAttribute('data-action')];"
+        ),
+    );
+    assert_eq!(
+        english,
+        json!([
+            site.notice.title.en,
+            site.notice.summary.en,
+            "en",
+            "ไทย",
+            "th",
+            "Accept all",
+            "lang"
+        ])
+    );
+    tab_to("accept-all");
+    browser.press(&[keys::ENTER], false).expect("Enter");
+    let r = receipts(&server, &browser, 1);
+    assert_eq!(r[0]["receipt"]["method"], "accept_all");
+    assert_eq!(r[0]["receipt"]["lang"], "en");
+    assert_eq!(
+        r[0]["receipt"]["categories"],
+        json!({"analytics": true, "media": true})
+    );
+}
