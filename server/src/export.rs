@@ -41,23 +41,51 @@ pub enum ExportError {
 }
 
 /// Receipts read per page.
-const PAGE: i64 = 1_000;
+const PAGE: i64 = 2_000;
 
 const CSV_HEADER: &str = "receipt_id,issued_at,event,method,lang,subject_id,notice_version,consent_revision,notice_sha256,categories,purposes,valid_until,gpc,age_band,consent_by,page_origin,page_path,widget";
 
 /// Produces an export one page at a time, so memory stays bounded however many receipts
-/// there are: the CLI writes each chunk to a file, the console streams it over HTTP.
+/// there are: the CLI writes each chunk to a file, the console streams it over HTTP. The
+/// next page is read while the current one is formatted (the database and the formatting
+/// each keep a core busy), so at most two pages are in memory.
 pub struct Exporter {
     store: Store,
     q: ReceiptQuery,
     format: Format,
     jwks_url: String,
     notices: HashMap<String, Option<Notice>>,
-    after: Option<(i64, String)>,
+    next: Option<tokio::task::JoinHandle<Result<Page, StoreError>>>,
     started: bool,
     done: bool,
     /// Receipts written so far.
     pub count: u64,
+}
+
+/// One page of receipts: signed originals, or only their JSON (CSV carries no signature,
+/// and skipping the JWS halves what is read).
+enum Page {
+    Signed(Vec<StoredReceipt>),
+    Json(Vec<(String, i64, String)>),
+}
+
+impl Page {
+    fn len(&self) -> usize {
+        match self {
+            Page::Signed(v) => v.len(),
+            Page::Json(v) => v.len(),
+        }
+    }
+
+    /// The keyset cursor after this page.
+    fn last(&self) -> Option<(i64, String)> {
+        match self {
+            Page::Signed(v) => v
+                .last()
+                .map(|r| (r.issued_at_ms, r.receipt.receipt_id.clone())),
+            Page::Json(v) => v.last().map(|(id, ms, _)| (*ms, id.clone())),
+        }
+    }
 }
 
 impl Exporter {
@@ -69,11 +97,30 @@ impl Exporter {
             format,
             jwks_url: jwks_url.to_owned(),
             notices: HashMap::new(),
-            after: None,
+            next: None,
             started: false,
             done: false,
             count: 0,
         }
+    }
+
+    /// Starts reading the page after `after`.
+    fn fetch(
+        &self,
+        after: Option<(i64, String)>,
+    ) -> tokio::task::JoinHandle<Result<Page, StoreError>> {
+        let (store, q, json_only) = (
+            self.store.clone(),
+            self.q.clone(),
+            self.format == Format::Csv,
+        );
+        tokio::spawn(async move {
+            Ok(if json_only {
+                Page::Json(store.receipt_json_page(&q, after, PAGE).await?)
+            } else {
+                Page::Signed(store.receipts_page(&q, after, PAGE).await?)
+            })
+        })
     }
 
     /// The next chunk of output, or `None` at the end.
@@ -88,72 +135,72 @@ impl Exporter {
                 writeln!(out, "{CSV_HEADER}")?;
             }
         }
-        if self.format == Format::Csv {
-            // CSV has no signature: read only the receipt JSON, write rows in place.
-            let page = self
-                .store
-                .receipt_json_page(&self.q, self.after.clone(), PAGE)
-                .await?;
-            if (page.len() as i64) < PAGE {
-                self.done = true;
-            }
-            if let Some((id, ms, _)) = page.last() {
-                self.after = Some((*ms, id.clone()));
-            }
-            out.reserve(page.len() * 400);
-            for (_, _, json) in &page {
-                let r: Receipt = serde_json::from_str(json)
-                    .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
-                csv_row(&mut out, &r);
-                self.count += 1;
-            }
-            if out.is_empty() && self.done {
-                return Ok(None);
-            }
-            return Ok(Some(out));
-        }
-        let page = self
-            .store
-            .receipts_page(&self.q, self.after.clone(), PAGE)
-            .await?;
+        let pending = match self.next.take() {
+            Some(h) => h,
+            None => self.fetch(None),
+        };
+        let page = pending
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("the export's reader stopped: {e}")))??;
         if (page.len() as i64) < PAGE {
             self.done = true;
+        } else {
+            self.next = Some(self.fetch(page.last()));
         }
-        if let Some(last) = page.last() {
-            self.after = Some((last.issued_at_ms, last.receipt.receipt_id.clone()));
-        }
-        for r in &page {
-            match self.format {
-                Format::Jsonl => {
-                    let line = json!({"receipt": r.receipt, "jws": r.jws});
-                    writeln!(out, "{line}")?;
-                }
-                Format::Csv => csv_row(&mut out, &r.receipt),
-                Format::Kantara | Format::Iso27560 => {
-                    let version = r.receipt.notice.version.clone();
-                    if !self.notices.contains_key(&version) {
-                        let notice = self
-                            .store
-                            .notice_version(&self.q.site, &version)
-                            .await?
-                            .map(|p| p.notice);
-                        self.notices.insert(version.clone(), notice);
-                    }
-                    let notice = self.notices.get(&version).and_then(Option::as_ref);
-                    let doc = if self.format == Format::Kantara {
-                        kantara(r, notice, &self.jwks_url)
-                    } else {
-                        iso27560(r, notice)
-                    };
-                    writeln!(out, "{doc}")?;
+        match page {
+            Page::Json(rows) => {
+                out.reserve(rows.len() * 400);
+                for (_, _, json) in &rows {
+                    let r: Receipt = serde_json::from_str(json)
+                        .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
+                    csv_row(&mut out, &r);
+                    self.count += 1;
                 }
             }
-            self.count += 1;
+            Page::Signed(rows) => {
+                for r in &rows {
+                    self.write_signed(&mut out, r).await?;
+                    self.count += 1;
+                }
+            }
         }
         if out.is_empty() && self.done {
             return Ok(None);
         }
         Ok(Some(out))
+    }
+
+    async fn write_signed(
+        &mut self,
+        out: &mut Vec<u8>,
+        r: &StoredReceipt,
+    ) -> Result<(), ExportError> {
+        match self.format {
+            Format::Jsonl => {
+                let line = json!({"receipt": r.receipt, "jws": r.jws});
+                writeln!(out, "{line}")?;
+            }
+            Format::Csv => csv_row(out, &r.receipt),
+            Format::Kantara | Format::Iso27560 => {
+                let version = r.receipt.notice.version.clone();
+                if !self.notices.contains_key(&version) {
+                    let notice = self
+                        .store
+                        .notice_version(&self.q.site, &version)
+                        .await?
+                        .map(|p| p.notice);
+                    self.notices.insert(version.clone(), notice);
+                }
+                let notice = self.notices.get(&version).and_then(Option::as_ref);
+                let doc = if self.format == Format::Kantara {
+                    kantara(r, notice, &self.jwks_url)
+                } else {
+                    iso27560(r, notice)
+                };
+                writeln!(out, "{doc}")?;
+            }
+        }
+        Ok(())
     }
 }
 
