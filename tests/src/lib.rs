@@ -5,6 +5,7 @@
 //! Run through `cargo xtask test`, which builds the widget (`dist/`) and installs
 //! Chromium first; the tests fail with that instruction when either is missing.
 
+pub mod axe;
 pub mod server;
 pub mod webdriver;
 

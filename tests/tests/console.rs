@@ -9,8 +9,7 @@
 
 use serde_json::{Value, json};
 use std::{
-    path::{Path, PathBuf},
-    process::Command,
+    path::Path,
     sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
@@ -21,55 +20,12 @@ use yinyom_e2e::{
 use yinyom_model::notice::PublishedNotice;
 
 const SITE: &str = "osmep-sme-monitoring";
-const AXE_VERSION: &str = "4.14.1";
 const DPO: &str = "dpo@sme.go.th";
 const PASSWORD: &str = "a long test password, 2568!";
 
-/// axe.min.js, installed from npm into `target/axe` on first use (as widget_a11y.rs).
-fn axe_source() -> String {
-    let dir = yinyom_e2e::root().join("target").join("axe");
-    let file: PathBuf = dir.join("node_modules/axe-core/axe.min.js");
-    if !file.is_file() {
-        std::fs::create_dir_all(&dir).expect("target/axe");
-        let status = Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-save",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .arg(format!("axe-core@{AXE_VERSION}"))
-            .status()
-            .expect("npm is needed for the accessibility test (Debian: apt-get install npm)");
-        assert!(
-            status.success(),
-            "npm install axe-core@{AXE_VERSION} failed"
-        );
-    }
-    std::fs::read_to_string(&file).expect("axe.min.js")
-}
-
 /// Runs axe on the whole page; panics with every violation found.
 fn axe(b: &Browser, source: &str, what: &str) {
-    let loaded = b
-        .eval(
-            "if (!window.axe) (0, eval)(arguments[0]); return !!window.axe;",
-            json!([source]),
-        )
-        .expect("inject axe");
-    assert_eq!(loaded, json!(true));
-    let found = b
-        .eval_async(
-            "const done = arguments[arguments.length - 1]; \
-             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'] }) \
-               .then(res => done(res.violations.map(v => v.id + ': ' + v.help + ' @ ' + v.nodes.map(n => JSON.stringify(n.target) + ' ' + n.failureSummary).join(' | '))), \
-                     e => done('axe failed: ' + e));",
-            json!([]),
-        )
-        .expect("axe.run");
+    let found = yinyom_e2e::axe::violations(b, source, "return document;");
     assert_eq!(found, json!([]), "axe-core violations on {what}");
 }
 
@@ -246,7 +202,7 @@ fn wait_for_file(dir: &Path, name: &str) -> String {
 /// and a visible focus on every focusable element.
 #[test]
 fn a_dpo_works_through_the_console() {
-    let axe_js = axe_source();
+    let axe_js = yinyom_e2e::axe::source();
     let server = TestServer::start(&[SITE]).expect("server");
     server
         .add_user(DPO, PASSWORD, "dpo", &[SITE])

@@ -5,57 +5,14 @@
 //! where nothing overflows and every layer fits the viewport.
 
 use serde_json::{Value, json};
-use std::{path::PathBuf, process::Command};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 
 const SITE: &str = "osmep-sme-monitoring";
-const AXE_VERSION: &str = "4.14.1";
 const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
-
-/// axe.min.js, installed from npm into `target/axe` on first use.
-fn axe_source() -> String {
-    let dir = yinyom_e2e::root().join("target").join("axe");
-    let file: PathBuf = dir.join("node_modules/axe-core/axe.min.js");
-    if !file.is_file() {
-        std::fs::create_dir_all(&dir).expect("target/axe");
-        let status = Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--no-save",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .arg(format!("axe-core@{AXE_VERSION}"))
-            .status()
-            .expect("npm is needed for the accessibility test (Debian: apt-get install npm)");
-        assert!(
-            status.success(),
-            "npm install axe-core@{AXE_VERSION} failed"
-        );
-    }
-    std::fs::read_to_string(&file).expect("axe.min.js")
-}
 
 /// Runs axe on the element `target` returns; panics with every violation found.
 fn axe(browser: &Browser, source: &str, what: &str, target: &str) {
-    let loaded = browser
-        .eval(
-            "if (!window.axe) (0, eval)(arguments[0]); return !!window.axe;",
-            json!([source]),
-        )
-        .expect("inject axe");
-    assert_eq!(loaded, json!(true));
-    let script = format!(
-        "const done = arguments[arguments.length - 1]; {R} const el = (function () {{ {target} }})(); \
-         if (!el) return done('nothing to check'); \
-         axe.run(el, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }}, resultTypes: ['violations'] }}) \
-           .then(res => done(res.violations.map(v => v.id + ': ' + v.help + ' @ ' + v.nodes.map(n => JSON.stringify(n.target) + ' ' + n.failureSummary).join(' | '))), \
-                 e => done('axe failed: ' + e));"
-    );
-    let found = browser.eval_async(&script, json!([])).expect("axe.run");
+    let found = yinyom_e2e::axe::violations(browser, source, &format!("{R} {target}"));
     assert_eq!(found, json!([]), "axe-core violations in {what}");
 }
 
@@ -88,7 +45,7 @@ fn check(dark: bool, size: Option<(u32, u32)>) {
         if dark { "dark" } else { "light" },
         size.map_or(String::new(), |(w, h)| format!(" at {w}x{h}"))
     );
-    let source = axe_source();
+    let source = yinyom_e2e::axe::source();
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
     if dark {

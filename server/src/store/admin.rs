@@ -193,11 +193,13 @@ fn search_sql(f: &SearchFilter) -> (String, Vec<SearchArg>) {
     }
     if let Some(item) = &f.item {
         // A probe of receipt_decisions' primary key (receipt_id, kind, item) per candidate
-        // receipt: the newest page stops after a few dozen probes. (No `d.site_id` here:
+        // receipt, newest first: the first page stops after a few dozen probes. Written as
+        // a scalar subquery, not EXISTS: PostgreSQL turns EXISTS into a semi-join over every
+        // matching decision of the site (300 ms at 1M receipts). (No `d.site_id` either:
         // with it SQLite chose the (site_id, kind, item) index and scanned it per receipt.)
         args.push(SearchArg::Text(item.clone()));
         let mut cond = format!(
-            " and exists (select 1 from receipt_decisions d \
+            " and (select 1 from receipt_decisions d \
              where d.receipt_id = r.receipt_id and d.kind in ('category', 'purpose') and d.item = ${}",
             args.len()
         );
@@ -205,7 +207,7 @@ fn search_sql(f: &SearchFilter) -> (String, Vec<SearchArg>) {
             args.push(SearchArg::Int(i64::from(g)));
             cond.push_str(&format!(" and d.granted = ${}", args.len()));
         }
-        cond.push(')');
+        cond.push_str(" limit 1) is not null");
         sql.push_str(&cond);
     }
     (sql, args)
