@@ -275,8 +275,10 @@ fn total_sql(f: &SearchFilter, cond: &str, args: &[SearchArg]) -> (String, Vec<S
     let mut parts = vec![format!(
         "(select cast(coalesce(sum(c.n), 0) as bigint) from receipt_counts c where {counted})"
     )];
-    // Receipts of the whole days that the log has not appended yet. CROSS JOIN makes
-    // SQLite start from the (small) queue; PostgreSQL plans it from its statistics.
+    // Receipts of the whole days that the log has not appended yet: one probe per queued
+    // receipt. (A join let PostgreSQL, with a freshly emptied queue and stale statistics,
+    // hash-join the whole receipts table: 4 s at 1M; SQLite, without statistics, started
+    // from the receipts side.)
     let mut whole = String::new();
     if let Some(d) = first_day {
         whole += &format!(
@@ -291,8 +293,8 @@ fn total_sql(f: &SearchFilter, cond: &str, args: &[SearchArg]) -> (String, Vec<S
         );
     }
     parts.push(format!(
-        "(select count(*) from log_pending p cross join receipts r \
-         where r.receipt_id = p.receipt_id and p.site_id = $1 and {cond}{whole})"
+        "(select count(*) from log_pending p where p.site_id = $1 and \
+         (select 1 from receipts r where r.receipt_id = p.receipt_id and {cond}{whole}) is not null)"
     ));
     // The partial days at the edges.
     if let (Some(from), Some(d)) = (f.from_ms, first_day)
