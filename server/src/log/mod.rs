@@ -19,8 +19,10 @@ use merkle::Hash;
 use serde::{Deserialize, Serialize};
 use yinyom_model::canonical::to_canonical_json;
 
-/// Receipts appended per sequencing transaction at most.
-pub const BATCH: i64 = 1_000;
+/// Receipts appended per sequencing transaction at most. Small enough that a receipt
+/// waiting behind the sequencer's write (SQLite has one writer) waits a few milliseconds:
+/// with 1,000 a turn took 10–19 ms and receipts' p99 went from ~18 ms to 30–170 ms.
+pub const BATCH: i64 = 250;
 
 /// What a checkpoint commits to. Signed as a compact JWS over its canonical JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
