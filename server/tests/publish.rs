@@ -9,95 +9,10 @@ use axum::{
     body::Body,
     http::{Request, Response, StatusCode, header},
 };
-use common::*;
-use yinyom_server::{
-    admin::auth,
-    store::{Role, Store},
-};
+use common::{console::*, *};
+use yinyom_server::{admin::auth, store::Store};
 
-const PASSWORD: &str = "รหัสผ่านที่ยาวพอ-2568";
 const BOUNDARY: &str = "----yinyom-test-boundary-7MA4YWxkTrZu0gW";
-
-struct Console {
-    app: TestApp,
-    admin: String,
-    dpo: String,
-    auditor: String,
-    other_dpo: String,
-}
-
-/// Sites demo and other; an admin, a DPO and an auditor of demo, a DPO of other; a token each.
-async fn console() -> Console {
-    let app = app().await;
-    let store = &app.state.store;
-    let other = app.dir.path().join("other");
-    std::fs::create_dir_all(&other).expect("dir");
-    for f in ["site.toml", "notice.th.md", "notice.en.md"] {
-        let text = std::fs::read_to_string(fixture().join(f)).expect("read");
-        std::fs::write(
-            other.join(f),
-            text.replace("id = \"demo\"", "id = \"other\""),
-        )
-        .expect("write");
-    }
-    yinyom_server::sites::import(store, &other)
-        .await
-        .expect("import other");
-    let hash = auth::hash_password(PASSWORD).expect("hash");
-    let mut tokens = Vec::new();
-    for (email, role, sites) in [
-        ("admin@x.go.th", Role::Admin, vec![]),
-        ("dpo@demo.go.th", Role::Dpo, vec!["demo".to_owned()]),
-        ("auditor@demo.go.th", Role::Auditor, vec!["demo".to_owned()]),
-        ("dpo@other.go.th", Role::Dpo, vec!["other".to_owned()]),
-    ] {
-        let id = store
-            .create_user(email, &hash, role, &sites)
-            .await
-            .expect("user");
-        let token = format!("yy_test_{id}_{}", uuid());
-        store
-            .create_token(&auth::hash_secret(&token), "test", id)
-            .await
-            .expect("token");
-        tokens.push(token);
-    }
-    Console {
-        admin: tokens[0].clone(),
-        dpo: tokens[1].clone(),
-        auditor: tokens[2].clone(),
-        other_dpo: tokens[3].clone(),
-        app,
-    }
-}
-
-fn cookie_value(res: &Response<Body>, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .and_then(|kv| kv.split_once('='))
-        .map(|(_, v)| v.to_owned())
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 /// A signed-in console session: its cookie header and CSRF token.
 struct Session {

@@ -19,6 +19,8 @@ use yinyom_server::{
     store::Store,
 };
 
+pub mod console;
+
 pub const ORIGIN: &str = "https://www.demo.go.th";
 
 pub struct TestApp {

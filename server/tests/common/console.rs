@@ -1,0 +1,102 @@
+//! The console fixture shared by admin.rs and publish.rs: two sites (demo, other), one
+//! account per role with an API token each, and small HTTP form helpers.
+
+use super::*;
+use axum::{
+    body::Body,
+    http::{Request, Response, header},
+};
+use yinyom_server::{admin::auth, store::Role};
+
+pub const PASSWORD: &str = "รหัสผ่านที่ยาวพอ-2568";
+
+pub struct Console {
+    pub app: TestApp,
+    pub admin: String,
+    pub dpo: String,
+    pub auditor: String,
+    pub other_dpo: String,
+}
+
+/// Two sites (demo, other), one account per role, an API token each.
+pub async fn console() -> Console {
+    let app = app().await;
+    let store = &app.state.store;
+    let other = app.dir.path().join("other");
+    std::fs::create_dir_all(&other).expect("dir");
+    for f in ["site.toml", "notice.th.md", "notice.en.md"] {
+        let text = std::fs::read_to_string(fixture().join(f)).expect("read");
+        std::fs::write(
+            other.join(f),
+            text.replace("id = \"demo\"", "id = \"other\""),
+        )
+        .expect("write");
+    }
+    yinyom_server::sites::import(store, &other)
+        .await
+        .expect("import other");
+    let hash = auth::hash_password(PASSWORD).expect("hash");
+    let mut tokens = Vec::new();
+    for (email, role, sites) in [
+        ("admin@x.go.th", Role::Admin, vec![]),
+        ("dpo@demo.go.th", Role::Dpo, vec!["demo".to_owned()]),
+        ("auditor@demo.go.th", Role::Auditor, vec!["demo".to_owned()]),
+        ("dpo@other.go.th", Role::Dpo, vec!["other".to_owned()]),
+    ] {
+        let id = store
+            .create_user(email, &hash, role, &sites)
+            .await
+            .expect("user");
+        let token = format!("yy_test_{id}_{}", uuid());
+        store
+            .create_token(&auth::hash_secret(&token), "test", id)
+            .await
+            .expect("token");
+        tokens.push(token);
+    }
+    Console {
+        admin: tokens[0].clone(),
+        dpo: tokens[1].clone(),
+        auditor: tokens[2].clone(),
+        other_dpo: tokens[3].clone(),
+        app,
+    }
+}
+
+pub async fn get_as(app: &TestApp, token: &str, uri: &str) -> Response<Body> {
+    app.send(
+        Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+pub fn cookie_value(res: &Response<Body>, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
