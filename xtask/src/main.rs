@@ -56,7 +56,7 @@ enum Cmd {
         receipts: u64,
         /// Only these parts, comma-separated: widget, server, durability, scale. A partial
         /// run writes target/bench/BENCHMARKS.partial.md, never BENCHMARKS.md.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = ["widget", "server", "durability", "scale"])]
         only: Vec<String>,
     },
 }

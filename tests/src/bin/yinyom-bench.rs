@@ -51,7 +51,7 @@ struct Args {
     #[arg(long, default_value = "cargo xtask bench")]
     command: String,
     /// Only these parts (widget, server, durability, scale); all when empty.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = ["widget", "server", "durability", "scale"])]
     only: Vec<String>,
 }
 
