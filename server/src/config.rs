@@ -16,6 +16,12 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    /// Database connections this process keeps at most (default: 8 for SQLite, 16 for
+    /// PostgreSQL). With several processes on one PostgreSQL, keep their sum under its
+    /// `max_connections` (docs/OPERATIONS.md).
+    #[arg(long, env = "YINYOM_DB_POOL_SIZE", global = true)]
+    pub db_pool_size: Option<u32>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -100,9 +106,15 @@ pub enum LogCommand {
 /// `yinyom keys …`
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Retire the current signing key and create a new one. Retired keys stay in the JWKS,
-    /// so every receipt signed with them still verifies.
-    Rotate,
+    /// Create the next signing key. It is published in the JWKS at once and starts signing
+    /// 6 minutes later (after every cached copy of the JWKS has it); the current key signs
+    /// until then and stays in the JWKS, so every receipt signed with it still verifies.
+    Rotate {
+        /// Sign with the new key at once (after a key compromise). Verifiers holding a
+        /// cached JWKS may not know it for up to 5 minutes.
+        #[arg(long)]
+        now: bool,
+    },
     /// List the signing keys.
     List,
 }

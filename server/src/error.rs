@@ -53,7 +53,8 @@ pub enum ApiError {
     /// 503: a part the server needs is missing (e.g. the widget was not built).
     #[error("{0}")]
     Unavailable(String),
-    /// 500: a database failure.
+    /// 503 `store_unavailable` when the store cannot commit now (full, read-only,
+    /// unreachable; with `Retry-After`), else 500: a database failure.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// 500: anything else.
@@ -77,6 +78,9 @@ impl ApiError {
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Store(e) if e.unavailable().is_some() => {
+                (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
+            }
             ApiError::Store(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -87,7 +91,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        let message = if code == "store_unavailable" {
+            // The cause is logged where it was met (`health.rs`), once, not per request.
+            "the consent store cannot save right now; nothing was recorded. The widget keeps the choice and sends it again later".to_owned()
+        } else if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = ?self, "request failed");
             "something went wrong on the server; the choice was not recorded, please retry"
                 .to_owned()
@@ -100,8 +107,13 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
+        let retry_after = match self {
+            ApiError::TooManyRequests(secs) => Some(secs),
+            _ if code == "store_unavailable" => Some(crate::health::RETRY_AFTER_SECS),
+            _ => None,
+        };
         let mut res = (status, Json(body)).into_response();
-        if let ApiError::TooManyRequests(secs) = self {
+        if let Some(secs) = retry_after {
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from(secs),

@@ -1,27 +1,32 @@
 //! Group commit for receipts: handlers hand their validated draft to a writer task, which
-//! takes everything waiting, decides for the whole group which visitors already have a
-//! receipt (one query), signs, writes the group in one transaction (one commit, one fsync)
-//! and answers each handler only after that commit. Under load this turns hundreds of
-//! commits and lookups a second into a few, without weakening the rule that an
-//! acknowledged receipt is durable. A receipt handler itself makes no database round trip.
+//! takes everything waiting and writes the group in one transaction (one commit, one
+//! fsync). Inside that transaction the store registers the visitors seen for the first
+//! time; only then is each receipt's event decided (given/refused, or updated for a
+//! visitor with an earlier receipt) and the receipt signed. Each handler is answered only
+//! after the commit. Under load this turns hundreds of commits a second into a few,
+//! without weakening the rule that an acknowledged receipt is durable. A receipt handler
+//! itself makes no database round trip.
+//!
+//! If the group fails because the store cannot commit (full, read-only, unreachable),
+//! every receipt of it fails with that error (503 to the widget, which retries later). If
+//! it fails for another reason, each receipt is written alone, so one bad receipt does not
+//! fail the others.
 //!
 //! SQLite has one writer task (it has one writer anyway); PostgreSQL several.
 
 use crate::{
+    health::StoreHealth,
     receipts::{Draft, finish},
     signing::Signer,
     store::{Inserted, Store, StoreError, StoredReceipt},
 };
-use std::{collections::HashSet, sync::Arc};
+use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// Receipts written per transaction at most.
 const GROUP: usize = 256;
 
 type Reply = Result<(Inserted, StoredReceipt), StoreError>;
-
-/// Signed receipts of a group, each with where its answer goes.
-type Signed = Vec<(StoredReceipt, oneshot::Sender<Reply>)>;
 
 struct Job {
     draft: Draft,
@@ -40,14 +45,29 @@ impl std::fmt::Debug for Job {
     }
 }
 
+/// What the writers share.
+struct Writer {
+    store: Store,
+    signer: Arc<Signer>,
+    health: Arc<StoreHealth>,
+}
+
 impl Ingest {
     /// Starts the writer tasks on the current runtime.
-    pub fn start(store: Store, signer: Arc<Signer>) -> Self {
+    pub fn start(store: Store, signer: Arc<Signer>, health: Arc<StoreHealth>) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4 * GROUP);
         let rx = Arc::new(Mutex::new(rx));
-        let writers = if store.kind() == "postgres" { 4 } else { 1 };
+        let writers = match store {
+            Store::Sqlite(_) => 1,
+            Store::Postgres(_) => 4,
+        };
+        let writer = Arc::new(Writer {
+            store,
+            signer,
+            health,
+        });
         for _ in 0..writers {
-            tokio::spawn(writer(store.clone(), signer.clone(), rx.clone()));
+            tokio::spawn(run(writer.clone(), rx.clone()));
         }
         Self { tx }
     }
@@ -66,7 +86,7 @@ impl Ingest {
     }
 }
 
-async fn writer(store: Store, signer: Arc<Signer>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn run(writer: Arc<Writer>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
     loop {
         let mut jobs = Vec::new();
         {
@@ -82,89 +102,94 @@ async fn writer(store: Store, signer: Arc<Signer>, rx: Arc<Mutex<mpsc::Receiver<
                 }
             }
         }
-        match sign_group(&store, &signer, jobs).await {
-            Ok(signed) => commit_group(&store, signed).await,
-            Err((e, jobs)) => {
+        writer.commit_group(jobs).await;
+    }
+}
+
+impl Writer {
+    async fn commit_group(&self, jobs: Vec<Job>) {
+        let subjects: Vec<(&str, &str)> = jobs
+            .iter()
+            .map(|j| {
+                let r = &j.draft.receipt;
+                (r.site.as_str(), r.subject_id.as_str())
+            })
+            .collect();
+        let mut failed: Vec<(usize, StoreError)> = Vec::new();
+        let outcome = self
+            .store
+            .write_receipts(&subjects, |i, first| {
+                let draft = jobs.get(i)?.draft.clone();
+                match finish(draft, !first, &self.signer) {
+                    Ok(stored) => Some(stored),
+                    Err(e) => {
+                        failed.push((i, e));
+                        None
+                    }
+                }
+            })
+            .await;
+        self.health.observe(&outcome);
+        match outcome {
+            Ok(written) => {
+                let mut failed: std::collections::HashMap<usize, StoreError> =
+                    failed.into_iter().collect();
+                for (i, (job, made)) in jobs.into_iter().zip(written).enumerate() {
+                    let result = match made {
+                        Some((stored, true)) => Ok((Inserted::New, stored)),
+                        Some((stored, false)) => self.existing(stored).await,
+                        None => Err(failed.remove(&i).unwrap_or_else(|| {
+                            StoreError::Corrupt("a receipt of the group was not made".into())
+                        })),
+                    };
+                    let _ = job.done.send(result);
+                }
+            }
+            Err(e) if e.unavailable().is_some() => {
+                // Nothing of the group was committed, and nothing else would be now.
+                let cause = e.to_string();
                 for job in jobs {
-                    let _ = job.done.send(Err(StoreError::Corrupt(e.to_string())));
+                    let _ = job.done.send(Err(StoreError::Unavailable(cause.clone())));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, n = jobs.len(), "group commit failed; writing one by one");
+                for job in jobs {
+                    let result = self.write_alone(job.draft).await;
+                    let _ = job.done.send(result);
                 }
             }
         }
     }
-}
 
-/// Decides each draft's event (a visitor with an earlier receipt, in the database or
-/// earlier in this group, is updating) and signs it.
-async fn sign_group(
-    store: &Store,
-    signer: &Signer,
-    jobs: Vec<Job>,
-) -> Result<Signed, (StoreError, Vec<Job>)> {
-    let mut earlier: HashSet<(String, String)> = HashSet::new();
-    let mut sites: Vec<&str> = jobs.iter().map(|j| j.draft.receipt.site.as_str()).collect();
-    sites.sort_unstable();
-    sites.dedup();
-    for site in sites {
-        let subjects: Vec<&str> = jobs
-            .iter()
-            .filter(|j| j.draft.receipt.site.as_str() == site)
-            .map(|j| j.draft.receipt.subject_id.as_str())
-            .collect();
-        match store.subjects_with_receipts(site, &subjects).await {
-            Ok(found) => earlier.extend(found.into_iter().map(|s| (site.to_owned(), s))),
-            Err(e) => return Err((e, jobs)),
-        }
-    }
-    let mut signed = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let key = (
-            job.draft.receipt.site.as_str().to_owned(),
-            job.draft.receipt.subject_id.clone(),
-        );
-        let has_earlier = !earlier.insert(key);
-        match finish(job.draft, has_earlier, signer) {
-            Ok(stored) => signed.push((stored, job.done)),
-            Err(e) => {
-                let _ = job.done.send(Err(e));
+    /// Writes one receipt in a transaction of its own (its event decided there too).
+    async fn write_alone(&self, draft: Draft) -> Reply {
+        let (site, subject) = (draft.receipt.site.clone(), draft.receipt.subject_id.clone());
+        let mut draft = Some(draft);
+        let mut error = None;
+        let outcome = self
+            .store
+            .write_receipts(&[(site.as_str(), subject.as_str())], |_, first| {
+                finish(draft.take()?, !first, &self.signer)
+                    .map_err(|e| error = Some(e))
+                    .ok()
+            })
+            .await;
+        self.health.observe(&outcome);
+        match outcome?.into_iter().next().flatten() {
+            Some((stored, true)) => Ok((Inserted::New, stored)),
+            Some((stored, false)) => self.existing(stored).await,
+            None => {
+                Err(error.unwrap_or_else(|| StoreError::Corrupt("the receipt was not made".into())))
             }
         }
     }
-    Ok(signed)
-}
 
-async fn commit_group(store: &Store, signed: Signed) {
-    let refs: Vec<&StoredReceipt> = signed.iter().map(|(r, _)| r).collect();
-    match store.insert_receipts_group(&refs).await {
-        Ok(written) => {
-            for ((stored, done), new) in signed.into_iter().zip(written) {
-                let result = if new {
-                    Ok(Inserted::New)
-                } else {
-                    existing(store, &stored).await
-                };
-                let _ = done.send(result.map(|i| (i, stored)));
-            }
-        }
-        Err(e) => {
-            // Something in the group failed: nothing of it was committed. Write each
-            // alone, so one bad receipt does not fail the others.
-            tracing::warn!(error = %e, n = signed.len(), "group commit failed; writing one by one");
-            for (stored, done) in signed {
-                let result = store.insert_receipt(&stored).await;
-                let _ = done.send(result.map(|i| (i, stored)));
-            }
-        }
-    }
-}
-
-async fn existing(store: &Store, r: &StoredReceipt) -> Result<Inserted, StoreError> {
-    match store
-        .receipt_by_request(r.receipt.site.as_str(), &r.receipt.request_id)
-        .await?
-    {
-        Some(found) => Ok(Inserted::Existing(Box::new(found))),
-        None => Err(StoreError::Corrupt(
-            "receipt conflicted on request_id but none was found".into(),
-        )),
+    async fn existing(&self, stored: StoredReceipt) -> Reply {
+        let found = self
+            .store
+            .existing_receipt(stored.receipt.site.as_str(), &stored.receipt.request_id)
+            .await?;
+        Ok((Inserted::Existing(Box::new(found)), stored))
     }
 }

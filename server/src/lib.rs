@@ -14,7 +14,8 @@
 //! - [`store`]: every SQL statement; SQLite and PostgreSQL. [`catalog`] keeps sites and
 //!   notice versions in memory for the receipt path.
 //! - [`export`]: streamed receipt exports (JSONL, CSV, Kantara CR v1.1, ISO/IEC TS 27560).
-//! - [`limits`], [`metrics`]: rate limiting and `/metrics`.
+//! - [`limits`], [`metrics`], [`health`]: rate limiting, `/metrics`, whether the store can
+//!   commit (`/readyz`).
 //! - [`error`]: the API error type and its status codes.
 //! - [`stats`]: acceptance statistics (console, open data).
 //! - [`state`]: what handlers share.
@@ -24,6 +25,7 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod health;
 pub mod ingest;
 pub mod limits;
 pub mod log;
@@ -48,16 +50,21 @@ use std::sync::Arc;
 /// Builds the application state for `store` with the given settings.
 pub async fn app_state(store: Store, settings: Settings) -> anyhow::Result<AppState> {
     let signer = Signer::load_or_create(&store).await?;
-    let limiter =
-        limits::RateLimiter::new(settings.rate_limit_per_minute, settings.rate_limit_burst);
+    let limiter = limits::RateLimiter::new(
+        settings.rate_limit_per_minute,
+        settings.rate_limit_burst,
+        &store,
+    );
     let signer = Arc::new(signer);
+    let health = Arc::new(health::StoreHealth::default());
     Ok(AppState {
         store: store.clone(),
         signer: signer.clone(),
         settings: Arc::new(settings),
         metrics: Arc::default(),
         limiter: Arc::new(limiter),
-        ingest: Arc::new(ingest::Ingest::start(store.clone(), signer)),
+        ingest: Arc::new(ingest::Ingest::start(store.clone(), signer, health.clone())),
+        health,
         catalog: Arc::new(catalog::Catalog::new(store.clone())),
     })
 }
@@ -147,6 +154,16 @@ impl Server {
             self.state.signer.clone(),
             std::time::Duration::from_secs(self.checkpoint_secs.max(1)),
         ));
+        let sweeper = {
+            let limiter = self.state.limiter.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    limiter.sweep().await;
+                }
+            })
+        };
         println!("yinyom: API on {public_url}");
         let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let stop = {
@@ -174,6 +191,7 @@ impl Server {
             None => api.await?,
         }
         sequencer.abort();
+        sweeper.abort();
         Ok(())
     }
 }

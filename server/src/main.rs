@@ -47,7 +47,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{}: not a JWKS: {e}", jwks.display()))?;
         return verify_file(file, &jwks);
     }
-    let store = Store::connect(&cli.database_url)
+    let store = Store::connect_with(&cli.database_url, cli.db_pool_size)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", redact(&cli.database_url)))?;
     match cli.command {
@@ -97,17 +97,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Keys(KeysCommand::Rotate) => {
-            let kid = signing::rotate(&store).await?;
-            println!("new signing key {kid}; older keys are retired and stay in the JWKS");
+        Command::Keys(KeysCommand::Rotate { now }) => {
+            let notice = if now {
+                std::time::Duration::ZERO
+            } else {
+                signing::ROTATION_NOTICE
+            };
+            let r = signing::rotate(&store, notice).await?;
+            println!(
+                "new signing key {} is in the JWKS now and signs from {}; the keys before it sign until then and stay in the JWKS",
+                r.kid,
+                yinyom_server::store::rfc3339_ms(r.activates_at)
+            );
             Ok(())
         }
         Command::Keys(KeysCommand::List) => {
+            let now = yinyom_server::store::now_ms();
             for k in store.keys().await? {
-                let status = if k.retired_at.is_some() {
-                    "retired"
-                } else {
-                    "current"
+                let status = match k.retired_at {
+                    _ if k.activates_at > now => format!(
+                        "published, signs from {}",
+                        yinyom_server::store::rfc3339_ms(k.activates_at)
+                    ),
+                    Some(r) if r <= now => "retired".to_owned(),
+                    Some(r) => format!("current, until {}", yinyom_server::store::rfc3339_ms(r)),
+                    None => "current".to_owned(),
                 };
                 println!("{}  {status}", k.kid);
             }

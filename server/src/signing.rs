@@ -2,7 +2,8 @@
 //!
 //! The payload is the receipt's canonical JSON (RFC 8785). Keys live in the database so
 //! that several server processes sign with the same key; the `kid` is the key's RFC 7638
-//! JWK thumbprint, and every key, current or retired, is published in the JWKS.
+//! JWK thumbprint, and every key, current, retired or about to sign, is published in the
+//! JWKS. A rotated-in key is published [`ROTATION_NOTICE`] before it signs.
 
 use crate::store::{KeyRow, Store, StoreError};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
@@ -56,31 +57,34 @@ pub enum VerifyError {
     BadSignature,
 }
 
+/// How long a rotated-in key is published before it signs: the JWKS is cacheable for
+/// 5 minutes (`routes/keys.rs`), plus a minute for clocks and slow caches. A verifier that
+/// fetched the JWKS at any time before a receipt was signed has its key.
+pub const ROTATION_NOTICE: std::time::Duration = std::time::Duration::from_secs(360);
+
 impl Signer {
-    /// Loads the newest non-retired key, creating one if there is none.
+    /// Loads the key that signs now. Only on a store that has never had a key does it
+    /// create one (two processes starting at once on an empty store agree on one: the
+    /// first key has generation 1 and a second insert conflicts). A server process never
+    /// creates a key otherwise: keys come from `yinyom keys rotate`.
     pub async fn load_or_create(store: &Store) -> Result<Self, StoreError> {
-        if let Some(row) = store
-            .keys()
-            .await?
-            .into_iter()
-            .find(|k| k.retired_at.is_none())
-        {
-            return Self::from_row(&row);
+        let mut keys = store.keys().await?;
+        if keys.is_empty() {
+            let row = new_key(1, crate::store::now_ms())?;
+            if store.insert_first_key(&row).await? {
+                tracing::info!(kid = %row.kid, "created the first receipt signing key");
+            }
+            keys = store.keys().await?;
         }
-        let mut seed = [0u8; 32];
-        getrandom::getrandom(&mut seed)
-            .map_err(|e| StoreError::Corrupt(format!("no randomness for a key: {e}")))?;
-        let key = SigningKey::from_bytes(&seed);
-        let public = key.verifying_key().to_bytes();
-        let row = KeyRow {
-            kid: thumbprint(&public),
-            secret: seed.to_vec(),
-            public: public.to_vec(),
-            retired_at: None,
-        };
-        store.insert_key(&row).await?;
-        tracing::info!(kid = %row.kid, "created a new receipt signing key");
-        Self::from_row(&row)
+        let row = signing_now(&keys, crate::store::now_ms()).ok_or_else(|| {
+            StoreError::Corrupt(
+                "no signing key is valid now (every key is retired): run `yinyom keys rotate --now`"
+                    .into(),
+            )
+        })?;
+        Ok(Self {
+            current: std::sync::RwLock::new(Self::key_of(row)?),
+        })
     }
 
     fn key_of(row: &KeyRow) -> Result<(String, SigningKey), StoreError> {
@@ -91,20 +95,18 @@ impl Signer {
         Ok((row.kid.clone(), SigningKey::from_bytes(&seed)))
     }
 
-    fn from_row(row: &KeyRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            current: std::sync::RwLock::new(Self::key_of(row)?),
-        })
-    }
-
-    /// Switches to the newest non-retired key in the store, creating one if every key was
-    /// retired.
+    /// Switches to the key that signs now (after `yinyom keys rotate`, possibly run by
+    /// another process, once the new key's activation time has come). Keeps the current
+    /// key if the store has none valid now.
     pub async fn refresh(&self, store: &Store) -> Result<(), StoreError> {
-        let fresh = Self::load_or_create(store).await?;
-        let next = fresh
-            .current
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
+        let keys = store.keys().await?;
+        let Some(row) = signing_now(&keys, crate::store::now_ms()) else {
+            tracing::warn!(
+                "no signing key is valid now: still signing with the last one; run `yinyom keys rotate --now`"
+            );
+            return Ok(());
+        };
+        let next = Self::key_of(row)?;
         let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
         if cur.0 != next.0 {
             tracing::info!(kid = %next.0, "now signing with a new key");
@@ -132,10 +134,57 @@ impl Signer {
     }
 }
 
-/// Retires every current key and creates a new one; returns the new key id.
-pub async fn rotate(store: &Store) -> Result<String, StoreError> {
-    store.retire_keys().await?;
-    Ok(Signer::load_or_create(store).await?.kid())
+/// The key that signs at `now_ms`: activated, not retired, the newest generation.
+fn signing_now(keys: &[KeyRow], now_ms: i64) -> Option<&KeyRow> {
+    keys.iter()
+        .filter(|k| k.activates_at <= now_ms && k.retired_at.is_none_or(|r| r > now_ms))
+        .max_by_key(|k| k.generation)
+}
+
+fn new_key(generation: i64, activates_at: i64) -> Result<KeyRow, StoreError> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed)
+        .map_err(|e| StoreError::Corrupt(format!("no randomness for a key: {e}")))?;
+    let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    Ok(KeyRow {
+        kid: thumbprint(&public),
+        secret: seed.to_vec(),
+        public: public.to_vec(),
+        retired_at: None,
+        activates_at,
+        generation,
+    })
+}
+
+/// A rotation: the new key and when it starts signing.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    /// The new key's id.
+    pub kid: String,
+    /// Unix ms from which it signs; the keys it replaces sign until then.
+    pub activates_at: i64,
+}
+
+/// Creates the next key, published in the JWKS at once and signing after `notice` (use
+/// [`ROTATION_NOTICE`]; zero after a key compromise), and retires the current keys at that
+/// moment — in one transaction. Two rotations at once: one fails and changes nothing.
+pub async fn rotate(store: &Store, notice: std::time::Duration) -> Result<Rotation, StoreError> {
+    let notice_ms = i64::try_from(notice.as_millis()).unwrap_or(i64::MAX);
+    let activates_at = crate::store::now_ms().saturating_add(notice_ms);
+    let generation = store
+        .keys()
+        .await?
+        .iter()
+        .map(|k| k.generation)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let row = new_key(generation, activates_at)?;
+    store.rotate_key(&row).await?;
+    Ok(Rotation {
+        kid: row.kid,
+        activates_at,
+    })
 }
 
 /// The JWK of a 32-byte Ed25519 public key.

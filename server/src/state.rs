@@ -24,6 +24,8 @@ pub struct AppState {
     pub ingest: Arc<crate::ingest::Ingest>,
     /// Sites and notice versions kept in memory.
     pub catalog: Arc<crate::catalog::Catalog>,
+    /// Whether the store can commit (`/readyz`).
+    pub health: Arc<crate::health::StoreHealth>,
 }
 
 impl AppState {

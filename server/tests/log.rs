@@ -249,7 +249,29 @@ async fn rotated_keys_keep_old_receipts_verifiable() {
     )
     .await;
     let old_kid = app.state.signer.kid();
-    let new_kid = signing::rotate(store).await.expect("rotate");
+    // A planned rotation publishes the next key first; the current one keeps signing.
+    let planned = signing::rotate(store, signing::ROTATION_NOTICE)
+        .await
+        .expect("rotate");
+    assert!(planned.activates_at >= yinyom_server::store::now_ms() + 300_000);
+    app.state.signer.refresh(store).await.expect("refresh");
+    assert_eq!(
+        app.state.signer.kid(),
+        old_kid,
+        "the new key waits its turn"
+    );
+    let jwks: Jwks =
+        serde_json::from_value(body_json(app.get("/.well-known/jwks.json").await).await)
+            .expect("jwks");
+    assert!(
+        jwks.keys.iter().any(|k| k.kid == planned.kid),
+        "the next key is published before it signs"
+    );
+    // After a compromise the next key signs at once.
+    let new_kid = signing::rotate(store, std::time::Duration::ZERO)
+        .await
+        .expect("rotate now")
+        .kid;
     assert_ne!(old_kid, new_kid);
     app.state.signer.refresh(store).await.expect("refresh");
     assert_eq!(app.state.signer.kid(), new_kid);
@@ -264,7 +286,7 @@ async fn rotated_keys_keep_old_receipts_verifiable() {
     let jwks: Jwks =
         serde_json::from_value(body_json(app.get("/.well-known/jwks.json").await).await)
             .expect("jwks");
-    assert_eq!(jwks.keys.len(), 2);
+    assert_eq!(jwks.keys.len(), 3);
     for r in [&old, &new] {
         signing::verify(r["jws"].as_str().expect("jws"), &jwks).expect("verifies");
     }

@@ -93,18 +93,25 @@ impl Cluster {
             ])
             .stdout(std::process::Stdio::null()))
         .context("initdb failed")?;
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={} -c max_connections=300",
+        // The settings go into postgresql.conf, not onto pg_ctl's command line, so that
+        // a plain `pg_ctl start` (the fault tests stop and start the server) brings the
+        // same server back.
+        let settings = format!(
+            "\nport = {port}\nunix_socket_directories = '{}'\nlisten_addresses = '127.0.0.1'\nfsync = {}\nmax_connections = 300\n",
             cluster.dir.display(),
             if durable { "on" } else { "off" }
         );
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).context("reading postgresql.conf")?;
+        text.push_str(&settings);
+        std::fs::write(&conf, text).context("writing postgresql.conf")?;
         run(cluster
             .pg("pg_ctl")
             .arg("-D")
             .arg(&data)
             .arg("-l")
             .arg(cluster.dir.join("server.log"))
-            .args(["-w", "-o", &opts, "start"])
+            .args(["-w", "start"])
             .stdout(std::process::Stdio::null()))
         .with_context(|| {
             format!(
@@ -133,6 +140,21 @@ impl Cluster {
 
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// What lets a test stop and start this server (`server/tests/faults.rs`).
+    pub(crate) fn control_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("YINYOM_TEST_PG_BIN", self.bin.display().to_string()),
+            (
+                "YINYOM_TEST_PG_DATA",
+                self.dir.join("data").display().to_string(),
+            ),
+        ];
+        if self.as_postgres {
+            env.push(("YINYOM_TEST_PG_USER", "postgres".to_owned()));
+        }
+        env
     }
 }
 

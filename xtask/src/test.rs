@@ -106,7 +106,8 @@ pub(crate) fn run() -> Result<()> {
                 &logs,
                 "tests-postgres",
                 cargo(&["test", "--no-fail-fast", "--package", "yinyom-server"])
-                    .env("YINYOM_TEST_DATABASE_URL", pg.url()),
+                    .env("YINYOM_TEST_DATABASE_URL", pg.url())
+                    .envs(pg.control_env()),
             );
             let _ = pg.dir();
         }

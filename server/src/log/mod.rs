@@ -143,18 +143,48 @@ pub fn signed(row: &CheckpointRow) -> Result<SignedCheckpoint, StoreError> {
     })
 }
 
-/// Runs [`sequence`] for every site every `every`, until the process ends.
+/// The lease that makes one process of a fleet the log sequencer.
+pub const SEQUENCER_LEASE: &str = "log-sequencer";
+
+/// Runs [`sequence`] for every site every `every`, until the process ends, in the process
+/// that holds the sequencer lease.
 pub async fn run_sequencer(
     store: Store,
     signer: std::sync::Arc<Signer>,
     every: std::time::Duration,
 ) {
+    // One process of a fleet sequences at a time, so checkpoints come every `every`
+    // whatever the number of processes and no one signs a batch only to lose the race
+    // (sequence_log stays safe without the lease: it appends under the site's row lock).
+    let holder = uuid::Uuid::now_v7().to_string();
+    let lease_ms = i64::try_from(
+        (every * 3)
+            .max(std::time::Duration::from_secs(5))
+            .as_millis(),
+    )
+    .unwrap_or(i64::MAX);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut holding = false;
     loop {
         tick.tick().await;
         if let Err(e) = signer.refresh(&store).await {
             tracing::warn!(error = %e, "cannot check for a rotated signing key");
+        }
+        match store.take_lease(SEQUENCER_LEASE, &holder, lease_ms).await {
+            Ok(held) => {
+                if held != holding {
+                    tracing::info!(held, "log sequencer lease");
+                    holding = held;
+                }
+                if !held {
+                    continue;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "log sequencer: cannot take its lease; will retry");
+                continue;
+            }
         }
         let sites = match store.site_ids().await {
             Ok(s) => s,

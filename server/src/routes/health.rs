@@ -26,9 +26,15 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-/// Ready when the database answers.
+/// Ready when the store can commit: a small write goes through now, and no receipt
+/// failed to commit for an availability reason in the last few seconds.
 async fn ready(State(state): State<AppState>) -> ApiResult<&'static str> {
-    state.store.ping().await?;
+    let probe = state.store.probe_write().await;
+    state.health.observe(&probe);
+    probe?;
+    if let Some(cause) = state.health.recent_failure() {
+        return Err(crate::store::StoreError::Unavailable(cause).into());
+    }
     Ok("ready\n")
 }
 

@@ -37,6 +37,7 @@ pub(crate) async fn create(
     state
         .limiter
         .check(client)
+        .await
         .map_err(|wait| ApiError::TooManyRequests(wait.as_secs().max(1)))?;
     let content_type = headers
         .get(header::CONTENT_TYPE)

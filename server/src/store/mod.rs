@@ -33,12 +33,80 @@ pub enum StoreError {
     /// A stored document could not be read back.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The store cannot commit now (full, read-only, unreachable): see
+    /// [`StoreError::unavailable`].
+    #[error("the store cannot commit: {0}")]
+    Unavailable(String),
     /// The database URL is not one we support.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
 }
 
 type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    /// Why the store cannot commit right now, if that is what this error means: the disk
+    /// or the database is full, the file system or the database is read-only (a standby
+    /// after failover), the database cannot be reached or is shutting down. Such errors
+    /// pass when their cause does; the receipt API answers them with 503 and the widget
+    /// retries. `None` for everything else (a bug, bad data).
+    pub fn unavailable(&self) -> Option<String> {
+        let e = match self {
+            StoreError::Db(e) => e,
+            StoreError::Unavailable(cause) => return Some(cause.clone()),
+            _ => return None,
+        };
+        match e {
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                let transient = if let Ok(n) = code.parse::<i64>() {
+                    // SQLite (extended) result codes: BUSY 5, LOCKED 6, NOMEM 7,
+                    // READONLY 8, IOERR 10, CORRUPT 11, FULL 13, CANTOPEN 14, NOTADB 26.
+                    matches!(n & 0xff, 5 | 6 | 7 | 8 | 10 | 11 | 13 | 14 | 26)
+                } else {
+                    // PostgreSQL SQLSTATE: connection exception (08), insufficient
+                    // resources such as disk_full (53), operator intervention such as
+                    // admin_shutdown (57), system I/O error (58), read-only transaction
+                    // (25006, a standby), serialization failure or deadlock (40001, 40P01).
+                    ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+                        || ["25006", "40001", "40P01"].contains(&code.as_ref())
+                };
+                transient.then(|| format!("{} (code {code})", db.message()))
+            }
+            sqlx::Error::Io(io) => Some(format!("I/O error: {io}")),
+            sqlx::Error::PoolTimedOut => Some("no database connection within the timeout".into()),
+            sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                Some("the database connection pool is closed".into())
+            }
+            sqlx::Error::Tls(e) => Some(format!("TLS error: {e}")),
+            sqlx::Error::Protocol(e) => Some(format!("database protocol error: {e}")),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `$body` in a transaction `$tx` on a connection of `$pool` taken for it alone; the
+/// body commits. If anything fails, that connection is closed instead of going back to the
+/// pool: after SQLITE_FULL or an I/O error SQLite may roll a transaction back by itself
+/// while sqlx still counts it as open, and a connection in that state turned the next
+/// `begin` into a SAVEPOINT inside a never-committed transaction (its "commit" released
+/// the savepoint and committed nothing, and the open transaction held SQLite's write lock
+/// until restart).
+macro_rules! in_transaction {
+    ($pool:expr, |$tx:ident| $body:block) => {{
+        let mut conn = $pool.acquire().await?;
+        let result: Result<_> = async {
+            #[allow(unused_mut)]
+            let mut $tx = sqlx::Connection::begin(&mut *conn).await?;
+            $body
+        }
+        .await;
+        if result.is_err() {
+            conn.close_on_drop();
+        }
+        result
+    }};
+}
 
 /// The configured database.
 #[derive(Debug, Clone)]
@@ -253,8 +321,12 @@ pub struct KeyRow {
     pub secret: Vec<u8>,
     /// 32-byte public key.
     pub public: Vec<u8>,
-    /// Unix ms when retired, if retired.
+    /// Unix ms from which it no longer signs, if set (it stays in the JWKS).
     pub retired_at: Option<i64>,
+    /// Unix ms from which it signs (it is in the JWKS before).
+    pub activates_at: i64,
+    /// 1 for the first key, +1 per rotation.
+    pub generation: i64,
 }
 
 /// Milliseconds since the unix epoch, now.
@@ -266,6 +338,12 @@ pub fn now_ms() -> i64 {
 impl Store {
     /// Opens (creating if missing) and migrates the database at `url`.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, None).await
+    }
+
+    /// [`Store::connect`] with at most `pool_size` connections (default 8 for SQLite, 16
+    /// for PostgreSQL).
+    pub async fn connect_with(url: &str, pool_size: Option<u32>) -> Result<Self> {
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -275,14 +353,14 @@ impl Store {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+                .max_connections(pool_size.unwrap_or(8).max(2))
                 .connect_with(opts)
                 .await?;
             SQLITE_MIGRATIONS.run(&pool).await?;
             Ok(Store::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(pool_size.unwrap_or(16).max(2))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
@@ -313,6 +391,88 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, pool => sqlx::query("select 1").execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// Commits a tiny write (the `store_probe` row): fails when the store cannot commit.
+    pub async fn probe_write(&self) -> Result<()> {
+        let _turn = self.write_turn().await;
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
+            sqlx::query("update store_probe set checked_at = $1 where id = 1")
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        }))
+    }
+
+    /// Takes or renews the lease `name` for `holder` for `for_ms` from now, if it is free,
+    /// expired or already `holder`'s; returns whether `holder` holds it now. Holders of a
+    /// lease should be on machines whose clocks agree within a second or so (NTP).
+    pub async fn take_lease(&self, name: &str, holder: &str, for_ms: i64) -> Result<bool> {
+        let now = now_ms();
+        let _turn = self.write_turn().await;
+        let held: Option<String> = on_pool!(self, pool => sqlx::query_scalar(
+                "insert into leases (name, holder, until_ms) values ($1, $2, $3)
+                 on conflict (name) do update
+                    set holder = excluded.holder, until_ms = excluded.until_ms
+                    where leases.holder = excluded.holder or leases.until_ms < $4
+                 returning holder",
+            )
+            .bind(name)
+            .bind(holder)
+            .bind(now.saturating_add(for_ms))
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(held.is_some())
+    }
+
+    /// GCRA step for `client` in the shared `rate_limits` table, in one atomic statement:
+    /// `None` if the request is allowed (and counted), else by how many milliseconds it
+    /// is early.
+    pub async fn rate_limit(
+        &self,
+        client: &str,
+        interval_ms: i64,
+        tolerance_ms: i64,
+    ) -> Result<Option<i64>> {
+        let now = now_ms();
+        let later = "case when rate_limits.tat_ms > $2 then rate_limits.tat_ms else $2 end";
+        let sql = format!(
+            "insert into rate_limits (client, tat_ms) values ($1, $2 + $3)
+             on conflict (client) do update set tat_ms = {later} + $3
+                where {later} - $2 <= $4
+             returning tat_ms"
+        );
+        let allowed: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(&sql)
+            .bind(client)
+            .bind(now)
+            .bind(interval_ms)
+            .bind(tolerance_ms)
+            .fetch_optional(pool)
+            .await)?;
+        if allowed.is_some() {
+            return Ok(None);
+        }
+        let tat: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+                "select tat_ms from rate_limits where client = $1",
+            )
+            .bind(client)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(Some(tat.map_or(0, |t| t - now - tolerance_ms).max(1)))
+    }
+
+    /// Deletes the rate-limit rows of clients whose limit has fully recovered.
+    pub async fn sweep_rate_limits(&self) -> Result<u64> {
+        Ok(
+            on_pool!(self, pool => sqlx::query("delete from rate_limits where tat_ms < $1")
+            .bind(now_ms())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?,
+        )
     }
 
     /// Creates the site or updates its name and origins.
@@ -589,37 +749,14 @@ impl Store {
 
     /// Whether the visitor `subject_id` already has a receipt on `site`.
     pub async fn subject_has_receipts(&self, site: &str, subject_id: &str) -> Result<bool> {
-        Ok(!self
-            .subjects_with_receipts(site, &[subject_id])
-            .await?
-            .is_empty())
-    }
-
-    /// Which of `subjects` already have a receipt on `site`.
-    pub async fn subjects_with_receipts(
-        &self,
-        site: &str,
-        subjects: &[&str],
-    ) -> Result<std::collections::HashSet<String>> {
-        let mut found = std::collections::HashSet::new();
-        for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "select distinct subject_id from receipts where site_id = $1 and subject_id in ({})",
-                (2..chunk.len() + 2)
-                    .map(|i| format!("${i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            let rows: Vec<String> = on_pool!(self, pool => {
-                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(site);
-                for s in chunk {
-                    q = q.bind(*s);
-                }
-                q.fetch_all(pool).await?
-            });
-            found.extend(rows);
-        }
-        Ok(found)
+        let found: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+                "select 1 from receipts where site_id = $1 and subject_id = $2 limit 1",
+            )
+            .bind(site)
+            .bind(subject_id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(found.is_some())
     }
 
     /// Number of receipts of `site`.
@@ -636,30 +773,80 @@ impl Store {
     /// and the existing receipt is returned.
     pub async fn insert_receipt(&self, r: &StoredReceipt) -> Result<Inserted> {
         let rc = &r.receipt;
-        // The receipt and its decision rows commit together, or not at all.
-        if self.insert_receipts_group(&[r]).await?.first() == Some(&true) {
+        let mut one = Some(r.clone());
+        let written = self
+            .write_receipts(&[(rc.site.as_str(), rc.subject_id.as_str())], |_, _| {
+                one.take()
+            })
+            .await?;
+        if matches!(written.first(), Some(Some((_, true)))) {
             return Ok(Inserted::New);
         }
-        match self
-            .receipt_by_request(rc.site.as_str(), &rc.request_id)
-            .await?
-        {
-            Some(existing) => Ok(Inserted::Existing(Box::new(existing))),
-            None => Err(StoreError::Corrupt(
-                "receipt conflicted on request_id but none was found".into(),
-            )),
-        }
+        self.existing_receipt(rc.site.as_str(), &rc.request_id)
+            .await
+            .map(|e| Inserted::Existing(Box::new(e)))
     }
 
-    /// Writes receipts (and their decision rows) in one transaction — one commit, one
-    /// fsync for the whole group, a few multi-row statements — and says which were written
-    /// (`false`: a receipt with the same `(site, request_id)` already existed, maybe earlier
-    /// in this very group).
-    pub async fn insert_receipts_group(&self, receipts: &[&StoredReceipt]) -> Result<Vec<bool>> {
-        let mut written = std::collections::HashSet::new();
+    /// The receipt whose insert conflicted on `(site, request_id)`.
+    pub async fn existing_receipt(&self, site: &str, request_id: &str) -> Result<StoredReceipt> {
+        self.receipt_by_request(site, request_id)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt("receipt conflicted on request_id but none was found".into())
+            })
+    }
+
+    /// Writes a group of receipts (and their decision rows and log queue entries) in one
+    /// transaction: one commit, one fsync, a few multi-row statements.
+    ///
+    /// `subjects[i]` is the (site, subject id) of the i-th receipt. Inside the transaction
+    /// the visitors not seen before are registered (`subjects` table), and only then
+    /// `finish(i, first)` makes the i-th receipt, knowing whether it is that visitor's
+    /// first on the site (so its event is decided where it commits: two first choices of
+    /// one visitor written by two processes at once are one `given` and one `updated`).
+    /// `finish` returning `None` leaves the receipt out. Returns, per receipt, what was
+    /// made and whether it was written (`false`: a receipt with the same
+    /// `(site, request_id)` already existed, maybe earlier in this very group).
+    pub async fn write_receipts<F>(
+        &self,
+        subjects: &[(&str, &str)],
+        mut finish: F,
+    ) -> Result<Vec<Option<(StoredReceipt, bool)>>>
+    where
+        F: FnMut(usize, bool) -> Option<StoredReceipt>,
+    {
+        // One lock order for every writer (PostgreSQL: no deadlock between two groups
+        // that register the same new visitors).
+        let mut register: Vec<(&str, &str)> = subjects.to_vec();
+        register.sort_unstable();
+        register.dedup();
+        let now = now_ms();
         let _turn = self.write_turn().await;
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
+            let mut new_subjects = std::collections::HashSet::new();
+            for chunk in register.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "insert into subjects (site_id, subject_id, first_at) values {}
+                     on conflict (site_id, subject_id) do nothing
+                     returning site_id, subject_id",
+                    placeholders(chunk.len(), 3)
+                );
+                let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                for (site, subject) in chunk {
+                    q = q.bind(*site).bind(*subject).bind(now);
+                }
+                new_subjects.extend(q.fetch_all(&mut *tx).await?);
+            }
+            let made: Vec<Option<StoredReceipt>> = subjects
+                .iter()
+                .enumerate()
+                .map(|(i, (site, subject))| {
+                    let first = new_subjects.remove(&((*site).to_owned(), (*subject).to_owned()));
+                    finish(i, first)
+                })
+                .collect();
+            let receipts: Vec<&StoredReceipt> = made.iter().flatten().collect();
+            let mut written = std::collections::HashSet::new();
             for chunk in receipts.chunks(ROWS_PER_STATEMENT) {
                 let sql = format!(
                     "insert into receipts
@@ -707,10 +894,9 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            let decisions: Vec<(&str, &str, &str, &str, bool)> = receipts
+            let decisions: Vec<(&str, &str, &str, &str, bool)> = queued
                 .iter()
                 .map(|r| &r.receipt)
-                .filter(|rc| written.contains(&rc.receipt_id))
                 .flat_map(|rc| {
                     let cats = rc.categories.iter().map(|(i, g)| ("category", i, g));
                     let purposes = rc.purposes.iter().map(|(i, g)| ("purpose", i, g));
@@ -736,20 +922,29 @@ impl Store {
                 q.execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            Ok::<_, StoreError>(())
-        })?;
-        Ok(receipts
-            .iter()
-            .map(|r| written.contains(&r.receipt.receipt_id))
-            .collect())
+            Ok(made
+                .into_iter()
+                .map(|m| {
+                    m.map(|r| {
+                        let new = written.contains(&r.receipt.receipt_id);
+                        (r, new)
+                    })
+                })
+                .collect())
+        }))
     }
 
     /// Writes many receipts (and their decision rows) in one transaction: for seeding
     /// benchmarks and demos, not for the receipt path (which is one receipt per request,
-    /// idempotent).
+    /// idempotent). Their events are kept as they are.
     pub async fn seed_receipts(&self, receipts: &[StoredReceipt]) -> Result<()> {
-        let refs: Vec<&StoredReceipt> = receipts.iter().collect();
-        self.insert_receipts_group(&refs).await.map(|_| ())
+        let subjects: Vec<(&str, &str)> = receipts
+            .iter()
+            .map(|r| (r.receipt.site.as_str(), r.receipt.subject_id.as_str()))
+            .collect();
+        self.write_receipts(&subjects, |i, _| receipts.get(i).cloned())
+            .await
+            .map(|_| ())
     }
 
     /// Appends up to `limit` unsequenced receipts of `site` to its log. The reading and
@@ -812,8 +1007,7 @@ impl Store {
             Some(build(prev, pending)?)
         };
         let _turn = self.write_turn().await;
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
             // Taking the write lock first: SQLite's writer lock, PostgreSQL's row lock.
             sqlx::query("update sites set updated_at = updated_at where id = $1")
                 .bind(site)
@@ -896,7 +1090,7 @@ impl Store {
             .await?;
             tx.commit().await?;
             Ok(Some(cp))
-        })
+        }))
     }
 
     /// Receipts of `site` not yet in its log.
@@ -1026,8 +1220,8 @@ impl Store {
     pub async fn keys(&self) -> Result<Vec<KeyRow>> {
         let rows = on_pool!(self, pool => {
             sqlx::query(
-                "select kid, secret_key, public_key, retired_at from signing_keys
-                 order by created_at desc, kid desc",
+                "select kid, secret_key, public_key, retired_at, activates_at, generation
+                 from signing_keys order by generation desc",
             )
             .fetch_all(pool)
             .await?
@@ -1038,6 +1232,8 @@ impl Store {
                     secret: r.try_get(1)?,
                     public: r.try_get(2)?,
                     retired_at: r.try_get(3)?,
+                    activates_at: r.try_get(4)?,
+                    generation: r.try_get(5)?,
                 })
             })
             .collect::<Result<Vec<_>>>()?
@@ -1045,31 +1241,54 @@ impl Store {
         Ok(rows)
     }
 
-    /// Marks every current signing key as retired (they stay in the JWKS).
-    pub async fn retire_keys(&self) -> Result<()> {
-        let now = now_ms();
-        on_pool!(self, pool => sqlx::query("update signing_keys set retired_at = $1 where retired_at is null")
-            .bind(now)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// Stores a new signing key.
-    pub async fn insert_key(&self, key: &KeyRow) -> Result<()> {
-        on_pool!(self, pool => sqlx::query(
-            "insert into signing_keys (kid, secret_key, public_key, created_at, retired_at)
-             values ($1, $2, $3, $4, null)",
+    /// Stores the first signing key (generation 1) unless one was stored meanwhile;
+    /// returns whether it was.
+    pub async fn insert_first_key(&self, key: &KeyRow) -> Result<bool> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "insert into signing_keys
+                (kid, secret_key, public_key, created_at, retired_at, activates_at, generation)
+             values ($1, $2, $3, $4, null, $5, 1)
+             on conflict (generation) do nothing",
         )
         .bind(&key.kid)
         .bind(&key.secret)
         .bind(&key.public)
         .bind(now_ms())
+        .bind(key.activates_at)
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
-        Ok(())
+        Ok(n == 1)
+    }
+
+    /// In one transaction: stores `key` (its generation must be the next one, else the
+    /// insert conflicts and nothing changes) and retires every key that has no retirement
+    /// time yet at `key.activates_at`.
+    pub async fn rotate_key(&self, key: &KeyRow) -> Result<()> {
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
+            sqlx::query(
+                "update signing_keys set retired_at = $1
+                 where retired_at is null or retired_at > $1",
+            )
+            .bind(key.activates_at)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "insert into signing_keys
+                    (kid, secret_key, public_key, created_at, retired_at, activates_at, generation)
+                 values ($1, $2, $3, $4, null, $5, $6)",
+            )
+            .bind(&key.kid)
+            .bind(&key.secret)
+            .bind(&key.public)
+            .bind(now_ms())
+            .bind(key.activates_at)
+            .bind(key.generation)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }))
     }
 }
 

@@ -19,6 +19,7 @@ use yinyom_server::{
     store::Store,
 };
 
+pub mod binary;
 pub mod console;
 
 pub const ORIGIN: &str = "https://www.demo.go.th";

@@ -1,0 +1,191 @@
+//! Several `yinyom serve` processes on one database (two app states here, each with its
+//! own pools, writers and limiter, as two processes would have): every limit holds for the
+//! fleet and each fleet-wide duty is done once.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+use yinyom_server::{
+    app_state, log,
+    routes::router,
+    signing::{self, Signer},
+    store::Store,
+};
+
+/// A second "process" on the app's database.
+async fn second(app: &TestApp) -> (yinyom_server::state::AppState, axum::Router) {
+    let store = Store::connect(&database_url(app).await)
+        .await
+        .expect("second connection");
+    let state = app_state(store, (*app.state.settings).clone())
+        .await
+        .expect("second state");
+    (state.clone(), router(state))
+}
+
+#[tokio::test]
+async fn two_first_choices_of_one_new_visitor_are_one_given_and_one_updated() {
+    let app = app().await;
+    let (_, other) = second(&app).await;
+    for trial in 0..20 {
+        let subject = format!("subject-race-{trial:04}");
+        let post = |router: axum::Router| {
+            let body = choice(&uuid(), &subject, true, true);
+            async move {
+                use tower::ServiceExt;
+                let req = axum::http::Request::post("/v1/sites/demo/receipts")
+                    .header("origin", ORIGIN)
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(body.to_string()))
+                    .expect("request");
+                body_json(router.oneshot(req).await.expect("infallible")).await
+            }
+        };
+        let (a, b) = tokio::join!(post(app.router.clone()), post(other.clone()));
+        let mut events = [
+            a["receipt"]["event"].as_str().unwrap_or("?").to_owned(),
+            b["receipt"]["event"].as_str().unwrap_or("?").to_owned(),
+        ];
+        events.sort();
+        assert_eq!(events, ["given", "updated"], "trial {trial}: {a} {b}");
+    }
+}
+
+#[tokio::test]
+async fn the_receipt_rate_limit_holds_for_the_fleet() {
+    if std::env::var("YINYOM_TEST_DATABASE_URL").is_err() {
+        eprintln!("skipped: SQLite is one process; the shared limit is PostgreSQL's");
+        return;
+    }
+    let app = app_with_limit(60, 5).await;
+    let (_, other) = second(&app).await;
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        use tower::ServiceExt;
+        let router = if i % 2 == 0 {
+            app.router.clone()
+        } else {
+            other.clone()
+        };
+        let req = axum::http::Request::post("/v1/sites/demo/receipts")
+            .header("origin", ORIGIN)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                choice(&uuid(), &format!("subject-limit-{i:04}"), true, true).to_string(),
+            ))
+            .expect("request");
+        let res = router.oneshot(req).await.expect("infallible");
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        5,
+        "a burst of 5 for the client across both processes: {statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn one_process_holds_the_sequencer_lease_until_it_expires() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = store(dir.path()).await;
+    assert!(store.take_lease("duty", "a", 60_000).await.expect("db"));
+    assert!(!store.take_lease("duty", "b", 60_000).await.expect("db"));
+    assert!(
+        store.take_lease("duty", "a", 0).await.expect("db"),
+        "renewed"
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(
+        store.take_lease("duty", "b", 60_000).await.expect("db"),
+        "taken over"
+    );
+    assert!(!store.take_lease("duty", "a", 60_000).await.expect("db"));
+}
+
+#[tokio::test]
+async fn a_process_without_the_lease_does_not_sequence() {
+    let app = app().await;
+    let store = app.state.store.clone();
+    // Another process holds the lease for two seconds.
+    assert!(
+        store
+            .take_lease(log::SEQUENCER_LEASE, "another-process", 2_000)
+            .await
+            .expect("db")
+    );
+    let sequencer = tokio::spawn(log::run_sequencer(
+        store.clone(),
+        app.state.signer.clone(),
+        Duration::from_millis(100),
+    ));
+    let res = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), "subject-lease-0001", true, true),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        store.unsequenced("demo").await.expect("db"),
+        1,
+        "not this process's turn"
+    );
+    let mut appended = false;
+    for _ in 0..100 {
+        if store.unsequenced("demo").await.expect("db") == 0 {
+            appended = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sequencer.abort();
+    assert!(
+        appended,
+        "the lease expired, so this process took over and appended"
+    );
+}
+
+#[tokio::test]
+async fn two_processes_starting_on_an_empty_store_make_one_key() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = store(dir.path()).await;
+    let other = match &store {
+        Store::Sqlite(_) => store.clone(),
+        Store::Postgres(pool) => {
+            let name: String = sqlx::query_scalar("select current_database()")
+                .fetch_one(pool)
+                .await
+                .expect("name");
+            let admin = std::env::var("YINYOM_TEST_DATABASE_URL").expect("url");
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            Store::connect(&format!("{base}/{name}"))
+                .await
+                .expect("connect")
+        }
+    };
+    let (a, b) = tokio::join!(
+        Signer::load_or_create(&store),
+        Signer::load_or_create(&other)
+    );
+    let (a, b) = (a.expect("first"), b.expect("second"));
+    assert_eq!(a.kid(), b.kid(), "both sign with the one key");
+    assert_eq!(store.keys().await.expect("keys").len(), 1);
+
+    // Two rotations at once: one wins, the other changes nothing.
+    let (x, y) = tokio::join!(
+        signing::rotate(&store, signing::ROTATION_NOTICE),
+        signing::rotate(&other, signing::ROTATION_NOTICE)
+    );
+    assert!(
+        x.is_ok() != y.is_ok(),
+        "exactly one rotation succeeds: {x:?} {y:?}"
+    );
+    assert_eq!(store.keys().await.expect("keys").len(), 2);
+}
