@@ -185,8 +185,9 @@ fn postgres_stopped_and_started_again_loses_nothing_and_recovers() {
     let (seen, stop, workers) = visitors(port, 8, "pgstop", false);
     assert!(wait_until(Duration::from_secs(30), || seen.acked() >= 100));
     pg.run(&["-m", "immediate", "stop"]);
+    // Each post waits for a connection at most 3 s, then gets its 503.
     let refused = wait_until(Duration::from_secs(30), || {
-        seen.unavailable.load(Ordering::Relaxed) >= 20
+        seen.unavailable.load(Ordering::Relaxed) >= 8
     });
     let not_ready = wait_readyz(port, 503, Duration::from_secs(10));
     let before = seen.acked();

@@ -361,7 +361,10 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(pool_size.unwrap_or(16).max(2))
-                .acquire_timeout(Duration::from_secs(10))
+                // A visitor waits at most this long for a connection; while PostgreSQL is
+                // down or failing over, that is how long a receipt post takes to be
+                // answered 503 (the widget keeps the choice and retries).
+                .acquire_timeout(Duration::from_secs(3))
                 .connect(url)
                 .await?;
             POSTGRES_MIGRATIONS.run(&pool).await?;
