@@ -8,8 +8,8 @@
 mod common;
 
 use common::binary::{
-    Seen, assert_all_stored, free_port, fresh_url, start, stop_visitors, visitors, wait_readyz,
-    wait_until,
+    Seen, assert_all_stored, free_port, fresh_url, start, start_logging, stop_visitors, visitors,
+    wait_readyz, wait_until,
 };
 use std::{
     path::{Path, PathBuf},
@@ -78,7 +78,8 @@ fn a_full_disk_acknowledges_nothing_it_did_not_store_and_recovers() {
     let disk = Tmpfs::mount(&dir.path().join("disk"), "3m");
     let url = fresh_url(&rt, &disk.0);
     let port = free_port();
-    let mut server = start(&url, port, dir.path());
+    let log = dir.path().join("server.log");
+    let mut server = start_logging(&url, port, dir.path(), Some(&log));
     assert!(wait_readyz(port, 200, Duration::from_secs(10)));
 
     let (seen, stop, workers) = visitors(port, 8, "full", false);

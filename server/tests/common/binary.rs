@@ -25,6 +25,15 @@ pub fn free_port() -> u16 {
 /// Starts `yinyom serve` on `port` against `url` (no rate limit) and waits until it
 /// answers `/healthz`.
 pub fn start(url: &str, port: u16, dist: &Path) -> Child {
+    start_logging(url, port, dist, None)
+}
+
+/// [`start`], writing the server's log to `log` when given.
+pub fn start_logging(url: &str, port: u16, dist: &Path, log: Option<&Path>) -> Child {
+    let stderr = match log {
+        Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+        None => Stdio::null(),
+    };
     let child = Command::new(env!("CARGO_BIN_EXE_yinyom"))
         .args([
             "--database-url",
@@ -38,7 +47,8 @@ pub fn start(url: &str, port: u16, dist: &Path) -> Child {
         .arg("--dist")
         .arg(dist)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
+        .env("YINYOM_LOG", "info")
         .spawn()
         .expect("start yinyom");
     let deadline = Instant::now() + Duration::from_secs(30);
