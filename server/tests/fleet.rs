@@ -156,20 +156,9 @@ async fn a_process_without_the_lease_does_not_sequence() {
 async fn two_processes_starting_on_an_empty_store_make_one_key() {
     let dir = tempfile::tempdir().expect("tmp");
     let store = store(dir.path()).await;
-    let other = match &store {
-        Store::Sqlite(_) => store.clone(),
-        Store::Postgres(pool) => {
-            let name: String = sqlx::query_scalar("select current_database()")
-                .fetch_one(pool)
-                .await
-                .expect("name");
-            let admin = std::env::var("YINYOM_TEST_DATABASE_URL").expect("url");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            Store::connect(&format!("{base}/{name}"))
-                .await
-                .expect("connect")
-        }
-    };
+    let other = Store::connect(&url_of(&store, dir.path()).await)
+        .await
+        .expect("second connection");
     let (a, b) = tokio::join!(
         Signer::load_or_create(&store),
         Signer::load_or_create(&other)

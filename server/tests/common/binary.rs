@@ -229,23 +229,10 @@ pub fn assert_all_stored(rt: &tokio::runtime::Runtime, url: &str, acked: &[(Stri
 
 /// The database URL of a fresh store with the fixture site, for the binary.
 pub fn fresh_url(rt: &tokio::runtime::Runtime, dir: &Path) -> String {
-    use yinyom_server::store::Store;
     let store = rt.block_on(super::store(dir));
     rt.block_on(yinyom_server::sites::import(&store, &super::fixture()))
         .expect("import");
-    match &store {
-        Store::Sqlite(_) => format!("sqlite://{}", dir.join("test.db").display()),
-        Store::Postgres(pool) => {
-            let name: String = rt
-                .block_on(sqlx::query_scalar("select current_database()").fetch_one(pool))
-                .expect("db name");
-            let admin = std::env::var("YINYOM_TEST_DATABASE_URL").expect("url");
-            format!(
-                "{}/{name}",
-                admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b)
-            )
-        }
-    }
+    rt.block_on(super::url_of(&store, dir))
 }
 
 /// Stops the clients and waits for them.

@@ -59,8 +59,14 @@ pub async fn store(dir: &Path) -> Store {
 
 /// The URL of the app's database, for running the real binary against it.
 pub async fn database_url(app: &TestApp) -> String {
-    match &app.state.store {
-        Store::Sqlite(_) => format!("sqlite://{}", app.dir.path().join("test.db").display()),
+    url_of(&app.state.store, app.dir.path()).await
+}
+
+/// The URL of `store`, made by [`store`] in `dir`: for a second connection (another
+/// "process") or the real binary.
+pub async fn url_of(store: &Store, dir: &Path) -> String {
+    match store {
+        Store::Sqlite(_) => format!("sqlite://{}", dir.join("test.db").display()),
         Store::Postgres(pool) => {
             let name: String = sqlx::query_scalar("select current_database()")
                 .fetch_one(pool)
