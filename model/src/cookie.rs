@@ -1,7 +1,13 @@
 //! The consent cookie: the visitor's current choice, read by the loader on every page
 //! view so a returning visitor needs no widget download.
 //!
-//! Format (version 1), one cookie named [`COOKIE_NAME`]:
+//! One cookie per site, named [`cookie_name`]: `yinyom_<site id>` (site ids are
+//! `a-z`, `0-9`, `-` and `_`, all allowed in a cookie name), so a choice made on one site
+//! is never taken as consent by another site on the same host. The old shared name
+//! [`LEGACY_COOKIE_NAME`] (`yinyom`, before per-site names) is consent for no site: the
+//! loader deletes it and asks again.
+//!
+//! Format (version 1):
 //!
 //! ```text
 //! 1.<consent_revision>.<unix seconds of the choice>.<granted categories joined by '+', or '-'>.<receipt id, or '-' while pending>
@@ -13,8 +19,16 @@
 
 use crate::Slug;
 
-/// Name of the consent cookie.
-pub const COOKIE_NAME: &str = "yinyom";
+/// Prefix of the consent cookie's name: the site id follows.
+pub const COOKIE_PREFIX: &str = "yinyom_";
+
+/// The name every site shared before per-site names: never read as consent.
+pub const LEGACY_COOKIE_NAME: &str = "yinyom";
+
+/// Name of `site`'s consent cookie, e.g. `yinyom_osmep-sme`.
+pub fn cookie_name(site: &Slug) -> String {
+    format!("{COOKIE_PREFIX}{site}")
+}
 
 /// The consent cookie's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +108,20 @@ mod tests {
 
     fn slug(s: &str) -> Slug {
         Slug::parse(s).expect("test slug")
+    }
+
+    /// Every character a site id may hold is a cookie-name character (RFC 6265 token), and
+    /// no site's name is the legacy shared name.
+    #[test]
+    fn names_are_per_site_tokens() {
+        let name = cookie_name(&slug("osmep-sme_2"));
+        assert_eq!(name, "yinyom_osmep-sme_2");
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+        );
+        assert_ne!(cookie_name(&slug("a")), LEGACY_COOKIE_NAME);
+        assert_ne!(cookie_name(&slug("a")), cookie_name(&slug("b")));
     }
 
     #[test]

@@ -132,6 +132,14 @@ pub struct ReceiptRequest {
 }
 
 impl ReceiptRequest {
+    /// Whether the choice grants any category or purpose (a refusal grants none).
+    pub fn grants_anything(&self) -> bool {
+        self.categories
+            .values()
+            .chain(self.purposes.values())
+            .any(|g| *g)
+    }
+
     /// Checks the fields that serde cannot: id formats and lengths.
     pub fn check(&self) -> Result<(), String> {
         if !is_uuid(&self.request_id) {

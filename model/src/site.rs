@@ -166,9 +166,19 @@ pub enum MinorsPolicy {
     /// Age is not asked.
     #[default]
     Off,
-    /// The visitor picks an age band before choosing; under 20, a parent or guardian must
-    /// confirm the choice, and the receipt records who gave consent.
+    /// The visitor picks an age band before giving consent; under 20, a parent or
+    /// guardian must confirm it, and the receipt records who gave consent. Refusing
+    /// needs neither ([`MinorsPolicy::asks_age`]).
     AskAge,
+}
+
+impl MinorsPolicy {
+    /// Whether a choice needs the age band (and, under 20, a guardian): only when it
+    /// grants something. PDPA s.20 governs giving consent; refusing or withdrawing (a
+    /// choice that grants nothing) never needs an age or a guardian.
+    pub fn asks_age(self, grants_anything: bool) -> bool {
+        self == MinorsPolicy::AskAge && grants_anything
+    }
 }
 
 /// The `[notice]` table of a site file.

@@ -73,6 +73,9 @@ pub async fn record(
             message: parts.join("; "),
         });
     }
+    // PDPA s.20 governs giving consent: a refusal needs no age band and no guardian (it
+    // may still carry the age the visitor gave).
+    let grants = req.grants_anything();
     match (notice.minors, req.age_band, req.consent_by) {
         (MinorsPolicy::Off, None, None) => {}
         (MinorsPolicy::Off, _, _) => {
@@ -83,18 +86,18 @@ pub async fn record(
             });
         }
         (MinorsPolicy::AskAge, Some(band), Some(by)) => {
-            if band.needs_guardian() && by != ConsentBy::Guardian && req.method != Method::Withdraw
-            {
+            if band.needs_guardian() && by != ConsentBy::Guardian && grants {
                 return Err(ApiError::Unprocessable {
                     code: "invalid_minors",
                     message: "under 20, a parent or guardian must give the consent (consent_by = guardian), PDPA s.20".into(),
                 });
             }
         }
+        (MinorsPolicy::AskAge, None, None) if !notice.minors.asks_age(grants) => {}
         (MinorsPolicy::AskAge, _, _) => {
             return Err(ApiError::Unprocessable {
                 code: "invalid_minors",
-                message: "this notice asks an age: send age_band and consent_by".into(),
+                message: "this notice asks an age to give consent: send age_band and consent_by (a refusal may send neither)".into(),
             });
         }
     }

@@ -384,7 +384,8 @@ async fn events_follow_the_visitors_history() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-/// The loader carries the site's revision, validity, categories and Consent Mode map.
+/// The loader carries the site's consent cookie name, revision, validity, categories and
+/// Consent Mode map.
 #[tokio::test]
 async fn serves_the_per_site_loader() {
     let app = app().await;
@@ -404,7 +405,10 @@ async fn serves_the_per_site_loader() {
     );
     let js = body_text(res).await;
     assert!(!js.contains("__YINYOM_CONFIG__"));
-    assert!(js.contains(r#""site":"demo","rev":1,"days":365"#), "{js}");
+    assert!(
+        js.contains(r#""site":"demo","cookie":"yinyom_demo","rev":1,"days":365"#),
+        "the site's own cookie name: {js}"
+    );
     assert!(js.contains(
         r#"{"id":"analytics","req":false,"gcm":["analytics_storage"],"cookies":["_yy_stats"]}"#
     ));
@@ -546,8 +550,8 @@ async fn a_visitor_reads_their_own_history() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
-/// Minors mode is enforced: the age band is required when asked, refused when not, and
-/// under 20 a guardian must give the consent.
+/// Minors mode is enforced: the age band is required to give consent when asked, refused
+/// when not, and under 20 a guardian must give the consent; refusing needs neither.
 #[tokio::test]
 async fn minors_rules_follow_the_notice() {
     let app = app().await;
@@ -604,6 +608,28 @@ async fn minors_rules_follow_the_notice() {
     let mut none = v2("20_plus", "subject");
     none.as_object_mut().expect("obj").remove("age_band");
     let res = app.post_json("/v1/sites/demo/receipts", &none).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Refusing never needs an age or a guardian (PDPA s.20 governs giving consent): a
+    // refusal with no age, and one from a 10-19 visitor without a guardian, are kept.
+    let mut refusal = choice(&uuid(), "subject-minor-refuses", false, false);
+    refusal["notice_version"] = serde_json::json!("v2");
+    let res = app.post_json("/v1/sites/demo/receipts", &refusal).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "a refusal needs no age");
+    let r = body_json(res).await;
+    assert_eq!(r["receipt"]["event"], "refused");
+    assert!(r["receipt"].get("age_band").is_none());
+    let mut young = refusal.clone();
+    young["request_id"] = serde_json::json!(uuid());
+    young["age_band"] = serde_json::json!("10_19");
+    young["consent_by"] = serde_json::json!("subject");
+    let res = app.post_json("/v1/sites/demo/receipts", &young).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "nor a guardian");
+    // Only an age band without who chose is still malformed.
+    let mut half = refusal.clone();
+    half["request_id"] = serde_json::json!(uuid());
+    half["age_band"] = serde_json::json!("10_19");
+    let res = app.post_json("/v1/sites/demo/receipts", &half).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 

@@ -7,7 +7,10 @@
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
-use yinyom_model::{canonical::to_canonical_json, site::SiteFile};
+use yinyom_model::{
+    canonical::to_canonical_json,
+    site::{MinorsPolicy, SiteFile},
+};
 use yinyom_server::signing::{self, Jwks};
 
 const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
@@ -89,6 +92,13 @@ fn ran(browser: &Browser) -> Value {
     )
 }
 
+/// In minors mode (PDPA s.20), giving consent needs the age: pick "20 and over".
+fn adult(browser: &Browser, file: &SiteFile) {
+    if file.notice.minors == MinorsPolicy::AskAge {
+        click(browser, "fieldset.age label:nth-of-type(3) input");
+    }
+}
+
 fn acceptance(site: &str) {
     let file = site_file(site);
     let server = TestServer::start(&[site]).expect("server");
@@ -166,6 +176,7 @@ fn acceptance(site: &str) {
     // Accept all on a fresh profile: everything runs.
     let accepted = Browser::start().expect("browser");
     accepted.goto(&page).expect("page");
+    adult(&accepted, &file);
     click(&accepted, "[data-action=accept-all]");
     accepted
         .wait_for(10, "return document.documentElement.dataset.analyticsRan === '1' && document.documentElement.dataset.inlineRan === '1';")
@@ -196,6 +207,7 @@ fn acceptance(site: &str) {
         b.goto(&page).expect("page");
         click(&b, "[data-action=choose]");
         click(&b, "#yy-c-analytics");
+        adult(&b, &file);
         click(&b, ".modal [data-action=save]");
         b.wait_for(
             10,
@@ -249,6 +261,7 @@ fn acceptance(site: &str) {
             json!(file2.notice.title.th),
             "{site}: asked again under v2"
         );
+        adult(&accepted, &file2);
         click(&accepted, "[data-action=accept-all]");
         let r = history(&server, &accepted, site, 2);
         assert_eq!(

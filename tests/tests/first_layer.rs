@@ -217,7 +217,7 @@ fn banner_choices_are_the_widgets_requests_and_verify() {
             // Forget the choice: the banner asks again.
             eval(
                 &browser,
-                "document.cookie = 'yinyom=; path=/; max-age=0'; return 1;",
+                &format!("document.cookie = 'yinyom_{SITE}=; path=/; max-age=0'; return 1;"),
             );
         }
         open(&server, &browser);

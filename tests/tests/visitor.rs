@@ -94,7 +94,7 @@ fn reject_all_is_recorded_and_remembered() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let cookie = loop {
         let c = browser
-            .cookie("yinyom")
+            .cookie(&format!("yinyom_{SITE}"))
             .expect("cookies")
             .and_then(|v| ConsentCookie::decode(&v));
         if let Some(c) = c.filter(|c| c.receipt_id.is_some()) {

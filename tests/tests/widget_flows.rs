@@ -90,7 +90,7 @@ fn consent_calls(browser: &Browser) -> Value {
 
 fn cookie(browser: &Browser) -> Option<ConsentCookie> {
     browser
-        .cookie("yinyom")
+        .cookie(&format!("yinyom_{SITE}"))
         .expect("cookies")
         .and_then(|v| ConsentCookie::decode(&v))
 }
@@ -254,7 +254,7 @@ fn raised_revision_and_expiry_ask_again() {
     let old = 1_000_000_000u64;
     eval(
         &browser,
-        &format!("document.cookie = 'yinyom=1.2.{old}.analytics.-; path=/'; return 1;"),
+        &format!("document.cookie = 'yinyom_{SITE}=1.2.{old}.analytics.-; path=/'; return 1;"),
     );
     open(&server, &browser);
     browser

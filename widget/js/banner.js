@@ -22,6 +22,11 @@ const W = {
   th: ["English", "เบราว์เซอร์ของคุณส่งสัญญาณ Global Privacy Control (ไม่ขายหรือแบ่งปันข้อมูล) เราจึงปิดคุกกี้โฆษณาและคุกกี้ที่แบ่งปันข้อมูลกับผู้อื่นไว้ให้ แม้คุณกดยอมรับทั้งหมด คุณเปิดเองได้ที่ \"ตั้งค่า\"", "อ่านประกาศความเป็นส่วนตัวฉบับเต็ม", "ปฏิเสธทั้งหมด", "ตั้งค่า", "ยอมรับทั้งหมด"],
   en: ["ไทย", "Your browser sends Global Privacy Control (do not sell or share), so advertising and data-sharing cookies stay off even if you accept all. You can turn them on yourself under \"Choose\".", "Read the full privacy notice", "Reject all", "Choose", "Accept all"]
 };
+// What the status region says after Reject all / Accept all (the banner is gone by then).
+const SAID = {
+  th: ["บันทึกการเลือกของท่านแล้ว: ปฏิเสธทั้งหมด", "บันทึกการเลือกของท่านแล้ว: ยอมรับทั้งหมด"],
+  en: ["Your choice is saved: reject all.", "Your choice is saved: accept all."]
+};
 const CSS = __YINYOM_CSS__;
 
 // Marketing and data-sharing categories: GPC keeps them off (widget/src/host.rs, is_sharing).
@@ -41,6 +46,9 @@ export function banner(y) {
     h(r, "style", {}, CSS);
   }
   const top = y.pos.indexOf("top") >= 0, side = y.pos.indexOf("left") >= 0 ? " left" : y.pos.indexOf("right") >= 0 ? " right" : "";
+  // A polite status region beside the banner (it stays when the banner goes): it
+  // announces the choice; the loader then moves the focus (loader.js, commit).
+  const live = r.querySelector(".sr") || h(r, "div", { class: "sr", role: "status" });
   const bar = h(r, "div", { class: "root " + (y.theme == "dark" || y.theme == "light" ? y.theme : "auto") });
   const s = h(bar, "section", {
     class: "banner " + (top ? "top" : "bottom") + side, role: "dialog", "aria-modal": "false",
@@ -68,13 +76,29 @@ export function banner(y) {
       y.lang(L);
       text();
     } else if (a == "choose" || a == "notice") y.open(a);
-    else if (a) decide(y, L, a == "accept-all");
+    else if (a) {
+      decide(y, L, a == "accept-all");
+      live.lang = L;
+      live.textContent = SAID[L][+(a == "accept-all")];
+      // The banner is gone: the focus goes back where it was before the banner, else to
+      // the floating button (the loader has just drawn it), never to <body>.
+      const fab = document.getElementById("yinyom-button");
+      (back && back.isConnected ? back : fab && fab.shadowRoot.querySelector("button"))?.focus();
+    }
   };
   // Intent: start fetching the widget before the click.
   for (const n of ["pointerover", "focusin"])
     s.addEventListener(n, (e) => { if (e.target.closest("[data-action=choose],[data-action=notice]")) y.prefetch(); });
+  const back = active();
   s.focus();
   return bar;
+}
+
+// The focused element, looking into shadow roots; null for <body>.
+function active() {
+  let a = document.activeElement;
+  while (a?.shadowRoot?.activeElement) a = a.shadowRoot.activeElement;
+  return a == document.body ? null : a;
 }
 
 // Reject all / Accept all: with GPC, accept all keeps the sharing categories off.

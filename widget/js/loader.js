@@ -3,7 +3,8 @@
 //
 // It runs on every page view, so it stays small and does only this:
 // 1. sets Google Consent Mode v2 defaults (denied, wait_for_update) before any tag runs;
-// 2. reads the consent cookie (format: model/src/cookie.rs); if the choice is current,
+// 2. reads the site's consent cookie (`yinyom_<site>`, name and format: model/src/cookie.rs;
+//    the config carries the name); if the choice is current,
 //    activates the granted blocked scripts and iframes (placeholders for the others),
 //    shows the small reopen button, and stops: no wasm is fetched;
 // 3. otherwise imports the banner (the first layer, widget/js/banner.js: plain JS, about
@@ -29,7 +30,7 @@ var d = document, w = window, me = d.currentScript;
 if (w.yinyom && w.yinyom.__loaded) return;
 var base = new URL(me.src).origin;
 var api = base + "/v1/sites/" + C.site;
-var NAME = "yinyom", KEY = "yinyom." + C.site + ".";
+var NAME = C.cookie, KEY = "yinyom." + C.site + ".";
 var listeners = [], queue = [], ui = null, loading = false, ready = null, state = null, fab = null, sheet = null, yy = null, bar = null;
 function opt(n, v) { return (me.getAttribute("data-" + n) || v).toLowerCase(); }
 var pos = opt("position", "bottom"), theme = opt("theme", "auto");
@@ -46,9 +47,12 @@ b[6] = (b[6] & 15) | 64; b[8] = (b[8] & 63) | 128;
 for (var i = 0; i < 16; i++) h += (b[i] + 256).toString(16).slice(1) + (i == 3 || i == 5 || i == 7 || i == 9 ? "-" : "");
 return h;
 }
-// Reads the consent cookie; null if absent or not version 1.
+// The value of cookie n (a site id needs no escaping in a pattern), or null.
+function raw(n) { var m = d.cookie.match(new RegExp("(?:^|;\\s*)" + n + "=([^;]*)")); return m && m[1]; }
+// Reads this site's consent cookie; null if absent or not version 1.
 function readCookie() {
-var m = d.cookie.match(/(?:^|;\s*)yinyom=([^;]*)/), p = m && m[1].split(".");
+var p = raw(NAME);
+p = p && p.split(".");
 if (!p || p.length != 5 || p[0] != "1" || !/^\d+$/.test(p[1]) || !/^\d+$/.test(p[2])) return null;
 return { revision: +p[1], at: +p[2], categories: p[3] == "-" ? [] : p[3].split("+"), receiptId: p[4] == "-" ? null : p[4] };
 }
@@ -93,7 +97,8 @@ var CSS = ":host{font:inherit}:host(#yinyom){all:initial;font-family:inherit}"
 + ".f,.p button{margin:.25rem;padding:.4rem .8rem;border:2px solid var(--yy-accent,#0b4f9c);border-radius:.5rem;background:var(--yy-accent,#0b4f9c);color:var(--yy-accent-fg,#fff);font:inherit;cursor:pointer}"
 + ".f{position:fixed;z-index:2147482999;bottom:1rem;left:1rem;width:3rem;height:3rem;margin:0;padding:.6rem;border-radius:50%;box-shadow:0 .25rem 1rem rgba(0,0,0,.3)}.t{top:1rem;bottom:auto}.r{left:auto;right:1rem}"
 + ".p{box-sizing:border-box;display:flex;flex-direction:column;justify-content:center;align-items:center;max-width:100%;height:100%;min-height:8rem;padding:1rem;text-align:center;background:#eef1f5;color:#1a1a1a;border:1px solid #4a4a4a}"
-+ ":focus-visible{outline:3px solid #9e4a00;outline-offset:2px}";
++ ":focus-visible{outline:3px solid #9e4a00;outline-offset:2px}"
++ ".e{position:fixed;z-index:2147483000;inset:auto 1rem 1rem;height:auto;max-width:30rem;margin:auto}";
 // A host element with an open shadow root that has the stylesheet.
 function shadow(tag) {
 var host = d.createElement(tag), r = host.attachShadow({ mode: "open" });
@@ -139,23 +144,36 @@ lang: function (l) { L = l; }, open: function (tab) { Y.open(tab); }, prefetch: 
 }, function (e) { bar = null; console.error(e); });
 }
 
-// Activates blocked scripts (in document order, each external one loaded before the
-// next runs) and iframes of granted categories; denied iframes get a placeholder.
+// Activates blocked scripts and iframes of granted categories; denied iframes get a
+// placeholder. Each blocked script is taken once (marked), queued in document order and
+// run by one runner: an external one loads (or fails) before the next one runs, as the
+// browser would have run them. It runs again when a choice grants more, on
+// DOMContentLoaded and for blocked scripts or iframes added later (see watch()).
+var scripts = [], waiting = false;
 function activate() {
-var all = [].slice.call(d.querySelectorAll('script[type="text/plain"][data-yinyom]'));
-(function next() {
-var old = all.shift();
-if (!old) return;
-if (!granted(old.getAttribute("data-yinyom"))) return next();
-var s = d.createElement("script");
+[].forEach.call(d.querySelectorAll('script[type="text/plain"][data-yinyom]'), function (s) {
+if (!s.yinyom && granted(s.getAttribute("data-yinyom"))) { s.yinyom = 1; scripts.push(s); }
+});
+run();
+[].forEach.call(d.querySelectorAll("iframe[data-yinyom][data-src]"), frame);
+}
+function run() {
+while (!waiting && scripts.length) {
+var old = scripts.shift(), s = d.createElement("script");
+if (!old.parentNode) continue;
 for (var i = 0; i < old.attributes.length; i++) { var a = old.attributes[i]; if (a.name != "type") s.setAttribute(a.name, a.value); }
 if (old.nonce) s.nonce = old.nonce;
 s.setAttribute("data-yinyom-active", "");
-if (old.src) { s.async = false; s.onload = s.onerror = next; } else s.text = old.text;
+if (old.src) { waiting = true; s.onload = s.onerror = function () { waiting = false; run(); }; } else s.text = old.text;
 old.parentNode.replaceChild(s, old);
-if (!old.src) next();
-})();
-[].forEach.call(d.querySelectorAll("iframe[data-yinyom][data-src]"), frame);
+}
+}
+// Once the document is parsed: everything in it, then whatever is added later.
+function watch() {
+activate();
+button();
+// (activate() is idempotent: taken scripts are marked, placeholders drawn once.)
+new MutationObserver(activate).observe(d.documentElement, { childList: true, subtree: true });
 }
 function frame(f) {
 var cat = f.getAttribute("data-yinyom"), ph = f.previousElementSibling;
@@ -233,7 +251,7 @@ var history = list("receipts");
 history.push(res);
 store("receipts", JSON.stringify(history.slice(-50)));
 if (c && c.receiptId == null && JSON.parse(body).request_id == res.receipt.request_id) {
-var p = d.cookie.match(/(?:^|;\s*)yinyom=([^;]*)/)[1].split(".");
+var p = raw(NAME).split(".");
 p[4] = id;
 writeCookie(p.join("."));
 state = readCookie();
@@ -289,7 +307,21 @@ uuid: uuid, now: now, commit: commit, consent: function () { return Y.consent();
 choice: function () { return store("choice"); }, receipts: function () { return list("receipts"); }, text: text
 });
 while (queue.length) queue.shift()(ui);
-}, function (e) { loading = false; queue = []; console.error(e); });
+}, function (e) { var q = queue; loading = false; queue = []; console.error(e); failed(q); });
+}
+// A sign of life when the settings cannot load (the consent server is unreachable): a
+// short message in the visitor's language with a retry that asks again what was asked.
+// A choice already made stays applied and is delivered later (deliver()).
+function failed(q) {
+var r = root(), box = r.querySelector(".e"), en = L == "en";
+if (box) box.remove();
+// The placeholder's look (class p), fixed at the bottom (class e).
+box = h(r, "div", { "class": "p e", role: "alert" });
+h(box, "p", {}, T[0] + (en ? " could not load just now. Please try again." : " เปิดไม่ได้ในขณะนี้ ท่านลองใหม่ได้"));
+[[en ? "Try again" : "ลองใหม่", "retry"], [en ? "Close" : "ปิด", "close"]].forEach(function (a, i) {
+h(box, "button", { type: "button", "data-action": a[1] }, a[0]).onclick = function () { box.remove(); i || q.forEach(loadUI); };
+});
+box.querySelector("button").focus();
 }
 function allow(cat) { loadUI(function (u) { u.allow(cat); }); }
 
@@ -306,11 +338,18 @@ withdraw: function () { loadUI(function (u) { u.withdraw(); }); }
 var early = w.yinyom;
 w.yinyom = Y;
 if (early && early.length) early.forEach(function (call) { Y[call[0]] && Y[call[0]].apply(Y, call.slice(1)); });
+// The name every site shared before (model/src/cookie.rs) is consent for no site: it is
+// deleted. When a stored choice no longer holds (raised revision, expired, or only the
+// old shared cookie), nothing optional is granted until the visitor chooses again, so
+// the cookies of the optional categories are cleared at once.
+var old = raw("yinyom") != null, stale = old || !!readCookie();
+if (old) d.cookie = "yinyom=; path=/; max-age=0";
 apply(false);
+if (stale && !state) clearDenied();
 deliver();
 if (!state) C.minors ? loadUI(function () {}) : banner();
 // An async loader can run before the end of <body> is parsed.
-if (d.readyState == "loading") d.addEventListener("DOMContentLoaded", function () { activate(); button(); });
+if (d.readyState == "loading") d.addEventListener("DOMContentLoaded", watch); else watch();
 d.addEventListener("click", function (e) {
 var a = e.target.closest && e.target.closest("[data-yinyom-open]");
 if (a) { e.preventDefault(); Y.open(); }

@@ -268,11 +268,14 @@ impl Component for App {
         let target = match self.focus.take() {
             Some(Focus::Banner) => self.banner_ref.cast::<HtmlElement>(),
             Some(Focus::Modal) => self.modal_ref.cast::<HtmlElement>(),
+            // Where the settings were opened from; if that is gone (the loader's banner
+            // after a choice), this banner, else the floating button: never <body>.
             Some(Focus::Back) => self
                 .back
                 .take()
                 .filter(|e| e.is_connected())
-                .or_else(|| self.banner_ref.cast::<HtmlElement>()),
+                .or_else(|| self.banner_ref.cast::<HtmlElement>())
+                .or_else(floating_button),
             Some(Focus::Age) => self
                 .modal_ref
                 .cast::<Element>()
@@ -311,7 +314,8 @@ impl App {
         } else {
             self.minors
         };
-        if c.notice.minors == MinorsPolicy::AskAge && method != Method::Withdraw {
+        // PDPA s.20 governs giving consent: refusing needs no age and no guardian.
+        if c.notice.minors.asks_age(choices.grants_anything()) {
             let error = match minors.age {
                 None => Some(words(self.lang).age_missing),
                 Some(a) if a.needs_guardian() && !minors.guardian => {
@@ -825,6 +829,18 @@ pub fn notice_body(page: &str, origin: &str) -> String {
         "<a href=\"/",
         &format!("<a target=\"_blank\" rel=\"noopener\" href=\"{origin}/"),
     )
+}
+
+/// The loader's floating button (`#yinyom-button`), if it is shown.
+fn floating_button() -> Option<HtmlElement> {
+    web_sys::window()?
+        .document()?
+        .get_element_by_id("yinyom-button")?
+        .shadow_root()?
+        .query_selector("button")
+        .ok()??
+        .dyn_into()
+        .ok()
 }
 
 /// The focused element, looking into shadow roots (the host page's link or the loader's

@@ -78,6 +78,16 @@ pub struct Choices {
     pub purposes: Vec<(Slug, bool)>,
 }
 
+impl Choices {
+    /// Whether anything is granted (a refusal grants nothing).
+    pub fn grants_anything(&self) -> bool {
+        self.categories
+            .iter()
+            .chain(&self.purposes)
+            .any(|(_, g)| *g)
+    }
+}
+
 /// The minors-mode answers (PDPA s.20).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Minors {
@@ -185,18 +195,23 @@ impl Context {
         }
     }
 
-    /// The toggles to show: the current choice when there is one, otherwise all off.
+    /// The toggles to show: the current choice when there is one; otherwise (the revision
+    /// rose or the choice expired) the last choice this browser made on this site, for
+    /// the categories and purposes that still exist; anything new (or never chosen) off.
     pub fn initial(&self) -> Choices {
         let mut c = self.all(false);
-        if let Some(cur) = self.current() {
-            for (id, g) in &mut c.categories {
-                *g = cur.granted.iter().any(|x| x == id.as_str());
-            }
-            let last = self.last_choice();
-            let purposes = js::get(&last, "purposes");
-            for (id, g) in &mut c.purposes {
-                *g = js::get(&purposes, id.as_str()).is_truthy();
-            }
+        let last = self.last_choice();
+        let categories = js::get(&last, "categories");
+        let current = self.current();
+        for (id, g) in &mut c.categories {
+            *g = match &current {
+                Some(cur) => cur.granted.iter().any(|x| x == id.as_str()),
+                None => js::get(&categories, id.as_str()).is_truthy(),
+            };
+        }
+        let purposes = js::get(&last, "purposes");
+        for (id, g) in &mut c.purposes {
+            *g = js::get(&purposes, id.as_str()).is_truthy();
         }
         c
     }

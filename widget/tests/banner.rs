@@ -113,6 +113,8 @@ struct Setup {
     gpc: bool,
     /// `yinyom.consent()`'s answer (JSON), when the visitor already chose.
     consent: Option<&'static str>,
+    /// The last receipt request this browser made (JSON), as the loader keeps it.
+    choice: Option<&'static str>,
     /// What `text(url)` answers, by URL substring.
     pages: Vec<(&'static str, String)>,
     /// The loader draws the banner (`banner: false` in the host), in the `#yinyom` shadow
@@ -182,7 +184,10 @@ fn mount_with(s: Setup) -> (Commits, ShadowRoot, yinyom_widget::Widget) {
             .map(|c| js_sys::JSON::parse(c).expect("consent JSON"))
             .unwrap_or(JsValue::NULL)
     });
-    func(&host, "choice", || JsValue::NULL);
+    let choice = s.choice;
+    func(&host, "choice", move || {
+        choice.map(JsValue::from_str).unwrap_or(JsValue::NULL)
+    });
     func(&host, "receipts", || js_sys::Array::new().into());
     let pages = s.pages;
     let fetch = Closure::<dyn Fn(String) -> js_sys::Promise>::new(move |url: String| {
@@ -526,6 +531,66 @@ async fn minors_mode_asks_age_and_guardian() {
     assert!(json.contains("\"age_band\":\"10_19\""), "{json}");
     assert!(json.contains("\"consent_by\":\"guardian\""), "{json}");
     assert_eq!(r.method.as_str(), "accept_all");
+}
+
+/// PDPA s.20 governs giving consent: in minors mode, Reject all is recorded at once with
+/// no age band and no guardian; a 10-19 visitor refusing needs no guardian either.
+#[wasm_bindgen_test]
+async fn minors_mode_refusal_needs_no_age_or_guardian() {
+    let mut n = notice();
+    n.notice.minors = MinorsPolicy::AskAge;
+    let (commits, root, _) = mount_with(Setup {
+        notice: Some(n.clone()),
+        ..Setup::default()
+    });
+    yew::scheduler::flush().await;
+    click(&root, "[data-action=reject-all]");
+    yew::scheduler::flush().await;
+    assert_eq!(commits.borrow().len(), 1, "recorded at once");
+    let r = request(&commits.borrow()[0].1);
+    assert_eq!(r.method.as_str(), "reject_all");
+    assert_eq!((r.age_band, r.consent_by), (None, None));
+    assert!(find(&root, ".banner").is_none(), "the banner closes");
+
+    let (commits, root, _) = mount_with(Setup {
+        notice: Some(n),
+        ..Setup::default()
+    });
+    yew::scheduler::flush().await;
+    all(&root, ".banner input[type=radio]")[1]
+        .unchecked_ref::<HtmlElement>()
+        .click();
+    yew::scheduler::flush().await;
+    click(&root, "[data-action=reject-all]");
+    yew::scheduler::flush().await;
+    assert_eq!(commits.borrow().len(), 1, "no guardian needed to refuse");
+    let json = &commits.borrow()[0].1;
+    assert!(json.contains("\"age_band\":\"10_19\""), "{json}");
+}
+
+/// Asked again (no current choice, e.g. the revision rose): the settings open with the
+/// last choice this browser made for what still exists; a category that was not in that
+/// choice (new) is off.
+#[wasm_bindgen_test]
+async fn reconsent_prefills_the_earlier_choice() {
+    let (_, root, widget) = mount_with(Setup {
+        loader_banner: true,
+        choice: Some(
+            r#"{"categories":{"analytics":true,"gone":true},"purposes":{"newsletter":true},"method":"save_preferences"}"#,
+        ),
+        ..Setup::default()
+    });
+    widget.open(None);
+    yew::scheduler::flush().await;
+    let on = |id: &str| {
+        find(&root, &format!("#{id}"))
+            .expect(id)
+            .unchecked_into::<HtmlInputElement>()
+            .checked()
+    };
+    assert!(on("yy-c-analytics"), "the earlier choice");
+    assert!(!on("yy-c-media"), "new: off");
+    assert!(on("yy-p-newsletter"), "the earlier purpose choice");
 }
 
 /// The notice viewer shows the server's page inside the settings, without the page's own

@@ -30,6 +30,7 @@ use std::{
 };
 use yinyom_model::{
     Lang, Text,
+    cookie::cookie_name,
     site::{GcmSignal, MinorsPolicy, Site},
 };
 
@@ -86,6 +87,8 @@ fn loader_template(dist: &Path) -> Arc<str> {
 #[derive(Debug, Serialize)]
 struct LoaderConfig<'a> {
     site: &'a str,
+    /// The site's consent cookie name (`yinyom_<site>`, [`cookie_name`]).
+    cookie: String,
     rev: u32,
     days: u32,
     langs: &'a [Lang],
@@ -160,6 +163,7 @@ pub(crate) async fn get(
     let minors = n.minors == MinorsPolicy::AskAge;
     let config = LoaderConfig {
         site: site.id.as_str(),
+        cookie: cookie_name(&site.id),
         rev: n.consent_revision,
         days: n.consent_validity_days,
         langs: &n.languages,

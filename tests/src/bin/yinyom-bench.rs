@@ -631,7 +631,7 @@ fn measure(page: &str, yinyom: bool, throttled: bool, runs: usize, api: &str) ->
             // Wait until the receipt is acknowledged (its id is in the cookie).
             b.wait_for(
                 30,
-                "return /yinyom=1\\.\\d+\\.\\d+\\.[^.]+\\.[0-9a-f-]{36}/.test(document.cookie);",
+                "return /yinyom_[a-z0-9_-]+=1\\.\\d+\\.\\d+\\.[^.]+\\.[0-9a-f-]{36}/.test(document.cookie);",
             )?;
         } else {
             b.wait_for(10, "return document.cookie.includes('cc_cookie');")?;
