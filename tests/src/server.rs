@@ -96,6 +96,21 @@ impl TestServer {
         Ok(())
     }
 
+    /// Lets pages of `origin` use `site`'s API too (receipts, the banner), as a webmaster
+    /// adding an origin to the site file would; for a host page a test serves itself.
+    pub fn allow_origin(&self, site: &str, origin: &str) -> anyhow::Result<()> {
+        self.rt.block_on(async {
+            let mut s = self
+                .store
+                .site(site)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no site {site}"))?;
+            s.origins.push(origin.to_owned());
+            self.store.upsert_site(&s).await?;
+            anyhow::Ok(())
+        })
+    }
+
     /// Creates a console account (`role`: `admin`, `dpo` or `auditor`) with access to
     /// `sites`, as `yinyom users add` does.
     pub fn add_user(

@@ -1,7 +1,8 @@
 //! The visitor's widget on several sites of one host, in real Chromium against the real
 //! server (the demo page server serves every example from one origin): each site keeps
 //! its own choice and the old shared cookie is consent for none; blocked scripts run once
-//! each, in document order, with no console error, also when added later; minors mode
+//! each, in document order, with no console error, also when added later and when the
+//! loader runs while the page is still being parsed (a page the test serves); minors mode
 //! lets a visitor refuse without an age; an unreachable server says so and offers a
 //! retry; the focus after a choice and its announcement; asking again after a raised
 //! revision with the earlier choices pre-filled and the cookies no longer granted cleared.
@@ -259,6 +260,132 @@ fn blocked_scripts_run_once_in_order_on_every_example() {
             ),
             json!([1, "n0nce", []]),
             "{site}: the late script ran once, with its nonce"
+        );
+    }
+}
+
+/// How long the test's host page server holds back each blocked library, and the
+/// parser-blocking script at the end of the page (which holds back DOMContentLoaded): a
+/// library arrives well after the page is parsed, so a second activation on
+/// DOMContentLoaded (the old bug) would find the inline code still waiting and run it
+/// first. Delays that make the case happen, not timings the test asserts.
+const LIBRARY_DELAY: Duration = Duration::from_millis(1200);
+const PARSING_DELAY: Duration = Duration::from_millis(200);
+
+/// A host page where the loader runs while the document is still being parsed: a
+/// synchronous loader tag between two pairs of blocked scripts (a slow external library,
+/// then inline code that uses it), and a slow parser-blocking script after them. The
+/// page records every run in `__runs`, every error in `__errors`, what the loader saw
+/// (`__loader`) and the state at DOMContentLoaded (`__parsed`).
+fn parsing_host_page(api: &str, site: &str) -> String {
+    format!(
+        r#"<!doctype html><html lang="th"><head><meta charset="utf-8">
+<title>หน้าทดสอบลำดับสคริปต์ / Script order test page</title>
+<script>
+window.__runs = []; window.__errors = [];
+addEventListener('error', e => __errors.push('error: ' + e.message));
+addEventListener('unhandledrejection', e => __errors.push('rejection: ' + e.reason));
+const ce = console.error; console.error = function (...a) {{ __errors.push(a.map(String).join(' ')); ce.apply(console, a); }};
+document.addEventListener('DOMContentLoaded', () => {{
+  window.__parsed = [document.querySelectorAll('script[data-yinyom-active][src]').length, !!window.libA];
+}});
+</script></head><body><main><h1>ลำดับสคริปต์ / Script order</h1>
+<script type="text/plain" data-yinyom="analytics" src="/lib-a.js"></script>
+<script type="text/plain" data-yinyom="analytics">__runs.push(window.libA ? 'inline a' : 'inline a before lib a');</script>
+<script src="{api}/v1/sites/{site}/yinyom.js"></script>
+<script>window.__loader = [document.readyState, !!(window.yinyom && window.yinyom.__loaded)];</script>
+<script type="text/plain" data-yinyom="analytics" src="/lib-b.js"></script>
+<script type="text/plain" data-yinyom="analytics">__runs.push(window.libB ? 'inline b' : 'inline b before lib b');</script>
+<script src="/parsing.js"></script>
+<p>จบหน้า / End of page</p>
+</main></body></html>"#
+    )
+}
+
+/// Serves [`parsing_host_page`] and its slow scripts on the server's runtime, never
+/// cached; returns the page's origin.
+fn serve_parsing_host_page(server: &TestServer, site: &str) -> String {
+    use axum::{Router, http::header, response::Html, routing::get};
+    type Js = ([(header::HeaderName, &'static str); 2], &'static str);
+    async fn js(delay: Duration, body: &'static str) -> Js {
+        tokio::time::sleep(delay).await;
+        (
+            [
+                (header::CONTENT_TYPE, "text/javascript"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+    }
+    let page = parsing_host_page(&server.api, site);
+    let app = Router::new()
+        .route(
+            "/",
+            get(move || async move { ([(header::CACHE_CONTROL, "no-store")], Html(page)) }),
+        )
+        .route(
+            "/lib-a.js",
+            get(|| js(LIBRARY_DELAY, "window.libA = true; __runs.push('lib a');")),
+        )
+        .route(
+            "/lib-b.js",
+            get(|| js(LIBRARY_DELAY, "window.libB = true; __runs.push('lib b');")),
+        )
+        .route("/parsing.js", get(|| js(PARSING_DELAY, "void 0;")));
+    let listener = server
+        .rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("host page listener");
+    let origin = format!("http://{}", listener.local_addr().expect("address"));
+    server
+        .rt
+        .spawn(async move { axum::serve(listener, app).await });
+    origin
+}
+
+/// The loader running while the page is still being parsed (a synchronous tag, blocked
+/// scripts before and after it, DOMContentLoaded held back), for a visitor who accepted:
+/// over several page views each blocked script runs exactly once, each slow library
+/// before the inline code that uses it, with no error. (The loader used to activate at
+/// start and again on DOMContentLoaded: the inline code ran before its library, and the
+/// first activation then failed on `replaceChild`.)
+#[test]
+fn blocked_scripts_run_once_in_order_while_the_page_is_parsed() {
+    let site = "moi-i-industry";
+    let server = TestServer::start(&[site]).expect("server");
+    let page = serve_parsing_host_page(&server, site);
+    server.allow_origin(site, &page).expect("allow the page");
+    let browser = Browser::start().expect("browser");
+    let all = ["lib a", "inline a", "lib b", "inline b"];
+    let done = "return window.__runs && window.__runs.length >= 4;";
+
+    browser.goto(&format!("{page}/")).expect("open page");
+    accept_all(&browser, site);
+    browser
+        .wait_for(20, done)
+        .expect("the scripts run after Accept all");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        eval(&browser, "return [window.__runs, window.__errors];"),
+        json!([all, []]),
+        "after Accept all: each script once, in order, no error"
+    );
+    receipts(&server, &browser, site, 1);
+    for view in 1..=4 {
+        browser.goto(&format!("{page}/")).expect("open page");
+        browser
+            .wait_for(20, done)
+            .unwrap_or_else(|e| panic!("view {view}: the scripts did not run: {e}"));
+        // Give a second run (the old bug) the time to show.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(
+            eval(
+                &browser,
+                "return [window.__loader, window.__parsed, window.__runs, window.__errors];"
+            ),
+            json!([["loading", true], [1, false], all, []]),
+            "page view {view}: [the loader ran during parsing, at DOMContentLoaded library a \
+             was inserted and not yet run, the runs, the errors]"
         );
     }
 }
