@@ -5,7 +5,7 @@ mod assets;
 mod cors;
 mod health;
 mod keys;
-mod loader;
+pub(crate) mod loader;
 mod log;
 mod notice;
 mod packed;
