@@ -4,6 +4,7 @@
 mod assets;
 mod cors;
 mod health;
+mod home;
 mod keys;
 pub(crate) mod loader;
 mod log;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
             cors::check_site_origin,
         ));
     Router::new()
+        .route("/", get(home::page))
         .merge(sites)
         .merge(health::router())
         .merge(keys::router())
