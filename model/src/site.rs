@@ -425,6 +425,7 @@ impl Problems {
                 format!("`{}` is not an e-mail address", party.email),
             );
         }
+        self.no_bidi(&format!("{field}.email"), &party.email);
         self.no_bidi(&format!("{field}.phone"), &party.phone);
         if !party.url.is_empty()
             && let Err(e) = check_link(&party.url)
