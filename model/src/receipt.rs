@@ -1,6 +1,10 @@
 //! The widget's receipt request and the server's consent receipt.
 
-use crate::{Lang, Slug, text::find_bidi_control};
+use crate::{
+    Lang, Slug,
+    notice::{Notice, is_sharing},
+    text::find_bidi_control,
+};
 use serde::{Deserialize, Deserializer, Serialize, de};
 use std::{collections::BTreeMap, fmt};
 
@@ -164,29 +168,43 @@ impl ReceiptRequest {
     }
 
     /// Checks that `method` agrees with the decisions: "Reject all" and "Withdraw" grant
-    /// nothing, "Accept all" refuses nothing. Says what disagrees.
-    pub fn check_method(&self) -> Result<(), String> {
-        let decisions = || self.categories.iter().chain(self.purposes.iter());
-        let named = |granted: bool| {
-            decisions()
-                .filter(|(_, g)| **g == granted)
-                .map(|(id, _)| format!("`{id}`"))
-                .collect::<Vec<_>>()
+    /// nothing; "Accept all" refuses nothing, except the data-sharing categories of
+    /// `notice` when the browser sent Global Privacy Control ([`is_sharing`]). Says what
+    /// disagrees.
+    pub fn check_method(&self, notice: &Notice) -> Result<(), String> {
+        let gpc_keeps_off = |id: &Slug| {
+            self.gpc
+                && notice
+                    .categories
+                    .iter()
+                    .any(|c| &c.id == id && is_sharing(c))
         };
-        let (wrong, what) = match self.method {
-            Method::RejectAll | Method::Withdraw => (named(true), "grants"),
-            Method::AcceptAll => (named(false), "refuses"),
+        let decisions = || self.categories.iter().chain(self.purposes.iter());
+        let (wrong, what): (Vec<&Slug>, &str) = match self.method {
+            Method::RejectAll | Method::Withdraw => (
+                decisions().filter(|(_, g)| **g).map(|(id, _)| id).collect(),
+                "grants",
+            ),
+            Method::AcceptAll => (
+                self.categories
+                    .iter()
+                    .filter(|(id, g)| !**g && !gpc_keeps_off(id))
+                    .chain(self.purposes.iter().filter(|(_, g)| !**g))
+                    .map(|(id, _)| id)
+                    .collect(),
+                "refuses",
+            ),
             Method::SavePreferences => return Ok(()),
         };
         if wrong.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "method `{}` {what} nothing, but the request {what} {}",
-                self.method.as_str(),
-                wrong.join(", ")
-            ))
+            return Ok(());
         }
+        let named: Vec<String> = wrong.iter().map(|id| format!("`{id}`")).collect();
+        Err(format!(
+            "method `{}` {what} nothing, but the request {what} {}",
+            self.method.as_str(),
+            named.join(", ")
+        ))
     }
 }
 
@@ -350,18 +368,44 @@ mod tests {
         .expect("request")
     }
 
+    /// A notice asking `analytics` and `marketing` (sharing) and the purpose `news`.
+    fn notice() -> Notice {
+        let category = |id: &str| serde_json::json!({"id": id, "title": {"th": id}, "description": {"th": id}});
+        let text = serde_json::json!({"th": "x"});
+        let party = serde_json::json!({"name": text, "email": "dpo@x.go.th"});
+        serde_json::from_value(serde_json::json!({
+            "site": "demo", "version": "v1", "consent_revision": 1, "effective_from": "2025-01-01",
+            "consent_validity_days": 365, "languages": ["th"], "site_name": text,
+            "controller": party, "dpo": party, "title": text, "summary": text, "body": text,
+            "purposes": [{"id": "news", "legal_basis": "consent", "title": text,
+                          "description": text, "retention": text}],
+            "categories": [category("analytics"), category("marketing")],
+        }))
+        .expect("notice")
+    }
+
     #[test]
     fn the_method_agrees_with_the_decisions() {
+        let n = notice();
         let mut r = request();
-        assert_eq!(r.check_method(), Ok(()));
+        r.categories
+            .insert(Slug::parse("marketing").expect("slug"), false);
+        assert_eq!(r.check_method(&n), Ok(()));
         r.method = Method::RejectAll;
-        assert!(r.check_method().is_err_and(|e| e.contains("`analytics`")));
+        assert!(r.check_method(&n).is_err_and(|e| e.contains("`analytics`")));
         r.method = Method::Withdraw;
-        assert!(r.check_method().is_err_and(|e| e.contains("`analytics`")));
+        assert!(r.check_method(&n).is_err_and(|e| e.contains("`analytics`")));
         r.method = Method::AcceptAll;
-        assert!(r.check_method().is_err_and(|e| e.contains("`news`")));
+        let e = r.check_method(&n).expect_err("refuses");
+        assert!(e.contains("`news`") && e.contains("`marketing`"), "{e}");
         r.purposes.insert(Slug::parse("news").expect("slug"), true);
-        assert_eq!(r.check_method(), Ok(()));
+        assert!(r.check_method(&n).is_err_and(|e| e.contains("`marketing`")));
+        // With Global Privacy Control, "Accept all" keeps the sharing categories off.
+        r.gpc = true;
+        assert_eq!(r.check_method(&n), Ok(()));
+        r.categories
+            .insert(Slug::parse("analytics").expect("slug"), false);
+        assert!(r.check_method(&n).is_err_and(|e| e.contains("`analytics`")));
     }
 
     #[test]

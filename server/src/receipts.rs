@@ -126,7 +126,7 @@ pub async fn record(
             });
         }
     }
-    req.check_method()
+    req.check_method(notice)
         .map_err(|message| ApiError::Unprocessable {
             code: "method_mismatch",
             message,
