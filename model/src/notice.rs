@@ -2,7 +2,7 @@
 
 use crate::{
     Lang, Slug, Text,
-    site::{Category, LegalBasis, MinorsPolicy, Party, Purpose},
+    site::{Category, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose},
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -102,6 +102,19 @@ impl Notice {
             Err(m)
         }
     }
+}
+
+/// Whether a category shares data for advertising (`marketing`, or any `ad_*` Consent Mode
+/// signal): with Global Privacy Control on, "Accept all" keeps such a category off
+/// (the widget's `host.rs` and `banner.js` apply the same rule).
+pub fn is_sharing(c: &Category) -> bool {
+    c.id.as_str() == "marketing"
+        || c.gcm.iter().any(|g| {
+            matches!(
+                g,
+                GcmSignal::AdStorage | GcmSignal::AdUserData | GcmSignal::AdPersonalization
+            )
+        })
 }
 
 fn is_off(m: &MinorsPolicy) -> bool {

@@ -1,8 +1,12 @@
 //! The widget's receipt request and the server's consent receipt.
 
-use crate::{Lang, Slug};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use crate::{
+    Lang, Slug,
+    notice::{Notice, is_sharing},
+    text::find_bidi_control,
+};
+use serde::{Deserialize, Deserializer, Serialize, de};
+use std::{collections::BTreeMap, fmt};
 
 /// The schema identifier written into every receipt.
 pub const RECEIPT_SCHEMA: &str = "yinyom.receipt/1";
@@ -112,9 +116,10 @@ pub struct ReceiptRequest {
     /// Language the notice was shown in.
     pub lang: Lang,
     /// A decision for every optional cookie category.
+    #[serde(deserialize_with = "unique_keys")]
     pub categories: BTreeMap<Slug, bool>,
     /// A decision for every `consent` purpose.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub purposes: BTreeMap<Slug, bool>,
     /// Whether the browser sent Global Privacy Control.
     #[serde(default)]
@@ -140,7 +145,9 @@ impl ReceiptRequest {
             .any(|g| *g)
     }
 
-    /// Checks the fields that serde cannot: id formats and lengths.
+    /// Checks the fields that serde cannot: id formats, the page path, the widget build.
+    /// Duplicate keys are refused by serde itself (every field once; [`unique_keys`] for
+    /// the decisions).
     pub fn check(&self) -> Result<(), String> {
         if !is_uuid(&self.request_id) {
             return Err("request_id must be a UUID".into());
@@ -148,17 +155,117 @@ impl ReceiptRequest {
         if !is_subject_id(&self.subject_id) {
             return Err("subject_id must be 16-64 characters of A-Z, a-z, 0-9, - or _".into());
         }
-        if !self.page_path.starts_with('/') || self.page_path.len() > 512 {
-            return Err("page_path must be an absolute path of at most 512 characters".into());
-        }
-        if self.widget.is_empty() || self.widget.len() > 64 {
-            return Err("widget must name the widget build in 1-64 characters".into());
+        check_page_path(&self.page_path)?;
+        if !is_build_id(&self.widget) {
+            return Err(
+                "widget must be the widget build id: 16 lower-case hexadecimal characters".into(),
+            );
         }
         if self.notice_version.is_empty() || self.notice_version.len() > 64 {
             return Err("notice_version must be 1-64 characters".into());
         }
         Ok(())
     }
+
+    /// The request with its ids in lower case: `request_id` and `subject_id` compare
+    /// case-insensitively, so an upper-case copy of a request id is the same request.
+    pub fn normalized(mut self) -> Self {
+        self.request_id.make_ascii_lowercase();
+        self.subject_id.make_ascii_lowercase();
+        self
+    }
+
+    /// Checks that `method` agrees with the decisions: "Reject all" and "Withdraw" grant
+    /// nothing; "Accept all" refuses nothing, except the data-sharing categories of
+    /// `notice` when the browser sent Global Privacy Control ([`is_sharing`]). Says what
+    /// disagrees.
+    pub fn check_method(&self, notice: &Notice) -> Result<(), String> {
+        let gpc_keeps_off = |id: &Slug| {
+            self.gpc
+                && notice
+                    .categories
+                    .iter()
+                    .any(|c| &c.id == id && is_sharing(c))
+        };
+        let decisions = || self.categories.iter().chain(self.purposes.iter());
+        let (wrong, what): (Vec<&Slug>, &str) = match self.method {
+            Method::RejectAll | Method::Withdraw => (
+                decisions().filter(|(_, g)| **g).map(|(id, _)| id).collect(),
+                "grants",
+            ),
+            Method::AcceptAll => (
+                self.categories
+                    .iter()
+                    .filter(|(id, g)| !**g && !gpc_keeps_off(id))
+                    .chain(self.purposes.iter().filter(|(_, g)| !**g))
+                    .map(|(id, _)| id)
+                    .collect(),
+                "refuses",
+            ),
+            Method::SavePreferences => return Ok(()),
+        };
+        if wrong.is_empty() {
+            return Ok(());
+        }
+        let named: Vec<String> = wrong.iter().map(|id| format!("`{id}`")).collect();
+        Err(format!(
+            "method `{}` {what} nothing, but the request {what} {}",
+            self.method.as_str(),
+            named.join(", ")
+        ))
+    }
+}
+
+/// Longest `page_path`, in bytes.
+pub const MAX_PAGE_PATH: usize = 512;
+
+/// Checks that `p` is the path of a page (what `location.pathname` gives): it starts with
+/// one `/` (not `//host`), has no query string, fragment, backslash, control or
+/// bidirectional control character, and is at most [`MAX_PAGE_PATH`] bytes.
+pub fn check_page_path(p: &str) -> Result<(), String> {
+    let problem = if !p.starts_with('/') || p.starts_with("//") {
+        "must start with a single `/` (a path, not an address)".to_owned()
+    } else if p.len() > MAX_PAGE_PATH {
+        format!("must be at most {MAX_PAGE_PATH} bytes")
+    } else if p.contains(['?', '#']) {
+        "must not carry a query string or fragment (send location.pathname)".to_owned()
+    } else if p.contains('\\') || p.chars().any(char::is_control) {
+        "must not contain backslashes or control characters".to_owned()
+    } else if let Some(c) = find_bidi_control(p) {
+        format!("must not contain bidirectional control characters ({c})")
+    } else {
+        return Ok(());
+    };
+    Err(format!("page_path {problem}"))
+}
+
+/// Whether `s` is a widget build id as `cargo xtask dist` makes it (`xtask/src/dist.rs`):
+/// the first 8 bytes of a SHA-256, as 16 lower-case hexadecimal characters.
+pub fn is_build_id(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Reads a decision map, refusing a key given twice (a JSON object may repeat a key; the
+/// last one would silently win).
+fn unique_keys<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<Slug, bool>, D::Error> {
+    struct Decisions;
+    impl<'de> de::Visitor<'de> for Decisions {
+        type Value = BTreeMap<Slug, bool>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object of decisions (id: true or false)")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some((id, granted)) = map.next_entry::<Slug, bool>()? {
+                if out.contains_key(&id) {
+                    return Err(de::Error::custom(format!("duplicate key `{id}`")));
+                }
+                out.insert(id, granted);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(Decisions)
 }
 
 /// Whether `s` is a valid pseudonymous subject id: 16-64 characters of A-Z, a-z, 0-9, - or _.
@@ -258,6 +365,116 @@ pub struct ReceiptResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn request() -> ReceiptRequest {
+        serde_json::from_value(serde_json::json!({
+            "request_id": "0192F0C1-7D4E-7A3B-9C2D-1E2F3A4B5C6D", "subject_id": "Visitor-0123456789",
+            "notice_version": "v1", "consent_revision": 1, "method": "save_preferences",
+            "lang": "th", "categories": {"analytics": true}, "purposes": {"news": false},
+            "page_path": "/services", "widget": "1a61231d77bc9120"
+        }))
+        .expect("request")
+    }
+
+    /// A notice asking `analytics` and `marketing` (sharing) and the purpose `news`.
+    fn notice() -> Notice {
+        let category = |id: &str| serde_json::json!({"id": id, "title": {"th": id}, "description": {"th": id}});
+        let text = serde_json::json!({"th": "x"});
+        let party = serde_json::json!({"name": text, "email": "dpo@x.go.th"});
+        serde_json::from_value(serde_json::json!({
+            "site": "demo", "version": "v1", "consent_revision": 1, "effective_from": "2025-01-01",
+            "consent_validity_days": 365, "languages": ["th"], "site_name": text,
+            "controller": party, "dpo": party, "title": text, "summary": text, "body": text,
+            "purposes": [{"id": "news", "legal_basis": "consent", "title": text,
+                          "description": text, "retention": text}],
+            "categories": [category("analytics"), category("marketing")],
+        }))
+        .expect("notice")
+    }
+
+    #[test]
+    fn the_method_agrees_with_the_decisions() {
+        let n = notice();
+        let mut r = request();
+        r.categories
+            .insert(Slug::parse("marketing").expect("slug"), false);
+        assert_eq!(r.check_method(&n), Ok(()));
+        r.method = Method::RejectAll;
+        assert!(r.check_method(&n).is_err_and(|e| e.contains("`analytics`")));
+        r.method = Method::Withdraw;
+        assert!(r.check_method(&n).is_err_and(|e| e.contains("`analytics`")));
+        r.method = Method::AcceptAll;
+        let e = r.check_method(&n).expect_err("refuses");
+        assert!(e.contains("`news`") && e.contains("`marketing`"), "{e}");
+        r.purposes.insert(Slug::parse("news").expect("slug"), true);
+        assert!(r.check_method(&n).is_err_and(|e| e.contains("`marketing`")));
+        // With Global Privacy Control, "Accept all" keeps the sharing categories off.
+        r.gpc = true;
+        assert_eq!(r.check_method(&n), Ok(()));
+        r.categories
+            .insert(Slug::parse("analytics").expect("slug"), false);
+        assert!(r.check_method(&n).is_err_and(|e| e.contains("`analytics`")));
+    }
+
+    #[test]
+    fn page_paths_are_paths() {
+        assert_eq!(check_page_path("/"), Ok(()));
+        assert_eq!(check_page_path("/บริการ/a%20b"), Ok(()));
+        for bad in [
+            "",
+            "services",
+            "//evil.example/x",
+            "/a?b=1",
+            "/a#top",
+            "/a\\b",
+            "/a\nb",
+            "/a\u{7f}",
+            "/a\u{202E}b",
+            &format!("/{}", "a".repeat(MAX_PAGE_PATH)),
+        ] {
+            assert!(
+                check_page_path(bad).is_err_and(|e| e.starts_with("page_path")),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn widget_is_a_build_id() {
+        assert!(is_build_id("1a61231d77bc9120"));
+        assert!(!is_build_id("1A61231D77BC9120"));
+        assert!(!is_build_id("test-build"));
+        let mut r = request();
+        r.widget = "<script>".into();
+        assert!(r.check().is_err_and(|e| e.starts_with("widget")));
+    }
+
+    #[test]
+    fn ids_are_compared_in_lower_case() {
+        let r = request();
+        assert_eq!(r.check(), Ok(()));
+        let r = r.normalized();
+        assert_eq!(r.request_id, "0192f0c1-7d4e-7a3b-9c2d-1e2f3a4b5c6d");
+        assert_eq!(r.subject_id, "visitor-0123456789");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let body = |extra: &str| {
+            format!(
+                r#"{{"request_id":"0192f0c1-7d4e-7a3b-9c2d-1e2f3a4b5c6d","subject_id":"visitor-0123456789",
+                "notice_version":"v1","consent_revision":1,"method":"save_preferences","lang":"th",
+                "categories":{{"analytics":true{extra}}},"page_path":"/","widget":"1a61231d77bc9120"}}"#
+            )
+        };
+        assert!(serde_json::from_str::<ReceiptRequest>(&body("")).is_ok());
+        let e = serde_json::from_str::<ReceiptRequest>(&body(r#","analytics":false"#))
+            .expect_err("duplicate decision");
+        assert!(e.to_string().contains("duplicate key `analytics`"), "{e}");
+        let twice = body("").replacen(r#""lang":"th","#, r#""lang":"th","lang":"en","#, 1);
+        let e = serde_json::from_str::<ReceiptRequest>(&twice).expect_err("duplicate field");
+        assert!(e.to_string().contains("duplicate field `lang`"), "{e}");
+    }
 
     #[test]
     fn uuids_are_recognised() {

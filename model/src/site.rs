@@ -5,7 +5,7 @@
 //! turns it into a [`Site`] (who may embed) and a [`Notice`] (what visitors are shown):
 //! "parse, don't validate".
 
-use crate::{Lang, Slug, Text, notice::Notice};
+use crate::{Lang, Slug, Text, notice::Notice, text::find_bidi_control};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -307,6 +307,8 @@ impl SiteFile {
                 );
             }
         }
+        p.no_bidi("notice.th.md", &body.th);
+        p.no_bidi("notice.en.md", &body.en);
 
         let mut ids = BTreeSet::new();
         for (i, purpose) in self.purposes.iter().enumerate() {
@@ -405,16 +407,60 @@ impl Problems {
                 self.add(format!("{field}.{}", lang.code()), "is missing or empty");
             }
         }
+        self.texts_without_bidi(field, text);
+    }
+
+    fn texts_without_bidi(&mut self, field: &str, text: &Text) {
+        self.no_bidi(&format!("{field}.th"), &text.th);
+        self.no_bidi(&format!("{field}.en"), &text.en);
+    }
+
+    /// Bidirectional control characters can make a text read differently from what is
+    /// stored and signed: refused everywhere.
+    fn no_bidi(&mut self, field: &str, s: &str) {
+        if let Some(c) = find_bidi_control(s) {
+            self.add(
+                field,
+                format!("contains a bidirectional control character ({c}): remove it"),
+            );
+        }
     }
 
     fn party(&mut self, field: &str, party: &Party, langs: &[Lang]) {
         self.text(&format!("{field}.name"), &party.name, langs);
+        self.texts_without_bidi(&format!("{field}.address"), &party.address);
         if !is_email(&party.email) {
             self.add(
                 format!("{field}.email"),
                 format!("`{}` is not an e-mail address", party.email),
             );
         }
+        self.no_bidi(&format!("{field}.email"), &party.email);
+        self.no_bidi(&format!("{field}.phone"), &party.phone);
+        if !party.url.is_empty()
+            && let Err(e) = check_link(&party.url)
+        {
+            self.add(format!("{field}.url"), e);
+        }
+    }
+}
+
+/// Checks that `url` is a link a notice may show: `https://…`, `http://…`, `mailto:…` or
+/// `tel:…`, with no spaces, control or bidirectional control characters (so never
+/// `javascript:`, `data:` or a relative address).
+pub fn check_link(url: &str) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    let rest = ["https://", "http://", "mailto:", "tel:"]
+        .iter()
+        .find_map(|scheme| lower.strip_prefix(scheme));
+    let clean = !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        && find_bidi_control(url).is_none();
+    match rest {
+        Some(rest) if !rest.is_empty() && clean => Ok(()),
+        _ => Err(format!(
+            "`{}` is not a link a notice may show: use https://…, http://…, mailto:… or tel:…",
+            url.escape_debug()
+        )),
     }
 }
 
@@ -489,6 +535,31 @@ mod tests {
         assert!(check_origin("https://www.data-sme.com/").is_err());
         assert!(check_origin("www.data-sme.com").is_err());
         assert!(check_origin("https://x.go.th:99999").is_err());
+    }
+
+    #[test]
+    fn links_are_web_mail_or_phone() {
+        for ok in [
+            "https://www.example.go.th/pdpa",
+            "http://x.go.th",
+            "mailto:dpo@x.go.th",
+            "tel:+66-2-123-4567",
+        ] {
+            assert_eq!(check_link(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,x",
+            "//evil.example",
+            "/relative",
+            "https://",
+            "https://x.go.th/a b",
+            "https://x.go.th/\u{202E}",
+            " https://x.go.th",
+        ] {
+            assert!(check_link(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

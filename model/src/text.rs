@@ -63,9 +63,36 @@ impl Text {
     }
 }
 
+/// Whether `c` is a Unicode bidirectional control (LRM, RLM, ALM, the embeddings,
+/// overrides and isolates). Thai and English never need one; in a stored text they can
+/// make what is shown differ from what is stored ("Trojan Source"), so they are refused.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// The first bidirectional control character in `s`, named for a message.
+pub fn find_bidi_control(s: &str) -> Option<String> {
+    s.chars()
+        .find(|c| is_bidi_control(*c))
+        .map(|c| format!("U+{:04X}", u32::from(c)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_controls_are_found() {
+        assert_eq!(
+            find_bidi_control("ok \u{202E}gnp.exe"),
+            Some("U+202E".into())
+        );
+        assert_eq!(find_bidi_control("a\u{2067}b"), Some("U+2067".into()));
+        assert_eq!(find_bidi_control("คุกกี้ cookies"), None);
+    }
 
     #[test]
     fn english_falls_back_to_thai() {

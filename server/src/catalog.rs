@@ -5,6 +5,8 @@
 //! - A published notice version never changes (a label is never reused for other content,
 //!   see [`crate::sites`]), so it is kept until the process ends (the map is emptied if
 //!   it ever holds more than [`MAX_ENTRIES`] versions).
+//! - When a version was superseded never changes once it is: that time is kept like the
+//!   version; "not superseded yet" is trusted for [`SITE_TTL`] only, like a site.
 //! - A site can change (`yinyom sites import` in another process may edit its origins), so
 //!   a known site is kept for [`SITE_TTL`] only; an unknown site is never remembered, so a
 //!   newly imported site works at once.
@@ -22,6 +24,9 @@ pub const SITE_TTL: Duration = Duration::from_secs(2);
 /// Most entries per map before it is emptied.
 const MAX_ENTRIES: usize = 4096;
 
+/// (site, version label).
+type VersionKey = (String, String);
+
 type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Cached reads of sites and notice versions.
@@ -30,6 +35,7 @@ pub struct Catalog {
     store: Store,
     sites: Mutex<HashMap<String, (Instant, Arc<Site>)>>,
     versions: Mutex<HashMap<(String, String), Arc<PublishedNotice>>>,
+    superseded: Mutex<HashMap<VersionKey, (Instant, Option<i64>)>>,
 }
 
 impl Catalog {
@@ -39,6 +45,7 @@ impl Catalog {
             store,
             sites: Mutex::default(),
             versions: Mutex::default(),
+            superseded: Mutex::default(),
         }
     }
 
@@ -90,5 +97,30 @@ impl Catalog {
         }
         versions.insert(key, n.clone());
         Ok(Some(n))
+    }
+
+    /// When a newer version superseded `version` of the site's notice (unix ms); `None`
+    /// while it is the current version (as of at most [`SITE_TTL`] ago).
+    pub async fn superseded_at(&self, site: &str, version: &str) -> Result<Option<i64>> {
+        let key = (site.to_owned(), version.to_owned());
+        if let Some((at, superseded)) = self
+            .superseded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            && (superseded.is_some() || at.elapsed() < SITE_TTL)
+        {
+            return Ok(*superseded);
+        }
+        let superseded = self.store.superseded_at(site, version).await?;
+        let mut map = self
+            .superseded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (Instant::now(), superseded));
+        Ok(superseded)
     }
 }

@@ -24,6 +24,16 @@ pub enum Recorded {
     Replay,
 }
 
+/// How long after a newer notice version is published a receipt under the one it replaced
+/// is still accepted: a page may run a loader cached for [`LOADER_MAX_AGE`] before the
+/// publication, and its visitor needs a moment to choose, so twice that. Later such a
+/// receipt is refused (422 `superseded_notice_version`): the visitor never saw the
+/// version that was current when it arrived.
+///
+/// [`LOADER_MAX_AGE`]: crate::routes::loader::LOADER_MAX_AGE
+pub const SUPERSEDED_GRACE: std::time::Duration =
+    crate::routes::loader::LOADER_MAX_AGE.saturating_mul(2);
+
 /// Validates `req` against the notice version it names, signs the receipt and stores it.
 /// Returns only after the receipt is committed. Idempotent on `request_id`: a retry is
 /// found when its insert conflicts (no lookup before, since retries are rare).
@@ -34,6 +44,7 @@ pub async fn record(
     req: ReceiptRequest,
 ) -> ApiResult<(Recorded, StoredReceipt)> {
     req.check().map_err(ApiError::BadRequest)?;
+    let req = req.normalized();
     let site_id = site.id.as_str();
 
     let published = state
@@ -48,6 +59,23 @@ pub async fn record(
             ),
         })?;
     let notice = &published.notice;
+    let now = now_ms();
+    if let Some(at) = state
+        .catalog
+        .superseded_at(site_id, &req.notice_version)
+        .await?
+        && now.saturating_sub(at) > SUPERSEDED_GRACE.as_millis() as i64
+    {
+        return Err(ApiError::Unprocessable {
+            code: "superseded_notice_version",
+            message: format!(
+                "notice version `{}` was replaced at {}; receipts under it are accepted for {} minutes after that: show the visitor the current notice",
+                req.notice_version,
+                rfc3339_ms(at),
+                SUPERSEDED_GRACE.as_secs() / 60
+            ),
+        });
+    }
     if notice.consent_revision != req.consent_revision {
         return Err(ApiError::Unprocessable {
             code: "wrong_consent_revision",
@@ -101,14 +129,11 @@ pub async fn record(
             });
         }
     }
-    if req.method == Method::Withdraw
-        && (req.categories.values().any(|g| *g) || req.purposes.values().any(|g| *g))
-    {
-        return Err(ApiError::Unprocessable {
-            code: "invalid_decisions",
-            message: "a withdrawal must deny every category and purpose".into(),
-        });
-    }
+    req.check_method(notice)
+        .map_err(|message| ApiError::Unprocessable {
+            code: "method_mismatch",
+            message,
+        })?;
 
     // The writer decides given/refused/updated (it looks up the visitor's earlier receipts
     // for the whole group at once), then signs; see `finish`.
@@ -124,7 +149,6 @@ pub async fn record(
     } else {
         Event::Refused
     };
-    let now = now_ms();
     let valid_ms = i64::from(notice.consent_validity_days) * 86_400_000;
     let receipt = Receipt {
         schema: RECEIPT_SCHEMA.to_owned(),

@@ -5,7 +5,7 @@
 //! edited in place.
 
 use crate::store::{Store, rfc3339_ms};
-use std::path::Path;
+use std::{io::Read, path::Path};
 use yinyom_model::{
     Lang, Text,
     canonical::{sha256_hex, to_canonical_json},
@@ -110,6 +110,11 @@ pub struct SiteTexts {
     pub notice_en: Option<String>,
 }
 
+/// Most bytes a site folder's texts (`site.toml` and the notice files) may hold together,
+/// whether imported from the CLI or uploaded in the console (whose request limit,
+/// `admin::ops::UPLOAD_LIMIT`, is the same size).
+pub const MAX_FOLDER_BYTES: usize = 512 * 1024;
+
 /// A validated site folder: the site, its notice (stamped with the validation time as
 /// `published_at`) and the notice's canonical JSON.
 pub type Validated = (yinyom_model::site::Site, PublishedNotice, String);
@@ -123,6 +128,12 @@ pub fn validate_texts(dir: &str, texts: &SiteTexts) -> Result<Validated, ImportE
         dir: dir.to_owned(),
         problems,
     };
+    let size = texts.site_toml.len()
+        + texts.notice_th.as_ref().map_or(0, String::len)
+        + texts.notice_en.as_ref().map_or(0, String::len);
+    if size > MAX_FOLDER_BYTES {
+        return Err(too_large(dir));
+    }
     let file: SiteFile = toml::from_str(&texts.site_toml).map_err(|e| {
         invalid(vec![format!(
             "site.toml: {}",
@@ -165,13 +176,34 @@ pub fn validate_texts(dir: &str, texts: &SiteTexts) -> Result<Validated, ImportE
     Ok((site, published, json))
 }
 
+fn too_large(dir: &str) -> ImportError {
+    ImportError::Invalid {
+        dir: dir.to_owned(),
+        problems: vec![format!(
+            "site.toml and the notice files are too large: at most {} KB together, as for an upload in the console",
+            MAX_FOLDER_BYTES / 1024
+        )],
+    }
+}
+
 /// Reads and validates the site folder `dir` without touching the database.
 pub fn read_site_dir(dir: &Path) -> Result<Validated, ImportError> {
+    // Never more than the whole folder may hold (plus one byte, so too large is seen).
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|source| ImportError::Read {
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(MAX_FOLDER_BYTES as u64 + 1).read_to_end(&mut bytes))
+            .map_err(|source| ImportError::Read {
+                file: path.display().to_string(),
+                source,
+            })?;
+        if bytes.len() > MAX_FOLDER_BYTES {
+            return Err(too_large(&dir.display().to_string()));
+        }
+        String::from_utf8(bytes).map_err(|e| ImportError::Read {
             file: path.display().to_string(),
-            source,
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
         })
     };
     let site_toml = read("site.toml")?;

@@ -125,29 +125,132 @@ pub async fn summary(
     })
 }
 
-/// A count as open data: `None` when below the threshold (too few to publish safely).
-fn open(n: i64, k: i64) -> Option<i64> {
-    (n == 0 || n >= k).then_some(n)
+/// The published figures of the open statistics and the sums that tie them together, so
+/// that withholding a small count can be made to stick (complementary suppression).
+///
+/// Every sum is a `total = cells…` relation a reader can subtract along: a row's total
+/// and its four methods; a column of the range totals and the same column of every day,
+/// and of every notice version; an item's granted + denied and the number of receipts
+/// that decided it (not published, but equal to the range's total when every version
+/// asks the item, so treated as known unless it is small itself).
+#[derive(Debug, Default)]
+struct Grid {
+    value: Vec<i64>,
+    hidden: Vec<bool>,
+    sums: Vec<(usize, Vec<usize>)>,
 }
 
-/// The statistics as open data: every count from 1 to `k - 1` is suppressed (`null`).
-pub fn open_data(s: &Summary, k: i64) -> serde_json::Value {
-    let c = |c: &Counts| {
+impl Grid {
+    fn cell(&mut self, v: i64) -> usize {
+        self.value.push(v);
+        self.hidden.push(false);
+        self.value.len() - 1
+    }
+
+    fn sum(&mut self, total: usize, cells: impl IntoIterator<Item = usize>) {
+        self.sums.push((total, cells.into_iter().collect()));
+    }
+
+    /// A row of counts: its five cells (four methods, then the total), tied by a sum.
+    fn row(&mut self, c: &Counts) -> [usize; 5] {
+        let ids = [
+            c.accept_all,
+            c.reject_all,
+            c.partial,
+            c.withdrawn,
+            c.total(),
+        ]
+        .map(|v| self.cell(v));
+        self.sum(ids[4], ids[..4].iter().copied());
+        ids
+    }
+
+    /// Withholds every count from 1 to `k - 1`, then more cells until no subtraction
+    /// gives one back: in every sum, no hidden member is alone (else it is the total
+    /// minus the others, or the others subtracted from the total), and when the total is
+    /// shown the hidden cells add up to 0 or at least `k` (else "total minus what is
+    /// shown" is a small count). Each added cell is the smallest shown non-zero one of
+    /// the sum that needs it, so as little as possible is withheld.
+    fn protect(&mut self, k: i64) {
+        let small = |v: i64| (1..k).contains(&v);
+        for (h, v) in self.hidden.iter_mut().zip(&self.value) {
+            *h = small(*v);
+        }
+        loop {
+            let mut more = None;
+            for (total, cells) in &self.sums {
+                let members = || std::iter::once(*total).chain(cells.iter().copied());
+                let hidden_members = members().filter(|i| self.hidden[*i]).count();
+                let hidden_sum: i64 = cells
+                    .iter()
+                    .filter(|i| self.hidden[**i])
+                    .map(|i| self.value[*i])
+                    .sum();
+                if hidden_members == 1 || (!self.hidden[*total] && small(hidden_sum)) {
+                    let shown = |i: &usize| !self.hidden[*i];
+                    more = cells
+                        .iter()
+                        .copied()
+                        .filter(|i| shown(i) && self.value[*i] > 0)
+                        .min_by_key(|i| self.value[*i])
+                        .or_else(|| members().filter(shown).min_by_key(|i| self.value[*i]));
+                    if more.is_some() {
+                        break;
+                    }
+                }
+            }
+            match more {
+                Some(i) => self.hidden[i] = true,
+                None => return,
+            }
+        }
+    }
+
+    fn shown(&self, i: usize) -> Option<i64> {
+        (!self.hidden[i]).then_some(self.value[i])
+    }
+
+    fn counts(&self, ids: &[usize; 5]) -> serde_json::Value {
         serde_json::json!({
-            "accept_all": open(c.accept_all, k), "reject_all": open(c.reject_all, k),
-            "partial": open(c.partial, k), "withdrawn": open(c.withdrawn, k), "total": open(c.total(), k),
+            "accept_all": self.shown(ids[0]), "reject_all": self.shown(ids[1]),
+            "partial": self.shown(ids[2]), "withdrawn": self.shown(ids[3]), "total": self.shown(ids[4]),
         })
-    };
+    }
+}
+
+/// The statistics as open data: every count from 1 to `k - 1` is withheld (`null`), and
+/// so are as few other counts as it takes that no total minus the counts shown gives one
+/// back (see [`Grid::protect`]).
+pub fn open_data(s: &Summary, k: i64) -> serde_json::Value {
+    let mut g = Grid::default();
+    let totals = g.row(&s.totals);
+    let days: Vec<[usize; 5]> = s.days.iter().map(|(_, c)| g.row(c)).collect();
+    let versions: Vec<[usize; 5]> = s.versions.values().map(|c| g.row(c)).collect();
+    for col in 0..5 {
+        g.sum(totals[col], days.iter().map(|d| d[col]));
+        g.sum(totals[col], versions.iter().map(|v| v[col]));
+    }
+    let items: Vec<[usize; 2]> = s
+        .items
+        .iter()
+        .map(|i| {
+            let cells = [g.cell(i.granted), g.cell(i.denied)];
+            let decided = g.cell(i.granted + i.denied);
+            g.sum(decided, cells);
+            cells
+        })
+        .collect();
+    g.protect(k);
     serde_json::json!({
         "site": s.site,
         "from": s.from,
         "to": s.to,
         "suppressed_below": k,
-        "note": "Counts of consent receipts by day (Thailand time). Counts from 1 to suppressed_below - 1 are withheld (null).",
-        "totals": c(&s.totals),
-        "days": s.days.iter().map(|(d, x)| { let mut v = c(x); v["day"] = serde_json::json!(d); v }).collect::<Vec<_>>(),
-        "versions": s.versions.iter().map(|(ver, x)| { let mut v = c(x); v["notice_version"] = serde_json::json!(ver); v }).collect::<Vec<_>>(),
-        "items": s.items.iter().map(|i| serde_json::json!({"kind": i.kind, "item": i.item, "granted": open(i.granted, k), "denied": open(i.denied, k)})).collect::<Vec<_>>(),
+        "note": "Counts of consent receipts by day (Thailand time). Counts from 1 to suppressed_below - 1 are withheld (null), and so are other counts wherever a total minus the counts shown would give one back.",
+        "totals": g.counts(&totals),
+        "days": s.days.iter().zip(&days).map(|((d, _), ids)| { let mut v = g.counts(ids); v["day"] = serde_json::json!(d); v }).collect::<Vec<_>>(),
+        "versions": s.versions.keys().zip(&versions).map(|(ver, ids)| { let mut v = g.counts(ids); v["notice_version"] = serde_json::json!(ver); v }).collect::<Vec<_>>(),
+        "items": s.items.iter().zip(&items).map(|(i, ids)| serde_json::json!({"kind": i.kind, "item": i.item, "granted": g.shown(ids[0]), "denied": g.shown(ids[1])})).collect::<Vec<_>>(),
     })
 }
 
@@ -235,11 +338,245 @@ pub fn svg(s: &Summary, title: &str) -> String {
 mod tests {
     use super::*;
 
+    const K: i64 = 5;
+    const METHODS: [&str; 4] = ["accept_all", "reject_all", "partial", "withdrawn"];
+    const COLUMNS: [&str; 5] = ["accept_all", "reject_all", "partial", "withdrawn", "total"];
+
+    /// A small deterministic generator (xorshift), so the tables are the same every run.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: i64) -> i64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as i64
+        }
+    }
+
+    /// A summary built from a random day × version × method table where small counts
+    /// are frequent, next to large ones: the data that tempts a subtraction.
+    fn tempting(rng: &mut Rng) -> Summary {
+        let (n_days, n_versions) = (1 + rng.below(5), 1 + rng.below(3));
+        let mut days = vec![Counts::default(); n_days as usize];
+        let mut versions = BTreeMap::new();
+        let mut totals = Counts::default();
+        for day in days.iter_mut() {
+            for v in 0..n_versions {
+                for m in ["accept_all", "reject_all", "save_preferences", "withdraw"] {
+                    let n = match rng.below(4) {
+                        0 => 0,
+                        1 => 1 + rng.below(4),
+                        _ => rng.below(14),
+                    };
+                    day.add(m, n);
+                    totals.add(m, n);
+                    versions
+                        .entry(format!("v{v}"))
+                        .or_insert_with(Counts::default)
+                        .add(m, n);
+                }
+            }
+        }
+        // Items are asked under every version: granted + denied is the range's total.
+        let items = (0..2)
+            .map(|i| {
+                let granted = rng.below(totals.total() + 1);
+                ItemCounts {
+                    kind: "category".into(),
+                    item: format!("item{i}"),
+                    granted,
+                    denied: totals.total() - granted,
+                }
+            })
+            .collect();
+        Summary {
+            site: "demo".into(),
+            from: day_name(20_000),
+            to: day_name(20_000 + n_days - 1),
+            days: days
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (day_name(20_000 + i as i64), c))
+                .collect(),
+            totals,
+            versions,
+            items,
+        }
+    }
+
+    /// Every `total = sum of cells` a reader of the published JSON knows, as paths.
+    fn relations(open: &serde_json::Value) -> Vec<(String, Vec<String>)> {
+        let mut rows = vec!["/totals".to_owned()];
+        for list in ["days", "versions"] {
+            let n = open[list].as_array().map_or(0, Vec::len);
+            rows.extend((0..n).map(|i| format!("/{list}/{i}")));
+        }
+        let mut out: Vec<(String, Vec<String>)> = rows
+            .iter()
+            .map(|r| {
+                let cells = METHODS.iter().map(|m| format!("{r}/{m}")).collect();
+                (format!("{r}/total"), cells)
+            })
+            .collect();
+        for list in ["days", "versions"] {
+            let n = open[list].as_array().map_or(0, Vec::len);
+            for c in COLUMNS {
+                let cells = (0..n).map(|i| format!("/{list}/{i}/{c}")).collect();
+                out.push((format!("/totals/{c}"), cells));
+            }
+        }
+        let n = open["items"].as_array().map_or(0, Vec::len);
+        for i in 0..n {
+            let cells = vec![format!("/items/{i}/granted"), format!("/items/{i}/denied")];
+            out.push(("/totals/total".to_owned(), cells));
+        }
+        out
+    }
+
+    /// The attacker: fills in every figure that is the only unknown of a sum, again and
+    /// again; then subtracts every subset of the known cells of each sum from its known
+    /// total. Returns what came out between 1 and K - 1.
+    fn attack(open: &serde_json::Value) -> Vec<String> {
+        let rels = relations(open);
+        let mut known: BTreeMap<String, i64> = BTreeMap::new();
+        for (t, cells) in &rels {
+            for p in std::iter::once(t).chain(cells) {
+                if let Some(v) = open.pointer(p).and_then(serde_json::Value::as_i64) {
+                    known.insert(p.clone(), v);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        loop {
+            let mut learned = None;
+            for (t, cells) in &rels {
+                let unknown: Vec<&String> = std::iter::once(t)
+                    .chain(cells)
+                    .filter(|p| !known.contains_key(*p))
+                    .collect();
+                if let [p] = unknown[..] {
+                    let sum: i64 = cells.iter().filter_map(|c| known.get(c)).sum();
+                    let v = if p == t { sum } else { known[t] - sum };
+                    learned = Some((p.clone(), v));
+                    break;
+                }
+            }
+            match learned {
+                Some((p, v)) => {
+                    if (1..K).contains(&v) {
+                        found.push(format!("{p} = {v}, the only unknown of a sum"));
+                    }
+                    known.insert(p, v);
+                }
+                None => break,
+            }
+        }
+        for (t, cells) in &rels {
+            let Some(&total) = known.get(t) else { continue };
+            // Every sum a subset of the known cells can make (up to the total).
+            let mut reach = vec![false; total.max(0) as usize + 1];
+            reach[0] = true;
+            for c in cells.iter().filter_map(|c| known.get(c)) {
+                for s in (0..reach.len()).rev() {
+                    if reach[s] && s + (*c as usize) < reach.len() {
+                        reach[s + *c as usize] = true;
+                    }
+                }
+            }
+            for (s, _) in reach.iter().enumerate().filter(|(_, r)| **r) {
+                let left = total - s as i64;
+                if (1..K).contains(&left) {
+                    found.push(format!(
+                        "{t} ({total}) minus known cells worth {s} = {left}"
+                    ));
+                }
+            }
+        }
+        found
+    }
+
+    fn nulls(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Null => 1,
+            serde_json::Value::Array(a) => a.iter().map(nulls).sum(),
+            serde_json::Value::Object(o) => o.values().map(nulls).sum(),
+            _ => 0,
+        }
+    }
+
+    /// The issue's example: 9 in all, 8 accepted, so the withheld 1 was 9 - 8.
     #[test]
-    fn small_counts_are_suppressed_but_zero_is_not() {
-        assert_eq!(open(0, 5), Some(0));
-        assert_eq!(open(3, 5), None);
-        assert_eq!(open(5, 5), Some(5));
+    fn a_withheld_count_is_not_the_total_minus_the_others() {
+        let s = Summary {
+            site: "demo".into(),
+            from: day_name(20_000),
+            to: day_name(20_000),
+            days: vec![(
+                day_name(20_000),
+                Counts {
+                    accept_all: 8,
+                    reject_all: 1,
+                    ..Counts::default()
+                },
+            )],
+            totals: Counts {
+                accept_all: 8,
+                reject_all: 1,
+                ..Counts::default()
+            },
+            versions: BTreeMap::from([(
+                "v1".to_owned(),
+                Counts {
+                    accept_all: 8,
+                    reject_all: 1,
+                    ..Counts::default()
+                },
+            )]),
+            items: vec![],
+        };
+        let open = open_data(&s, K);
+        assert!(open["totals"]["reject_all"].is_null(), "{open}");
+        assert!(open["totals"]["accept_all"].is_null(), "{open}");
+        assert_eq!(open["totals"]["partial"], 0);
+        assert_eq!(open["totals"]["total"], 9);
+        assert_eq!(attack(&open), Vec::<String>::new());
+    }
+
+    /// On a thousand tables built to tempt it, no subtraction of published figures (nor
+    /// any figure derived from them) gives a count from 1 to 4; and a table with no
+    /// small count is published whole.
+    #[test]
+    fn no_subtraction_reveals_a_small_count() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut withheld = 0;
+        for round in 0..1000 {
+            let s = tempting(&mut rng);
+            let open = open_data(&s, K);
+            let found = attack(&open);
+            assert!(found.is_empty(), "table {round}: {found:?}\n{open}");
+            withheld += nulls(&open);
+        }
+        assert!(withheld > 0, "the tables must tempt");
+
+        let mut big = tempting(&mut Rng(7));
+        for (_, c) in big.days.iter_mut() {
+            *c = Counts {
+                accept_all: 10,
+                reject_all: 6,
+                partial: 0,
+                withdrawn: 5,
+            };
+        }
+        big.totals = Counts::default();
+        for (_, c) in &big.days {
+            big.totals.accept_all += c.accept_all;
+            big.totals.reject_all += c.reject_all;
+            big.totals.withdrawn += c.withdrawn;
+        }
+        big.versions = BTreeMap::from([("v0".to_owned(), big.totals.clone())]);
+        big.items = vec![];
+        let open = open_data(&big, K);
+        assert_eq!(nulls(&open), 0, "{open}");
     }
 
     #[test]

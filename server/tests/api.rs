@@ -412,7 +412,7 @@ async fn serves_the_per_site_loader() {
     assert!(js.contains(
         r#"{"id":"analytics","req":false,"gcm":["analytics_storage"],"cookies":["_yy_stats"]}"#
     ));
-    assert!(js.contains(r#""js":"/assets/b1/yinyom_widget.js""#));
+    assert!(js.contains(r#""js":"/assets/0123456789abcdef/yinyom_widget.js""#));
 }
 
 /// An unknown address is a JSON 404 that no cache keeps.

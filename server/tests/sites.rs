@@ -133,3 +133,81 @@ async fn reports_every_problem_and_writes_nothing() {
         "{text}"
     );
 }
+
+/// Links in a site file are web, mail or phone links only; bidirectional control
+/// characters are refused in every text, the notice files included. Nothing is written.
+#[tokio::test]
+async fn refuses_unsafe_links_and_bidi_controls() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = store(tmp.path()).await;
+    let site = tmp.path().join("site");
+    copy_fixture(&site);
+    edit(
+        &site,
+        "site.toml",
+        "phone = \"02 000 0000\"",
+        "phone = \"02 000 0000\"\nurl = \"javascript:alert(document.domain)\"",
+    );
+    edit(
+        &site,
+        "site.toml",
+        "email = \"dpo@demo.go.th\"",
+        "email = \"dpo@demo.go.th\"\nurl = \"data:text/html,<script>alert(1)</script>\"",
+    );
+    // TOML escapes make the character as surely as typing it.
+    edit(
+        &site,
+        "site.toml",
+        "title = { th = \"เราใช้คุกกี้\"",
+        "title = { th = \"เราใช้\\u202Eคุกกี้\"",
+    );
+    let notice = std::fs::read_to_string(site.join("notice.en.md")).expect("read");
+    std::fs::write(
+        site.join("notice.en.md"),
+        format!("{notice}\n\u{2066}hidden\u{2069}\n"),
+    )
+    .expect("write");
+
+    let text = import(&store, &site)
+        .await
+        .expect_err("invalid")
+        .to_string();
+    for expected in [
+        "site.toml: controller.url: `javascript:alert(document.domain)` is not a link",
+        "site.toml: dpo.url: `data:text/html",
+        "site.toml: notice.title.th: contains a bidirectional control character (U+202E)",
+        "notice.en.md: contains a bidirectional control character (U+2066)",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(store.site("demo").await.expect("db").is_none());
+
+    copy_fixture(&site);
+    edit(
+        &site,
+        "site.toml",
+        "phone = \"02 000 0000\"",
+        "phone = \"02 000 0000\"\nurl = \"https://www.demo.go.th/pdpa\"",
+    );
+    import(&store, &site).await.expect("https link accepted");
+}
+
+/// `yinyom sites import` has the console upload's size bound: a folder larger than
+/// 512 KB is refused before it is parsed.
+#[tokio::test]
+async fn refuses_a_folder_larger_than_an_upload() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = store(tmp.path()).await;
+    let site = tmp.path().join("site");
+    copy_fixture(&site);
+    let notice = std::fs::read_to_string(site.join("notice.th.md")).expect("read");
+    let padding = "ข้อความ ".repeat(yinyom_server::sites::MAX_FOLDER_BYTES / 20);
+    std::fs::write(site.join("notice.th.md"), format!("{notice}\n{padding}")).expect("write");
+
+    let text = import(&store, &site)
+        .await
+        .expect_err("too large")
+        .to_string();
+    assert!(text.contains("at most 512 KB"), "{text}");
+    assert!(store.site("demo").await.expect("db").is_none());
+}

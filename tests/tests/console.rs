@@ -162,7 +162,7 @@ fn post_receipt(
         "categories": categories,
         "purposes": purposes,
         "page_path": format!("/{SITE}/"),
-        "widget": "e2e-console",
+        "widget": "0000000000000000",
     });
     ureq::post(&format!("{}/v1/sites/{SITE}/receipts", server.api))
         .set("Origin", &server.pages)

@@ -171,7 +171,7 @@ fn mount_with(s: Setup) -> (Commits, ShadowRoot, yinyom_widget::Widget) {
         &"https://consent.test/sites/demo/notice".into(),
     );
     set(&host, "api", &"https://consent.test/v1/sites/demo".into());
-    set(&host, "build", &"test-build".into());
+    set(&host, "build", &"0123456789abcdef".into());
     set(&host, "gpc", &s.gpc.into());
     set(&host, "banner", &(!s.loader_banner).into());
     func(&host, "uuid", || {
@@ -346,7 +346,7 @@ async fn reject_all_commits_a_full_denial_and_closes() {
     assert_eq!(request.consent_revision, 3);
     assert_eq!(request.lang, Lang::Th);
     assert_eq!(request.subject_id, "subject-0123456789abcdef");
-    assert_eq!(request.widget, "test-build");
+    assert_eq!(request.widget, "0123456789abcdef");
     assert!(!request.gpc);
     assert_eq!(
         decided(&request.categories),

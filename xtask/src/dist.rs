@@ -10,6 +10,8 @@
 //! dist/loader-<hash>.min.js                 widget/js/loader.js minified by terser
 //! ```
 //! `<build>` is a hash of the three files, so the URLs are immutable and cache forever.
+//! It is 16 lower-case hex characters (8 bytes of SHA-256): the receipt API refuses any
+//! other `widget` (`yinyom_model::receipt::is_build_id`).
 //! `<hash>` is the first 16 hex digits of the SHA-256 of `widget/js/loader.js`: the server
 //! serves the minified loader only when it was made from the source it was built with
 //! (`server/src/routes/loader.rs`), and otherwise strips comments itself. terser (plain

@@ -4,8 +4,9 @@
 mod assets;
 mod cors;
 mod health;
+mod home;
 mod keys;
-mod loader;
+pub(crate) mod loader;
 mod log;
 mod notice;
 mod packed;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
             cors::check_site_origin,
         ));
     Router::new()
+        .route("/", get(home::page))
         .merge(sites)
         .merge(health::router())
         .merge(keys::router())

@@ -88,10 +88,12 @@ pub(crate) async fn history(
     Extension(site): Extension<Site>,
     Path(params): Path<HashMap<String, String>>,
 ) -> ApiResult<impl IntoResponse> {
+    // Subject ids compare case-insensitively: receipts store them in lower case.
     let subject = params
         .get("subject_id")
-        .map(String::as_str)
+        .map(|s| s.to_ascii_lowercase())
         .unwrap_or_default();
+    let subject = subject.as_str();
     if !yinyom_model::receipt::is_subject_id(subject) {
         return Err(ApiError::BadRequest(
             "subject_id must be 16-64 characters of A-Z, a-z, 0-9, - or _".into(),

@@ -591,6 +591,22 @@ impl Store {
             .collect()
     }
 
+    /// When the version published after `version` of the site's notice was published
+    /// (unix ms); `None` while `version` is the current one (or is unknown).
+    pub async fn superseded_at(&self, site: &str, version: &str) -> Result<Option<i64>> {
+        let at = on_pool!(self, pool => sqlx::query_scalar::<_, i64>(
+            "select n.published_at from notice_versions n
+             join notice_versions v on v.site_id = n.site_id and n.seq > v.seq
+             where v.site_id = $1 and v.version = $2
+             order by n.seq limit 1",
+        )
+        .bind(site)
+        .bind(version)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(at)
+    }
+
     /// The site's current (latest published) notice.
     pub async fn current_notice(&self, site: &str) -> Result<Option<PublishedNotice>> {
         self.notice_where(site, None).await

@@ -24,6 +24,9 @@ pub mod console;
 
 pub const ORIGIN: &str = "https://www.demo.go.th";
 
+/// The widget build id of the test app's manifest (the format `cargo xtask dist` makes).
+pub const BUILD: &str = "0123456789abcdef";
+
 pub struct TestApp {
     pub state: AppState,
     pub router: Router,
@@ -95,7 +98,7 @@ pub async fn app_with_limit(per_minute: u32, burst: u32) -> TestApp {
     std::fs::create_dir_all(&dist).expect("dist");
     std::fs::write(
         dist.join("manifest.json"),
-        r#"{"build":"b1","js":"b1/yinyom_widget.js","wasm":"b1/yinyom_widget_bg.wasm"}"#,
+        r#"{"build":"0123456789abcdef","js":"0123456789abcdef/yinyom_widget.js","wasm":"0123456789abcdef/yinyom_widget_bg.wasm"}"#,
     )
     .expect("manifest");
     let settings = Settings {
@@ -170,7 +173,7 @@ pub fn choice(
         "categories": { "analytics": analytics },
         "purposes": { "newsletter": newsletter },
         "page_path": "/services",
-        "widget": "test-build"
+        "widget": BUILD
     })
 }
 

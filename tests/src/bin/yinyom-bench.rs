@@ -257,7 +257,7 @@ request = function()
   local id = string.format("%08x-%04x-4%03x-8%03x-%012x", math.random(0, 2147483647), tid, counter % 4096, math.random(0, 4095), counter)
   local body = '{"request_id":"' .. id .. '","subject_id":"subject-bench-' .. tid .. '-' .. counter ..
     '","notice_version":"v1","consent_revision":1,"method":"accept_all","lang":"th",' ..
-    '"categories":{"analytics":true},"purposes":{"newsletter":true},"page_path":"/","widget":"bench"}'
+    '"categories":{"analytics":true},"purposes":{"newsletter":true},"page_path":"/","widget":"0000000000000000"}'
   return wrk.format("POST", "/v1/sites/demo/receipts",
     {["Content-Type"] = "application/json", ["Origin"] = "https://www.demo.go.th"}, body)
 end
@@ -343,7 +343,7 @@ fn server_load(
         // Real bodies for the bare endpoint's answers.
         let body = json!({"request_id": uuid::Uuid::now_v7().to_string(), "subject_id": "subject-bench-sample", "notice_version": "v1",
             "consent_revision": 1, "method": "accept_all", "lang": "th", "categories": {"analytics": true},
-            "purposes": {"newsletter": true}, "page_path": "/", "widget": "bench"});
+            "purposes": {"newsletter": true}, "page_path": "/", "widget": "0000000000000000"});
         let receipt = ureq::post(&format!("{}/v1/sites/demo/receipts", y.url))
             .set("origin", "https://www.demo.go.th")
             .send_json(body)?
@@ -414,7 +414,7 @@ fn durability(
                         let id = uuid::Uuid::now_v7().to_string();
                         let body = json!({"request_id": id, "subject_id": format!("subject-kill-{w:02}-{i:07}"), "notice_version": "v1",
                             "consent_revision": 1, "method": "reject_all", "lang": "th", "categories": {"analytics": false},
-                            "purposes": {"newsletter": false}, "page_path": "/", "widget": "bench"});
+                            "purposes": {"newsletter": false}, "page_path": "/", "widget": "0000000000000000"});
                         match agent.post(&format!("{url}/v1/sites/demo/receipts")).set("origin", "https://www.demo.go.th").send_json(body) {
                             Ok(r) if r.status() == 201 => acked.lock().map(|mut v| v.push(id)).unwrap_or(()),
                             Ok(_) => {}
