@@ -120,34 +120,54 @@ pub enum ReceiptsCommand {
         #[arg(long)]
         jwks: Option<PathBuf>,
     },
-    /// Export a site's receipts, streamed (bounded memory), oldest first.
-    Export {
-        /// Site id.
-        #[arg(long)]
-        site: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "jsonl")]
-        format: crate::export::Format,
-        /// From this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), inclusive.
-        #[arg(long)]
-        from: Option<String>,
-        /// Up to this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), exclusive.
-        #[arg(long)]
-        to: Option<String>,
-        /// Only receipts given under this notice version.
-        #[arg(long)]
-        notice_version: Option<String>,
-        /// Write to this file instead of standard output.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-        /// Public base URL of the server (for the JWKS reference in Kantara receipts).
-        #[arg(
-            long,
-            env = "YINYOM_PUBLIC_URL",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        public_url: String,
-    },
+    /// Export a site's receipts, streamed (bounded memory), oldest first, with the
+    /// console search's filters.
+    Export(Box<ExportArgs>),
+}
+
+/// `yinyom receipts export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Site id.
+    #[arg(long)]
+    pub site: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: crate::export::Format,
+    /// From this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Up to this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), exclusive.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only receipts given under this notice version.
+    #[arg(long)]
+    pub notice_version: Option<String>,
+    /// Only this visitor's receipts (their subject id): for a data subject's request.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only the receipt with this id.
+    #[arg(long)]
+    pub receipt: Option<String>,
+    /// Only receipts of this method (accept_all, reject_all, save_preferences, withdraw).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Only receipts that decided this category or purpose id…
+    #[arg(long)]
+    pub item: Option<String>,
+    /// …with this decision: granted, denied or any (with --item).
+    #[arg(long, requires = "item")]
+    pub decision: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Public base URL of the server (for the JWKS reference in Kantara receipts).
+    #[arg(
+        long,
+        env = "YINYOM_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
 }
 
 /// Reads `--from`/`--to`: RFC 3339, or YYYY-MM-DD meaning midnight in Thailand (UTC+7).

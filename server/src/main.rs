@@ -7,12 +7,12 @@ use yinyom_server::{
     admin::auth,
     config::parse_time_ms,
     config::{
-        Cli, Command, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand, TokensCommand,
-        UsersCommand,
+        Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand,
+        TokensCommand, UsersCommand,
     },
     export, log, receipts, signing, sites,
     store::Role,
-    store::{ReceiptQuery, Store},
+    store::{SearchFilter, Store},
 };
 
 #[tokio::main]
@@ -113,31 +113,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Receipts(ReceiptsCommand::Export {
-            site,
-            format,
-            from,
-            to,
-            notice_version,
-            output,
-            public_url,
-        }) => {
+        Command::Receipts(ReceiptsCommand::Export(args)) => {
+            let ExportArgs {
+                site,
+                format,
+                from,
+                to,
+                notice_version,
+                subject,
+                receipt,
+                method,
+                item,
+                decision,
+                output,
+                public_url,
+            } = *args;
             if store.site(&site).await?.is_none() {
                 anyhow::bail!("there is no site `{site}`");
             }
-            let q = ReceiptQuery {
+            let time = |v: Option<String>| {
+                v.as_deref()
+                    .map(parse_time_ms)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+            };
+            let q = SearchFilter {
                 site,
-                from_ms: from
-                    .as_deref()
-                    .map(parse_time_ms)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                to_ms: to
-                    .as_deref()
-                    .map(parse_time_ms)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
+                from_ms: time(from)?,
+                to_ms: time(to)?,
                 notice_version,
+                method,
+                item,
+                granted: SearchFilter::decision(decision.as_deref()).map_err(anyhow::Error::msg)?,
+                subject_id: subject,
+                receipt_id: receipt,
             };
             let jwks_url = format!("{}/.well-known/jwks.json", public_url.trim_end_matches('/'));
             let n = match output {

@@ -15,7 +15,7 @@ use crate::{
     signing,
     sites::{self, ImportError, Imported, Plan, SiteTexts, Validated},
     state::AppState,
-    store::{PendingUpload, ReceiptQuery, Role, SearchFilter, StoredReceipt, now_ms},
+    store::{PendingUpload, Role, SearchFilter, StoredReceipt, now_ms},
 };
 use axum::{
     body::Body,
@@ -104,16 +104,8 @@ impl SearchQuery {
                 .transpose()
                 .map_err(ApiError::BadRequest)
         };
-        let granted = match nonempty(&self.decision).as_deref() {
-            None | Some("any") => None,
-            Some("granted") => Some(true),
-            Some("denied") => Some(false),
-            Some(other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "decision must be granted, denied or any, not `{other}`"
-                )));
-            }
-        };
+        let granted =
+            SearchFilter::decision(self.decision.as_deref()).map_err(ApiError::BadRequest)?;
         Ok(SearchFilter {
             site: site.to_owned(),
             from_ms: time(&self.from)?,
@@ -399,13 +391,8 @@ pub(crate) async fn export(
             )));
         }
     };
-    let f = q.filter(site)?;
-    let query = ReceiptQuery {
-        site: site.to_owned(),
-        from_ms: f.from_ms,
-        to_ms: f.to_ms,
-        notice_version: f.notice_version,
-    };
+    // Exactly the search's filters: a page narrowed to one visitor exports that visitor.
+    let query = q.filter(site)?;
     state
         .store
         .audit(

@@ -309,17 +309,6 @@ pub(crate) async fn receipts(
         .map(|v| (v.version.clone(), v.version.clone()))
         .collect();
     let filters = q.to_query();
-    // Exports filter by date range and notice version only: their links say no more.
-    let export_filters = SearchQuery {
-        from: q.from.clone(),
-        to: q.to.clone(),
-        version: q.version.clone(),
-        ..SearchQuery::default()
-    }
-    .to_query();
-    let narrower = [&q.method, &q.item, &q.decision, &q.subject, &q.receipt]
-        .iter()
-        .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
     let body = html! {
         form.filters method="get" role="search" {
             div { label for="from" { (t(lang, "ตั้งแต่วันที่", "From")) } input id="from" name="from" type="date" value=[q.from.as_deref()]; }
@@ -336,14 +325,9 @@ pub(crate) async fn receipts(
             (t(lang, "พบ ", "Found ")) strong { (total) } (t(lang, " รายการ", " receipts")) " · "
             (t(lang, "ส่งออก: ", "Export: "))
             @for f in ["csv", "jsonl", "kantara", "iso27560"] {
-                a href={ "/admin/sites/" (site) "/export?format=" (f) "&" (export_filters) } { (f) } " "
+                a href={ "/admin/sites/" (site) "/export?format=" (f) "&" (filters) } { (f) } " "
             }
-        }
-        @if narrower {
-            p.muted { (t(lang,
-                "การส่งออกใช้เฉพาะช่วงวันที่และฉบับประกาศ ตัวกรองอื่นไม่ถูกนำไปใช้",
-                "Exports use the date range and notice version only; the other filters are not applied."
-            )) }
+            (t(lang, "(ตามตัวกรองที่แสดง)", "(with the filters shown)"))
         }
         table {
             caption.muted { (t(lang, "ใหม่สุดก่อน", "Newest first")) }
