@@ -62,6 +62,36 @@ pub enum UsersCommand {
         #[arg(long = "site")]
         sites: Vec<String>,
     },
+    /// List the accounts: e-mail, role, sites, whether disabled.
+    List,
+    /// Disable an account: it cannot sign in, and its sessions and tokens stop working
+    /// at once.
+    Disable {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again (its revoked tokens stay revoked).
+    Enable {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Set an account's password (asked as for `users add`); its sessions end.
+    Passwd {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Forget an account's failed sign-ins, so it may sign in at once.
+    Unlock {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+        /// Also forget the failed sign-ins from this client address.
+        #[arg(long)]
+        address: Option<String>,
+    },
 }
 
 /// `yinyom tokens …`
@@ -75,6 +105,16 @@ pub enum TokensCommand {
         /// A name for the token (shown in the audit log).
         #[arg(long)]
         name: String,
+        /// Days until the token stops working (default: until revoked).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
+    /// List the tokens (id, name, account, last use, expiry); never the tokens themselves.
+    List,
+    /// Revoke a token at once.
+    Revoke {
+        /// The token's id, as `tokens list` shows it.
+        id: String,
     },
 }
 

@@ -26,7 +26,12 @@ pub(crate) use pages::{StatsQuery, stats_range as pages_stats_range};
 /// The console and the admin API.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/login", get(pages::login_form).post(pages::login))
+        .route(
+            "/admin/login",
+            get(pages::login_form)
+                .post(pages::login)
+                .layer(DefaultBodyLimit::max(pages::LOGIN_BODY_LIMIT)),
+        )
         .route("/admin/logout", post(pages::logout))
         .route("/admin", get(pages::home))
         .route("/admin/verify", get(pages::verify_form).post(pages::verify))

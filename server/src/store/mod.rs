@@ -61,7 +61,10 @@ macro_rules! on_pool {
 }
 
 mod admin;
-pub use admin::{AuditRow, PendingUpload, Role, SearchFilter, StatsRow, UserRow};
+pub use admin::{
+    AccountRow, AuditRow, Claim, PendingUpload, Role, SearchFilter, StatsRow, TOKEN_ID_LEN,
+    TokenRow, UserRow, throttle_delay_ms,
+};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
