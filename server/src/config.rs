@@ -267,9 +267,24 @@ pub struct ServeArgs {
     #[arg(long, env = "YINYOM_RATE_BURST", default_value_t = 20)]
     pub rate_burst: u32,
 
-    /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
+    /// Behind N reverse proxies that each append the address they received the request
+    /// from to X-Forwarded-For: the client address is the N-th entry from the right
+    /// (entries further left are written by the client and ignored). 0: use the peer.
+    #[arg(long, env = "YINYOM_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: u8,
+
+    /// The same as `--trusted-proxies 1` (kept for existing setups).
     #[arg(long, env = "YINYOM_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// Seconds a client has to send a request's head (line and headers); also how long an
+    /// idle keep-alive connection stays open.
+    #[arg(long, env = "YINYOM_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "YINYOM_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
 
     /// Seconds between log checkpoints (pending receipts are appended in one batch).
     #[arg(long, env = "YINYOM_CHECKPOINT_SECS", default_value_t = 1)]

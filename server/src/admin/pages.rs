@@ -313,7 +313,14 @@ pub(crate) async fn receipts(
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
     let site = site_of(&params);
-    let (rows, total, next) = ops::search(&state, &p, &site, &q).await?;
+    // A filter that does not parse (a date, a decision) is shown above the same form,
+    // with the values as entered.
+    let (found, problem) = match ops::search(&state, &p, &site, &q).await {
+        Ok(found) => (Some(found), None),
+        Err(ApiError::BadRequest(why)) => (None, Some(why)),
+        Err(e) => return Err(e.into()),
+    };
+    let (rows, total, next) = found.unwrap_or_default();
     let versions = state.store.notice_versions(&site).await?;
     let current = state.store.current_notice(&site).await?;
     let items: Vec<(String, String)> = current
@@ -360,6 +367,9 @@ pub(crate) async fn receipts(
             div { label for="receipt" { (t(lang, "เลขที่ใบรับ", "Receipt id")) } input id="receipt" name="receipt" value=[q.receipt.as_deref()]; }
             div { button type="submit" { (t(lang, "ค้นหา", "Search")) } }
         }
+        @if let Some(why) = &problem {
+            p.bad role="alert" { (t(lang, "ตัวกรองไม่ถูกต้อง: ", "A filter is not valid: ")) code { (why) } }
+        } @else {
         p {
             (t(lang, "พบ ", "Found ")) strong { (total) } (t(lang, " รายการ", " receipts")) " · "
             (t(lang, "ส่งออก: ", "Export: "))
@@ -399,9 +409,14 @@ pub(crate) async fn receipts(
         @if let Some(n) = next {
             p { a rel="next" href={ "?" (filters) "&before=" (n) } { (t(lang, "หน้าถัดไป →", "Next page →")) } }
         }
+        }
     };
     let title = format!("{} — {site}", t(lang, "ใบรับความยินยอม", "Consent receipts"));
-    Ok(respond(lang, page(lang, &title, signed_in(&p), body)))
+    let mut res = respond(lang, page(lang, &title, signed_in(&p), body));
+    if problem.is_some() {
+        *res.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(res)
 }
 
 fn status(lang: Lang, r: &Result<String, String>) -> Markup {
@@ -823,7 +838,7 @@ pub(crate) async fn stats(
         figure {
             (maud::PreEscaped(stats::svg(&s, &title)))
             figcaption {
-                @for i in 0..4 { span style={ "color:" (stats::SERIES[i].0) } { "■ " } (label(i)) " " }
+                @for i in 0..4 { span class={ "s" (i) } { "■ " } (label(i)) " " }
             }
         }
         table {
