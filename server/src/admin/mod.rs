@@ -6,6 +6,7 @@
 //! site a principal may not see answers 404, as if it did not exist. Every record-level
 //! read and every export is written to the audit log.
 
+mod accounts;
 mod api;
 pub mod auth;
 pub mod diff;
@@ -40,6 +41,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(pages::home))
         .route("/admin/verify", get(pages::verify_form).post(pages::verify))
         .route("/admin/audit", get(pages::audit))
+        .route("/admin/accounts", get(accounts::list))
+        .route("/admin/accounts/disable", post(accounts::disable))
+        .route("/admin/accounts/enable", post(accounts::enable))
+        .route("/admin/tokens/revoke", post(accounts::revoke))
         .route("/admin/sites/{site}/receipts", get(pages::receipts))
         .route(
             "/admin/sites/{site}/receipts/{receipt_id}",

@@ -257,7 +257,10 @@ pub(crate) async fn home(
         rows.push((id.clone(), name));
     }
     let body = html! {
-        p { (t(lang, "บทบาทของคุณ: ", "Your role: ")) strong { (role) } }
+        p { (t(lang, "บทบาทของท่าน: ", "Your role: ")) strong { (role) } }
+        @if p.role() == Role::Admin {
+            p { a href="/admin/accounts" { (t(lang, "บัญชีผู้ใช้และโทเค็น API", "Accounts and API tokens")) } }
+        }
         @if rows.is_empty() {
             p { (t(lang, "ยังไม่มีเว็บไซต์ที่คุณเข้าถึงได้", "You have no sites yet.")) }
         } @else {
