@@ -87,7 +87,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Every error answers in one shape: on the console's pages (`/admin…`) an HTML page in the
-/// visitor's language, everywhere else the JSON error body `{"error":{"code","message"}}`.
+/// visitor's language, everywhere else the JSON error body `{"error":{"code","message"}}`
+/// (an HTML page a handler chose to answer with is left as it is).
 /// Handlers already answer so; this also covers what the framework answers by itself
 /// (a query string, form, JSON or multipart that does not parse, a body over its limit, a
 /// method not allowed, a file missing under `/assets`). Errors are never cached.
@@ -108,7 +109,8 @@ async fn uniform_errors(req: Request, next: Next) -> Response {
         .to_owned();
     let html = kind.starts_with("text/html");
     let json = kind.starts_with("application/json");
-    if (console && html) || (!console && json) {
+    // A handler's own page (the console's, or the public notice page's) stays a page.
+    if html || (!console && json) {
         return res;
     }
     let (parts, body) = res.into_parts();

@@ -744,6 +744,13 @@ impl Store {
              returning failures",
             throttle_delay_sql("login_throttle.failures + 1")
         );
+        // Keys quiet for a whole window are forgotten (their wait is over, too), so the
+        // table holds at most a window's worth of attempts.
+        on_pool!(self, pool => sqlx::query("delete from login_throttle where last_at < $1")
+            .bind(now - THROTTLE_WINDOW_MS)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
         let claimed: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(&sql)
             .bind(key)
             .bind(now)
