@@ -68,6 +68,36 @@ pub enum UsersCommand {
         #[arg(long = "site")]
         sites: Vec<String>,
     },
+    /// List the accounts: e-mail, role, sites, whether disabled.
+    List,
+    /// Disable an account: it cannot sign in, and its sessions and tokens stop working
+    /// at once.
+    Disable {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account again (its revoked tokens stay revoked).
+    Enable {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Set an account's password (asked as for `users add`); its sessions end.
+    Passwd {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Forget an account's failed sign-ins, so it may sign in at once.
+    Unlock {
+        /// The account's e-mail.
+        #[arg(long)]
+        email: String,
+        /// Also forget the failed sign-ins from this client address.
+        #[arg(long)]
+        address: Option<String>,
+    },
 }
 
 /// `yinyom tokens …`
@@ -81,6 +111,16 @@ pub enum TokensCommand {
         /// A name for the token (shown in the audit log).
         #[arg(long)]
         name: String,
+        /// Days until the token stops working (default: until revoked).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
+    /// List the tokens (id, name, account, last use, expiry); never the tokens themselves.
+    List,
+    /// Revoke a token at once.
+    Revoke {
+        /// The token's id, as `tokens list` shows it.
+        id: String,
     },
 }
 
@@ -132,34 +172,54 @@ pub enum ReceiptsCommand {
         #[arg(long)]
         jwks: Option<PathBuf>,
     },
-    /// Export a site's receipts, streamed (bounded memory), oldest first.
-    Export {
-        /// Site id.
-        #[arg(long)]
-        site: String,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "jsonl")]
-        format: crate::export::Format,
-        /// From this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), inclusive.
-        #[arg(long)]
-        from: Option<String>,
-        /// Up to this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), exclusive.
-        #[arg(long)]
-        to: Option<String>,
-        /// Only receipts given under this notice version.
-        #[arg(long)]
-        notice_version: Option<String>,
-        /// Write to this file instead of standard output.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-        /// Public base URL of the server (for the JWKS reference in Kantara receipts).
-        #[arg(
-            long,
-            env = "YINYOM_PUBLIC_URL",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        public_url: String,
-    },
+    /// Export a site's receipts, streamed (bounded memory), oldest first, with the
+    /// console search's filters.
+    Export(Box<ExportArgs>),
+}
+
+/// `yinyom receipts export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Site id.
+    #[arg(long)]
+    pub site: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: crate::export::Format,
+    /// From this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), inclusive.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Up to this time: RFC 3339, or a date YYYY-MM-DD (00:00 Thailand time), exclusive.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only receipts given under this notice version.
+    #[arg(long)]
+    pub notice_version: Option<String>,
+    /// Only this visitor's receipts (their subject id): for a data subject's request.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only the receipt with this id.
+    #[arg(long)]
+    pub receipt: Option<String>,
+    /// Only receipts of this method (accept_all, reject_all, save_preferences, withdraw).
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Only receipts that decided this category or purpose id…
+    #[arg(long)]
+    pub item: Option<String>,
+    /// …with this decision: granted, denied or any (with --item).
+    #[arg(long, requires = "item")]
+    pub decision: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Public base URL of the server (for the JWKS reference in Kantara receipts).
+    #[arg(
+        long,
+        env = "YINYOM_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
 }
 
 /// Reads `--from`/`--to`: RFC 3339, or YYYY-MM-DD meaning midnight in Thailand (UTC+7).
@@ -219,9 +279,24 @@ pub struct ServeArgs {
     #[arg(long, env = "YINYOM_RATE_BURST", default_value_t = 20)]
     pub rate_burst: u32,
 
-    /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
+    /// Behind N reverse proxies that each append the address they received the request
+    /// from to X-Forwarded-For: the client address is the N-th entry from the right
+    /// (entries further left are written by the client and ignored). 0: use the peer.
+    #[arg(long, env = "YINYOM_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: u8,
+
+    /// The same as `--trusted-proxies 1` (kept for existing setups).
     #[arg(long, env = "YINYOM_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+
+    /// Seconds a client has to send a request's head (line and headers); also how long an
+    /// idle keep-alive connection stays open.
+    #[arg(long, env = "YINYOM_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "YINYOM_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
 
     /// Seconds between log checkpoints (pending receipts are appended in one batch).
     #[arg(long, env = "YINYOM_CHECKPOINT_SECS", default_value_t = 1)]

@@ -6,7 +6,7 @@
 //! and cookie categories the visitor *granted* (an empty list for a refusal or a
 //! withdrawal); the native, CSV and ISO 27560 exports keep every decision.
 
-use crate::store::{ReceiptQuery, Store, StoreError, StoredReceipt};
+use crate::store::{SearchFilter, Store, StoreError, StoredReceipt};
 use serde_json::{Value, json};
 use std::{
     borrow::Cow,
@@ -55,7 +55,7 @@ const CSV_HEADER: &str = "receipt_id,issued_at,event,method,lang,subject_id,noti
 /// each keep a core busy), so at most two pages are in memory.
 pub struct Exporter {
     store: Store,
-    q: ReceiptQuery,
+    q: SearchFilter,
     format: Format,
     jwks_url: String,
     notices: HashMap<String, Option<Notice>>,
@@ -93,8 +93,9 @@ impl Page {
 }
 
 impl Exporter {
-    /// An export of the receipts matching `q`, oldest first.
-    pub fn new(store: &Store, q: ReceiptQuery, format: Format, jwks_url: &str) -> Self {
+    /// An export of the receipts matching `q` (every filter of the console's search),
+    /// oldest first.
+    pub fn new(store: &Store, q: SearchFilter, format: Format, jwks_url: &str) -> Self {
         Self {
             store: store.clone(),
             q,
@@ -212,7 +213,7 @@ impl Exporter {
 /// `jwks_url` is written into Kantara receipts as the controller's public key reference.
 pub async fn export(
     store: &Store,
-    q: &ReceiptQuery,
+    q: &SearchFilter,
     format: Format,
     jwks_url: &str,
     out: &mut (dyn Write + Send),
@@ -238,13 +239,14 @@ impl Format {
 }
 
 /// Appends one CSV field, quoted when needed (RFC 4180), with spreadsheet formula
-/// injection neutralised (a leading `=`, `+`, `-` or `@` gets a `'`).
+/// injection neutralised (a leading `=`, `+`, `-`, `@`, tab or carriage return gets a
+/// `'`: spreadsheets read a formula after any of them).
 fn csv_field(out: &mut Vec<u8>, s: &str) {
     let quote = s.contains([',', '"', '\n', '\r']);
     if quote {
         out.push(b'"');
     }
-    if s.starts_with(['=', '+', '-', '@']) {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         out.push(b'\'');
     }
     if quote {
@@ -624,5 +626,8 @@ mod tests {
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(csv_field("=1,2"), "\"'=1,2\"");
+        // Spreadsheets skip a leading tab or carriage return and read the formula after it.
+        assert_eq!(csv_field("\t=1+1"), "'\t=1+1");
+        assert_eq!(csv_field("\r=1+1"), "\"'\r=1+1\"");
     }
 }

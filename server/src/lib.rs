@@ -76,6 +76,17 @@ pub struct Server {
     pages: Option<(tokio::net::TcpListener, std::path::PathBuf)>,
     state: AppState,
     checkpoint_secs: u64,
+    timeouts: Timeouts,
+}
+
+/// How long a client may take: to send a request's head (also the longest an idle
+/// keep-alive connection stays open) and its body. A connection that overruns is closed.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Request line and headers; idle keep-alive.
+    pub head: std::time::Duration,
+    /// Request body.
+    pub body: std::time::Duration,
 }
 
 impl Server {
@@ -116,7 +127,10 @@ impl Server {
             extra_origins,
             rate_limit_per_minute: args.rate_limit,
             rate_limit_burst: args.rate_burst,
-            trust_forwarded_for: args.trust_forwarded_for,
+            trusted_proxies: match (args.trusted_proxies, args.trust_forwarded_for) {
+                (0, true) => 1,
+                (n, _) => n,
+            },
         };
         let state = app_state(store, settings).await?;
         Ok(Self {
@@ -124,6 +138,10 @@ impl Server {
             pages,
             state,
             checkpoint_secs: args.checkpoint_secs,
+            timeouts: Timeouts {
+                head: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+                body: std::time::Duration::from_secs(args.body_timeout_secs.max(1)),
+            },
         })
     }
 
@@ -177,23 +195,77 @@ impl Server {
         let wait = |mut rx: tokio::sync::broadcast::Receiver<()>| async move {
             let _ = rx.recv().await;
         };
-        let app = routes::router(self.state)
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let api = axum::serve(self.api, app).with_graceful_shutdown(wait(tx.subscribe()));
+        let app = routes::router(self.state).layer(
+            tower_http::timeout::RequestBodyTimeoutLayer::new(self.timeouts.body),
+        );
+        let api = serve_http(self.api, app, self.timeouts, wait(tx.subscribe()));
         match self.pages {
             Some((listener, dir)) => {
                 println!("yinyom: example pages on http://{}", listener.local_addr()?);
                 let router = routes::pages::router(dir, public_url);
-                let pages =
-                    axum::serve(listener, router).with_graceful_shutdown(wait(tx.subscribe()));
-                tokio::try_join!(api, pages)?;
+                let pages = serve_http(listener, router, self.timeouts, wait(tx.subscribe()));
+                tokio::join!(api, pages);
             }
-            None => api.await?,
+            None => api.await,
         }
         sequencer.abort();
         sweeper.abort();
         Ok(())
     }
+}
+
+/// Serves `app` on `listener` over HTTP/1.1 until `stop` resolves, then lets the requests
+/// in flight finish. Each connection gets the client's address (`ConnectInfo`) and the
+/// head timeout, which hyper applies to the request head and to an idle keep-alive
+/// connection waiting for its next request (the body timeout is a layer of `app`).
+async fn serve_http(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    timeouts: Timeouts,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::{
+        rt::{TokioIo, TokioTimer},
+        server::graceful::GracefulShutdown,
+        service::TowerToHyperService,
+    };
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeouts.head)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: pause rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let service = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req.map(axum::body::Body::new)
+            },
+        );
+        let conn = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, error = %e, "connection closed");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// Runs `yinyom serve` until Ctrl-C or SIGTERM, finishing requests in flight.

@@ -7,12 +7,12 @@ use yinyom_server::{
     admin::auth,
     config::parse_time_ms,
     config::{
-        Cli, Command, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand, TokensCommand,
-        UsersCommand,
+        Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand,
+        TokensCommand, UsersCommand,
     },
     export, log, receipts, signing, sites,
     store::Role,
-    store::{ReceiptQuery, Store},
+    store::{SearchFilter, Store, now_ms, rfc3339_ms},
 };
 
 #[tokio::main]
@@ -127,31 +127,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Receipts(ReceiptsCommand::Export {
-            site,
-            format,
-            from,
-            to,
-            notice_version,
-            output,
-            public_url,
-        }) => {
+        Command::Receipts(ReceiptsCommand::Export(args)) => {
+            let ExportArgs {
+                site,
+                format,
+                from,
+                to,
+                notice_version,
+                subject,
+                receipt,
+                method,
+                item,
+                decision,
+                output,
+                public_url,
+            } = *args;
             if store.site(&site).await?.is_none() {
                 anyhow::bail!("there is no site `{site}`");
             }
-            let q = ReceiptQuery {
+            let time = |v: Option<String>| {
+                v.as_deref()
+                    .map(parse_time_ms)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)
+            };
+            let q = SearchFilter {
                 site,
-                from_ms: from
-                    .as_deref()
-                    .map(parse_time_ms)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                to_ms: to
-                    .as_deref()
-                    .map(parse_time_ms)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
+                from_ms: time(from)?,
+                to_ms: time(to)?,
                 notice_version,
+                method,
+                item,
+                granted: SearchFilter::decision(decision.as_deref()).map_err(anyhow::Error::msg)?,
+                subject_id: subject,
+                receipt_id: receipt,
             };
             let jwks_url = format!("{}/.well-known/jwks.json", public_url.trim_end_matches('/'));
             let n = match output {
@@ -171,7 +180,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Users(UsersCommand::Add { email, role, sites }) => {
             let email = email.trim().to_lowercase();
-            if !email.contains('@') {
+            if !email.contains('@') || email.len() > auth::MAX_EMAIL_BYTES {
                 anyhow::bail!("`{email}` is not an e-mail address");
             }
             if role != Role::Admin && sites.is_empty() {
@@ -184,14 +193,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
             }
-            if store.user_by_email(&email).await?.is_some() {
+            if store.user_exists(&email).await? {
                 anyhow::bail!("an account `{email}` already exists");
             }
-            let password = read_password()?;
-            if password.chars().count() < 12 {
-                anyhow::bail!("the password must be at least 12 characters");
-            }
-            let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            let hash = new_password_hash()?;
             store.create_user(&email, &hash, role, &sites).await?;
             store
                 .audit(
@@ -213,37 +218,184 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Tokens(TokensCommand::Create { email, name }) => {
+        Command::Tokens(TokensCommand::Create {
+            email,
+            name,
+            expires_in_days,
+        }) => {
             let user = store
                 .user_by_email(&email.trim().to_lowercase())
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("there is no account `{email}`"))?;
             let token = format!("yy_{}", auth::new_secret()?);
+            let expires_at = expires_in_days.map(|d| now_ms() + i64::from(d) * 86_400_000);
             store
-                .create_token(&auth::hash_secret(&token), &name, user.id)
+                .create_token_expiring(&auth::hash_secret(&token), &name, user.id, expires_at)
                 .await?;
             store
                 .audit(
                     "cli",
                     "token.create",
                     None,
-                    &format!("{name} for {}", user.email),
+                    &format!(
+                        "{name} for {}{}",
+                        user.email,
+                        expires_at.map_or(String::new(), |t| format!(" expires {}", rfc3339_ms(t)))
+                    ),
                     "local",
                 )
                 .await?;
             eprintln!(
-                "token `{name}` acts as {} ({}); it is shown only once:",
+                "token `{name}` acts as {} ({}){}; it is shown only once:",
                 user.email,
-                user.role.as_str()
+                user.role.as_str(),
+                expires_at.map_or(String::new(), |t| format!(" until {}", rfc3339_ms(t)))
             );
             println!("{token}");
             Ok(())
         }
+        Command::Users(UsersCommand::List) => {
+            for a in store.accounts().await? {
+                println!(
+                    "{}  {}  {}  {}",
+                    a.email,
+                    a.role.as_str(),
+                    if a.sites.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        a.sites.join(",")
+                    },
+                    a.disabled_at.map_or("enabled".to_owned(), |t| format!(
+                        "disabled {}",
+                        rfc3339_ms(t)
+                    ))
+                );
+            }
+            Ok(())
+        }
+        Command::Users(UsersCommand::Disable { email } | UsersCommand::Enable { email })
+            if !store.user_exists(&email.trim().to_lowercase()).await? =>
+        {
+            anyhow::bail!("there is no account `{email}`")
+        }
+        Command::Users(UsersCommand::Disable { email }) => {
+            let email = email.trim().to_lowercase();
+            if store.set_user_disabled(&email, true).await? {
+                store
+                    .audit("cli", "user.disable", None, &email, "local")
+                    .await?;
+                println!("disabled {email}: its sessions and tokens no longer work");
+            } else {
+                println!("{email} was already disabled");
+            }
+            Ok(())
+        }
+        Command::Users(UsersCommand::Enable { email }) => {
+            let email = email.trim().to_lowercase();
+            if store.set_user_disabled(&email, false).await? {
+                store
+                    .audit("cli", "user.enable", None, &email, "local")
+                    .await?;
+                println!("enabled {email}");
+            } else {
+                println!("{email} was not disabled");
+            }
+            Ok(())
+        }
+        Command::Users(UsersCommand::Passwd { email }) => {
+            let email = email.trim().to_lowercase();
+            if !store.user_exists(&email).await? {
+                anyhow::bail!("there is no account `{email}`");
+            }
+            let hash = new_password_hash()?;
+            store.set_password(&email, &hash).await?;
+            store
+                .audit("cli", "user.passwd", None, &email, "local")
+                .await?;
+            println!("new password set for {email}; its sessions ended");
+            Ok(())
+        }
+        Command::Users(UsersCommand::Unlock { email, address }) => {
+            let email = email.trim().to_lowercase();
+            let (by_email, by_addr) = auth::throttle_keys(&email, address.as_deref().unwrap_or(""));
+            let mut any = store.unlock_login(&by_email).await?;
+            if address.is_some() {
+                any |= store.unlock_login(&by_addr).await?;
+            }
+            let detail = match &address {
+                Some(a) => format!("{email} from {a}"),
+                None => email.clone(),
+            };
+            store
+                .audit("cli", "user.unlock", None, &detail, "local")
+                .await?;
+            println!(
+                "{detail}: {}",
+                if any {
+                    "failed sign-ins forgotten"
+                } else {
+                    "there were no failed sign-ins"
+                }
+            );
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::List) => {
+            for t in store.tokens().await? {
+                let state = match (t.revoked_at, t.expires_at) {
+                    (Some(r), _) => format!("revoked {}", rfc3339_ms(r)),
+                    (None, Some(e)) if e <= now_ms() => format!("expired {}", rfc3339_ms(e)),
+                    (None, Some(e)) => format!("until {}", rfc3339_ms(e)),
+                    (None, None) => "no expiry".to_owned(),
+                };
+                println!(
+                    "{}  {}  {}  created {}  last used {}  {state}",
+                    t.id,
+                    t.name,
+                    t.email,
+                    rfc3339_ms(t.created_at),
+                    t.last_used.map_or("never".to_owned(), rfc3339_ms),
+                );
+            }
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Revoke { id }) => match store.revoke_token(&id).await? {
+            Some(t) => {
+                store
+                    .audit(
+                        "cli",
+                        "token.revoke",
+                        None,
+                        &format!("{} ({}) of {}", t.name, t.id, t.email),
+                        "local",
+                    )
+                    .await?;
+                println!("revoked token `{}` ({}) of {}", t.name, t.id, t.email);
+                Ok(())
+            }
+            None => anyhow::bail!(
+                "no token with id `{id}` that is not revoked (see `yinyom tokens list`)"
+            ),
+        },
         Command::Receipts(ReceiptsCommand::Verify { file, .. }) => {
             let jwks = signing::jwks(&store).await?;
             verify_file(&file, &jwks)
         }
     }
+}
+
+/// A new password (at least 12 characters, at most the sign-in form's limit), hashed.
+fn new_password_hash() -> anyhow::Result<String> {
+    let password = read_password()?;
+    if password.chars().count() < 12 {
+        anyhow::bail!("the password must be at least 12 characters");
+    }
+    if password.len() > auth::MAX_PASSWORD_BYTES {
+        anyhow::bail!(
+            "the password must be at most {} bytes",
+            auth::MAX_PASSWORD_BYTES
+        );
+    }
+    auth::hash_password(&password).map_err(anyhow::Error::msg)
 }
 
 /// The new account's password: from the prompt on a terminal, else stdin's first line.

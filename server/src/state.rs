@@ -29,21 +29,33 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The client's address: the first `X-Forwarded-For` hop behind a trusted proxy,
-    /// else the peer address.
+    /// The client's address. Behind `trusted_proxies` reverse proxies, each of which
+    /// appends the address it received the request from to `X-Forwarded-For`, the
+    /// client is the entry the first proxy added: the `trusted_proxies`-th from the
+    /// right. Entries further left were written by the client and are ignored. Without
+    /// trusted proxies, or when the header has fewer entries, the peer address.
     pub fn client_ip(
         &self,
         headers: &axum::http::HeaderMap,
         peer: Option<std::net::SocketAddr>,
     ) -> std::net::IpAddr {
-        if self.settings.trust_forwarded_for
-            && let Some(ip) = headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
-        {
-            return ip;
+        let hops = usize::from(self.settings.trusted_proxies);
+        if hops > 0 {
+            let added: Vec<&str> = headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .map(str::trim)
+                .collect();
+            if let Some(ip) = added
+                .len()
+                .checked_sub(hops)
+                .and_then(|i| added.get(i))
+                .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+            {
+                return ip;
+            }
         }
         peer.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip())
     }
@@ -64,8 +76,9 @@ pub struct Settings {
     pub rate_limit_per_minute: u32,
     /// Receipt posts a client may send at once.
     pub rate_limit_burst: u32,
-    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies in front of the server that append to `X-Forwarded-For` (0: the
+    /// header is ignored); see [`AppState::client_ip`].
+    pub trusted_proxies: u8,
 }
 
 /// `dist/manifest.json`, written by `cargo xtask dist`.

@@ -528,8 +528,8 @@ async fn statistics_open_data_and_exports() {
     let text = body_text(export).await;
     assert_eq!(
         text.lines().count(),
-        10,
-        "header + every receipt (the export filter is time/version)"
+        8,
+        "header + the 7 accept_all receipts (the export applies the method filter)"
     );
     let audit = body_json(get_as(app, &c.admin, "/v1/admin/audit").await).await;
     assert!(

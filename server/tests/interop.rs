@@ -8,7 +8,7 @@ use common::*;
 use yinyom_server::{
     export::{self, Format},
     signing::Jwks,
-    store::ReceiptQuery,
+    store::SearchFilter,
 };
 
 async fn three_receipts(app: &TestApp) -> Vec<serde_json::Value> {
@@ -30,7 +30,7 @@ async fn three_receipts(app: &TestApp) -> Vec<serde_json::Value> {
     out
 }
 
-async fn export_text(app: &TestApp, format: Format, q: &ReceiptQuery) -> String {
+async fn export_text(app: &TestApp, format: Format, q: &SearchFilter) -> String {
     let mut buf = Vec::new();
     export::export(
         &app.state.store,
@@ -44,10 +44,10 @@ async fn export_text(app: &TestApp, format: Format, q: &ReceiptQuery) -> String 
     String::from_utf8(buf).expect("utf8")
 }
 
-fn all(site: &str) -> ReceiptQuery {
-    ReceiptQuery {
+fn all(site: &str) -> SearchFilter {
+    SearchFilter {
         site: site.into(),
-        ..ReceiptQuery::default()
+        ..SearchFilter::default()
     }
 }
 
@@ -145,17 +145,18 @@ async fn exports_every_format_with_filters() {
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
         .expect("time")
     };
-    let q = ReceiptQuery {
+    let q = SearchFilter {
         site: "demo".into(),
         from_ms: Some(issued(1)),
         to_ms: None,
         notice_version: Some("v1".into()),
+        ..all("demo")
     };
     assert_eq!(
         export_text(&app, Format::Jsonl, &q).await.lines().count(),
         2
     );
-    let none = ReceiptQuery {
+    let none = SearchFilter {
         notice_version: Some("v9".into()),
         ..all("demo")
     };

@@ -78,7 +78,7 @@ async fn totals_are_exact_for_every_filter() {
     assert_eq!(res.status(), StatusCode::CREATED);
     let first = store
         .receipts_page(
-            &yinyom_server::store::ReceiptQuery {
+            &yinyom_server::store::SearchFilter {
                 site: "demo".into(),
                 ..Default::default()
             },

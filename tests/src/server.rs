@@ -58,7 +58,10 @@ impl TestServer {
             checkpoint_secs: 1,
             rate_limit: 0,
             rate_burst: 1,
+            trusted_proxies: 0,
             trust_forwarded_for: false,
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
         };
         let server = rt.block_on(Server::bind(store.clone(), &args))?;
         let api = format!("http://{}", server.api_addr()?);

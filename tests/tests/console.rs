@@ -313,7 +313,7 @@ fn a_dpo_works_through_the_console() {
         )
         .expect("methods");
     assert_eq!(methods, json!(["reject_all", "reject_all"]));
-    // Exports filter by date and version only, and the page says so.
+    // Exports apply exactly the filters shown, and the page says so.
     let export_link = b
         .eval(
             "return [...document.querySelectorAll('main a')].find(a => a.textContent === 'csv').getAttribute('href');",
@@ -323,10 +323,10 @@ fn a_dpo_works_through_the_console() {
     assert!(
         export_link
             .as_str()
-            .is_some_and(|h| h.contains("format=csv") && !h.contains("method=")),
+            .is_some_and(|h| h.contains("format=csv") && h.contains("method=reject_all")),
         "{export_link}"
     );
-    assert!(filtered.contains("การส่งออกใช้เฉพาะช่วงวันที่และฉบับประกาศ"));
+    assert!(filtered.contains("ตามตัวกรองที่แสดง"));
     axe(&b, &axe_js, "the filtered receipts search");
 
     // Open one: every field, signature and log proof.

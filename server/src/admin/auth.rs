@@ -3,7 +3,7 @@
 
 use crate::{
     state::AppState,
-    store::{Role, Store, StoreError, UserRow},
+    store::{Claim, Role, Store, StoreError, UserRow, throttle_delay_ms},
 };
 use argon2::{
     Argon2, PasswordHash, PasswordVerifier,
@@ -24,10 +24,14 @@ pub const SESSION_COOKIE: &str = "yinyom_session";
 pub const LOGIN_COOKIE: &str = "yinyom_login";
 /// How long a session lasts.
 pub const SESSION_MS: i64 = 8 * 3600 * 1000;
-/// Failed sign-ins (per e-mail or per address) before throttling.
-pub const MAX_FAILURES: i64 = 5;
-/// The throttling window.
-pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// The longest e-mail address accepted at sign-in, in bytes (RFC 5321's path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
+/// The longest password accepted, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Password checks running at once: each takes a core for tens of milliseconds, off the
+/// async workers, so a burst of sign-ins cannot slow receipts or health checks.
+const PASSWORD_CHECKS: usize = 2;
+static ARGON2: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(PASSWORD_CHECKS);
 
 /// A signed-in person or an API token, with what they may see.
 #[derive(Debug, Clone)]
@@ -127,13 +131,94 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Whether `password` matches the stored argon2id hash.
+/// Whether `password` matches the stored argon2id hash (blocking: see [`check_password`]).
 pub fn password_ok(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| {
         Argon2::default()
             .verify_password(password.as_bytes(), &h)
             .is_ok()
     })
+}
+
+/// [`password_ok`] on the blocking pool, at most [`PASSWORD_CHECKS`] at once.
+pub async fn check_password(password: &str, hash: &str) -> bool {
+    let Ok(_permit) = ARGON2.acquire().await else {
+        return false; // never closed
+    };
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || password_ok(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+/// The outcome of a sign-in attempt.
+#[derive(Debug)]
+pub enum SignIn {
+    /// The password is right and the account enabled.
+    Ok(UserRow),
+    /// Wrong e-mail or password (or a disabled account).
+    Wrong,
+    /// Too many failed attempts from this address or for this account: retry in this
+    /// many seconds. Nothing was checked or stored.
+    Wait(u64),
+}
+
+/// The throttling keys of an e-mail and a client address.
+pub fn throttle_keys(email: &str, client: &str) -> (String, String) {
+    (format!("email:{email}"), format!("addr:{client}"))
+}
+
+/// Checks a sign-in: claims the attempt for the address and the account (atomically, in
+/// the database, so every process shares the count), then verifies the password off the
+/// async workers. Failures are audited; refused attempts write nothing. `email` is
+/// normalised and bounded by the caller.
+pub async fn sign_in(
+    store: &Store,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> Result<SignIn, StoreError> {
+    let (by_email, by_addr) = throttle_keys(email, client);
+    let mut attempts = 0;
+    for key in [&by_addr, &by_email] {
+        match store.claim_login_attempt(key).await? {
+            Claim::Go(n) => attempts = attempts.max(n),
+            Claim::Wait(ms) => {
+                return Ok(SignIn::Wait(u64::try_from((ms + 999) / 1000).unwrap_or(1)));
+            }
+        }
+    }
+    let user = store.user_by_email(email).await?;
+    let ok = match &user {
+        Some(u) => check_password(password, &u.password_hash).await,
+        None => {
+            // Same work as a real check, so timing does not reveal which e-mails exist.
+            check_password(
+                password,
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )
+            .await;
+            false
+        }
+    };
+    match user.filter(|_| ok) {
+        Some(user) => {
+            store.login_succeeded(&by_email, &by_addr).await?;
+            store.audit(&user.email, "login", None, "", client).await?;
+            Ok(SignIn::Ok(user))
+        }
+        None => {
+            store.audit(email, "login.failed", None, "", client).await?;
+            let wait = throttle_delay_ms(attempts);
+            if wait > 0 {
+                let detail = format!("next attempt checked in {} s", wait / 1000);
+                store
+                    .audit(email, "login.throttled", None, &detail, client)
+                    .await?;
+            }
+            Ok(SignIn::Wrong)
+        }
+    }
 }
 
 /// The value of cookie `name`.

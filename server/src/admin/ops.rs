@@ -15,7 +15,7 @@ use crate::{
     signing,
     sites::{self, ImportError, Imported, Plan, SiteTexts, Validated},
     state::AppState,
-    store::{PendingUpload, ReceiptQuery, Role, SearchFilter, StoredReceipt, now_ms},
+    store::{AccountRow, PendingUpload, Role, SearchFilter, StoredReceipt, TokenRow, now_ms},
 };
 use axum::{
     body::Body,
@@ -104,16 +104,8 @@ impl SearchQuery {
                 .transpose()
                 .map_err(ApiError::BadRequest)
         };
-        let granted = match nonempty(&self.decision).as_deref() {
-            None | Some("any") => None,
-            Some("granted") => Some(true),
-            Some("denied") => Some(false),
-            Some(other) => {
-                return Err(ApiError::BadRequest(format!(
-                    "decision must be granted, denied or any, not `{other}`"
-                )));
-            }
-        };
+        let granted =
+            SearchFilter::decision(self.decision.as_deref()).map_err(ApiError::BadRequest)?;
         Ok(SearchFilter {
             site: site.to_owned(),
             from_ms: time(&self.from)?,
@@ -399,13 +391,8 @@ pub(crate) async fn export(
             )));
         }
     };
-    let f = q.filter(site)?;
-    let query = ReceiptQuery {
-        site: site.to_owned(),
-        from_ms: f.from_ms,
-        to_ms: f.to_ms,
-        notice_version: f.notice_version,
-    };
+    // Exactly the search's filters: a page narrowed to one visitor exports that visitor.
+    let query = q.filter(site)?;
     state
         .store
         .audit(
@@ -764,4 +751,77 @@ pub(crate) async fn publish_pending(
         notice_en: pending.notice_en,
     };
     publish_texts(state, p, site, &texts).await
+}
+
+/// 404 unless the principal is an admin: accounts and tokens are theirs to manage.
+pub(crate) fn admin_only(p: &Principal) -> ApiResult<()> {
+    if p.role() == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("accounts are managed by admins".into()))
+    }
+}
+
+/// Every account and token (admins only).
+pub(crate) async fn accounts(
+    state: &AppState,
+    p: &Principal,
+) -> ApiResult<(Vec<AccountRow>, Vec<TokenRow>)> {
+    admin_only(p)?;
+    Ok((state.store.accounts().await?, state.store.tokens().await?))
+}
+
+/// Disables or enables an account (admins only; not their own), audited as
+/// `user.disable` / `user.enable`. A disabled account's sessions end and its tokens stop
+/// working at once.
+pub(crate) async fn set_disabled(
+    state: &AppState,
+    p: &Principal,
+    email: &str,
+    disabled: bool,
+) -> ApiResult<bool> {
+    admin_only(p)?;
+    let email = email.trim().to_lowercase();
+    if disabled && email == p.user.email {
+        return Err(ApiError::BadRequest(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    if !state.store.user_exists(&email).await? {
+        return Err(ApiError::NotFound(format!("there is no account `{email}`")));
+    }
+    let changed = state.store.set_user_disabled(&email, disabled).await?;
+    if changed {
+        let action = if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        };
+        state
+            .store
+            .audit(&p.actor, action, None, &email, &p.client)
+            .await?;
+    }
+    Ok(changed)
+}
+
+/// Revokes a token by its id (admins only), audited as `token.revoke`.
+pub(crate) async fn revoke_token(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    admin_only(p)?;
+    let Some(t) = state.store.revoke_token(id).await? else {
+        return Err(ApiError::NotFound(format!(
+            "no token with id `{id}` that is not revoked"
+        )));
+    };
+    state
+        .store
+        .audit(
+            &p.actor,
+            "token.revoke",
+            None,
+            &format!("{} ({}) of {}", t.name, t.id, t.email),
+            &p.client,
+        )
+        .await?;
+    Ok(())
 }

@@ -15,8 +15,8 @@ use crate::{
 };
 use axum::{
     Form,
-    extract::{ConnectInfo, Path, Query, State},
-    http::{HeaderMap, header},
+    extract::{ConnectInfo, Path, Query, State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use maud::{Markup, html};
@@ -36,23 +36,46 @@ pub(crate) fn site_of(params: &HashMap<String, String>) -> String {
 
 /// `GET /admin/login`
 pub(crate) async fn login_form(State(state): State<AppState>, UiLang(lang): UiLang) -> PageResult {
+    login_page(&state, lang, StatusCode::OK, "", None)
+}
+
+/// The sign-in page, with `email` filled in and `error` above the form; a fresh form
+/// token each time.
+fn login_page(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    email: &str,
+    error: Option<String>,
+) -> PageResult {
     let token = auth::new_secret()?;
     let body = html! {
+        @if let Some(e) = &error {
+            p.bad role="alert" { (e) }
+        }
         form method="post" action="/admin/login" {
             input type="hidden" name="csrf" value=(token);
             p {
                 label for="email" { (t(lang, "อีเมล", "E-mail")) }
-                input id="email" name="email" type="email" autocomplete="username" required;
+                input id="email" name="email" type="email" autocomplete="username" required
+                    maxlength=(auth::MAX_EMAIL_BYTES) value=(email);
             }
             p {
                 label for="password" { (t(lang, "รหัสผ่าน", "Password")) }
-                input id="password" name="password" type="password" autocomplete="current-password" required;
+                input id="password" name="password" type="password" autocomplete="current-password" required
+                    maxlength=(auth::MAX_PASSWORD_BYTES);
             }
             button type="submit" { (t(lang, "เข้าสู่ระบบ", "Sign in")) }
         }
     };
-    let mut res = respond(lang, page(lang, t(lang, "เข้าสู่ระบบ", "Sign in"), None, body));
-    if let Ok(v) = auth::set_cookie(&state, LOGIN_COOKIE, &token, 1800, "/admin").parse() {
+    let title = if error.is_some() {
+        t(lang, "เข้าสู่ระบบไม่สำเร็จ", "Sign-in failed")
+    } else {
+        t(lang, "เข้าสู่ระบบ", "Sign in")
+    };
+    let mut res = respond(lang, page(lang, title, None, body));
+    *res.status_mut() = status;
+    if let Ok(v) = auth::set_cookie(state, LOGIN_COOKIE, &token, 1800, "/admin").parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(res)
@@ -61,68 +84,88 @@ pub(crate) async fn login_form(State(state): State<AppState>, UiLang(lang): UiLa
 /// The sign-in form.
 #[derive(Debug, Deserialize)]
 pub(crate) struct LoginForm {
+    #[serde(default)]
     email: String,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     csrf: String,
 }
 
-/// `POST /admin/login`: checks the form's CSRF token, throttles repeated failures per
-/// e-mail and per address, verifies the argon2id hash, starts a session.
+/// Size of a sign-in form's body: the two fields at their limits, percent-encoded.
+pub(crate) const LOGIN_BODY_LIMIT: usize =
+    3 * (auth::MAX_EMAIL_BYTES + auth::MAX_PASSWORD_BYTES) + 256;
+
+/// `POST /admin/login`: checks the form's CSRF token and the fields' sizes (before
+/// anything is stored), then [`auth::sign_in`]; starts a session. Every refusal shows the
+/// form again, in the visitor's language, with the e-mail kept.
 pub(crate) async fn login(
     State(state): State<AppState>,
+    UiLang(lang): UiLang,
     connect: Option<axum::Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    form: Result<Form<LoginForm>, FormRejection>,
 ) -> PageResult {
-    if auth::cookie(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
-        return Err(ApiError::Forbidden("the sign-in form expired: reload it".into()).into());
+    let again = |status, email: &str, th: &str, en: &str| {
+        let msg = if lang == Lang::Th { th } else { en };
+        login_page(&state, lang, status, email, Some(msg.to_owned()))
+    };
+    let Ok(Form(form)) = form else {
+        return again(
+            StatusCode::BAD_REQUEST,
+            "",
+            "ส่งแบบฟอร์มไม่ถูกต้องหรือยาวเกินไป กรุณากรอกใหม่",
+            "The form was not sent correctly, or is too long: fill it in again.",
+        );
+    };
+    if form.email.len() > auth::MAX_EMAIL_BYTES || form.password.len() > auth::MAX_PASSWORD_BYTES {
+        return again(
+            StatusCode::BAD_REQUEST,
+            "",
+            "อีเมลยาวได้ไม่เกิน 254 ไบต์ และรหัสผ่านไม่เกิน 1,024 ไบต์",
+            "The e-mail may be at most 254 bytes and the password at most 1,024 bytes.",
+        );
+    }
+    let email = form.email.trim().to_lowercase();
+    if form.csrf.is_empty() || auth::cookie(&headers, LOGIN_COOKIE) != Some(form.csrf.as_str()) {
+        return again(
+            StatusCode::FORBIDDEN,
+            &email,
+            "แบบฟอร์มหมดอายุ กรุณาเข้าสู่ระบบอีกครั้ง",
+            "The form expired: sign in again.",
+        );
     }
     let client = state
         .client_ip(&headers, connect.map(|axum::Extension(ConnectInfo(a))| a))
         .to_string();
-    let email = form.email.trim().to_lowercase();
-    let (by_email, by_addr) = (format!("email:{email}"), format!("addr:{client}"));
-    let since = now_ms() - auth::FAILURE_WINDOW_MS;
-    for key in [&by_email, &by_addr] {
-        if state.store.login_failures(key, since).await? >= auth::MAX_FAILURES {
-            state
-                .store
-                .audit(&email, "login.throttled", None, "", &client)
-                .await?;
-            return Err(ApiError::TooManyRequests(900).into());
-        }
-    }
-    let user = state.store.user_by_email(&email).await?;
-    let ok = match &user {
-        Some(u) => auth::password_ok(&form.password, &u.password_hash),
-        None => {
-            // Same work as a real check, so timing does not reveal which e-mails exist.
-            let _ = auth::password_ok(
-                &form.password,
-                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    let user = match auth::sign_in(&state.store, &email, &form.password, &client).await? {
+        auth::SignIn::Ok(user) => user,
+        auth::SignIn::Wrong => {
+            return again(
+                StatusCode::UNAUTHORIZED,
+                &email,
+                "อีเมลหรือรหัสผ่านไม่ถูกต้อง",
+                "Wrong e-mail or password.",
             );
-            false
+        }
+        auth::SignIn::Wait(secs) => {
+            let msg = if lang == Lang::Th {
+                format!("เข้าสู่ระบบผิดหลายครั้ง กรุณารอ {secs} วินาทีแล้วลองใหม่")
+            } else {
+                format!("Too many failed sign-ins: wait {secs} seconds and try again.")
+            };
+            let mut res = login_page(
+                &state,
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                &email,
+                Some(msg),
+            )?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            return Ok(res);
         }
     };
-    let Some(user) = user.filter(|_| ok) else {
-        state.store.login_failed(&[&by_email, &by_addr]).await?;
-        state
-            .store
-            .audit(&email, "login.failed", None, "", &client)
-            .await?;
-        let lang = Lang::Th;
-        let body = html! {
-            p.bad role="alert" { "อีเมลหรือรหัสผ่านไม่ถูกต้อง / Wrong e-mail or password." }
-            p { a href="/admin/login" { (t(lang, "ลองอีกครั้ง", "Try again")) } }
-        };
-        let mut res = respond(
-            lang,
-            page(lang, "เข้าสู่ระบบไม่สำเร็จ / Sign-in failed", None, body),
-        );
-        *res.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
-        return Ok(res);
-    };
-    state.store.clear_login_failures(&by_email).await?;
     let sid = auth::new_secret()?;
     let csrf = auth::new_secret()?;
     state
@@ -133,10 +176,6 @@ pub(crate) async fn login(
             &csrf,
             now_ms() + auth::SESSION_MS,
         )
-        .await?;
-    state
-        .store
-        .audit(&user.email, "login", None, "", &client)
         .await?;
     let mut res = Redirect::to("/admin").into_response();
     let cookie = auth::set_cookie(&state, SESSION_COOKIE, &sid, auth::SESSION_MS / 1000, "/");
@@ -218,7 +257,10 @@ pub(crate) async fn home(
         rows.push((id.clone(), name));
     }
     let body = html! {
-        p { (t(lang, "บทบาทของคุณ: ", "Your role: ")) strong { (role) } }
+        p { (t(lang, "บทบาทของท่าน: ", "Your role: ")) strong { (role) } }
+        @if p.role() == Role::Admin {
+            p { a href="/admin/accounts" { (t(lang, "บัญชีผู้ใช้และโทเค็น API", "Accounts and API tokens")) } }
+        }
         @if rows.is_empty() {
             p { (t(lang, "ยังไม่มีเว็บไซต์ที่คุณเข้าถึงได้", "You have no sites yet.")) }
         } @else {
@@ -274,7 +316,14 @@ pub(crate) async fn receipts(
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
     let site = site_of(&params);
-    let (rows, total, next) = ops::search(&state, &p, &site, &q).await?;
+    // A filter that does not parse (a date, a decision) is shown above the same form,
+    // with the values as entered.
+    let (found, problem) = match ops::search(&state, &p, &site, &q).await {
+        Ok(found) => (Some(found), None),
+        Err(ApiError::BadRequest(why)) => (None, Some(why)),
+        Err(e) => return Err(e.into()),
+    };
+    let (rows, total, next) = found.unwrap_or_default();
     let versions = state.store.notice_versions(&site).await?;
     let current = state.store.current_notice(&site).await?;
     let items: Vec<(String, String)> = current
@@ -309,17 +358,6 @@ pub(crate) async fn receipts(
         .map(|v| (v.version.clone(), v.version.clone()))
         .collect();
     let filters = q.to_query();
-    // Exports filter by date range and notice version only: their links say no more.
-    let export_filters = SearchQuery {
-        from: q.from.clone(),
-        to: q.to.clone(),
-        version: q.version.clone(),
-        ..SearchQuery::default()
-    }
-    .to_query();
-    let narrower = [&q.method, &q.item, &q.decision, &q.subject, &q.receipt]
-        .iter()
-        .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
     let body = html! {
         form.filters method="get" role="search" {
             div { label for="from" { (t(lang, "ตั้งแต่วันที่", "From")) } input id="from" name="from" type="date" value=[q.from.as_deref()]; }
@@ -332,18 +370,16 @@ pub(crate) async fn receipts(
             div { label for="receipt" { (t(lang, "เลขที่ใบรับ", "Receipt id")) } input id="receipt" name="receipt" value=[q.receipt.as_deref()]; }
             div { button type="submit" { (t(lang, "ค้นหา", "Search")) } }
         }
+        @if let Some(why) = &problem {
+            p.bad role="alert" { (t(lang, "ตัวกรองไม่ถูกต้อง: ", "A filter is not valid: ")) code { (why) } }
+        } @else {
         p {
             (t(lang, "พบ ", "Found ")) strong { (total) } (t(lang, " รายการ", " receipts")) " · "
             (t(lang, "ส่งออก: ", "Export: "))
             @for f in ["csv", "jsonl", "kantara", "iso27560"] {
-                a href={ "/admin/sites/" (site) "/export?format=" (f) "&" (export_filters) } { (f) } " "
+                a href={ "/admin/sites/" (site) "/export?format=" (f) "&" (filters) } { (f) } " "
             }
-        }
-        @if narrower {
-            p.muted { (t(lang,
-                "การส่งออกใช้เฉพาะช่วงวันที่และฉบับประกาศ ตัวกรองอื่นไม่ถูกนำไปใช้",
-                "Exports use the date range and notice version only; the other filters are not applied."
-            )) }
+            (t(lang, "(ตามตัวกรองที่แสดง)", "(with the filters shown)"))
         }
         table {
             caption.muted { (t(lang, "ใหม่สุดก่อน", "Newest first")) }
@@ -376,9 +412,14 @@ pub(crate) async fn receipts(
         @if let Some(n) = next {
             p { a rel="next" href={ "?" (filters) "&before=" (n) } { (t(lang, "หน้าถัดไป →", "Next page →")) } }
         }
+        }
     };
     let title = format!("{} — {site}", t(lang, "ใบรับความยินยอม", "Consent receipts"));
-    Ok(respond(lang, page(lang, &title, signed_in(&p), body)))
+    let mut res = respond(lang, page(lang, &title, signed_in(&p), body));
+    if problem.is_some() {
+        *res.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(res)
 }
 
 fn status(lang: Lang, r: &Result<String, String>) -> Markup {
@@ -800,7 +841,7 @@ pub(crate) async fn stats(
         figure {
             (maud::PreEscaped(stats::svg(&s, &title)))
             figcaption {
-                @for i in 0..4 { span style={ "color:" (stats::SERIES[i].0) } { "■ " } (label(i)) " " }
+                @for i in 0..4 { span class={ "s" (i) } { "■ " } (label(i)) " " }
             }
         }
         table {

@@ -16,10 +16,15 @@ mod stats;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
-    Router, middleware,
+    Router,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use yinyom_model::api::{ErrorBody, ErrorDetail};
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
@@ -70,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))
         .fallback(|| async { ApiError::NotFound("there is nothing at this address".into()) })
+        .layer(middleware::from_fn(uniform_errors))
         // Lets host pages (and the benchmark) read the sizes and timings of our responses.
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
@@ -80,4 +86,101 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), health::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Every error answers in one shape: on the console's pages (`/admin…`) an HTML page in the
+/// visitor's language, everywhere else the JSON error body `{"error":{"code","message"}}`
+/// (an HTML page a handler chose to answer with is left as it is).
+/// Handlers already answer so; this also covers what the framework answers by itself
+/// (a query string, form, JSON or multipart that does not parse, a body over its limit, a
+/// method not allowed, a file missing under `/assets`). Errors are never cached.
+async fn uniform_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let console = path == "/admin" || path.starts_with("/admin/");
+    let lang = console.then(|| crate::admin::lang_of(req.headers(), req.uri()));
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let kind = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let html = kind.starts_with("text/html");
+    let json = kind.starts_with("application/json");
+    // A handler's own page (the console's, or the public notice page's) stays a page.
+    if html || (!console && json) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    // Framework rejections are a short sentence; an error body is never large.
+    let text = match axum::body::to_bytes(body, 4096).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_owned(),
+        Err(_) => String::new(),
+    };
+    let message = if json {
+        serde_json::from_str::<ErrorBody>(&text)
+            .map(|b| b.error.message)
+            .unwrap_or_default()
+    } else {
+        text
+    };
+    let mut out = match lang {
+        Some(lang) => crate::admin::error_page(lang, status, Some(&message)),
+        None => {
+            let message = if message.is_empty() || status.is_server_error() {
+                status.canonical_reason().unwrap_or("error").to_owned()
+            } else {
+                message
+            };
+            let code = error_code(status);
+            let body = ErrorBody {
+                error: ErrorDetail {
+                    code: code.to_owned(),
+                    message,
+                },
+            };
+            (status, axum::Json(body)).into_response()
+        }
+    };
+    // Keep what the handler and the layers inside set (Retry-After, Allow, security
+    // headers, cookies), but not the old body's description.
+    let mut headers = parts.headers;
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+        header::ETAG,
+        header::LAST_MODIFIED,
+    ] {
+        headers.remove(name);
+    }
+    for (name, value) in out.headers() {
+        headers.insert(name.clone(), value.clone());
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if console {
+        crate::admin::secure(&mut headers);
+    }
+    *out.headers_mut() = headers;
+    out
+}
+
+/// The error code of a status the framework answered with.
+fn error_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "request_timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    }
 }

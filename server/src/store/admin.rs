@@ -51,6 +51,84 @@ pub struct UserRow {
     pub role: Role,
 }
 
+/// A console account as the account list shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountRow {
+    /// Id.
+    pub id: i64,
+    /// E-mail.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Sites of a dpo or auditor.
+    pub sites: Vec<String>,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms, when disabled.
+    pub disabled_at: Option<i64>,
+}
+
+/// An API token as the token list shows it (never the token itself).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRow {
+    /// The first 12 hex digits of the token's SHA-256: what `tokens revoke` takes.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The account it acts as.
+    pub email: String,
+    /// Unix ms.
+    pub created_at: i64,
+    /// Unix ms of the last use (noted at most once a minute).
+    pub last_used: Option<i64>,
+    /// Unix ms after which it no longer works.
+    pub expires_at: Option<i64>,
+    /// Unix ms, when revoked.
+    pub revoked_at: Option<i64>,
+}
+
+/// The outcome of [`Store::claim_login_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Check the password: this is the n-th attempt counted in the window.
+    Go(i64),
+    /// Refused: the next attempt is allowed in this many milliseconds.
+    Wait(i64),
+}
+
+/// Length of a token id (a prefix of the token's hash).
+pub const TOKEN_ID_LEN: usize = 12;
+
+/// Sign-in throttling: failures counted within this window…
+const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// …and the wait before the next attempt is checked, by the number of attempts counted
+/// (the first four: none; then 15 s, 30 s, 1 min, 2 min, and 5 min from the ninth on).
+/// Increasing delays rather than a lock: a stranger cannot shut an account out for long,
+/// and a guesser gets a dozen tries an hour.
+pub fn throttle_delay_ms(attempts: i64) -> i64 {
+    match attempts {
+        ..=4 => 0,
+        5 => 15_000,
+        6 => 30_000,
+        7 => 60_000,
+        8 => 120_000,
+        _ => 300_000,
+    }
+}
+
+/// [`throttle_delay_ms`] as SQL over the integer expression `n`.
+fn throttle_delay_sql(n: &str) -> String {
+    let steps: Vec<String> = (4..=8)
+        .map(|a| format!("when {n} <= {a} then {}", throttle_delay_ms(a)))
+        .collect();
+    format!(
+        "(case {} else {} end)",
+        steps.join(" "),
+        throttle_delay_ms(9)
+    )
+}
+
 /// One audit log entry.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AuditRow {
@@ -104,6 +182,20 @@ pub struct SearchFilter {
     pub subject_id: Option<String>,
     /// Receipt id.
     pub receipt_id: Option<String>,
+}
+
+impl SearchFilter {
+    /// Reads a decision filter: `granted`, `denied`, or `any` / empty for either.
+    pub fn decision(v: Option<&str>) -> std::result::Result<Option<bool>, String> {
+        match v.map(str::trim) {
+            None | Some("" | "any") => Ok(None),
+            Some("granted") => Ok(Some(true)),
+            Some("denied") => Ok(Some(false)),
+            Some(other) => Err(format!(
+                "decision must be granted, denied or any, not `{other}`"
+            )),
+        }
+    }
 }
 
 /// One day's counts for the statistics.
@@ -369,15 +461,151 @@ impl Store {
         Ok(id)
     }
 
-    /// The account with this e-mail.
+    /// The enabled account with this e-mail.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
         on_pool!(self, pool => {
-            let row = sqlx::query("select id, email, password_hash, role from users where email = $1")
-                .bind(email)
-                .fetch_optional(pool)
-                .await?;
+            let row = sqlx::query(
+                "select id, email, password_hash, role from users where email = $1 and disabled_at is null",
+            )
+            .bind(email)
+            .fetch_optional(pool)
+            .await?;
             row.as_ref().map(user_of).transpose()
         })
+    }
+
+    /// Whether an account with this e-mail exists (enabled or not).
+    pub async fn user_exists(&self, email: &str) -> Result<bool> {
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "select count(*) from users where email = $1",
+        )
+        .bind(email)
+        .fetch_one(pool)
+        .await)?;
+        Ok(n > 0)
+    }
+
+    /// Every account, by e-mail.
+    pub async fn accounts(&self) -> Result<Vec<AccountRow>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query("select id, email, role, created_at, disabled_at from users order by email")
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|r| -> Result<(i64, String, String, i64, Option<i64>)> {
+                    Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?))
+                })
+                .collect::<Result<Vec<_>>>()?
+        });
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, email, role, created_at, disabled_at) in rows {
+            out.push(AccountRow {
+                id,
+                email,
+                role: Role::parse(&role)?,
+                sites: self.user_sites(id).await?,
+                created_at,
+                disabled_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Disables (ending its sessions at once) or enables an account; false if there is
+    /// no such account or it already was.
+    pub async fn set_user_disabled(&self, email: &str, disabled: bool) -> Result<bool> {
+        let now = super::now_ms();
+        let changed = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let q = if disabled {
+                sqlx::query("update users set disabled_at = $2 where email = $1 and disabled_at is null")
+                    .bind(email)
+                    .bind(now)
+            } else {
+                sqlx::query("update users set disabled_at = null where email = $1 and disabled_at is not null")
+                    .bind(email)
+            };
+            let n = q.execute(&mut *tx).await?.rows_affected();
+            if disabled {
+                sqlx::query("delete from sessions where user_id in (select id from users where email = $1)")
+                    .bind(email)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            n > 0
+        });
+        Ok(changed)
+    }
+
+    /// Sets an account's password hash and ends its sessions; false if there is no such
+    /// account.
+    pub async fn set_password(&self, email: &str, password_hash: &str) -> Result<bool> {
+        let changed = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("update users set password_hash = $2 where email = $1")
+                .bind(email)
+                .bind(password_hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("delete from sessions where user_id in (select id from users where email = $1)")
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            n > 0
+        });
+        Ok(changed)
+    }
+
+    /// Every API token, newest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>> {
+        let rows = on_pool!(self, pool => {
+            sqlx::query(
+                "select t.token_hash, t.name, u.email, t.created_at, t.last_used, t.expires_at, t.revoked_at
+                 from api_tokens t join users u on u.id = t.user_id order by t.created_at desc, t.token_hash",
+            )
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|r| -> Result<TokenRow> {
+                let hash: String = r.try_get(0)?;
+                Ok(TokenRow {
+                    id: hash.get(..TOKEN_ID_LEN).unwrap_or(&hash).to_owned(),
+                    name: r.try_get(1)?,
+                    email: r.try_get(2)?,
+                    created_at: r.try_get(3)?,
+                    last_used: r.try_get(4)?,
+                    expires_at: r.try_get(5)?,
+                    revoked_at: r.try_get(6)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Revokes the token whose id is `id` (see [`TokenRow::id`]); the revoked token, or
+    /// `None` if no unrevoked token has that id.
+    pub async fn revoke_token(&self, id: &str) -> Result<Option<TokenRow>> {
+        let id = id.trim().to_ascii_lowercase();
+        if id.len() != TOKEN_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let now = super::now_ms();
+        let n = on_pool!(self, pool => sqlx::query(
+            "update api_tokens set revoked_at = $2 where substr(token_hash, 1, 12) = $1 and revoked_at is null",
+        )
+        .bind(&id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(self.tokens().await?.into_iter().find(|t| t.id == id))
     }
 
     /// Sites an account may see (empty for an admin, who sees all).
@@ -420,7 +648,8 @@ impl Store {
         on_pool!(self, pool => {
             let row = sqlx::query(
                 "select u.id, u.email, u.password_hash, u.role, s.csrf from sessions s
-                 join users u on u.id = s.user_id where s.token_hash = $1 and s.expires_at > $2",
+                 join users u on u.id = s.user_id
+                 where s.token_hash = $1 and s.expires_at > $2 and u.disabled_at is null",
             )
             .bind(token_hash)
             .bind(now)
@@ -440,16 +669,29 @@ impl Store {
         Ok(())
     }
 
-    /// Stores an API token of an account.
+    /// Stores an API token of an account (without expiry).
     pub async fn create_token(&self, token_hash: &str, name: &str, user_id: i64) -> Result<()> {
+        self.create_token_expiring(token_hash, name, user_id, None)
+            .await
+    }
+
+    /// Stores an API token of an account that stops working at `expires_at` (unix ms).
+    pub async fn create_token_expiring(
+        &self,
+        token_hash: &str,
+        name: &str,
+        user_id: i64,
+        expires_at: Option<i64>,
+    ) -> Result<()> {
         let now = super::now_ms();
         on_pool!(self, pool => sqlx::query(
-            "insert into api_tokens (token_hash, name, user_id, created_at) values ($1, $2, $3, $4)",
+            "insert into api_tokens (token_hash, name, user_id, created_at, expires_at) values ($1, $2, $3, $4, $5)",
         )
         .bind(token_hash)
         .bind(name)
         .bind(user_id)
         .bind(now)
+        .bind(expires_at)
         .execute(pool)
         .await
         .map(|_| ()))?;
@@ -462,9 +704,12 @@ impl Store {
         on_pool!(self, pool => {
             let row = sqlx::query(
                 "select u.id, u.email, u.password_hash, u.role, t.name, t.last_used from api_tokens t
-                 join users u on u.id = t.user_id where t.token_hash = $1",
+                 join users u on u.id = t.user_id
+                 where t.token_hash = $1 and t.revoked_at is null
+                   and (t.expires_at is null or t.expires_at > $2) and u.disabled_at is null",
             )
             .bind(token_hash)
+            .bind(now)
             .fetch_optional(pool)
             .await?;
             // Note the use at most once a minute: a read-only request stays read-only.
@@ -483,40 +728,69 @@ impl Store {
         })
     }
 
-    /// Records a failed sign-in for each key (e-mail, address).
-    pub async fn login_failed(&self, keys: &[&str]) -> Result<()> {
+    /// Claims a sign-in attempt for `key` in one statement, before the password is
+    /// checked (so parallel attempts cannot all pass). An attempt counts until
+    /// [`Self::login_succeeded`] takes it back; a refused one writes nothing.
+    pub async fn claim_login_attempt(&self, key: &str) -> Result<Claim> {
         let now = super::now_ms();
-        for key in keys {
-            on_pool!(self, pool => sqlx::query("insert into login_failures (key, at) values ($1, $2)")
-                .bind(*key)
-                .bind(now)
-                .execute(pool)
-                .await
-                .map(|_| ()))?;
-        }
-        Ok(())
-    }
-
-    /// Failed sign-ins for `key` since `since_ms`.
-    pub async fn login_failures(&self, key: &str, since_ms: i64) -> Result<i64> {
-        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
-            "select count(*) from login_failures where key = $1 and at >= $2",
-        )
-        .bind(key)
-        .bind(since_ms)
-        .fetch_one(pool)
-        .await)?;
-        Ok(n)
-    }
-
-    /// Forgets the failures of `key` (after a successful sign-in).
-    pub async fn clear_login_failures(&self, key: &str) -> Result<()> {
-        on_pool!(self, pool => sqlx::query("delete from login_failures where key = $1")
-            .bind(key)
+        let fresh = "login_throttle.last_at < $3";
+        let sql = format!(
+            "insert into login_throttle (key, failures, last_at, next_at) values ($1, 1, $2, $2)
+             on conflict (key) do update set
+               failures = case when {fresh} then 1 else login_throttle.failures + 1 end,
+               last_at = $2,
+               next_at = $2 + case when {fresh} then 0 else {} end
+             where login_throttle.next_at <= $2
+             returning failures",
+            throttle_delay_sql("login_throttle.failures + 1")
+        );
+        // Keys quiet for a whole window are forgotten (their wait is over, too), so the
+        // table holds at most a window's worth of attempts.
+        on_pool!(self, pool => sqlx::query("delete from login_throttle where last_at < $1")
+            .bind(now - THROTTLE_WINDOW_MS)
             .execute(pool)
             .await
             .map(|_| ()))?;
+        let claimed: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(&sql)
+            .bind(key)
+            .bind(now)
+            .bind(now - THROTTLE_WINDOW_MS)
+            .fetch_optional(pool)
+            .await)?;
+        if let Some(n) = claimed {
+            return Ok(Claim::Go(n));
+        }
+        let next: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "select next_at from login_throttle where key = $1",
+        )
+        .bind(key)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(Claim::Wait(next.map_or(1000, |n| (n - now).max(1000))))
+    }
+
+    /// A claimed attempt succeeded: the account's failures are forgotten, and the
+    /// address's claim is taken back.
+    pub async fn login_succeeded(&self, account_key: &str, address_key: &str) -> Result<()> {
+        self.unlock_login(account_key).await?;
+        on_pool!(self, pool => sqlx::query(
+            "update login_throttle set failures = case when failures > 0 then failures - 1 else 0 end where key = $1",
+        )
+        .bind(address_key)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
         Ok(())
+    }
+
+    /// Forgets the failed sign-ins of `key`; whether there were any.
+    pub async fn unlock_login(&self, key: &str) -> Result<bool> {
+        let n = on_pool!(self, pool => sqlx::query("delete from login_throttle where key = $1")
+            .bind(key)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
     }
 
     /// Keeps an upload until `expires_at` (unix ms) for its owner to confirm; forgets
@@ -701,6 +975,70 @@ impl Store {
             .map(|(json, jws, issued_at_ms)| StoredReceipt::read(json, jws, issued_at_ms))
             .collect::<Result<Vec<_>>>()?;
         Ok((receipts, total))
+    }
+
+    /// One page of the receipts matching `f` (every filter of the search), oldest first
+    /// ((issue time, id) order), after the keyset cursor `after`: what exports stream.
+    pub async fn receipts_page(
+        &self,
+        f: &SearchFilter,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<StoredReceipt>> {
+        self.export_rows("r.receipt_json, r.jws, r.issued_at", f, after, limit)
+            .await?
+            .into_iter()
+            .map(|(json, jws, issued_at_ms)| StoredReceipt::read(json, jws, issued_at_ms))
+            .collect()
+    }
+
+    /// [`Self::receipts_page`] without the signatures: each receipt's id, issue time (ms)
+    /// and JSON, for exports that do not carry the JWS (half the bytes to read).
+    pub async fn receipt_json_page(
+        &self,
+        f: &SearchFilter,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<(String, i64, String)>> {
+        self.export_rows("r.receipt_id, r.issued_at, r.receipt_json", f, after, limit)
+            .await
+    }
+
+    async fn export_rows<T>(
+        &self,
+        columns: &str,
+        f: &SearchFilter,
+        after: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<T>>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let (mut cond, mut args) = search_sql(f);
+        if let Some((ms, id)) = after {
+            args.push(SearchArg::Int(ms));
+            let a = args.len();
+            args.push(SearchArg::Text(id));
+            let b = args.len();
+            // The first bound is implied by the second; it lets the index start there.
+            cond.push_str(&format!(
+                " and r.issued_at >= ${a} and (r.issued_at > ${a} or (r.issued_at = ${a} and r.receipt_id > ${b}))"
+            ));
+        }
+        args.push(SearchArg::Int(limit));
+        let sql = format!(
+            "select {columns} from receipts r where {cond}
+             order by r.issued_at, r.receipt_id limit ${}",
+            args.len()
+        );
+        Ok(on_pool!(self, pool => {
+            bind_args!(sqlx::query_as::<_, T>(&sql), &args)
+                .fetch_all(pool)
+                .await?
+        }))
     }
 
     /// One receipt of a site, and its log position if sequenced.

@@ -129,7 +129,10 @@ macro_rules! on_pool {
 }
 
 mod admin;
-pub use admin::{AuditRow, PendingUpload, Role, SearchFilter, StatsRow, UserRow};
+pub use admin::{
+    AccountRow, AuditRow, Claim, PendingUpload, Role, SearchFilter, StatsRow, TOKEN_ID_LEN,
+    TokenRow, UserRow, throttle_delay_ms,
+};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -145,19 +148,6 @@ pub struct StoredReceipt {
     pub jws: String,
     /// Issue time in unix milliseconds (indexed copy of `receipt.issued_at`).
     pub issued_at_ms: i64,
-}
-
-/// Which receipts to read.
-#[derive(Debug, Clone, Default)]
-pub struct ReceiptQuery {
-    /// Site id.
-    pub site: String,
-    /// From this time (unix ms, inclusive).
-    pub from_ms: Option<i64>,
-    /// Up to this time (unix ms, exclusive).
-    pub to_ms: Option<i64>,
-    /// Only this notice version.
-    pub notice_version: Option<String>,
 }
 
 impl StoredReceipt {
@@ -699,71 +689,6 @@ impl Store {
         rows.into_iter()
             .map(|(json, jws, issued_at_ms)| StoredReceipt::read(json, jws, issued_at_ms))
             .collect()
-    }
-
-    /// One page of the site's receipts in (issue time, id) order, after the keyset cursor
-    /// `after`, filtered by time range (unix ms, inclusive-exclusive) and notice version.
-    pub async fn receipts_page(
-        &self,
-        q: &ReceiptQuery,
-        after: Option<(i64, String)>,
-        limit: i64,
-    ) -> Result<Vec<StoredReceipt>> {
-        self.page_rows("receipt_json, jws, issued_at", q, after, limit)
-            .await?
-            .into_iter()
-            .map(|(json, jws, issued_at_ms)| StoredReceipt::read(json, jws, issued_at_ms))
-            .collect()
-    }
-
-    /// [`Self::receipts_page`] without the signatures: each receipt's id, issue time (ms)
-    /// and JSON, for exports that do not carry the JWS (half the bytes to read).
-    pub async fn receipt_json_page(
-        &self,
-        q: &ReceiptQuery,
-        after: Option<(i64, String)>,
-        limit: i64,
-    ) -> Result<Vec<(String, i64, String)>> {
-        self.page_rows("receipt_id, issued_at, receipt_json", q, after, limit)
-            .await
-    }
-
-    async fn page_rows<T>(
-        &self,
-        columns: &str,
-        q: &ReceiptQuery,
-        after: Option<(i64, String)>,
-        limit: i64,
-    ) -> Result<Vec<T>>
-    where
-        T: Send
-            + Unpin
-            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-    {
-        let (after_ms, after_id) = after.unwrap_or((i64::MIN, String::new()));
-        // `issued_at >= $5` is implied by the cursor condition; it lets the index start
-        // at the cursor instead of at the beginning of the range.
-        let sql = format!(
-            "select {columns} from receipts
-             where site_id = $1
-               and issued_at >= $2 and issued_at < $3
-               and ($4 is null or notice_version = $4)
-               and issued_at >= $5 and (issued_at > $5 or (issued_at = $5 and receipt_id > $6))
-             order by issued_at, receipt_id limit $7"
-        );
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as::<_, T>(&sql)
-                .bind(&q.site)
-                .bind(q.from_ms.unwrap_or(i64::MIN))
-                .bind(q.to_ms.unwrap_or(i64::MAX))
-                .bind(q.notice_version.as_deref())
-                .bind(after_ms)
-                .bind(&after_id)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-        }))
     }
 
     /// Whether the visitor `subject_id` already has a receipt on `site`.

@@ -4,7 +4,7 @@
 use super::*;
 use axum::{
     body::Body,
-    http::{Request, Response, header},
+    http::{Request, Response, StatusCode, header},
 };
 use yinyom_server::{admin::auth, store::Role};
 
@@ -99,4 +99,82 @@ pub fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Signs in through the console's form from `address`; the session cookie (`name=value`)
+/// and its CSRF token, or the status of the refusal.
+pub async fn session(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    address: &str,
+) -> Result<(String, String), StatusCode> {
+    let page = app.get("/admin/login").await;
+    let login = cookie_value(&page, auth::LOGIN_COOKIE).expect("login cookie");
+    let res = app
+        .send(
+            Request::post("/admin/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, format!("{}={login}", auth::LOGIN_COOKIE))
+                .header("x-forwarded-for", address)
+                .body(Body::from(form(&[
+                    ("email", email),
+                    ("password", password),
+                    ("csrf", &login),
+                ])))
+                .expect("request"),
+        )
+        .await;
+    if res.status() != StatusCode::SEE_OTHER {
+        return Err(res.status());
+    }
+    let cookie = format!(
+        "{}={}",
+        auth::SESSION_COOKIE,
+        cookie_value(&res, auth::SESSION_COOKIE).expect("session cookie")
+    );
+    let home = app
+        .send(
+            Request::get("/admin")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let html = super::body_text(home).await;
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("csrf in the sign-out form")
+        .to_owned();
+    Ok((cookie, csrf))
+}
+
+/// A request with the session cookie.
+pub async fn get_with(app: &TestApp, cookie: &str, uri: &str) -> Response<Body> {
+    app.send(
+        Request::get(uri)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+/// A form post with the session cookie.
+pub async fn post_form(
+    app: &TestApp,
+    cookie: &str,
+    uri: &str,
+    pairs: &[(&str, &str)],
+) -> Response<Body> {
+    app.send(
+        Request::post(uri)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form(pairs)))
+            .expect("request"),
+    )
+    .await
 }

@@ -108,7 +108,7 @@ pub async fn app_with_limit(per_minute: u32, burst: u32) -> TestApp {
         extra_origins: vec![],
         rate_limit_per_minute: per_minute,
         rate_limit_burst: burst,
-        trust_forwarded_for: true,
+        trusted_proxies: 1,
     };
     let state = app_state(store, settings).await.expect("state");
     TestApp {
