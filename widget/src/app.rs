@@ -581,7 +581,7 @@ impl App {
                                 </tr></thead>
                                 <tbody>
                                     { for cat.cookies.iter().map(|k| html! {
-                                        <tr><td><code>{ &k.name }</code></td><td>{ &k.provider }</td>
+                                        <tr><td><code>{ &k.name }</code></td><td>{ k.provider.get(l) }</td>
                                         <td>{ k.duration.get(l) }</td><td>{ k.purpose.get(l) }</td></tr>
                                     }) }
                                 </tbody>

@@ -48,7 +48,7 @@ fn notice() -> PublishedNotice {
         gcm,
         cookies: vec![Cookie {
             name: format!("_{id}"),
-            provider: "Demo".into(),
+            provider: text("ผู้ทดสอบ", "Demo"),
             duration: text("1 ปี", "1 year"),
             purpose: text("นับ", "Counts"),
         }],
