@@ -2,7 +2,7 @@
 
 use crate::{
     Lang, Slug, Text,
-    site::{Category, LegalBasis, MinorsPolicy, Party, Purpose},
+    site::{Category, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose},
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,6 +42,20 @@ pub struct Notice {
     pub purposes: Vec<Purpose>,
     /// Cookie categories.
     pub categories: Vec<Category>,
+}
+
+/// Whether `c` is a marketing or data-sharing category (id `marketing`, or it grants a
+/// Google Consent Mode ad signal): Global Privacy Control keeps these off, even on
+/// "accept all" (the widget, `widget/src/host.rs`, and the loader's banner,
+/// `widget/js/banner.js`, which repeats this rule in JavaScript).
+pub fn is_sharing(c: &Category) -> bool {
+    c.id.as_str() == "marketing"
+        || c.gcm.iter().any(|g| {
+            matches!(
+                g,
+                GcmSignal::AdStorage | GcmSignal::AdUserData | GcmSignal::AdPersonalization
+            )
+        })
 }
 
 /// A notice as served: its content plus what the server adds on publication.

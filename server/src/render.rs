@@ -374,13 +374,13 @@ main{box-sizing:border-box;max-width:52rem;margin:0 auto;padding:1.5rem;backgrou
 h1{font-size:1.8rem;line-height:1.3;margin:.25rem 0}h2{margin-top:2rem;border-bottom:2px solid #0b4f9c}\
 a{color:#0b4f9c}.site{margin:0;color:#444}.lang{text-align:right;margin:0}\
 .superseded{margin:0 0 1rem;padding:.75rem 1rem;border:2px solid #9e4a00;border-radius:.5rem;background:#fff4e5}\
-.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.5rem 0;font-size:.9rem}.meta dt{font-weight:600}.meta dd{margin:0;min-width:0}\
+.meta{display:grid;grid-template-columns:fit-content(40%) 1fr;gap:.1rem 1rem;margin:.5rem 0;font-size:.9rem}.meta dt{font-weight:600}.meta dd{margin:0;min-width:0}\
 details{margin:.5rem 0}summary{cursor:pointer;color:#0b4f9c}\
 .purpose{margin:0 0 1rem;padding:.75rem 1rem;border:1px solid #c8ccd2;border-radius:.5rem}.purpose h3{margin:0 0 .25rem}.purpose p{margin:0 0 .5rem}\
 table{border-collapse:collapse;width:100%;table-layout:fixed;font-size:.95rem;margin:.5rem 0 1rem}th,td{border:1px solid #c8ccd2;padding:.4rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\
 thead th{background:#eef2f7}small{color:#444;font-weight:normal}code{overflow-wrap:anywhere}\
 @media (max-width:30rem){main{padding:1rem .75rem}h1{font-size:1.5rem}table{font-size:.85rem}th,td{padding:.3rem}.meta{grid-template-columns:1fr}.meta dd{margin-bottom:.25rem}}\
-@media (pointer:coarse){.lang a,.superseded a,summary,nav li a{display:inline-block;min-height:44px;line-height:44px}}";
+@media (pointer:coarse){.lang a,.superseded a,nav li a{display:inline-block;min-height:44px;line-height:44px}summary{padding:.6rem 0}}";
 
 #[cfg(test)]
 mod tests {

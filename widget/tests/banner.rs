@@ -183,6 +183,7 @@ fn mount_with(s: Setup) -> (Commits, ShadowRoot, yinyom_widget::Widget) {
             .unwrap_or(JsValue::NULL)
     });
     func(&host, "choice", || JsValue::NULL);
+    func(&host, "setLang", || JsValue::UNDEFINED);
     func(&host, "receipts", || js_sys::Array::new().into());
     let pages = s.pages;
     let fetch = Closure::<dyn Fn(String) -> js_sys::Promise>::new(move |url: String| {
