@@ -196,11 +196,13 @@ f.hidden = true;
 if (ph) return;
 var p = shadow("div"), src = new URL(f.getAttribute("data-src"), location.href), w = f.getAttribute("width"), ht = f.getAttribute("height");
 p.setAttribute("data-yinyom-placeholder", cat);
-// The iframe's size, shrinking with the page: its width at most, its aspect ratio, and
-// taller when the text needs it (CSSOM, not a style attribute: no CSP 'unsafe-inline').
+// The iframe's size, shrinking with the page: the width of its container, at most the
+// iframe's (a fixed width would widen a grid or flex container past a phone's screen), its
+// aspect ratio, taller when the text needs it (CSSOM, not a style attribute: no CSP
+// 'unsafe-inline').
 p.style.display = "block";
-p.style.maxWidth = "100%";
-if (/^\d+$/.test(w)) p.style.width = w + "px";
+p.style.width = "100%";
+if (/^\d+$/.test(w)) p.style.maxWidth = w + "px";
 if (/^\d+$/.test(w) && /^\d+$/.test(ht) && +ht) p.style.aspectRatio = w + "/" + ht;
 p.draw = function () {
 var r = p.shadowRoot, el = r.querySelector(".p") || h(r, "div", { "class": "p", role: "group" });
