@@ -65,6 +65,8 @@ export function banner(y) {
     p.forEach((e, i) => { if (e) e.textContent = t[i]; });
   };
   text();
+  // The visitor switched language in the widget's settings: the banner follows.
+  bar.setLang = (l) => { L = l; text(); };
   s.onclick = (e) => {
     const a = e.target.closest("[data-action]")?.getAttribute("data-action");
     if (a == "lang") {

@@ -87,6 +87,7 @@ if (l == L || C.langs.indexOf(l) < 0) return;
 words(l);
 store("lang", l);
 if (fab) fab.label();
+if (bar && bar.setLang) bar.setLang(l);
 [].forEach.call(d.querySelectorAll("[data-yinyom-placeholder]"), function (p) { p.draw && p.draw(); });
 }
 
