@@ -829,13 +829,19 @@ fn facts(
     }
 }
 
-/// A date (a JS time value or a date string) in the visitor's language.
+/// A date (a JS time value or a date string) in the visitor's language, in Thailand time:
+/// "3 ธันวาคม 2569 เวลา 13:00" (the Buddhist era) or "3 December 2026 at 13:00".
 fn date(v: &JsValue, l: Lang) -> String {
     let d = js_sys::Date::new(v);
-    String::from(d.to_locale_string(
-        if l == Lang::Th { "th-TH" } else { "en-GB" },
-        &JsValue::UNDEFINED,
-    ))
+    let options = js_sys::Object::new();
+    for (k, v) in [
+        ("dateStyle", "long"),
+        ("timeStyle", "short"),
+        ("timeZone", "Asia/Bangkok"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    String::from(d.to_locale_string(if l == Lang::Th { "th-TH" } else { "en-GB" }, &options))
 }
 
 /// The inside of the notice page's `<main>`, without its own language link, with its

@@ -615,7 +615,13 @@ async fn my_consent_shows_receipts_and_withdraws() {
     let row = find(&root, ".history li")
         .expect("history row")
         .text_content();
-    assert!(row.unwrap_or_default().contains("ให้ความยินยอม"));
+    let row = row.unwrap_or_default();
+    assert!(row.contains("ให้ความยินยอม"));
+    // 2025-02-01T00:00Z is 07:00 in Thailand, in the Buddhist era.
+    assert!(
+        row.contains("1 กุมภาพันธ์ 2568") && row.contains("07:00"),
+        "{row}"
+    );
     let download = find(&root, "[data-action=download]").expect("download link");
     let href = download.get_attribute("href").unwrap_or_default();
     assert!(href.starts_with("data:application/json"), "{href}");
