@@ -19,7 +19,8 @@
 //    until the server has it.
 // Sites in minors mode (the notice asks the age, PDPA s.20) skip step 3: the widget is
 // imported at once and draws its own banner with the age question.
-// Script tag options: data-lang (th|en|auto), data-theme (light|dark|auto),
+// Script tag options: data-lang (th|en|auto: the language the visitor last chose on this
+// site, then the page's, then the browser's), data-theme (light|dark|auto),
 // data-position (bottom, top, bottom-left, bottom-right, top-left, top-right),
 // data-button (off: no floating button, for sites with their own data-yinyom-open link).
 // The server strips whole-line comments and indentation when serving this file.
