@@ -44,6 +44,20 @@ pub struct Notice {
     pub categories: Vec<Category>,
 }
 
+/// Whether `c` is a marketing or data-sharing category (id `marketing`, or it grants a
+/// Google Consent Mode ad signal): Global Privacy Control keeps these off, even on
+/// "accept all" (the widget, `widget/src/host.rs`, and the loader's banner,
+/// `widget/js/banner.js`, which repeats this rule in JavaScript).
+pub fn is_sharing(c: &Category) -> bool {
+    c.id.as_str() == "marketing"
+        || c.gcm.iter().any(|g| {
+            matches!(
+                g,
+                GcmSignal::AdStorage | GcmSignal::AdUserData | GcmSignal::AdPersonalization
+            )
+        })
+}
+
 /// A notice as served: its content plus what the server adds on publication.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedNotice {
@@ -102,19 +116,6 @@ impl Notice {
             Err(m)
         }
     }
-}
-
-/// Whether a category shares data for advertising (`marketing`, or any `ad_*` Consent Mode
-/// signal): with Global Privacy Control on, "Accept all" keeps such a category off
-/// (the widget's `host.rs` and `banner.js` apply the same rule).
-pub fn is_sharing(c: &Category) -> bool {
-    c.id.as_str() == "marketing"
-        || c.gcm.iter().any(|g| {
-            matches!(
-                g,
-                GcmSignal::AdStorage | GcmSignal::AdUserData | GcmSignal::AdPersonalization
-            )
-        })
 }
 
 fn is_off(m: &MinorsPolicy) -> bool {

@@ -151,8 +151,10 @@ pub struct Category {
 pub struct Cookie {
     /// Cookie name; a trailing `*` matches a prefix (`_ga_*`).
     pub name: String,
-    /// Who sets it.
-    pub provider: String,
+    /// Who sets it: per language, or one plain string for a name that needs no
+    /// translation ("Google (YouTube)"), which also keeps older notices readable.
+    #[serde(deserialize_with = "Text::per_language_or_plain")]
+    pub provider: Text,
     /// How long it lasts.
     pub duration: Text,
     /// What it is for.
@@ -350,9 +352,7 @@ impl SiteFile {
                         format!("`{}` is not a cookie name", c.name),
                     );
                 }
-                if c.provider.trim().is_empty() {
-                    p.add(format!("{cat_at}.provider"), "is empty");
-                }
+                p.text(&format!("{cat_at}.provider"), &c.provider, langs);
                 p.text(&format!("{cat_at}.duration"), &c.duration, langs);
                 p.text(&format!("{cat_at}.purpose"), &c.purpose, langs);
             }

@@ -80,6 +80,32 @@ pub fn find_bidi_control(s: &str) -> Option<String> {
         .map(|c| format!("U+{:04X}", u32::from(c)))
 }
 
+impl Text {
+    /// Reads a text written either per language (`{ th = "…", en = "…" }`) or as one
+    /// plain string, which is then the same in every language: names such as "Google"
+    /// need no translation, and notices published before a field became localizable
+    /// (the cookie `provider`) keep reading. For `#[serde(deserialize_with)]`.
+    pub fn per_language_or_plain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Plain(String),
+            PerLanguage {
+                th: String,
+                #[serde(default)]
+                en: String,
+            },
+        }
+        Ok(match Either::deserialize(d)? {
+            Either::Plain(s) => Text {
+                th: s.clone(),
+                en: s,
+            },
+            Either::PerLanguage { th, en } => Text { th, en },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +128,22 @@ mod tests {
         };
         assert_eq!(t.get(Lang::En), "คุกกี้");
         assert!(!t.has(Lang::En));
+    }
+
+    #[test]
+    fn a_plain_string_is_the_same_text_in_every_language() {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(deserialize_with = "Text::per_language_or_plain")]
+            t: Text,
+        }
+        let plain: Row = serde_json::from_str(r#"{"t":"Google"}"#).expect("plain");
+        assert_eq!(plain.t.get(Lang::Th), "Google");
+        assert!(plain.t.has(Lang::En));
+        let both: Row =
+            serde_json::from_str(r#"{"t":{"th":"สป.พม.","en":"OPS MSDHS"}}"#).expect("both");
+        assert_eq!(both.t.get(Lang::En), "OPS MSDHS");
+        assert!(serde_json::from_str::<Row>(r#"{"t":{"en":"x"}}"#).is_err());
     }
 
     #[test]

@@ -457,7 +457,7 @@ pub fn kantara(r: &StoredReceipt, notice: Option<&Notice>, jwks_url: &str) -> Va
             let providers: Vec<String> = c
                 .cookies
                 .iter()
-                .map(|k| k.provider.clone())
+                .map(|k| k.provider.get(lang).to_owned())
                 .filter(|p| !p.is_empty())
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
@@ -578,7 +578,7 @@ pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
                 "decision": match decided { Some(true) => "granted", Some(false) => "denied", None => "not_applicable" },
                 "pii_information": c.cookies.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
                 "retention_period": c.cookies.iter().map(|k| format!("{}: {}", k.name, k.duration.get(lang))).collect::<Vec<_>>(),
-                "recipient_third_parties": c.cookies.iter().map(|k| k.provider.as_str()).collect::<std::collections::BTreeSet<_>>(),
+                "recipient_third_parties": c.cookies.iter().map(|k| k.provider.get(lang)).collect::<std::collections::BTreeSet<_>>(),
             }));
         }
         for p in &n.purposes {

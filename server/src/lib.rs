@@ -18,11 +18,13 @@
 //!   commit (`/readyz`).
 //! - [`error`]: the API error type and its status codes.
 //! - [`stats`]: acceptance statistics (console, open data).
+//! - [`dates`]: Thailand time, Thai dates in the Buddhist era (pages people read).
 //! - [`state`]: what handlers share.
 
 pub mod admin;
 pub mod catalog;
 pub mod config;
+pub mod dates;
 pub mod error;
 pub mod export;
 pub mod health;

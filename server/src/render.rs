@@ -6,7 +6,7 @@
 //! `http`, `https`, `mailto`, `tel`, relative and `#` links kept, so nothing in a site file
 //! can inject script into the page.
 
-use crate::store::VersionRow;
+use crate::{dates, store::VersionRow};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd, html};
 use yinyom_model::{Lang, Text, notice::PublishedNotice, site::Party};
 
@@ -86,6 +86,11 @@ struct Words {
     effective: &'static str,
     revision: &'static str,
     published: &'static str,
+    technical: &'static str,
+    version_id: &'static str,
+    sha256: &'static str,
+    superseded: &'static str,
+    read_current: &'static str,
     purposes: &'static str,
     basis: &'static str,
     data: &'static str,
@@ -110,8 +115,13 @@ const TH: Words = Words {
     notice: "ประกาศความเป็นส่วนตัว",
     version: "ฉบับ",
     effective: "มีผลตั้งแต่",
-    revision: "รอบความยินยอม",
+    revision: "รอบความยินยอม (เพิ่มขึ้นเมื่อต้องขอความยินยอมใหม่)",
     published: "เผยแพร่เมื่อ",
+    technical: "รายละเอียดทางเทคนิค",
+    version_id: "รหัสฉบับ",
+    sha256: "ค่าแฮช SHA-256 ของประกาศ (ใช้ตรวจว่าเนื้อหาไม่ถูกแก้ไข)",
+    superseded: "ประกาศฉบับนี้ถูกแทนที่แล้ว ฉบับที่ใช้อยู่ในปัจจุบันคือ",
+    read_current: "อ่านประกาศฉบับปัจจุบัน",
     purposes: "วัตถุประสงค์และฐานทางกฎหมาย",
     basis: "ฐานทางกฎหมาย",
     data: "ข้อมูลที่ใช้",
@@ -119,14 +129,14 @@ const TH: Words = Words {
     recipients: "ผู้รับข้อมูล",
     cookies: "คุกกี้",
     required: "จำเป็น เปิดอยู่เสมอ",
-    optional: "เปิดเมื่อคุณเลือกเท่านั้น",
+    optional: "เปิดเมื่อท่านเลือกเท่านั้น",
     name: "ชื่อ",
     provider: "ผู้ตั้ง",
     duration: "อายุ",
     purpose: "ใช้เพื่อ",
     contacts: "ติดต่อ",
     controller: "ผู้ควบคุมข้อมูลส่วนบุคคล",
-    dpo: "เจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคล (DPO)",
+    dpo: "เจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคล",
     history: "ประกาศทุกฉบับ",
     current: "ฉบับปัจจุบัน",
     other_lang: "English",
@@ -136,8 +146,13 @@ const EN: Words = Words {
     notice: "Privacy notice",
     version: "Version",
     effective: "Effective from",
-    revision: "Consent revision",
+    revision: "Consent revision (raised when consent must be asked again)",
     published: "Published",
+    technical: "Technical details",
+    version_id: "Version id",
+    sha256: "SHA-256 hash of the notice (shows the text was not changed)",
+    superseded: "This notice has been replaced. The notice in force is",
+    read_current: "Read the current notice",
     purposes: "Purposes and legal bases",
     basis: "Legal basis",
     data: "Data used",
@@ -152,7 +167,7 @@ const EN: Words = Words {
     purpose: "Used for",
     contacts: "Contacts",
     controller: "Data controller",
-    dpo: "Data protection officer (DPO)",
+    dpo: "Data protection officer",
     history: "All versions",
     current: "current",
     other_lang: "ไทย",
@@ -181,7 +196,20 @@ fn party(title: &str, p: &Party, lang: Lang) -> String {
     s + "</p>"
 }
 
-/// The full notice page of one version, in `lang`, with links to every version.
+/// A version label as people read it: "ฉบับกรกฎาคม 2568" for `2025-07`.
+fn version_label(w: &Words, version: &str, lang: Lang) -> String {
+    let label = dates::year_month(version, lang);
+    let space = if lang == Lang::Th && label != version {
+        ""
+    } else {
+        " "
+    };
+    format!("{}{space}{}", w.version, esc(&label))
+}
+
+/// The full notice page of one version, in `lang`, with links to every version
+/// (`versions`, newest first). `current`: the page is the site's current notice URL. An
+/// older version says at the top that it was replaced, and links the current one.
 pub fn notice_page(
     p: &PublishedNotice,
     versions: &[VersionRow],
@@ -214,41 +242,70 @@ pub fn notice_page(
             label = w.other_lang
         );
     }
+    if let Some(newest) = versions.first().filter(|v| v.version != n.version) {
+        h += &format!(
+            "<p class=\"superseded\" data-superseded=\"\"><strong>{} {} ({} {})</strong> \
+             <a href=\"{base}?lang={l}\">{}</a></p>",
+            w.superseded,
+            version_label(w, &newest.version, lang),
+            w.effective,
+            esc(&dates::ymd(&newest.effective_from, lang)),
+            w.read_current,
+            l = lang.code(),
+        );
+    }
     h += &format!(
         "<header><p class=\"site\">{}</p><h1>{}</h1><dl class=\"meta\">\
-         <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>\
-         <dt>SHA-256</dt><dd><code>{}</code></dd></dl></header>",
+         <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>\
+         <details class=\"technical\"><summary>{}</summary><dl class=\"meta\">\
+         <dt>{}</dt><dd><code>{}</code></dd><dt>{}</dt><dd>{}</dd>\
+         <dt>{}</dt><dd><code data-sha256=\"\">{}</code></dd></dl></details></header>",
         esc(n.site_name.get(lang)),
         esc(w.notice),
         w.version,
-        esc(&n.version),
+        esc(&dates::year_month(&n.version, lang)),
         w.effective,
-        esc(&n.effective_from),
+        esc(&dates::ymd(&n.effective_from, lang)),
+        w.published,
+        esc(&dates::rfc3339(&p.published_at, lang)),
+        w.technical,
+        w.version_id,
+        esc(&n.version),
         w.revision,
         n.consent_revision,
-        w.published,
-        esc(&p.published_at),
+        w.sha256,
         esc(&p.sha256),
     );
     h += &format!("<article>{}</article>", markdown(n.body.get(lang)));
 
-    h += &format!(
-        "<section><h2>{}</h2><table><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-         <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        w.purposes, w.purpose, w.basis, w.data, w.retention, w.recipients
-    );
+    // Purposes as blocks, not a five-column table: they read on a 320 px phone.
+    h += &format!("<section class=\"purposes\"><h2>{}</h2>", w.purposes);
     for pu in &n.purposes {
         h += &format!(
-            "<tr><th scope=\"row\">{}<br><small>{}</small></th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<div class=\"purpose\"><h3>{}</h3><p>{}</p><dl class=\"meta\"><dt>{}</dt><dd>{}</dd>",
             esc(pu.title.get(lang)),
             esc(pu.description.get(lang)),
+            w.basis,
             esc(pu.legal_basis.label(lang)),
-            list(&pu.data, lang),
-            esc(pu.retention.get(lang)),
-            list(&pu.recipients, lang),
         );
+        if !pu.data.is_empty() {
+            h += &format!("<dt>{}</dt><dd>{}</dd>", w.data, list(&pu.data, lang));
+        }
+        h += &format!(
+            "<dt>{}</dt><dd>{}</dd>",
+            w.retention,
+            esc(pu.retention.get(lang))
+        );
+        if !pu.recipients.is_empty() {
+            h += &format!(
+                "<dt>{}</dt><dd>{}</dd>",
+                w.recipients,
+                list(&pu.recipients, lang)
+            );
+        }
+        h += "</dl></div>";
     }
-    h += "</tbody></table></section>";
+    h += "</section>";
 
     h += &format!("<section><h2>{}</h2>", w.cookies);
     for c in &n.categories {
@@ -268,7 +325,7 @@ pub fn notice_page(
                 h += &format!(
                     "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&k.name),
-                    esc(&k.provider),
+                    esc(k.provider.get(lang)),
                     esc(k.duration.get(lang)),
                     esc(k.purpose.get(lang))
                 );
@@ -298,27 +355,32 @@ pub fn notice_page(
             ""
         };
         h += &format!(
-            "<li><a href=\"{base}/{ver}?lang={l}\"{aria}>{label} {ver}</a>{mark} — {eff} {date}, {rev} {r}</li>",
+            "<li><a href=\"{base}/{ver}?lang={l}\"{aria}>{label}</a>{mark} — {eff} {date}</li>",
             ver = esc(&v.version),
             l = lang.code(),
-            label = w.version,
+            label = version_label(w, &v.version, lang),
             eff = w.effective,
-            date = esc(&v.effective_from),
-            rev = w.revision,
-            r = v.consent_revision,
+            date = esc(&dates::ymd(&v.effective_from, lang)),
         );
     }
     h += "</ul></nav></main></body></html>";
     h
 }
 
+/// The page's stylesheet: readable at 320 px (no fixed widths, long words wrap, the
+/// cookie tables fit), links and the disclosure at least 44 px tall on touch screens.
 const PAGE_CSS: &str = "body{margin:0;background:#f6f7f9;color:#1a1a1a;font:17px/1.7 \"Sarabun\",\"Noto Sans Thai\",\"Tahoma\",system-ui,sans-serif}\
-main{max-width:52rem;margin:0 auto;padding:1.5rem;background:#fff}\
-h1{font-size:1.8rem;margin:.25rem 0}h2{margin-top:2rem;border-bottom:2px solid #0b4f9c}\
+main{box-sizing:border-box;max-width:52rem;margin:0 auto;padding:1.5rem;background:#fff;overflow-wrap:anywhere}\
+h1{font-size:1.8rem;line-height:1.3;margin:.25rem 0}h2{margin-top:2rem;border-bottom:2px solid #0b4f9c}\
 a{color:#0b4f9c}.site{margin:0;color:#444}.lang{text-align:right;margin:0}\
-.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;font-size:.9rem}.meta dt{font-weight:600}.meta dd{margin:0;overflow-wrap:anywhere}\
-table{border-collapse:collapse;width:100%;font-size:.95rem;margin:.5rem 0 1rem}th,td{border:1px solid #c8ccd2;padding:.4rem .5rem;text-align:left;vertical-align:top}\
-thead th{background:#eef2f7}small{color:#444;font-weight:normal}code{overflow-wrap:anywhere}";
+.superseded{margin:0 0 1rem;padding:.75rem 1rem;border:2px solid #9e4a00;border-radius:.5rem;background:#fff4e5}\
+.meta{display:grid;grid-template-columns:fit-content(40%) 1fr;gap:.1rem 1rem;margin:.5rem 0;font-size:.9rem}.meta dt{font-weight:600}.meta dd{margin:0;min-width:0}\
+details{margin:.5rem 0}summary{cursor:pointer;color:#0b4f9c}\
+.purpose{margin:0 0 1rem;padding:.75rem 1rem;border:1px solid #c8ccd2;border-radius:.5rem}.purpose h3{margin:0 0 .25rem}.purpose p{margin:0 0 .5rem}\
+table{border-collapse:collapse;width:100%;table-layout:fixed;font-size:.95rem;margin:.5rem 0 1rem}th,td{border:1px solid #c8ccd2;padding:.4rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}\
+thead th{background:#eef2f7}small{color:#444;font-weight:normal}code{overflow-wrap:anywhere}\
+@media (max-width:30rem){main{padding:1rem .75rem}h1{font-size:1.5rem}table{font-size:.85rem}th,td{padding:.3rem}.meta{grid-template-columns:1fr}.meta dd{margin-bottom:.25rem}}\
+@media (pointer:coarse){.lang a,.superseded a,nav li a{display:inline-block;min-height:44px;line-height:44px}summary{padding:.6rem 0}}";
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,10 @@
 //! version. The console shows them to every role; the public endpoint publishes them as
 //! open data with small counts suppressed.
 
-use crate::store::{Store, StoreError};
+use crate::{
+    dates::{day_name, thailand_day},
+    store::{Store, StoreError},
+};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -67,16 +70,6 @@ pub struct ItemCounts {
     pub denied: i64,
 }
 
-const DAY_MS: i64 = 86_400_000;
-const TH_OFFSET_MS: i64 = 7 * 3_600_000;
-
-/// The YYYY-MM-DD of a Thailand day number.
-pub fn day_name(day: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(day * 86_400)
-        .map(|t| t.date().to_string())
-        .unwrap_or_default()
-}
-
 /// Statistics of `site` for the Thailand days containing `[from_ms, to_ms)`.
 pub async fn summary(
     store: &Store,
@@ -86,8 +79,8 @@ pub async fn summary(
 ) -> Result<Summary, StoreError> {
     let rows = store.stats_by_day(site, from_ms, to_ms).await?;
     let mut days: BTreeMap<i64, Counts> = BTreeMap::new();
-    let first = (from_ms + TH_OFFSET_MS).div_euclid(DAY_MS);
-    let last = (to_ms - 1 + TH_OFFSET_MS).div_euclid(DAY_MS);
+    let first = thailand_day(from_ms);
+    let last = thailand_day(to_ms - 1);
     if last - first <= 400 {
         for d in first..=last {
             days.entry(d).or_default();
@@ -577,10 +570,5 @@ mod tests {
         big.items = vec![];
         let open = open_data(&big, K);
         assert_eq!(nulls(&open), 0, "{open}");
-    }
-
-    #[test]
-    fn day_names_are_dates() {
-        assert_eq!(day_name(20_000), "2024-10-04");
     }
 }

@@ -119,7 +119,10 @@ fn check(dark: bool, size: Option<(u32, u32)>) {
 
     click(&browser, "[data-action=tab-mine]");
     browser
-        .wait_for(20, &format!("{R} return r.querySelector('.history');"))
+        .wait_for(
+            20,
+            &format!("{R} return r.querySelector('.history, [data-empty]');"),
+        )
         .expect("my consent loaded");
     axe(
         &browser,

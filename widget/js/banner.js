@@ -17,19 +17,22 @@
 // (widget/src/host.rs, Context::all and Context::decide), through the loader's commit().
 
 // The banner's words, as in widget/src/i18n.rs (the widget's tests check they match): the
-// other language's name, the GPC note, read the notice, reject all, choose, accept all.
+// other language's name, the GPC note (%s: the categories it keeps off, C.gpc), read the
+// notice, reject all, choose, accept all, "and".
 const W = {
-  th: ["English", "เบราว์เซอร์ของคุณส่งสัญญาณ Global Privacy Control (ไม่ขายหรือแบ่งปันข้อมูล) เราจึงปิดคุกกี้โฆษณาและคุกกี้ที่แบ่งปันข้อมูลกับผู้อื่นไว้ให้ แม้คุณกดยอมรับทั้งหมด คุณเปิดเองได้ที่ \"ตั้งค่า\"", "อ่านประกาศความเป็นส่วนตัวฉบับเต็ม", "ปฏิเสธทั้งหมด", "ตั้งค่า", "ยอมรับทั้งหมด"],
-  en: ["ไทย", "Your browser sends Global Privacy Control (do not sell or share), so advertising and data-sharing cookies stay off even if you accept all. You can turn them on yourself under \"Choose\".", "Read the full privacy notice", "Reject all", "Choose", "Accept all"]
+  th: ["English", "เบราว์เซอร์ของท่านส่งสัญญาณ Global Privacy Control (สัญญาณที่ขอไม่ให้ขายหรือแบ่งปันข้อมูลของท่าน) เราจึงปิด %s ไว้ให้ แม้ท่านกดยอมรับทั้งหมด ท่านเปิดเองได้ที่ \"ตั้งค่า\"", "อ่านประกาศความเป็นส่วนตัวฉบับเต็ม", "ปฏิเสธทั้งหมด", "ตั้งค่า", "ยอมรับทั้งหมด", "และ"],
+  en: ["ไทย", "Your browser sends Global Privacy Control (a request not to sell or share your data), so %s stay off even if you accept all. You can turn them on yourself under \"Choose\".", "Read the full privacy notice", "Reject all", "Choose", "Accept all", "and"]
 };
 // What the status region says after Reject all / Accept all (the banner is gone by then).
 const SAID = {
   th: ["บันทึกการเลือกของท่านแล้ว: ปฏิเสธทั้งหมด", "บันทึกการเลือกของท่านแล้ว: ยอมรับทั้งหมด"],
   en: ["Your choice is saved: reject all.", "Your choice is saved: accept all."]
 };
+// "a", "a and b", "a, b and c" (Thai: "a b และ c"), as widget/src/i18n.rs `list`.
+const list = (t, and) => t.length < 2 ? t.join("") : t.slice(0, -1).join(and == "and" ? ", " : " ") + " " + and + " " + t[t.length - 1];
 const CSS = __YINYOM_CSS__;
 
-// Marketing and data-sharing categories: GPC keeps them off (widget/src/host.rs, is_sharing).
+// Marketing and data-sharing categories: GPC keeps them off (model/src/notice.rs, is_sharing).
 const sharing = (c) => c.id == "marketing" || c.gcm.some((g) => g.slice(0, 3) == "ad_");
 
 // Shows the banner; returns its element (the loader removes it once a choice is made).
@@ -58,17 +61,20 @@ export function banner(y) {
   // p: the elements whose text is in the language shown, in the order of text() below.
   p.push(h(head, "h2", { id: "yy-title" }), h(s, "p", { id: "yy-summary" }));
   p.push(C.langs.indexOf(L == "th" ? "en" : "th") >= 0 && h(head, "button", { type: "button", class: "lang", "data-action": "lang" }));
-  p.push(y.gpc() && C.cats.some((c) => !c.req && sharing(c)) && h(s, "p", { class: "note", "data-gpc": "" }));
+  p.push(y.gpc() && C.gpc && h(s, "p", { class: "note", "data-gpc": "" }));
   p.push(h(h(s, "p"), "button", { type: "button", class: "link", "data-action": "notice" }));
   const acts = h(s, "div", { class: "actions" });
   for (const a of ["reject-all", "choose", "accept-all"]) p.push(h(acts, "button", { type: "button", class: "choice", "data-action": a }));
   const text = () => {
     const t = [C.title[L], C.summary[L], ...W[L]];
+    if (C.gpc) t[3] = t[3].replace("%s", list(C.gpc.map((x) => "\u201c" + (x[L] || x.th) + "\u201d"), t[8]));
     bar.lang = L;
     if (p[2]) p[2].lang = L == "th" ? "en" : "th";
     p.forEach((e, i) => { if (e) e.textContent = t[i]; });
   };
   text();
+  // The visitor switched language in the widget's settings: the banner follows.
+  bar.setLang = (l) => { L = l; text(); };
   s.onclick = (e) => {
     const a = e.target.closest("[data-action]")?.getAttribute("data-action");
     if (a == "lang") {

@@ -20,7 +20,8 @@
 //    until the server has it.
 // Sites in minors mode (the notice asks the age, PDPA s.20) skip step 3: the widget is
 // imported at once and draws its own banner with the age question.
-// Script tag options: data-lang (th|en|auto), data-theme (light|dark|auto),
+// Script tag options: data-lang (th|en|auto: the language the visitor last chose on this
+// site, then the page's, then the browser's), data-theme (light|dark|auto),
 // data-position (bottom, top, bottom-left, bottom-right, top-left, top-right),
 // data-button (off: no floating button, for sites with their own data-yinyom-open link).
 // The server strips whole-line comments and indentation when serving this file.
@@ -65,18 +66,35 @@ function granted(cat) {
 for (var i = 0; i < C.cats.length; i++) if (C.cats[i].id == cat && C.cats[i].req) return true;
 return !!state && state.categories.indexOf(cat) >= 0;
 }
+// The visitor's language: data-lang when it is not auto, else the one they last chose on
+// this site (kept in localStorage, per site), else the page's and the browser's.
 function lang() {
 var want = opt("lang", "auto");
-var tags = want != "auto" ? [want] : [d.documentElement.lang].concat(navigator.languages || [navigator.language]);
+var tags = want != "auto" ? [want] : [store("lang"), d.documentElement.lang].concat(navigator.languages || [navigator.language]);
 for (var i = 0; i < tags.length; i++) {
 var t = (tags[i] || "").slice(0, 2).toLowerCase();
 if (C.langs.indexOf(t) >= 0) return t;
 }
 return C.langs[0];
 }
-var L = lang(), T = L == "en"
+var L, T;
+function words(l) {
+L = l;
+T = L == "en"
 ? ["Cookie settings", "This content from %s is off: it may set cookies you have not allowed.", "Load once", "Always allow"]
-: ["ตั้งค่าคุกกี้", "เนื้อหานี้จาก %s ปิดไว้ เพราะอาจตั้งคุกกี้ที่คุณยังไม่ได้อนุญาต", "โหลดครั้งนี้", "อนุญาตเสมอ"];
+: ["ตั้งค่าคุกกี้", "เนื้อหานี้จาก %s ปิดไว้ เพราะอาจตั้งคุกกี้ที่ท่านยังไม่ได้อนุญาต", "โหลดครั้งนี้", "อนุญาตเสมอ"];
+}
+words(lang());
+// The visitor switched language (in the banner or the widget): remembered for this site,
+// and the floating button and placeholders speak it at once.
+function setLang(l) {
+if (l == L || C.langs.indexOf(l) < 0) return;
+words(l);
+store("lang", l);
+if (fab) fab.label();
+if (bar && bar.setLang) bar.setLang(l);
+[].forEach.call(d.querySelectorAll("[data-yinyom-placeholder]"), function (p) { p.draw && p.draw(); });
+}
 
 // Google Consent Mode v2.
 w.dataLayer = w.dataLayer || [];
@@ -96,9 +114,10 @@ gtag("consent", "default", defaults);
 var CSS = ":host{font:inherit}:host(#yinyom){all:initial;font-family:inherit}"
 + ".f,.p button{margin:.25rem;padding:.4rem .8rem;border:2px solid var(--yy-accent,#0b4f9c);border-radius:.5rem;background:var(--yy-accent,#0b4f9c);color:var(--yy-accent-fg,#fff);font:inherit;cursor:pointer}"
 + ".f{position:fixed;z-index:2147482999;bottom:1rem;left:1rem;width:3rem;height:3rem;margin:0;padding:.6rem;border-radius:50%;box-shadow:0 .25rem 1rem rgba(0,0,0,.3)}.t{top:1rem;bottom:auto}.r{left:auto;right:1rem}"
-+ ".p{box-sizing:border-box;display:flex;flex-direction:column;justify-content:center;align-items:center;max-width:100%;height:100%;min-height:8rem;padding:1rem;text-align:center;background:#eef1f5;color:#1a1a1a;border:1px solid #4a4a4a}"
++ ".p{box-sizing:border-box;display:flex;flex-direction:column;justify-content:center;align-items:center;width:100%;height:100%;min-height:8rem;padding:1rem;text-align:center;background:#eef1f5;color:#1a1a1a;border:1px solid #4a4a4a}.p p{margin:0 0 .5rem}"
++ "@media (pointer:coarse){.p button{min-height:44px}}"
 + ":focus-visible{outline:3px solid #9e4a00;outline-offset:2px}"
-+ ".e{position:fixed;z-index:2147483000;inset:auto 1rem 1rem;height:auto;max-width:30rem;margin:auto}";
++ ".e{position:fixed;z-index:2147483000;inset:auto 1rem 1rem;width:auto;height:auto;max-width:30rem;margin:auto}";
 // A host element with an open shadow root that has the stylesheet.
 function shadow(tag) {
 var host = d.createElement(tag), r = host.attachShadow({ mode: "open" });
@@ -123,7 +142,9 @@ function button() {
 if (fab || !state || opt("button", "on") == "off" || !d.body) return;
 fab = shadow("span");
 fab.id = "yinyom-button";
-var b = h(fab.shadowRoot, "button", { type: "button", "class": "f" + (pos.indexOf("top") >= 0 ? " t" : "") + (pos.indexOf("right") >= 0 ? " r" : ""), title: T[0], "aria-label": T[0] });
+var b = h(fab.shadowRoot, "button", { type: "button", "class": "f" + (pos.indexOf("top") >= 0 ? " t" : "") + (pos.indexOf("right") >= 0 ? " r" : "") });
+fab.label = function () { b.title = T[0]; b.setAttribute("aria-label", T[0]); b.lang = L; };
+fab.label();
 b.innerHTML = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M12 2a10 10 0 1 0 10 10 4 4 0 0 1-5-5 4 4 0 0 1-5-5zM8 11a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm3 5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm5-1a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3z"/></svg>';
 b.onclick = function () { Y.open(); };
 d.body.appendChild(fab);
@@ -139,7 +160,7 @@ if (!d.body) return d.addEventListener("DOMContentLoaded", banner);
 bar = import(base + C.banner).then(function (m) {
 return state ? null : bar = m.banner({
 C: C, L: L, pos: pos, theme: theme, root: root, h: h, gpc: gpc, commit: commit, now: now, uuid: uuid, subject: subject,
-lang: function (l) { L = l; }, open: function (tab) { Y.open(tab); }, prefetch: function () { fetchUI().catch(function () {}); }
+lang: setLang, open: function (tab) { Y.open(tab); }, prefetch: function () { fetchUI().catch(function () {}); }
 });
 }, function (e) { bar = null; console.error(e); });
 }
@@ -193,14 +214,27 @@ f = c;
 }
 f.hidden = true;
 if (ph) return;
-var p = shadow("div"), src = new URL(f.getAttribute("data-src"), location.href);
-var el = h(p.shadowRoot, "div", { "class": "p", role: "group", "aria-label": f.title || T[0] });
+var p = shadow("div"), src = new URL(f.getAttribute("data-src"), location.href), w = f.getAttribute("width"), ht = f.getAttribute("height");
 p.setAttribute("data-yinyom-placeholder", cat);
-["width", "height"].forEach(function (k) { var v = f.getAttribute(k); if (/^\d+$/.test(v)) p.style[k] = v + "px"; });
+// The iframe's size, shrinking with the page: the width of its container, at most the
+// iframe's (a fixed width would widen a grid or flex container past a phone's screen), its
+// aspect ratio, taller when the text needs it (CSSOM, not a style attribute: no CSP
+// 'unsafe-inline').
+p.style.display = "block";
+p.style.width = "100%";
+if (/^\d+$/.test(w)) p.style.maxWidth = w + "px";
+if (/^\d+$/.test(w) && /^\d+$/.test(ht) && +ht) p.style.aspectRatio = w + "/" + ht;
+p.draw = function () {
+var r = p.shadowRoot, el = r.querySelector(".p") || h(r, "div", { "class": "p", role: "group" });
+el.textContent = "";
+el.lang = L;
+el.setAttribute("aria-label", f.title || T[0]);
 h(el, "p", {}, T[1].replace("%s", src.hostname));
 [[T[2], function () { f.setAttribute("data-yinyom-once", ""); frame(f); }], [T[3], function () { allow(cat); }]].forEach(function (a, i) {
 h(el, "button", { type: "button", "data-action": i ? "allow" : "once" }, a[0]).onclick = a[1];
 });
+};
+p.draw();
 f.parentNode.insertBefore(p, f);
 }
 // Clears the first-party cookies of denied categories (path / on this host and parents).
@@ -301,7 +335,7 @@ loading = true;
 fetchUI().then(function (r) {
 root();
 ui = r[0].mount({
-notice: r[1], lang: L, subject: subject(), api: api, noticeUrl: base + "/sites/" + C.site + "/notice",
+notice: r[1], lang: L, setLang: setLang, subject: subject(), api: api, noticeUrl: base + "/sites/" + C.site + "/notice",
 build: C.build, theme: theme, position: pos, gpc: gpc(), banner: !!C.minors,
 uuid: uuid, now: now, commit: commit, consent: function () { return Y.consent(); },
 choice: function () { return store("choice"); }, receipts: function () { return list("receipts"); }, text: text

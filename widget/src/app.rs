@@ -16,7 +16,7 @@
 
 use crate::{
     host::{Choices, Context, Minors, is_sharing},
-    i18n::{Words, event_word, words},
+    i18n::{Words, event_word, list, words},
     js,
 };
 use std::{cell::RefCell, rc::Rc};
@@ -216,6 +216,7 @@ impl Component for App {
                 } else {
                     Lang::Th
                 };
+                c.set_lang(self.lang);
                 self.load(ctx);
             }
             Msg::Age(band) => {
@@ -344,6 +345,19 @@ impl App {
         self.focus = Some(Focus::Back);
     }
 
+    /// Whether the current choice grants any optional category or consent purpose: only
+    /// then is there something to withdraw.
+    fn something_granted(&self, c: &Context) -> bool {
+        c.current().is_some_and(|cur| {
+            !cur.granted.is_empty() || {
+                let purposes = js::get(&c.last_choice(), "purposes");
+                c.notice
+                    .consent_purposes()
+                    .any(|p| js::get(&purposes, p.id.as_str()).is_truthy())
+            }
+        })
+    }
+
     /// Starts the fetch the open tab needs.
     fn load(&mut self, ctx: &yew::Context<Self>) {
         let c = ctx.props().ctx.clone();
@@ -440,7 +454,6 @@ impl App {
                 ""
             }
         );
-        let gpc = c.gpc && n.optional_categories().any(is_sharing);
         let choose = html! {
             <button type="button" class="choice" data-action="choose"
                 onclick={ctx.link().callback(|_| Msg::Open(Tab::Choices))}>{ w.choose }</button>
@@ -454,7 +467,7 @@ impl App {
                     { self.lang_button(ctx, w) }
                 </div>
                 <p id="yy-summary">{ n.summary.get(l) }</p>
-                if gpc { <p class="note" data-gpc="">{ w.gpc_note }</p> }
+                { gpc_note(c, w, l) }
                 if n.minors == MinorsPolicy::AskAge && self.modal.is_none() { { self.minors_view(ctx, w, "b") } }
                 <p><button type="button" class="link" data-action="notice"
                     onclick={ctx.link().callback(|_| Msg::Open(Tab::Notice))}>{ w.read_notice }</button></p>
@@ -585,7 +598,7 @@ impl App {
                                 </tr></thead>
                                 <tbody>
                                     { for cat.cookies.iter().map(|k| html! {
-                                        <tr><td><code>{ &k.name }</code></td><td>{ &k.provider }</td>
+                                        <tr><td><code>{ &k.name }</code></td><td>{ k.provider.get(l) }</td>
                                         <td>{ k.duration.get(l) }</td><td>{ k.purpose.get(l) }</td></tr>
                                     }) }
                                 </tbody>
@@ -624,7 +637,7 @@ impl App {
         html! {
             <>
                 <p>{ w.choices_intro }</p>
-                if c.gpc && n.optional_categories().any(is_sharing) { <p class="note">{ w.gpc_note }</p> }
+                { gpc_note(c, w, l) }
                 if n.minors == MinorsPolicy::AskAge { { self.minors_view(ctx, w, "m") } }
                 <h3>{ w.cookies }</h3>
                 { categories }
@@ -695,6 +708,7 @@ impl App {
         let history = match &self.history {
             None => html! { <p>{ w.loading }</p> },
             Some(None) => html! { <p>{ w.load_failed }</p> },
+            Some(Some(h)) if h.rows.is_empty() => html! { <p data-empty="">{ w.no_history }</p> },
             Some(Some(h)) => html! {
                 <>
                     <ul class="history">
@@ -710,10 +724,8 @@ impl App {
                             }
                         }) }
                     </ul>
-                    if !h.rows.is_empty() {
-                        <p><a href={h.download.clone()} data-action="download"
-                            download={format!("yinyom-{}-receipts.json", n.site)}>{ w.download }</a></p>
-                    }
+                    <p><a href={h.download.clone()} data-action="download"
+                        download={format!("yinyom-{}-receipts.json", n.site)}>{ w.download }</a></p>
                 </>
             },
         };
@@ -723,17 +735,37 @@ impl App {
                 { current }
                 <h3>{ w.history }</h3>
                 { history }
-                <div class="actions">
-                    <button type="button" class="choice" data-action="withdraw"
-                        onclick={ctx.link().callback(|_| Msg::Decide(Method::Withdraw))}>{ w.withdraw }</button>
-                </div>
-                <p class="muted">{ w.withdraw_note }</p>
+                if self.something_granted(c) {
+                    <div class="actions">
+                        <button type="button" class="choice" data-action="withdraw"
+                            onclick={ctx.link().callback(|_| Msg::Decide(Method::Withdraw))}>{ w.withdraw }</button>
+                    </div>
+                    <p class="muted">{ w.withdraw_note }</p>
+                } else if c.current().is_some() {
+                    <p data-nothing-to-withdraw="">{ w.nothing_to_withdraw }</p>
+                }
                 <h3>{ w.rights }</h3>
                 <ul>{ for w.rights_list.iter().map(|r| html! { <li>{ *r }</li> }) }</ul>
                 <p>{ w.rights_how }{ " " }<a href={format!("mailto:{}", n.dpo.email)}>{ &n.dpo.email }</a></p>
             </>
         }
     }
+}
+
+/// The Global Privacy Control note, naming the categories it keeps off on this site; none
+/// when the browser does not send it or the site has no such category.
+fn gpc_note(c: &Context, w: &Words, l: Lang) -> Html {
+    let off: Vec<String> = c
+        .notice
+        .optional_categories()
+        .filter(|cat| is_sharing(cat))
+        .map(|cat| format!("\u{201c}{}\u{201d}", cat.title.get(l)))
+        .collect();
+    if !c.gpc || off.is_empty() {
+        return html! {};
+    }
+    let off: Vec<&str> = off.iter().map(String::as_str).collect();
+    html! { <p class="note" data-gpc="">{ w.gpc_note.replace("%s", &list(w, &off)) }</p> }
 }
 
 /// Keeps Tab and Shift+Tab inside the settings dialog.
@@ -801,13 +833,19 @@ fn facts(
     }
 }
 
-/// A date (a JS time value or a date string) in the visitor's language.
+/// A date (a JS time value or a date string) in the visitor's language, in Thailand time:
+/// "3 ธันวาคม 2569 เวลา 13:00" (the Buddhist era) or "3 December 2026 at 13:00".
 fn date(v: &JsValue, l: Lang) -> String {
     let d = js_sys::Date::new(v);
-    String::from(d.to_locale_string(
-        if l == Lang::Th { "th-TH" } else { "en-GB" },
-        &JsValue::UNDEFINED,
-    ))
+    let options = js_sys::Object::new();
+    for (k, v) in [
+        ("dateStyle", "long"),
+        ("timeStyle", "short"),
+        ("timeZone", "Asia/Bangkok"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    String::from(d.to_locale_string(if l == Lang::Th { "th-TH" } else { "en-GB" }, &options))
 }
 
 /// The inside of the notice page's `<main>`, without its own language link, with its

@@ -7,7 +7,7 @@ use yinyom_model::{
     cookie::ConsentCookie,
     notice::Notice,
     receipt::{AgeBand, Method},
-    site::{Category, GcmSignal, MinorsPolicy},
+    site::MinorsPolicy,
 };
 
 #[wasm_bindgen]
@@ -21,6 +21,10 @@ extern "C" {
     /// The language to show first (`th` or `en`).
     #[wasm_bindgen(method, getter)]
     fn lang(this: &Host) -> String;
+    /// Tells the loader the visitor switched language: it remembers it for the site and
+    /// relabels its own UI (floating button, placeholders).
+    #[wasm_bindgen(method, js_name = setLang)]
+    fn set_lang(this: &Host, lang: &str);
     /// The visitor's pseudonymous id (a random secret kept in this browser).
     #[wasm_bindgen(method, getter)]
     fn subject(this: &Host) -> String;
@@ -109,16 +113,8 @@ pub struct Current {
 }
 
 /// Whether `c` is a marketing or data-sharing category: Global Privacy Control
-/// pre-selects "no" for these.
-pub fn is_sharing(c: &Category) -> bool {
-    c.id.as_str() == "marketing"
-        || c.gcm.iter().any(|g| {
-            matches!(
-                g,
-                GcmSignal::AdStorage | GcmSignal::AdUserData | GcmSignal::AdPersonalization
-            )
-        })
-}
+/// pre-selects "no" for these (the rule lives in the model, shared with the server).
+pub use yinyom_model::notice::is_sharing;
 
 /// Everything the components need, read once from the [`Host`].
 pub struct Context {
@@ -176,6 +172,11 @@ impl Context {
             notice,
             host,
         })
+    }
+
+    /// The visitor switched to `lang`: the loader remembers it (see [`Host`]).
+    pub fn set_lang(&self, lang: Lang) {
+        self.host.set_lang(lang.code());
     }
 
     /// Every decision set to `grant`; with Global Privacy Control on, "accept all" keeps

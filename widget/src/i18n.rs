@@ -64,7 +64,8 @@ pub struct Words {
     pub retention: &'static str,
     /// Label: recipients.
     pub recipients: &'static str,
-    /// Note shown when the browser sends Global Privacy Control.
+    /// Note shown when the browser sends Global Privacy Control; `%s` is the list of
+    /// the categories it keeps off on this site ([`list`]).
     pub gpc_note: &'static str,
     /// Loading…
     pub loading: &'static str,
@@ -88,10 +89,16 @@ pub struct Words {
     pub chosen_at: &'static str,
     /// My consent: history heading.
     pub history: &'static str,
+    /// My consent: this browser has no receipt yet.
+    pub no_history: &'static str,
+    /// My consent: nothing is granted, so there is nothing to withdraw.
+    pub nothing_to_withdraw: &'static str,
     /// My consent: download button.
     pub download: &'static str,
     /// My consent: withdraw button.
     pub withdraw: &'static str,
+    /// Joins the last two items of a list ("and").
+    pub and: &'static str,
     /// My consent: what withdrawing does.
     pub withdraw_note: &'static str,
     /// Rights heading.
@@ -130,7 +137,7 @@ const TH: Words = Words {
     tab_notice: "ประกาศฉบับเต็ม",
     tab_mine: "ความยินยอมของฉัน",
     close: "ปิด",
-    choices_intro: "เปิดเฉพาะสิ่งที่คุณอนุญาต ทุกข้อปิดไว้จนกว่าคุณจะเปิดเอง และเปลี่ยนใจได้ทุกเมื่อ",
+    choices_intro: "เปิดเฉพาะสิ่งที่ท่านอนุญาต ทุกข้อปิดไว้จนกว่าท่านจะเปิดเอง และเปลี่ยนใจได้ทุกเมื่อ",
     cookies: "คุกกี้",
     always_on: "เปิดอยู่เสมอ",
     necessary_basis: "ไม่ต้องขอความยินยอม เพราะเว็บไซต์ทำงานไม่ได้หากไม่มีคุกกี้กลุ่มนี้ (พ.ร.บ. คุ้มครองข้อมูลส่วนบุคคล มาตรา 24)",
@@ -143,16 +150,16 @@ const TH: Words = Words {
     col_purpose: "ใช้เพื่อ",
     consent_purposes: "การใช้ข้อมูลที่ขอความยินยอม",
     notice_purposes: "การใช้ข้อมูลที่ไม่ต้องขอความยินยอม",
-    notice_purposes_intro: "แจ้งให้คุณทราบ: เราใช้ข้อมูลเพื่อเรื่องต่อไปนี้ตามฐานทางกฎหมายอื่นที่ไม่ใช่ความยินยอม",
+    notice_purposes_intro: "แจ้งให้ท่านทราบ: เราใช้ข้อมูลเพื่อเรื่องต่อไปนี้ตามฐานทางกฎหมายอื่นที่ไม่ใช่ความยินยอม",
     basis: "ฐานทางกฎหมาย",
     data: "ข้อมูลที่ใช้",
     retention: "เก็บไว้",
     recipients: "ผู้รับข้อมูล",
-    gpc_note: "เบราว์เซอร์ของคุณส่งสัญญาณ Global Privacy Control (ไม่ขายหรือแบ่งปันข้อมูล) เราจึงปิดคุกกี้โฆษณาและคุกกี้ที่แบ่งปันข้อมูลกับผู้อื่นไว้ให้ แม้คุณกดยอมรับทั้งหมด คุณเปิดเองได้ที่ \"ตั้งค่า\"",
+    gpc_note: "เบราว์เซอร์ของท่านส่งสัญญาณ Global Privacy Control (สัญญาณที่ขอไม่ให้ขายหรือแบ่งปันข้อมูลของท่าน) เราจึงปิด %s ไว้ให้ แม้ท่านกดยอมรับทั้งหมด ท่านเปิดเองได้ที่ \"ตั้งค่า\"",
     loading: "กำลังโหลด…",
     load_failed: "โหลดไม่สำเร็จ ลองใหม่ภายหลัง",
     open_page: "เปิดประกาศในแท็บใหม่",
-    no_choice: "คุณยังไม่ได้เลือก",
+    no_choice: "ท่านยังไม่ได้เลือก",
     current: "ตัวเลือกปัจจุบัน",
     granted: "อนุญาต",
     denied: "ไม่อนุญาต",
@@ -160,26 +167,29 @@ const TH: Words = Words {
     pending: "รอส่งถึงเซิร์ฟเวอร์ จะส่งให้เองเมื่อเชื่อมต่อได้",
     chosen_at: "เลือกเมื่อ",
     history: "ประวัติใบรับของเบราว์เซอร์นี้",
-    download: "ดาวน์โหลดใบรับที่ลงนามแล้ว (JSON)",
+    no_history: "ยังไม่มีใบรับในเบราว์เซอร์นี้",
+    nothing_to_withdraw: "ขณะนี้ท่านไม่ได้ให้ความยินยอมใด ๆ จึงไม่มีสิ่งที่ต้องถอน",
+    download: "ดาวน์โหลดใบรับที่ลงนามแล้ว (ไฟล์ข้อมูลสำหรับตรวจสอบ)",
     withdraw: "ถอนความยินยอมทั้งหมด",
-    withdraw_note: "การถอนความยินยอมจะปิดคุกกี้ที่ไม่จำเป็นทุกกลุ่ม ลบคุกกี้ของกลุ่มเหล่านั้น และออกใบรับการถอนให้คุณ",
-    rights: "สิทธิของคุณ",
+    and: "และ",
+    withdraw_note: "การถอนความยินยอมจะปิดคุกกี้ที่ไม่จำเป็นทุกกลุ่ม ลบคุกกี้ของกลุ่มเหล่านั้น และออกใบรับการถอนให้ท่าน",
+    rights: "สิทธิของท่าน",
     rights_list: [
-        "ขอเข้าถึงและขอสำเนาข้อมูลของคุณ (มาตรา 30)",
+        "ขอเข้าถึงและขอสำเนาข้อมูลของท่าน (มาตรา 30)",
         "ขอรับหรือขอให้โอนข้อมูลไปยังผู้อื่น (มาตรา 31)",
         "คัดค้านการใช้ข้อมูล (มาตรา 32)",
-        "ขอให้ลบหรือทำให้ระบุตัวคุณไม่ได้ (มาตรา 33)",
+        "ขอให้ลบหรือทำให้ระบุตัวท่านไม่ได้ (มาตรา 33)",
         "ขอให้ระงับการใช้ข้อมูลไว้ก่อน (มาตรา 34)",
         "ขอให้แก้ไขข้อมูลให้ถูกต้องและเป็นปัจจุบัน (มาตรา 35, 36)",
         "ถอนความยินยอมได้ทุกเมื่อ ง่ายเท่ากับตอนให้ (มาตรา 19)",
     ],
-    rights_how: "ใช้สิทธิได้โดยติดต่อเจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคล (DPO) ทางอีเมล",
-    age_question: "คุณอายุเท่าไร",
+    rights_how: "ใช้สิทธิได้โดยติดต่อเจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคลทางอีเมล",
+    age_question: "ท่านอายุเท่าไร",
     age_bands: ["ต่ำกว่า 10 ปี", "10 ถึง 19 ปี", "20 ปีขึ้นไป"],
     guardian: "ฉันเป็นพ่อแม่หรือผู้ปกครองของผู้ใช้ และเป็นผู้เลือกแทน",
     age_missing: "กรุณาเลือกช่วงอายุก่อน",
     guardian_missing: "ผู้ใช้อายุต่ำกว่า 20 ปี พ่อแม่หรือผู้ปกครองต้องเป็นผู้เลือกและติ๊กยืนยัน",
-    saved: "บันทึกตัวเลือกของคุณแล้ว",
+    saved: "บันทึกตัวเลือกของท่านแล้ว",
     withdrawn: "ถอนความยินยอมแล้ว",
     events: [
         "ให้ความยินยอม",
@@ -220,7 +230,7 @@ const EN: Words = Words {
     data: "Data used",
     retention: "Kept for",
     recipients: "Recipients",
-    gpc_note: "Your browser sends Global Privacy Control (do not sell or share), so advertising and data-sharing cookies stay off even if you accept all. You can turn them on yourself under \"Choose\".",
+    gpc_note: "Your browser sends Global Privacy Control (a request not to sell or share your data), so %s stay off even if you accept all. You can turn them on yourself under \"Choose\".",
     loading: "Loading…",
     load_failed: "Could not load. Please try again later.",
     open_page: "Open the notice in a new tab",
@@ -232,8 +242,11 @@ const EN: Words = Words {
     pending: "Not yet delivered to the server; it will be sent when it can be reached.",
     chosen_at: "Chosen on",
     history: "Receipts of this browser",
-    download: "Download the signed receipts (JSON)",
+    no_history: "This browser has no receipts yet.",
+    nothing_to_withdraw: "You have not given any consent, so there is nothing to withdraw.",
+    download: "Download the signed receipts (a data file you can verify)",
     withdraw: "Withdraw all consent",
+    and: "and",
     withdraw_note: "Withdrawing turns off every non-necessary cookie group, deletes their cookies and gives you a receipt of the withdrawal.",
     rights: "Your rights",
     rights_list: [
@@ -245,7 +258,7 @@ const EN: Words = Words {
         "Have your data corrected and kept up to date (s.35, s.36)",
         "Withdraw consent at any time, as easily as you gave it (s.19)",
     ],
-    rights_how: "To use these rights, write to the data protection officer (DPO) at",
+    rights_how: "To use these rights, write to the data protection officer at",
     age_question: "How old are you?",
     age_bands: ["Under 10", "10 to 19", "20 or older"],
     guardian: "I am the parent or guardian of the user and I am choosing for them",
@@ -261,6 +274,16 @@ const EN: Words = Words {
         "Expired",
     ],
 };
+
+/// `items` as a list in words: "a", "a and b", "a, b and c" (Thai: "a b และ c").
+pub fn list(w: &Words, items: &[&str]) -> String {
+    let sep = if w.and == "and" { ", " } else { " " };
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} {} {last}", rest.join(sep), w.and),
+    }
+}
 
 /// The words in `lang`.
 pub fn words(lang: Lang) -> &'static Words {

@@ -137,7 +137,7 @@ pub fn notice(published: &JsValue) -> Option<Notice> {
                     .iter()
                     .map(|k| Cookie {
                         name: string(k, "name"),
-                        provider: string(k, "provider"),
+                        provider: text(k, "provider"),
                         duration: text(k, "duration"),
                         purpose: text(k, "purpose"),
                     })

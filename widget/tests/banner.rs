@@ -48,7 +48,7 @@ fn notice() -> PublishedNotice {
         gcm,
         cookies: vec![Cookie {
             name: format!("_{id}"),
-            provider: "Demo".into(),
+            provider: text("ผู้ทดสอบ", "Demo"),
             duration: text("1 ปี", "1 year"),
             purpose: text("นับ", "Counts"),
         }],
@@ -188,6 +188,7 @@ fn mount_with(s: Setup) -> (Commits, ShadowRoot, yinyom_widget::Widget) {
     func(&host, "choice", move || {
         choice.map(JsValue::from_str).unwrap_or(JsValue::NULL)
     });
+    func(&host, "setLang", || JsValue::UNDEFINED);
     func(&host, "receipts", || js_sys::Array::new().into());
     let pages = s.pages;
     let fetch = Closure::<dyn Fn(String) -> js_sys::Promise>::new(move |url: String| {
@@ -358,7 +359,7 @@ async fn reject_all_commits_a_full_denial_and_closes() {
         find(&root, "[role=status]")
             .and_then(|s| s.text_content())
             .as_deref(),
-        Some("บันทึกตัวเลือกของคุณแล้ว")
+        Some("บันทึกตัวเลือกของท่านแล้ว")
     );
 }
 
@@ -482,10 +483,14 @@ async fn gpc_keeps_sharing_categories_off() {
         ..Setup::default()
     });
     yew::scheduler::flush().await;
+    let note = find(&root, ".banner [data-gpc]")
+        .and_then(|n| n.text_content())
+        .expect("GPC note shown");
     assert!(
-        find(&root, ".banner [data-gpc]").is_some(),
-        "GPC note shown"
+        note.contains("\u{201c}หมวด media\u{201d}") && !note.contains("หมวด analytics"),
+        "the note names what GPC turns off here, and only that: {note}"
     );
+    assert!(!note.contains("%s") && !note.contains("คุณ"), "{note}");
     click(&root, "[data-action=accept-all]");
     yew::scheduler::flush().await;
     let request = request(&commits.borrow()[0].1);
@@ -675,7 +680,13 @@ async fn my_consent_shows_receipts_and_withdraws() {
     let row = find(&root, ".history li")
         .expect("history row")
         .text_content();
-    assert!(row.unwrap_or_default().contains("ให้ความยินยอม"));
+    let row = row.unwrap_or_default();
+    assert!(row.contains("ให้ความยินยอม"));
+    // 2025-02-01T00:00Z is 07:00 in Thailand, in the Buddhist era.
+    assert!(
+        row.contains("1 กุมภาพันธ์ 2568") && row.contains("07:00"),
+        "{row}"
+    );
     let download = find(&root, "[data-action=download]").expect("download link");
     let href = download.get_attribute("href").unwrap_or_default();
     assert!(href.starts_with("data:application/json"), "{href}");
@@ -692,6 +703,43 @@ async fn my_consent_shows_receipts_and_withdraws() {
             .granted
             .is_empty()
     );
+}
+
+/// My consent with nothing granted and no receipt yet: the empty history says so, and
+/// there is no "withdraw all" (nothing to withdraw).
+#[wasm_bindgen_test]
+async fn my_consent_with_nothing_to_withdraw_says_so() {
+    let (_, root, widget) = mount_with(Setup {
+        consent: Some(r#"{"revision":3,"categories":[],"receiptId":null,"at":1732300000}"#),
+        pages: vec![(
+            "/subjects/subject-0123456789abcdef/receipts",
+            "[]".to_owned(),
+        )],
+        loader_banner: true,
+        ..Setup::default()
+    });
+    widget.open(Some("mine".to_owned()));
+    for _ in 0..20 {
+        yew::scheduler::flush().await;
+        if find(&root, "[data-empty]").is_some() {
+            break;
+        }
+        wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+            .await
+            .ok();
+    }
+    assert_eq!(
+        find(&root, "[data-empty]")
+            .and_then(|e| e.text_content())
+            .as_deref(),
+        Some("ยังไม่มีใบรับในเบราว์เซอร์นี้")
+    );
+    assert!(
+        find(&root, "[data-action=withdraw]").is_none(),
+        "nothing to withdraw"
+    );
+    assert!(find(&root, "[data-nothing-to-withdraw]").is_some());
+    assert!(find(&root, "[data-action=download]").is_none());
 }
 
 /// Where the loader draws the banner, the widget draws none: it opens straight into the

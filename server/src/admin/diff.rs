@@ -190,7 +190,7 @@ pub fn notices(a: &Notice, b: &Notice, lang: Lang) -> NoticeDiff {
                 let cookie = |x: &yinyom_model::site::Cookie| {
                     format!(
                         "{} — {} — {}",
-                        x.provider,
+                        x.provider.get(lang),
                         x.duration.get(lang),
                         x.purpose.get(lang)
                     )

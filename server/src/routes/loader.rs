@@ -31,6 +31,7 @@ use std::{
 use yinyom_model::{
     Lang, Text,
     cookie::cookie_name,
+    notice::is_sharing,
     site::{GcmSignal, MinorsPolicy, Site},
 };
 
@@ -120,6 +121,10 @@ struct BannerConfig<'a> {
     summary: Texts<'a>,
     /// Ids of the purposes the visitor decides (legal basis consent), in notice order.
     purposes: Vec<&'a str>,
+    /// Titles of the categories Global Privacy Control keeps off, which the banner's GPC
+    /// note names ([`yinyom_model::notice::is_sharing`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    gpc: Vec<Texts<'a>>,
 }
 
 /// A text in each of the notice's languages (English falls back to Thai, as
@@ -193,6 +198,11 @@ pub(crate) async fn get(
             title: Texts::new(&n.title, &n.languages),
             summary: Texts::new(&n.summary, &n.languages),
             purposes: n.consent_purposes().map(|p| p.id.as_str()).collect(),
+            gpc: n
+                .optional_categories()
+                .filter(|c| is_sharing(c))
+                .map(|c| Texts::new(&c.title, &n.languages))
+                .collect(),
         }),
     };
     let json = serde_json::to_string(&config).map_err(anyhow::Error::from)?;

@@ -134,7 +134,12 @@ pub(crate) async fn page(
         .unwrap_or(Lang::Th);
     let versions = state.store.notice_versions(id).await?;
     let html = render::notice_page(&published, &versions, lang, current);
-    let cache = if current {
+    // A replaced version never changes again; any other page may be replaced soon and must
+    // then say so.
+    let replaced = versions
+        .first()
+        .is_some_and(|v| v.version != published.notice.version);
+    let cache = if !replaced {
         "public, max-age=60"
     } else {
         "public, max-age=86400"

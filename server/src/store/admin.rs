@@ -306,8 +306,7 @@ fn search_sql(f: &SearchFilter) -> (String, Vec<SearchArg>) {
 }
 
 /// Thailand's offset from UTC and a day, in milliseconds.
-const TH_OFFSET_MS: i64 = 7 * 3_600_000;
-const DAY_MS: i64 = 86_400_000;
+use crate::dates::{DAY_MS, TH_OFFSET_MS};
 
 /// One statement giving the exact number of receipts matching `f` (`cond` and `args` are
 /// [`search_sql`]'s). Counting rows would take seconds at millions of receipts, so whole

@@ -836,7 +836,7 @@ fn scale(a: &Args, rt: &tokio::runtime::Runtime, tmp: &Path, n: u64) -> Result<V
             Ok((t.elapsed().as_secs_f64() * 1000.0, body))
         };
         let from =
-            yinyom_server::stats::day_name((yinyom_server::store::now_ms() / 86_400_000) - 90);
+            yinyom_server::dates::day_name((yinyom_server::store::now_ms() / 86_400_000) - 90);
         let filtered = format!(
             "/v1/admin/sites/demo/receipts?from={from}&method=accept_all&item=analytics&decision=granted"
         );

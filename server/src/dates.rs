@@ -1,0 +1,154 @@
+//! Dates and times as people read them: Thailand time (UTC+7), and in Thai with the
+//! Buddhist era ("1 สิงหาคม 2568", "10:35 น."), in English as "1 August 2025", "10:35".
+//!
+//! The one home of these rules on the server: the public notice page
+//! (`render.rs`) and statistics (`stats.rs`, Thailand days) use it, and so can the
+//! console. Stored times are unix milliseconds (UTC) or RFC 3339 strings.
+
+use time::{Date, Month, OffsetDateTime, UtcOffset, format_description::well_known::Rfc3339};
+use yinyom_model::Lang;
+
+/// Thailand's offset from UTC, in milliseconds (no daylight saving).
+pub const TH_OFFSET_MS: i64 = 7 * 3_600_000;
+/// A day, in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+/// The Buddhist era is the Common Era plus 543 years.
+const BUDDHIST_ERA: i32 = 543;
+
+const TH_MONTHS: [&str; 12] = [
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+];
+
+/// The Thailand day (days since 1970-01-01 in Thailand time) of unix milliseconds.
+pub fn thailand_day(ms: i64) -> i64 {
+    (ms + TH_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+/// `YYYY-MM-DD` of a Thailand day number (for machines: exports, open data).
+pub fn day_name(day: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(day * 86_400)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default()
+}
+
+/// A date in words: "1 สิงหาคม 2568" (Buddhist era) or "1 August 2025".
+pub fn date(d: Date, lang: Lang) -> String {
+    let month = usize::from(u8::from(d.month())) - 1;
+    match lang {
+        Lang::Th => format!(
+            "{} {} {}",
+            d.day(),
+            TH_MONTHS[month],
+            d.year() + BUDDHIST_ERA
+        ),
+        Lang::En => format!("{} {} {}", d.day(), d.month(), d.year()),
+    }
+}
+
+/// A `YYYY-MM-DD` date (a notice's `effective_from`) in words; the text itself if it is
+/// not such a date.
+pub fn ymd(s: &str, lang: Lang) -> String {
+    parse_ymd(s).map_or_else(|| s.to_owned(), |d| date(d, lang))
+}
+
+/// A `YYYY-MM` label (a notice version such as `2025-07`) as "กรกฎาคม 2568" or
+/// "July 2025"; a full `YYYY-MM-DD` as [`ymd`]; any other label as it is.
+pub fn year_month(s: &str, lang: Lang) -> String {
+    if parse_ymd(s).is_some() {
+        return ymd(s, lang);
+    }
+    let ym = s.split_once('-').and_then(|(y, m)| {
+        let year: i32 = y.parse().ok().filter(|_| y.len() == 4)?;
+        let month = Month::try_from(m.parse::<u8>().ok().filter(|_| m.len() == 2)?).ok()?;
+        Some((year, month))
+    });
+    match (ym, lang) {
+        (Some((y, m)), Lang::Th) => {
+            format!(
+                "{} {}",
+                TH_MONTHS[usize::from(u8::from(m)) - 1],
+                y + BUDDHIST_ERA
+            )
+        }
+        (Some((y, m)), Lang::En) => format!("{m} {y}"),
+        (None, _) => s.to_owned(),
+    }
+}
+
+fn parse_ymd(s: &str) -> Option<Date> {
+    let mut parts = s.splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = Month::try_from(parts.next()?.parse::<u8>().ok()?).ok()?;
+    let day = parts.next()?.parse().ok()?;
+    Date::from_calendar_date(year, month, day).ok()
+}
+
+fn thailand(t: OffsetDateTime) -> OffsetDateTime {
+    t.to_offset(UtcOffset::from_hms(7, 0, 0).unwrap_or(UtcOffset::UTC))
+}
+
+/// Date and time in Thailand: "1 สิงหาคม 2568 เวลา 10:35 น." or
+/// "1 August 2025, 10:35 (Thailand time)".
+pub fn date_time(t: OffsetDateTime, lang: Lang) -> String {
+    let t = thailand(t);
+    let (day, h, m) = (date(t.date(), lang), t.hour(), t.minute());
+    match lang {
+        Lang::Th => format!("{day} เวลา {h:02}:{m:02} น."),
+        Lang::En => format!("{day}, {h:02}:{m:02} (Thailand time)"),
+    }
+}
+
+/// An RFC 3339 time (a notice's `published_at`) as [`date_time`]; the text itself if it
+/// does not parse.
+pub fn rfc3339(s: &str, lang: Lang) -> String {
+    OffsetDateTime::parse(s, &Rfc3339).map_or_else(|_| s.to_owned(), |t| date_time(t, lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thai_dates_use_the_buddhist_era_and_thailand_time() {
+        // 2025-08-01T03:35Z is 10:35 in Bangkok.
+        assert_eq!(
+            rfc3339("2025-08-01T03:35:00.000Z", Lang::Th),
+            "1 สิงหาคม 2568 เวลา 10:35 น."
+        );
+        assert_eq!(
+            rfc3339("2025-08-01T03:35:00.000Z", Lang::En),
+            "1 August 2025, 10:35 (Thailand time)"
+        );
+        // 20:00 UTC on 31 December is already 1 January in Thailand.
+        assert_eq!(
+            rfc3339("2024-12-31T20:00:00Z", Lang::Th),
+            "1 มกราคม 2568 เวลา 03:00 น."
+        );
+        assert_eq!(ymd("2025-07-01", Lang::Th), "1 กรกฎาคม 2568");
+        assert_eq!(ymd("2025-07-01", Lang::En), "1 July 2025");
+        assert_eq!(ymd("soon", Lang::Th), "soon");
+        assert_eq!(year_month("2025-07", Lang::Th), "กรกฎาคม 2568");
+        assert_eq!(year_month("2025-07", Lang::En), "July 2025");
+        assert_eq!(year_month("v1", Lang::Th), "v1");
+        assert_eq!(year_month("2025-7-beta", Lang::Th), "2025-7-beta");
+    }
+
+    #[test]
+    fn thailand_days() {
+        assert_eq!(day_name(20_000), "2024-10-04");
+        // 17:00 UTC is midnight in Thailand: the next day.
+        assert_eq!(thailand_day(16_999 * DAY_MS + 17 * 3_600_000), 17_000);
+        assert_eq!(thailand_day(16_999 * DAY_MS + 17 * 3_600_000 - 1), 16_999);
+    }
+}
