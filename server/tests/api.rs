@@ -413,6 +413,34 @@ async fn serves_the_per_site_loader() {
         r#"{"id":"analytics","req":false,"gcm":["analytics_storage"],"cookies":["_yy_stats"]}"#
     ));
     assert!(js.contains(r#""js":"/assets/0123456789abcdef/yinyom_widget.js""#));
+    assert!(
+        !js.contains("เราใช้คุกกี้"),
+        "the banner's texts stay out of what a returning visitor downloads"
+    );
+}
+
+/// The banner's texts, fetched with the banner module only for a visitor who must be asked.
+#[tokio::test]
+async fn serves_the_banner_texts() {
+    let app = app().await;
+    let res = app.get("/v1/sites/demo/notice?view=banner").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let etag = res.headers()[header::ETAG]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    assert!(etag.ends_with("-b\""), "{etag}");
+    let v = body_json(res).await;
+    assert_eq!(v["version"], "v1");
+    assert_eq!(v["rev"], 1);
+    assert_eq!(v["title"]["th"], "เราใช้คุกกี้");
+    assert_eq!(v["purposes"], serde_json::json!(["newsletter"]));
+    assert!(
+        v.get("body").is_none() && v.get("categories").is_none(),
+        "{v}"
+    );
+    let res = app.get("/v1/sites/demo/notice?view=everything").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
 /// An unknown address is a JSON 404 that no cache keeps.

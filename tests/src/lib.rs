@@ -18,3 +18,10 @@ pub fn root() -> PathBuf {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(".."))
 }
+
+/// The site file of the example in `examples/<dir>`.
+pub fn example_site(dir: &str) -> yinyom_model::site::SiteFile {
+    let path = root().join("examples").join(dir).join("site.toml");
+    let text = std::fs::read_to_string(&path).expect("site.toml");
+    toml::from_str(&text).expect("a valid site file")
+}

@@ -15,15 +15,6 @@ use yinyom_server::signing::{self, Jwks};
 
 const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
 
-fn site_file(dir: &str) -> SiteFile {
-    let path = yinyom_e2e::root()
-        .join("examples")
-        .join(dir)
-        .join("site.toml");
-    let text = std::fs::read_to_string(&path).expect("site.toml");
-    toml::from_str(&text).expect("a valid site file")
-}
-
 fn in_widget(css: &str) -> String {
     format!("{R} return r && r.querySelector(\"{css}\");")
 }
@@ -100,7 +91,7 @@ fn adult(browser: &Browser, file: &SiteFile) {
 }
 
 fn acceptance(site: &str) {
-    let file = site_file(site);
+    let file = yinyom_e2e::example_site(site);
     let server = TestServer::start(&[site]).expect("server");
     let page = format!("{}/{site}/", server.pages);
     let jwks: Jwks = ureq::get(&format!("{}/.well-known/jwks.json", server.api))
@@ -252,7 +243,7 @@ fn acceptance(site: &str) {
     // A second version asks again; both receipts are in the visitor's history.
     let v2 = yinyom_e2e::root().join("examples").join(site).join("v2");
     if v2.join("site.toml").is_file() {
-        let file2 = site_file(&format!("{site}/v2"));
+        let file2 = yinyom_e2e::example_site(&format!("{site}/v2"));
         server.import(&format!("{site}/v2")).expect("import v2");
         accepted.clear_cache().expect("clear cache");
         accepted.goto(&page).expect("page");

@@ -114,7 +114,7 @@ fn jwks(server: &TestServer) -> Jwks {
         .expect("jwks json")
 }
 
-/// A first visit fetches the loader and the banner module and nothing else: the banner has the
+/// A first visit fetches the loader, then the banner module and its texts, and nothing else: the banner has the
 /// notice's Thai title and summary, focused, with three buttons that look the same. The
 /// widget is fetched when the pointer goes over "ตั้งค่า" (before any click), and the
 /// settings open on click.
@@ -144,9 +144,19 @@ fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
     );
     std::thread::sleep(Duration::from_millis(300));
     let files = fetched(&browser, &server);
-    assert_eq!(files.len(), 2, "the loader and the banner: {files:?}");
+    assert_eq!(
+        files.len(),
+        3,
+        "the loader, then the banner and its texts together: {files:?}"
+    );
     assert!(files[0].ends_with("/yinyom.js"), "{files:?}");
-    assert!(files[1].ends_with("/yinyom_banner.js"), "{files:?}");
+    assert!(
+        files[1..].iter().any(|f| f.ends_with("/yinyom_banner.js"))
+            && files[1..]
+                .iter()
+                .any(|f| f.ends_with("/notice?view=banner")),
+        "{files:?}"
+    );
 
     // Reject all, Choose and Accept all are styled identically (reject is as easy as accept).
     let looks = eval(

@@ -224,6 +224,12 @@ fn every_example_fits_a_phone_before_and_after_a_choice() {
             b.click(&fab).expect("open settings");
             settings_fit(&b, site, width);
             click(&b, "[data-action=tab-choices]");
+            if yinyom_e2e::example_site(site).notice.minors
+                == yinyom_model::site::MinorsPolicy::AskAge
+            {
+                // Minors mode (PDPA s.20): giving consent needs the age; "20 and over".
+                click(&b, "fieldset.age label:nth-of-type(3) input");
+            }
             click(&b, ".modal [data-action=accept-all]");
             b.wait_for(
                 10,

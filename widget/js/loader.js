@@ -152,14 +152,17 @@ d.body.appendChild(fab);
 
 // The banner (first layer) is a small ES module (widget/js/banner.js, built by
 // `cargo xtask dist` beside the widget, immutable and shared by every site), imported as
-// soon as the loader knows the visitor must be asked. It gets what it needs from here.
+// soon as the loader knows the visitor must be asked, together with its texts
+// (`notice?view=banner`: version, revision, title, summary, purposes; kept out of this
+// loader, which a returning visitor downloads on every visit). It gets the rest from here.
 function gpc() { return navigator.globalPrivacyControl === true; }
 function banner() {
 if (state || bar || C.minors) return;
 if (!d.body) return d.addEventListener("DOMContentLoaded", banner);
-bar = import(base + C.banner).then(function (m) {
+bar = Promise.all([import(base + C.banner), text(api + "/notice?view=banner").then(JSON.parse)]).then(function (r) {
+var m = r[0], texts = r[1];
 return state ? null : bar = m.banner({
-C: C, L: L, pos: pos, theme: theme, root: root, h: h, gpc: gpc, commit: commit, now: now, uuid: uuid, subject: subject,
+C: Object.assign({}, C, texts), L: L, pos: pos, theme: theme, root: root, h: h, gpc: gpc, commit: commit, now: now, uuid: uuid, subject: subject,
 lang: setLang, open: function (tab) { Y.open(tab); }, prefetch: function () { fetchUI().catch(function () {}); }
 });
 }, function (e) { bar = null; console.error(e); });

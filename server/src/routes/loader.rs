@@ -2,10 +2,11 @@
 //!
 //! The loader (`widget/js/loader.js`) is small plain JavaScript. It carries the site's
 //! current consent revision, validity, categories and Google Consent Mode map, so a
-//! returning visitor whose consent is current costs this one request and no wasm; and
-//! what the banner (the first layer: `widget/js/banner.js`, a small module the loader
-//! imports for a visitor who must be asked) needs: the notice's version, title and
-//! summary and its consent purposes, so a first visit needs no wasm and no notice fetch.
+//! returning visitor whose consent is current costs this one request and no wasm. The
+//! banner's texts are not in it (a returning visitor never sees them): the loader fetches
+//! them with the banner module (`widget/js/banner.js`) for a visitor who must be asked,
+//! from `notice?view=banner` ([`super::notice::BannerView`]), so a first visit needs no
+//! wasm and no full notice.
 //!
 //! Served minified when `cargo xtask dist` wrote `dist/loader-<hash>.min.js` (terser) for
 //! this very source (`<hash>` is [`loader_hash`]); otherwise stripped of comments and
@@ -29,9 +30,8 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 use yinyom_model::{
-    Lang, Text,
+    Lang,
     cookie::cookie_name,
-    notice::is_sharing,
     site::{GcmSignal, MinorsPolicy, Site},
 };
 
@@ -103,50 +103,11 @@ struct LoaderConfig<'a> {
     js: String,
     wasm: String,
     build: &'a str,
-    /// Minors mode (the age question): the widget draws the banner, so the loader needs
-    /// neither the texts nor the purposes below.
+    /// Minors mode (the age question): the widget draws the banner.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     minors: bool,
     /// The banner module (`widget/js/banner.js`), beside the widget.
     banner: String,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    first_layer: Option<BannerConfig<'a>>,
-}
-
-/// What the loader's banner shows and puts in a receipt request.
-#[derive(Debug, Serialize)]
-struct BannerConfig<'a> {
-    version: &'a str,
-    title: Texts<'a>,
-    summary: Texts<'a>,
-    /// Ids of the purposes the visitor decides (legal basis consent), in notice order.
-    purposes: Vec<&'a str>,
-    /// Titles of the categories Global Privacy Control keeps off, which the banner's GPC
-    /// note names ([`yinyom_model::notice::is_sharing`]).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    gpc: Vec<Texts<'a>>,
-}
-
-/// A text in each of the notice's languages (English falls back to Thai, as
-/// [`Text::get`] does).
-#[derive(Debug, Serialize)]
-struct Texts<'a> {
-    th: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    en: &'a str,
-}
-
-impl<'a> Texts<'a> {
-    fn new(t: &'a Text, langs: &[Lang]) -> Self {
-        Self {
-            th: t.get(Lang::Th),
-            en: if langs.contains(&Lang::En) {
-                t.get(Lang::En)
-            } else {
-                ""
-            },
-        }
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -193,17 +154,6 @@ pub(crate) async fn get(
         build: &widget.build,
         minors,
         banner: format!("/assets/{}/yinyom_banner.js", widget.build),
-        first_layer: (!minors).then(|| BannerConfig {
-            version: &n.version,
-            title: Texts::new(&n.title, &n.languages),
-            summary: Texts::new(&n.summary, &n.languages),
-            purposes: n.consent_purposes().map(|p| p.id.as_str()).collect(),
-            gpc: n
-                .optional_categories()
-                .filter(|c| is_sharing(c))
-                .map(|c| Texts::new(&c.title, &n.languages))
-                .collect(),
-        }),
     };
     let json = serde_json::to_string(&config).map_err(anyhow::Error::from)?;
     let body = loader_template(&state.settings.dist).replacen(PLACEHOLDER, &json, 1);

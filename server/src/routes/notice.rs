@@ -13,15 +13,20 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use yinyom_model::{Lang, notice::PublishedNotice, site::Site};
+use yinyom_model::{
+    Lang, Text,
+    notice::{Notice, PublishedNotice, is_sharing},
+    site::Site,
+};
 
 /// Query of the current notice.
 #[derive(Debug, Deserialize)]
 pub(crate) struct NoticeQuery {
     /// `widget`: without the full Markdown text, which the widget does not show (it opens
-    /// the notice page instead): most of the bytes of a first visit's notice.
+    /// the notice page instead): most of the bytes of a first visit's notice. `banner`:
+    /// only what the first layer shows ([`BannerView`]).
     view: Option<String>,
 }
 
@@ -36,21 +41,28 @@ pub(crate) async fn current(
         .current_notice(site.id.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("site `{}` has no published notice", site.id)))?;
-    let widget = match q.view.as_deref() {
-        None | Some("full") => false,
-        Some("widget") => true,
+    // The ETag is the notice's hash (and the view): a new version changes it.
+    let (etag, body) = match q.view.as_deref() {
+        None | Some("full") => (
+            format!("\"{}\"", published.sha256),
+            serde_json::to_vec(&published),
+        ),
+        Some("widget") => {
+            published.notice.body = yinyom_model::Text::default();
+            (
+                format!("\"{}-w\"", published.sha256),
+                serde_json::to_vec(&published),
+            )
+        }
+        Some("banner") => (
+            format!("\"{}-b\"", published.sha256),
+            serde_json::to_vec(&BannerView::of(&published.notice)),
+        ),
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "view must be `full` or `widget`, not `{other}`"
+                "view must be `full`, `widget` or `banner`, not `{other}`"
             )));
         }
-    };
-    // The ETag is the notice's hash (and the view): a new version changes it.
-    let etag = if widget {
-        published.notice.body = yinyom_model::Text::default();
-        format!("\"{}-w\"", published.sha256)
-    } else {
-        format!("\"{}\"", published.sha256)
     };
     let meta = [
         (header::CONTENT_TYPE, "application/json".to_owned()),
@@ -63,8 +75,65 @@ pub(crate) async fn current(
     {
         return Ok((StatusCode::NOT_MODIFIED, meta).into_response());
     }
-    let body = serde_json::to_vec(&published).map_err(anyhow::Error::from)?;
+    let body = body.map_err(anyhow::Error::from)?;
     Ok(super::packed::respond(&headers, &etag, meta, body))
+}
+
+/// What the banner (the first layer, `widget/js/banner.js`) shows and puts in a receipt
+/// request: `GET …/notice?view=banner`. The loader fetches it together with the banner
+/// module, only for a visitor who must be asked.
+#[derive(Debug, Serialize)]
+pub(crate) struct BannerView<'a> {
+    version: &'a str,
+    /// The consent revision of this version (the loader may be older).
+    rev: u32,
+    title: Texts<'a>,
+    summary: Texts<'a>,
+    /// Ids of the purposes the visitor decides (legal basis consent), in notice order.
+    purposes: Vec<&'a str>,
+    /// Titles of the categories Global Privacy Control keeps off, which the banner's GPC
+    /// note names ([`is_sharing`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    gpc: Vec<Texts<'a>>,
+}
+
+impl<'a> BannerView<'a> {
+    fn of(n: &'a Notice) -> Self {
+        Self {
+            version: &n.version,
+            rev: n.consent_revision,
+            title: Texts::new(&n.title, &n.languages),
+            summary: Texts::new(&n.summary, &n.languages),
+            purposes: n.consent_purposes().map(|p| p.id.as_str()).collect(),
+            gpc: n
+                .optional_categories()
+                .filter(|c| is_sharing(c))
+                .map(|c| Texts::new(&c.title, &n.languages))
+                .collect(),
+        }
+    }
+}
+
+/// A text in each of the notice's languages (English falls back to Thai, as
+/// [`Text::get`] does).
+#[derive(Debug, Serialize)]
+struct Texts<'a> {
+    th: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    en: &'a str,
+}
+
+impl<'a> Texts<'a> {
+    fn new(t: &'a Text, langs: &[Lang]) -> Self {
+        Self {
+            th: t.get(Lang::Th),
+            en: if langs.contains(&Lang::En) {
+                t.get(Lang::En)
+            } else {
+                ""
+            },
+        }
+    }
 }
 
 /// `GET /v1/sites/{site}/notice/versions`: the public history, newest first.
