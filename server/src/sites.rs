@@ -111,8 +111,8 @@ pub struct SiteTexts {
 }
 
 /// Most bytes a site folder's texts (`site.toml` and the notice files) may hold together,
-/// whether imported from the CLI or uploaded in the console (whose request limit,
-/// `admin::ops::UPLOAD_LIMIT`, is the same size).
+/// whether imported from the CLI or uploaded in the console (whose request limit adds room
+/// for the form around them).
 pub const MAX_FOLDER_BYTES: usize = 512 * 1024;
 
 /// A validated site folder: the site, its notice (stamped with the validation time as

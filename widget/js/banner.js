@@ -119,6 +119,6 @@ function decide(y, L, all) {
   y.commit("1." + C.rev + "." + y.now() + "." + (on.join("+") || "-") + ".-", JSON.stringify({
     request_id: y.uuid(), subject_id: y.subject(), notice_version: C.version, consent_revision: C.rev,
     method: all ? "accept_all" : "reject_all", lang: L, categories, purposes, gpc,
-    page_path: location.pathname.slice(0, 512), widget: C.build
+    page_path: location.pathname.replace(/^\/+/, "/").slice(0, 512), widget: C.build
   }));
 }

@@ -322,10 +322,11 @@ impl Context {
 }
 
 fn page_path() -> String {
+    // One leading slash: `//x` reads as an address, and the server refuses it.
     let mut p = web_sys::window()
         .and_then(|w| w.location().pathname().ok())
         .filter(|p| p.starts_with('/'))
-        .unwrap_or_else(|| "/".to_owned());
+        .map_or_else(|| "/".to_owned(), |p| format!("/{}", p.trim_start_matches('/')));
     if p.len() > 512 {
         let mut end = 512;
         while !p.is_char_boundary(end) {

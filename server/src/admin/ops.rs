@@ -436,8 +436,9 @@ pub(crate) async fn export(
         .into_response())
 }
 
-/// Total size of an uploaded site folder (the three files and the form around them).
-pub(crate) const UPLOAD_LIMIT: usize = 512 * 1024;
+/// Total size of an uploaded site folder: the texts' bound (the same as the CLI's,
+/// [`crate::sites::MAX_FOLDER_BYTES`]) and room for the form around them.
+pub(crate) const UPLOAD_LIMIT: usize = crate::sites::MAX_FOLDER_BYTES + 16 * 1024;
 
 /// How long an upload waits for its confirmation.
 pub(crate) const PENDING_MS: i64 = 30 * 60 * 1000;

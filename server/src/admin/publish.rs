@@ -31,7 +31,7 @@ fn title(lang: Lang, site: &str) -> String {
 }
 
 fn upload_form(lang: Lang, p: &Principal, site: &str) -> Markup {
-    let kb = ops::UPLOAD_LIMIT / 1024;
+    let kb = crate::sites::MAX_FOLDER_BYTES / 1024;
     html! {
         form.upload method="post" enctype="multipart/form-data" action={ "/admin/sites/" (site) "/notices/publish" } {
             input type="hidden" name="csrf" value=(p.csrf.as_deref().unwrap_or(""));
