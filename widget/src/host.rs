@@ -326,7 +326,10 @@ fn page_path() -> String {
     let mut p = web_sys::window()
         .and_then(|w| w.location().pathname().ok())
         .filter(|p| p.starts_with('/'))
-        .map_or_else(|| "/".to_owned(), |p| format!("/{}", p.trim_start_matches('/')));
+        .map_or_else(
+            || "/".to_owned(),
+            |p| format!("/{}", p.trim_start_matches('/')),
+        );
     if p.len() > 512 {
         let mut end = 512;
         while !p.is_char_boundary(end) {
