@@ -35,6 +35,16 @@ pub enum StoreError {
     /// A stored document could not be read back.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The operating system gave no random bytes (for a key, a token or a session).
+    #[error("no randomness: {0}")]
+    NoRandomness(String),
+    /// A background task of this process that a request waits on has stopped (the
+    /// receipt writer, an export's reader).
+    #[error("{0} has stopped")]
+    Stopped(String),
+    /// A document could not be written as canonical JSON (RFC 8785) to be signed.
+    #[error("cannot canonicalize: {0}")]
+    Canonical(String),
     /// The store cannot commit now (full, read-only, unreachable): see
     /// [`StoreError::unavailable`].
     #[error("the store cannot commit: {0}")]
@@ -144,7 +154,7 @@ pub mod stats;
 /// Kept here for the callers that read times with the rows they store.
 pub use crate::dates::{now_ms, rfc3339_ms};
 pub use accounts::{AccountRow, Claim, Role, TOKEN_ID_LEN, TokenRow, UserRow, throttle_delay_ms};
-pub use audit::AuditRow;
+pub use audit::{AuditAction, AuditRow};
 pub use keys::KeyRow;
 pub use log::{CheckpointRow, LeafRow, LogRow};
 pub use notices::{PendingUpload, VersionRow};
@@ -241,5 +251,27 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, pool => sqlx::query("select 1").execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn only_passing_causes_are_unavailable() {
+        let cause = StoreError::Unavailable("the disk is full".into());
+        assert_eq!(cause.unavailable().as_deref(), Some("the disk is full"));
+        let timeout = StoreError::Db(sqlx::Error::PoolTimedOut);
+        assert!(timeout.unavailable().is_some());
+        for bug in [
+            StoreError::Corrupt("a stored receipt".into()),
+            StoreError::NoRandomness("getrandom failed".into()),
+            StoreError::Stopped("the receipt writer".into()),
+            StoreError::Canonical("a number out of range".into()),
+            StoreError::Db(sqlx::Error::RowNotFound),
+        ] {
+            assert_eq!(bug.unavailable(), None, "{bug}");
+        }
     }
 }
