@@ -1,6 +1,6 @@
 //! Command line and environment configuration (`yinyom --help`).
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::{net::SocketAddr, path::PathBuf};
 
 /// Yinyom (ยินยอม): consent receipts and privacy notices for Thai government websites.
@@ -63,7 +63,7 @@ pub enum UsersCommand {
         email: String,
         /// admin (every site), dpo (record-level for its sites) or auditor (statistics only).
         #[arg(long, value_enum)]
-        role: crate::store::Role,
+        role: RoleArg,
         /// A site this dpo or auditor may see (repeat for several).
         #[arg(long = "site")]
         sites: Vec<String>,
@@ -301,4 +301,55 @@ pub struct ServeArgs {
     /// Seconds between log checkpoints (pending receipts are appended in one batch).
     #[arg(long, env = "YINYOM_CHECKPOINT_SECS", default_value_t = 1)]
     pub checkpoint_secs: u64,
+}
+
+/// A console role as `users add --role` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Everything, on every site.
+    Admin,
+    /// Record-level receipts, exports and notices of their sites.
+    Dpo,
+    /// Aggregated statistics of their sites only.
+    Auditor,
+}
+
+impl From<RoleArg> for crate::store::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => Self::Admin,
+            RoleArg::Dpo => Self::Dpo,
+            RoleArg::Auditor => Self::Auditor,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Role;
+
+    #[test]
+    fn users_add_takes_every_role_by_its_stored_name() {
+        for role in [Role::Admin, Role::Dpo, Role::Auditor] {
+            let cli = Cli::try_parse_from([
+                "yinyom",
+                "users",
+                "add",
+                "--email",
+                "dpo@example.go.th",
+                "--role",
+                role.as_str(),
+            ])
+            .expect("parses");
+            let Command::Users(UsersCommand::Add { role: arg, .. }) = cli.command else {
+                panic!("users add")
+            };
+            assert_eq!(Role::from(arg), role);
+        }
+        assert!(
+            Cli::try_parse_from(["yinyom", "users", "add", "--email", "a@b", "--role", "root"])
+                .is_err()
+        );
+    }
 }

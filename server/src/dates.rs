@@ -35,6 +35,27 @@ pub fn thailand_day(ms: i64) -> i64 {
     (ms + TH_OFFSET_MS).div_euclid(DAY_MS)
 }
 
+/// When the Thailand day `day` starts, in unix milliseconds.
+pub fn thailand_day_start(day: i64) -> i64 {
+    day * DAY_MS - TH_OFFSET_MS
+}
+
+/// Milliseconds since the unix epoch, now.
+pub fn now_ms() -> i64 {
+    let now = OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Formats unix milliseconds as RFC 3339 UTC with milliseconds.
+pub fn rfc3339_ms(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
 /// `YYYY-MM-DD` of a Thailand day number (for machines: exports, open data).
 pub fn day_name(day: i64) -> String {
     OffsetDateTime::from_unix_timestamp(day * 86_400)
@@ -150,5 +171,7 @@ mod tests {
         // 17:00 UTC is midnight in Thailand: the next day.
         assert_eq!(thailand_day(16_999 * DAY_MS + 17 * 3_600_000), 17_000);
         assert_eq!(thailand_day(16_999 * DAY_MS + 17 * 3_600_000 - 1), 16_999);
+        assert_eq!(thailand_day_start(17_000), 16_999 * DAY_MS + 17 * 3_600_000);
+        assert_eq!(thailand_day(thailand_day_start(17_000)), 17_000);
     }
 }

@@ -146,7 +146,7 @@ impl Exporter {
         };
         let page = pending
             .await
-            .map_err(|e| StoreError::Corrupt(format!("the export's reader stopped: {e}")))??;
+            .map_err(|e| StoreError::Stopped(format!("the export's reader ({e})")))??;
         if (page.len() as i64) < PAGE {
             self.done = true;
         } else {

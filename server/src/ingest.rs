@@ -80,9 +80,9 @@ impl Ingest {
         self.tx
             .send(Job { draft, done })
             .await
-            .map_err(|_| StoreError::Corrupt("the receipt writer has stopped".into()))?;
+            .map_err(|_| StoreError::Stopped("the receipt writer".into()))?;
         wait.await
-            .map_err(|_| StoreError::Corrupt("the receipt writer has stopped".into()))?
+            .map_err(|_| StoreError::Stopped("the receipt writer".into()))?
     }
 }
 

@@ -11,7 +11,7 @@ use yinyom_server::{
         TokensCommand, UsersCommand,
     },
     export, log, receipts, signing, sites,
-    store::Role,
+    store::{AuditAction, Role},
     store::{SearchFilter, Store, now_ms, rfc3339_ms},
 };
 
@@ -179,6 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Users(UsersCommand::Add { email, role, sites }) => {
+            let role = Role::from(role);
             let email = email.trim().to_lowercase();
             if !email.contains('@') || email.len() > auth::MAX_EMAIL_BYTES {
                 anyhow::bail!("`{email}` is not an e-mail address");
@@ -201,7 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store
                 .audit(
                     "cli",
-                    "user.add",
+                    AuditAction::UserAdd,
                     None,
                     &format!("{email} {}", role.as_str()),
                     "local",
@@ -228,14 +229,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("there is no account `{email}`"))?;
             let token = format!("yy_{}", auth::new_secret()?);
-            let expires_at = expires_in_days.map(|d| now_ms() + i64::from(d) * 86_400_000);
+            let expires_at =
+                expires_in_days.map(|d| now_ms() + i64::from(d) * yinyom_server::dates::DAY_MS);
             store
                 .create_token_expiring(&auth::hash_secret(&token), &name, user.id, expires_at)
                 .await?;
             store
                 .audit(
                     "cli",
-                    "token.create",
+                    AuditAction::TokenCreate,
                     None,
                     &format!(
                         "{name} for {}{}",
@@ -282,7 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let email = email.trim().to_lowercase();
             if store.set_user_disabled(&email, true).await? {
                 store
-                    .audit("cli", "user.disable", None, &email, "local")
+                    .audit("cli", AuditAction::UserDisable, None, &email, "local")
                     .await?;
                 println!("disabled {email}: its sessions and tokens no longer work");
             } else {
@@ -294,7 +296,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let email = email.trim().to_lowercase();
             if store.set_user_disabled(&email, false).await? {
                 store
-                    .audit("cli", "user.enable", None, &email, "local")
+                    .audit("cli", AuditAction::UserEnable, None, &email, "local")
                     .await?;
                 println!("enabled {email}");
             } else {
@@ -310,7 +312,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let hash = new_password_hash()?;
             store.set_password(&email, &hash).await?;
             store
-                .audit("cli", "user.passwd", None, &email, "local")
+                .audit("cli", AuditAction::UserPasswd, None, &email, "local")
                 .await?;
             println!("new password set for {email}; its sessions ended");
             Ok(())
@@ -327,7 +329,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => email.clone(),
             };
             store
-                .audit("cli", "user.unlock", None, &detail, "local")
+                .audit("cli", AuditAction::UserUnlock, None, &detail, "local")
                 .await?;
             println!(
                 "{detail}: {}",
@@ -363,7 +365,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 store
                     .audit(
                         "cli",
-                        "token.revoke",
+                        AuditAction::TokenRevoke,
                         None,
                         &format!("{} ({}) of {}", t.name, t.id, t.email),
                         "local",

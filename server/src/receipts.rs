@@ -149,7 +149,7 @@ pub async fn record(
     } else {
         Event::Refused
     };
-    let valid_ms = i64::from(notice.consent_validity_days) * 86_400_000;
+    let valid_ms = i64::from(notice.consent_validity_days) * crate::dates::DAY_MS;
     let receipt = Receipt {
         schema: RECEIPT_SCHEMA.to_owned(),
         receipt_id: uuid::Uuid::now_v7().to_string(),
@@ -222,7 +222,7 @@ pub fn finish(
         draft.receipt.event = Event::Updated;
     }
     let json = to_canonical_json(&draft.receipt)
-        .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+        .map_err(|e| crate::store::StoreError::Canonical(e.to_string()))?;
     let jws = signer.sign(json.as_bytes());
     Ok(StoredReceipt {
         receipt: draft.receipt,

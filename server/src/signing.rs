@@ -144,7 +144,7 @@ fn signing_now(keys: &[KeyRow], now_ms: i64) -> Option<&KeyRow> {
 fn new_key(generation: i64, activates_at: i64) -> Result<KeyRow, StoreError> {
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed)
-        .map_err(|e| StoreError::Corrupt(format!("no randomness for a key: {e}")))?;
+        .map_err(|e| StoreError::NoRandomness(format!("for a key: {e}")))?;
     let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
     Ok(KeyRow {
         kid: thumbprint(&public),

@@ -3,7 +3,7 @@
 
 use crate::{
     state::AppState,
-    store::{Claim, Role, Store, StoreError, UserRow, throttle_delay_ms},
+    store::{AuditAction, Claim, Role, Store, StoreError, UserRow, throttle_delay_ms},
 };
 use argon2::{
     Argon2, PasswordHash, PasswordVerifier,
@@ -115,8 +115,7 @@ pub fn hash_secret(secret: &str) -> String {
 /// A new random secret (256 bits, base64url).
 pub fn new_secret() -> Result<String, StoreError> {
     let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| StoreError::Corrupt(format!("no randomness: {e}")))?;
+    getrandom::getrandom(&mut bytes).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
     Ok(B64.encode(bytes))
 }
 
@@ -204,16 +203,20 @@ pub async fn sign_in(
     match user.filter(|_| ok) {
         Some(user) => {
             store.login_succeeded(&by_email, &by_addr).await?;
-            store.audit(&user.email, "login", None, "", client).await?;
+            store
+                .audit(&user.email, AuditAction::Login, None, "", client)
+                .await?;
             Ok(SignIn::Ok(user))
         }
         None => {
-            store.audit(email, "login.failed", None, "", client).await?;
+            store
+                .audit(email, AuditAction::LoginFailed, None, "", client)
+                .await?;
             let wait = throttle_delay_ms(attempts);
             if wait > 0 {
                 let detail = format!("next attempt checked in {} s", wait / 1000);
                 store
-                    .audit(email, "login.throttled", None, &detail, client)
+                    .audit(email, AuditAction::LoginThrottled, None, &detail, client)
                     .await?;
             }
             Ok(SignIn::Wrong)

@@ -15,7 +15,9 @@ use crate::{
     signing,
     sites::{self, ImportError, Imported, Plan, SiteTexts, Validated},
     state::AppState,
-    store::{AccountRow, PendingUpload, Role, SearchFilter, StoredReceipt, TokenRow, now_ms},
+    store::{
+        AccountRow, AuditAction, PendingUpload, Role, SearchFilter, StoredReceipt, TokenRow, now_ms,
+    },
 };
 use axum::{
     body::Body,
@@ -189,7 +191,7 @@ pub(crate) async fn search(
         .store
         .audit(
             &p.actor,
-            "receipts.search",
+            AuditAction::ReceiptsSearch,
             Some(site),
             &q.to_query(),
             &p.client,
@@ -226,7 +228,13 @@ pub(crate) async fn detail(
         .ok_or_else(|| ApiError::NotFound(format!("no receipt `{id}` on `{site}`")))?;
     state
         .store
-        .audit(&p.actor, "receipt.view", Some(site), id, &p.client)
+        .audit(
+            &p.actor,
+            AuditAction::ReceiptView,
+            Some(site),
+            id,
+            &p.client,
+        )
         .await?;
     let jwks = signing::jwks(&state.store).await?;
     let signature = match signing::verify(&stored.jws, &jwks) {
@@ -397,7 +405,7 @@ pub(crate) async fn export(
         .store
         .audit(
             &p.actor,
-            "receipts.export",
+            AuditAction::ReceiptsExport,
             Some(site),
             &format!("format={format:?} {}", q.to_query()),
             &p.client,
@@ -713,7 +721,7 @@ pub(crate) async fn publish_texts(
                 .store
                 .audit(
                     &p.actor,
-                    "notice.publish",
+                    AuditAction::NoticePublish,
                     Some(site),
                     &format!(
                         "version={} consent_revision={} sha256={}",
@@ -794,9 +802,9 @@ pub(crate) async fn set_disabled(
     let changed = state.store.set_user_disabled(&email, disabled).await?;
     if changed {
         let action = if disabled {
-            "user.disable"
+            AuditAction::UserDisable
         } else {
-            "user.enable"
+            AuditAction::UserEnable
         };
         state
             .store
@@ -818,7 +826,7 @@ pub(crate) async fn revoke_token(state: &AppState, p: &Principal, id: &str) -> A
         .store
         .audit(
             &p.actor,
-            "token.revoke",
+            AuditAction::TokenRevoke,
             None,
             &format!("{} ({}) of {}", t.name, t.id, t.email),
             &p.client,

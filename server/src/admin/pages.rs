@@ -11,7 +11,7 @@ use crate::{
     error::ApiError,
     state::AppState,
     stats,
-    store::{Role, now_ms, rfc3339_ms},
+    store::{AuditAction, Role, now_ms, rfc3339_ms},
 };
 use axum::{
     Form,
@@ -215,7 +215,7 @@ pub(crate) async fn logout(
     }
     state
         .store
-        .audit(&p.actor, "logout", None, "", &p.client)
+        .audit(&p.actor, AuditAction::Logout, None, "", &p.client)
         .await?;
     let mut res = Redirect::to("/admin/login").into_response();
     if let Ok(v) = auth::set_cookie(&state, SESSION_COOKIE, "", 0, "/").parse() {
@@ -800,7 +800,7 @@ pub(crate) fn stats_range(q: &StatsQuery) -> Result<(i64, i64), ApiError> {
             .map_err(ApiError::BadRequest)
     };
     let to = parse(&q.to)?.unwrap_or(now + 1);
-    let from = parse(&q.from)?.unwrap_or(to - 30 * 86_400_000);
+    let from = parse(&q.from)?.unwrap_or(to - 30 * crate::dates::DAY_MS);
     if from >= to {
         return Err(ApiError::BadRequest("`from` must be before `to`".into()));
     }

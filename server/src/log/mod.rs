@@ -115,7 +115,7 @@ async fn sequence_counted(
                 issued_at: rfc3339_ms(now),
             };
             let json =
-                to_canonical_json(&checkpoint).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                to_canonical_json(&checkpoint).map_err(|e| StoreError::Canonical(e.to_string()))?;
             let jws = signer.sign(json.as_bytes());
             let row = CheckpointRow {
                 tree_size: size,

@@ -1,0 +1,169 @@
+//! The SQLite and PostgreSQL migrations build the same schema: after migrating, both have
+//! the same tables, the same columns (by name and kind of value), and the same indexes
+//! (by name, table, columns and uniqueness). Runs when `YINYOM_TEST_DATABASE_URL` names a
+//! PostgreSQL server, against a fresh SQLite file.
+
+mod common;
+
+use std::collections::BTreeMap;
+use yinyom_server::store::Store;
+
+/// Table → column → kind of value (`integer`, `text`, `bytes`, `real`).
+type Columns = BTreeMap<String, BTreeMap<String, String>>;
+/// Index name → (table, columns in order, unique).
+type Indexes = BTreeMap<String, (String, Vec<String>, bool)>;
+
+/// The kind of value a declared column type holds, in either dialect.
+fn kind(declared: &str) -> String {
+    let t = declared.to_ascii_lowercase();
+    let k = if t.contains("int") || t == "boolean" {
+        "integer"
+    } else if t.contains("char") || t.contains("text") {
+        "text"
+    } else if t.contains("blob") || t == "bytea" {
+        "bytes"
+    } else if t.contains("real") || t.contains("double") || t.contains("float") {
+        "real"
+    } else {
+        return t;
+    };
+    k.to_owned()
+}
+
+async fn sqlite_schema(store: &Store) -> (Columns, Indexes) {
+    let Store::Sqlite(pool) = store else {
+        panic!("expected SQLite")
+    };
+    let tables: Vec<String> = sqlx::query_scalar(
+        "select name from sqlite_master where type = 'table'
+         and name not like 'sqlite_%' and name <> '_sqlx_migrations' order by name",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("tables");
+    let mut columns = Columns::new();
+    for table in &tables {
+        let cols: Vec<(String, String)> =
+            sqlx::query_as("select name, type from pragma_table_info($1)")
+                .bind(table)
+                .fetch_all(pool)
+                .await
+                .expect("columns");
+        columns.insert(
+            table.clone(),
+            cols.into_iter().map(|(n, t)| (n, kind(&t))).collect(),
+        );
+    }
+    // Indexes created by `create index` (not the automatic ones of keys and constraints).
+    let named: Vec<(String, String)> = sqlx::query_as(
+        "select name, tbl_name from sqlite_master where type = 'index' and sql is not null
+         order by name",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("indexes");
+    let mut indexes = Indexes::new();
+    for (name, table) in named {
+        let cols: Vec<String> =
+            sqlx::query_scalar("select name from pragma_index_info($1) order by seqno")
+                .bind(&name)
+                .fetch_all(pool)
+                .await
+                .expect("index columns");
+        let unique: i64 =
+            sqlx::query_scalar("select \"unique\" from pragma_index_list($1) where name = $2")
+                .bind(&table)
+                .bind(&name)
+                .fetch_one(pool)
+                .await
+                .expect("index uniqueness");
+        indexes.insert(name, (table, cols, unique == 1));
+    }
+    (columns, indexes)
+}
+
+async fn postgres_schema(store: &Store) -> (Columns, Indexes) {
+    let Store::Postgres(pool) = store else {
+        panic!("expected PostgreSQL")
+    };
+    let cols: Vec<(String, String, String)> = sqlx::query_as(
+        "select c.table_name::text, c.column_name::text, c.data_type::text
+         from information_schema.columns c
+         join information_schema.tables t
+           on t.table_schema = c.table_schema and t.table_name = c.table_name
+         where c.table_schema = current_schema() and t.table_type = 'BASE TABLE'
+           and c.table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("columns");
+    let mut columns = Columns::new();
+    for (table, column, declared) in cols {
+        columns
+            .entry(table)
+            .or_default()
+            .insert(column, kind(&declared));
+    }
+    // Indexes that no key or constraint made.
+    let rows: Vec<(String, String, Vec<String>, bool)> = sqlx::query_as(
+        "select ic.relname::text, tc.relname::text,
+                array(select a.attname::text from unnest(i.indkey::int2[]) with ordinality k(n, o)
+                      join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.n
+                      order by k.o),
+                i.indisunique
+         from pg_index i
+         join pg_class ic on ic.oid = i.indexrelid
+         join pg_class tc on tc.oid = i.indrelid
+         join pg_namespace ns on ns.oid = tc.relnamespace
+         where ns.nspname = current_schema() and tc.relname <> '_sqlx_migrations'
+           and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("indexes");
+    let indexes = rows
+        .into_iter()
+        .map(|(name, table, cols, unique)| (name, (table, cols, unique)))
+        .collect();
+    (columns, indexes)
+}
+
+#[tokio::test]
+async fn sqlite_and_postgres_migrations_build_the_same_schema() {
+    if std::env::var("YINYOM_TEST_DATABASE_URL").is_err() {
+        eprintln!("YINYOM_TEST_DATABASE_URL is not set: nothing to compare SQLite with");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let postgres = common::store(dir.path()).await;
+    let sqlite = Store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("schema.db").display()
+    ))
+    .await
+    .expect("open sqlite");
+
+    let (sqlite_columns, sqlite_indexes) = sqlite_schema(&sqlite).await;
+    let (postgres_columns, postgres_indexes) = postgres_schema(&postgres).await;
+
+    assert!(
+        sqlite_columns.contains_key("receipts") && sqlite_indexes.len() > 3,
+        "the schema was read: {sqlite_columns:?} {sqlite_indexes:?}"
+    );
+    assert_eq!(
+        sqlite_columns.keys().collect::<Vec<_>>(),
+        postgres_columns.keys().collect::<Vec<_>>(),
+        "the same tables"
+    );
+    for (table, columns) in &sqlite_columns {
+        assert_eq!(
+            Some(columns),
+            postgres_columns.get(table),
+            "the same columns in `{table}` (SQLite left, PostgreSQL right)"
+        );
+    }
+    assert_eq!(
+        sqlite_indexes, postgres_indexes,
+        "the same indexes (SQLite left, PostgreSQL right)"
+    );
+}
