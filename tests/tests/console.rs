@@ -440,7 +440,7 @@ fn a_dpo_works_through_the_console() {
         "2025-01 → 2025-07",
         "1 → 2",
         "ผู้เข้าชมทุกคนจะเห็นแบนเนอร์และถูกขอความยินยอมใหม่",
-        "cookie _ga (analytics)",
+        "cookie _yy_path (analytics)",
     ] {
         assert!(confirm.contains(expected), "no `{expected}` in:\n{confirm}");
     }
@@ -454,7 +454,7 @@ fn a_dpo_works_through_the_console() {
     // The diff between the two versions.
     click(&b, "a[href*='/notices/diff?from=2025-01&to=2025-07']");
     let diff = wait_page(&b, "เทียบประกาศ");
-    assert!(diff.contains("cookie _ga (analytics)") && diff.contains("consent_revision"));
+    assert!(diff.contains("cookie _yy_path (analytics)") && diff.contains("consent_revision"));
     let added = b
         .eval(
             "return document.querySelectorAll('pre.diff span.add').length;",

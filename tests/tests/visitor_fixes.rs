@@ -600,7 +600,10 @@ fn reconsent_prefills_earlier_choices_and_clears_cookies() {
         json!([
             ["yy-c-analytics", true],
             ["yy-c-media", false],
-            ["yy-p-sme_news", false]
+            ["yy-p-sme_monitoring", false],
+            ["yy-p-user_contact", false],
+            ["yy-p-sme_news", false],
+            ["yy-p-site_operation", false]
         ]),
         "the earlier choices are pre-filled"
     );

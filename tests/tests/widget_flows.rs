@@ -110,8 +110,8 @@ fn partial_choice_consent_mode_and_placeholders() {
     assert_eq!(
         calls,
         json!([["default", {
-            "security_storage": "granted", "analytics_storage": "denied", "ad_storage": "denied",
-            "ad_user_data": "denied", "ad_personalization": "denied", "wait_for_update": 500
+            "security_storage": "granted", "analytics_storage": "denied",
+            "functionality_storage": "denied", "wait_for_update": 500
         }]]),
         "only the default before a choice"
     );
@@ -125,8 +125,8 @@ fn partial_choice_consent_mode_and_placeholders() {
         )
         .expect("analytics ran");
     let granted = json!({
-        "security_storage": "granted", "analytics_storage": "granted", "ad_storage": "denied",
-        "ad_user_data": "denied", "ad_personalization": "denied"
+        "security_storage": "granted", "analytics_storage": "granted",
+        "functionality_storage": "denied"
     });
     let calls = consent_calls(&browser);
     assert_eq!(calls[0][0], "default");
@@ -151,7 +151,10 @@ fn partial_choice_consent_mode_and_placeholders() {
         r[0]["receipt"]["categories"],
         json!({"analytics": true, "media": false})
     );
-    assert_eq!(r[0]["receipt"]["purposes"], json!({"sme_news": false}));
+    assert_eq!(
+        r[0]["receipt"]["purposes"],
+        json!({"sme_monitoring": false, "user_contact": false, "sme_news": false, "site_operation": false})
+    );
 
     // Next page view: default then update with the stored choice, before any tag.
     open(&server, &browser);
@@ -162,8 +165,8 @@ fn partial_choice_consent_mode_and_placeholders() {
         consent_calls(&browser),
         json!([
             ["default", {
-                "security_storage": "granted", "analytics_storage": "denied", "ad_storage": "denied",
-                "ad_user_data": "denied", "ad_personalization": "denied", "wait_for_update": 500
+                "security_storage": "granted", "analytics_storage": "denied",
+                "functionality_storage": "denied", "wait_for_update": 500
             }],
             ["update", granted]
         ])
@@ -401,12 +404,43 @@ fn withdraw_all_stops_and_clears() {
     );
 }
 
+/// The example site with its video category turned into a data-sharing one (Consent
+/// Mode's ad signals, what makes a category "sharing" for GPC). A test-only variant in a
+/// temporary folder: the agencies share nothing with advertisers, so no example does.
+fn sharing_variant() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = yinyom_e2e::root().join("examples").join(SITE);
+    for f in ["notice.th.md", "notice.en.md"] {
+        std::fs::copy(example.join(f), dir.path().join(f)).expect("copy");
+    }
+    let toml = std::fs::read_to_string(example.join("site.toml")).expect("site.toml");
+    let media = "id = \"media\"";
+    let at = toml.find(media).expect("the media category");
+    let (head, tail) = toml.split_at(at);
+    let tail = tail.replacen(
+        "gcm = [\"functionality_storage\"]",
+        "gcm = [\"ad_storage\", \"ad_user_data\", \"ad_personalization\"]",
+        1,
+    );
+    assert!(
+        tail.contains("ad_user_data"),
+        "the video category's signals"
+    );
+    std::fs::write(dir.path().join("site.toml"), format!("{head}{tail}")).expect("write");
+    dir
+}
+
 /// A browser with Global Privacy Control: the banner says so, Accept all keeps the
-/// YouTube category (Google's ad signals) off and the receipt records GPC. Calls queued
-/// on `window.yinyom` before the loader ran are played, and `yinyom:ready` fires.
+/// data-sharing category off and the receipt records GPC. Calls queued on
+/// `window.yinyom` before the loader ran are played, and `yinyom:ready` fires.
 #[test]
 fn gpc_preselects_deny_and_early_api_calls_work() {
-    let server = TestServer::start(&[SITE]).expect("server");
+    let server = TestServer::start(&[]).expect("server");
+    let variant = sharing_variant();
+    server
+        .rt
+        .block_on(yinyom_server::sites::import(&server.store, variant.path()))
+        .expect("import the sharing variant");
     let browser = Browser::start().expect("browser");
     browser
         .before_each_page(
