@@ -5,19 +5,14 @@
 //! visitor's history.
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use yinyom_e2e::page::{R, eval, in_widget, wait_receipts};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 use yinyom_model::{
     canonical::to_canonical_json,
     site::{MinorsPolicy, SiteFile},
 };
 use yinyom_server::signing::{self, Jwks};
-
-const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
-
-fn in_widget(css: &str) -> String {
-    format!("{R} return r && r.querySelector(\"{css}\");")
-}
 
 fn click(browser: &Browser, css: &str) {
     browser
@@ -36,39 +31,6 @@ fn title(browser: &Browser) -> Value {
             ),
         )
         .expect("the banner")
-}
-
-fn eval(browser: &Browser, script: &str) -> Value {
-    browser.eval(script, json!([])).expect("eval")
-}
-
-fn history(server: &TestServer, browser: &Browser, site: &str, n: usize) -> Vec<Value> {
-    let subject = eval(
-        browser,
-        &format!("return localStorage.getItem('yinyom.{site}.subject');"),
-    );
-    let url = format!(
-        "{}/v1/sites/{site}/subjects/{}/receipts",
-        server.api,
-        subject.as_str().expect("subject id")
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let got: Vec<Value> = ureq::get(&url)
-            .call()
-            .ok()
-            .and_then(|r| r.into_json().ok())
-            .unwrap_or_default();
-        if got.len() == n {
-            return got;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{site}: expected {n} receipts, found {}",
-            got.len()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// What the page ran: [external analytics, inline analytics, analytics cookie, iframe src].
@@ -127,7 +89,7 @@ fn acceptance(site: &str) {
         )
         .unwrap_or_else(|_| panic!("{site}: English switch"));
         click(&b, "[data-action=reject-all]");
-        let r = history(&server, &b, site, 1);
+        let r = wait_receipts(&server, &b, site, 1);
         std::thread::sleep(Duration::from_millis(300));
         let expect_iframe = if has_iframe {
             Value::Null
@@ -182,7 +144,7 @@ fn acceptance(site: &str) {
             )
             .unwrap_or_else(|_| panic!("{site}: the embedded video did not load"));
     }
-    let r = history(&server, &accepted, site, 1);
+    let r = wait_receipts(&server, &accepted, site, 1);
     assert!(
         r[0]["receipt"]["categories"]
             .as_object()
@@ -205,7 +167,7 @@ fn acceptance(site: &str) {
             "return document.documentElement.dataset.analyticsRan === '1';",
         )
         .unwrap_or_else(|_| panic!("{site}: analytics did not run after choosing it"));
-        let r = history(&server, &b, site, 1);
+        let r = wait_receipts(&server, &b, site, 1);
         let cats = r[0]["receipt"]["categories"]
             .as_object()
             .expect("categories")
@@ -254,7 +216,7 @@ fn acceptance(site: &str) {
         );
         adult(&accepted, &file2);
         click(&accepted, "[data-action=accept-all]");
-        let r = history(&server, &accepted, site, 2);
+        let r = wait_receipts(&server, &accepted, site, 2);
         assert_eq!(
             r[0]["receipt"]["notice"]["version"],
             json!(file2.notice.version)

@@ -7,6 +7,7 @@
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use yinyom_e2e::page::{R, eval};
 use yinyom_e2e::{
     server::TestServer,
     webdriver::{Browser, keys},
@@ -15,9 +16,6 @@ use yinyom_model::site::SiteFile;
 use yinyom_server::signing::{self, Jwks};
 
 const SITE: &str = "osmep-sme-monitoring";
-
-/// Script prefix: `r` is the shared shadow root of the banner and the widget.
-const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
 
 fn in_shadow(css: &str) -> String {
     format!("{R} return r && r.querySelector(\"{css}\");")
@@ -29,10 +27,6 @@ fn click(browser: &Browser, css: &str) {
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
     let el = browser.element(&in_shadow(css)).expect("element");
     browser.click(&el).expect("click");
-}
-
-fn eval(browser: &Browser, script: &str) -> Value {
-    browser.eval(script, json!([])).expect("eval")
 }
 
 fn site_file() -> SiteFile {

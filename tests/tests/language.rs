@@ -5,15 +5,11 @@
 //! column (a localized site-file text). One browser for the file.
 
 use serde_json::{Value, json};
+use yinyom_e2e::page::{R, eval};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 use yinyom_model::{Lang, site::SiteFile};
 
 const SITE: &str = "osmep-sme-monitoring";
-const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
-
-fn eval(b: &Browser, script: &str) -> Value {
-    b.eval(script, json!([])).expect("eval")
-}
 
 fn click(b: &Browser, css: &str) {
     let find = format!("{R} return r && r.querySelector(\"{css}\");");

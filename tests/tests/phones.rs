@@ -7,6 +7,7 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
+use yinyom_e2e::page::{R, eval};
 use yinyom_e2e::{axe, server::TestServer, webdriver::Browser};
 
 const SITES: [&str; 5] = [
@@ -16,11 +17,6 @@ const SITES: [&str; 5] = [
     "msdhs-mso-logbook",
     "sknpeo-samut-sakhon",
 ];
-const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
-
-fn eval(b: &Browser, script: &str) -> Value {
-    b.eval(script, json!([])).expect("eval")
-}
 
 /// Emulates a phone screen `width` CSS px wide (and a touch screen when `touch`).
 fn phone(b: &Browser, width: u32, touch: bool) {

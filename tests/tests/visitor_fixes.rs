@@ -8,7 +8,8 @@
 //! revision with the earlier choices pre-filled and the cookies no longer granted cleared.
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use yinyom_e2e::page::{R, eval, in_widget, wait_receipts};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 use yinyom_model::cookie::{ConsentCookie, LEGACY_COOKIE_NAME, cookie_name};
 use yinyom_model::{Slug, site::MinorsPolicy, site::SiteFile};
@@ -21,9 +22,6 @@ const SITES: [&str; 5] = [
     "sknpeo-samut-sakhon",
 ];
 
-/// Script prefix: `r` is the shadow root of the banner and the widget.
-const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
-
 /// Installed before every page's own scripts: records uncaught errors, rejected promises
 /// and `console.error` in `__errors`, and every write of the example pages' markers
 /// (`data-analytics-ran` by the external analytics.js, `data-inline-ran` by the inline
@@ -35,20 +33,12 @@ const ce = console.error; console.error = function (...a) { __errors.push(a.map(
 new MutationObserver(ms => ms.forEach(m => __order.push(m.attributeName))).observe(document,
   { attributes: true, subtree: true, attributeFilter: ['data-analytics-ran', 'data-inline-ran'] });";
 
-fn in_widget(css: &str) -> String {
-    format!("{R} return r && r.querySelector(\"{css}\");")
-}
-
 fn click(browser: &Browser, css: &str) {
     browser
         .wait_for(20, &in_widget(css))
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
     let el = browser.element(&in_widget(css)).expect("element");
     browser.click(&el).expect("click");
-}
-
-fn eval(browser: &Browser, script: &str) -> Value {
-    browser.eval(script, json!([])).expect("eval")
 }
 
 fn site_file(site: &str) -> SiteFile {
@@ -77,36 +67,6 @@ fn open(server: &TestServer, browser: &Browser, site: &str) {
     browser
         .wait_for(20, "return window.yinyom && window.yinyom.__loaded;")
         .unwrap_or_else(|e| panic!("{site}: the loader did not run: {e}"));
-}
-
-/// The receipts the server has for this browser on `site`, newest first, once there are `n`.
-fn receipts(server: &TestServer, browser: &Browser, site: &str, n: usize) -> Vec<Value> {
-    let subject = eval(
-        browser,
-        &format!("return localStorage.getItem('yinyom.{site}.subject');"),
-    );
-    let url = format!(
-        "{}/v1/sites/{site}/subjects/{}/receipts",
-        server.api,
-        subject.as_str().expect("a subject id")
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let got: Vec<Value> = ureq::get(&url)
-            .call()
-            .ok()
-            .and_then(|r| r.into_json().ok())
-            .unwrap_or_default();
-        if got.len() == n {
-            return got;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{site}: expected {n} receipts, found {}",
-            got.len()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Accept all from the banner; on a minors-mode site the age "20 and over" first.
@@ -143,7 +103,7 @@ fn two_sites_on_one_host_keep_separate_choices() {
             "return document.documentElement.dataset.analyticsRan === '1';",
         )
         .expect("analytics runs on the site that accepted");
-    receipts(&server, &browser, a, 1);
+    wait_receipts(&server, &browser, a, 1);
     assert!(consent(&browser, a).is_some(), "cookie {}", name(a));
 
     open(&server, &browser, b);
@@ -161,7 +121,7 @@ fn two_sites_on_one_host_keep_separate_choices() {
         "{b} took {a}'s choice"
     );
     click(&browser, ".banner [data-action=reject-all]");
-    let rb = receipts(&server, &browser, b, 1);
+    let rb = wait_receipts(&server, &browser, b, 1);
     assert_eq!(rb[0]["receipt"]["method"], "reject_all");
     assert_eq!(consent(&browser, b).map(|c| c.granted), Some(vec![]));
 
@@ -173,7 +133,7 @@ fn two_sites_on_one_host_keep_separate_choices() {
             "return document.documentElement.dataset.analyticsRan === '1';",
         )
         .expect("the first site's choice still holds");
-    let ra = receipts(&server, &browser, a, 1);
+    let ra = wait_receipts(&server, &browser, a, 1);
     assert_eq!(ra[0]["receipt"]["method"], "accept_all");
     assert_ne!(
         ra[0]["receipt"]["subject_id"], rb[0]["receipt"]["subject_id"],
@@ -370,7 +330,7 @@ fn blocked_scripts_run_once_in_order_while_the_page_is_parsed() {
         json!([all, []]),
         "after Accept all: each script once, in order, no error"
     );
-    receipts(&server, &browser, site, 1);
+    wait_receipts(&server, &browser, site, 1);
     for view in 1..=4 {
         browser.goto(&format!("{page}/")).expect("open page");
         browser
@@ -413,7 +373,7 @@ fn minors_refusal_needs_no_age() {
     browser
         .wait_for(10, &format!("{R} return !r.querySelector('.banner');"))
         .expect("the banner closes on Reject all");
-    let r = receipts(&server, &browser, site, 1);
+    let r = wait_receipts(&server, &browser, site, 1);
     let receipt = &r[0]["receipt"];
     assert_eq!(receipt["method"], "reject_all");
     assert_eq!(receipt["event"], "refused");
@@ -487,7 +447,7 @@ fn unreachable_server_says_so_and_retries() {
     );
     // The choice made while the server was down is delivered on a later page view.
     open(&server, &browser, site);
-    receipts(&server, &browser, site, 1);
+    wait_receipts(&server, &browser, site, 1);
 }
 
 /// After a choice in the banner, or Save in the settings, the focus is not left on
@@ -551,7 +511,7 @@ fn focus_after_a_choice_and_announcements() {
             "const a = document.activeElement; return a && a.hasAttribute('data-yinyom-open');",
         )
         .expect("after Save, the focus is back on the link that opened the settings");
-    receipts(&server, &browser, site, 3);
+    wait_receipts(&server, &browser, site, 3);
 }
 
 /// A raised consent revision: on the first page view under it, the cookie of the
@@ -570,7 +530,7 @@ fn reconsent_prefills_earlier_choices_and_clears_cookies() {
     browser
         .wait_for(10, "return document.cookie.includes('_yy_stats=');")
         .expect("the statistics cookie is set");
-    receipts(&server, &browser, site, 1);
+    wait_receipts(&server, &browser, site, 1);
 
     server.import(&format!("{site}/v2")).expect("import v2");
     browser.clear_cache().expect("clear cache");
@@ -608,7 +568,7 @@ fn reconsent_prefills_earlier_choices_and_clears_cookies() {
         "the earlier choices are pre-filled"
     );
     click(&browser, ".modal [data-action=save]");
-    let r = receipts(&server, &browser, site, 2);
+    let r = wait_receipts(&server, &browser, site, 2);
     assert_eq!(r[0]["receipt"]["notice"]["consent_revision"], 2);
     assert_eq!(r[0]["receipt"]["categories"]["analytics"], true);
 }

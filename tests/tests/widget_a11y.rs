@@ -5,10 +5,10 @@
 //! where nothing overflows and every layer fits the viewport.
 
 use serde_json::{Value, json};
+use yinyom_e2e::page::R;
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 
 const SITE: &str = "osmep-sme-monitoring";
-const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
 
 /// Runs axe on the element `target` returns; panics with every violation found.
 fn axe(browser: &Browser, source: &str, what: &str, target: &str) {

@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
+use yinyom_e2e::page::{R, eval, in_widget, wait_receipts};
 use yinyom_e2e::{
     server::TestServer,
     webdriver::{Browser, keys},
@@ -13,13 +14,6 @@ use yinyom_e2e::{
 use yinyom_model::cookie::ConsentCookie;
 
 const SITE: &str = "osmep-sme-monitoring";
-
-/// Script prefix: `r` is the widget's shadow root (or undefined).
-const R: &str = "const h = document.getElementById('yinyom'); const r = h && h.shadowRoot;";
-
-fn in_widget(css: &str) -> String {
-    format!("{R} return r && r.querySelector(\"{css}\");")
-}
 
 fn open(server: &TestServer, browser: &Browser) {
     browser
@@ -34,51 +28,6 @@ fn click(browser: &Browser, css: &str) {
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
     let el = browser.element(&in_widget(css)).expect("element");
     browser.click(&el).expect("click");
-}
-
-fn eval(browser: &Browser, script: &str) -> Value {
-    browser.eval(script, json!([])).expect("eval")
-}
-
-fn subject(browser: &Browser) -> String {
-    eval(
-        browser,
-        &format!("return localStorage.getItem('yinyom.{SITE}.subject');"),
-    )
-    .as_str()
-    .expect("a subject id in localStorage")
-    .to_owned()
-}
-
-/// This browser's receipts as the server has them, newest first.
-fn receipts(server: &TestServer, browser: &Browser) -> Vec<Value> {
-    let url = format!(
-        "{}/v1/sites/{SITE}/subjects/{}/receipts",
-        server.api,
-        subject(browser)
-    );
-    ureq::get(&url)
-        .call()
-        .ok()
-        .and_then(|r| r.into_json::<Vec<Value>>().ok())
-        .unwrap_or_default()
-}
-
-/// Waits until the server has `n` receipts of this browser; returns them, newest first.
-fn wait_receipts(server: &TestServer, browser: &Browser, n: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let r = receipts(server, browser);
-        if r.len() == n {
-            return r;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "expected {n} receipts, the server has {}",
-            r.len()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn consent_calls(browser: &Browser) -> Value {
@@ -145,7 +94,7 @@ fn partial_choice_consent_mode_and_placeholders() {
         json!([null, true, true]),
         "video blocked, placeholder shown"
     );
-    let r = wait_receipts(&server, &browser, 1);
+    let r = wait_receipts(&server, &browser, SITE, 1);
     assert_eq!(r[0]["receipt"]["method"], "save_preferences");
     assert_eq!(
         r[0]["receipt"]["categories"],
@@ -219,7 +168,7 @@ fn partial_choice_consent_mode_and_placeholders() {
              && !document.querySelector('[data-yinyom-placeholder]');",
         )
         .expect("video allowed");
-    let r = wait_receipts(&server, &browser, 2);
+    let r = wait_receipts(&server, &browser, SITE, 2);
     assert_eq!(
         r[0]["receipt"]["categories"],
         json!({"analytics": true, "media": true})
@@ -234,7 +183,7 @@ fn raised_revision_and_expiry_ask_again() {
     let browser = Browser::start().expect("browser");
     open(&server, &browser);
     click(&browser, "[data-action=accept-all]");
-    wait_receipts(&server, &browser, 1);
+    wait_receipts(&server, &browser, SITE, 1);
 
     server.import(&format!("{SITE}/v2")).expect("import v2");
     // The loader may be cached for 5 minutes: act as if it has expired.
@@ -249,7 +198,7 @@ fn raised_revision_and_expiry_ask_again() {
     );
     assert_eq!(state, json!([null, null]), "the old choice no longer holds");
     click(&browser, "[data-action=reject-all]");
-    let r = wait_receipts(&server, &browser, 2);
+    let r = wait_receipts(&server, &browser, SITE, 2);
     assert_eq!(r[0]["receipt"]["notice"]["version"], "2025-07");
     assert_eq!(r[0]["receipt"]["notice"]["consent_revision"], 2);
 
@@ -309,7 +258,7 @@ fn server_down_choice_is_delivered_exactly_once_later() {
             .wait_for(10, "return window.yinyom && window.yinyom.consent();")
             .expect("loader");
     }
-    let r = wait_receipts(&server, &browser, 1);
+    let r = wait_receipts(&server, &browser, SITE, 1);
     assert_eq!(r[0]["receipt"]["method"], "accept_all");
     browser
         .wait_for(
@@ -347,7 +296,7 @@ fn withdraw_all_stops_and_clears() {
             "return document.cookie.includes('_yy_stats=') && document.querySelector('iframe[data-yinyom]').getAttribute('src');",
         )
         .expect("accepted");
-    wait_receipts(&server, &browser, 1);
+    wait_receipts(&server, &browser, SITE, 1);
 
     let fab = browser
         .wait_for(
@@ -379,7 +328,7 @@ fn withdraw_all_stops_and_clears() {
         .expect("download link");
     click(&browser, "[data-action=withdraw]");
 
-    let r = wait_receipts(&server, &browser, 2);
+    let r = wait_receipts(&server, &browser, SITE, 2);
     assert_eq!(r[0]["receipt"]["event"], "withdrawn");
     assert_eq!(r[0]["receipt"]["method"], "withdraw");
     let state = eval(
@@ -455,7 +404,7 @@ fn gpc_preselects_deny_and_early_api_calls_work() {
         .wait_for(20, &in_widget(".banner [data-gpc]"))
         .expect("GPC note");
     click(&browser, "[data-action=accept-all]");
-    let r = wait_receipts(&server, &browser, 1);
+    let r = wait_receipts(&server, &browser, SITE, 1);
     assert_eq!(r[0]["receipt"]["gpc"], true);
     assert_eq!(
         r[0]["receipt"]["categories"],
@@ -508,7 +457,7 @@ fn keyboard_only_flow() {
     browser.press(&[keys::SPACE], false).expect("Space");
     tab_to("save");
     browser.press(&[keys::ENTER], false).expect("Enter");
-    let r = wait_receipts(&server, &browser, 1);
+    let r = wait_receipts(&server, &browser, SITE, 1);
     assert_eq!(
         r[0]["receipt"]["categories"],
         json!({"analytics": true, "media": false})
@@ -576,7 +525,7 @@ fn returning_visitor_downloads_one_small_file() {
     }
     eprintln!("first visit: {total:>6} bytes in all from the consent server");
     click(&browser, "[data-action=reject-all]");
-    wait_receipts(&server, &browser, 1);
+    wait_receipts(&server, &browser, SITE, 1);
     browser.clear_cache().expect("clear cache");
     open(&server, &browser);
     browser
