@@ -8,7 +8,7 @@
 //! with a [`host::Host`]: the loader's side of the contract (the notice, the language, the
 //! visitor's pseudonymous id, `commit`, which stores the consent cookie, applies the choice
 //! on the page and delivers the receipt, and `text`, a plain GET). The widget does no
-//! network I/O of its own and no serde: both keep the wasm small (DESIGN.md §6).
+//! network I/O of its own and no serde: both keep the wasm small (the budgets in BENCHMARKS.md).
 //!
 //! # Layout
 //! - [`host`]: the loader interface (`Host`), the visitor's choices and building them into

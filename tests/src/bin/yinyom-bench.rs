@@ -1056,7 +1056,7 @@ fn main() -> Result<()> {
         }
     }
 
-    writeln!(md, "\n## Budgets (DESIGN.md §6)\n")?;
+    writeln!(md, "\n## Budgets (the product's quality bars)\n")?;
     writeln!(md, "| budget | measured | |")?;
     writeln!(md, "|---|---|---|")?;
     if let Some((_, y, _)) = budget_rows.first() {
