@@ -54,6 +54,18 @@ impl StoreHealth {
         }
     }
 
+    /// Records that `/readyz`'s small probe committed. A probe writes a few bytes where a
+    /// receipt group needs more, so it clears a failure only once no write has failed
+    /// for a few seconds.
+    pub fn probe_committed(&self) {
+        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if failure.as_ref().is_some_and(|f| f.at.elapsed() >= SETTLE)
+            && let Some(f) = failure.take()
+        {
+            tracing::info!(was = %f.cause, "the store commits again");
+        }
+    }
+
     /// Why the store is not ready, if a write failed for an availability reason in the
     /// last few seconds.
     pub fn recent_failure(&self) -> Option<String> {

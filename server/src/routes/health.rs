@@ -30,7 +30,11 @@ async fn openapi() -> impl IntoResponse {
 /// failed to commit for an availability reason in the last few seconds.
 async fn ready(State(state): State<AppState>) -> ApiResult<&'static str> {
     let probe = state.store.probe_write().await;
-    state.health.observe(&probe);
+    if probe.is_ok() {
+        state.health.probe_committed();
+    } else {
+        state.health.observe(&probe);
+    }
     probe?;
     if let Some(cause) = state.health.recent_failure() {
         return Err(crate::store::StoreError::Unavailable(cause).into());

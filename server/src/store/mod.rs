@@ -202,19 +202,7 @@ impl Store {
     /// for PostgreSQL).
     pub async fn connect_with(url: &str, pool_size: Option<u32>) -> Result<Self> {
         if url.starts_with("sqlite:") {
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                // FULL: a receipt acknowledged to the widget survives even a power cut.
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(pool_size.unwrap_or(8).max(2))
-                .connect_with(opts)
-                .await?;
-            SQLITE_MIGRATIONS.run(&pool).await?;
-            Ok(Store::Sqlite(pool))
+            Self::sqlite_with(Self::sqlite_options(url)?, pool_size).await
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(pool_size.unwrap_or(16).max(2))
@@ -229,6 +217,28 @@ impl Store {
         } else {
             Err(StoreError::BadUrl(url.to_owned()))
         }
+    }
+
+    /// The connection options of a SQLite store at `url` (`sqlite://PATH`).
+    pub fn sqlite_options(url: &str) -> Result<SqliteConnectOptions> {
+        Ok(SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a receipt acknowledged to the widget survives even a power cut.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10)))
+    }
+
+    /// Opens and migrates a SQLite store with these options (from [`Store::sqlite_options`],
+    /// perhaps with a pragma added, as the fault tests cap the file's size).
+    pub async fn sqlite_with(opts: SqliteConnectOptions, pool_size: Option<u32>) -> Result<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(pool_size.unwrap_or(8).max(2))
+            .connect_with(opts)
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await?;
+        Ok(Store::Sqlite(pool))
     }
 
     /// On SQLite, waits for this process's turn to write (see [`SQLITE_WRITER`]).

@@ -91,6 +91,11 @@ pub async fn app() -> TestApp {
 pub async fn app_with_limit(per_minute: u32, burst: u32) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = store(dir.path()).await;
+    app_on(store, dir, per_minute, burst).await
+}
+
+/// The app on `store` (made in `dir`), with the fixture site and a widget manifest.
+pub async fn app_on(store: Store, dir: tempfile::TempDir, per_minute: u32, burst: u32) -> TestApp {
     sites::import(&store, &fixture())
         .await
         .expect("import fixture");
