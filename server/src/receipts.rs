@@ -66,6 +66,16 @@ pub async fn record(
         .await?
         && now.saturating_sub(at) > SUPERSEDED_GRACE.as_millis() as i64
     {
+        // A retry of a receipt stored in time (the widget resends until it hears back) is
+        // still answered with that receipt.
+        if let Some(existing) = state
+            .store
+            .receipt_by_request(site_id, &req.request_id)
+            .await?
+            && choice(&existing.receipt) == request_choice(&req)
+        {
+            return Ok((Recorded::Replay, existing));
+        }
         return Err(ApiError::Unprocessable {
             code: "superseded_notice_version",
             message: format!(
@@ -245,6 +255,17 @@ fn choice(r: &Receipt) -> Choice<'_> {
     (
         &r.subject_id,
         &r.notice.version,
+        r.method,
+        &r.categories,
+        &r.purposes,
+    )
+}
+
+/// [`choice`] of a request not yet made into a receipt.
+fn request_choice(r: &ReceiptRequest) -> Choice<'_> {
+    (
+        &r.subject_id,
+        &r.notice_version,
         r.method,
         &r.categories,
         &r.purposes,

@@ -204,6 +204,28 @@ async fn publish_as(app: &common::TestApp, version: &str, ago_ms: i64) {
         .expect("published");
 }
 
+/// A receipt stored under a version that was current then, retried by the widget after the
+/// version was replaced and the grace period is over, is still answered with that receipt
+/// (200); a new request under that version is refused.
+#[tokio::test]
+async fn a_retry_of_a_stored_receipt_replays_after_the_grace_period() {
+    let app = app().await;
+    let stored = choice(&uuid(), "subject-grace-0002", true, true);
+    let res = app.post_json(RECEIPTS, &stored).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let first = body_json(res).await;
+    publish_as(&app, "v2", SUPERSEDED_GRACE.as_millis() as i64 + 60_000).await;
+    // The catalog keeps "still current" for 2 s.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let res = app.post_json(RECEIPTS, &stored).await;
+    assert_eq!(res.status(), StatusCode::OK, "a replay");
+    assert_eq!(body_json(res).await["receipt"], first["receipt"]);
+    let (status, code, _) =
+        error_of(&app, &choice(&uuid(), "subject-grace-0002", true, true)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(code, "superseded_notice_version");
+}
+
 /// A receipt under a replaced notice version is accepted while a cached loader may still
 /// show that version (the grace period), then refused with 422
 /// `superseded_notice_version`; the current version is always accepted.
