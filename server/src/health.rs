@@ -1,8 +1,10 @@
-//! Whether the store can commit. Every receipt group and every `/readyz` probe reports its
-//! outcome here; `/readyz` fails while writes fail for a reason that passes by itself (a
-//! full disk, a read-only file system, PostgreSQL down or failing over: see
-//! [`StoreError::unavailable`]), and the log says the real cause once when it starts and
-//! once when the store commits again.
+//! Whether the store can commit. Every receipt write reports its outcome here, and so does
+//! `/readyz`'s one-row probe when it fails. `/readyz` fails while writes fail for a reason
+//! that passes by itself (a full disk, a read-only file system, PostgreSQL down or failing
+//! over: see [`StoreError::unavailable`]) and for 5 s after the last such failure: a
+//! passing probe writes a few bytes where a receipt group needs more, so it clears a
+//! failure only after that. The log says the real cause once when it starts and once when
+//! the store commits again.
 
 use crate::store::StoreError;
 use std::{
