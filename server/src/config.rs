@@ -50,6 +50,36 @@ pub enum Command {
     /// API tokens for /v1/admin.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// A C2SP tlog-witness, run by another body, that cosigns logs' checkpoints.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
+}
+
+/// `yinyom witness …`
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Serve a C2SP tlog-witness (`POST /add-checkpoint`, `GET /vkey`): for each log it
+    /// follows it keeps the newest checkpoint it cosigned (in --database-url), checks that
+    /// each new one extends it, and cosigns with its own key. Prints its vkey at start.
+    Serve(WitnessArgs),
+}
+
+/// `yinyom witness serve` options.
+#[derive(Debug, Clone, Args)]
+pub struct WitnessArgs {
+    /// Address to listen on.
+    #[arg(long, env = "YINYOM_WITNESS_LISTEN", default_value = "127.0.0.1:8090")]
+    pub listen: SocketAddr,
+    /// The witness's Ed25519 key: a PKCS#8 PEM file (`yinyom keys generate --out FILE`).
+    #[arg(long, env = "YINYOM_WITNESS_KEY")]
+    pub key: PathBuf,
+    /// The witness's name, e.g. `witness.dga.go.th/1` (no spaces, no `+`).
+    #[arg(long, env = "YINYOM_WITNESS_NAME")]
+    pub name: String,
+    /// A log to follow: its origin and its vkey, as its `/log/vkey` serves it
+    /// (`consent.example.go.th/site=consent.example.go.th/site+1234abcd+A…`). Repeatable.
+    #[arg(long = "log", required = true)]
+    pub logs: Vec<String>,
 }
 
 /// `yinyom users …`
@@ -140,6 +170,13 @@ pub enum LogCommand {
         /// Site id.
         #[arg(long)]
         site: String,
+        /// The server's public base URL: the log's origin is its host and the site id.
+        #[arg(
+            long,
+            env = "YINYOM_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
     },
 }
 
@@ -298,9 +335,25 @@ pub struct ServeArgs {
     #[arg(long, env = "YINYOM_BODY_TIMEOUT_SECS", default_value_t = 30)]
     pub body_timeout_secs: u64,
 
-    /// Seconds between log checkpoints (pending receipts are appended in one batch).
-    #[arg(long, env = "YINYOM_CHECKPOINT_SECS", default_value_t = 1)]
+    /// Seconds between log checkpoints (pending receipts are appended in one batch; each
+    /// new checkpoint is then submitted to the witnesses).
+    #[arg(
+        long,
+        alias = "checkpoint-interval",
+        env = "YINYOM_CHECKPOINT_SECS",
+        default_value_t = 1
+    )]
     pub checkpoint_secs: u64,
+
+    /// A witness that cosigns the log's checkpoints: its vkey (as `yinyom witness serve`
+    /// prints it) and its URL, `VKEY=URL`. Repeatable; comma-separated in the environment.
+    #[arg(long = "witness", env = "YINYOM_WITNESSES", value_delimiter = ',')]
+    pub witnesses: Vec<String>,
+
+    /// How many of the witnesses must cosign a checkpoint before it is served
+    /// (default: 1).
+    #[arg(long, env = "YINYOM_WITNESS_QUORUM")]
+    pub witness_quorum: Option<usize>,
 }
 
 /// A console role as `users add --role` takes it.

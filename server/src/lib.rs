@@ -10,7 +10,9 @@
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
-//! - [`log`]: the tamper-evident Merkle log, its sequencer, proofs and verification.
+//! - [`log`]: the tamper-evident Merkle log in C2SP formats (signed-note checkpoints,
+//!   hash tiles, tlog-proofs), its sequencer, witnessing and verification; [`witness`]:
+//!   `yinyom witness serve`, a C2SP tlog-witness.
 //! - [`store`]: every SQL statement; SQLite and PostgreSQL. [`catalog`] keeps sites and
 //!   notice versions in memory for the receipt path.
 //! - [`export`]: streamed receipt exports (JSONL, CSV, Kantara CR v1.1, ISO/IEC TS 27560).
@@ -40,6 +42,7 @@ pub mod sites;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod witness;
 
 use crate::{
     config::ServeArgs,
@@ -133,6 +136,8 @@ impl Server {
                 (0, true) => 1,
                 (n, _) => n,
             },
+            witnesses: log::witness::Witnesses::parse(&args.witnesses, args.witness_quorum)
+                .map_err(|e| anyhow::anyhow!(e))?,
         };
         let state = app_state(store, settings).await?;
         Ok(Self {
@@ -172,6 +177,8 @@ impl Server {
         let sequencer = tokio::spawn(log::run_sequencer(
             self.state.store.clone(),
             self.state.signer.clone(),
+            log::LogSigner::of(&self.state).await?,
+            self.state.settings.witnesses.clone(),
             std::time::Duration::from_secs(self.checkpoint_secs.max(1)),
         ));
         let sweeper = {

@@ -8,7 +8,7 @@ use yinyom_server::{
     config::parse_time_ms,
     config::{
         Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand,
-        TokensCommand, UsersCommand,
+        TokensCommand, UsersCommand, WitnessCommand,
     },
     export, log, receipts, signing, sites,
     store::{AuditAction, Role},
@@ -86,16 +86,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{site}: the log is intact");
             Ok(())
         }
-        Command::Log(LogCommand::Checkpoint { site }) => {
-            let signer = signing::Signer::load_or_create(&store).await?;
+        Command::Log(LogCommand::Checkpoint { site, public_url }) => {
+            let signer = log::LogSigner::new(&public_url, log::provisional_key(&store).await?);
             match log::sequence(&store, &signer, &site).await? {
-                Some(cp) => println!(
-                    "{site}: checkpoint at tree size {} root {}",
-                    cp.checkpoint.tree_size, cp.checkpoint.root
-                ),
+                Some(cp) => print!("{}", cp.note),
                 None => println!("{site}: nothing new to append"),
             }
             Ok(())
+        }
+        Command::Witness(WitnessCommand::Serve(args)) => {
+            let key = yinyom_server::witness::read_key(&args.key)?;
+            let witness = yinyom_server::witness::Witness::new(store, &args.name, key, &args.logs)?;
+            yinyom_server::witness::serve(witness, args.listen).await
         }
         Command::Keys(KeysCommand::Rotate { now }) => {
             let notice = if now {

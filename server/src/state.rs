@@ -79,6 +79,8 @@ pub struct Settings {
     /// Reverse proxies in front of the server that append to `X-Forwarded-For` (0: the
     /// header is ignored); see [`AppState::client_ip`].
     pub trusted_proxies: u8,
+    /// The witnesses that cosign the log's checkpoints, and how many must.
+    pub witnesses: crate::log::witness::Witnesses,
 }
 
 /// `dist/manifest.json`, written by `cargo xtask dist`.

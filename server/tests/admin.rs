@@ -331,9 +331,13 @@ async fn search_detail_and_audit() {
     let bad = get_as(app, &c.dpo, "/v1/admin/sites/demo/receipts?from=yesterday").await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
-    log::sequence(&app.state.store, &app.state.signer, "demo")
-        .await
-        .expect("sequence");
+    log::sequence(
+        &app.state.store,
+        &log::LogSigner::of(&app.state).await.expect("log key"),
+        "demo",
+    )
+    .await
+    .expect("sequence");
     let d = body_json(
         get_as(
             app,
@@ -384,9 +388,13 @@ async fn verifies_pasted_receipts() {
         .await,
     )
     .await;
-    log::sequence(&app.state.store, &app.state.signer, "demo")
-        .await
-        .expect("sequence");
+    log::sequence(
+        &app.state.store,
+        &log::LogSigner::of(&app.state).await.expect("log key"),
+        "demo",
+    )
+    .await
+    .expect("sequence");
     let post = |body: String| {
         Request::post("/v1/admin/verify")
             .header(header::AUTHORIZATION, format!("Bearer {}", c.dpo))

@@ -122,6 +122,8 @@ async fn a_process_without_the_lease_does_not_sequence() {
     let sequencer = tokio::spawn(log::run_sequencer(
         store.clone(),
         app.state.signer.clone(),
+        log::LogSigner::of(&app.state).await.expect("log key"),
+        Default::default(),
         Duration::from_millis(100),
     ));
     let res = app

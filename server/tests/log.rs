@@ -9,10 +9,6 @@ use yinyom_server::{
     signing::{self, Jwks},
 };
 
-fn hash(s: &str) -> merkle::Hash {
-    hex::decode(s).expect("hex").try_into().expect("32 bytes")
-}
-
 async fn post_n(app: &TestApp, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
@@ -33,55 +29,129 @@ async fn post_n(app: &TestApp, n: usize) -> Vec<String> {
     ids
 }
 
-/// Receipts are appended in batches; a signed checkpoint covers them; each receipt has an
-/// inclusion proof and later checkpoints are provably consistent with earlier ones.
+/// The log key's signer, as the server has it.
+async fn signer(app: &TestApp) -> log::LogSigner {
+    log::LogSigner::of(&app.state).await.expect("log key")
+}
+
+/// The canonical JSON of a receipt: its JWS payload.
+fn payload(jws: &str) -> Vec<u8> {
+    use base64::Engine;
+    let part = jws.split('.').nth(1).expect("payload");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url")
+}
+
+fn b64(h: &str) -> merkle::Hash {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(h)
+        .expect("base64")
+        .try_into()
+        .expect("32 bytes")
+}
+
+/// A C2SP tlog-proof read by hand: index, hashes, checkpoint note.
+fn read_proof(text: &str) -> (u64, Vec<merkle::Hash>, String) {
+    let (head, note) = text.split_once("\n\n").expect("blank line");
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some("c2sp.org/tlog-proof@v1"));
+    let index = lines
+        .next()
+        .and_then(|l| l.strip_prefix("index "))
+        .and_then(|n| n.parse().ok())
+        .expect("index line");
+    (index, lines.map(b64).collect(), note.to_owned())
+}
+
+/// Receipts are appended in batches; a C2SP checkpoint (a signed note, checked by
+/// Cloudflare's `signed_note` and `tlog_tiles` crates) covers them; each receipt's
+/// tlog-proof and the consistency proofs check with `tlog_tiles` (a port of Go's
+/// sumdb/tlog) against leaves it hashes itself.
 #[tokio::test]
 async fn checkpoints_and_proofs_verify() {
     let app = app().await;
     let store = &app.state.store;
-    let ids = post_n(&app, 5).await;
+    let signer = signer(&app).await;
+    let mut receipts = Vec::new();
+    for i in 0..5 {
+        let res = app
+            .post_json(
+                "/v1/sites/demo/receipts",
+                &choice(&uuid(), &format!("subject-log-{i:08}"), i % 2 == 0, false),
+            )
+            .await;
+        receipts.push(body_json(res).await);
+    }
     assert_eq!(store.unsequenced("demo").await.expect("db"), 5);
-    let cp1 = log::sequence(store, &app.state.signer, "demo")
+    let cp1 = log::sequence(store, &signer, "demo")
         .await
         .expect("seq")
         .expect("cp");
-    assert_eq!(cp1.checkpoint.tree_size, 5);
+    assert_eq!(cp1.checkpoint.size, 5);
+    assert_eq!(cp1.checkpoint.origin, "yinyom.test/demo");
     assert!(
-        log::sequence(store, &app.state.signer, "demo")
+        log::sequence(store, &signer, "demo")
             .await
             .expect("seq")
             .is_none()
     );
-
-    let more = post_n(&app, 6).await;
-    let cp2 = log::sequence(store, &app.state.signer, "demo")
+    for i in 5..11 {
+        let res = app
+            .post_json(
+                "/v1/sites/demo/receipts",
+                &choice(&uuid(), &format!("subject-log-{i:08}"), i % 2 == 0, false),
+            )
+            .await;
+        receipts.push(body_json(res).await);
+    }
+    let cp2 = log::sequence(store, &signer, "demo")
         .await
         .expect("seq")
         .expect("cp");
-    assert_eq!(cp2.checkpoint.tree_size, 11);
+    assert_eq!(cp2.checkpoint.size, 11);
 
-    let jwks: Jwks =
-        serde_json::from_value(body_json(app.get("/.well-known/jwks.json").await).await)
-            .expect("jwks");
-    let served = body_json(app.get("/v1/sites/demo/log/checkpoint").await).await;
-    assert_eq!(served["checkpoint"]["tree_size"], 11);
-    let payload = signing::verify(served["jws"].as_str().expect("jws"), &jwks).expect("signed");
-    let signed: log::Checkpoint = serde_json::from_slice(&payload).expect("checkpoint");
-    assert_eq!(signed.root, cp2.checkpoint.root);
+    // The vkey and the checkpoint, read by code we did not write.
+    let vkey = body_text(app.get("/v1/sites/demo/log/vkey").await).await;
+    let vkey = vkey.lines().next().expect("vkey line");
+    assert!(vkey.starts_with("yinyom.test/demo+"), "{vkey}");
+    let res = app.get("/v1/sites/demo/log/checkpoint").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .expect("type")
+            .starts_with("text/plain")
+    );
+    let served = body_text(res).await;
+    let verifier = signed_note::StandardVerifier::new(vkey).expect("their vkey parser");
+    let note = signed_note::Note::from_bytes(served.as_bytes()).expect("their note parser");
+    let (verified, _) = note
+        .verify(&signed_note::VerifierList::new(vec![Box::new(verifier)]))
+        .expect("their verifier accepts our signature");
+    assert_eq!(verified.len(), 1);
+    let cp = tlog_tiles::Checkpoint::from_bytes(note.text()).expect("their checkpoint parser");
+    assert_eq!((cp.origin(), cp.size()), ("yinyom.test/demo", 11));
+    let root = *cp.hash();
+    assert_eq!(root.0, cp2.checkpoint.root);
 
-    for id in ids.iter().chain(&more) {
-        let p = body_json(app.get(&format!("/v1/sites/demo/log/receipts/{id}")).await).await;
-        let path: Vec<merkle::Hash> = p["audit_path"]
-            .as_array()
-            .expect("path")
-            .iter()
-            .map(|h| hash(h.as_str().expect("hex")))
-            .collect();
-        let leaf = hash(p["leaf_hash"].as_str().expect("leaf"));
-        let index = p["leaf_index"].as_u64().expect("index");
+    for r in &receipts {
+        let id = r["receipt"]["receipt_id"].as_str().expect("id");
+        let res = app.get(&format!("/v1/sites/demo/log/receipts/{id}")).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let (index, path, proof_note) = read_proof(&body_text(res).await);
+        assert_eq!(
+            proof_note, served,
+            "the proof carries the served checkpoint"
+        );
+        // Their leaf hash of our receipt's canonical JSON (the JWS payload).
+        let leaf = tlog_tiles::record_hash(&payload(r["jws"].as_str().expect("jws")));
+        let path: Vec<tlog_tiles::Hash> = path.into_iter().map(tlog_tiles::Hash).collect();
+        tlog_tiles::check_record(&path, 11, root, index, leaf).expect("their inclusion check");
         assert!(
-            merkle::verify_inclusion(index, 11, &leaf, &path, &hash(&signed.root)),
-            "{id}"
+            tlog_tiles::check_record(&path, 11, root, (index + 1) % 11, leaf).is_err(),
+            "{id} proves only its own position"
         );
     }
 
@@ -90,19 +160,15 @@ async fn checkpoints_and_proofs_verify() {
             .await,
     )
     .await;
-    let proof: Vec<merkle::Hash> = c["proof"]
+    let proof: Vec<tlog_tiles::Hash> = c["proof"]
         .as_array()
         .expect("proof")
         .iter()
-        .map(|h| hash(h.as_str().expect("hex")))
+        .map(|h| tlog_tiles::Hash(b64(h.as_str().expect("b64"))))
         .collect();
-    assert!(merkle::verify_consistency(
-        5,
-        11,
-        &hash(&cp1.checkpoint.root),
-        &hash(&cp2.checkpoint.root),
-        &proof
-    ));
+    let r1 = tlog_tiles::Hash(cp1.checkpoint.root);
+    tlog_tiles::check_tree(&proof, 11, root, 5, r1).expect("their consistency check");
+    assert!(tlog_tiles::check_tree(&proof, 11, root, 5, tlog_tiles::Hash([1; 32])).is_err());
     let unknown = app
         .get(&format!("/v1/sites/demo/log/receipts/{}", uuid()))
         .await;
@@ -120,7 +186,7 @@ async fn verify_names_an_edited_and_a_deleted_receipt() {
     let app = app().await;
     let store = &app.state.store;
     let ids = post_n(&app, 8).await;
-    log::sequence(store, &app.state.signer, "demo")
+    log::sequence(store, &signer(&app).await, "demo")
         .await
         .expect("seq");
     let (edited, deleted) = (&ids[2], &ids[5]);
@@ -201,7 +267,7 @@ async fn verify_names_a_reordered_receipt() {
     let app = app().await;
     let store = &app.state.store;
     let ids = post_n(&app, 4).await;
-    log::sequence(store, &app.state.signer, "demo")
+    log::sequence(store, &signer(&app).await, "demo")
         .await
         .expect("seq");
     let q1 = "update log_leaves set seq = 100 where receipt_id = $1";

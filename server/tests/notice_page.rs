@@ -27,6 +27,7 @@ async fn two_versions() -> TestApp {
         rate_limit_per_minute: 600,
         rate_limit_burst: 100,
         trusted_proxies: 1,
+        witnesses: Default::default(),
     };
     let state = app_state(store, settings).await.expect("state");
     TestApp {

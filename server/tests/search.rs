@@ -94,10 +94,14 @@ async fn totals_are_exact_for_every_filter() {
     let mut all = first.clone();
     let logged = spread(&template, start, 300, 1);
     store.seed_receipts(&logged).await.expect("seed");
-    while log::sequence(store, &app.state.signer, "demo")
-        .await
-        .expect("sequence")
-        .is_some()
+    while log::sequence(
+        store,
+        &log::LogSigner::of(&app.state).await.expect("log key"),
+        "demo",
+    )
+    .await
+    .expect("sequence")
+    .is_some()
     {}
     let waiting = spread(&template, start + 5 * 24 * HOUR, 120, 2);
     store.seed_receipts(&waiting).await.expect("seed");
@@ -167,10 +171,14 @@ async fn totals_are_exact_for_every_filter() {
         assert!(rows.iter().all(|r| matches(r, f)), "{f:?}");
     }
     // And the same once everything is in the log.
-    while log::sequence(store, &app.state.signer, "demo")
-        .await
-        .expect("sequence")
-        .is_some()
+    while log::sequence(
+        store,
+        &log::LogSigner::of(&app.state).await.expect("log key"),
+        "demo",
+    )
+    .await
+    .expect("sequence")
+    .is_some()
     {}
     for f in &cases {
         let expected = all.iter().filter(|r| matches(r, f)).count() as i64;

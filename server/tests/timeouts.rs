@@ -52,6 +52,8 @@ async fn partial_requests_and_idle_connections_are_closed() {
         trusted_proxies: 0,
         trust_forwarded_for: false,
         checkpoint_secs: 1,
+        witnesses: Vec::new(),
+        witness_quorum: None,
         header_timeout_secs: 1,
         body_timeout_secs: 1,
     };

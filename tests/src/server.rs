@@ -56,6 +56,8 @@ impl TestServer {
             pages: Some(root.join("examples")),
             pages_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             checkpoint_secs: 1,
+            witnesses: Vec::new(),
+            witness_quorum: None,
             rate_limit: 0,
             rate_burst: 1,
             trusted_proxies: 0,

@@ -244,31 +244,22 @@ pub(crate) async fn detail(
         }
         Err(e) => Err(e.to_string()),
     };
-    let log = match log::inclusion(&state.store, site, id).await? {
-        None => Err("not in the log yet (checkpoints are made every few seconds)".to_owned()),
+    let log = match log::inclusion(&state.store, &state.settings.witnesses, site, id).await? {
+        None => Err(
+            "not in the witnessed log yet (checkpoints are made every few seconds, then cosigned)"
+                .to_owned(),
+        ),
         Some(proof) => {
-            let decode = |h: &str| -> Option<merkle::Hash> { hex::decode(h).ok()?.try_into().ok() };
-            let path: Option<Vec<merkle::Hash>> =
-                proof.audit_path.iter().map(|h| decode(h)).collect();
-            let ok = match (
-                decode(&proof.leaf_hash),
-                decode(&proof.checkpoint.checkpoint.root),
-                path,
-            ) {
-                (Some(leaf), Some(root), Some(path)) => {
-                    leaf == log::receipt_leaf(proof.leaf_index, &stored.json)
-                        && merkle::verify_inclusion(
-                            proof.leaf_index,
-                            proof.checkpoint.checkpoint.tree_size,
-                            &leaf,
-                            &path,
-                            &root,
-                        )
-                }
-                _ => false,
-            };
+            let ok = proof.leaf_hash == log::receipt_leaf(&stored.json)
+                && merkle::verify_inclusion(
+                    proof.index,
+                    proof.checkpoint.checkpoint.size,
+                    &proof.leaf_hash,
+                    &proof.path,
+                    &proof.checkpoint.checkpoint.root,
+                );
             if ok {
-                Ok(proof.leaf_index)
+                Ok(proof.index)
             } else {
                 Err(
                     "the inclusion proof does not verify: the log or the receipt was altered"
@@ -368,7 +359,7 @@ async fn extra_checks(
             )));
         }
     }
-    match state.store.leaf_seq(site, id).await? {
+    match state.store.leaf(site, id).await? {
         Some(_) => Ok(Ok(())),
         None => match state.store.receipt(site, id).await? {
             Some(_) => Ok(Err("valid, but not in the log yet".to_owned())),

@@ -1,58 +1,138 @@
-//! The tamper-evident log: per site, every receipt is a leaf of an RFC 6962 Merkle tree.
+//! The tamper-evident log: per site, every receipt is a leaf of an RFC 6962 Merkle tree,
+//! published in the C2SP formats that transparency tools and witnesses read.
 //!
-//! Receipts are written without waiting for the log, so the log never serializes the
-//! receipt path. A sequencer ([`sequence`]) runs in the background (every second in
-//! `yinyom serve`): in one transaction that holds the site's row lock (one sequencer per
-//! site at a time, across processes), it appends every unsequenced receipt, computes the
-//! new root from the stored frontier and stores a signed checkpoint `{site, tree_size,
-//! root, issued_at}`. Inclusion and consistency proofs are computed from the stored leaf
-//! hashes; [`verify`] recomputes everything from the receipts themselves and names any
-//! receipt that was edited, deleted or reordered.
+//! - Leaf: SHA-256(0x00 || the receipt's canonical JSON), the JWS payload bytes; a
+//!   receipt's index is its position. Node: SHA-256(0x01 || left || right).
+//! - Checkpoint: a C2SP `tlog-checkpoint` signed note (origin `<public host>/<site>`, tree
+//!   size, base64 root) signed by the log key ([`note`]).
+//! - Tree: C2SP `tlog-tiles` hash tiles, stored as they grow ([`tiles`]); inclusion and
+//!   consistency proofs read the few tiles they need, O(log n).
+//! - Proof of a receipt: a C2SP `tlog-proof` against the newest checkpoint that enough
+//!   witnesses cosigned ([`witness`]: the server submits checkpoints to them in the
+//!   background; `yinyom witness serve` is a witness).
+//!
+//! Receipts are written without waiting for the log. A sequencer ([`sequence`]) runs in
+//! the background (every second in `yinyom serve`): in one transaction that holds the
+//! site's row lock it appends the unsequenced receipts, extends the tiles and stores the
+//! signed checkpoint. [`verify`] recomputes everything from the receipts themselves and
+//! names any receipt that was edited, deleted or reordered.
 
 pub mod merkle;
+pub mod note;
+pub mod tiles;
+pub mod witness;
 
 use crate::{
-    signing::{self, Jwks, Signer},
-    store::{CheckpointRow, LeafRow, Store, StoreError, now_ms, rfc3339_ms},
+    signing,
+    store::{CheckpointRow, LeafRow, Store, StoreError, now_ms},
 };
-use merkle::Hash;
-use serde::{Deserialize, Serialize};
-use yinyom_model::canonical::to_canonical_json;
+use merkle::{Hash, Nodes};
+use std::sync::Arc;
 
 /// Receipts appended per sequencing transaction at most. Small enough that a receipt
 /// waiting behind the sequencer's write (SQLite has one writer) waits a few milliseconds:
 /// with 1,000 a turn took 10–19 ms and receipts' p99 went from ~18 ms to 30–170 ms.
 pub const BATCH: i64 = 250;
 
-/// What a checkpoint commits to. Signed as a compact JWS over its canonical JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Checkpoint {
-    /// Site id.
-    pub site: String,
-    /// Number of leaves.
-    pub tree_size: u64,
-    /// Root hash, hex.
-    pub root: String,
-    /// When it was made (RFC 3339, UTC).
-    pub issued_at: String,
+/// The leaf hash of a receipt: RFC 6962 over its canonical JSON.
+pub fn receipt_leaf(receipt_json: &str) -> Hash {
+    merkle::leaf_hash(receipt_json.as_bytes())
 }
 
-/// A checkpoint as served: the statement and its signature.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignedCheckpoint {
-    /// The statement.
-    pub checkpoint: Checkpoint,
-    /// Compact JWS over its canonical JSON.
-    pub jws: String,
+/// The host part of a log's origin: `--public-url`'s host, with its port only when it is
+/// not the scheme's default (`https://consent.dga.go.th` → `consent.dga.go.th`).
+pub fn origin_host(public_url: &str) -> String {
+    let (scheme, rest) = public_url
+        .split_once("://")
+        .unwrap_or(("https", public_url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let default_port = match scheme.to_ascii_lowercase().as_str() {
+        "http" => ":80",
+        _ => ":443",
+    };
+    authority
+        .strip_suffix(default_port)
+        .map_or(authority.clone(), str::to_owned)
 }
 
-/// The leaf hash of the receipt at position `seq`: the position is part of the leaf, so a
-/// receipt moved to another position no longer matches.
-pub fn receipt_leaf(seq: u64, receipt_json: &str) -> Hash {
-    let mut data = Vec::with_capacity(8 + receipt_json.len());
-    data.extend_from_slice(&seq.to_be_bytes());
-    data.extend_from_slice(receipt_json.as_bytes());
-    merkle::leaf_hash(&data)
+/// Who signs the log's checkpoints: the origin's host and the log key.
+#[derive(Debug, Clone)]
+pub struct LogSigner {
+    host: String,
+    key: Arc<dyn note::NoteKey>,
+}
+
+impl LogSigner {
+    /// The log of the server at `public_url`, signing with `key`.
+    pub fn new(public_url: &str, key: Arc<dyn note::NoteKey>) -> Self {
+        Self {
+            host: origin_host(public_url),
+            key,
+        }
+    }
+
+    /// The log signer of a running server. Until the log key comes from outside the
+    /// database (`serve --log-key`), it is the first receipt signing key in the store
+    /// ([`provisional_key`]); wiring the real one changes only this function.
+    pub async fn of(state: &crate::state::AppState) -> Result<Self, StoreError> {
+        Ok(Self::new(
+            &state.settings.public_url,
+            provisional_key(&state.store).await?,
+        ))
+    }
+
+    /// The origin line of `site`'s log.
+    pub fn origin(&self, site: &str) -> String {
+        format!("{}/{site}", self.host)
+    }
+
+    /// The verifier key of `site`'s log (C2SP vkey, Ed25519).
+    pub fn vkey(&self, site: &str) -> Result<note::Vkey, StoreError> {
+        note::Vkey::new(&self.origin(site), note::SIG_ED25519, self.key.public_key())
+            .map_err(|e| StoreError::Corrupt(format!("log origin: {e}")))
+    }
+
+    fn sign(&self, cp: &note::Checkpoint) -> Result<String, StoreError> {
+        let text = cp.text();
+        let sig = note::sign(&text, &cp.origin, self.key.as_ref())
+            .map_err(|e| StoreError::Corrupt(format!("log origin: {e}")))?;
+        Ok(note::Note {
+            text,
+            sigs: vec![sig],
+        }
+        .to_string())
+    }
+}
+
+/// The log key until `serve --log-key` provides one: the oldest receipt signing key in
+/// the store (it never changes with `keys rotate`, so the log's vkey stays the same).
+pub async fn provisional_key(store: &Store) -> Result<Arc<dyn note::NoteKey>, StoreError> {
+    signing::Signer::load_or_create(store).await?;
+    let keys = store.keys().await?;
+    let first = keys
+        .iter()
+        .min_by_key(|k| k.generation)
+        .ok_or_else(|| StoreError::Corrupt("no signing key".into()))?;
+    let seed: [u8; 32] =
+        first.secret.as_slice().try_into().map_err(|_| {
+            StoreError::Corrupt(format!("signing key {} is not 32 bytes", first.kid))
+        })?;
+    Ok(Arc::new(ed25519_dalek::SigningKey::from_bytes(&seed)))
+}
+
+/// The public keys a checkpoint of ours may be signed with (see [`provisional_key`]).
+pub async fn log_public_keys(store: &Store) -> Result<Vec<[u8; 32]>, StoreError> {
+    Ok(store
+        .keys()
+        .await?
+        .iter()
+        .filter_map(|k| k.public.as_slice().try_into().ok())
+        .collect())
 }
 
 fn hex32(s: &str) -> Result<Hash, StoreError> {
@@ -62,11 +142,36 @@ fn hex32(s: &str) -> Result<Hash, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("`{s}` is not a SHA-256 hex digest")))
 }
 
+fn hash32(b: &[u8]) -> Result<Hash, StoreError> {
+    b.try_into()
+        .map_err(|_| StoreError::Corrupt("a stored hash is not 32 bytes".into()))
+}
+
+/// A checkpoint as served: what it says and the note (signature lines included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    /// Origin, size, root.
+    pub checkpoint: note::Checkpoint,
+    /// The signed note, as served.
+    pub note: String,
+}
+
+/// Reads a stored checkpoint back.
+pub fn signed(row: &CheckpointRow) -> Result<SignedCheckpoint, StoreError> {
+    let parsed = note::Note::parse(&row.note)
+        .and_then(|n| note::Checkpoint::parse(&n.text))
+        .map_err(|e| StoreError::Corrupt(format!("checkpoint {}: {e}", row.tree_size)))?;
+    Ok(SignedCheckpoint {
+        checkpoint: parsed,
+        note: row.note.clone(),
+    })
+}
+
 /// Appends the site's unsequenced receipts (up to [`BATCH`]) and signs a checkpoint.
 /// Returns the new checkpoint, or `None` when nothing was pending.
 pub async fn sequence(
     store: &Store,
-    signer: &Signer,
+    signer: &LogSigner,
     site: &str,
 ) -> Result<Option<SignedCheckpoint>, StoreError> {
     Ok(sequence_counted(store, signer, site)
@@ -77,12 +182,12 @@ pub async fn sequence(
 /// [`sequence`], also saying how many receipts were appended.
 async fn sequence_counted(
     store: &Store,
-    signer: &Signer,
+    signer: &LogSigner,
     site: &str,
 ) -> Result<Option<(SignedCheckpoint, usize)>, StoreError> {
     let mut appended = 0;
     let row = store
-        .sequence_log(site, BATCH, |prev, pending| {
+        .sequence_log(site, BATCH, |prev, pending, mut tiles| {
             let (mut size, mut frontier) = match &prev {
                 Some(p) => (
                     p.tree_size,
@@ -97,8 +202,9 @@ async fn sequence_counted(
             let mut leaves = Vec::with_capacity(pending.len());
             appended = pending.len();
             for (receipt_id, json) in pending {
-                let leaf = receipt_leaf(size, &json);
+                let leaf = receipt_leaf(&json);
                 merkle::frontier_append(&mut frontier, size, leaf);
+                tiles::append(&mut tiles, size, leaf);
                 leaves.push(LeafRow {
                     seq: size,
                     receipt_id,
@@ -107,16 +213,11 @@ async fn sequence_counted(
                 size += 1;
             }
             let root = merkle::frontier_root(&frontier);
-            let now = now_ms();
-            let checkpoint = Checkpoint {
-                site: site.to_owned(),
-                tree_size: size,
-                root: hex::encode(root),
-                issued_at: rfc3339_ms(now),
-            };
-            let json =
-                to_canonical_json(&checkpoint).map_err(|e| StoreError::Canonical(e.to_string()))?;
-            let jws = signer.sign(json.as_bytes());
+            let note = signer.sign(&note::Checkpoint {
+                origin: signer.origin(site),
+                size,
+                root,
+            })?;
             let row = CheckpointRow {
                 tree_size: size,
                 root_hash: root.to_vec(),
@@ -124,35 +225,30 @@ async fn sequence_counted(
                     &frontier.iter().map(hex::encode).collect::<Vec<_>>(),
                 )
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                issued_at: now,
-                checkpoint_json: json,
-                jws,
+                issued_at: now_ms(),
+                note,
             };
-            Ok((leaves, row))
+            Ok((leaves, row, tiles))
         })
         .await?;
     row.map(|r| signed(&r).map(|cp| (cp, appended))).transpose()
-}
-
-/// Reads a stored checkpoint back into its signed form.
-pub fn signed(row: &CheckpointRow) -> Result<SignedCheckpoint, StoreError> {
-    Ok(SignedCheckpoint {
-        checkpoint: serde_json::from_str(&row.checkpoint_json)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        jws: row.jws.clone(),
-    })
 }
 
 /// The lease that makes one process of a fleet the log sequencer.
 pub const SEQUENCER_LEASE: &str = "log-sequencer";
 
 /// Runs [`sequence`] for every site every `every`, until the process ends, in the process
-/// that holds the sequencer lease.
+/// that holds the sequencer lease. That process also submits new checkpoints to the
+/// witnesses, in a task of its own: a slow or unreachable witness delays cosignatures,
+/// never checkpoints or receipts.
 pub async fn run_sequencer(
     store: Store,
-    signer: std::sync::Arc<Signer>,
+    signer: Arc<signing::Signer>,
+    log: LogSigner,
+    witnesses: witness::Witnesses,
     every: std::time::Duration,
 ) {
+    let mut witnessing: Option<tokio::task::JoinHandle<()>> = None;
     // One process of a fleet sequences at a time, so checkpoints come every `every`
     // whatever the number of processes and no one signs a batch only to lose the race
     // (sequence_log stays safe without the lease: it appends under the site's row lock).
@@ -193,11 +289,11 @@ pub async fn run_sequencer(
                 continue;
             }
         };
-        for site in sites {
+        for site in &sites {
             loop {
-                match sequence_counted(&store, &signer, &site).await {
+                match sequence_counted(&store, &log, site).await {
                     Ok(Some((cp, appended))) => {
-                        tracing::debug!(%site, size = cp.checkpoint.tree_size, "log checkpoint");
+                        tracing::debug!(%site, size = cp.checkpoint.size, "log checkpoint");
                         // Only a full batch means more may be waiting (a backlog after an
                         // outage is appended batch after batch, without counting it).
                         if (appended as i64) < BATCH {
@@ -212,71 +308,143 @@ pub async fn run_sequencer(
                 }
             }
         }
+        if !witnesses.list.is_empty() && witnessing.as_ref().is_none_or(|t| t.is_finished()) {
+            let (store, witnesses, sites) = (store.clone(), witnesses.clone(), sites.clone());
+            witnessing = Some(tokio::spawn(async move {
+                for site in sites {
+                    if let Err(e) = witness::round(&store, &witnesses, &site).await {
+                        tracing::warn!(%site, error = %e, "cannot ask the witnesses to cosign; will retry");
+                    }
+                }
+            }));
+        }
     }
 }
 
-/// An inclusion proof for one receipt against a signed checkpoint.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Computes a proof from the stored tiles: `f` is run once to learn which nodes it needs,
+/// those tiles are read in one query, and `f` runs again on them.
+async fn from_tiles<F>(store: &Store, site: &str, f: F) -> Result<Option<Vec<Hash>>, StoreError>
+where
+    F: Fn(&dyn Nodes) -> Option<Vec<Hash>>,
+{
+    let needed = merkle::Needed::default();
+    if f(&needed).is_none() {
+        return Ok(None);
+    }
+    let keys = tiles::tiles_for(&needed.0.borrow());
+    let nodes = tiles::TileNodes(store.tiles(site, &keys).await?);
+    f(&nodes)
+        .map(Some)
+        .ok_or_else(|| StoreError::Corrupt(format!("log tiles of `{site}` are missing")))
+}
+
+/// The site's newest checkpoint that the configured witnesses cosigned (the newest one
+/// when no witness is configured), with every cosignature we have for it.
+pub async fn served(
+    store: &Store,
+    witnesses: &witness::Witnesses,
+    site: &str,
+) -> Result<Option<SignedCheckpoint>, StoreError> {
+    let vkeys = witnesses.vkeys();
+    let Some(row) = store
+        .witnessed_checkpoint(site, &vkeys, witnesses.quorum)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut cp = signed(&row)?;
+    for line in store.cosignatures(site, row.tree_size, &vkeys).await? {
+        cp.note.push_str(&line);
+    }
+    Ok(Some(cp))
+}
+
+/// A receipt's inclusion proof against the served checkpoint.
+#[derive(Debug, Clone)]
 pub struct InclusionProof {
     /// The receipt.
     pub receipt_id: String,
     /// Its position (0-based).
-    pub leaf_index: u64,
-    /// Its leaf hash, hex.
-    pub leaf_hash: String,
-    /// Sibling hashes from the leaf up, hex (RFC 9162 order).
-    pub audit_path: Vec<String>,
-    /// The checkpoint the proof is against.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: Hash,
+    /// Sibling hashes from the leaf up (RFC 6962 §2.1.1).
+    pub path: Vec<Hash>,
+    /// The cosigned checkpoint the proof is against.
     pub checkpoint: SignedCheckpoint,
 }
 
-/// A consistency proof between two checkpoints.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+impl InclusionProof {
+    /// The proof as a C2SP `tlog-proof` (`c2sp.org/tlog-proof@v1`).
+    pub fn to_tlog_proof(&self) -> String {
+        let mut out = format!("c2sp.org/tlog-proof@v1\nindex {}\n", self.index);
+        for h in &self.path {
+            out.push_str(&note::hash_b64(h));
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(&self.checkpoint.note);
+        out
+    }
+}
+
+/// The inclusion proof of `receipt_id` in the site's served checkpoint, once the
+/// receipt is in it. Reads O(log n) tiles.
+pub async fn inclusion(
+    store: &Store,
+    witnesses: &witness::Witnesses,
+    site: &str,
+    receipt_id: &str,
+) -> Result<Option<InclusionProof>, StoreError> {
+    let Some((index, leaf)) = store.leaf(site, receipt_id).await? else {
+        return Ok(None);
+    };
+    let Some(cp) = served(store, witnesses, site).await? else {
+        return Ok(None);
+    };
+    let size = cp.checkpoint.size;
+    if index >= size {
+        return Ok(None);
+    }
+    let Some(path) = from_tiles(store, site, |n| merkle::inclusion_path(n, index, size)).await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(InclusionProof {
+        receipt_id: receipt_id.to_owned(),
+        index,
+        leaf_hash: hash32(&leaf)?,
+        path,
+        checkpoint: cp,
+    }))
+}
+
+/// The RFC 6962 consistency proof from the site's tree of `first` leaves to its tree of
+/// `second` leaves (both at most the newest checkpoint's size). Reads O(log n) tiles.
+pub async fn consistency_hashes(
+    store: &Store,
+    site: &str,
+    first: u64,
+    second: u64,
+) -> Result<Option<Vec<Hash>>, StoreError> {
+    let Some(latest) = store.latest_checkpoint(site).await? else {
+        return Ok(None);
+    };
+    if first > second || second > latest.tree_size {
+        return Ok(None);
+    }
+    from_tiles(store, site, |n| merkle::consistency_path(n, first, second)).await
+}
+
+/// A consistency proof between two of the site's checkpoints.
+#[derive(Debug, Clone)]
 pub struct ConsistencyProof {
     /// The older checkpoint.
     pub first: SignedCheckpoint,
     /// The newer checkpoint.
     pub second: SignedCheckpoint,
-    /// RFC 9162 consistency proof, hex.
-    pub proof: Vec<String>,
-}
-
-fn leaf_hashes(rows: Vec<Vec<u8>>) -> Result<Vec<Hash>, StoreError> {
-    rows.into_iter()
-        .map(|h| {
-            h.try_into()
-                .map_err(|_| StoreError::Corrupt("a stored leaf hash is not 32 bytes".into()))
-        })
-        .collect()
-}
-
-/// The inclusion proof of `receipt_id` in the site's latest checkpoint, if sequenced.
-pub async fn inclusion(
-    store: &Store,
-    site: &str,
-    receipt_id: &str,
-) -> Result<Option<InclusionProof>, StoreError> {
-    let Some(seq) = store.leaf_seq(site, receipt_id).await? else {
-        return Ok(None);
-    };
-    let Some(cp) = store.latest_checkpoint(site).await? else {
-        return Ok(None);
-    };
-    let leaves = leaf_hashes(store.leaf_hashes(site, cp.tree_size).await?)?;
-    let index = usize::try_from(seq).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let Some(leaf) = leaves.get(index) else {
-        return Ok(None);
-    };
-    Ok(Some(InclusionProof {
-        receipt_id: receipt_id.to_owned(),
-        leaf_index: seq,
-        leaf_hash: hex::encode(leaf),
-        audit_path: merkle::inclusion_proof(index, &leaves)
-            .iter()
-            .map(hex::encode)
-            .collect(),
-        checkpoint: signed(&cp)?,
-    }))
+    /// RFC 6962 consistency proof.
+    pub proof: Vec<Hash>,
 }
 
 /// The consistency proof between the site's checkpoints of sizes `first` and `second`.
@@ -292,15 +460,13 @@ pub async fn consistency(
     ) else {
         return Ok(None);
     };
-    let leaves = leaf_hashes(store.leaf_hashes(site, second).await?)?;
-    let m = usize::try_from(first).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let Some(proof) = consistency_hashes(store, site, first, second).await? else {
+        return Ok(None);
+    };
     Ok(Some(ConsistencyProof {
         first: signed(&a)?,
         second: signed(&b)?,
-        proof: merkle::consistency_proof(m, &leaves)
-            .iter()
-            .map(hex::encode)
-            .collect(),
+        proof,
     }))
 }
 
@@ -354,6 +520,14 @@ pub enum Finding {
         /// Why.
         why: String,
     },
+    /// A stored hash tile differs from the tile the receipts hash to (the proofs served
+    /// from it would not verify, or would prove another tree).
+    TileMismatch {
+        /// Tile level.
+        level: u8,
+        /// Tile index.
+        index: u64,
+    },
 }
 
 impl std::fmt::Display for Finding {
@@ -384,6 +558,15 @@ impl std::fmt::Display for Finding {
             Finding::BadReceiptSignature { receipt_id, why } => {
                 write!(f, "receipt {receipt_id}: {why}")
             }
+            Finding::TileMismatch { level, index } => write!(
+                f,
+                "hash tile {} differs from what the receipts hash to",
+                tiles::TilePath {
+                    level: *level,
+                    index: *index,
+                    width: None
+                }
+            ),
         }
     }
 }
@@ -401,23 +584,31 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
-/// Positions tried when telling a moved receipt from an edited one.
-const MAX_MOVE_CANDIDATES: usize = 4096;
-
-/// Recomputes the site's whole log from its receipts and checks every checkpoint.
+/// Recomputes the site's whole log from its receipts and checks every checkpoint and
+/// every stored tile.
 pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
-    let jwks: Jwks = signing::jwks(store).await?;
+    let jwks = signing::jwks(store).await?;
+    let log_keys = log_public_keys(store).await?;
     let rows = store.log_rows(site).await?;
+    let stored_tiles = store.all_tiles(site).await?;
     let mut report = Report {
         unsequenced: store.unsequenced(site).await?,
         ..Report::default()
     };
+    // Where each leaf hash sits in the stored level-0 tiles: a receipt whose leaf is at
+    // another position there was moved.
+    let tiled: std::collections::HashMap<Hash, u64> = stored_tiles
+        .iter()
+        .filter(|((level, _), _)| *level == 0)
+        .flat_map(|((_, index), t)| {
+            tiles::hashes(t)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, h)| (h, index * tiles::WIDTH + i as u64))
+        })
+        .collect();
     let mut recomputed: Vec<Hash> = Vec::with_capacity(rows.len());
     let mut expected_seq = 0u64;
-    // Leaves whose stored hash does not match their receipt at their position, and the
-    // positions a moved receipt may have come from.
-    let mut mismatched: Vec<(&crate::store::LogRow, &str)> = Vec::new();
-    let mut origins: Vec<u64> = Vec::new();
     for row in &rows {
         if row.seq > expected_seq {
             report.findings.push(Finding::Gap {
@@ -426,54 +617,49 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
             });
             // Keep positions aligned with the signed trees: missing leaves cannot match.
             while (recomputed.len() as u64) < row.seq {
-                origins.push(recomputed.len() as u64);
                 recomputed.push([0u8; 32]);
             }
         }
         expected_seq = row.seq + 1;
         report.leaves += 1;
-        match &row.receipt {
-            None => {
-                report.findings.push(Finding::Deleted {
-                    receipt_id: row.receipt_id.clone(),
-                    seq: row.seq,
-                });
-                recomputed.push([0u8; 32]);
-            }
-            Some((json, jws)) => {
-                let leaf = receipt_leaf(row.seq, json);
-                if leaf.as_slice() != row.leaf_hash.as_slice() {
-                    mismatched.push((row, json));
-                    origins.push(row.seq);
-                }
-                match signing::verify(jws, &jwks) {
-                    Ok(payload) if payload == json.as_bytes() => {}
-                    Ok(_) => report.findings.push(Finding::BadReceiptSignature {
-                        receipt_id: row.receipt_id.clone(),
-                        why: "the signed content differs from the stored content".into(),
-                    }),
-                    Err(e) => report.findings.push(Finding::BadReceiptSignature {
-                        receipt_id: row.receipt_id.clone(),
-                        why: e.to_string(),
-                    }),
-                }
-                recomputed.push(leaf);
-            }
-        }
-    }
-    // A mismatched leaf whose stored hash is its receipt's hash at another suspect position
-    // was moved there; otherwise the receipt (or the leaf) was edited.
-    origins.truncate(MAX_MOVE_CANDIDATES);
-    for (row, json) in mismatched {
-        let moved = origins
-            .iter()
-            .any(|&k| k != row.seq && receipt_leaf(k, json).as_slice() == row.leaf_hash.as_slice());
+        let Some((json, jws)) = &row.receipt else {
+            report.findings.push(Finding::Deleted {
+                receipt_id: row.receipt_id.clone(),
+                seq: row.seq,
+            });
+            recomputed.push([0u8; 32]);
+            continue;
+        };
+        let leaf = receipt_leaf(json);
         let (receipt_id, seq) = (row.receipt_id.clone(), row.seq);
-        report.findings.push(if moved {
-            Finding::Reordered { receipt_id, seq }
-        } else {
-            Finding::Edited { receipt_id, seq }
-        });
+        if leaf.as_slice() != row.leaf_hash.as_slice() {
+            report.findings.push(Finding::Edited { receipt_id, seq });
+        } else if tiled.get(&leaf).is_some_and(|&at| at != seq) {
+            report.findings.push(Finding::Reordered { receipt_id, seq });
+        }
+        match signing::verify(jws, &jwks) {
+            Ok(payload) if payload == json.as_bytes() => {}
+            Ok(_) => report.findings.push(Finding::BadReceiptSignature {
+                receipt_id: row.receipt_id.clone(),
+                why: "the signed content differs from the stored content".into(),
+            }),
+            Err(e) => report.findings.push(Finding::BadReceiptSignature {
+                receipt_id: row.receipt_id.clone(),
+                why: e.to_string(),
+            }),
+        }
+        recomputed.push(leaf);
+    }
+    // Every stored tile must be the tile of the recomputed tree (a partial tile is a
+    // prefix of the tile the tree has now).
+    let built = tiles::build(&recomputed);
+    for (&(level, index), tile) in &stored_tiles {
+        let ok = built
+            .get(&(level, index))
+            .is_some_and(|b| b.starts_with(tile) && !tile.is_empty());
+        if !ok {
+            report.findings.push(Finding::TileMismatch { level, index });
+        }
     }
     // Walk the recomputed leaves once, checking each signed checkpoint as its size is reached.
     let mut checkpoints = store.checkpoints(site).await?;
@@ -482,17 +668,40 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
     let mut size = 0u64;
     for cp in checkpoints {
         report.checkpoints += 1;
-        match signing::verify(&cp.jws, &jwks) {
-            Ok(payload) if payload == cp.checkpoint_json.as_bytes() => {}
-            Ok(_) => report.findings.push(Finding::BadCheckpointSignature {
-                tree_size: cp.tree_size,
-                why: "the signed statement differs from the stored one".into(),
-            }),
-            Err(e) => report.findings.push(Finding::BadCheckpointSignature {
-                tree_size: cp.tree_size,
-                why: e.to_string(),
-            }),
-        }
+        let parsed = note::Note::parse(&cp.note)
+            .and_then(|n| note::Checkpoint::parse(&n.text).map(|c| (n, c)));
+        let signed_root = match parsed {
+            Err(e) => {
+                report.findings.push(Finding::BadCheckpointSignature {
+                    tree_size: cp.tree_size,
+                    why: format!("not a checkpoint note: {e}"),
+                });
+                None
+            }
+            Ok((n, c)) => {
+                let checks: Vec<note::Check> = log_keys
+                    .iter()
+                    .filter_map(|k| note::Vkey::new(&c.origin, note::SIG_ED25519, *k).ok())
+                    .map(|v| n.check(&v))
+                    .collect();
+                let why = if checks.contains(&note::Check::Invalid) {
+                    Some("a log signature does not verify: the note was altered")
+                } else if !checks.iter().any(|c| matches!(c, note::Check::Valid(_))) {
+                    Some("it is not signed by the log key")
+                } else if !c.origin.ends_with(&format!("/{site}")) || c.size != cp.tree_size {
+                    Some("the signed note is of another log or size")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    report.findings.push(Finding::BadCheckpointSignature {
+                        tree_size: cp.tree_size,
+                        why: why.into(),
+                    });
+                }
+                Some(c.root)
+            }
+        };
         while size < cp.tree_size {
             let Some(leaf) = recomputed.get(size as usize) else {
                 break;
@@ -500,9 +709,10 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
             merkle::frontier_append(&mut frontier, size, *leaf);
             size += 1;
         }
-        let signed: Option<Checkpoint> = serde_json::from_str(&cp.checkpoint_json).ok();
+        let root = merkle::frontier_root(&frontier);
         let ok = size == cp.tree_size
-            && signed.is_some_and(|c| c.root == hex::encode(merkle::frontier_root(&frontier)));
+            && signed_root == Some(root)
+            && cp.root_hash.as_slice() == root.as_slice();
         if !ok {
             report.findings.push(Finding::RootMismatch {
                 tree_size: cp.tree_size,

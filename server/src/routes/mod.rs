@@ -56,12 +56,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/sites/{site}/stats",
             get(stats::open_stats).options(cors::preflight),
         )
-        .route("/v1/sites/{site}/log/checkpoint", get(log::checkpoint))
-        .route(
-            "/v1/sites/{site}/log/receipts/{receipt_id}",
-            get(log::inclusion),
-        )
-        .route("/v1/sites/{site}/log/consistency", get(log::consistency))
+        .merge(log::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             cors::check_site_origin,

@@ -1,8 +1,10 @@
-//! The transparency log: the queue of receipts waiting for it, its leaves and signed
-//! checkpoints, and the daily counts the sequencer keeps beside them.
+//! The transparency log: the queue of receipts waiting for it, its leaves, hash tiles,
+//! signed checkpoints and witnesses' cosignatures, the daily counts the sequencer keeps
+//! beside them, and what `yinyom witness serve` remembers of the logs it follows.
 
-use super::{ROWS_PER_STATEMENT, Result, Store, from_json, to_i64, to_u64};
+use super::{ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, to_i64, to_u64};
 use crate::dates::thailand_day;
+use crate::log::tiles::{TileKey, TileMap, partial_tiles};
 use sqlx::QueryBuilder;
 
 /// A stored log checkpoint.
@@ -17,10 +19,8 @@ pub struct CheckpointRow {
     pub frontier_json: String,
     /// Unix ms.
     pub issued_at: i64,
-    /// The signed statement (canonical JSON).
-    pub checkpoint_json: String,
-    /// Its JWS.
-    pub jws: String,
+    /// The checkpoint as a C2SP signed note, with the log's signature.
+    pub note: String,
 }
 
 /// A new log leaf.
@@ -121,7 +121,8 @@ impl Store {
         F: FnOnce(
             Option<CheckpointRow>,
             Vec<(String, String)>,
-        ) -> Result<(Vec<LeafRow>, CheckpointRow)>,
+            TileMap,
+        ) -> Result<(Vec<LeafRow>, CheckpointRow, TileMap)>,
     {
         let prev = self.latest_checkpoint(site).await?;
         // A queued receipt that no longer exists (deleted by hand) is dropped from the queue.
@@ -153,7 +154,19 @@ impl Store {
         let built = if pending.is_empty() {
             None
         } else {
-            Some(build(prev, pending)?)
+            // The tiles the new leaves extend: the rightmost partial tile of each level.
+            let partial = partial_tiles(read_size.unwrap_or(0));
+            let keys: Vec<TileKey> = partial.iter().map(|(k, _)| *k).collect();
+            let tiles = self.tiles(site, &keys).await?;
+            for (key, width) in &partial {
+                let stored = tiles.get(key).map_or(0, |t| t.len() as u64 / 32);
+                if stored != *width {
+                    return Err(StoreError::Corrupt(format!(
+                        "log tile {key:?} of `{site}` holds {stored} hashes, not {width}"
+                    )));
+                }
+            }
+            Some(build(prev, pending, tiles)?)
         };
         let _turn = self.write_turn().await;
         on_pool!(self, pool => in_transaction!(pool, |tx| {
@@ -180,7 +193,7 @@ impl Store {
                 q.push(")");
                 q.build().execute(&mut *tx).await?;
             }
-            let Some((leaves, cp)) = built else {
+            let Some((leaves, cp, tiles)) = built else {
                 tx.commit().await?;
                 return Ok(None);
             };
@@ -215,18 +228,29 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await?;
             }
+            let tiles = tiles
+                .into_iter()
+                .map(|((level, idx), hashes)| Ok((i64::from(level), to_i64(idx)?, hashes)))
+                .collect::<Result<Vec<_>>>()?;
+            for chunk in tiles.chunks(ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::new("insert into log_tiles (site_id, level, idx, hashes) ");
+                q.push_values(chunk, |mut row, (level, idx, hashes)| {
+                    row.push_bind(site).push_bind(*level).push_bind(*idx).push_bind(hashes);
+                });
+                q.push(" on conflict (site_id, level, idx) do update set hashes = excluded.hashes");
+                q.build().execute(&mut *tx).await?;
+            }
             sqlx::query(
                 "insert into log_checkpoints
-                    (site_id, tree_size, root_hash, frontier_json, issued_at, checkpoint_json, jws)
-                 values ($1, $2, $3, $4, $5, $6, $7)",
+                    (site_id, tree_size, root_hash, frontier_json, issued_at, note)
+                 values ($1, $2, $3, $4, $5, $6)",
             )
             .bind(site)
             .bind(to_i64(cp.tree_size)?)
             .bind(&cp.root_hash)
             .bind(&cp.frontier_json)
             .bind(cp.issued_at)
-            .bind(&cp.checkpoint_json)
-            .bind(&cp.jws)
+            .bind(&cp.note)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -247,26 +271,19 @@ impl Store {
 
     /// The log position of a receipt, if sequenced.
     pub async fn leaf_seq(&self, site: &str, receipt_id: &str) -> Result<Option<u64>> {
-        let seq: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
-            "select seq from log_leaves where site_id = $1 and receipt_id = $2",
+        Ok(self.leaf(site, receipt_id).await?.map(|(seq, _)| seq))
+    }
+
+    /// The log position and leaf hash of a receipt, if sequenced.
+    pub async fn leaf(&self, site: &str, receipt_id: &str) -> Result<Option<(u64, Vec<u8>)>> {
+        let row: Option<(i64, Vec<u8>)> = on_pool!(self, pool => sqlx::query_as(
+            "select seq, leaf_hash from log_leaves where site_id = $1 and receipt_id = $2",
         )
         .bind(site)
         .bind(receipt_id)
         .fetch_optional(pool)
         .await)?;
-        seq.map(to_u64).transpose()
-    }
-
-    /// Leaf hashes of the first `upto` positions, in order.
-    pub async fn leaf_hashes(&self, site: &str, upto: u64) -> Result<Vec<Vec<u8>>> {
-        let rows: Vec<Vec<u8>> = on_pool!(self, pool => sqlx::query_scalar(
-            "select leaf_hash from log_leaves where site_id = $1 and seq < $2 order by seq",
-        )
-        .bind(site)
-        .bind(to_i64(upto)?)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
+        row.map(|(seq, leaf)| Ok((to_u64(seq)?, leaf))).transpose()
     }
 
     async fn checkpoints_where(
@@ -278,7 +295,7 @@ impl Store {
         let size = size.map(to_i64).transpose()?;
         let limit: i64 = if latest_only { 1 } else { i64::MAX };
         let rows = on_pool!(self, pool => sqlx::query_as(
-            "select tree_size, root_hash, frontier_json, issued_at, checkpoint_json, jws
+            "select tree_size, root_hash, frontier_json, issued_at, note
              from log_checkpoints where site_id = $1 and ($2 is null or tree_size = $2)
              order by tree_size desc limit $3",
         )
@@ -333,5 +350,230 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The stored tiles among `keys` (a proof needs a few: O(log n)).
+    pub async fn tiles(&self, site: &str, keys: &[TileKey]) -> Result<TileMap> {
+        let mut out = TileMap::new();
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let keys = chunk
+                .iter()
+                .map(|(level, idx)| Ok((i64::from(*level), to_i64(*idx)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let rows: Vec<TileRow> = on_pool!(self, pool => {
+                let mut q = QueryBuilder::new(
+                    "select level, idx, hashes from log_tiles where site_id = ",
+                );
+                q.push_bind(site).push(" and (");
+                for (i, (level, idx)) in keys.iter().enumerate() {
+                    if i > 0 {
+                        q.push(" or ");
+                    }
+                    q.push("(level = ")
+                        .push_bind(*level)
+                        .push(" and idx = ")
+                        .push_bind(*idx)
+                        .push(")");
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for r in rows {
+                out.insert(r.key()?, r.hashes);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One stored tile.
+    pub async fn tile(&self, site: &str, key: TileKey) -> Result<Option<Vec<u8>>> {
+        Ok(self.tiles(site, &[key]).await?.remove(&key))
+    }
+
+    /// Every stored tile of the site (for `log verify`).
+    pub async fn all_tiles(&self, site: &str) -> Result<TileMap> {
+        let rows: Vec<TileRow> = on_pool!(self, pool => sqlx::query_as(
+            "select level, idx, hashes from log_tiles where site_id = $1",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        rows.into_iter().map(|r| Ok((r.key()?, r.hashes))).collect()
+    }
+
+    /// Stores witnesses' cosignature lines on the checkpoint of `size` (one per witness;
+    /// a newer line from the same witness replaces the older).
+    pub async fn add_cosignatures(
+        &self,
+        site: &str,
+        size: u64,
+        lines: &[(String, String)],
+    ) -> Result<()> {
+        let now = super::now_ms();
+        for (witness, line) in lines {
+            on_pool!(self, pool => sqlx::query(
+                "insert into log_cosignatures (site_id, tree_size, witness, line, received_at)
+                 values ($1, $2, $3, $4, $5)
+                 on conflict (site_id, tree_size, witness) do update
+                 set line = excluded.line, received_at = excluded.received_at",
+            )
+            .bind(site)
+            .bind(to_i64(size)?)
+            .bind(witness)
+            .bind(line)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        }
+        Ok(())
+    }
+
+    /// The cosignature lines of the checkpoint of `size` by the given witnesses (vkeys).
+    pub async fn cosignatures(
+        &self,
+        site: &str,
+        size: u64,
+        witnesses: &[String],
+    ) -> Result<Vec<String>> {
+        if witnesses.is_empty() {
+            return Ok(Vec::new());
+        }
+        let size = to_i64(size)?;
+        let lines: Vec<String> = on_pool!(self, pool => {
+            let mut q = QueryBuilder::new("select line from log_cosignatures where site_id = ");
+            q.push_bind(site)
+                .push(" and tree_size = ")
+                .push_bind(size)
+                .push(" and witness in (");
+            let mut list = q.separated(", ");
+            for w in witnesses {
+                list.push_bind(w);
+            }
+            q.push(") order by witness");
+            q.build_query_scalar().fetch_all(pool).await?
+        });
+        Ok(lines)
+    }
+
+    /// The newest checkpoint cosigned by at least `quorum` of `witnesses` (vkeys).
+    pub async fn witnessed_checkpoint(
+        &self,
+        site: &str,
+        witnesses: &[String],
+        quorum: usize,
+    ) -> Result<Option<CheckpointRow>> {
+        if witnesses.is_empty() || quorum == 0 {
+            return self.latest_checkpoint(site).await;
+        }
+        let quorum = i64::try_from(quorum).unwrap_or(i64::MAX);
+        let size: Option<i64> = on_pool!(self, pool => {
+            let mut q = QueryBuilder::new(
+                "select tree_size from log_cosignatures where site_id = ",
+            );
+            q.push_bind(site).push(" and witness in (");
+            let mut list = q.separated(", ");
+            for w in witnesses {
+                list.push_bind(w);
+            }
+            q.push(") group by tree_size having count(*) >= ")
+                .push_bind(quorum)
+                .push(" order by tree_size desc limit 1");
+            q.build_query_scalar().fetch_optional(pool).await?
+        });
+        match size {
+            Some(size) => self.checkpoint(site, to_u64(size)?).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The largest checkpoint of `site` that `witness` (its vkey) cosigned.
+    pub async fn witness_size(&self, site: &str, witness: &str) -> Result<Option<u64>> {
+        let size: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "select max(tree_size) from log_cosignatures where site_id = $1 and witness = $2",
+        )
+        .bind(site)
+        .bind(witness)
+        .fetch_one(pool)
+        .await)?;
+        size.map(to_u64).transpose()
+    }
+
+    /// A witness's newest cosigned checkpoint of the log `origin`: size, root, note.
+    pub async fn witnessed(&self, origin: &str) -> Result<Option<(u64, Vec<u8>, String)>> {
+        let row: Option<(i64, Vec<u8>, String)> = on_pool!(self, pool => sqlx::query_as(
+            "select tree_size, root_hash, note from witness_checkpoints where origin = $1",
+        )
+        .bind(origin)
+        .fetch_optional(pool)
+        .await)?;
+        row.map(|(s, r, n)| Ok((to_u64(s)?, r, n))).transpose()
+    }
+
+    /// A witness records `origin`'s new checkpoint, only if its record is still of
+    /// `old_size` (0: none). `false` when another request changed it first.
+    pub async fn witness_advance(
+        &self,
+        origin: &str,
+        old_size: u64,
+        size: u64,
+        root: &[u8],
+        note: &str,
+    ) -> Result<bool> {
+        let (old, size) = (to_i64(old_size)?, to_i64(size)?);
+        let now = super::now_ms();
+        let done = on_pool!(self, pool => sqlx::query(
+            "insert into witness_checkpoints (origin, tree_size, root_hash, note, updated_at)
+             select $1, $2, $3, $4, $5 where $6 = 0
+             on conflict (origin) do update
+             set tree_size = excluded.tree_size, root_hash = excluded.root_hash,
+                 note = excluded.note, updated_at = excluded.updated_at
+             where witness_checkpoints.tree_size = $6",
+        )
+        .bind(origin)
+        .bind(size)
+        .bind(root)
+        .bind(note)
+        .bind(now)
+        .bind(old)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if done == 1 {
+            return Ok(true);
+        }
+        // Old size 0 with no row yet inserts; with a row, only its size matters.
+        let updated = on_pool!(self, pool => sqlx::query(
+            "update witness_checkpoints
+             set tree_size = $2, root_hash = $3, note = $4, updated_at = $5
+             where origin = $1 and tree_size = $6",
+        )
+        .bind(origin)
+        .bind(size)
+        .bind(root)
+        .bind(note)
+        .bind(now)
+        .bind(old)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(updated == 1)
+    }
+}
+
+/// A `log_tiles` row.
+#[derive(sqlx::FromRow)]
+struct TileRow {
+    level: i64,
+    idx: i64,
+    hashes: Vec<u8>,
+}
+
+impl TileRow {
+    fn key(&self) -> Result<TileKey> {
+        Ok((
+            u8::try_from(self.level).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            to_u64(self.idx)?,
+        ))
     }
 }

@@ -114,6 +114,7 @@ pub async fn app_on(store: Store, dir: tempfile::TempDir, per_minute: u32, burst
         rate_limit_per_minute: per_minute,
         rate_limit_burst: burst,
         trusted_proxies: 1,
+        witnesses: Default::default(),
     };
     let state = app_state(store, settings).await.expect("state");
     TestApp {
