@@ -288,12 +288,18 @@ pub async fn serve(witness: Witness, listen: std::net::SocketAddr) -> anyhow::Re
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    println!("{}", witness.vkey());
-    println!(
+    // The vkey first, alone on its line, for whoever configures the logs' servers. (A
+    // closed standard output must not stop the witness.)
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "{}", witness.vkey());
+    let _ = writeln!(
+        out,
         "yinyom witness: listening on http://{}, following {}",
         listener.local_addr()?,
         witness.logs.keys().cloned().collect::<Vec<_>>().join(", ")
     );
+    let _ = out.flush();
     axum::serve(listener, witness.router())
         .with_graceful_shutdown(crate::shutdown_signal())
         .await?;

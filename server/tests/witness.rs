@@ -442,3 +442,139 @@ async fn a_witness_refuses_a_shorter_or_rewritten_tree() {
     assert_eq!(held.check(&log_vkey), note::Check::Valid(0));
     assert!(matches!(held.check(&w_vkey), note::Check::Valid(t) if t > 0));
 }
+
+/// Kills a child process when dropped (a failed assertion must not leave it running).
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The real binaries: `yinyom witness serve` prints its vkey and serves it; `yinyom serve
+/// --witness VKEY=URL` submits its checkpoints in the background, and the served
+/// checkpoint and a receipt's proof carry the witness's cosignature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binaries_witness_in_the_background() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("dir");
+    let store = common::store(dir.path()).await;
+    yinyom_server::sites::import(&store, &common::fixture())
+        .await
+        .expect("import");
+    let url = common::url_of(&store, dir.path()).await;
+    let (port, wport) = (binary::free_port(), binary::free_port());
+    let public_url = format!("http://127.0.0.1:{port}");
+    let log_vkey = log::LogSigner::new(
+        &public_url,
+        log::provisional_key(&store).await.expect("log key"),
+    )
+    .vkey("demo")
+    .expect("vkey");
+    assert_eq!(log_vkey.name, format!("127.0.0.1:{port}/demo"));
+    witness_key(dir.path(), 21);
+    let mut witness = Running(
+        Command::new(env!("CARGO_BIN_EXE_yinyom"))
+            .arg("--database-url")
+            .arg(format!(
+                "sqlite://{}",
+                dir.path().join("witness.db").display()
+            ))
+            .args(["witness", "serve", "--name", "witness.example.go.th/bin"])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{wport}"))
+            .arg("--key")
+            .arg(dir.path().join("witness-21.pem"))
+            .arg("--log")
+            .arg(format!("{}={log_vkey}", log_vkey.name))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("witness"),
+    );
+    let mut first = String::new();
+    let mut stdout = std::io::BufReader::new(witness.0.stdout.take().expect("stdout"));
+    stdout.read_line(&mut first).expect("vkey line");
+    let w_vkey = note::Vkey::parse(&first).expect("the witness prints its vkey");
+    assert_eq!(w_vkey.name, "witness.example.go.th/bin");
+    let wurl = format!("http://127.0.0.1:{wport}");
+    let dist = dir.path().join("dist");
+    let _server = Running(
+        Command::new(env!("CARGO_BIN_EXE_yinyom"))
+            .args(["--database-url", &url, "serve", "--rate-limit", "0"])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--public-url")
+            .arg(&public_url)
+            .arg("--dist")
+            .arg(&dist)
+            .arg("--witness")
+            .arg(format!("{w_vkey}={wurl}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server"),
+    );
+    let outcome = tokio::task::spawn_blocking(move || {
+        let agent = ureq::AgentBuilder::new()
+            .timeout(std::time::Duration::from_secs(5))
+            .build();
+        let served_vkey = agent
+            .get(&format!("{wurl}/vkey"))
+            .call()
+            .expect("witness /vkey")
+            .into_string()
+            .expect("text");
+        let up = binary::wait_until(std::time::Duration::from_secs(30), || {
+            agent.get(&format!("{public_url}/healthz")).call().is_ok()
+        });
+        assert!(up, "the server did not start");
+        let receipt: serde_json::Value = agent
+            .post(&format!("{public_url}/v1/sites/demo/receipts"))
+            .set("origin", ORIGIN)
+            .send_json(choice(&uuid(), "subject-binary-000001", true, false))
+            .expect("receipt")
+            .into_json()
+            .expect("json");
+        let id = receipt["receipt"]["receipt_id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let mut served = String::new();
+        let cosigned = binary::wait_until(std::time::Duration::from_secs(30), || {
+            match agent
+                .get(&format!("{public_url}/v1/sites/demo/log/checkpoint"))
+                .call()
+            {
+                Ok(res) => {
+                    served = res.into_string().unwrap_or_default();
+                    served.lines().filter(|l| l.starts_with('\u{2014}')).count() == 2
+                }
+                Err(_) => false,
+            }
+        });
+        let proof = agent
+            .get(&format!("{public_url}/v1/sites/demo/log/receipts/{id}"))
+            .call()
+            .map(|r| r.into_string().unwrap_or_default())
+            .unwrap_or_default();
+        (served_vkey, cosigned, served, proof)
+    })
+    .await
+    .expect("requests");
+    let (served_vkey, cosigned, served, proof) = outcome;
+    assert_eq!(served_vkey.trim_end(), w_vkey.to_string());
+    assert!(cosigned, "no cosigned checkpoint within 30 s: {served}");
+    let note = note::Note::parse(&served).expect("note");
+    assert_eq!(note.check(&log_vkey), note::Check::Valid(0));
+    assert!(matches!(note.check(&w_vkey), note::Check::Valid(t) if t > 0));
+    assert!(
+        proof.starts_with("c2sp.org/tlog-proof@v1\nindex 0\n"),
+        "{proof}"
+    );
+    assert!(proof.ends_with(&served), "{proof}");
+    drop(stdout);
+}
