@@ -3,11 +3,42 @@
 //! open data with small counts suppressed.
 
 use crate::{
-    dates::{day_name, thailand_day},
+    dates::{day_name, now_ms, thailand_day},
+    error::ApiError,
     store::{Store, StoreError},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// The range of a statistics request (console, admin API, open data): `from` and `to`
+/// as dates or RFC 3339 times, `to` exclusive.
+#[derive(Debug, Deserialize, Default)]
+pub struct StatsQuery {
+    /// From (default: 30 days before `to`).
+    pub from: Option<String>,
+    /// Before (default: now).
+    pub to: Option<String>,
+}
+
+impl StatsQuery {
+    /// The range in unix milliseconds: by default the last 30 days; 400 if a bound does
+    /// not parse or `from` is not before `to`.
+    pub fn range(&self) -> Result<(i64, i64), ApiError> {
+        let parse = |v: &Option<String>| {
+            v.as_deref()
+                .filter(|s| !s.is_empty())
+                .map(crate::config::parse_time_ms)
+                .transpose()
+                .map_err(ApiError::BadRequest)
+        };
+        let to = parse(&self.to)?.unwrap_or(now_ms() + 1);
+        let from = parse(&self.from)?.unwrap_or(to - 30 * crate::dates::DAY_MS);
+        if from >= to {
+            return Err(ApiError::BadRequest("`from` must be before `to`".into()));
+        }
+        Ok((from, to))
+    }
+}
 
 /// Counts of one day (or of the whole range).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -3,14 +3,15 @@
 //! POST).
 
 use super::{
+    access::{PublisherSite, RecordsSite, VisibleSite},
     auth::Principal,
-    ops::{self, Publication, SearchQuery, UploadCheck},
-    pages::{self, DiffQuery, StatsQuery},
+    console::ReceiptPath,
+    ops::{self, DiffQuery, Publication, SearchQuery, UploadCheck},
 };
 use crate::{
     error::{ApiError, ApiResult},
     state::AppState,
-    stats,
+    stats::{self, StatsQuery},
 };
 use axum::{
     Json,
@@ -18,7 +19,6 @@ use axum::{
     http::{HeaderMap, StatusCode},
 };
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use yinyom_model::{Lang, receipt::ReceiptResponse};
 
 /// `GET /v1/admin/sites`
@@ -39,12 +39,10 @@ pub(crate) async fn sites(State(state): State<AppState>, p: Principal) -> ApiRes
 /// `GET /v1/admin/sites/{site}/receipts`
 pub(crate) async fn receipts(
     State(state): State<AppState>,
-    p: Principal,
-    Path(params): Path<HashMap<String, String>>,
+    access: RecordsSite,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<Value>> {
-    let site = params.get("site").cloned().unwrap_or_default();
-    let (rows, total, next) = ops::search(&state, &p, &site, &q).await?;
+    let (rows, total, next) = ops::search(&state, &access, &q).await?;
     let receipts: Vec<ReceiptResponse> = rows
         .into_iter()
         .map(|r| ReceiptResponse {
@@ -60,12 +58,10 @@ pub(crate) async fn receipts(
 /// `GET /v1/admin/sites/{site}/receipts/{receipt_id}`
 pub(crate) async fn receipt(
     State(state): State<AppState>,
-    p: Principal,
-    Path(params): Path<HashMap<String, String>>,
+    access: RecordsSite,
+    Path(ReceiptPath { receipt_id }): Path<ReceiptPath>,
 ) -> ApiResult<Json<ops::Detail>> {
-    let site = params.get("site").cloned().unwrap_or_default();
-    let id = params.get("receipt_id").cloned().unwrap_or_default();
-    Ok(Json(ops::detail(&state, &p, &site, &id).await?))
+    Ok(Json(ops::detail(&state, &access, &receipt_id).await?))
 }
 
 /// `POST /v1/admin/verify` with the receipt(s) as the body.
@@ -87,25 +83,22 @@ pub(crate) async fn verify(
 /// `GET /v1/admin/sites/{site}/stats`: full counts (not suppressed) for the site's roles.
 pub(crate) async fn stats(
     State(state): State<AppState>,
-    p: Principal,
-    Path(params): Path<HashMap<String, String>>,
+    access: VisibleSite,
     Query(q): Query<StatsQuery>,
 ) -> ApiResult<Json<stats::Summary>> {
-    let site = params.get("site").cloned().unwrap_or_default();
-    ops::visible(&state, &p, &site).await?;
-    let (from, to) = pages::stats_range(&q)?;
-    Ok(Json(stats::summary(&state.store, &site, from, to).await?))
+    let (from, to) = q.range()?;
+    Ok(Json(
+        stats::summary(&state.store, access.id(), from, to).await?,
+    ))
 }
 
 /// `GET /v1/admin/sites/{site}/notices/diff?from=&to=`
 pub(crate) async fn notice_diff(
     State(state): State<AppState>,
-    p: Principal,
-    Path(params): Path<HashMap<String, String>>,
+    access: VisibleSite,
     Query(q): Query<DiffQuery>,
 ) -> ApiResult<Json<super::diff::NoticeDiff>> {
-    let site = params.get("site").cloned().unwrap_or_default();
-    Ok(Json(pages::diff_of(&state, &p, &site, &q, Lang::Th).await?))
+    Ok(Json(ops::diff_of(&state, &access, &q, Lang::Th).await?))
 }
 
 /// Query of the audit API.
@@ -120,7 +113,7 @@ pub(crate) async fn audit(
     p: Principal,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<crate::store::AuditRow>>> {
-    Ok(Json(pages::audit_rows(&state, &p, q.before).await?))
+    Ok(Json(ops::audit_rows(&state, &p, q.before).await?))
 }
 
 /// Query of the publish API.
@@ -135,14 +128,12 @@ pub(crate) struct PublishQuery {
 /// it (audited), or with `dry_run` only says what would be published.
 pub(crate) async fn publish(
     State(state): State<AppState>,
-    p: Principal,
+    access: PublisherSite,
     headers: HeaderMap,
-    Path(params): Path<HashMap<String, String>>,
     Query(q): Query<PublishQuery>,
     form: Multipart,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let site = params.get("site").cloned().unwrap_or_default();
-    ops::publisher(&state, &p, &site).await?;
+    let p = access.principal();
     let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
     if !p.csrf_ok(given) {
         return Err(ApiError::Forbidden(
@@ -160,7 +151,7 @@ pub(crate) async fn publish(
             Json(json!({"published": false, "unchanged": why})),
         )
     };
-    match ops::check_upload(&state, &p, &site, &up, Lang::Th).await? {
+    match ops::check_upload(&state, &access, &up, Lang::Th).await? {
         UploadCheck::Invalid(problems) => Err(invalid(problems)),
         UploadCheck::Unchanged(why) => Ok(unchanged(why)),
         UploadCheck::Ready(r) if q.dry_run => Ok((
@@ -177,7 +168,7 @@ pub(crate) async fn publish(
                 "diff": r.diff,
             })),
         )),
-        UploadCheck::Ready(_) => match ops::publish_texts(&state, &p, &site, &up.texts).await? {
+        UploadCheck::Ready(_) => match ops::publish_texts(&state, &access, &up.texts).await? {
             Publication::Published { version, sha256 } => Ok((
                 StatusCode::CREATED,
                 Json(json!({"published": true, "version": version, "sha256": sha256})),

@@ -1,9 +1,11 @@
 //! Who is asking: console sessions (cookie + CSRF token) and API bearer tokens, per-site
-//! roles, argon2id passwords and sign-in throttling.
+//! roles, argon2id passwords and sign-in throttling; starting and ending a session (the
+//! sign-in page itself is [`super::console::login`]).
 
 use crate::{
+    error::ApiError,
     state::AppState,
-    store::{AuditAction, Claim, Role, Store, StoreError, UserRow, throttle_delay_ms},
+    store::{AuditAction, Claim, Role, Store, StoreError, UserRow, now_ms, throttle_delay_ms},
 };
 use argon2::{
     Argon2, PasswordHash, PasswordVerifier,
@@ -64,6 +66,15 @@ impl Principal {
     /// Whether this principal may read record-level receipts of `site`.
     pub fn records(&self, site: &str) -> bool {
         self.can_see(site) && self.role() != Role::Auditor
+    }
+
+    /// 403 unless a console form's CSRF token is the session's.
+    pub fn check_csrf(&self, given: Option<&str>) -> Result<(), ApiError> {
+        if self.csrf_ok(given) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("missing or wrong CSRF token".into()))
+        }
     }
 
     /// Checks a form's or header's CSRF token against the session's.
@@ -252,6 +263,53 @@ pub fn set_cookie(
     format!(
         "{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}"
     )
+}
+
+/// A fresh token for the sign-in form and the `Set-Cookie` value that carries it (the
+/// form's post must send both: a page of another site cannot read the cookie).
+pub fn login_token(state: &AppState) -> Result<(String, String), StoreError> {
+    let token = new_secret()?;
+    let cookie = set_cookie(state, LOGIN_COOKIE, &token, 1800, "/admin");
+    Ok((token, cookie))
+}
+
+/// Whether the sign-in form's token is the one its cookie carries.
+pub fn login_token_ok(headers: &HeaderMap, given: &str) -> bool {
+    !given.is_empty()
+        && cookie(headers, LOGIN_COOKIE)
+            .is_some_and(|c| constant_time_eq(c.as_bytes(), given.as_bytes()))
+}
+
+/// Starts a console session for `user` (stored hashed, with its CSRF token); returns the
+/// `Set-Cookie` values: the session cookie, and the sign-in form's cookie cleared.
+pub async fn start_session(state: &AppState, user: &UserRow) -> Result<[String; 2], StoreError> {
+    let sid = new_secret()?;
+    let csrf = new_secret()?;
+    state
+        .store
+        .create_session(&hash_secret(&sid), user.id, &csrf, now_ms() + SESSION_MS)
+        .await?;
+    Ok([
+        set_cookie(state, SESSION_COOKIE, &sid, SESSION_MS / 1000, "/"),
+        set_cookie(state, LOGIN_COOKIE, "", 0, "/admin"),
+    ])
+}
+
+/// Ends the request's console session (if it has one) and audits `logout`; returns the
+/// `Set-Cookie` value that clears the session cookie.
+pub async fn end_session(
+    state: &AppState,
+    p: &Principal,
+    headers: &HeaderMap,
+) -> Result<String, StoreError> {
+    if let Some(sid) = cookie(headers, SESSION_COOKIE) {
+        state.store.delete_session(&hash_secret(sid)).await?;
+    }
+    state
+        .store
+        .audit(&p.actor, AuditAction::Logout, None, "", &p.client)
+        .await?;
+    Ok(set_cookie(state, SESSION_COOKIE, "", 0, "/"))
 }
 
 async fn principal_of(state: &AppState, parts: &Parts) -> Result<Option<Principal>, StoreError> {

@@ -6,26 +6,26 @@
 //! site a principal may not see answers 404, as if it did not exist. Every record-level
 //! read and every export is written to the audit log.
 
-mod accounts;
+mod access;
 mod api;
 pub mod auth;
+mod console;
 pub mod diff;
 mod ops;
-mod pages;
-mod publish;
 mod ui;
 
-use crate::state::AppState;
+use crate::{error::ApiResult, state::AppState};
+use access::RecordsSite;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Request},
+    extract::{DefaultBodyLimit, Query, Request, State},
     http::{HeaderMap, HeaderValue, header},
     middleware::{self, Next},
     response::Response,
     routing::{get, post},
 };
+use console::{accounts, audit, home, login, notices, publish, receipt, receipts, stats, verify};
 
-pub(crate) use pages::{StatsQuery, stats_range as pages_stats_range};
 pub(crate) use ui::{error_page, lang_of};
 
 /// The console and the admin API.
@@ -33,26 +33,29 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/admin/login",
-            get(pages::login_form)
-                .post(pages::login)
-                .layer(DefaultBodyLimit::max(pages::LOGIN_BODY_LIMIT)),
+            get(login::login_form)
+                .post(login::login)
+                .layer(DefaultBodyLimit::max(login::LOGIN_BODY_LIMIT)),
         )
-        .route("/admin/logout", post(pages::logout))
-        .route("/admin", get(pages::home))
-        .route("/admin/verify", get(pages::verify_form).post(pages::verify))
-        .route("/admin/audit", get(pages::audit))
+        .route("/admin/logout", post(login::logout))
+        .route("/admin", get(home::home))
+        .route(
+            "/admin/verify",
+            get(verify::verify_form).post(verify::verify),
+        )
+        .route("/admin/audit", get(audit::audit))
         .route("/admin/accounts", get(accounts::list))
         .route("/admin/accounts/disable", post(accounts::disable))
         .route("/admin/accounts/enable", post(accounts::enable))
         .route("/admin/tokens/revoke", post(accounts::revoke))
-        .route("/admin/sites/{site}/receipts", get(pages::receipts))
+        .route("/admin/sites/{site}/receipts", get(receipts::show))
         .route(
             "/admin/sites/{site}/receipts/{receipt_id}",
-            get(pages::receipt),
+            get(receipt::show),
         )
-        .route("/admin/sites/{site}/export", get(pages::export))
-        .route("/admin/sites/{site}/notices", get(pages::notices))
-        .route("/admin/sites/{site}/notices/diff", get(pages::notice_diff))
+        .route("/admin/sites/{site}/export", get(export))
+        .route("/admin/sites/{site}/notices", get(notices::history))
+        .route("/admin/sites/{site}/notices/diff", get(notices::diff_page))
         .route(
             "/admin/sites/{site}/notices/publish",
             get(publish::form)
@@ -63,15 +66,15 @@ pub fn router() -> Router<AppState> {
             "/admin/sites/{site}/notices/publish/confirm",
             post(publish::confirm),
         )
-        .route("/admin/sites/{site}/stats", get(pages::stats))
-        .route("/admin/sites/{site}/stats.csv", get(pages::stats_csv))
+        .route("/admin/sites/{site}/stats", get(stats::show))
+        .route("/admin/sites/{site}/stats.csv", get(stats::csv))
         .route("/v1/admin/sites", get(api::sites))
         .route("/v1/admin/sites/{site}/receipts", get(api::receipts))
         .route(
             "/v1/admin/sites/{site}/receipts/{receipt_id}",
             get(api::receipt),
         )
-        .route("/v1/admin/sites/{site}/export", get(pages::export))
+        .route("/v1/admin/sites/{site}/export", get(export))
         .route("/v1/admin/sites/{site}/stats", get(api::stats))
         .route("/v1/admin/sites/{site}/notices/diff", get(api::notice_diff))
         .route(
@@ -81,6 +84,16 @@ pub fn router() -> Router<AppState> {
         .route("/v1/admin/verify", post(api::verify))
         .route("/v1/admin/audit", get(api::audit))
         .layer(middleware::from_fn(security_headers))
+}
+
+/// `GET /admin/sites/{site}/export` and `/v1/admin/sites/{site}/export`: a streamed file
+/// (the same for both doors).
+async fn export(
+    State(state): State<AppState>,
+    access: RecordsSite,
+    Query(q): Query<ops::SearchQuery>,
+) -> ApiResult<Response> {
+    ops::export(&state, &access, &q).await
 }
 
 /// Every console page and admin response: a strict Content-Security-Policy (no script,

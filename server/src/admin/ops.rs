@@ -1,8 +1,11 @@
-//! What the console pages and the admin API both do: access checks, receipt search,
-//! receipt detail with its proofs, verification of pasted receipts, exports. Record-level
-//! reads and exports are written to the audit log here, so no caller can forget.
+//! What the console pages and the admin API both do: receipt search, receipt detail with
+//! its proofs, verification of pasted receipts, exports, notice diffs, the audit log,
+//! publishing, accounts. Each operation on a site takes the proof of access it needs
+//! ([`super::access`]). Record-level reads and exports are written to the audit log
+//! here, so no caller can forget.
 
 use super::{
+    access::{PublisherSite, RecordsSite, VisibleSite},
     auth::Principal,
     diff::{self, Change, NoticeDiff},
 };
@@ -16,7 +19,8 @@ use crate::{
     sites::{self, ImportError, Imported, Plan, SiteTexts, Validated},
     state::AppState,
     store::{
-        AccountRow, AuditAction, PendingUpload, Role, SearchFilter, StoredReceipt, TokenRow, now_ms,
+        AccountRow, AuditAction, AuditRow, PendingUpload, Role, SearchFilter, StoredReceipt,
+        TokenRow, now_ms,
     },
 };
 use axum::{
@@ -27,34 +31,6 @@ use axum::{
 };
 use serde::Deserialize;
 use yinyom_model::{Lang, notice::PublishedNotice, receipt::Receipt};
-
-/// 404 unless the principal may see the site (and the site exists).
-pub(crate) async fn visible(
-    state: &AppState,
-    p: &Principal,
-    site: &str,
-) -> ApiResult<yinyom_model::site::Site> {
-    if !p.can_see(site) {
-        return Err(ApiError::UnknownSite(site.to_owned()));
-    }
-    state
-        .store
-        .site(site)
-        .await?
-        .ok_or_else(|| ApiError::UnknownSite(site.to_owned()))
-}
-
-/// 404 unless the principal may read record-level receipts of the site.
-pub(crate) async fn records(state: &AppState, p: &Principal, site: &str) -> ApiResult<()> {
-    visible(state, p, site).await?;
-    if !p.records(site) {
-        // An auditor sees aggregates only: record-level pages do not exist for them.
-        return Err(ApiError::NotFound(
-            "record-level receipts are for the DPO role".into(),
-        ));
-    }
-    Ok(())
-}
 
 /// The search form and the API's query string.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -171,11 +147,10 @@ pub(crate) const PAGE: i64 = 50;
 /// Searches receipts (record-level: audited).
 pub(crate) async fn search(
     state: &AppState,
-    p: &Principal,
-    site: &str,
+    access: &RecordsSite,
     q: &SearchQuery,
 ) -> ApiResult<(Vec<StoredReceipt>, i64, Option<String>)> {
-    records(state, p, site).await?;
+    let (p, site) = (access.principal(), access.id());
     let filter = q.filter(site)?;
     let (rows, total) = state
         .store
@@ -214,13 +189,8 @@ pub(crate) struct Detail {
 }
 
 /// One receipt (record-level: audited).
-pub(crate) async fn detail(
-    state: &AppState,
-    p: &Principal,
-    site: &str,
-    id: &str,
-) -> ApiResult<Detail> {
-    records(state, p, site).await?;
+pub(crate) async fn detail(state: &AppState, access: &RecordsSite, id: &str) -> ApiResult<Detail> {
+    let (p, site) = (access.principal(), access.id());
     let (stored, _) = state
         .store
         .receipt(site, id)
@@ -374,11 +344,10 @@ async fn extra_checks(
 /// A streamed export response (audited).
 pub(crate) async fn export(
     state: &AppState,
-    p: &Principal,
-    site: &str,
+    access: &RecordsSite,
     q: &SearchQuery,
 ) -> ApiResult<Response> {
-    records(state, p, site).await?;
+    let (p, site) = (access.principal(), access.id());
     let format = match nonempty(&q.format).as_deref().unwrap_or("csv") {
         "csv" => Format::Csv,
         "jsonl" => Format::Jsonl,
@@ -435,28 +404,61 @@ pub(crate) async fn export(
         .into_response())
 }
 
+/// Query of a notice diff.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DiffQuery {
+    pub(crate) from: String,
+    pub(crate) to: String,
+}
+
+/// The diff between two notice versions of a site.
+pub(crate) async fn diff_of(
+    state: &AppState,
+    access: &VisibleSite,
+    q: &DiffQuery,
+    lang: Lang,
+) -> ApiResult<NoticeDiff> {
+    let site = access.id();
+    let get = |v: String| async move {
+        state
+            .store
+            .notice_version(site, &v)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no notice version `{v}`")))
+    };
+    let a = get(q.from.clone()).await?;
+    let b = get(q.to.clone()).await?;
+    Ok(diff::notices(&a.notice, &b.notice, lang))
+}
+
+/// Entries of the audit log on a page.
+pub(crate) const AUDIT_PAGE: i64 = 100;
+
+/// The audit entries this principal may read, newest first, before entry `before`:
+/// admins see everything, DPOs their sites; auditors nothing (404).
+pub(crate) async fn audit_rows(
+    state: &AppState,
+    p: &Principal,
+    before: Option<i64>,
+) -> ApiResult<Vec<AuditRow>> {
+    match p.role() {
+        Role::Admin => Ok(state.store.audit_entries(None, before, AUDIT_PAGE).await?),
+        Role::Dpo => Ok(state
+            .store
+            .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
+            .await?),
+        Role::Auditor => Err(ApiError::NotFound(
+            "the audit log is for admins and DPOs".into(),
+        )),
+    }
+}
+
 /// Total size of an uploaded site folder: the texts' bound (the same as the CLI's,
 /// [`crate::sites::MAX_FOLDER_BYTES`]) and room for the form around them.
 pub(crate) const UPLOAD_LIMIT: usize = crate::sites::MAX_FOLDER_BYTES + 16 * 1024;
 
 /// How long an upload waits for its confirmation.
 pub(crate) const PENDING_MS: i64 = 30 * 60 * 1000;
-
-/// 404 unless the principal may publish notices of the site: an admin, or a DPO of the
-/// site (an auditor sees statistics and history only).
-pub(crate) async fn publisher(
-    state: &AppState,
-    p: &Principal,
-    site: &str,
-) -> ApiResult<yinyom_model::site::Site> {
-    let found = visible(state, p, site).await?;
-    if p.role() == Role::Auditor {
-        return Err(ApiError::NotFound(
-            "publishing notices is for admins and the site's DPO".into(),
-        ));
-    }
-    Ok(found)
-}
 
 /// An uploaded site folder (multipart fields `site_toml`, `notice_th`, `notice_en`, and
 /// `csrf` from the console's form).
@@ -611,12 +613,11 @@ fn site_changes(
 /// written).
 pub(crate) async fn check_upload(
     state: &AppState,
-    p: &Principal,
-    site: &str,
+    access: &PublisherSite,
     up: &Upload,
     lang: Lang,
 ) -> ApiResult<UploadCheck> {
-    let existing = publisher(state, p, site).await?;
+    let (existing, site) = (access.site(), access.id());
     if !up.problems.is_empty() {
         return Ok(UploadCheck::Invalid(up.problems.clone()));
     }
@@ -633,7 +634,7 @@ pub(crate) async fn check_upload(
             diff: current
                 .as_ref()
                 .map(|c| diff::notices(&c.notice, &notice.notice, lang)),
-            site_changes: site_changes(&existing, &new_site, lang),
+            site_changes: site_changes(existing, &new_site, lang),
             site: new_site,
             notice,
             current: current.map(|c| *c),
@@ -648,11 +649,10 @@ pub(crate) async fn check_upload(
 /// confirmation form carries (only its hash is stored, with the uploader's session).
 pub(crate) async fn stash_upload(
     state: &AppState,
-    p: &Principal,
-    site: &str,
+    access: &PublisherSite,
     up: &Upload,
 ) -> ApiResult<String> {
-    publisher(state, p, site).await?;
+    let (p, site) = (access.principal(), access.id());
     let id = super::auth::new_secret()?;
     let pending = PendingUpload {
         site_id: site.to_owned(),
@@ -694,11 +694,10 @@ pub(crate) enum Publication {
 /// now) and writes `notice.publish` to the audit log.
 pub(crate) async fn publish_texts(
     state: &AppState,
-    p: &Principal,
-    site: &str,
+    access: &PublisherSite,
     texts: &SiteTexts,
 ) -> ApiResult<Publication> {
-    publisher(state, p, site).await?;
+    let (p, site) = (access.principal(), access.id());
     let validated = match validate_for(site, texts) {
         Ok(v) => v,
         Err(problems) => return Ok(Publication::Invalid(problems)),
@@ -733,11 +732,10 @@ pub(crate) async fn publish_texts(
 /// session that uploaded it, for this site), never from the browser.
 pub(crate) async fn publish_pending(
     state: &AppState,
-    p: &Principal,
-    site: &str,
+    access: &PublisherSite,
     id: &str,
 ) -> ApiResult<Publication> {
-    publisher(state, p, site).await?;
+    let (p, site) = (access.principal(), access.id());
     let Some(pending) = state
         .store
         .take_pending_upload(&super::auth::hash_secret(id), &p.credential, site)
@@ -750,7 +748,7 @@ pub(crate) async fn publish_pending(
         notice_th: pending.notice_th,
         notice_en: pending.notice_en,
     };
-    publish_texts(state, p, site, &texts).await
+    publish_texts(state, access, &texts).await
 }
 
 /// 404 unless the principal is an admin: accounts and tokens are theirs to manage.

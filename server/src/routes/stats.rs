@@ -1,6 +1,10 @@
 //! `GET /v1/sites/{site}/stats`: aggregated open data, small counts suppressed.
 
-use crate::{admin::pages_stats_range, error::ApiResult, state::AppState, stats};
+use crate::{
+    error::ApiResult,
+    state::AppState,
+    stats::{self, StatsQuery},
+};
 use axum::{
     Extension, Json,
     extract::{Query, State},
@@ -15,9 +19,9 @@ pub(crate) const SUPPRESS_BELOW: i64 = 5;
 pub(crate) async fn open_stats(
     State(state): State<AppState>,
     Extension(site): Extension<Site>,
-    Query(q): Query<crate::admin::StatsQuery>,
+    Query(q): Query<StatsQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let (from, to) = pages_stats_range(&q)?;
+    let (from, to) = q.range()?;
     let s = stats::summary(&state.store, site.id.as_str(), from, to).await?;
     Ok((
         [(header::CACHE_CONTROL, "public, max-age=300")],

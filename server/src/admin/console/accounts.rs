@@ -2,13 +2,13 @@
 //! or enable an account and to revoke a token. Plain forms with the session's CSRF token;
 //! no script.
 
-use super::{
-    auth::Principal,
-    ops,
-    pages::{PageResult, check_csrf, signed_in},
-    ui::{UiLang, page, respond, t},
-};
+use super::{PageResult, signed_in};
 use crate::{
+    admin::{
+        auth::Principal,
+        ops,
+        ui::{UiLang, page, respond, t},
+    },
     state::AppState,
     store::{now_ms, rfc3339_ms},
 };
@@ -135,7 +135,7 @@ pub(crate) async fn disable(
     p: Principal,
     Form(form): Form<AccountForm>,
 ) -> PageResult {
-    check_csrf(&p, form.csrf.as_deref())?;
+    p.check_csrf(form.csrf.as_deref())?;
     ops::set_disabled(&state, &p, &form.email, true).await?;
     Ok(Redirect::to("/admin/accounts").into_response())
 }
@@ -146,7 +146,7 @@ pub(crate) async fn enable(
     p: Principal,
     Form(form): Form<AccountForm>,
 ) -> PageResult {
-    check_csrf(&p, form.csrf.as_deref())?;
+    p.check_csrf(form.csrf.as_deref())?;
     ops::set_disabled(&state, &p, &form.email, false).await?;
     Ok(Redirect::to("/admin/accounts").into_response())
 }
@@ -164,7 +164,7 @@ pub(crate) async fn revoke(
     p: Principal,
     Form(form): Form<TokenForm>,
 ) -> PageResult {
-    check_csrf(&p, form.csrf.as_deref())?;
+    p.check_csrf(form.csrf.as_deref())?;
     ops::revoke_token(&state, &p, &form.id).await?;
     Ok(Redirect::to("/admin/accounts").into_response())
 }

@@ -5,22 +5,24 @@
 //! version). Valid files stay on the server (bound to the session, for 30 minutes, used
 //! once); step 2 publishes them. Admins and the site's DPO only; auditors get 404.
 
-use super::{
-    auth::Principal,
-    ops::{self, Publication, Ready, Upload, UploadCheck},
-    pages::{PageResult, check_csrf, diff_markup, signed_in, site_of},
-    ui::{UiLang, page, respond, t},
+use super::{PageResult, notices::diff_markup, signed_in};
+use crate::{
+    admin::{
+        access::PublisherSite,
+        auth::Principal,
+        ops::{self, Publication, Ready, Upload, UploadCheck},
+        ui::{UiLang, page, respond, t},
+    },
+    state::AppState,
 };
-use crate::state::AppState;
 use axum::{
     Form,
-    extract::{Multipart, Path, State},
+    extract::{Multipart, State},
     http::StatusCode,
     response::{IntoResponse, Redirect},
 };
 use maud::{Markup, html};
 use serde::Deserialize;
-use std::collections::HashMap;
 use yinyom_model::Lang;
 
 fn title(lang: Lang, site: &str) -> String {
@@ -63,22 +65,16 @@ fn intro(lang: Lang) -> Markup {
 }
 
 /// `GET /admin/sites/{site}/notices/publish`: the upload form.
-pub(crate) async fn form(
-    State(state): State<AppState>,
-    p: Principal,
-    UiLang(lang): UiLang,
-    Path(params): Path<HashMap<String, String>>,
-) -> PageResult {
-    let site = site_of(&params);
-    ops::publisher(&state, &p, &site).await?;
+pub(crate) async fn form(access: PublisherSite, UiLang(lang): UiLang) -> PageResult {
+    let (p, site) = (access.principal(), access.id());
     let body = html! {
         (intro(lang))
-        (upload_form(lang, &p, &site))
+        (upload_form(lang, p, site))
         p { a href={ "/admin/sites/" (site) "/notices" } { (t(lang, "← ประกาศทุกฉบับ", "← Notice versions")) } }
     };
     Ok(respond(
         lang,
-        page(lang, &title(lang, &site), signed_in(&p), body),
+        page(lang, &title(lang, site), signed_in(p), body),
     ))
 }
 
@@ -161,37 +157,35 @@ fn ready_markup(lang: Lang, p: &Principal, site: &str, r: &Ready, id: &str) -> M
 /// `POST /admin/sites/{site}/notices/publish` (multipart): step 1, check and show.
 pub(crate) async fn upload(
     State(state): State<AppState>,
-    p: Principal,
+    access: PublisherSite,
     UiLang(lang): UiLang,
-    Path(params): Path<HashMap<String, String>>,
     form: Multipart,
 ) -> PageResult {
-    let site = site_of(&params);
-    ops::publisher(&state, &p, &site).await?;
+    let (p, site) = (access.principal(), access.id());
     let up: Upload = ops::read_upload(form).await?;
-    check_csrf(&p, up.csrf.as_deref())?;
-    let (status, heading, body) = match ops::check_upload(&state, &p, &site, &up, lang).await? {
+    p.check_csrf(up.csrf.as_deref())?;
+    let (status, heading, body) = match ops::check_upload(&state, &access, &up, lang).await? {
         UploadCheck::Invalid(problems) => (
             StatusCode::UNPROCESSABLE_ENTITY,
-            title(lang, &site),
+            title(lang, site),
             html! {
                 (problems_markup(lang, &problems))
-                (upload_form(lang, &p, &site))
+                (upload_form(lang, p, site))
             },
         ),
         UploadCheck::Unchanged(why) => (
             StatusCode::OK,
-            title(lang, &site),
+            title(lang, site),
             html! {
                 p role="status" {
                     strong { (t(lang, "ไม่มีอะไรใหม่ให้เผยแพร่", "Nothing new to publish")) } ": "
                     (t(lang, "ประกาศนี้เผยแพร่ไว้แล้ว", "this exact notice is already published")) " (" (why) ")."
                 }
-                (upload_form(lang, &p, &site))
+                (upload_form(lang, p, site))
             },
         ),
         UploadCheck::Ready(ready) => {
-            let id = ops::stash_upload(&state, &p, &site, &up).await?;
+            let id = ops::stash_upload(&state, &access, &up).await?;
             (
                 StatusCode::OK,
                 format!(
@@ -199,11 +193,11 @@ pub(crate) async fn upload(
                     t(lang, "ยืนยันการเผยแพร่ฉบับ", "Confirm publishing version"),
                     ready.notice.notice.version
                 ),
-                ready_markup(lang, &p, &site, &ready, &id),
+                ready_markup(lang, p, site, &ready, &id),
             )
         }
     };
-    let mut res = respond(lang, page(lang, &heading, signed_in(&p), body));
+    let mut res = respond(lang, page(lang, &heading, signed_in(p), body));
     *res.status_mut() = status;
     Ok(res)
 }
@@ -218,19 +212,17 @@ pub(crate) struct ConfirmForm {
 /// `POST /admin/sites/{site}/notices/publish/confirm`: step 2, publish what step 1 kept.
 pub(crate) async fn confirm(
     State(state): State<AppState>,
-    p: Principal,
+    access: PublisherSite,
     UiLang(lang): UiLang,
-    Path(params): Path<HashMap<String, String>>,
     Form(form): Form<ConfirmForm>,
 ) -> PageResult {
-    let site = site_of(&params);
-    ops::publisher(&state, &p, &site).await?;
-    check_csrf(&p, form.csrf.as_deref())?;
+    let (p, site) = (access.principal(), access.id());
+    p.check_csrf(form.csrf.as_deref())?;
     let id = form.upload.unwrap_or_default();
     let again = html! {
         p { a href={ "/admin/sites/" (site) "/notices/publish" } { (t(lang, "อัปโหลดอีกครั้ง", "Upload again")) } }
     };
-    let (status, body) = match ops::publish_pending(&state, &p, &site, &id).await? {
+    let (status, body) = match ops::publish_pending(&state, &access, &id).await? {
         Publication::Published { version, .. } => {
             let to = format!(
                 "/admin/sites/{site}/notices?published={}",
@@ -262,7 +254,7 @@ pub(crate) async fn confirm(
             },
         ),
     };
-    let mut res = respond(lang, page(lang, &title(lang, &site), signed_in(&p), body));
+    let mut res = respond(lang, page(lang, &title(lang, site), signed_in(p), body));
     *res.status_mut() = status;
     Ok(res)
 }

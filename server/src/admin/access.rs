@@ -1,0 +1,165 @@
+//! Who may reach which site, as types. A handler under `/admin/sites/{site}/…` or
+//! `/v1/admin/sites/{site}/…` takes one of these extractors instead of the raw path, and
+//! the operations in [`super::ops`] take them as arguments: a value exists only once the
+//! check passed, so neither door (the HTML console, the JSON API) can skip it.
+//!
+//! - [`VisibleSite`]: any role of the site (an admin: every site). Statistics, notice
+//!   history and diffs.
+//! - [`RecordsSite`]: record-level receipts and exports (admins and the site's DPO).
+//! - [`PublisherSite`]: publishing notices (admins and the site's DPO).
+//!
+//! Anything of a site the principal may not reach answers 404, as if it did not exist.
+
+use super::auth::Principal;
+use crate::{
+    error::{ApiError, ApiResult},
+    state::AppState,
+    store::Role,
+};
+use axum::{
+    extract::{FromRequestParts, Path},
+    http::request::Parts,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use yinyom_model::site::Site;
+
+/// A site the principal may see, and the principal.
+#[derive(Debug)]
+pub(crate) struct VisibleSite {
+    principal: Principal,
+    site: Site,
+}
+
+/// A site whose record-level receipts the principal may read.
+#[derive(Debug)]
+pub(crate) struct RecordsSite(VisibleSite);
+
+/// A site whose notices the principal may publish.
+#[derive(Debug)]
+pub(crate) struct PublisherSite(VisibleSite);
+
+impl VisibleSite {
+    /// 404 unless `principal` may see site `id` and the site exists.
+    async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
+        if !principal.can_see(id) {
+            return Err(ApiError::UnknownSite(id.to_owned()));
+        }
+        let site = state
+            .store
+            .site(id)
+            .await?
+            .ok_or_else(|| ApiError::UnknownSite(id.to_owned()))?;
+        Ok(Self { principal, site })
+    }
+
+    /// Who is asking.
+    pub(crate) fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The site as stored.
+    pub(crate) fn site(&self) -> &Site {
+        &self.site
+    }
+
+    /// The site's id.
+    pub(crate) fn id(&self) -> &str {
+        self.site.id.as_str()
+    }
+}
+
+impl RecordsSite {
+    /// 404 unless `principal` may read record-level receipts of site `id`.
+    async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
+        let visible = VisibleSite::check(state, principal, id).await?;
+        if !visible.principal.records(id) {
+            // An auditor sees aggregates only: record-level pages do not exist for them.
+            return Err(ApiError::NotFound(
+                "record-level receipts are for the DPO role".into(),
+            ));
+        }
+        Ok(Self(visible))
+    }
+}
+
+impl PublisherSite {
+    /// 404 unless `principal` may publish notices of site `id`: an admin, or a DPO of the
+    /// site (an auditor sees statistics and history only).
+    async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
+        let visible = VisibleSite::check(state, principal, id).await?;
+        if visible.principal.role() == Role::Auditor {
+            return Err(ApiError::NotFound(
+                "publishing notices is for admins and the site's DPO".into(),
+            ));
+        }
+        Ok(Self(visible))
+    }
+}
+
+impl std::ops::Deref for RecordsSite {
+    type Target = VisibleSite;
+    fn deref(&self) -> &VisibleSite {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for PublisherSite {
+    type Target = VisibleSite;
+    fn deref(&self) -> &VisibleSite {
+        &self.0
+    }
+}
+
+/// The `{site}` segment of the route.
+#[derive(Debug, Deserialize)]
+struct SitePath {
+    site: String,
+}
+
+/// The principal (signed in, or a redirect / 401) and the path's site id.
+async fn principal_and_site(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<(Principal, String), Response> {
+    let principal = Principal::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let Path(SitePath { site }) = Path::<SitePath>::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((principal, site))
+}
+
+impl FromRequestParts<AppState> for VisibleSite {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let (principal, site) = principal_and_site(parts, state).await?;
+        Self::check(state, principal, &site)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+impl FromRequestParts<AppState> for RecordsSite {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let (principal, site) = principal_and_site(parts, state).await?;
+        Self::check(state, principal, &site)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+impl FromRequestParts<AppState> for PublisherSite {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let (principal, site) = principal_and_site(parts, state).await?;
+        Self::check(state, principal, &site)
+            .await
+            .map_err(IntoResponse::into_response)
+    }
+}

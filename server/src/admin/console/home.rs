@@ -1,0 +1,87 @@
+//! `GET /admin`: the sites this principal may see, with links to their pages.
+
+use super::{PageResult, signed_in};
+use crate::{
+    admin::{
+        auth::Principal,
+        ui::{UiLang, page, respond, t},
+    },
+    state::AppState,
+    store::Role,
+};
+use axum::extract::State;
+use maud::html;
+
+/// `GET /admin`: the sites this principal may see.
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    p: Principal,
+    UiLang(lang): UiLang,
+) -> PageResult {
+    let ids: Vec<String> = state
+        .store
+        .site_ids()
+        .await?
+        .into_iter()
+        .filter(|s| p.can_see(s))
+        .collect();
+    let role = match p.role() {
+        Role::Admin => t(lang, "ผู้ดูแลระบบ (ทุกเว็บไซต์)", "Administrator (every site)"),
+        Role::Dpo => t(
+            lang,
+            "เจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคล (DPO)",
+            "Data protection officer (DPO)",
+        ),
+        Role::Auditor => t(lang, "ผู้ตรวจสอบ (ข้อมูลสถิติเท่านั้น)", "Auditor (statistics only)"),
+    };
+    let mut rows = Vec::new();
+    for id in &ids {
+        let name = state
+            .store
+            .site(id)
+            .await?
+            .map(|s| s.name.get(lang).to_owned())
+            .unwrap_or_default();
+        rows.push((id.clone(), name));
+    }
+    let body = html! {
+        p { (t(lang, "บทบาทของท่าน: ", "Your role: ")) strong { (role) } }
+        @if p.role() == Role::Admin {
+            p { a href="/admin/accounts" { (t(lang, "บัญชีผู้ใช้และโทเค็น API", "Accounts and API tokens")) } }
+        }
+        @if rows.is_empty() {
+            p { (t(lang, "ยังไม่มีเว็บไซต์ที่คุณเข้าถึงได้", "You have no sites yet.")) }
+        } @else {
+            table {
+                thead { tr {
+                    th scope="col" { (t(lang, "เว็บไซต์", "Site")) }
+                    th scope="col" { (t(lang, "หน้าในระบบ", "Pages")) }
+                } }
+                tbody {
+                    @for (id, name) in &rows {
+                        tr {
+                            th scope="row" { (name) br; code { (id) } }
+                            td {
+                                @if p.records(id) {
+                                    a href={ "/admin/sites/" (id) "/receipts" } { (t(lang, "ใบรับความยินยอม", "Receipts")) } " · "
+                                }
+                                a href={ "/admin/sites/" (id) "/stats" } { (t(lang, "สถิติ", "Statistics")) } " · "
+                                a href={ "/admin/sites/" (id) "/notices" } { (t(lang, "ประกาศทุกฉบับ", "Notice versions")) } " · "
+                                a href={ "/sites/" (id) "/notice" } { (t(lang, "ประกาศฉบับปัจจุบัน", "Current notice")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(respond(
+        lang,
+        page(
+            lang,
+            t(lang, "คอนโซลเจ้าหน้าที่", "Console"),
+            signed_in(&p),
+            body,
+        ),
+    ))
+}
