@@ -5,7 +5,7 @@
 //! - `cargo xtask demo`: dist, then run the server on `yinyom-demo.db` with every example
 //!   site imported and the example host pages on a second origin.
 //! - `cargo xtask test`: every check and test, on SQLite and PostgreSQL, in Chromium.
-//! - `cargo xtask bench [--quick]`: the measurements behind BENCHMARKS.md.
+//! - `cargo xtask bench [--quick] [--only PARTS]`: the measurements behind BENCHMARKS.md.
 //!
 //! Each installs what it needs and is missing (the wasm32 target, wasm-bindgen-cli at the
 //! Cargo.lock version, wasm-opt, Chromium) or says exactly what to install.
@@ -54,9 +54,10 @@ enum Cmd {
         /// Receipts seeded for the console-at-scale measurement.
         #[arg(long, default_value_t = 1_000_000)]
         receipts: u64,
-        /// Only these parts, comma-separated: widget, server, durability, scale. A partial
-        /// run writes target/bench/BENCHMARKS.partial.md, never BENCHMARKS.md.
-        #[arg(long, value_delimiter = ',', value_parser = ["widget", "server", "durability", "scale"])]
+        /// Only these parts, comma-separated: widget, server, c15t (ingest against c15t's
+        /// backend), durability, scale, failover (a Patroni cluster loses its primary). A
+        /// partial run writes target/bench/BENCHMARKS.partial.md, never BENCHMARKS.md.
+        #[arg(long, value_delimiter = ',', value_parser = ["widget", "server", "c15t", "durability", "scale", "failover"])]
         only: Vec<String>,
     },
 }

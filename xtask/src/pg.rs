@@ -17,7 +17,8 @@ pub(crate) struct Cluster {
     as_postgres: bool,
 }
 
-fn bindir() -> Result<PathBuf> {
+/// The directory of PostgreSQL's server binaries (initdb, pg_ctl, postgres).
+pub(crate) fn bindir() -> Result<PathBuf> {
     if let Some(dir) = output(Command::new("pg_config").arg("--bindir")) {
         let dir = PathBuf::from(dir.trim());
         if dir.join("initdb").exists() {

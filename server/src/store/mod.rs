@@ -143,6 +143,7 @@ macro_rules! on_pool {
 pub mod accounts;
 pub mod audit;
 pub mod fleet;
+mod hosts;
 pub mod keys;
 pub mod log;
 pub mod notices;
@@ -204,14 +205,34 @@ impl Store {
         if url.starts_with("sqlite:") {
             Self::sqlite_with(Self::sqlite_options(url)?, pool_size).await
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = PgPoolOptions::new()
+            let options = PgPoolOptions::new()
                 .max_connections(pool_size.unwrap_or(16).max(2))
                 // A visitor waits at most this long for a connection; while PostgreSQL is
                 // down or failing over, that is how long a receipt post takes to be
                 // answered 503 (the widget keeps the choice and retries).
-                .acquire_timeout(Duration::from_secs(3))
-                .connect(url)
-                .await?;
+                .acquire_timeout(Duration::from_secs(3));
+            let pool = match hosts::parse(url)? {
+                None => options.connect(url).await?,
+                // Several hosts (a primary and its standbys): see [`hosts`].
+                Some(list) => {
+                    let read_write = list.read_write;
+                    let pool = options
+                        .after_connect(move |conn, _| {
+                            Box::pin(async move {
+                                if read_write && !hosts::writable(conn).await? {
+                                    return Err(sqlx::Error::Configuration(
+                                        "this PostgreSQL host accepts no writes".into(),
+                                    ));
+                                }
+                                Ok(())
+                            })
+                        })
+                        .connect_with(hosts::find(&list).await?)
+                        .await?;
+                    hosts::watch(pool.clone(), list);
+                    pool
+                }
+            };
             POSTGRES_MIGRATIONS.run(&pool).await?;
             Ok(Store::Postgres(pool))
         } else {
