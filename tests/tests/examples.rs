@@ -21,7 +21,10 @@ fn ran(visitor: &Visitor<'_>) -> Value {
     )
 }
 
-fn acceptance(site: &str) {
+/// A visitor of `site` reads the Thai banner, switches it to English and rejects all; a
+/// second accepts all; a third chooses analytics only; the notice page shows the
+/// version; a second version asks the second visitor again.
+fn every_choice_works_on(site: &str) {
     let file = yinyom_e2e::example_site(site);
     // In minors mode (PDPA s.20), giving consent needs the age.
     let asks_age = |file: &yinyom_model::site::SiteFile| file.notice.minors == MinorsPolicy::AskAge;
@@ -210,25 +213,25 @@ fn acceptance(site: &str) {
 
 #[test]
 fn osmep_sme_monitoring() {
-    acceptance("osmep-sme-monitoring");
+    every_choice_works_on("osmep-sme-monitoring");
 }
 
 #[test]
 fn osmep_msme_data_service() {
-    acceptance("osmep-msme-data-service");
+    every_choice_works_on("osmep-msme-data-service");
 }
 
 #[test]
 fn moi_i_industry() {
-    acceptance("moi-i-industry");
+    every_choice_works_on("moi-i-industry");
 }
 
 #[test]
 fn msdhs_mso_logbook() {
-    acceptance("msdhs-mso-logbook");
+    every_choice_works_on("msdhs-mso-logbook");
 }
 
 #[test]
 fn sknpeo_samut_sakhon() {
-    acceptance("sknpeo-samut-sakhon");
+    every_choice_works_on("sknpeo-samut-sakhon");
 }
