@@ -8,66 +8,7 @@ use axum::{
     http::{Request, StatusCode, header},
 };
 use common::{console::*, *};
-use yinyom_server::{admin::auth, log};
-
-/// Signs in through the form; returns the session cookie and its CSRF token.
-async fn sign_in(
-    app: &TestApp,
-    email: &str,
-    password: &str,
-) -> Result<(String, String), StatusCode> {
-    let page = app.get("/admin/login").await;
-    let login = cookie_value(&page, auth::LOGIN_COOKIE).expect("login cookie");
-    let res = app
-        .send(
-            Request::post("/admin/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("{}={login}", auth::LOGIN_COOKIE))
-                .header("x-forwarded-for", "198.51.100.1")
-                .body(Body::from(form(&[
-                    ("email", email),
-                    ("password", password),
-                    ("csrf", &login),
-                ])))
-                .expect("request"),
-        )
-        .await;
-    if res.status() != StatusCode::SEE_OTHER {
-        return Err(res.status());
-    }
-    let session = cookie_value(&res, auth::SESSION_COOKIE).expect("session cookie");
-    let set = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(auth::SESSION_COOKIE))
-        .expect("cookie")
-        .to_owned();
-    assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
-        "{set}"
-    );
-    let home = app
-        .send(
-            Request::get("/admin")
-                .header(
-                    header::COOKIE,
-                    format!("{}={session}", auth::SESSION_COOKIE),
-                )
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
-    let html = body_text(home).await;
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("csrf in the sign-out form")
-        .to_owned();
-    Ok((session, csrf))
-}
+use yinyom_server::log;
 
 /// A DPO signs in, sees only their site, and signs out; a form without the CSRF token is
 /// refused; an unknown visitor is sent to the sign-in page.
@@ -83,20 +24,9 @@ async fn sign_in_csrf_and_sign_out() {
         StatusCode::UNAUTHORIZED
     );
 
-    let (session, csrf) = sign_in(app, "dpo@demo.go.th", PASSWORD)
-        .await
-        .expect("signed in");
-    let cookie = format!("{}={session}", auth::SESSION_COOKIE);
-    let home = body_text(
-        app.send(
-            Request::get("/admin")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .expect("r"),
-        )
-        .await,
-    )
-    .await;
+    let dpo = sign_in(app, DPO).await;
+    let (cookie, csrf) = (&dpo.cookie, &dpo.csrf);
+    let home = body_text(dpo.open(app, "/admin").await).await;
     assert!(home.contains("/admin/sites/demo/receipts"));
     assert!(
         !home.contains("/admin/sites/other/"),
@@ -105,7 +35,7 @@ async fn sign_in_csrf_and_sign_out() {
 
     let post = |body: String| {
         Request::post("/admin/logout")
-            .header(header::COOKIE, &cookie)
+            .header(header::COOKIE, cookie)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .expect("request")
@@ -118,16 +48,9 @@ async fn sign_in_csrf_and_sign_out() {
         app.send(post("csrf=wrong".into())).await.status(),
         StatusCode::FORBIDDEN
     );
-    let out = app.send(post(form(&[("csrf", &csrf)]))).await;
+    let out = app.send(post(form(&[("csrf", csrf)]))).await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    let after = app
-        .send(
-            Request::get("/admin")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .expect("r"),
-        )
-        .await;
+    let after = dpo.open(app, "/admin").await;
     assert_eq!(after.status(), StatusCode::SEE_OTHER, "the session is over");
 
     let audit = body_json(get_as(app, &c.admin, "/v1/admin/audit").await).await;
@@ -149,12 +72,12 @@ async fn repeated_wrong_passwords_are_throttled() {
     let c = console().await;
     for _ in 0..5 {
         assert_eq!(
-            sign_in(&c.app, "dpo@demo.go.th", "wrong password!!").await,
+            session(&c.app, DPO, "wrong password!!", "198.51.100.1").await,
             Err(StatusCode::UNAUTHORIZED)
         );
     }
     assert_eq!(
-        sign_in(&c.app, "dpo@demo.go.th", PASSWORD).await,
+        session(&c.app, DPO, PASSWORD, "198.51.100.1").await,
         Err(StatusCode::TOO_MANY_REQUESTS)
     );
     let audit = body_json(get_as(&c.app, &c.admin, "/v1/admin/audit").await).await;

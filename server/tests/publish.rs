@@ -10,52 +10,9 @@ use axum::{
     http::{Request, Response, StatusCode, header},
 };
 use common::{console::*, *};
-use yinyom_server::{admin::auth, store::Store};
+use yinyom_server::store::Store;
 
 const BOUNDARY: &str = "----yinyom-test-boundary-7MA4YWxkTrZu0gW";
-
-/// A signed-in console session: its cookie header and CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-/// Signs in through the form, as a browser does.
-async fn sign_in(app: &TestApp, email: &str) -> Session {
-    let page = app.get("/admin/login").await;
-    let login = cookie_value(&page, auth::LOGIN_COOKIE).expect("login cookie");
-    let res = app
-        .send(
-            Request::post("/admin/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::COOKIE, format!("{}={login}", auth::LOGIN_COOKIE))
-                .body(Body::from(form(&[
-                    ("email", email),
-                    ("password", PASSWORD),
-                    ("csrf", &login),
-                ])))
-                .expect("request"),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {email}");
-    let cookie = format!(
-        "{}={}",
-        auth::SESSION_COOKIE,
-        cookie_value(&res, auth::SESSION_COOKIE).expect("session cookie")
-    );
-    let home = body_text(
-        app.send(
-            Request::get("/admin")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await,
-    )
-    .await;
-    let csrf = hidden(&home, "csrf").expect("csrf in the sign-out form");
-    Session { cookie, csrf }
-}
 
 /// The value of the first hidden input `name` in `html`.
 fn hidden(html: &str, name: &str) -> Option<String> {
@@ -165,16 +122,6 @@ async fn confirm(app: &TestApp, s: &Session, site: &str, pairs: &[(&str, &str)])
     .await
 }
 
-async fn page(app: &TestApp, s: &Session, uri: &str) -> Response<Body> {
-    app.send(
-        Request::get(uri)
-            .header(header::COOKIE, &s.cookie)
-            .body(Body::empty())
-            .expect("request"),
-    )
-    .await
-}
-
 async fn versions(app: &TestApp, site: &str) -> Vec<String> {
     app.state
         .store
@@ -214,11 +161,11 @@ async fn audit_actions(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
 async fn upload_shows_the_diff_and_confirmation_publishes() {
     let c = console().await;
     let app = &c.app;
-    let s = sign_in(app, "dpo@demo.go.th").await;
+    let s = sign_in(app, DPO).await;
 
-    let notices = body_text(page(app, &s, "/admin/sites/demo/notices").await).await;
+    let notices = body_text(s.open(app, "/admin/sites/demo/notices").await).await;
     assert!(notices.contains("href=\"/admin/sites/demo/notices/publish\""));
-    let form = page(app, &s, "/admin/sites/demo/notices/publish").await;
+    let form = s.open(app, "/admin/sites/demo/notices/publish").await;
     assert_eq!(form.status(), StatusCode::OK);
     let form = body_text(form).await;
     assert!(form.contains("enctype=\"multipart/form-data\"") && form.contains(&s.csrf));
@@ -246,7 +193,7 @@ async fn upload_shows_the_diff_and_confirmation_publishes() {
     assert_eq!(pending_uploads(&app.state.store).await, 1);
 
     // Another session (even the same person's, or an admin's) cannot confirm it.
-    let admin = sign_in(app, "admin@x.go.th").await;
+    let admin = sign_in(app, ADMIN).await;
     let res = confirm(
         app,
         &admin,
@@ -272,12 +219,18 @@ async fn upload_shows_the_diff_and_confirmation_publishes() {
         .expect("db")
         .expect("site");
     assert!(site.origins.iter().any(|o| o == "https://new.demo.go.th"));
-    let after =
-        body_text(page(app, &s, "/admin/sites/demo/notices?published=v2&lang=en").await).await;
+    let after = body_text(
+        s.open(app, "/admin/sites/demo/notices?published=v2&lang=en")
+            .await,
+    )
+    .await;
     assert!(after.contains("Published version v2"), "{after}");
     // The message is only shown for the version that really is current.
-    let fake =
-        body_text(page(app, &s, "/admin/sites/demo/notices?published=v9&lang=en").await).await;
+    let fake = body_text(
+        s.open(app, "/admin/sites/demo/notices?published=v9&lang=en")
+            .await,
+    )
+    .await;
     assert!(!fake.contains("Published version"));
 
     let audit = audit_actions(app, &c.dpo).await;
@@ -313,7 +266,7 @@ async fn upload_shows_the_diff_and_confirmation_publishes() {
 async fn invalid_uploads_list_every_problem_and_write_nothing() {
     let c = console().await;
     let app = &c.app;
-    let s = sign_in(app, "dpo@demo.go.th").await;
+    let s = sign_in(app, DPO).await;
 
     let mut bad = Folder::v2();
     bad.toml = bad
@@ -430,21 +383,21 @@ async fn invalid_uploads_list_every_problem_and_write_nothing() {
 async fn only_admins_and_the_sites_dpo_may_publish() {
     let c = console().await;
     let app = &c.app;
-    let dpo = sign_in(app, "dpo@demo.go.th").await;
+    let dpo = sign_in(app, DPO).await;
     let res = upload(app, &dpo, "demo", Folder::v2().body(Some(&dpo.csrf))).await;
     let id = hidden(&body_text(res).await, "upload").expect("upload id");
 
     for email in ["auditor@demo.go.th", "dpo@other.go.th"] {
         let s = sign_in(app, email).await;
-        let form = page(app, &s, "/admin/sites/demo/notices/publish").await;
+        let form = s.open(app, "/admin/sites/demo/notices/publish").await;
         assert_eq!(form.status(), StatusCode::NOT_FOUND, "{email}: form");
         let res = upload(app, &s, "demo", Folder::v2().body(Some(&s.csrf))).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{email}: upload");
         let res = confirm(app, &s, "demo", &[("csrf", &s.csrf), ("upload", &id)]).await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{email}: confirm");
     }
-    let auditor = sign_in(app, "auditor@demo.go.th").await;
-    let notices = body_text(page(app, &auditor, "/admin/sites/demo/notices").await).await;
+    let auditor = sign_in(app, AUDITOR).await;
+    let notices = body_text(auditor.open(app, "/admin/sites/demo/notices").await).await;
     assert!(
         !notices.contains("/notices/publish"),
         "no publish link for an auditor"
@@ -468,7 +421,7 @@ async fn only_admins_and_the_sites_dpo_may_publish() {
     assert_eq!(versions(app, "demo").await, ["v1"]);
 
     // An admin may publish on other (its folder, on its page).
-    let admin = sign_in(app, "admin@x.go.th").await;
+    let admin = sign_in(app, ADMIN).await;
     let mut f = Folder::v2();
     f.toml = f.toml.replace("id = \"demo\"", "id = \"other\"");
     let html = body_text(upload(app, &admin, "other", f.body(Some(&admin.csrf))).await).await;
@@ -489,7 +442,7 @@ async fn only_admins_and_the_sites_dpo_may_publish() {
 async fn both_steps_need_the_csrf_token() {
     let c = console().await;
     let app = &c.app;
-    let s = sign_in(app, "dpo@demo.go.th").await;
+    let s = sign_in(app, DPO).await;
     let res = upload(app, &s, "demo", Folder::v2().body(None)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let res = upload(app, &s, "demo", Folder::v2().body(Some("wrong"))).await;
@@ -530,7 +483,7 @@ async fn both_steps_need_the_csrf_token() {
 async fn oversized_uploads_are_refused() {
     let c = console().await;
     let app = &c.app;
-    let s = sign_in(app, "dpo@demo.go.th").await;
+    let s = sign_in(app, DPO).await;
     let mut big = Folder::v2();
     big.th.push_str(&"ก".repeat(200_000)); // 600 KB of UTF-8
     let res = upload(app, &s, "demo", big.body(Some(&s.csrf))).await;

@@ -6,6 +6,7 @@
 //! Chromium first; the tests fail with that instruction when either is missing.
 
 pub mod axe;
+pub mod console;
 pub mod page;
 pub mod server;
 pub mod webdriver;

@@ -14,6 +14,8 @@ use std::{
     time::{Duration, Instant},
 };
 use yinyom_e2e::{
+    console::ConsoleUser,
+    page::Visitor,
     server::TestServer,
     webdriver::{Browser, keys},
 };
@@ -85,37 +87,6 @@ fn tab_through(b: &Browser, what: &str) -> usize {
     seen.len()
 }
 
-fn click(b: &Browser, css: &str) {
-    let el = b.find(css).unwrap_or_else(|e| panic!("{css}: {e}"));
-    b.click(&el).unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-fn click_link(b: &Browser, text: &str) {
-    let el = b.find_link(text).unwrap_or_else(|e| panic!("{text}: {e}"));
-    b.click(&el).unwrap_or_else(|e| panic!("click {text}: {e}"));
-}
-
-/// Waits until the page's `<h1>` contains `text`; returns the page's visible text.
-fn wait_page(b: &Browser, text: &str) -> String {
-    b.wait_for(
-        20,
-        &format!(
-            "const h = document.querySelector('h1'); return document.readyState === 'complete' && h && h.textContent.includes({});",
-            json!(text)
-        ),
-    )
-    .unwrap_or_else(|e| panic!("page `{text}`: {e}; at {:?}", b.url()));
-    body_text(b)
-}
-
-fn body_text(b: &Browser) -> String {
-    b.eval("return document.body.innerText;", json!([]))
-        .expect("text")
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 fn uuid() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let secs = std::time::SystemTime::now()
@@ -172,16 +143,6 @@ fn post_receipt(
         .expect("receipt JSON")
 }
 
-/// A choice made in the real widget on the example page: Accept all.
-fn accept_in_the_widget(server: &TestServer, b: &Browser) {
-    b.goto(&format!("{}/{SITE}/", server.pages))
-        .expect("example page");
-    let button = "const h = document.getElementById('yinyom'); return h && h.shadowRoot && h.shadowRoot.querySelector('[data-action=accept-all]');";
-    b.wait_for(20, button).expect("banner");
-    let el = b.element(button).expect("accept all");
-    b.click(&el).expect("click accept all");
-}
-
 fn wait_for_file(dir: &Path, name: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     let path = dir.join(name);
@@ -208,10 +169,13 @@ fn a_dpo_works_through_the_console() {
         .add_user(DPO, PASSWORD, "dpo", &[SITE])
         .expect("dpo account");
     let b = Browser::start().expect("browser");
+    let dpo = ConsoleUser::new(&b, &server);
     let downloads = tempfile::tempdir().expect("download dir");
 
     // Receipts: one through the real widget, four through the HTTP API.
-    accept_in_the_widget(&server, &b);
+    let visitor = Visitor::new(&b, &server, SITE);
+    visitor.visit();
+    visitor.banner().accept_all();
     let notice = server
         .rt
         .block_on(server.store.current_notice(SITE))
@@ -240,17 +204,12 @@ fn a_dpo_works_through_the_console() {
     assert!(in_log.is_some(), "the receipt reached the log");
 
     // Sign in: the console sends an unknown visitor to the sign-in page.
-    b.goto(&format!("{}/admin", server.api)).expect("console");
-    wait_page(&b, "เข้าสู่ระบบ");
-    assert!(b.url().expect("url").ends_with("/admin/login"));
+    dpo.open("/admin");
+    dpo.page("เข้าสู่ระบบ");
+    assert!(dpo.url().ends_with("/admin/login"));
     axe(&b, &axe_js, "the sign-in page");
     tab_through(&b, "the sign-in page");
-    let email = b.find("#email").expect("email");
-    b.send_keys(&email, DPO).expect("type e-mail");
-    let password = b.find("#password").expect("password");
-    b.send_keys(&password, PASSWORD).expect("type password");
-    b.press(&[keys::ENTER], false).expect("submit with Enter");
-    let home = wait_page(&b, "คอนโซลเจ้าหน้าที่");
+    let home = dpo.sign_in(DPO, PASSWORD);
     assert!(home.contains(DPO) && home.contains("เจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคล"));
     axe(&b, &axe_js, "the home page");
     let n = tab_through(&b, "the home page");
@@ -288,23 +247,23 @@ fn a_dpo_works_through_the_console() {
     );
 
     // English too.
-    click(&b, "header a[hreflang=en]");
-    wait_page(&b, "Console");
+    dpo.click("header a[hreflang=en]");
+    dpo.page("Console");
     axe(&b, &axe_js, "the home page in English");
-    click(&b, "header a[hreflang=th]");
-    wait_page(&b, "คอนโซลเจ้าหน้าที่");
+    dpo.click("header a[hreflang=th]");
+    dpo.page("คอนโซลเจ้าหน้าที่");
 
     // Receipts: all five, then filtered to Reject all.
-    click(&b, &format!("a[href='/admin/sites/{SITE}/receipts']"));
-    let all = wait_page(&b, "ใบรับความยินยอม");
+    dpo.click(&format!("a[href='/admin/sites/{SITE}/receipts']"));
+    let all = dpo.page("ใบรับความยินยอม");
     assert!(all.contains("พบ 5 รายการ"), "{all}");
     axe(&b, &axe_js, "the receipts search with results");
     tab_through(&b, "the receipts search");
-    click(&b, "#method option[value=reject_all]");
-    click(&b, "form.filters button[type=submit]");
+    dpo.click("#method option[value=reject_all]");
+    dpo.click("form.filters button[type=submit]");
     b.wait_for(20, "return location.search.includes('method=reject_all') && document.readyState === 'complete';")
         .expect("filtered");
-    let filtered = body_text(&b);
+    let filtered = dpo.text();
     assert!(filtered.contains("พบ 2 รายการ"), "{filtered}");
     let methods = b
         .eval(
@@ -330,8 +289,8 @@ fn a_dpo_works_through_the_console() {
     axe(&b, &axe_js, "the filtered receipts search");
 
     // Open one: every field, signature and log proof.
-    click(&b, &format!("a[href$='/receipts/{rejected_id}']"));
-    let detail = wait_page(&b, &rejected_id);
+    dpo.click(&format!("a[href$='/receipts/{rejected_id}']"));
+    let detail = dpo.page(&rejected_id);
     assert!(detail.contains("e2e-console-subject-0001") && detail.contains("reject_all"));
     let checks = b
         .eval(
@@ -348,16 +307,16 @@ fn a_dpo_works_through_the_console() {
     tab_through(&b, "the receipt detail");
 
     // Verify a pasted receipt: valid, then tampered.
-    click(&b, "header a[href='/admin/verify']");
-    wait_page(&b, "ตรวจสอบใบรับ");
+    dpo.click("header a[href='/admin/verify']");
+    dpo.page("ตรวจสอบใบรับ");
     axe(&b, &axe_js, "the empty verify page");
     tab_through(&b, "the verify page");
     let area = b.find("#text").expect("textarea");
     b.send_keys(&area, &rejected.to_string()).expect("paste");
-    click(&b, "main form button[type=submit]");
+    dpo.click("main form button[type=submit]");
     b.wait_for(20, "return document.querySelector('main ul li');")
         .expect("result");
-    let valid = body_text(&b);
+    let valid = dpo.text();
     assert!(
         valid.contains(&format!("{rejected_id}: ✓ ถูกต้อง")),
         "{valid}"
@@ -376,13 +335,13 @@ fn a_dpo_works_through_the_console() {
     let area = b.find("#text").expect("textarea");
     b.clear(&area).expect("clear");
     b.send_keys(&area, &tampered).expect("paste tampered");
-    click(&b, "main form button[type=submit]");
+    dpo.click("main form button[type=submit]");
     b.wait_for(
         20,
         "return document.querySelector('main ul li .bad') && document.querySelector('main ul li').textContent;",
     )
     .expect("result");
-    let invalid = body_text(&b);
+    let invalid = dpo.text();
     assert!(
         invalid.contains("✗ ไม่ถูกต้อง") && invalid.contains("altered"),
         "{invalid}"
@@ -390,16 +349,13 @@ fn a_dpo_works_through_the_console() {
     axe(&b, &axe_js, "the verify page with an invalid result");
 
     // Publish version 2 by uploading the example's v2/ folder: a wrong folder first.
-    click(&b, "header a[href='/admin']");
-    wait_page(&b, "คอนโซลเจ้าหน้าที่");
-    click(&b, &format!("a[href='/admin/sites/{SITE}/notices']"));
-    wait_page(&b, "ประกาศทุกฉบับ");
+    dpo.click("header a[href='/admin']");
+    dpo.page("คอนโซลเจ้าหน้าที่");
+    dpo.click(&format!("a[href='/admin/sites/{SITE}/notices']"));
+    dpo.page("ประกาศทุกฉบับ");
     axe(&b, &axe_js, "the notice versions");
-    click(
-        &b,
-        &format!("a[href='/admin/sites/{SITE}/notices/publish']"),
-    );
-    wait_page(&b, "เผยแพร่ประกาศฉบับใหม่");
+    dpo.click(&format!("a[href='/admin/sites/{SITE}/notices/publish']"));
+    dpo.page("เผยแพร่ประกาศฉบับใหม่");
     axe(&b, &axe_js, "the upload form");
     tab_through(&b, "the upload form");
     let examples = yinyom_e2e::root().join("examples");
@@ -413,13 +369,13 @@ fn a_dpo_works_through_the_console() {
     choose(&b, "site_toml", &other.join("site.toml"));
     choose(&b, "notice_th", &other.join("notice.th.md"));
     choose(&b, "notice_en", &other.join("notice.en.md"));
-    click(&b, "form.upload button[type=submit]");
+    dpo.click("form.upload button[type=submit]");
     b.wait_for(
         20,
         "return document.querySelector('[role=alert] ul.problems li');",
     )
     .expect("problems listed");
-    let problems = body_text(&b);
+    let problems = dpo.text();
     assert!(
         problems.contains(&format!("but this page is for site {SITE}")),
         "{problems}"
@@ -434,8 +390,8 @@ fn a_dpo_works_through_the_console() {
     choose(&b, "site_toml", &v2.join("site.toml"));
     choose(&b, "notice_th", &v2.join("notice.th.md"));
     choose(&b, "notice_en", &v2.join("notice.en.md"));
-    click(&b, "form.upload button[type=submit]");
-    let confirm = wait_page(&b, "ยืนยันการเผยแพร่ฉบับ 2025-07");
+    dpo.click("form.upload button[type=submit]");
+    let confirm = dpo.page("ยืนยันการเผยแพร่ฉบับ 2025-07");
     for expected in [
         "2025-01 → 2025-07",
         "1 → 2",
@@ -446,14 +402,14 @@ fn a_dpo_works_through_the_console() {
     }
     axe(&b, &axe_js, "the publish confirmation");
     tab_through(&b, "the publish confirmation");
-    click(&b, "form.actions button[type=submit]");
-    let published = wait_page(&b, "ประกาศทุกฉบับ");
+    dpo.click("form.actions button[type=submit]");
+    let published = dpo.page("ประกาศทุกฉบับ");
     assert!(published.contains("เผยแพร่ฉบับ 2025-07 แล้ว"), "{published}");
     axe(&b, &axe_js, "the notice versions after publishing");
 
     // The diff between the two versions.
-    click(&b, "a[href*='/notices/diff?from=2025-01&to=2025-07']");
-    let diff = wait_page(&b, "เทียบประกาศ");
+    dpo.click("a[href*='/notices/diff?from=2025-01&to=2025-07']");
+    let diff = dpo.page("เทียบประกาศ");
     assert!(diff.contains("cookie _yy_path (analytics)") && diff.contains("consent_revision"));
     let added = b
         .eval(
@@ -469,10 +425,10 @@ fn a_dpo_works_through_the_console() {
     tab_through(&b, "the notice diff");
 
     // A CSV export: the link's response in the browser, then a real download.
-    click(&b, "header a[href='/admin']");
-    wait_page(&b, "คอนโซลเจ้าหน้าที่");
-    click(&b, &format!("a[href='/admin/sites/{SITE}/receipts']"));
-    wait_page(&b, "ใบรับความยินยอม");
+    dpo.click("header a[href='/admin']");
+    dpo.page("คอนโซลเจ้าหน้าที่");
+    dpo.click(&format!("a[href='/admin/sites/{SITE}/receipts']"));
+    dpo.page("ใบรับความยินยอม");
     let fetched = b
         .eval_async(
             "const done = arguments[arguments.length - 1]; \
@@ -501,20 +457,20 @@ fn a_dpo_works_through_the_console() {
         json!({"behavior": "allow", "downloadPath": downloads.path().display().to_string()}),
     )
     .expect("allow downloads");
-    click_link(&b, "csv");
+    dpo.follow("csv");
     let downloaded = wait_for_file(downloads.path(), &format!("{SITE}-receipts.csv"));
     assert_eq!(downloaded, csv, "the downloaded file is the export");
 
     // Statistics and the audit log.
-    click(&b, "header a[href='/admin']");
-    wait_page(&b, "คอนโซลเจ้าหน้าที่");
-    click(&b, &format!("a[href='/admin/sites/{SITE}/stats']"));
-    let stats = wait_page(&b, "สถิติการให้ความยินยอม");
+    dpo.click("header a[href='/admin']");
+    dpo.page("คอนโซลเจ้าหน้าที่");
+    dpo.click(&format!("a[href='/admin/sites/{SITE}/stats']"));
+    let stats = dpo.page("สถิติการให้ความยินยอม");
     assert!(stats.contains("รวม 5"), "{stats}");
     axe(&b, &axe_js, "the statistics");
     tab_through(&b, "the statistics");
-    click(&b, "header a[href='/admin/audit']");
-    let audit = wait_page(&b, "บันทึกการใช้งาน");
+    dpo.click("header a[href='/admin/audit']");
+    let audit = dpo.page("บันทึกการใช้งาน");
     for action in [
         "receipts.search",
         "receipt.view",
@@ -527,18 +483,16 @@ fn a_dpo_works_through_the_console() {
     tab_through(&b, "the audit log");
 
     // A page of a site this DPO may not see: the error page is accessible too.
-    b.goto(&format!("{}/admin/sites/no-such-site/receipts", server.api))
-        .expect("unknown site");
-    wait_page(&b, "ไม่พบหน้านี้");
+    dpo.open("/admin/sites/no-such-site/receipts");
+    dpo.page("ไม่พบหน้านี้");
     axe(&b, &axe_js, "the not-found page");
-    click_link(&b, "กลับหน้าหลัก");
-    wait_page(&b, "คอนโซลเจ้าหน้าที่");
+    dpo.follow("กลับหน้าหลัก");
+    dpo.page("คอนโซลเจ้าหน้าที่");
 
     // Sign out: the console is closed again.
-    click(&b, "header form[action='/admin/logout'] button");
-    wait_page(&b, "เข้าสู่ระบบ");
-    b.goto(&format!("{}/admin/sites/{SITE}/receipts", server.api))
-        .expect("receipts again");
-    wait_page(&b, "เข้าสู่ระบบ");
-    assert!(b.url().expect("url").ends_with("/admin/login"));
+    dpo.click("header form[action='/admin/logout'] button");
+    dpo.page("เข้าสู่ระบบ");
+    dpo.open(&format!("/admin/sites/{SITE}/receipts"));
+    dpo.page("เข้าสู่ระบบ");
+    assert!(dpo.url().ends_with("/admin/login"));
 }

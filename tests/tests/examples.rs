@@ -5,38 +5,14 @@
 //! visitor's history.
 
 use serde_json::{Value, json};
-use std::time::Duration;
-use yinyom_e2e::page::{R, eval, in_widget, wait_receipts};
+use yinyom_e2e::page::Visitor;
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
-use yinyom_model::{
-    canonical::to_canonical_json,
-    site::{MinorsPolicy, SiteFile},
-};
+use yinyom_model::{canonical::to_canonical_json, site::MinorsPolicy};
 use yinyom_server::signing::{self, Jwks};
 
-fn click(browser: &Browser, css: &str) {
-    browser
-        .wait_for(20, &in_widget(css))
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-    let el = browser.element(&in_widget(css)).expect("element");
-    browser.click(&el).expect("click");
-}
-
-fn title(browser: &Browser) -> Value {
-    browser
-        .wait_for(
-            20,
-            &format!(
-                "{R} const t = r && r.querySelector('.banner h2'); return t && t.textContent;"
-            ),
-        )
-        .expect("the banner")
-}
-
 /// What the page ran: [external analytics, inline analytics, analytics cookie, iframe src].
-fn ran(browser: &Browser) -> Value {
-    eval(
-        browser,
+fn ran(visitor: &Visitor<'_>) -> Value {
+    visitor.eval(
         "const f = document.querySelector('iframe[data-yinyom]'); \
          return [document.documentElement.dataset.analyticsRan || null, \
                  document.documentElement.dataset.inlineRan || null, \
@@ -45,17 +21,14 @@ fn ran(browser: &Browser) -> Value {
     )
 }
 
-/// In minors mode (PDPA s.20), giving consent needs the age: pick "20 and over".
-fn adult(browser: &Browser, file: &SiteFile) {
-    if file.notice.minors == MinorsPolicy::AskAge {
-        click(browser, "fieldset.age label:nth-of-type(3) input");
-    }
-}
-
-fn acceptance(site: &str) {
+/// A visitor of `site` reads the Thai banner, switches it to English and rejects all; a
+/// second accepts all; a third chooses analytics only; the notice page shows the
+/// version; a second version asks the second visitor again.
+fn every_choice_works_on(site: &str) {
     let file = yinyom_e2e::example_site(site);
+    // In minors mode (PDPA s.20), giving consent needs the age.
+    let asks_age = |file: &yinyom_model::site::SiteFile| file.notice.minors == MinorsPolicy::AskAge;
     let server = TestServer::start(&[site]).expect("server");
-    let page = format!("{}/{site}/", server.pages);
     let jwks: Jwks = ureq::get(&format!("{}/.well-known/jwks.json", server.api))
         .call()
         .expect("jwks")
@@ -73,31 +46,25 @@ fn acceptance(site: &str) {
     // Thai banner, English on request, Reject all: nothing blocked runs.
     {
         let b = Browser::start().expect("browser");
-        b.goto(&page).expect("page");
+        let visitor = Visitor::new(&b, &server, site);
+        visitor.visit();
+        let banner = visitor.banner();
         assert_eq!(
-            title(&b),
+            banner.title(),
             json!(file.notice.title.th),
             "{site}: Thai banner"
         );
-        click(&b, "button.lang");
-        b.wait_for(
-            10,
-            &format!(
-                "{R} return r.querySelector('.banner h2').textContent === {};",
-                json!(file.notice.title.en)
-            ),
-        )
-        .unwrap_or_else(|_| panic!("{site}: English switch"));
-        click(&b, "[data-action=reject-all]");
-        let r = wait_receipts(&server, &b, site, 1);
-        std::thread::sleep(Duration::from_millis(300));
+        banner.switch_language();
+        banner.says(&file.notice.title.en);
+        banner.reject_all();
+        let r = visitor.receipts(1);
         let expect_iframe = if has_iframe {
             Value::Null
         } else {
             json!("no iframe")
         };
         assert_eq!(
-            ran(&b),
+            ran(&visitor),
             json!([null, null, false, expect_iframe]),
             "{site}: something ran after Reject all"
         );
@@ -112,15 +79,14 @@ fn acceptance(site: &str) {
             String::from_utf8(payload).expect("utf8"),
             to_canonical_json(&r[0]["receipt"]).expect("canonical")
         );
-        b.goto(&page).expect("reload");
-        std::thread::sleep(Duration::from_millis(500));
+        visitor.visit();
         assert_eq!(
-            eval(&b, "return !!document.getElementById('yinyom');"),
+            visitor.eval("return !!document.getElementById('yinyom');"),
             json!(false),
             "{site}: no banner after reload"
         );
         assert_eq!(
-            ran(&b),
+            ran(&visitor),
             json!([null, null, false, expect_iframe]),
             "{site}: something ran on reload"
         );
@@ -128,23 +94,24 @@ fn acceptance(site: &str) {
 
     // Accept all on a fresh profile: everything runs.
     let accepted = Browser::start().expect("browser");
-    accepted.goto(&page).expect("page");
-    adult(&accepted, &file);
-    click(&accepted, "[data-action=accept-all]");
-    accepted
-        .wait_for(10, "return document.documentElement.dataset.analyticsRan === '1' && document.documentElement.dataset.inlineRan === '1';")
-        .unwrap_or_else(|_| panic!("{site}: analytics did not run after Accept all"));
-    let state = ran(&accepted);
+    let visitor = Visitor::new(&accepted, &server, site);
+    visitor.visit();
+    let banner = visitor.banner();
+    if asks_age(&file) {
+        banner.adult();
+    }
+    banner.accept_all();
+    visitor.wait_analytics_ran();
+    let state = ran(&visitor);
     assert_eq!(state[2], json!(true), "{site}: analytics cookie");
     if has_iframe {
-        accepted
-            .wait_for(
-                10,
-                "return document.querySelector('iframe[data-yinyom]').getAttribute('src');",
-            )
-            .unwrap_or_else(|_| panic!("{site}: the embedded video did not load"));
+        visitor.wait(
+            10,
+            "return document.querySelector('iframe[data-yinyom]').getAttribute('src');",
+            "the embedded video loads",
+        );
     }
-    let r = wait_receipts(&server, &accepted, site, 1);
+    let r = visitor.receipts(1);
     assert!(
         r[0]["receipt"]["categories"]
             .as_object()
@@ -157,17 +124,21 @@ fn acceptance(site: &str) {
     // A partial choice: analytics only.
     {
         let b = Browser::start().expect("browser");
-        b.goto(&page).expect("page");
-        click(&b, "[data-action=choose]");
-        click(&b, "#yy-c-analytics");
-        adult(&b, &file);
-        click(&b, ".modal [data-action=save]");
-        b.wait_for(
+        let partial = Visitor::new(&b, &server, site);
+        partial.visit();
+        partial.banner().open_choices();
+        let settings = partial.settings();
+        settings.toggle("analytics");
+        if asks_age(&file) {
+            settings.adult();
+        }
+        settings.save();
+        partial.wait(
             10,
             "return document.documentElement.dataset.analyticsRan === '1';",
-        )
-        .unwrap_or_else(|_| panic!("{site}: analytics did not run after choosing it"));
-        let r = wait_receipts(&server, &b, site, 1);
+            "analytics runs after choosing it",
+        );
+        let r = partial.receipts(1);
         let cats = r[0]["receipt"]["categories"]
             .as_object()
             .expect("categories")
@@ -177,8 +148,7 @@ fn acceptance(site: &str) {
         }
         if has_iframe {
             assert_eq!(
-                eval(
-                    &b,
+                partial.eval(
                     "return document.querySelector('iframe[data-yinyom]').getAttribute('src');"
                 ),
                 Value::Null,
@@ -208,15 +178,18 @@ fn acceptance(site: &str) {
         let file2 = yinyom_e2e::example_site(&format!("{site}/v2"));
         server.import(&format!("{site}/v2")).expect("import v2");
         accepted.clear_cache().expect("clear cache");
-        accepted.goto(&page).expect("page");
+        visitor.visit();
+        let banner = visitor.banner();
         assert_eq!(
-            title(&accepted),
+            banner.title(),
             json!(file2.notice.title.th),
             "{site}: asked again under v2"
         );
-        adult(&accepted, &file2);
-        click(&accepted, "[data-action=accept-all]");
-        let r = wait_receipts(&server, &accepted, site, 2);
+        if asks_age(&file2) {
+            banner.adult();
+        }
+        banner.accept_all();
+        let r = visitor.receipts(2);
         assert_eq!(
             r[0]["receipt"]["notice"]["version"],
             json!(file2.notice.version)
@@ -240,25 +213,25 @@ fn acceptance(site: &str) {
 
 #[test]
 fn osmep_sme_monitoring() {
-    acceptance("osmep-sme-monitoring");
+    every_choice_works_on("osmep-sme-monitoring");
 }
 
 #[test]
 fn osmep_msme_data_service() {
-    acceptance("osmep-msme-data-service");
+    every_choice_works_on("osmep-msme-data-service");
 }
 
 #[test]
 fn moi_i_industry() {
-    acceptance("moi-i-industry");
+    every_choice_works_on("moi-i-industry");
 }
 
 #[test]
 fn msdhs_mso_logbook() {
-    acceptance("msdhs-mso-logbook");
+    every_choice_works_on("msdhs-mso-logbook");
 }
 
 #[test]
 fn sknpeo_samut_sakhon() {
-    acceptance("sknpeo-samut-sakhon");
+    every_choice_works_on("sknpeo-samut-sakhon");
 }

@@ -6,55 +6,21 @@
 //! verifies; the language switch and the keyboard work; the three buttons look the same.
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-use yinyom_e2e::page::{R, eval};
+use yinyom_e2e::page::{R, Visitor, in_widget};
 use yinyom_e2e::{
     server::TestServer,
     webdriver::{Browser, keys},
 };
-use yinyom_model::site::SiteFile;
 use yinyom_server::signing::{self, Jwks};
 
 const SITE: &str = "osmep-sme-monitoring";
 
-fn in_shadow(css: &str) -> String {
-    format!("{R} return r && r.querySelector(\"{css}\");")
-}
-
-fn click(browser: &Browser, css: &str) {
-    browser
-        .wait_for(20, &in_shadow(css))
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-    let el = browser.element(&in_shadow(css)).expect("element");
-    browser.click(&el).expect("click");
-}
-
-fn site_file() -> SiteFile {
-    let path = yinyom_e2e::root()
-        .join("examples")
-        .join(SITE)
-        .join("site.toml");
-    toml::from_str(&std::fs::read_to_string(path).expect("site.toml")).expect("site file")
-}
-
-fn open(server: &TestServer, browser: &Browser) {
-    browser
-        .goto(&format!("{}/{SITE}/", server.pages))
-        .expect("open page");
-    browser
-        .wait_for(20, &in_shadow(".banner [data-action=accept-all]"))
-        .expect("the banner");
-}
-
 /// What the page fetched from the consent server, as `[url, …]`.
-fn fetched(browser: &Browser, server: &TestServer) -> Vec<String> {
-    let v = eval(
-        browser,
-        &format!(
-            "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.startsWith('{}'));",
-            server.api
-        ),
-    );
+fn fetched(visitor: &Visitor<'_>, server: &TestServer) -> Vec<String> {
+    let v = visitor.eval(&format!(
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.startsWith('{}'));",
+        server.api
+    ));
     v.as_array()
         .map(|a| {
             a.iter()
@@ -62,42 +28,6 @@ fn fetched(browser: &Browser, server: &TestServer) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The last receipt request this browser made (what the loader keeps as `choice`).
-fn last_request(browser: &Browser) -> Value {
-    let s = eval(
-        browser,
-        &format!("return localStorage.getItem('yinyom.{SITE}.choice');"),
-    );
-    serde_json::from_str(s.as_str().expect("a stored choice")).expect("JSON")
-}
-
-/// This browser's receipts on the server, newest first, once there are `n`.
-fn receipts(server: &TestServer, browser: &Browser, n: usize) -> Vec<Value> {
-    let subject = eval(
-        browser,
-        &format!("return localStorage.getItem('yinyom.{SITE}.subject');"),
-    );
-    let url = format!(
-        "{}/v1/sites/{SITE}/subjects/{}/receipts",
-        server.api,
-        subject.as_str().expect("subject id")
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let r: Vec<Value> = ureq::get(&url)
-            .set("origin", "http://127.0.0.1:8081")
-            .call()
-            .ok()
-            .and_then(|r| r.into_json().ok())
-            .unwrap_or_default();
-        if r.len() >= n {
-            return r;
-        }
-        assert!(Instant::now() < deadline, "{n} receipts never arrived");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn jwks(server: &TestServer) -> Jwks {
@@ -116,16 +46,15 @@ fn jwks(server: &TestServer) -> Jwks {
 fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser);
-    let site = site_file();
-    let shown = eval(
-        &browser,
-        &format!(
-            "{R} return [r.querySelector('.banner h2').textContent, r.querySelector('#yy-summary').textContent, \
-             r.activeElement && r.activeElement.classList.contains('banner'), \
-             r.querySelector('.banner').getAttribute('role'), r.querySelector('.banner').getAttribute('aria-modal')];"
-        ),
-    );
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    let banner = visitor.banner();
+    let site = yinyom_e2e::example_site(SITE);
+    let shown = visitor.eval(&format!(
+        "{R} return [r.querySelector('.banner h2').textContent, r.querySelector('#yy-summary').textContent, \
+         r.activeElement && r.activeElement.classList.contains('banner'), \
+         r.querySelector('.banner').getAttribute('role'), r.querySelector('.banner').getAttribute('aria-modal')];"
+    ));
     assert_eq!(
         shown,
         json!([
@@ -136,8 +65,8 @@ fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
             "false"
         ])
     );
-    std::thread::sleep(Duration::from_millis(300));
-    let files = fetched(&browser, &server);
+    // The loader settled once the banner was shown: its requests are over.
+    let files = fetched(&visitor, &server);
     assert_eq!(
         files.len(),
         3,
@@ -153,59 +82,54 @@ fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
     );
 
     // Reject all, Choose and Accept all are styled identically (reject is as easy as accept).
-    let looks = eval(
-        &browser,
-        &format!(
-            "{R} return ['reject-all', 'choose', 'accept-all'].map(a => {{ \
-               const s = getComputedStyle(r.querySelector('.banner [data-action=' + a + ']')); \
-               return [s.backgroundColor, s.color, s.fontSize, s.fontWeight, s.borderTopWidth, s.height].join(' '); }});"
-        ),
-    );
+    let looks = visitor.eval(&format!(
+        "{R} return ['reject-all', 'choose', 'accept-all'].map(a => {{ \
+           const s = getComputedStyle(r.querySelector('.banner [data-action=' + a + ']')); \
+           return [s.backgroundColor, s.color, s.fontSize, s.fontWeight, s.borderTopWidth, s.height].join(' '); }});"
+    ));
     assert_eq!(looks[0], looks[1], "reject and choose differ: {looks}");
     assert_eq!(looks[0], looks[2], "reject and accept differ: {looks}");
 
     // Intent: the pointer over "ตั้งค่า" starts fetching the widget, nothing opens.
-    eval(
-        &browser,
-        &format!(
-            "{R} r.querySelector('[data-action=choose]').dispatchEvent(new PointerEvent('pointerover', {{ bubbles: true, composed: true }})); return 1;"
-        ),
+    visitor.eval(&format!(
+        "{R} r.querySelector('[data-action=choose]').dispatchEvent(new PointerEvent('pointerover', {{ bubbles: true, composed: true }})); return 1;"
+    ));
+    visitor.wait(
+        20,
+        "return performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm'));",
+        "the wasm is fetched on intent",
     );
-    browser
-        .wait_for(
-            20,
-            "return performance.getEntriesByType('resource').some(e => e.name.endsWith('.wasm'));",
-        )
-        .expect("the wasm is fetched on intent");
-    assert_eq!(eval(&browser, &in_shadow(".modal")), Value::Null);
+    assert_eq!(visitor.eval(&in_widget(".modal")), Value::Null);
 
-    click(&browser, "[data-action=choose]");
-    browser
-        .wait_for(20, &in_shadow(".modal [data-action=save]"))
-        .expect("the settings open");
+    banner.open_choices();
+    visitor.wait(
+        20,
+        &in_widget(".modal [data-action=save]"),
+        "the settings open",
+    );
     assert_eq!(
-        eval(
-            &browser,
-            &format!("{R} return r.querySelector('.banner').hasAttribute('inert');")
-        ),
+        visitor.eval(&format!(
+            "{R} return r.querySelector('.banner').hasAttribute('inert');"
+        )),
         json!(true),
         "the banner is inert behind the settings"
     );
     browser.press(&[keys::ESCAPE], false).expect("Esc");
-    browser
-        .wait_for(
-            10,
-            &format!(
-                "{R} return !r.querySelector('.modal') && !r.querySelector('.banner').inert \
-                 && r.activeElement && r.activeElement.getAttribute('data-action') === 'choose';"
-            ),
-        )
-        .expect("Esc closes the settings and the focus returns to ตั้งค่า");
+    visitor.wait(
+        10,
+        &format!(
+            "{R} return !r.querySelector('.modal') && !r.querySelector('.banner').inert \
+             && r.activeElement && r.activeElement.getAttribute('data-action') === 'choose';"
+        ),
+        "Esc closes the settings and the focus returns to ตั้งค่า",
+    );
     // The notice link opens the settings on the full notice.
-    click(&browser, ".banner [data-action=notice]");
-    browser
-        .wait_for(20, &in_shadow("[data-action=tab-notice][aria-current]"))
-        .expect("the notice tab");
+    banner.press("notice");
+    visitor.wait(
+        20,
+        &in_widget("[data-action=tab-notice][aria-current]"),
+        "the notice tab",
+    );
 }
 
 /// Reject all and Accept all from the loader's banner make exactly the request the
@@ -215,27 +139,31 @@ fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
 fn banner_choices_are_the_widgets_requests_and_verify() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, SITE);
     let keys = jwks(&server);
     for (n, action) in [(2, "accept-all"), (4, "reject-all")] {
         if n > 2 {
             // Forget the choice: the banner asks again.
-            eval(
-                &browser,
-                &format!("document.cookie = 'yinyom_{SITE}=; path=/; max-age=0'; return 1;"),
-            );
+            visitor.forget_choice();
         }
-        open(&server, &browser);
-        click(&browser, &format!(".banner [data-action={action}]"));
-        browser
-            .wait_for(10, &format!("{R} return !r.querySelector('.banner');"))
-            .expect("the banner closes");
-        let from_banner = last_request(&browser);
-        eval(&browser, "window.yinyom.open(); return 1;");
-        click(&browser, &format!(".modal [data-action={action}]"));
-        browser
-            .wait_for(10, &format!("{R} return !r.querySelector('.modal');"))
-            .expect("the settings close");
-        let from_widget = last_request(&browser);
+        visitor.visit();
+        let banner = visitor.banner();
+        visitor.and_settle(|| banner.press(action));
+        visitor.wait(
+            10,
+            &format!("{R} return !r.querySelector('.banner');"),
+            "the banner closes",
+        );
+        let from_banner = visitor.last_request();
+        visitor.eval("window.yinyom.open(); return 1;");
+        let settings = visitor.settings();
+        visitor.and_settle(|| settings.press(action));
+        visitor.wait(
+            10,
+            &format!("{R} return !r.querySelector('.modal');"),
+            "the settings close",
+        );
+        let from_widget = visitor.last_request();
         let strip = |mut v: Value| {
             let id = v["request_id"].take();
             assert!(id.as_str().is_some_and(|s| s.len() == 36), "{id}");
@@ -246,7 +174,7 @@ fn banner_choices_are_the_widgets_requests_and_verify() {
             serde_json::to_string(&strip(from_widget)).expect("json"),
             "{action}: the banner's request differs from the widget's"
         );
-        let r = receipts(&server, &browser, n);
+        let r = visitor.receipts(n);
         for x in &r[..2] {
             assert_eq!(
                 x["receipt"]["method"],
@@ -265,14 +193,16 @@ fn banner_choices_are_the_widgets_requests_and_verify() {
 fn keyboard_language_switch_and_accept() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser);
-    let site = site_file();
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    visitor.banner();
+    let site = yinyom_e2e::example_site(SITE);
     let active = format!(
         "{R} const a = r && r.activeElement; return a && (a.getAttribute('data-action') || a.className);"
     );
     let tab_to = |want: &str| {
         for _ in 0..20 {
-            if eval(&browser, &active) == json!(want) {
+            if visitor.eval(&active) == json!(want) {
                 return;
             }
             browser.press(&[keys::TAB], false).expect("Tab");
@@ -281,15 +211,12 @@ fn keyboard_language_switch_and_accept() {
     };
     tab_to("lang");
     browser.press(&[keys::ENTER], false).expect("Enter");
-    let english = eval(
-        &browser,
-        &format!(
-            "{R} return [r.querySelector('.banner h2').textContent, r.querySelector('#yy-summary').textContent, \
-             r.querySelector('.banner').parentNode.lang, r.querySelector('[data-action=lang]').textContent, \
-             r.querySelector('[data-action=lang]').lang, r.querySelector('[data-action=accept-all]').textContent, \
-             r.activeElement.getAttribute('data-action')];"
-        ),
-    );
+    let english = visitor.eval(&format!(
+        "{R} return [r.querySelector('.banner h2').textContent, r.querySelector('#yy-summary').textContent, \
+         r.querySelector('.banner').parentNode.lang, r.querySelector('[data-action=lang]').textContent, \
+         r.querySelector('[data-action=lang]').lang, r.querySelector('[data-action=accept-all]').textContent, \
+         r.activeElement.getAttribute('data-action')];"
+    ));
     assert_eq!(
         english,
         json!([
@@ -303,8 +230,8 @@ fn keyboard_language_switch_and_accept() {
         ])
     );
     tab_to("accept-all");
-    browser.press(&[keys::ENTER], false).expect("Enter");
-    let r = receipts(&server, &browser, 1);
+    visitor.and_settle(|| browser.press(&[keys::ENTER], false).expect("Enter"));
+    let r = visitor.receipts(1);
     assert_eq!(r[0]["receipt"]["method"], "accept_all");
     assert_eq!(r[0]["receipt"]["lang"], "en");
     assert_eq!(

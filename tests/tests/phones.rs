@@ -6,8 +6,7 @@
 //! One browser for the whole file: each case starts from cleared cookies and storage.
 
 use serde_json::{Value, json};
-use std::time::Duration;
-use yinyom_e2e::page::{R, eval};
+use yinyom_e2e::page::{FLOATING_BUTTON, R, Visitor, eval};
 use yinyom_e2e::{axe, server::TestServer, webdriver::Browser};
 
 const SITES: [&str; 5] = [
@@ -33,19 +32,13 @@ fn phone(b: &Browser, width: u32, touch: bool) {
 }
 
 /// A fresh visitor: no cookies, no storage.
-fn forget(b: &Browser, page: &str) {
-    b.goto(page).expect("page");
-    b.cdp("Network.clearBrowserCookies", json!({}))
+fn forget(visitor: &Visitor<'_>) {
+    visitor.open_only();
+    visitor
+        .browser
+        .cdp("Network.clearBrowserCookies", json!({}))
         .expect("clear cookies");
-    eval(b, "localStorage.clear(); return true;");
-}
-
-fn click(b: &Browser, css: &str) {
-    let find = format!("{R} return r && r.querySelector(\"{css}\");");
-    b.wait_for(20, &find)
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-    let el = b.element(&find).expect("element");
-    b.click(&el).expect("click");
+    visitor.eval("localStorage.clear(); return true;");
 }
 
 /// How far the page scrolls sideways (0: not at all).
@@ -111,34 +104,24 @@ fn wait_tab_loaded(b: &Browser, what: &str) {
 
 /// Opens every tab of the settings and checks that each fits, with the cookie tables and
 /// the notice's technical details open.
-fn settings_fit(b: &Browser, site: &str, width: u32) {
-    b.wait_for(20, &format!("{R} return r && r.querySelector('.modal');"))
-        .expect("settings open");
-    eval(
-        b,
-        &format!(
-            "{R} r.querySelectorAll('.modal details').forEach(d => d.open = true); return true;"
-        ),
-    );
+fn settings_fit(visitor: &Visitor<'_>, width: u32) {
+    let (b, site) = (visitor.browser, &visitor.site);
+    let settings = visitor.settings();
+    settings.open_details();
     assert_eq!(
         modal_misfits(b, width),
         json!([]),
         "{site} at {width}px: choices"
     );
-    click(b, "[data-action=tab-notice]");
+    settings.tab("notice");
     wait_tab_loaded(b, ".notice h1");
-    eval(
-        b,
-        &format!(
-            "{R} r.querySelectorAll('.modal details').forEach(d => d.open = true); return true;"
-        ),
-    );
+    settings.open_details();
     assert_eq!(
         modal_misfits(b, width),
         json!([]),
         "{site} at {width}px: notice"
     );
-    click(b, "[data-action=tab-mine]");
+    settings.tab("mine");
     wait_tab_loaded(b, "h3");
     assert_eq!(
         modal_misfits(b, width),
@@ -156,16 +139,13 @@ fn every_example_fits_a_phone_before_and_after_a_choice() {
     let server = TestServer::start(&SITES).expect("server");
     let b = Browser::start().expect("browser");
     for site in SITES {
-        let page = format!("{}/{site}/", server.pages);
+        let visitor = Visitor::new(&b, &server, site);
         for width in [320, 375] {
             phone(&b, width, false);
-            forget(&b, &page);
-            b.goto(&page).expect("page");
-            b.wait_for(
-                20,
-                &format!("{R} return r && r.querySelector('.banner [data-action=accept-all]');"),
-            )
-            .expect("the banner");
+            forget(&visitor);
+            visitor.visit();
+            let banner = visitor.banner();
+            visitor.still();
             assert!(
                 sideways(&b, width) <= 0,
                 "{site} at {width}px: scrolls sideways with the banner: {}",
@@ -176,19 +156,19 @@ fn every_example_fits_a_phone_before_and_after_a_choice() {
                 json!([]),
                 "{site} at {width}px: the banner or a button is off screen"
             );
-            click(&b, "[data-action=choose]");
-            settings_fit(&b, site, width);
-            click(&b, ".modal [data-action=close]");
+            banner.open_choices();
+            settings_fit(&visitor, width);
+            visitor.settings().close();
 
-            // Reject all: placeholders in place of the videos, on this view and the next.
-            click(&b, ".banner [data-action=reject-all]");
+            // Reject all: placeholders in place of the videos, on this view and the next
+            // (the loader settled: the choice applied, the placeholders drawn).
+            banner.reject_all();
             for view in ["after the choice", "on the next view"] {
                 if view != "after the choice" {
-                    b.goto(&page).expect("reload");
+                    visitor.visit();
                 }
-                b.wait_for(10, "return document.getElementById('yinyom-button');")
-                    .expect("floating button");
-                std::thread::sleep(Duration::from_millis(200));
+                visitor.wait(10, FLOATING_BUTTON, "the floating button");
+                visitor.still();
                 assert!(
                     sideways(&b, width) <= 0,
                     "{site} at {width}px: scrolls sideways {view} (reject all)"
@@ -214,35 +194,33 @@ fn every_example_fits_a_phone_before_and_after_a_choice() {
             }
 
             // Accept all from the settings: the videos load, still within the screen.
-            let fab = b
-                .element("return document.getElementById('yinyom-button').shadowRoot.querySelector('button');")
-                .expect("floating button");
-            b.click(&fab).expect("open settings");
-            settings_fit(&b, site, width);
-            click(&b, "[data-action=tab-choices]");
+            visitor.open_settings_from_the_button();
+            settings_fit(&visitor, width);
+            let settings = visitor.settings();
+            settings.tab("choices");
             if yinyom_e2e::example_site(site).notice.minors
                 == yinyom_model::site::MinorsPolicy::AskAge
             {
                 // Minors mode (PDPA s.20): giving consent needs the age; "20 and over".
-                click(&b, "fieldset.age label:nth-of-type(3) input");
+                settings.adult();
             }
-            click(&b, ".modal [data-action=accept-all]");
-            b.wait_for(
+            settings.accept_all();
+            visitor.wait(
                 10,
                 "return document.documentElement.dataset.analyticsRan === '1';",
-            )
-            .expect("accepted");
-            std::thread::sleep(Duration::from_millis(300));
+                "accepted",
+            );
+            visitor.still();
             assert!(
                 sideways(&b, width) <= 0,
                 "{site} at {width}px: scrolls sideways after accept all"
             );
-            b.goto(&page).expect("reload");
-            b.wait_for(
+            visitor.visit();
+            visitor.wait(
                 10,
                 "return document.documentElement.dataset.analyticsRan === '1';",
-            )
-            .expect("accepted on reload");
+                "accepted on the next view",
+            );
             assert!(
                 sideways(&b, width) <= 0,
                 "{site} at {width}px: scrolls sideways on the next view after accept all"
@@ -270,50 +248,40 @@ fn tap_targets_are_44px_on_a_touch_phone() {
     let site = "osmep-sme-monitoring";
     let server = TestServer::start(&[site]).expect("server");
     let b = Browser::start().expect("browser");
-    let page = format!("{}/{site}/", server.pages);
+    let visitor = Visitor::new(&b, &server, site);
     phone(&b, 375, true);
-    forget(&b, &page);
-    b.goto(&page).expect("page");
+    forget(&visitor);
+    visitor.visit();
     assert_eq!(
         eval(&b, "return matchMedia('(pointer: coarse)').matches;"),
         json!(true),
         "touch emulation makes the pointer coarse"
     );
-    b.wait_for(
-        20,
-        &format!("{R} return r && r.querySelector('.banner [data-action=accept-all]');"),
-    )
-    .expect("the banner");
+    let banner = visitor.banner();
+    visitor.still();
     assert_eq!(
         small_targets(&b, "r.querySelector('.banner')"),
         json!([]),
         "banner"
     );
-    click(&b, "[data-action=choose]");
-    b.wait_for(20, &format!("{R} return r.querySelector('.modal');"))
-        .expect("settings");
-    eval(
-        &b,
-        &format!(
-            "{R} r.querySelectorAll('.modal details').forEach(d => d.open = true); return true;"
-        ),
-    );
+    banner.open_choices();
+    let settings = visitor.settings();
+    settings.open_details();
     assert_eq!(
         small_targets(&b, "r.querySelector('.modal')"),
         json!([]),
         "choices"
     );
-    click(&b, "[data-action=tab-notice]");
+    settings.tab("notice");
     wait_tab_loaded(&b, ".notice h1");
     assert_eq!(
         small_targets(&b, "r.querySelector('.modal')"),
         json!([]),
         "notice"
     );
-    click(&b, ".modal [data-action=close]");
-    click(&b, ".banner [data-action=reject-all]");
-    b.wait_for(10, "return document.getElementById('yinyom-button');")
-        .expect("floating button");
+    settings.close();
+    banner.reject_all();
+    visitor.wait(10, FLOATING_BUTTON, "the floating button");
     let fab = eval(
         &b,
         "const x = document.getElementById('yinyom-button').shadowRoot.querySelector('button').getBoundingClientRect(); return x.height;",
@@ -324,13 +292,8 @@ fn tap_targets_are_44px_on_a_touch_phone() {
         "return [...document.querySelectorAll('[data-yinyom-placeholder]')].flatMap(p => [...p.shadowRoot.querySelectorAll('button')]).map(e => e.getBoundingClientRect().height).filter(h => h < 43.5);",
     );
     assert_eq!(placeholders, json!([]), "placeholder buttons");
-    let fab = b
-        .element(
-            "return document.getElementById('yinyom-button').shadowRoot.querySelector('button');",
-        )
-        .expect("floating button");
-    b.click(&fab).expect("open settings");
-    click(&b, "[data-action=tab-mine]");
+    visitor.open_settings_from_the_button();
+    visitor.settings().tab("mine");
     wait_tab_loaded(&b, "h3");
     assert_eq!(
         small_targets(&b, "r.querySelector('.modal')"),
@@ -372,25 +335,24 @@ fn example_host_pages_pass_axe() {
     let b = Browser::start().expect("browser");
     let source = axe::source();
     for site in SITES {
-        let page = format!("{}/{site}/", server.pages);
-        forget(&b, &page);
-        b.goto(&page).expect("page");
-        b.wait_for(
-            20,
-            &format!("{R} return r && r.querySelector('.banner [data-action=reject-all]');"),
-        )
-        .expect("the banner");
+        let visitor = Visitor::new(&b, &server, site);
+        forget(&visitor);
+        visitor.visit();
+        let banner = visitor.banner();
+        visitor.still();
         assert_eq!(
             axe::violations(&b, &source, "return document;"),
             json!([]),
             "{site}: with the banner"
         );
-        click(&b, ".banner [data-action=reject-all]");
-        b.wait_for(10, "return document.querySelector('[data-yinyom-placeholder]') || document.getElementById('yinyom-button');")
-            .expect("after the choice");
-        b.goto(&page).expect("reload");
-        b.wait_for(10, "return document.getElementById('yinyom-button');")
-            .expect("floating button");
+        banner.reject_all();
+        visitor.wait(
+            10,
+            "return document.querySelector('[data-yinyom-placeholder]') || document.getElementById('yinyom-button');",
+            "after the choice",
+        );
+        visitor.visit();
+        visitor.wait(10, FLOATING_BUTTON, "the floating button");
         assert_eq!(
             axe::violations(&b, &source, "return document;"),
             json!([]),

@@ -2,41 +2,10 @@
 //! against the real server and the real widget.
 
 use serde_json::json;
+use yinyom_e2e::page::Visitor;
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
-use yinyom_model::cookie::ConsentCookie;
 
 const SITE: &str = "osmep-sme-monitoring";
-
-/// The shadow-root button of the banner.
-fn button(action: &str) -> String {
-    format!(
-        "const h = document.getElementById('yinyom'); \
-         return h && h.shadowRoot && h.shadowRoot.querySelector('[data-action={action}]');"
-    )
-}
-
-const BANNER_TITLE: &str = "const h = document.getElementById('yinyom'); \
-     const t = h && h.shadowRoot && h.shadowRoot.querySelector('h2'); return t && t.textContent;";
-
-fn expected_title() -> String {
-    let toml = std::fs::read_to_string(
-        yinyom_e2e::root()
-            .join("examples")
-            .join(SITE)
-            .join("site.toml"),
-    )
-    .expect("site.toml");
-    let line = toml
-        .lines()
-        .skip_while(|l| !l.starts_with("[notice]"))
-        .find(|l| l.starts_with("title"))
-        .expect("notice title");
-    line.split("th = \"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("thai title")
-        .to_owned()
-}
 
 /// First visit: the Thai banner appears and nothing blocked has run. Reject all stores a
 /// signed receipt denying everything; the reload shows no banner, fetches no wasm and
@@ -45,14 +14,15 @@ fn expected_title() -> String {
 fn reject_all_is_recorded_and_remembered() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    let page = format!("{}/{SITE}/", server.pages);
-    browser.goto(&page).expect("open page");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
 
-    let title = browser.wait_for(20, BANNER_TITLE).expect("banner appears");
-    assert_eq!(title, json!(expected_title()));
-    let ran = browser
-        .eval("return [document.documentElement.dataset.analyticsRan || null, document.documentElement.dataset.inlineRan || null, document.querySelector('iframe[data-yinyom]').getAttribute('src')];", json!([]))
-        .expect("eval");
+    let banner = visitor.banner();
+    let site = yinyom_e2e::example_site(SITE);
+    assert_eq!(banner.title(), json!(site.notice.title.th));
+    let ran = visitor.eval(
+        "return [document.documentElement.dataset.analyticsRan || null, document.documentElement.dataset.inlineRan || null, document.querySelector('iframe[data-yinyom]').getAttribute('src')];",
+    );
     assert_eq!(
         ran,
         json!([null, null, null]),
@@ -61,18 +31,15 @@ fn reject_all_is_recorded_and_remembered() {
 
     // The visible text, once the banner has finished appearing (it may fade in: under load
     // WebDriver can see the button before it is rendered).
-    browser
-        .wait_for(
-            10,
-            "const h = document.getElementById('yinyom'); \
-             const b = h && h.shadowRoot.querySelector('[data-action=reject-all]'); \
-             return b && b.innerText.trim() === 'ปฏิเสธทั้งหมด';",
-        )
-        .expect("the Reject all button reads ปฏิเสธทั้งหมด");
-    let reject = browser
-        .element(&button("reject-all"))
-        .expect("reject button");
-    browser.click(&reject).expect("click reject");
+    visitor.still();
+    visitor.wait(
+        10,
+        "const h = document.getElementById('yinyom'); \
+         const b = h && h.shadowRoot.querySelector('[data-action=reject-all]'); \
+         return b && b.innerText.trim() === 'ปฏิเสธทั้งหมด';",
+        "the Reject all button reads ปฏิเสธทั้งหมด",
+    );
+    banner.reject_all();
 
     let stored = server
         .wait_for(20, || async {
@@ -83,57 +50,32 @@ fn reject_all_is_recorded_and_remembered() {
         })
         .is_some();
     assert!(stored, "the receipt reached the database");
-    browser
-        .wait_for(
-            10,
-            "return !document.getElementById('yinyom').shadowRoot.querySelector('.banner');",
-        )
-        .expect("banner closes");
+    visitor.wait(
+        10,
+        "return !document.getElementById('yinyom').shadowRoot.querySelector('.banner');",
+        "the banner closes",
+    );
 
     // The cookie learns the receipt id once the server acknowledged it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let cookie = loop {
-        let c = browser
-            .cookie(&format!("yinyom_{SITE}"))
-            .expect("cookies")
-            .and_then(|v| ConsentCookie::decode(&v));
-        if let Some(c) = c.filter(|c| c.receipt_id.is_some()) {
-            break c;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "cookie never got the receipt id"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    let cookie = visitor.consent_cookie_with_receipt();
     assert!(cookie.granted.is_empty());
     let receipt_id = cookie.receipt_id.expect("receipt id");
     let history = server
         .rt
-        .block_on(
-            server
-                .store
-                .subject_has_receipts(SITE, &browser_subject(&browser)),
-        )
+        .block_on(server.store.subject_has_receipts(SITE, &visitor.subject()))
         .expect("db");
     assert!(history, "the receipt belongs to this browser's subject id");
 
-    browser.goto(&page).expect("reload");
-    let consent = browser
-        .wait_for(10, "return window.yinyom && window.yinyom.consent();")
-        .expect("loader ready");
+    visitor.visit();
+    let consent = visitor.eval("return window.yinyom && window.yinyom.consent();");
     assert_eq!(consent["receiptId"], json!(receipt_id));
     assert_eq!(consent["categories"], json!([]));
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let after = browser
-        .eval(
-            "return [!!document.getElementById('yinyom'), \
-                     performance.getEntriesByType('resource').filter(e => e.name.endsWith('.wasm')).length, \
-                     document.documentElement.dataset.analyticsRan || null, \
-                     window.yinyom.accepted('analytics')];",
-            json!([]),
-        )
-        .expect("eval");
+    let after = visitor.eval(
+        "return [!!document.getElementById('yinyom'), \
+                 performance.getEntriesByType('resource').filter(e => e.name.endsWith('.wasm')).length, \
+                 document.documentElement.dataset.analyticsRan || null, \
+                 window.yinyom.accepted('analytics')];",
+    );
     assert_eq!(
         after,
         json!([false, 0, null, false]),
@@ -147,42 +89,30 @@ fn reject_all_is_recorded_and_remembered() {
 fn accept_all_activates_blocked_content() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    browser
-        .goto(&format!("{}/{SITE}/", server.pages))
-        .expect("open page");
-    let accept = browser
-        .wait_for(20, &button("accept-all"))
-        .and_then(|_| browser.element(&button("accept-all")))
-        .expect("accept button");
-    let defaults = browser
-        .eval(
-            "return window.dataLayer.filter(a => a[0] === 'consent' && a[1] === 'default').map(a => a[2].analytics_storage);",
-            json!([]),
-        )
-        .expect("eval");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    let banner = visitor.banner();
+    let defaults = visitor.eval(
+        "return window.dataLayer.filter(a => a[0] === 'consent' && a[1] === 'default').map(a => a[2].analytics_storage);",
+    );
     assert_eq!(
         defaults,
         json!(["denied"]),
         "Consent Mode default is denied before any choice"
     );
-    browser.click(&accept).expect("click accept");
+    banner.accept_all();
 
-    browser
-        .wait_for(10, "return document.documentElement.dataset.analyticsRan === '1' && document.documentElement.dataset.inlineRan === '1';")
-        .expect("blocked scripts ran");
-    let state = browser
-        .eval(
-            "return [document.cookie.includes('_yy_stats='), \
-                     document.querySelector('iframe[data-yinyom]').getAttribute('src'), \
-                     window.dataLayer.filter(a => a[0] === 'consent' && a[1] === 'update').pop()[2].analytics_storage];",
-            json!([]),
-        )
-        .expect("eval");
+    visitor.wait_analytics_ran();
+    let state = visitor.eval(
+        "return [document.cookie.includes('_yy_stats='), \
+                 document.querySelector('iframe[data-yinyom]').getAttribute('src'), \
+                 window.dataLayer.filter(a => a[0] === 'consent' && a[1] === 'update').pop()[2].analytics_storage];",
+    );
     assert_eq!(state, json!([true, "video.html", "granted"]));
 
+    let subject = visitor.subject();
     let receipt = server
         .wait_for(20, || async {
-            let subject = browser_subject(&browser);
             let has = server
                 .store
                 .subject_has_receipts(SITE, &subject)
@@ -192,16 +122,4 @@ fn accept_all_activates_blocked_content() {
         })
         .is_some();
     assert!(receipt, "a receipt was stored for this visitor");
-}
-
-fn browser_subject(browser: &Browser) -> String {
-    browser
-        .eval(
-            &format!("return localStorage.getItem('yinyom.{SITE}.subject');"),
-            json!([]),
-        )
-        .expect("eval")
-        .as_str()
-        .expect("a subject id in localStorage")
-        .to_owned()
 }

@@ -9,10 +9,10 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use yinyom_e2e::page::{R, eval, in_widget, wait_receipts};
+use yinyom_e2e::page::{R, Visitor, eval, in_widget};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
-use yinyom_model::cookie::{ConsentCookie, LEGACY_COOKIE_NAME, cookie_name};
-use yinyom_model::{Slug, site::MinorsPolicy, site::SiteFile};
+use yinyom_model::cookie::LEGACY_COOKIE_NAME;
+use yinyom_model::site::MinorsPolicy;
 
 const SITES: [&str; 5] = [
     "osmep-sme-monitoring",
@@ -33,48 +33,13 @@ const ce = console.error; console.error = function (...a) { __errors.push(a.map(
 new MutationObserver(ms => ms.forEach(m => __order.push(m.attributeName))).observe(document,
   { attributes: true, subtree: true, attributeFilter: ['data-analytics-ran', 'data-inline-ran'] });";
 
-fn click(browser: &Browser, css: &str) {
-    browser
-        .wait_for(20, &in_widget(css))
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-    let el = browser.element(&in_widget(css)).expect("element");
-    browser.click(&el).expect("click");
-}
-
-fn site_file(site: &str) -> SiteFile {
-    let path = yinyom_e2e::root()
-        .join("examples")
-        .join(site)
-        .join("site.toml");
-    toml::from_str(&std::fs::read_to_string(path).expect("site.toml")).expect("site file")
-}
-
-fn name(site: &str) -> String {
-    cookie_name(&Slug::parse(site).expect("site id"))
-}
-
-fn consent(browser: &Browser, site: &str) -> Option<ConsentCookie> {
-    browser
-        .cookie(&name(site))
-        .expect("cookies")
-        .and_then(|v| ConsentCookie::decode(&v))
-}
-
-fn open(server: &TestServer, browser: &Browser, site: &str) {
-    browser
-        .goto(&format!("{}/{site}/", server.pages))
-        .expect("open page");
-    browser
-        .wait_for(20, "return window.yinyom && window.yinyom.__loaded;")
-        .unwrap_or_else(|e| panic!("{site}: the loader did not run: {e}"));
-}
-
 /// Accept all from the banner; on a minors-mode site the age "20 and over" first.
-fn accept_all(browser: &Browser, site: &str) {
-    if site_file(site).notice.minors == MinorsPolicy::AskAge {
-        click(browser, "fieldset.age label:nth-of-type(3) input");
+fn accept_all(visitor: &Visitor<'_>) {
+    let banner = visitor.banner();
+    if yinyom_e2e::example_site(&visitor.site).notice.minors == MinorsPolicy::AskAge {
+        banner.adult();
     }
-    click(browser, ".banner [data-action=accept-all]");
+    banner.accept_all();
 }
 
 /// The focused element, looking into shadow roots: `[tag, id or data-action, in which host]`.
@@ -95,45 +60,44 @@ fn two_sites_on_one_host_keep_separate_choices() {
     let (a, b) = ("moi-i-industry", "osmep-msme-data-service");
     let server = TestServer::start(&[a, b]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser, a);
-    accept_all(&browser, a);
-    browser
-        .wait_for(
-            10,
-            "return document.documentElement.dataset.analyticsRan === '1';",
-        )
-        .expect("analytics runs on the site that accepted");
-    wait_receipts(&server, &browser, a, 1);
-    assert!(consent(&browser, a).is_some(), "cookie {}", name(a));
+    let (on_a, on_b) = (
+        Visitor::new(&browser, &server, a),
+        Visitor::new(&browser, &server, b),
+    );
+    on_a.visit();
+    accept_all(&on_a);
+    on_a.wait(
+        10,
+        "return document.documentElement.dataset.analyticsRan === '1';",
+        "analytics runs on the site that accepted",
+    );
+    on_a.receipts(1);
+    assert!(on_a.consent_cookie().is_some(), "the cookie of {a}");
 
-    open(&server, &browser, b);
-    browser
-        .wait_for(20, &in_widget(".banner [data-action=reject-all]"))
-        .expect("the other site asks for its own choice");
-    std::thread::sleep(Duration::from_millis(300));
+    // The other site asks for its own choice (the banner is shown: the loader settled).
+    on_b.visit();
+    let banner = on_b.banner();
     assert_eq!(
-        eval(
-            &browser,
+        on_b.eval(
             "return [window.yinyom.consent(), document.documentElement.dataset.analyticsRan || null, \
              document.querySelector('iframe[data-yinyom]').getAttribute('src')];"
         ),
         json!([null, null, null]),
         "{b} took {a}'s choice"
     );
-    click(&browser, ".banner [data-action=reject-all]");
-    let rb = wait_receipts(&server, &browser, b, 1);
+    banner.reject_all();
+    let rb = on_b.receipts(1);
     assert_eq!(rb[0]["receipt"]["method"], "reject_all");
-    assert_eq!(consent(&browser, b).map(|c| c.granted), Some(vec![]));
+    assert_eq!(on_b.consent_cookie().map(|c| c.granted), Some(vec![]));
 
     // Back on the first site: its own choice holds, and its history is only its own.
-    open(&server, &browser, a);
-    browser
-        .wait_for(
-            10,
-            "return document.documentElement.dataset.analyticsRan === '1';",
-        )
-        .expect("the first site's choice still holds");
-    let ra = wait_receipts(&server, &browser, a, 1);
+    on_a.visit();
+    on_a.wait(
+        10,
+        "return document.documentElement.dataset.analyticsRan === '1';",
+        "the first site's choice still holds",
+    );
+    let ra = on_a.receipts(1);
     assert_eq!(ra[0]["receipt"]["method"], "accept_all");
     assert_ne!(
         ra[0]["receipt"]["subject_id"], rb[0]["receipt"]["subject_id"],
@@ -146,22 +110,15 @@ fn two_sites_on_one_host_keep_separate_choices() {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs();
-    eval(
-        &browser,
-        &format!(
-            "document.cookie = '{}=; path=/; max-age=0'; \
-             document.cookie = '{LEGACY_COOKIE_NAME}=1.9.{now}.analytics+media.-; path=/'; \
-             document.cookie = '_yy_stats=1; path=/'; return 1;",
-            name(b)
-        ),
-    );
-    open(&server, &browser, b);
-    browser
-        .wait_for(20, &in_widget(".banner [data-action=reject-all]"))
-        .expect("the old shared cookie is not consent");
+    on_b.forget_choice();
+    on_b.eval(&format!(
+        "document.cookie = '{LEGACY_COOKIE_NAME}=1.9.{now}.analytics+media.-; path=/'; \
+         document.cookie = '_yy_stats=1; path=/'; return 1;"
+    ));
+    on_b.visit();
+    on_b.banner();
     assert_eq!(
-        eval(
-            &browser,
+        on_b.eval(
             "return [window.yinyom.consent(), document.documentElement.dataset.analyticsRan || null, \
              document.cookie.includes('_yy_stats='), /(^|; )yinyom=/.test(document.cookie)];"
         ),
@@ -178,43 +135,50 @@ fn blocked_scripts_run_once_in_order_on_every_example() {
     let server = TestServer::start(&SITES).expect("server");
     let browser = Browser::start().expect("browser");
     browser.before_each_page(RECORDER).expect("recorder");
-    let done = "return document.documentElement.dataset.analyticsRan === '1' \
-                && document.documentElement.dataset.inlineRan === '1';";
     for site in SITES {
-        open(&server, &browser, site);
-        accept_all(&browser, site);
-        browser
-            .wait_for(10, done)
-            .unwrap_or_else(|e| panic!("{site}: analytics did not run: {e}"));
+        let visitor = Visitor::new(&browser, &server, site);
+        visitor.visit();
+        accept_all(&visitor);
         for view in 0..5 {
             if view > 0 {
-                open(&server, &browser, site);
-                browser
-                    .wait_for(10, done)
-                    .unwrap_or_else(|e| panic!("{site}: view {view}: analytics: {e}"));
+                // The page has loaded (a second activation on DOMContentLoaded, the old
+                // bug, would have run by then) and the loader settled.
+                visitor.visit();
             }
-            // Give a second activation (the old bug) the time to show.
-            std::thread::sleep(Duration::from_millis(200));
+            visitor.wait(
+                10,
+                "return document.documentElement.dataset.analyticsRan === '1' \
+                 && document.documentElement.dataset.inlineRan === '1';",
+                &format!("page view {view}: analytics did not run"),
+            );
             assert_eq!(
-                eval(&browser, "return [window.__order, window.__errors];"),
+                visitor.eval("return [window.__order, window.__errors];"),
                 json!([["data-analytics-ran", "data-inline-ran"], []]),
                 "{site}, page view {view}: the library then the inline code, once each, no error"
             );
         }
         // Added after the page loaded: run once, with the nonce on the running copy.
-        eval(
-            &browser,
+        visitor.eval(
             "const s = document.createElement('script'); s.type = 'text/plain'; \
              s.setAttribute('data-yinyom', 'analytics'); s.setAttribute('nonce', 'n0nce'); \
              s.text = 'window.__late = (window.__late || 0) + 1;'; document.body.appendChild(s); return 1;",
         );
-        browser
-            .wait_for(10, "return window.__late === 1;")
-            .unwrap_or_else(|e| panic!("{site}: a script added later did not run: {e}"));
-        std::thread::sleep(Duration::from_millis(200));
+        visitor.wait(
+            10,
+            "return window.__late === 1;",
+            "a script added later did not run",
+        );
+        // A second run would come from the loader's observer of added nodes, in the
+        // microtasks after the insertion: wait for a task after those.
+        visitor
+            .browser
+            .eval_async(
+                "const done = arguments[arguments.length - 1]; setTimeout(() => done(1), 0);",
+                json!([]),
+            )
+            .expect("a later task");
         assert_eq!(
-            eval(
-                &browser,
+            visitor.eval(
                 "const a = [...document.querySelectorAll('script[data-yinyom-active]')].pop(); \
                  return [window.__late, a.nonce, window.__errors];"
             ),
@@ -316,33 +280,29 @@ fn blocked_scripts_run_once_in_order_while_the_page_is_parsed() {
     let page = serve_parsing_host_page(&server, site);
     server.allow_origin(site, &page).expect("allow the page");
     let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, site);
     let all = ["lib a", "inline a", "lib b", "inline b"];
     let done = "return window.__runs && window.__runs.length >= 4;";
 
-    browser.goto(&format!("{page}/")).expect("open page");
-    accept_all(&browser, site);
-    browser
-        .wait_for(20, done)
-        .expect("the scripts run after Accept all");
-    std::thread::sleep(Duration::from_millis(300));
+    visitor.visit_url(&format!("{page}/"));
+    accept_all(&visitor);
+    visitor.wait(20, done, "the scripts run after Accept all");
+    // The runner takes the scripts one by one: a second copy queued by the choice would
+    // have run right after `inline b`, in the same task.
     assert_eq!(
-        eval(&browser, "return [window.__runs, window.__errors];"),
+        visitor.eval("return [window.__runs, window.__errors];"),
         json!([all, []]),
         "after Accept all: each script once, in order, no error"
     );
-    wait_receipts(&server, &browser, site, 1);
+    visitor.receipts(1);
     for view in 1..=4 {
-        browser.goto(&format!("{page}/")).expect("open page");
-        browser
-            .wait_for(20, done)
-            .unwrap_or_else(|e| panic!("view {view}: the scripts did not run: {e}"));
-        // Give a second run (the old bug) the time to show.
-        std::thread::sleep(Duration::from_millis(300));
+        // The page has loaded (scripts inserted before the load event delay it, so a
+        // second run from DOMContentLoaded, the old bug, has shown) and the loader settled.
+        visitor.visit_url(&format!("{page}/"));
+        visitor.wait(20, done, &format!("view {view}: the scripts did not run"));
         assert_eq!(
-            eval(
-                &browser,
-                "return [window.__loader, window.__parsed, window.__runs, window.__errors];"
-            ),
+            visitor
+                .eval("return [window.__loader, window.__parsed, window.__runs, window.__errors];"),
             json!([["loading", true], [1, false], all, []]),
             "page view {view}: [the loader ran during parsing, at DOMContentLoaded library a \
              was inserted and not yet run, the runs, the errors]"
@@ -355,31 +315,42 @@ fn blocked_scripts_run_once_in_order_while_the_page_is_parsed() {
 #[test]
 fn minors_refusal_needs_no_age() {
     let site = "sknpeo-samut-sakhon";
-    assert_eq!(site_file(site).notice.minors, MinorsPolicy::AskAge);
+    assert_eq!(
+        yinyom_e2e::example_site(site).notice.minors,
+        MinorsPolicy::AskAge
+    );
     let server = TestServer::start(&[site]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser, site);
-    browser
-        .wait_for(20, &in_widget(".banner fieldset.age"))
-        .expect("the minors banner asks the age");
+    let visitor = Visitor::new(&browser, &server, site);
+    visitor.visit();
+    let banner = visitor.banner();
+    visitor.wait(
+        20,
+        &in_widget(".banner fieldset.age"),
+        "the minors banner asks the age",
+    );
     // Giving consent without an age is refused by the widget.
-    click(&browser, ".banner [data-action=accept-all]");
-    browser
-        .wait_for(10, &in_widget(".banner .error"))
-        .expect("accept all asks the age first");
-    assert!(consent(&browser, site).is_none());
+    banner.press("accept-all");
+    visitor.wait(
+        10,
+        &in_widget(".banner .error"),
+        "accept all asks the age first",
+    );
+    assert!(visitor.consent_cookie().is_none());
     // Refusing is not.
-    click(&browser, ".banner [data-action=reject-all]");
-    browser
-        .wait_for(10, &format!("{R} return !r.querySelector('.banner');"))
-        .expect("the banner closes on Reject all");
-    let r = wait_receipts(&server, &browser, site, 1);
+    banner.reject_all();
+    visitor.wait(
+        10,
+        &format!("{R} return !r.querySelector('.banner');"),
+        "the banner closes on Reject all",
+    );
+    let r = visitor.receipts(1);
     let receipt = &r[0]["receipt"];
     assert_eq!(receipt["method"], "reject_all");
     assert_eq!(receipt["event"], "refused");
     assert!(receipt.get("age_band").is_none(), "{receipt}");
     assert!(receipt.get("consent_by").is_none(), "{receipt}");
-    assert_eq!(consent(&browser, site).map(|c| c.granted), Some(vec![]));
+    assert_eq!(visitor.consent_cookie().map(|c| c.granted), Some(vec![]));
 }
 
 /// With the consent server unreachable, the floating button (and the banner's
@@ -390,18 +361,16 @@ fn unreachable_server_says_so_and_retries() {
     let site = "osmep-msme-data-service";
     let mut server = TestServer::start(&[site]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser, site);
-    browser
-        .wait_for(20, &in_widget(".banner [data-action=choose]"))
-        .expect("banner");
+    let visitor = Visitor::new(&browser, &server, site);
+    visitor.visit();
+    let banner = visitor.banner();
     server.stop().expect("stop the server");
-    click(&browser, ".banner [data-action=choose]");
-    let alert = browser
-        .wait_for(
-            20,
-            &format!("{R} const e = r.querySelector('.e[role=alert]'); return e && e.textContent;"),
-        )
-        .expect("a message says the settings cannot load");
+    banner.open_choices();
+    let alert = visitor.wait(
+        20,
+        &format!("{R} const e = r.querySelector('.e[role=alert]'); return e && e.textContent;"),
+        "a message says the settings cannot load",
+    );
     let text = alert.as_str().unwrap_or_default();
     assert!(text.contains("ท่าน") && text.contains("ลองใหม่"), "{text}");
     assert_eq!(
@@ -410,44 +379,46 @@ fn unreachable_server_says_so_and_retries() {
         "the retry button has the focus"
     );
     // The visitor can still choose: kept and delivered later.
-    click(&browser, ".e [data-action=close]");
-    click(&browser, ".banner [data-action=accept-all]");
-    browser
-        .wait_for(10, "return window.yinyom.accepted('analytics');")
-        .expect("the choice applies while the server is down");
+    visitor.click(".e [data-action=close]");
+    banner.accept_all();
+    visitor.wait(
+        10,
+        "return window.yinyom.accepted('analytics');",
+        "the choice applies while the server is down",
+    );
 
     // The floating button, and a data-yinyom-open link, say so too.
-    let fab = "const b = document.getElementById('yinyom-button'); return b && b.shadowRoot.querySelector('button');";
-    browser.wait_for(10, fab).expect("the floating button");
-    browser
-        .click(&browser.element(fab).expect("button"))
-        .expect("click");
-    browser
-        .wait_for(20, &in_widget(".e[role=alert] [data-action=retry]"))
-        .expect("the floating button shows the message");
-    click(&browser, ".e [data-action=close]");
-    browser
-        .click(&browser.find("[data-yinyom-open]").expect("settings link"))
-        .expect("click");
-    browser
-        .wait_for(20, &in_widget(".e[role=alert] [data-action=retry]"))
-        .expect("the data-yinyom-open link shows the message");
+    visitor.open_settings_from_the_button();
+    visitor.wait(
+        20,
+        &in_widget(".e[role=alert] [data-action=retry]"),
+        "the floating button shows the message",
+    );
+    visitor.click(".e [data-action=close]");
+    visitor.open_settings_from_the_page();
+    visitor.wait(
+        20,
+        &in_widget(".e[role=alert] [data-action=retry]"),
+        "the data-yinyom-open link shows the message",
+    );
 
     server
         .restart()
         .expect("restart on the same database and ports");
-    click(&browser, ".e [data-action=retry]");
-    browser
-        .wait_for(20, &in_widget(".modal #yy-c-analytics"))
-        .expect("the retry opens the settings once the server is back");
+    visitor.click(".e [data-action=retry]");
+    visitor.wait(
+        20,
+        &in_widget(".modal #yy-c-analytics"),
+        "the retry opens the settings once the server is back",
+    );
     assert_eq!(
-        eval(&browser, &format!("{R} return !!r.querySelector('.e');")),
+        visitor.eval(&format!("{R} return !!r.querySelector('.e');")),
         json!(false),
         "the message is gone"
     );
     // The choice made while the server was down is delivered on a later page view.
-    open(&server, &browser, site);
-    wait_receipts(&server, &browser, site, 1);
+    visitor.visit();
+    visitor.receipts(1);
 }
 
 /// After a choice in the banner, or Save in the settings, the focus is not left on
@@ -458,60 +429,51 @@ fn focus_after_a_choice_and_announcements() {
     let site = "moi-i-industry";
     let server = TestServer::start(&[site]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser, site);
-    click(&browser, ".banner [data-action=accept-all]");
-    browser
-        .wait_for(
-            10,
-            &format!("{R} const s = r.querySelector('[role=status]'); return s && s.textContent;"),
-        )
-        .expect("the banner's choice is announced");
+    let visitor = Visitor::new(&browser, &server, site);
+    visitor.visit();
+    visitor.banner().accept_all();
+    visitor.wait(
+        10,
+        &format!("{R} const s = r.querySelector('[role=status]'); return s && s.textContent;"),
+        "the banner's choice is announced",
+    );
     assert_eq!(
-        eval(
-            &browser,
-            &format!("{R} return r.querySelector('[role=status]').textContent;")
-        ),
+        visitor.eval(&format!(
+            "{R} return r.querySelector('[role=status]').textContent;"
+        )),
         json!("บันทึกการเลือกของท่านแล้ว: ยอมรับทั้งหมด")
     );
-    browser
-        .wait_for(
-            10,
-            "const a = document.activeElement; return a && a.id === 'yinyom-button';",
-        )
-        .expect("after the banner, the focus is on the floating button");
+    visitor.wait(
+        10,
+        "const a = document.activeElement; return a && a.id === 'yinyom-button';",
+        "after the banner, the focus is on the floating button",
+    );
 
     // Settings opened from the banner's "ตั้งค่า" (gone after the choice): the button.
-    eval(
-        &browser,
-        &format!(
-            "document.cookie = '{}=; path=/; max-age=0'; return 1;",
-            name(site)
-        ),
+    visitor.forget_choice();
+    visitor.visit();
+    visitor.banner().open_choices();
+    visitor.settings().save();
+    visitor.wait(
+        10,
+        "const a = document.activeElement; return a && a.id === 'yinyom-button';",
+        "after Save, the focus is on the floating button",
     );
-    open(&server, &browser, site);
-    click(&browser, ".banner [data-action=choose]");
-    click(&browser, ".modal [data-action=save]");
-    browser
-        .wait_for(
-            10,
-            "const a = document.activeElement; return a && a.id === 'yinyom-button';",
-        )
-        .expect("after Save, the focus is on the floating button");
-    browser
-        .wait_for(10, &format!("{R} return [...r.querySelectorAll('[role=status]')].some(s => s.textContent.length > 0);"))
-        .expect("Save is announced");
+    visitor.wait(
+        10,
+        &format!("{R} return [...r.querySelectorAll('[role=status]')].some(s => s.textContent.length > 0);"),
+        "Save is announced",
+    );
 
     // Settings opened from the page's own link: the focus goes back to it.
-    let link = browser.find("[data-yinyom-open]").expect("settings link");
-    browser.click(&link).expect("click");
-    click(&browser, ".modal [data-action=save]");
-    browser
-        .wait_for(
-            10,
-            "const a = document.activeElement; return a && a.hasAttribute('data-yinyom-open');",
-        )
-        .expect("after Save, the focus is back on the link that opened the settings");
-    wait_receipts(&server, &browser, site, 3);
+    visitor.open_settings_from_the_page();
+    visitor.settings().save();
+    visitor.wait(
+        10,
+        "const a = document.activeElement; return a && a.hasAttribute('data-yinyom-open');",
+        "after Save, the focus is back on the link that opened the settings",
+    );
+    visitor.receipts(3);
 }
 
 /// A raised consent revision: on the first page view under it, the cookie of the
@@ -523,40 +485,34 @@ fn reconsent_prefills_earlier_choices_and_clears_cookies() {
     let site = "osmep-sme-monitoring";
     let server = TestServer::start(&[site]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser, site);
-    click(&browser, ".banner [data-action=choose]");
-    click(&browser, "#yy-c-analytics");
-    click(&browser, ".modal [data-action=save]");
-    browser
-        .wait_for(10, "return document.cookie.includes('_yy_stats=');")
-        .expect("the statistics cookie is set");
-    wait_receipts(&server, &browser, site, 1);
+    let visitor = Visitor::new(&browser, &server, site);
+    visitor.visit();
+    visitor.banner().open_choices();
+    let settings = visitor.settings();
+    settings.toggle("analytics");
+    settings.save();
+    visitor.wait(
+        10,
+        "return document.cookie.includes('_yy_stats=');",
+        "the statistics cookie is set",
+    );
+    visitor.receipts(1);
 
     server.import(&format!("{site}/v2")).expect("import v2");
     browser.clear_cache().expect("clear cache");
-    open(&server, &browser, site);
-    browser
-        .wait_for(20, &in_widget(".banner [data-action=choose]"))
-        .expect("asked again under the new revision");
+    visitor.visit();
+    let banner = visitor.banner();
     assert_eq!(
-        eval(
-            &browser,
-            "return [window.yinyom.consent(), document.cookie.includes('_yy_stats=')];"
-        ),
+        visitor.eval("return [window.yinyom.consent(), document.cookie.includes('_yy_stats=')];"),
         json!([null, false]),
         "the old choice no longer holds and its statistics cookie is cleared"
     );
-    click(&browser, ".banner [data-action=choose]");
-    browser
-        .wait_for(20, &in_widget(".modal #yy-c-analytics"))
-        .expect("settings");
+    banner.open_choices();
+    visitor.wait(20, &in_widget(".modal #yy-c-analytics"), "the settings");
     assert_eq!(
-        eval(
-            &browser,
-            &format!(
-                "{R} return [...r.querySelectorAll('.modal input[role=switch]')].map(i => [i.id, i.checked]);"
-            )
-        ),
+        visitor.eval(&format!(
+            "{R} return [...r.querySelectorAll('.modal input[role=switch]')].map(i => [i.id, i.checked]);"
+        )),
         json!([
             ["yy-c-analytics", true],
             ["yy-c-media", false],
@@ -567,8 +523,8 @@ fn reconsent_prefills_earlier_choices_and_clears_cookies() {
         ]),
         "the earlier choices are pre-filled"
     );
-    click(&browser, ".modal [data-action=save]");
-    let r = wait_receipts(&server, &browser, site, 2);
+    visitor.settings().save();
+    let r = visitor.receipts(2);
     assert_eq!(r[0]["receipt"]["notice"]["consent_revision"], 2);
     assert_eq!(r[0]["receipt"]["categories"]["analytics"], true);
 }

@@ -5,41 +5,30 @@
 //! where nothing overflows and every layer fits the viewport.
 
 use serde_json::{Value, json};
-use yinyom_e2e::page::R;
+use yinyom_e2e::page::{R, Visitor, in_widget};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 
 const SITE: &str = "osmep-sme-monitoring";
 
 /// Runs axe on the element `target` returns; panics with every violation found.
-fn axe(browser: &Browser, source: &str, what: &str, target: &str) {
-    let found = yinyom_e2e::axe::violations(browser, source, &format!("{R} {target}"));
+fn axe(visitor: &Visitor<'_>, source: &str, what: &str, target: &str) {
+    let found = yinyom_e2e::axe::violations(visitor.browser, source, &format!("{R} {target}"));
     assert_eq!(found, json!([]), "axe-core violations in {what}");
 }
 
-fn click(browser: &Browser, css: &str) {
-    let find = format!("{R} return r && r.querySelector(\"{css}\");");
-    browser
-        .wait_for(20, &find)
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    let el = browser.element(&find).expect("element");
-    browser.click(&el).expect("click");
-}
-
 /// Whether the element `target` returns lies inside the viewport without overflowing.
-fn fits(browser: &Browser, target: &str) -> Value {
-    browser
-        .eval(
-            &format!(
-                "{R} const el = (function () {{ {target} }})(); const b = el.getBoundingClientRect(); \
-                 return [b.left >= 0 && b.top >= 0 && b.right <= innerWidth + 1 && b.bottom <= innerHeight + 1, \
-                         el.scrollWidth <= el.clientWidth + 1];"
-            ),
-            json!([]),
-        )
-        .expect("eval")
+fn fits(visitor: &Visitor<'_>, target: &str) -> Value {
+    visitor.eval(&format!(
+        "{R} const el = (function () {{ {target} }})(); const b = el.getBoundingClientRect(); \
+         return [b.left >= 0 && b.top >= 0 && b.right <= innerWidth + 1 && b.bottom <= innerHeight + 1, \
+                 el.scrollWidth <= el.clientWidth + 1];"
+    ))
 }
 
-fn check(dark: bool, size: Option<(u32, u32)>) {
+/// A visitor goes through every layer (banner, settings with every cookie table open,
+/// notice, My consent, then Reject all: the floating button and a placeholder) and axe
+/// checks each; at a small `size`, each layer fits the viewport.
+fn every_layer_passes_axe(dark: bool, size: Option<(u32, u32)>) {
     let what = format!(
         "{} mode{}",
         if dark { "dark" } else { "light" },
@@ -59,94 +48,84 @@ fn check(dark: bool, size: Option<(u32, u32)>) {
     if let Some((w, h)) = size {
         browser.resize(w, h).expect("resize");
     }
-    browser
-        .goto(&format!("{}/{SITE}/", server.pages))
-        .expect("open page");
-    browser
-        .wait_for(20, &format!("{R} return r && r.querySelector('.banner');"))
-        .expect("banner");
-    // Let the entry animation finish before colours are measured.
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    let banner = visitor.banner();
+    // Colours are measured once the entry animation has finished.
+    visitor.still();
     axe(
-        &browser,
+        &visitor,
         &source,
         &format!("the banner ({what})"),
         "return h;",
     );
     if size.is_some() {
         assert_eq!(
-            fits(&browser, "return r.querySelector('.banner');"),
+            fits(&visitor, "return r.querySelector('.banner');"),
             json!([true, true]),
             "banner fits ({what})"
         );
     }
 
-    click(&browser, "[data-action=choose]");
-    browser
-        .eval(
-            &format!("{R} r.querySelectorAll('details').forEach(d => d.open = true); return 1;"),
-            json!([]),
-        )
-        .expect("open cookie tables");
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    banner.open_choices();
+    let settings = visitor.settings();
+    settings.open_details();
+    visitor.still();
     axe(
-        &browser,
+        &visitor,
         &source,
         &format!("the settings ({what})"),
         "return h;",
     );
     if size.is_some() {
         assert_eq!(
-            fits(&browser, "return r.querySelector('.modal');"),
+            fits(&visitor, "return r.querySelector('.modal');"),
             json!([true, true]),
             "settings fit ({what})"
         );
     }
 
-    click(&browser, "[data-action=tab-notice]");
-    browser
-        .wait_for(
-            20,
-            &format!("{R} return r.querySelector('.notice article');"),
-        )
-        .expect("notice loaded");
+    settings.tab("notice");
+    visitor.wait(
+        20,
+        &format!("{R} return r.querySelector('.notice article');"),
+        "the notice loaded",
+    );
     axe(
-        &browser,
+        &visitor,
         &source,
         &format!("the notice viewer ({what})"),
         "return h;",
     );
 
-    click(&browser, "[data-action=tab-mine]");
-    browser
-        .wait_for(
-            20,
-            &format!("{R} return r.querySelector('.history, [data-empty]');"),
-        )
-        .expect("my consent loaded");
+    settings.tab("mine");
+    visitor.wait(
+        20,
+        &in_widget(".history, [data-empty]"),
+        "my consent loaded",
+    );
     axe(
-        &browser,
+        &visitor,
         &source,
         &format!("My consent ({what})"),
         "return h;",
     );
 
-    click(&browser, ".modal [data-action=close]");
-    click(&browser, "[data-action=reject-all]");
-    browser
-        .wait_for(
-            20,
-            "return document.getElementById('yinyom-button') && document.querySelector('[data-yinyom-placeholder]');",
-        )
-        .expect("floating button and placeholder");
+    settings.close();
+    banner.reject_all();
+    visitor.wait(
+        20,
+        "return document.getElementById('yinyom-button') && document.querySelector('[data-yinyom-placeholder]');",
+        "floating button and placeholder",
+    );
     axe(
-        &browser,
+        &visitor,
         &source,
         &format!("the floating button ({what})"),
         "return document.getElementById('yinyom-button');",
     );
     axe(
-        &browser,
+        &visitor,
         &source,
         &format!("the iframe placeholder ({what})"),
         "return document.querySelector('[data-yinyom-placeholder]');",
@@ -155,15 +134,15 @@ fn check(dark: bool, size: Option<(u32, u32)>) {
 
 #[test]
 fn axe_finds_nothing_in_light_mode() {
-    check(false, None);
+    every_layer_passes_axe(false, None);
 }
 
 #[test]
 fn axe_finds_nothing_in_dark_mode() {
-    check(true, None);
+    every_layer_passes_axe(true, None);
 }
 
 #[test]
 fn usable_at_200_percent_zoom() {
-    check(false, Some((640, 450)));
+    every_layer_passes_axe(false, Some((640, 450)));
 }

@@ -5,43 +5,17 @@
 //! and the returning visitor's budget. (Accessibility: `widget_a11y.rs`.)
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
-use yinyom_e2e::page::{R, eval, in_widget, wait_receipts};
+use yinyom_e2e::page::{FLOATING_BUTTON, R, Visitor, in_widget};
 use yinyom_e2e::{
     server::TestServer,
     webdriver::{Browser, keys},
 };
-use yinyom_model::cookie::ConsentCookie;
 
 const SITE: &str = "osmep-sme-monitoring";
 
-fn open(server: &TestServer, browser: &Browser) {
-    browser
-        .goto(&format!("{}/{SITE}/", server.pages))
-        .expect("open page");
-}
-
-/// Waits for `css` in the widget and clicks it (a real WebDriver click).
-fn click(browser: &Browser, css: &str) {
-    browser
-        .wait_for(20, &in_widget(css))
-        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
-    let el = browser.element(&in_widget(css)).expect("element");
-    browser.click(&el).expect("click");
-}
-
-fn consent_calls(browser: &Browser) -> Value {
-    eval(
-        browser,
-        "return window.dataLayer.filter(a => a[0] === 'consent').map(a => [a[1], a[2]]);",
-    )
-}
-
-fn cookie(browser: &Browser) -> Option<ConsentCookie> {
-    browser
-        .cookie(&format!("yinyom_{SITE}"))
-        .expect("cookies")
-        .and_then(|v| ConsentCookie::decode(&v))
+/// Consent Mode calls so far, as `[command, signals]`.
+fn consent_calls(visitor: &Visitor<'_>) -> Value {
+    visitor.eval("return window.dataLayer.filter(a => a[0] === 'consent').map(a => [a[1], a[2]]);")
 }
 
 /// Partial choice in the settings: only analytics runs; the video stays blocked behind a
@@ -53,9 +27,11 @@ fn cookie(browser: &Browser) -> Option<ConsentCookie> {
 fn partial_choice_consent_mode_and_placeholders() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser);
-    click(&browser, "[data-action=choose]");
-    let calls = consent_calls(&browser);
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    visitor.banner().open_choices();
+    let settings = visitor.settings();
+    let calls = consent_calls(&visitor);
     assert_eq!(
         calls,
         json!([["default", {
@@ -64,27 +40,21 @@ fn partial_choice_consent_mode_and_placeholders() {
         }]]),
         "only the default before a choice"
     );
-    click(&browser, "#yy-c-analytics");
-    click(&browser, ".modal [data-action=save]");
+    settings.toggle("analytics");
+    settings.save();
 
-    browser
-        .wait_for(
-            10,
-            "return document.documentElement.dataset.analyticsRan === '1' && document.documentElement.dataset.inlineRan === '1';",
-        )
-        .expect("analytics ran");
+    visitor.wait_analytics_ran();
     let granted = json!({
         "security_storage": "granted", "analytics_storage": "granted",
         "functionality_storage": "denied"
     });
-    let calls = consent_calls(&browser);
+    let calls = consent_calls(&visitor);
     assert_eq!(calls[0][0], "default");
     assert_eq!(
         calls[calls.as_array().map_or(0, Vec::len) - 1],
         json!(["update", granted])
     );
-    let video = eval(
-        &browser,
+    let video = visitor.eval(
         "const f = document.querySelector('iframe[data-yinyom]'); \
          const p = document.querySelector('[data-yinyom-placeholder=media]'); \
          return [f.getAttribute('src'), f.hidden, !!p];",
@@ -94,7 +64,7 @@ fn partial_choice_consent_mode_and_placeholders() {
         json!([null, true, true]),
         "video blocked, placeholder shown"
     );
-    let r = wait_receipts(&server, &browser, SITE, 1);
+    let r = visitor.receipts(1);
     assert_eq!(r[0]["receipt"]["method"], "save_preferences");
     assert_eq!(
         r[0]["receipt"]["categories"],
@@ -106,12 +76,9 @@ fn partial_choice_consent_mode_and_placeholders() {
     );
 
     // Next page view: default then update with the stored choice, before any tag.
-    open(&server, &browser);
-    browser
-        .wait_for(10, "return window.yinyom && window.yinyom.consent();")
-        .expect("loader");
+    visitor.visit();
     assert_eq!(
-        consent_calls(&browser),
+        consent_calls(&visitor),
         json!([
             ["default", {
                 "security_storage": "granted", "analytics_storage": "denied",
@@ -122,53 +89,26 @@ fn partial_choice_consent_mode_and_placeholders() {
     );
 
     // Load once: the video plays on this page only, and no receipt is made.
-    let once = browser
-        .wait_for(
-            10,
-            "const p = document.querySelector('[data-yinyom-placeholder=media]'); \
-             return p && p.shadowRoot.querySelector('[data-action=once]');",
-        )
-        .and_then(|_| {
-            browser.element(
-                "return document.querySelector('[data-yinyom-placeholder=media]').shadowRoot.querySelector('[data-action=once]');",
-            )
-        })
-        .expect("load-once button");
-    browser.click(&once).expect("click");
+    visitor.placeholder("media", "once");
     assert_eq!(
-        eval(
-            &browser,
-            "return document.querySelector('iframe[data-yinyom]').getAttribute('src');"
-        ),
+        visitor.eval("return document.querySelector('iframe[data-yinyom]').getAttribute('src');"),
         json!("video.html")
     );
     assert!(
-        !eval(&browser, "return window.yinyom.accepted('media');")
+        !visitor
+            .eval("return window.yinyom.accepted('media');")
             .as_bool()
             .unwrap_or(true)
     );
-    open(&server, &browser);
-    let allow = browser
-        .wait_for(
-            10,
-            "const p = document.querySelector('[data-yinyom-placeholder=media]'); \
-             return p && p.shadowRoot.querySelector('[data-action=allow]');",
-        )
-        .and_then(|_| {
-            browser.element(
-                "return document.querySelector('[data-yinyom-placeholder=media]').shadowRoot.querySelector('[data-action=allow]');",
-            )
-        })
-        .expect("always-allow button");
-    browser.click(&allow).expect("click");
-    browser
-        .wait_for(
-            20,
-            "return document.querySelector('iframe[data-yinyom]').getAttribute('src') === 'video.html' \
-             && !document.querySelector('[data-yinyom-placeholder]');",
-        )
-        .expect("video allowed");
-    let r = wait_receipts(&server, &browser, SITE, 2);
+    visitor.visit();
+    visitor.placeholder("media", "allow");
+    visitor.wait(
+        20,
+        "return document.querySelector('iframe[data-yinyom]').getAttribute('src') === 'video.html' \
+         && !document.querySelector('[data-yinyom-placeholder]');",
+        "video allowed",
+    );
+    let r = visitor.receipts(2);
     assert_eq!(
         r[0]["receipt"]["categories"],
         json!({"analytics": true, "media": true})
@@ -181,43 +121,36 @@ fn partial_choice_consent_mode_and_placeholders() {
 fn raised_revision_and_expiry_ask_again() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser);
-    click(&browser, "[data-action=accept-all]");
-    wait_receipts(&server, &browser, SITE, 1);
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    visitor.banner().accept_all();
+    visitor.receipts(1);
 
     server.import(&format!("{SITE}/v2")).expect("import v2");
     // The loader may be cached for 5 minutes: act as if it has expired.
     browser.clear_cache().expect("clear cache");
-    open(&server, &browser);
-    browser
-        .wait_for(20, &in_widget(".banner"))
-        .expect("the banner asks again");
-    let state = eval(
-        &browser,
+    visitor.visit();
+    let banner = visitor.banner();
+    let state = visitor.eval(
         "return [window.yinyom.consent(), document.documentElement.dataset.analyticsRan || null];",
     );
     assert_eq!(state, json!([null, null]), "the old choice no longer holds");
-    click(&browser, "[data-action=reject-all]");
-    let r = wait_receipts(&server, &browser, SITE, 2);
+    banner.reject_all();
+    let r = visitor.receipts(2);
     assert_eq!(r[0]["receipt"]["notice"]["version"], "2025-07");
     assert_eq!(r[0]["receipt"]["notice"]["consent_revision"], 2);
 
     // A choice older than the validity (365 days) has expired.
     let old = 1_000_000_000u64;
-    eval(
-        &browser,
-        &format!("document.cookie = 'yinyom_{SITE}=1.2.{old}.analytics.-; path=/'; return 1;"),
-    );
-    open(&server, &browser);
-    browser
-        .wait_for(20, &in_widget(".banner"))
-        .expect("an expired choice asks again");
+    visitor.eval(&format!(
+        "document.cookie = 'yinyom_{SITE}=1.2.{old}.analytics.-; path=/'; return 1;"
+    ));
+    visitor.visit();
+    visitor.banner();
     assert_eq!(
-        eval(
-            &browser,
-            "return document.documentElement.dataset.analyticsRan || null;"
-        ),
-        Value::Null
+        visitor.eval("return document.documentElement.dataset.analyticsRan || null;"),
+        Value::Null,
+        "an expired choice asks again and runs nothing"
     );
 }
 
@@ -227,58 +160,42 @@ fn raised_revision_and_expiry_ask_again() {
 fn server_down_choice_is_delivered_exactly_once_later() {
     let mut server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser);
-    browser
-        .wait_for(20, &in_widget("[data-action=accept-all]"))
-        .expect("banner");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    let banner = visitor.banner();
     server.stop().expect("stop the server");
-    click(&browser, "[data-action=accept-all]");
+    banner.accept_all();
     // (analytics.js comes from the stopped pages server too: only the inline part runs.)
-    browser
-        .wait_for(
-            10,
-            "return window.yinyom.accepted('analytics') && document.documentElement.dataset.inlineRan === '1';",
-        )
-        .expect("the choice applies while the server is down");
-    let pending = eval(
-        &browser,
-        &format!(
-            "return JSON.parse(localStorage.getItem('yinyom.{SITE}.pending') || '[]').length;"
-        ),
+    visitor.wait(
+        10,
+        "return window.yinyom.accepted('analytics') && document.documentElement.dataset.inlineRan === '1';",
+        "the choice applies while the server is down",
     );
+    let pending = visitor.eval(&format!(
+        "return JSON.parse(localStorage.getItem('yinyom.{SITE}.pending') || '[]').length;"
+    ));
     assert_eq!(pending, json!(1), "kept for later");
-    assert_eq!(cookie(&browser).and_then(|c| c.receipt_id), None);
+    assert_eq!(visitor.consent_cookie().and_then(|c| c.receipt_id), None);
 
     server
         .restart()
         .expect("restart on the same database and ports");
     for _ in 0..3 {
-        open(&server, &browser);
-        browser
-            .wait_for(10, "return window.yinyom && window.yinyom.consent();")
-            .expect("loader");
+        visitor.visit();
     }
-    let r = wait_receipts(&server, &browser, SITE, 1);
+    let r = visitor.receipts(1);
     assert_eq!(r[0]["receipt"]["method"], "accept_all");
-    browser
-        .wait_for(
-            10,
-            &format!("return !localStorage.getItem('yinyom.{SITE}.pending');"),
-        )
-        .expect("nothing left to send");
+    visitor.wait(
+        10,
+        &format!("return !localStorage.getItem('yinyom.{SITE}.pending');"),
+        "nothing left to send",
+    );
     let n = server
         .rt
         .block_on(server.store.count_receipts(SITE))
         .expect("count");
     assert_eq!(n, 1, "delivered exactly once");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while cookie(&browser).and_then(|c| c.receipt_id).is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the cookie never got the receipt id"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    visitor.consent_cookie_with_receipt();
 }
 
 /// Withdraw all, reached through the floating button and My consent: a `withdrawn`
@@ -288,51 +205,45 @@ fn server_down_choice_is_delivered_exactly_once_later() {
 fn withdraw_all_stops_and_clears() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser);
-    click(&browser, "[data-action=accept-all]");
-    browser
-        .wait_for(
-            10,
-            "return document.cookie.includes('_yy_stats=') && document.querySelector('iframe[data-yinyom]').getAttribute('src');",
-        )
-        .expect("accepted");
-    wait_receipts(&server, &browser, SITE, 1);
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    visitor.banner().accept_all();
+    visitor.wait(
+        10,
+        "return document.cookie.includes('_yy_stats=') && document.querySelector('iframe[data-yinyom]').getAttribute('src');",
+        "accepted",
+    );
+    visitor.receipts(1);
 
-    let fab = browser
-        .wait_for(
-            10,
-            "const b = document.getElementById('yinyom-button'); return b && b.shadowRoot.querySelector('button');",
-        )
-        .and_then(|_| {
-            browser.element(
-                "return document.getElementById('yinyom-button').shadowRoot.querySelector('button');",
-            )
-        })
-        .expect("floating button");
+    visitor.wait(10, FLOATING_BUTTON, "the floating button");
+    let fab = browser.element(FLOATING_BUTTON).expect("floating button");
     assert_eq!(
         browser.text(&fab).unwrap_or_default(),
         "",
         "an icon with a label"
     );
-    browser.click(&fab).expect("click");
-    click(&browser, "[data-action=tab-mine]");
-    let current = browser
-        .wait_for(10, &format!("{R} const d = r.querySelector('[data-receipt]'); return d && d.getAttribute('data-receipt');"))
-        .expect("current receipt id shown");
+    visitor.open_settings_from_the_button();
+    let settings = visitor.settings();
+    settings.tab("mine");
+    let current = visitor.wait(
+        10,
+        &format!("{R} const d = r.querySelector('[data-receipt]'); return d && d.getAttribute('data-receipt');"),
+        "the current receipt id shown",
+    );
     assert_eq!(
         current.as_str(),
-        cookie(&browser).and_then(|c| c.receipt_id).as_deref()
+        visitor
+            .consent_cookie()
+            .and_then(|c| c.receipt_id)
+            .as_deref()
     );
-    browser
-        .wait_for(10, &in_widget("[data-action=download]"))
-        .expect("download link");
-    click(&browser, "[data-action=withdraw]");
+    visitor.wait(10, &in_widget("[data-action=download]"), "download link");
+    settings.withdraw();
 
-    let r = wait_receipts(&server, &browser, SITE, 2);
+    let r = visitor.receipts(2);
     assert_eq!(r[0]["receipt"]["event"], "withdrawn");
     assert_eq!(r[0]["receipt"]["method"], "withdraw");
-    let state = eval(
-        &browser,
+    let state = visitor.eval(
         "return [document.cookie.includes('_yy_stats='), \
                  document.querySelector('iframe[data-yinyom]').getAttribute('src'), \
                  !!document.querySelector('[data-yinyom-placeholder=media]'), \
@@ -340,15 +251,9 @@ fn withdraw_all_stops_and_clears() {
                  window.yinyom.accepted('analytics')];",
     );
     assert_eq!(state, json!([false, null, true, "denied", false]));
-    open(&server, &browser);
-    browser
-        .wait_for(10, "return window.yinyom && window.yinyom.consent();")
-        .expect("loader");
+    visitor.visit();
     assert_eq!(
-        eval(
-            &browser,
-            "return document.documentElement.dataset.analyticsRan || null;"
-        ),
+        visitor.eval("return document.documentElement.dataset.analyticsRan || null;"),
         Value::Null
     );
 }
@@ -399,21 +304,19 @@ fn gpc_preselects_deny_and_early_api_calls_work() {
              window.yinyom = [['on', 'change', d => window.__changes.push(d)]];",
         )
         .expect("GPC");
-    open(&server, &browser);
-    browser
-        .wait_for(20, &in_widget(".banner [data-gpc]"))
-        .expect("GPC note");
-    click(&browser, "[data-action=accept-all]");
-    let r = wait_receipts(&server, &browser, SITE, 1);
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    let banner = visitor.banner();
+    visitor.wait(20, &in_widget(".banner [data-gpc]"), "the GPC note");
+    banner.accept_all();
+    let r = visitor.receipts(1);
     assert_eq!(r[0]["receipt"]["gpc"], true);
     assert_eq!(
         r[0]["receipt"]["categories"],
         json!({"analytics": true, "media": false})
     );
-    let seen = eval(
-        &browser,
-        "return [window.__ready, window.__changes.length, window.__changes[0].categories];",
-    );
+    let seen = visitor
+        .eval("return [window.__ready, window.__changes.length, window.__changes[0].categories];");
     assert_eq!(seen, json!([1, 1, ["analytics"]]));
 }
 
@@ -424,21 +327,21 @@ fn gpc_preselects_deny_and_early_api_calls_work() {
 fn keyboard_only_flow() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
-    open(&server, &browser);
-    browser
-        .wait_for(
-            20,
-            &format!(
-                "{R} return r && r.activeElement && r.activeElement.classList.contains('banner');"
-            ),
-        )
-        .expect("focus moves into the banner");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    visitor.wait(
+        20,
+        &format!(
+            "{R} return r && r.activeElement && r.activeElement.classList.contains('banner');"
+        ),
+        "the focus moves into the banner",
+    );
     let active = format!(
         "{R} const a = r && r.activeElement; return a && (a.getAttribute('data-action') || a.id || a.className);"
     );
     let tab_to = |want: &str| {
         for _ in 0..40 {
-            if eval(&browser, &active) == json!(want) {
+            if visitor.eval(&active) == json!(want) {
                 return;
             }
             browser.press(&[keys::TAB], false).expect("Tab");
@@ -447,38 +350,31 @@ fn keyboard_only_flow() {
     };
     tab_to("choose");
     browser.press(&[keys::ENTER], false).expect("Enter");
-    browser
-        .wait_for(
-            10,
-            &format!("{R} return r.activeElement && r.activeElement.classList.contains('modal');"),
-        )
-        .expect("focus in the settings");
+    visitor.wait(
+        10,
+        &format!("{R} return r.activeElement && r.activeElement.classList.contains('modal');"),
+        "the focus in the settings",
+    );
     tab_to("yy-c-analytics");
     browser.press(&[keys::SPACE], false).expect("Space");
     tab_to("save");
-    browser.press(&[keys::ENTER], false).expect("Enter");
-    let r = wait_receipts(&server, &browser, SITE, 1);
+    visitor.and_settle(|| browser.press(&[keys::ENTER], false).expect("Enter"));
+    let r = visitor.receipts(1);
     assert_eq!(
         r[0]["receipt"]["categories"],
         json!({"analytics": true, "media": false})
     );
 
     // Reopen from the page's own link with the keyboard, then Esc.
-    eval(
-        &browser,
-        "document.querySelector('[data-yinyom-open]').focus(); return 1;",
-    );
+    visitor.eval("document.querySelector('[data-yinyom-open]').focus(); return 1;");
     browser.press(&[keys::ENTER], false).expect("Enter");
-    browser
-        .wait_for(20, &in_widget(".modal"))
-        .expect("settings open");
+    visitor.settings();
     browser.press(&[keys::ESCAPE], false).expect("Esc");
-    browser
-        .wait_for(
-            10,
-            &format!("{R} return !r.querySelector('.modal') && document.activeElement.hasAttribute('data-yinyom-open');"),
-        )
-        .expect("Esc closes and the focus returns to the link");
+    visitor.wait(
+        10,
+        &format!("{R} return !r.querySelector('.modal') && document.activeElement.hasAttribute('data-yinyom-open');"),
+        "Esc closes and the focus returns to the link",
+    );
 }
 
 /// Bytes of `url` as Chromium downloads it (brotli or gzip), headers included.
@@ -507,15 +403,14 @@ fn wire_bytes(url: &str) -> usize {
 fn returning_visitor_downloads_one_small_file() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, SITE);
     let ours = format!(
         "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.startsWith('{}'));",
         server.api
     );
-    open(&server, &browser);
-    browser
-        .wait_for(20, &in_widget("[data-action=reject-all]"))
-        .expect("banner");
-    let first = eval(&browser, &ours);
+    visitor.visit();
+    let banner = visitor.banner();
+    let first = visitor.eval(&ours);
     let mut total = 0;
     for url in first.as_array().cloned().unwrap_or_default() {
         let url = url.as_str().unwrap_or_default();
@@ -524,15 +419,11 @@ fn returning_visitor_downloads_one_small_file() {
         total += n;
     }
     eprintln!("first visit: {total:>6} bytes in all from the consent server");
-    click(&browser, "[data-action=reject-all]");
-    wait_receipts(&server, &browser, SITE, 1);
+    banner.reject_all();
+    visitor.receipts(1);
     browser.clear_cache().expect("clear cache");
-    open(&server, &browser);
-    browser
-        .wait_for(10, "return window.yinyom && window.yinyom.consent();")
-        .expect("loader");
-    std::thread::sleep(Duration::from_millis(300));
-    let again = eval(&browser, &ours);
+    visitor.visit();
+    let again = visitor.eval(&ours);
     let files: Vec<String> = again
         .as_array()
         .map(|a| {

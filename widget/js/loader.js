@@ -156,15 +156,21 @@ d.body.appendChild(fab);
 // (`notice?view=banner`: version, revision, title, summary, purposes; kept out of this
 // loader, which a returning visitor downloads on every visit). It gets the rest from here.
 function gpc() { return navigator.globalPrivacyControl === true; }
+// Done reacting (a stored choice applied or the banner shown after load; a choice stored,
+// applied and its receipt answered or queued): tests wait for this instead of sleeping.
+function settled() { d.dispatchEvent(new CustomEvent("yinyom:settled", { detail: { site: C.site } })); }
 function banner() {
 if (state || bar || C.minors) return;
 if (!d.body) return d.addEventListener("DOMContentLoaded", banner);
 bar = Promise.all([import(base + C.banner), text(api + "/notice?view=banner").then(JSON.parse)]).then(function (r) {
 var m = r[0], texts = r[1];
-return state ? null : bar = m.banner({
+if (state) return null;
+bar = m.banner({
 C: Object.assign({}, C, texts), L: L, pos: pos, theme: theme, root: root, h: h, gpc: gpc, commit: commit, now: now, uuid: uuid, subject: subject,
 lang: setLang, open: function (tab) { Y.open(tab); }, prefetch: function () { fetchUI().catch(function () {}); }
 });
+settled();
+return bar;
 }, function (e) { bar = null; console.error(e); });
 }
 
@@ -196,6 +202,7 @@ old.parentNode.replaceChild(s, old);
 function watch() {
 activate();
 button();
+if (state) settled();
 // (activate() is idempotent: taken scripts are marked, placeholders drawn once.)
 new MutationObserver(activate).observe(d.documentElement, { childList: true, subtree: true });
 }
@@ -273,8 +280,8 @@ d.dispatchEvent(new CustomEvent("yinyom:change", { detail: detail }));
 // Receipt delivery: pending requests are kept in localStorage until the server
 // acknowledges them; a retry sends the same request_id, so it is never counted twice.
 function deliver() {
-list("pending").forEach(function (body) {
-fetch(api + "/receipts", { method: "POST", body: body, headers: { "content-type": "application/json" }, credentials: "omit", keepalive: true })
+return Promise.all(list("pending").map(function (body) {
+return fetch(api + "/receipts", { method: "POST", body: body, headers: { "content-type": "application/json" }, credentials: "omit", keepalive: true })
 .then(function (r) {
 if (r.status >= 500 || r.status == 429) throw r.status;
 return r.status < 300 ? r.text() : null;
@@ -295,7 +302,7 @@ state = readCookie();
 }
 })
 .catch(function () { /* offline or server down: retried on the next page view */ });
-});
+}));
 }
 function commit(cookie, body) {
 writeCookie(cookie);
@@ -308,7 +315,7 @@ store("choice", body);
 if (JSON.parse(body).method == "withdraw")
 [].forEach.call(d.querySelectorAll("iframe[data-yinyom-once]"), function (f) { f.removeAttribute("data-yinyom-once"); });
 apply(true);
-deliver();
+deliver().then(settled);
 }
 
 function subject() {
@@ -384,7 +391,7 @@ if (old) d.cookie = "yinyom=; path=/; max-age=0";
 apply(false);
 if (stale && !state) clearDenied();
 deliver();
-if (!state) C.minors ? loadUI(function () {}) : banner();
+if (!state) C.minors ? loadUI(settled) : banner();
 // An async loader can run before the end of <body> is parsed.
 if (d.readyState == "loading") d.addEventListener("DOMContentLoaded", watch); else watch();
 d.addEventListener("click", function (e) {

@@ -1,5 +1,6 @@
-//! The console fixture shared by admin.rs and publish.rs: two sites (demo, other), one
-//! account per role with an API token each, and small HTTP form helpers.
+//! The console fixture shared by the console's tests (admin.rs, publish.rs, accounts.rs,
+//! hardening.rs): two sites (demo, other), one account per role with an API token each,
+//! signing in through the form as a browser does, and small HTTP form helpers.
 
 use super::*;
 use axum::{
@@ -9,6 +10,13 @@ use axum::{
 use yinyom_server::{admin::auth, store::Role};
 
 pub const PASSWORD: &str = "รหัสผ่านที่ยาวพอ-2568";
+
+/// The fixture's accounts: an admin of every site, the demo site's DPO and auditor, and
+/// the DPO of the other site.
+pub const ADMIN: &str = "admin@x.go.th";
+pub const DPO: &str = "dpo@demo.go.th";
+pub const AUDITOR: &str = "auditor@demo.go.th";
+pub const OTHER_DPO: &str = "dpo@other.go.th";
 
 pub struct Console {
     pub app: TestApp,
@@ -38,10 +46,10 @@ pub async fn console() -> Console {
     let hash = auth::hash_password(PASSWORD).expect("hash");
     let mut tokens = Vec::new();
     for (email, role, sites) in [
-        ("admin@x.go.th", Role::Admin, vec![]),
-        ("dpo@demo.go.th", Role::Dpo, vec!["demo".to_owned()]),
-        ("auditor@demo.go.th", Role::Auditor, vec!["demo".to_owned()]),
-        ("dpo@other.go.th", Role::Dpo, vec!["other".to_owned()]),
+        (ADMIN, Role::Admin, vec![]),
+        (DPO, Role::Dpo, vec!["demo".to_owned()]),
+        (AUDITOR, Role::Auditor, vec!["demo".to_owned()]),
+        (OTHER_DPO, Role::Dpo, vec!["other".to_owned()]),
     ] {
         let id = store
             .create_user(email, &hash, role, &sites)
@@ -101,8 +109,36 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// A signed-in console session: its cookie header (`name=value`) and CSRF token.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl Session {
+    /// Opens the console page `uri` in this session.
+    pub async fn open(&self, app: &TestApp, uri: &str) -> Response<Body> {
+        get_with(app, &self.cookie, uri).await
+    }
+
+    /// Sends the form `pairs` to `uri` in this session (add the CSRF token to `pairs`).
+    pub async fn submit(&self, app: &TestApp, uri: &str, pairs: &[(&str, &str)]) -> Response<Body> {
+        post_form(app, &self.cookie, uri, pairs).await
+    }
+}
+
+/// Signs in as `email` (one of the fixture's accounts, with [`PASSWORD`]) through the
+/// form, as a browser does.
+pub async fn sign_in(app: &TestApp, email: &str) -> Session {
+    session(app, email, PASSWORD, "198.51.100.1")
+        .await
+        .map(|(cookie, csrf)| Session { cookie, csrf })
+        .unwrap_or_else(|status| panic!("sign-in of {email}: {status}"))
+}
+
 /// Signs in through the console's form from `address`; the session cookie (`name=value`)
-/// and its CSRF token, or the status of the refusal.
+/// and its CSRF token, or the status of the refusal. The session cookie is `HttpOnly` and
+/// `SameSite=Strict`.
 pub async fn session(
     app: &TestApp,
     email: &str,
@@ -128,20 +164,24 @@ pub async fn session(
     if res.status() != StatusCode::SEE_OTHER {
         return Err(res.status());
     }
+    let set = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{}=", auth::SESSION_COOKIE)))
+        .expect("session cookie")
+        .to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     let cookie = format!(
         "{}={}",
         auth::SESSION_COOKIE,
         cookie_value(&res, auth::SESSION_COOKIE).expect("session cookie")
     );
-    let home = app
-        .send(
-            Request::get("/admin")
-                .header(header::COOKIE, &cookie)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await;
-    let html = super::body_text(home).await;
+    let html = super::body_text(get_with(app, &cookie, "/admin").await).await;
     let csrf = html
         .split("name=\"csrf\" value=\"")
         .nth(1)
