@@ -265,4 +265,26 @@ mod tests {
             }
         }
     }
+
+    /// A proof in a log of a million receipts reads a handful of tiles (rows), whatever
+    /// the receipt: O(log n), not the 1,000,000 leaves.
+    #[test]
+    fn a_proof_in_a_million_leaves_reads_a_few_tiles() {
+        let size = 1_000_000u64;
+        let mut most = 0;
+        for m in [0u64, 1, 255, 256, 65_535, 65_536, 500_000, 999_423, 999_999] {
+            let needed = merkle::Needed::default();
+            let path = merkle::inclusion_path(&needed, m, size).expect("path");
+            assert!(path.len() <= 20, "{m}");
+            most = most.max(tiles_for(&needed.0.borrow()).len());
+            let needed = merkle::Needed::default();
+            merkle::consistency_path(&needed, m + 1, size).expect("proof");
+            most = most.max(tiles_for(&needed.0.borrow()).len());
+        }
+        assert!(most <= 8, "{most} tiles");
+        assert!(
+            most >= 3,
+            "{most} tiles: a leaf, its level-1 and level-2 tiles at least"
+        );
+    }
 }
