@@ -479,3 +479,51 @@ async fn tiles_match_the_signed_root() {
     let report = log::verify(store, "demo").await.expect("verify");
     assert!(report.findings.is_empty(), "{:?}", report.findings);
 }
+
+/// Someone with database access rewrites a stored hash tile (so that the proofs served
+/// would prove another tree) or a stored checkpoint note: `log verify` names both.
+#[tokio::test]
+async fn verify_names_a_rewritten_tile_and_checkpoint() {
+    let app = app().await;
+    let store = &app.state.store;
+    post_n(&app, 3).await;
+    log::sequence(store, &signer(&app).await, "demo")
+        .await
+        .expect("seq");
+    let tile = "update log_tiles set hashes = $1 where site_id = 'demo' and level = 0 and idx = 0";
+    let note = "update log_checkpoints set note = replace(note, 'yinyom.test/demo\n3\n', 'yinyom.test/demo\n4\n')";
+    match store {
+        yinyom_server::store::Store::Sqlite(pool) => {
+            sqlx::query(tile)
+                .bind(vec![7u8; 96])
+                .execute(pool)
+                .await
+                .expect("tile");
+            sqlx::query(note).execute(pool).await.expect("note");
+        }
+        yinyom_server::store::Store::Postgres(pool) => {
+            sqlx::query(tile)
+                .bind(vec![7u8; 96])
+                .execute(pool)
+                .await
+                .expect("tile");
+            sqlx::query(note).execute(pool).await.expect("note");
+        }
+    }
+    let report = log::verify(store, "demo").await.expect("verify");
+    assert!(
+        report
+            .findings
+            .contains(&Finding::TileMismatch { level: 0, index: 0 }),
+        "{:?}",
+        report.findings
+    );
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| matches!(f, Finding::BadCheckpointSignature { tree_size: 3, .. })),
+        "{:?}",
+        report.findings
+    );
+}

@@ -359,6 +359,9 @@ async fn a_witness_refuses_a_shorter_or_rewritten_tree() {
             // Old size 0 with a proof.
             out.push(("proof from 0", send(body(0, &[leaves[0]], &five)).0, 422));
             out.push(("garbage", send("hello".into()).0, 400));
+            // The request of c2sp.org/tlog-witness's example parses; its log is not ours.
+            let example = "old 20852014\nPlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\njrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=\n5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=\n/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0=\n\nexample.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n\u{2014} example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n\u{2014} example.com/behind-the-sofa opLqBQsREYCgu6xQkYQwJr9fo45a62DN9EdmHXnZdXNqlcVGlCum2Wks+49/V6267UEjw6QUXTS5Rovnzv++qbSzm9Q=\n";
+            out.push(("the spec's example", send(example.into()).0, 404));
             // The first checkpoint is cosigned.
             let (status, _, line) = send(body(0, &[], &five));
             out.push(("first", status, 200));

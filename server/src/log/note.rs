@@ -418,6 +418,31 @@ mod tests {
         );
     }
 
+    /// The examples of c2sp.org/tlog-checkpoint and tlog-cosignature read as the specs
+    /// describe them (their keys are not published, so only the format is checked).
+    #[test]
+    fn the_specs_example_checkpoints_parse() {
+        let cosigned = "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n\u{2014} example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n\u{2014} witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n";
+        let note = Note::parse(cosigned).expect("note");
+        assert_eq!(note.to_string(), cosigned);
+        let cp = Checkpoint::parse(&note.text).expect("checkpoint");
+        assert_eq!(
+            (cp.origin.as_str(), cp.size),
+            ("example.com/behind-the-sofa", 20852163)
+        );
+        assert_eq!(cp.text(), note.text);
+        // The witness's line: 4-byte key ID, 8-byte timestamp, 64-byte signature.
+        let w = &note.sigs[1];
+        assert_eq!(
+            (w.name.as_str(), w.sig.len()),
+            ("witness.example.com/w1", 72)
+        );
+        assert_eq!(
+            u64::from_be_bytes(w.sig[..8].try_into().expect("8 bytes")),
+            1_679_315_147
+        );
+    }
+
     /// Key IDs of vkeys published by others (transparency-dev/formats' tests): a
     /// cosignature (0x04) key of a public witness and an Ed25519 (0x01) key.
     #[test]

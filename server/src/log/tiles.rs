@@ -239,30 +239,71 @@ mod tests {
             partial_tiles(70_000),
             vec![((0, 273), 112), ((1, 1), 17), ((2, 0), 1)]
         );
-        // Proofs from the tiles are the proofs from the leaves.
+        // Proofs from the tiles are the proofs from every node of the tree, hashed level
+        // by level from the leaves (the RFC 6962 vectors check the proofs themselves).
+        let mut levels = vec![leaves.clone()];
+        while let Some(below) = levels.last().filter(|l| l.len() > 1) {
+            let up: Vec<Hash> = below
+                .chunks_exact(2)
+                .map(|p| merkle::node_hash(&p[0], &p[1]))
+                .collect();
+            levels.push(up);
+        }
+        struct Levels(Vec<Vec<Hash>>);
+        impl Nodes for Levels {
+            fn node(&self, height: u32, index: u64) -> Option<Hash> {
+                self.0.get(height as usize)?.get(index as usize).copied()
+            }
+        }
+        let all = Levels(levels);
         let from_tiles = TileNodes(tiles);
         for size in [1u64, 255, 256, 257, 65_536, 65_537, 70_000] {
-            let n = size as usize;
             assert_eq!(
                 merkle::range_root(&from_tiles, 0, size),
-                Some(merkle::root(&leaves[..n])),
+                merkle::range_root(&all, 0, size),
                 "{size}"
             );
             for m in [0u64, 1, size / 2, size - 1]
                 .into_iter()
                 .filter(|m| *m < size)
             {
+                let path = merkle::inclusion_path(&from_tiles, m, size);
+                assert!(path.is_some(), "{m} of {size}");
+                assert_eq!(path, merkle::inclusion_path(&all, m, size), "{m} of {size}");
+                let proof = merkle::consistency_path(&from_tiles, m, size);
+                assert!(proof.is_some(), "{m} to {size}");
                 assert_eq!(
-                    merkle::inclusion_path(&from_tiles, m, size),
-                    Some(merkle::inclusion_proof(m as usize, &leaves[..n])),
-                    "{m} of {size}"
-                );
-                assert_eq!(
-                    merkle::consistency_path(&from_tiles, m, size),
-                    Some(merkle::consistency_proof(m as usize, &leaves[..n])),
+                    proof,
+                    merkle::consistency_path(&all, m, size),
                     "{m} to {size}"
                 );
             }
         }
+        assert_eq!(
+            merkle::range_root(&from_tiles, 0, 1000),
+            Some(merkle::root(&leaves[..1000]))
+        );
+    }
+
+    /// A proof in a log of a million receipts reads a handful of tiles (rows), whatever
+    /// the receipt: O(log n), not the 1,000,000 leaves.
+    #[test]
+    fn a_proof_in_a_million_leaves_reads_a_few_tiles() {
+        let size = 1_000_000u64;
+        let mut most = 0;
+        for m in [0u64, 1, 255, 256, 65_535, 65_536, 500_000, 999_423, 999_999] {
+            let needed = merkle::Needed::default();
+            let path = merkle::inclusion_path(&needed, m, size).expect("path");
+            assert!(path.len() <= 20, "{m}");
+            most = most.max(tiles_for(&needed.0.borrow()).len());
+            let needed = merkle::Needed::default();
+            merkle::consistency_path(&needed, m + 1, size).expect("proof");
+            most = most.max(tiles_for(&needed.0.borrow()).len());
+        }
+        assert!(most <= 8, "{most} tiles");
+        assert!(
+            most >= 3,
+            "{most} tiles: a leaf, its level-1 and level-2 tiles at least"
+        );
     }
 }

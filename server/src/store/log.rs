@@ -361,21 +361,21 @@ impl Store {
                 .map(|(level, idx)| Ok((i64::from(*level), to_i64(*idx)?)))
                 .collect::<Result<Vec<_>>>()?;
             let rows: Vec<TileRow> = on_pool!(self, pool => {
-                let mut q = QueryBuilder::new(
-                    "select level, idx, hashes from log_tiles where site_id = ",
-                );
-                q.push_bind(site).push(" and (");
+                // Each term names a whole primary key, so both databases read exactly
+                // these rows through the index (SQLite's OR optimization needs that).
+                let mut q = QueryBuilder::new("select level, idx, hashes from log_tiles where ");
                 for (i, (level, idx)) in keys.iter().enumerate() {
                     if i > 0 {
                         q.push(" or ");
                     }
-                    q.push("(level = ")
+                    q.push("(site_id = ")
+                        .push_bind(site)
+                        .push(" and level = ")
                         .push_bind(*level)
                         .push(" and idx = ")
                         .push_bind(*idx)
                         .push(")");
                 }
-                q.push(")");
                 q.build_query_as().fetch_all(pool).await?
             });
             for r in rows {
