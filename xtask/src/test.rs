@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every check and test, one line per stage, then `N passed, N failed`.
 //!
 //! Stages: rustfmt; clippy (host and wasm32); the JavaScript's type check (`tsc
-//! --checkJs`); unit and integration tests on SQLite; the
+//! --checkJs`); unit and integration tests on SQLite; the widget's state (natively); the
 //! server's tests again on a throwaway PostgreSQL cluster; the widget's tests in headless
 //! Chromium; the widget build (`dist`); end-to-end tests (real server, real widget, real
 //! Chromium); and `bench --quick`, a short run of the benchmark so it cannot rot. A
@@ -115,6 +115,13 @@ pub(crate) fn run() -> Result<()> {
             "yinyom-widget",
         ])
         .env_remove("YINYOM_TEST_DATABASE_URL"),
+    );
+    // The widget's state changes (widget/src/state.rs) are pure: tested natively.
+    stage(
+        &mut t,
+        &logs,
+        "widget-state",
+        &mut cargo(&["test", "--package", "yinyom-widget", "--lib"]),
     );
     match Cluster::start() {
         Ok(pg) => {
