@@ -69,23 +69,28 @@ fn loader_template(dist: &Path) -> Arc<str> {
                 .map(Arc::from)
         })
         .clone();
-    minified.unwrap_or_else(|| {
-        STRIPPED
-            .get_or_init(|| {
-                LOADER_SOURCE
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| {
-                        !l.is_empty()
-                            && !l.starts_with("//")
-                            && !l.starts_with("/*")
-                            && !l.starts_with('*')
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-                    .into()
-            })
-            .clone()
+    minified.unwrap_or_else(|| STRIPPED.get_or_init(|| strip(LOADER_SOURCE).into()).clone())
+}
+
+/// `source` without blank lines, indentation and whole-line comments: `//` lines and
+/// `/* … */` blocks (JSDoc), but not a line whose code follows a comment (a JSDoc type
+/// cast, `/** @type {T} */ (x)`).
+fn strip(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !is_comment(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_comment(line: &str) -> bool {
+    if line.starts_with("//") || line.starts_with('*') {
+        return true;
+    }
+    line.strip_prefix("/*").is_some_and(|rest| {
+        rest.find("*/")
+            .is_none_or(|end| rest[end + 2..].trim().is_empty())
     })
 }
 
@@ -145,4 +150,29 @@ fn hex_digest(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LOADER_SOURCE, strip};
+
+    /// Without a dist folder the loader is served stripped: comments go, code stays, even
+    /// code after a JSDoc type cast at the start of a line.
+    #[test]
+    fn stripping_keeps_code_after_type_casts() {
+        let s = strip(
+            "// note\n/**\n * doc\n */\n  let a = 1;\n  /** @type {T} */ (b).c = 2;\n/** one line */\n",
+        );
+        assert_eq!(s, "let a = 1;\n/** @type {T} */ (b).c = 2;");
+        let loader = strip(LOADER_SOURCE);
+        for code in [
+            "(import(base + config.banner_js)),",
+            "(import(base + config.widget_js))",
+            "(f.parentNode).insertBefore(p, f);",
+        ] {
+            assert!(loader.contains(code), "{code}");
+        }
+        assert!(!loader.contains("@param"));
+        assert!(loader.contains("__YINYOM_CONFIG__"));
+    }
 }
