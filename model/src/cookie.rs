@@ -14,8 +14,9 @@
 //! ```
 //!
 //! e.g. `1.2.1732300000.analytics+functional.0192f0c1-7d4e-7a3b-9c2d-1e2f3a4b5c6d`.
-//! Only characters allowed in a cookie value are used. `widget/js/loader.js` reads the
-//! same format (its `readCookie` function); the end-to-end tests check both agree.
+//! Only characters allowed in a cookie value are used. In JavaScript, `widget/js/loader.js`
+//! alone reads and writes it (`readConsent`, `encodeConsent`; the banner borrows the
+//! encoder); the end-to-end tests check both agree (`tests/tests/first_layer.rs`).
 
 use crate::Slug;
 

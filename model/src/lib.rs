@@ -11,6 +11,9 @@
 //! - [`notice`]: an immutable, published notice version: what the visitor is shown.
 //! - [`receipt`]: the widget's receipt request and the server's consent receipt.
 //! - [`cookie`]: the consent cookie's format, read by the loader and written by the widget.
+//! - [`loader`]: what the server tells the loader and the banner ([`loader::LoaderConfig`],
+//!   [`loader::BannerView`]).
+//! - [`words`]: the banner's fixed words, for the plain-JS banner and the widget alike.
 //! - [`api`]: the JSON error body of the HTTP API.
 //! - `canonical` (feature `canonical`): RFC 8785 canonical JSON and SHA-256.
 
@@ -19,10 +22,12 @@ pub mod api;
 pub mod canonical;
 pub mod cookie;
 pub mod id;
+pub mod loader;
 pub mod notice;
 pub mod receipt;
 pub mod site;
 pub mod text;
+pub mod words;
 
 pub use id::Slug;
 pub use text::{Lang, Text};

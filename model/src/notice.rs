@@ -47,7 +47,7 @@ pub struct Notice {
 /// Whether `c` is a marketing or data-sharing category (id `marketing`, or it grants a
 /// Google Consent Mode ad signal): Global Privacy Control keeps these off, even on
 /// "accept all" (the widget, `widget/src/host.rs`, and the loader's banner,
-/// `widget/js/banner.js`, which repeats this rule in JavaScript).
+/// `widget/js/banner.js`, which gets the result from the server: `loader::BannerView`).
 pub fn is_sharing(c: &Category) -> bool {
     c.id.as_str() == "marketing"
         || c.gcm.iter().any(|g| {

@@ -82,9 +82,26 @@ pub enum AgeBand {
 }
 
 impl AgeBand {
+    /// Every band, youngest first.
+    pub const ALL: [AgeBand; 3] = [AgeBand::Under10, AgeBand::From10To19, AgeBand::Adult];
+
     /// Whether a parent or guardian must give or confirm the consent.
     pub fn needs_guardian(self) -> bool {
         self != AgeBand::Adult
+    }
+
+    /// The wire name (`under_10`, `10_19`, `20_plus`), as in a receipt request.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgeBand::Under10 => "under_10",
+            AgeBand::From10To19 => "10_19",
+            AgeBand::Adult => "20_plus",
+        }
+    }
+
+    /// Reads a wire name back.
+    pub fn from_name(name: &str) -> Option<AgeBand> {
+        AgeBand::ALL.into_iter().find(|b| b.as_str() == name)
     }
 }
 
@@ -96,6 +113,16 @@ pub enum ConsentBy {
     Subject,
     /// A parent or legal guardian, on the visitor's behalf.
     Guardian,
+}
+
+impl ConsentBy {
+    /// The wire name (`subject`, `guardian`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentBy::Subject => "subject",
+            ConsentBy::Guardian => "guardian",
+        }
+    }
 }
 
 /// What the widget posts to `POST /v1/sites/{site}/receipts`.
@@ -365,6 +392,36 @@ pub struct ReceiptResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names the widget writes (`as_str`) are serde's, and read back.
+    #[test]
+    fn wire_names_are_serdes() {
+        for b in AgeBand::ALL {
+            assert_eq!(
+                serde_json::to_value(b).expect("json"),
+                serde_json::json!(b.as_str())
+            );
+            assert_eq!(AgeBand::from_name(b.as_str()), Some(b));
+        }
+        assert_eq!(AgeBand::from_name("adult"), None);
+        for by in [ConsentBy::Subject, ConsentBy::Guardian] {
+            assert_eq!(
+                serde_json::to_value(by).expect("json"),
+                serde_json::json!(by.as_str())
+            );
+        }
+        for m in [
+            Method::AcceptAll,
+            Method::RejectAll,
+            Method::SavePreferences,
+            Method::Withdraw,
+        ] {
+            assert_eq!(
+                serde_json::to_value(m).expect("json"),
+                serde_json::json!(m.as_str())
+            );
+        }
+    }
 
     fn request() -> ReceiptRequest {
         serde_json::from_value(serde_json::json!({

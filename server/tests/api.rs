@@ -406,13 +406,13 @@ async fn serves_the_per_site_loader() {
     let js = body_text(res).await;
     assert!(!js.contains("__YINYOM_CONFIG__"));
     assert!(
-        js.contains(r#""site":"demo","cookie":"yinyom_demo","rev":1,"days":365"#),
+        js.contains(r#""site":"demo","cookie":"yinyom_demo","revision":1,"validity_days":365"#),
         "the site's own cookie name: {js}"
     );
     assert!(js.contains(
-        r#"{"id":"analytics","req":false,"gcm":["analytics_storage"],"cookies":["_yy_stats"]}"#
+        r#"{"id":"analytics","required":false,"gcm":["analytics_storage"],"cookies":["_yy_stats"]}"#
     ));
-    assert!(js.contains(r#""js":"/assets/0123456789abcdef/yinyom_widget.js""#));
+    assert!(js.contains(r#""widget_js":"/assets/0123456789abcdef/yinyom_widget.js""#));
     assert!(
         !js.contains("เราใช้คุกกี้"),
         "the banner's texts stay out of what a returning visitor downloads"
@@ -432,7 +432,7 @@ async fn serves_the_banner_texts() {
     assert!(etag.ends_with("-b\""), "{etag}");
     let v = body_json(res).await;
     assert_eq!(v["version"], "v1");
-    assert_eq!(v["rev"], 1);
+    assert_eq!(v["revision"], 1);
     assert_eq!(v["title"]["th"], "เราใช้คุกกี้");
     assert_eq!(v["purposes"], serde_json::json!(["newsletter"]));
     assert!(

@@ -11,6 +11,11 @@ use yinyom_e2e::{
     server::TestServer,
     webdriver::{Browser, keys},
 };
+use yinyom_model::{
+    Slug,
+    cookie::{ConsentCookie, cookie_name},
+    site::SiteFile,
+};
 use yinyom_server::signing::{self, Jwks};
 
 const SITE: &str = "osmep-sme-monitoring";
@@ -238,4 +243,138 @@ fn keyboard_language_switch_and_accept() {
         r[0]["receipt"]["categories"],
         json!({"analytics": true, "media": true})
     );
+}
+
+/// The loader tells when it has finished reacting (`yinyom:settled`, detail `{site}`):
+/// after the page loads, once the banner is shown; after a choice in the banner, once the
+/// cookie is set and the server has answered the receipt request (nothing left pending,
+/// the receipt id in the cookie).
+#[test]
+fn the_loader_says_when_it_has_settled() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    browser
+        .before_each_page(
+            "window.__settled = []; document.addEventListener('yinyom:settled', (e) => { \
+               const h = document.getElementById('yinyom'), r = h && h.shadowRoot; \
+               window.__settled.push({ site: e.detail.site, banner: !!(r && r.querySelector('.banner')), \
+                 pending: localStorage.getItem('yinyom.' + e.detail.site + '.pending'), cookie: document.cookie }); });",
+        )
+        .expect("listener");
+    browser
+        .goto(&format!("{}/{SITE}/", server.pages))
+        .expect("open page");
+    browser
+        .wait_for(20, "return window.__settled.length >= 1;")
+        .expect("settled after load");
+    let first = eval(&browser, "return window.__settled[0];");
+    assert_eq!(first["site"], SITE);
+    assert_eq!(
+        first["banner"], true,
+        "the banner is shown when it settles: {first}"
+    );
+    click(&browser, ".banner [data-action=accept-all]");
+    browser
+        .wait_for(20, "return window.__settled.length >= 2;")
+        .expect("settled after the choice");
+    let after = eval(&browser, "return window.__settled[1];");
+    assert_eq!(after["site"], SITE);
+    assert_eq!(after["banner"], false, "{after}");
+    assert_eq!(
+        after["pending"],
+        Value::Null,
+        "the request was answered: {after}"
+    );
+    let name = cookie_name(&Slug::parse(SITE).expect("slug"));
+    let value = after["cookie"]
+        .as_str()
+        .and_then(|c| {
+            c.split("; ")
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        })
+        .expect("the consent cookie");
+    let cookie = ConsentCookie::decode(value).expect("a version-1 cookie");
+    let r = receipts(&server, &browser, 1);
+    assert_eq!(
+        cookie.receipt_id.as_deref(),
+        r[0]["receipt"]["receipt_id"].as_str(),
+        "the receipt id is in the cookie when it settles"
+    );
+}
+
+/// The consent cookie has one format, the model's: what the loader writes for a banner
+/// choice (pending, then with the receipt id) the model decodes and encodes back to the
+/// same value, and what the model encodes the loader reads (`yinyom.consent()`).
+#[test]
+fn the_loader_and_the_model_share_the_cookie_format() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    let name = cookie_name(&Slug::parse(SITE).expect("slug"));
+    open(&server, &browser);
+    click(&browser, ".banner [data-action=accept-all]");
+    let r = receipts(&server, &browser, 1);
+    let receipt_id = r[0]["receipt"]["receipt_id"]
+        .as_str()
+        .expect("receipt id")
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let written = loop {
+        let v = browser
+            .cookie(&name)
+            .expect("cookies")
+            .expect("the consent cookie");
+        if v.ends_with(&receipt_id) {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the receipt id never reached the cookie: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let decoded = ConsentCookie::decode(&written).expect("the model reads the loader's cookie");
+    assert_eq!(decoded.encode(), written);
+    let granted: Vec<&str> = decoded.granted.iter().map(Slug::as_str).collect();
+    assert_eq!(granted, ["analytics", "media"]);
+    assert_eq!(decoded.revision, site_file().notice.consent_revision);
+
+    let now = eval(&browser, "return Math.floor(Date.now() / 1000);")
+        .as_u64()
+        .expect("now");
+    for (granted, receipt) in [
+        (vec!["media"], Some("0192f0c1-7d4e-7a3b-9c2d-1e2f3a4b5c6d")),
+        (vec![], None),
+    ] {
+        let c = ConsentCookie {
+            revision: site_file().notice.consent_revision,
+            at: now - 60,
+            granted: granted
+                .iter()
+                .map(|g| Slug::parse(g).expect("slug"))
+                .collect(),
+            receipt_id: receipt.map(str::to_owned),
+        };
+        eval(
+            &browser,
+            &format!(
+                "document.cookie = '{name}={}; path=/'; return 1;",
+                c.encode()
+            ),
+        );
+        browser
+            .goto(&format!("{}/{SITE}/", server.pages))
+            .expect("open page");
+        let read = browser
+            .wait_for(
+                20,
+                "return window.yinyom && window.yinyom.consent && window.yinyom.consent();",
+            )
+            .expect("the loader reads the model's cookie as a current choice");
+        assert_eq!(
+            read,
+            json!({"revision": c.revision, "categories": granted, "receiptId": receipt, "at": c.at}),
+            "{}",
+            c.encode()
+        );
+    }
 }

@@ -6,7 +6,7 @@ use yinyom_model::{
     Lang, Slug,
     cookie::ConsentCookie,
     notice::Notice,
-    receipt::{AgeBand, Method},
+    receipt::{AgeBand, ConsentBy, Method},
     site::MinorsPolicy,
 };
 
@@ -250,13 +250,8 @@ impl Context {
     pub fn last_minors(&self) -> Minors {
         let last = self.last_choice();
         Minors {
-            age: match js::string(&last, "age_band").as_str() {
-                "under_10" => Some(AgeBand::Under10),
-                "10_19" => Some(AgeBand::From10To19),
-                "20_plus" => Some(AgeBand::Adult),
-                _ => None,
-            },
-            guardian: js::string(&last, "consent_by") == "guardian",
+            age: AgeBand::from_name(&js::string(&last, "age_band")),
+            guardian: js::string(&last, "consent_by") == ConsentBy::Guardian.as_str(),
         }
     }
 
@@ -301,17 +296,14 @@ impl Context {
         if n.minors == MinorsPolicy::AskAge
             && let Some(age) = minors.age
         {
-            let band = match age {
-                AgeBand::Under10 => "under_10",
-                AgeBand::From10To19 => "10_19",
-                AgeBand::Adult => "20_plus",
-            };
             let by = if minors.guardian {
-                "guardian"
+                ConsentBy::Guardian
             } else {
-                "subject"
+                ConsentBy::Subject
             };
-            request = request.str("age_band", band).str("consent_by", by);
+            request = request
+                .str("age_band", age.as_str())
+                .str("consent_by", by.as_str());
         }
         let request = request
             .str("page_path", &page_path())

@@ -1,7 +1,8 @@
 //! The widget's own words (the notice's words come from the site file). Thai first, plain
-//! words: what a visitor reads before deciding.
+//! words: what a visitor reads before deciding. The banner's buttons, language switch and
+//! GPC note are `yinyom_model::words`, shared with the plain-JS banner (`js/banner.js`).
 
-use yinyom_model::Lang;
+use yinyom_model::{Lang, words as banner};
 
 /// Every fixed label of the widget.
 #[derive(Debug)]
@@ -126,12 +127,12 @@ pub struct Words {
 }
 
 const TH: Words = Words {
-    accept_all: "ยอมรับทั้งหมด",
-    reject_all: "ปฏิเสธทั้งหมด",
-    choose: "ตั้งค่า",
+    accept_all: banner::TH.accept_all,
+    reject_all: banner::TH.reject_all,
+    choose: banner::TH.choose,
     save: "บันทึกตัวเลือก",
-    read_notice: "อ่านประกาศความเป็นส่วนตัวฉบับเต็ม",
-    switch_lang: "English",
+    read_notice: banner::TH.read_notice,
+    switch_lang: banner::TH.switch_lang,
     settings: "ตั้งค่าคุกกี้และความยินยอม",
     tab_choices: "ตัวเลือก",
     tab_notice: "ประกาศฉบับเต็ม",
@@ -155,7 +156,7 @@ const TH: Words = Words {
     data: "ข้อมูลที่ใช้",
     retention: "เก็บไว้",
     recipients: "ผู้รับข้อมูล",
-    gpc_note: "เบราว์เซอร์ของท่านส่งสัญญาณ Global Privacy Control (สัญญาณที่ขอไม่ให้ขายหรือแบ่งปันข้อมูลของท่าน) เราจึงปิด %s ไว้ให้ แม้ท่านกดยอมรับทั้งหมด ท่านเปิดเองได้ที่ \"ตั้งค่า\"",
+    gpc_note: banner::TH.gpc_note,
     loading: "กำลังโหลด…",
     load_failed: "โหลดไม่สำเร็จ ลองใหม่ภายหลัง",
     open_page: "เปิดประกาศในแท็บใหม่",
@@ -171,7 +172,7 @@ const TH: Words = Words {
     nothing_to_withdraw: "ขณะนี้ท่านไม่ได้ให้ความยินยอมใด ๆ จึงไม่มีสิ่งที่ต้องถอน",
     download: "ดาวน์โหลดใบรับที่ลงนามแล้ว (ไฟล์ข้อมูลสำหรับตรวจสอบ)",
     withdraw: "ถอนความยินยอมทั้งหมด",
-    and: "และ",
+    and: banner::TH.and,
     withdraw_note: "การถอนความยินยอมจะปิดคุกกี้ที่ไม่จำเป็นทุกกลุ่ม ลบคุกกี้ของกลุ่มเหล่านั้น และออกใบรับการถอนให้ท่าน",
     rights: "สิทธิของท่าน",
     rights_list: [
@@ -201,12 +202,12 @@ const TH: Words = Words {
 };
 
 const EN: Words = Words {
-    accept_all: "Accept all",
-    reject_all: "Reject all",
-    choose: "Choose",
+    accept_all: banner::EN.accept_all,
+    reject_all: banner::EN.reject_all,
+    choose: banner::EN.choose,
     save: "Save choices",
-    read_notice: "Read the full privacy notice",
-    switch_lang: "ไทย",
+    read_notice: banner::EN.read_notice,
+    switch_lang: banner::EN.switch_lang,
     settings: "Cookie and consent settings",
     tab_choices: "Choices",
     tab_notice: "Full notice",
@@ -230,7 +231,7 @@ const EN: Words = Words {
     data: "Data used",
     retention: "Kept for",
     recipients: "Recipients",
-    gpc_note: "Your browser sends Global Privacy Control (a request not to sell or share your data), so %s stay off even if you accept all. You can turn them on yourself under \"Choose\".",
+    gpc_note: banner::EN.gpc_note,
     loading: "Loading…",
     load_failed: "Could not load. Please try again later.",
     open_page: "Open the notice in a new tab",
@@ -246,7 +247,7 @@ const EN: Words = Words {
     nothing_to_withdraw: "You have not given any consent, so there is nothing to withdraw.",
     download: "Download the signed receipts (a data file you can verify)",
     withdraw: "Withdraw all consent",
-    and: "and",
+    and: banner::EN.and,
     withdraw_note: "Withdrawing turns off every non-necessary cookie group, deletes their cookies and gives you a receipt of the withdrawal.",
     rights: "Your rights",
     rights_list: [

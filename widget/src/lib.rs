@@ -14,13 +14,20 @@
 //! - [`host`]: the loader interface (`Host`), the visitor's choices and building them into
 //!   a consent cookie and a receipt request.
 //! - [`js`]: reading the notice from the JS object and writing the request JSON.
-//! - [`app`]: the Yew component (banner, settings with choices / notice / my consent).
+//! - [`app`]: the Yew component: ties state, views and effects together.
+//! - [`state`]: the widget's state and its changes, a pure reducer (tested natively).
+//! - [`views`]: what it draws, one module per screen (banner, settings: choices / notice /
+//!   my consent).
+//! - [`focus`]: where the keyboard focus goes, and the settings' focus trap.
 //! - [`i18n`]: the widget's own words, Thai first.
 
 pub mod app;
+pub mod focus;
 pub mod host;
 pub mod i18n;
 pub mod js;
+pub mod state;
+pub mod views;
 
 use wasm_bindgen::prelude::*;
 

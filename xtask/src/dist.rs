@@ -6,7 +6,8 @@
 //! dist/assets/<build>/yinyom_widget.js      wasm-bindgen glue (ES module), + .br + .gz
 //! dist/assets/<build>/yinyom_widget_bg.wasm the widget, + .br + .gz
 //! dist/assets/<build>/yinyom_banner.js      the banner (widget/js/banner.js with
-//!                                           banner.css in it, minified), + .br + .gz
+//!                                           banner.css and the banner's words
+//!                                           (model/src/words.rs) in it, minified), + .br + .gz
 //! dist/loader-<hash>.min.js                 widget/js/loader.js minified by terser
 //! ```
 //! `<build>` is a hash of the three files, so the URLs are immutable and cache forever.
@@ -149,26 +150,34 @@ fn terser(root: &Path) -> Result<std::path::PathBuf> {
     Ok(bin)
 }
 
-/// `widget/js/banner.js` with `widget/js/banner.css` in place of `__YINYOM_CSS__`,
-/// minified (an ES module).
+/// `widget/js/banner.js` with `widget/js/banner.css` in place of `__YINYOM_CSS__` and the
+/// banner's words (`yinyom_model::words`, which the widget uses too) in place of
+/// `__YINYOM_WORDS__`, minified (an ES module).
 fn banner_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
     let css = fs::read_to_string(root.join("widget/js/banner.css"))?;
-    let css = css.lines().map(str::trim).collect::<String>();
     let source = fs::read_to_string(root.join("widget/js/banner.js"))?;
-    const SLOT: &str = "const CSS = __YINYOM_CSS__;";
-    anyhow::ensure!(source.contains(SLOT), "widget/js/banner.js has no `{SLOT}`");
     let tmp = root.join("target/terser/banner.js");
-    fs::write(
-        &tmp,
-        source.replacen(
-            SLOT,
-            &format!("const CSS = {};", serde_json::to_string(&css)?),
-            1,
-        ),
-    )?;
+    fs::create_dir_all(root.join("target/terser"))?;
+    fs::write(&tmp, banner_source(&source, &css)?)?;
     let out = root.join("target/terser/banner.min.js");
     minify(terser, &tmp, &out, true)?;
     Ok(fs::read(&out)?)
+}
+
+/// The banner's source with its build-time constants filled in.
+fn banner_source(source: &str, css: &str) -> Result<String> {
+    let css = css.lines().map(str::trim).collect::<String>();
+    let words = serde_json::to_string(&yinyom_model::words::BannerWords::all())?;
+    let mut out = source.to_owned();
+    for (slot, value) in [
+        ("const CSS = __YINYOM_CSS__;", serde_json::to_string(&css)?),
+        ("const WORDS = __YINYOM_WORDS__;", words),
+    ] {
+        anyhow::ensure!(out.contains(slot), "widget/js/banner.js has no `{slot}`");
+        let name = slot.split(' ').nth(1).unwrap_or_default();
+        out = out.replacen(slot, &format!("const {name} = {value};"), 1);
+    }
+    Ok(out)
 }
 
 /// Runs terser on `input` (an ES module when `module`) into `output`.
@@ -257,4 +266,36 @@ fn compress(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
         brotli::BrotliCompress(&mut &bytes[..], &mut br, &params)?;
     }
     Ok((gz, br))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::banner_source;
+    use yinyom_model::{Lang, words::BannerWords};
+
+    /// The built banner gets the stylesheet and every word of both languages from the one
+    /// definition the widget uses; nothing is left to fill.
+    #[test]
+    fn the_banner_gets_its_css_and_the_widgets_words() {
+        let source =
+            std::fs::read_to_string(crate::root().join("widget/js/banner.js")).expect("banner.js");
+        let built = banner_source(&source, ".banner {\n  color: red;\n}").expect("filled");
+        assert!(!built.contains("= __YINYOM_"), "a slot is left");
+        assert!(built.contains(r#"const CSS = ".banner {color: red;}";"#));
+        for lang in Lang::ALL {
+            let w = BannerWords::of(lang);
+            for word in [
+                w.switch_lang,
+                w.read_notice,
+                w.reject_all,
+                w.choose,
+                w.accept_all,
+                w.and,
+            ] {
+                assert!(built.contains(&format!("\"{word}\"")), "{word}");
+            }
+            let gpc = serde_json::to_string(w.gpc_note).expect("json");
+            assert!(built.contains(&gpc), "{gpc}");
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every check and test, one line per stage, then `N passed, N failed`.
 //!
-//! Stages: rustfmt; clippy (host and wasm32); unit and integration tests on SQLite; the
+//! Stages: rustfmt; clippy (host and wasm32); the JavaScript's type check (`tsc
+//! --checkJs`); unit and integration tests on SQLite; the widget's state (natively); the
 //! server's tests again on a throwaway PostgreSQL cluster; the widget's tests in headless
 //! Chromium; the widget build (`dist`); end-to-end tests (real server, real widget, real
 //! Chromium); and `bench --quick`, a short run of the benchmark so it cannot rot. A
@@ -84,6 +85,22 @@ pub(crate) fn run() -> Result<()> {
             "warnings",
         ]),
     );
+    // The loader and banner are plain JavaScript: type-checked against widget/js/yinyom.d.ts
+    // (JSDoc types; the configuration's keys are the model's, model/src/loader.rs).
+    match tools::ensure_tsc() {
+        Ok(tsc) => {
+            stage(
+                &mut t,
+                &logs,
+                "js-check",
+                Command::new("node").arg(tsc).args([
+                    "--project",
+                    &root.join("widget/js/tsconfig.json").to_string_lossy(),
+                ]),
+            );
+        }
+        Err(e) => fail_stage(&mut t, "js-check", &format!("{e:#}")),
+    }
     stage(
         &mut t,
         &logs,
@@ -98,6 +115,13 @@ pub(crate) fn run() -> Result<()> {
             "yinyom-widget",
         ])
         .env_remove("YINYOM_TEST_DATABASE_URL"),
+    );
+    // The widget's state changes (widget/src/state.rs) are pure: tested natively.
+    stage(
+        &mut t,
+        &logs,
+        "widget-state",
+        &mut cargo(&["test", "--package", "yinyom-widget", "--lib"]),
     );
     match Cluster::start() {
         Ok(pg) => {

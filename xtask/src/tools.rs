@@ -23,6 +23,21 @@ pub(crate) fn npm_install(prefix: &Path, package: &str) -> Result<()> {
     .with_context(|| format!("npm install {package} (Debian: apt-get install npm)"))
 }
 
+/// TypeScript's version, for `tsc --checkJs` on the loader and banner: pinned, so a check
+/// is reproducible.
+const TYPESCRIPT: &str = "typescript@5.9.3";
+
+/// `tsc` (TypeScript's command line script, plain JavaScript run by node), installed from
+/// npm into `target/typescript` on first use.
+pub(crate) fn ensure_tsc() -> Result<std::path::PathBuf> {
+    let prefix = crate::root().join("target/typescript");
+    let bin = prefix.join("node_modules/typescript/bin/tsc");
+    if !bin.is_file() {
+        npm_install(&prefix, TYPESCRIPT)?;
+    }
+    Ok(bin)
+}
+
 /// Runs `cmd`, failing with its command line if it fails.
 pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     let status = cmd

@@ -1,11 +1,12 @@
 //! `GET /v1/sites/{site}/yinyom.js`: the per-site loader.
 //!
 //! The loader (`widget/js/loader.js`) is small plain JavaScript. It carries the site's
-//! current consent revision, validity, categories and Google Consent Mode map, so a
+//! [`LoaderConfig`] (defined in the model: consent revision, validity, categories and
+//! Google Consent Mode map, the cookie's name, where the widget and banner are), so a
 //! returning visitor whose consent is current costs this one request and no wasm. The
 //! banner's texts are not in it (a returning visitor never sees them): the loader fetches
 //! them with the banner module (`widget/js/banner.js`) for a visitor who must be asked,
-//! from `notice?view=banner` ([`super::notice::BannerView`]), so a first visit needs no
+//! from `notice?view=banner` ([`yinyom_model::loader::BannerView`]), so a first visit needs no
 //! wasm and no full notice.
 //!
 //! Served minified when `cargo xtask dist` wrote `dist/loader-<hash>.min.js` (terser) for
@@ -22,7 +23,6 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::{
     collections::HashMap,
@@ -30,9 +30,8 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 use yinyom_model::{
-    Lang,
-    cookie::cookie_name,
-    site::{GcmSignal, MinorsPolicy, Site},
+    loader::{Assets, LoaderConfig},
+    site::Site,
 };
 
 const LOADER_SOURCE: &str = include_str!("../../../widget/js/loader.js");
@@ -70,52 +69,29 @@ fn loader_template(dist: &Path) -> Arc<str> {
                 .map(Arc::from)
         })
         .clone();
-    minified.unwrap_or_else(|| {
-        STRIPPED
-            .get_or_init(|| {
-                LOADER_SOURCE
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| {
-                        !l.is_empty()
-                            && !l.starts_with("//")
-                            && !l.starts_with("/*")
-                            && !l.starts_with('*')
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-                    .into()
-            })
-            .clone()
+    minified.unwrap_or_else(|| STRIPPED.get_or_init(|| strip(LOADER_SOURCE).into()).clone())
+}
+
+/// `source` without blank lines, indentation and whole-line comments: `//` lines and
+/// `/* … */` blocks (JSDoc), but not a line whose code follows a comment (a JSDoc type
+/// cast, `/** @type {T} */ (x)`).
+fn strip(source: &str) -> String {
+    source
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !is_comment(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_comment(line: &str) -> bool {
+    if line.starts_with("//") || line.starts_with('*') {
+        return true;
+    }
+    line.strip_prefix("/*").is_some_and(|rest| {
+        rest.find("*/")
+            .is_none_or(|end| rest[end + 2..].trim().is_empty())
     })
-}
-
-/// What the loader needs to know about the site.
-#[derive(Debug, Serialize)]
-struct LoaderConfig<'a> {
-    site: &'a str,
-    /// The site's consent cookie name (`yinyom_<site>`, [`cookie_name`]).
-    cookie: String,
-    rev: u32,
-    days: u32,
-    langs: &'a [Lang],
-    cats: Vec<LoaderCategory<'a>>,
-    js: String,
-    wasm: String,
-    build: &'a str,
-    /// Minors mode (the age question): the widget draws the banner.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    minors: bool,
-    /// The banner module (`widget/js/banner.js`), beside the widget.
-    banner: String,
-}
-
-#[derive(Debug, Serialize)]
-struct LoaderCategory<'a> {
-    id: &'a str,
-    req: bool,
-    gcm: &'a [GcmSignal],
-    cookies: Vec<&'a str>,
 }
 
 pub(crate) async fn get(
@@ -131,30 +107,15 @@ pub(crate) async fn get(
         .current_notice(site.id.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("site `{}` has no published notice", site.id)))?;
-    let n = &published.notice;
-    let minors = n.minors == MinorsPolicy::AskAge;
-    let config = LoaderConfig {
-        site: site.id.as_str(),
-        cookie: cookie_name(&site.id),
-        rev: n.consent_revision,
-        days: n.consent_validity_days,
-        langs: &n.languages,
-        cats: n
-            .categories
-            .iter()
-            .map(|c| LoaderCategory {
-                id: c.id.as_str(),
-                req: c.required,
-                gcm: &c.gcm,
-                cookies: c.cookies.iter().map(|k| k.name.as_str()).collect(),
-            })
-            .collect(),
-        js: format!("/assets/{}", widget.js),
-        wasm: format!("/assets/{}", widget.wasm),
-        build: &widget.build,
-        minors,
-        banner: format!("/assets/{}/yinyom_banner.js", widget.build),
-    };
+    let config = LoaderConfig::new(
+        &site.id,
+        &published.notice,
+        Assets {
+            build: &widget.build,
+            widget_js: &widget.js,
+            widget_wasm: &widget.wasm,
+        },
+    );
     let json = serde_json::to_string(&config).map_err(anyhow::Error::from)?;
     let body = loader_template(&state.settings.dist).replacen(PLACEHOLDER, &json, 1);
     let etag = format!("\"{}\"", &hex_digest(body.as_bytes())[..32]);
@@ -189,4 +150,29 @@ fn hex_digest(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LOADER_SOURCE, strip};
+
+    /// Without a dist folder the loader is served stripped: comments go, code stays, even
+    /// code after a JSDoc type cast at the start of a line.
+    #[test]
+    fn stripping_keeps_code_after_type_casts() {
+        let s = strip(
+            "// note\n/**\n * doc\n */\n  let a = 1;\n  /** @type {T} */ (b).c = 2;\n/** one line */\n",
+        );
+        assert_eq!(s, "let a = 1;\n/** @type {T} */ (b).c = 2;");
+        let loader = strip(LOADER_SOURCE);
+        for code in [
+            "(import(base + config.banner_js)),",
+            "(import(base + config.widget_js))",
+            "(f.parentNode).insertBefore(p, f);",
+        ] {
+            assert!(loader.contains(code), "{code}");
+        }
+        assert!(!loader.contains("@param"));
+        assert!(loader.contains("__YINYOM_CONFIG__"));
+    }
 }

@@ -13,20 +13,16 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
-use yinyom_model::{
-    Lang, Text,
-    notice::{Notice, PublishedNotice, is_sharing},
-    site::Site,
-};
+use yinyom_model::{Lang, loader::BannerView, notice::PublishedNotice, site::Site};
 
 /// Query of the current notice.
 #[derive(Debug, Deserialize)]
 pub(crate) struct NoticeQuery {
     /// `widget`: without the full Markdown text, which the widget does not show (it opens
     /// the notice page instead): most of the bytes of a first visit's notice. `banner`:
-    /// only what the first layer shows ([`BannerView`]).
+    /// only what the first layer shows ([`BannerView`], defined in the model).
     view: Option<String>,
 }
 
@@ -77,63 +73,6 @@ pub(crate) async fn current(
     }
     let body = body.map_err(anyhow::Error::from)?;
     Ok(super::packed::respond(&headers, &etag, meta, body))
-}
-
-/// What the banner (the first layer, `widget/js/banner.js`) shows and puts in a receipt
-/// request: `GET …/notice?view=banner`. The loader fetches it together with the banner
-/// module, only for a visitor who must be asked.
-#[derive(Debug, Serialize)]
-pub(crate) struct BannerView<'a> {
-    version: &'a str,
-    /// The consent revision of this version (the loader may be older).
-    rev: u32,
-    title: Texts<'a>,
-    summary: Texts<'a>,
-    /// Ids of the purposes the visitor decides (legal basis consent), in notice order.
-    purposes: Vec<&'a str>,
-    /// Titles of the categories Global Privacy Control keeps off, which the banner's GPC
-    /// note names ([`is_sharing`]).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    gpc: Vec<Texts<'a>>,
-}
-
-impl<'a> BannerView<'a> {
-    fn of(n: &'a Notice) -> Self {
-        Self {
-            version: &n.version,
-            rev: n.consent_revision,
-            title: Texts::new(&n.title, &n.languages),
-            summary: Texts::new(&n.summary, &n.languages),
-            purposes: n.consent_purposes().map(|p| p.id.as_str()).collect(),
-            gpc: n
-                .optional_categories()
-                .filter(|c| is_sharing(c))
-                .map(|c| Texts::new(&c.title, &n.languages))
-                .collect(),
-        }
-    }
-}
-
-/// A text in each of the notice's languages (English falls back to Thai, as
-/// [`Text::get`] does).
-#[derive(Debug, Serialize)]
-struct Texts<'a> {
-    th: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    en: &'a str,
-}
-
-impl<'a> Texts<'a> {
-    fn new(t: &'a Text, langs: &[Lang]) -> Self {
-        Self {
-            th: t.get(Lang::Th),
-            en: if langs.contains(&Lang::En) {
-                t.get(Lang::En)
-            } else {
-                ""
-            },
-        }
-    }
 }
 
 /// `GET /v1/sites/{site}/notice/versions`: the public history, newest first.
