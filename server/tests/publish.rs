@@ -112,12 +112,10 @@ async fn upload(app: &TestApp, s: &Session, site: &str, body: Vec<u8>) -> Respon
 
 /// Step 2 as a browser sends it.
 async fn confirm(app: &TestApp, s: &Session, site: &str, pairs: &[(&str, &str)]) -> Response<Body> {
-    app.send(
-        Request::post(format!("/admin/sites/{site}/notices/publish/confirm"))
-            .header(header::COOKIE, &s.cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(form(pairs)))
-            .expect("request"),
+    s.submit(
+        app,
+        &format!("/admin/sites/{site}/notices/publish/confirm"),
+        pairs,
     )
     .await
 }

@@ -15,7 +15,7 @@ use std::{
 };
 use yinyom_e2e::{
     console::ConsoleUser,
-    page::Visitor,
+    page::{Visitor, eval},
     server::TestServer,
     webdriver::{Browser, keys},
 };
@@ -58,15 +58,14 @@ return { what: el.tagName + ' ' + (el.getAttribute('href') || el.name || el.id |
 /// leaves the page or comes back), checking that each shows a focus indicator of at least
 /// 2 px with 3:1 contrast (WCAG 1.4.11, 2.4.7) inside the viewport. Returns how many.
 fn tab_through(b: &Browser, what: &str) -> usize {
-    b.eval(
+    eval(
+        b,
         "window.scrollTo(0, 0); document.activeElement && document.activeElement.blur(); return 1;",
-        json!([]),
-    )
-    .expect("reset focus");
+    );
     let mut seen = Vec::new();
     for _ in 0..200 {
         b.press(&[keys::TAB], false).expect("tab");
-        let f = b.eval(FOCUSED, json!([])).expect("focused");
+        let f = eval(b, FOCUSED);
         if f.is_null() {
             break;
         }
@@ -217,13 +216,12 @@ fn a_dpo_works_through_the_console() {
 
     // The skip link: the first Tab shows it; Enter moves past the header, so the next Tab
     // lands in the main content.
-    b.eval(
+    eval(
+        &b,
         "window.scrollTo(0, 0); document.activeElement && document.activeElement.blur(); return 1;",
-        json!([]),
-    )
-    .expect("reset");
+    );
     b.press(&[keys::TAB], false).expect("tab");
-    let skip = b.eval(FOCUSED, json!([])).expect("focused");
+    let skip = eval(&b, FOCUSED);
     assert!(
         skip["what"]
             .as_str()
@@ -234,12 +232,10 @@ fn a_dpo_works_through_the_console() {
     b.press(&[keys::ENTER], false)
         .expect("follow the skip link");
     b.press(&[keys::TAB], false).expect("tab");
-    let next = b
-        .eval(
-            "return !!document.activeElement.closest('main') && !document.activeElement.closest('header');",
-            json!([]),
-        )
-        .expect("eval");
+    let next = eval(
+        &b,
+        "return !!document.activeElement.closest('main') && !document.activeElement.closest('header');",
+    );
     assert_eq!(
         next,
         json!(true),
@@ -265,20 +261,16 @@ fn a_dpo_works_through_the_console() {
         .expect("filtered");
     let filtered = dpo.text();
     assert!(filtered.contains("พบ 2 รายการ"), "{filtered}");
-    let methods = b
-        .eval(
-            "return [...document.querySelectorAll('tbody tr td:nth-child(3)')].map(td => td.textContent);",
-            json!([]),
-        )
-        .expect("methods");
+    let methods = eval(
+        &b,
+        "return [...document.querySelectorAll('tbody tr td:nth-child(3)')].map(td => td.textContent);",
+    );
     assert_eq!(methods, json!(["reject_all", "reject_all"]));
     // Exports apply exactly the filters shown, and the page says so.
-    let export_link = b
-        .eval(
-            "return [...document.querySelectorAll('main a')].find(a => a.textContent === 'csv').getAttribute('href');",
-            json!([]),
-        )
-        .expect("export link");
+    let export_link = eval(
+        &b,
+        "return [...document.querySelectorAll('main a')].find(a => a.textContent === 'csv').getAttribute('href');",
+    );
     assert!(
         export_link
             .as_str()
@@ -292,12 +284,10 @@ fn a_dpo_works_through_the_console() {
     dpo.click(&format!("a[href$='/receipts/{rejected_id}']"));
     let detail = dpo.page(&rejected_id);
     assert!(detail.contains("e2e-console-subject-0001") && detail.contains("reject_all"));
-    let checks = b
-        .eval(
-            "return [...document.querySelectorAll('dl.kv dd .ok')].map(s => s.textContent);",
-            json!([]),
-        )
-        .expect("status");
+    let checks = eval(
+        &b,
+        "return [...document.querySelectorAll('dl.kv dd .ok')].map(s => s.textContent);",
+    );
     assert_eq!(
         checks.as_array().map(Vec::len),
         Some(2),
@@ -411,12 +401,10 @@ fn a_dpo_works_through_the_console() {
     dpo.click("a[href*='/notices/diff?from=2025-01&to=2025-07']");
     let diff = dpo.page("เทียบประกาศ");
     assert!(diff.contains("cookie _yy_path (analytics)") && diff.contains("consent_revision"));
-    let added = b
-        .eval(
-            "return document.querySelectorAll('pre.diff span.add').length;",
-            json!([]),
-        )
-        .expect("added lines");
+    let added = eval(
+        &b,
+        "return document.querySelectorAll('pre.diff span.add').length;",
+    );
     assert!(
         added.as_u64().unwrap_or(0) > 0,
         "added text lines are marked"

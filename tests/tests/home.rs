@@ -3,6 +3,7 @@
 //! the example pages, which open.
 
 use serde_json::{Value, json};
+use yinyom_e2e::page::eval;
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 
 #[test]
@@ -17,30 +18,21 @@ fn the_root_page_is_accessible_and_links_the_examples() {
     .expect("listener");
     b.goto(&format!("{}/", server.api)).expect("root page");
 
-    let lang = b
-        .eval("return document.documentElement.lang;", json!([]))
-        .expect("lang");
+    let lang = eval(&b, "return document.documentElement.lang;");
     assert_eq!(lang, "th");
     // The style block applied: the CSP hash matches it.
-    let width = b
-        .eval(
-            "return getComputedStyle(document.body).maxWidth;",
-            json!([]),
-        )
-        .expect("style");
+    let width = eval(&b, "return getComputedStyle(document.body).maxWidth;");
     assert_ne!(width, json!("none"), "the page's style was blocked");
-    let violations = b.eval("return window.__csp;", json!([])).expect("csp");
+    let violations = eval(&b, "return window.__csp;");
     assert_eq!(violations, json!([]), "CSP violations");
 
     let found = yinyom_e2e::axe::violations(&b, &axe_js, "return document;");
     assert_eq!(found, json!([]), "axe-core violations on the root page");
 
-    let examples: Value = b
-        .eval(
-            "return [...document.querySelectorAll('a')].map(a => a.href);",
-            json!([]),
-        )
-        .expect("links");
+    let examples: Value = eval(
+        &b,
+        "return [...document.querySelectorAll('a')].map(a => a.href);",
+    );
     let pages = format!("{}/", server.pages);
     assert!(
         examples
@@ -49,7 +41,7 @@ fn the_root_page_is_accessible_and_links_the_examples() {
         "{examples} links {pages}"
     );
     b.goto(&pages).expect("example pages");
-    let title = b.eval("return document.title;", json!([])).expect("title");
+    let title = eval(&b, "return document.title;");
     assert!(
         title.as_str().is_some_and(|t| t.contains("Example sites")),
         "{title}"
