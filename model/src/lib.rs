@@ -12,6 +12,8 @@
 //! - [`receipt`]: the widget's receipt request and the server's consent receipt.
 //! - [`cookie`]: the consent cookie's format, read by the loader and written by the widget.
 //! - [`api`]: the JSON error body of the HTTP API.
+//! - [`scan`]: a cookie scan's report (`yinyom scan --json`) and the rules that match
+//!   what a browser saw against the declared cookie tables.
 //! - `canonical` (feature `canonical`): RFC 8785 canonical JSON and SHA-256.
 
 pub mod api;
@@ -21,6 +23,7 @@ pub mod cookie;
 pub mod id;
 pub mod notice;
 pub mod receipt;
+pub mod scan;
 pub mod site;
 pub mod text;
 
