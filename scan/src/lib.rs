@@ -177,11 +177,7 @@ pub async fn main(args: ScanArgs) -> ExitCode {
             } else {
                 print!("{}", render::report(&report, lang));
             }
-            if report.violations() > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            ExitCode::from(exit_code(&report))
         }
         Err(e) => {
             eprintln!("yinyom: {}", e.message(lang));
@@ -209,13 +205,79 @@ pub async fn scan(args: &ScanArgs, progress: &dyn Fn(Step)) -> Result<ScanReport
     progress(Step::Phase(PhaseKind::BeforeChoice));
     let session = browser::Session::start(&chromium).await?;
     let chromium_version = session.version().await;
+    let before = async {
+        let (pages, facts, server) = discover(&session, args, progress).await?;
+        let declared = match declared.take() {
+            Some(d) => d,
+            None => {
+                let from = args.server.clone().unwrap_or_else(|| server.clone());
+                declared::from_server(&from, &args.site).await?
+            }
+        };
+        progress(Step::Declared(declared.from.clone()));
+        let ctx = compare::Context::new(&args.site, &declared, &facts, &server, &args.allow_hosts);
+        let phase = ctx.phase(PhaseKind::BeforeChoice, &session, &facts).await?;
+        Ok::<_, ScanError>((pages, declared, ctx, phase))
+    }
+    .await;
+    session.close().await;
+    let (pages, declared, ctx, before) = before?;
+    let mut phases = vec![before];
+
+    for (kind, action) in [
+        (PhaseKind::AfterRejectAll, "reject-all"),
+        (PhaseKind::AfterAcceptAll, "accept-all"),
+    ] {
+        progress(Step::Phase(kind));
+        let session = browser::Session::start(&chromium).await?;
+        let phase = async {
+            session.visit(&pages[0]).await?;
+            session.choose(action, &cookie).await?;
+            progress(Step::Clicked(action));
+            session.forget_requests();
+            let mut facts = Vec::new();
+            for url in &pages {
+                let f = session.visit(url).await?;
+                progress(Step::Page(f.href.clone()));
+                facts.push(f);
+            }
+            ctx.phase(kind, &session, &facts).await
+        }
+        .await;
+        session.close().await;
+        phases.push(phase?);
+    }
+
+    let findings = ctx.findings(&phases);
+    Ok(ScanReport {
+        format: FORMAT,
+        site: args.site.clone(),
+        started_at,
+        finished_at: compare::now_rfc3339(),
+        tool: format!("yinyom {} ({chromium_version})", env!("CARGO_PKG_VERSION")),
+        declared_from: declared.from.clone(),
+        notice_version: declared.version.clone(),
+        pages,
+        phases,
+        findings,
+    })
+}
+
+/// Visits the given pages, then up to `--crawl` same-origin pages linked from them;
+/// answers the pages, what each showed, and the Yinyom server's origin.
+async fn discover(
+    session: &browser::Session,
+    args: &ScanArgs,
+    progress: &dyn Fn(Step),
+) -> Result<(Vec<String>, Vec<browser::PageFacts>, String), ScanError> {
     let mut pages: Vec<String> = Vec::new();
     let mut facts = Vec::new();
     let mut to_crawl: Vec<String> = Vec::new();
     let mut server: Option<String> = None;
     for url in &args.urls {
         let f = session.visit(url).await?;
-        server = server.or(Some(check_tag(&f, url, &args.site)?));
+        let origin = check_tag(&f, url, &args.site)?;
+        server.get_or_insert(origin);
         progress(Step::Page(f.href.clone()));
         for l in &f.links {
             if to_crawl.len() < args.crawl && !args.urls.contains(l) && !to_crawl.contains(l) {
@@ -233,51 +295,13 @@ pub async fn scan(args: &ScanArgs, progress: &dyn Fn(Step)) -> Result<ScanReport
         facts.push(f);
     }
     let server = server.ok_or_else(|| ScanError::NoTag(args.urls.join(" ")))?;
-    if declared.is_none() {
-        let from = args.server.clone().unwrap_or_else(|| server.clone());
-        declared = Some(declared::from_server(&from, &args.site).await?);
-    }
-    let Some(declared) = declared else {
-        return Err(ScanError::Declared("no source".into()));
-    };
-    progress(Step::Declared(declared.from.clone()));
-    let ctx = compare::Context::new(&args.site, &declared, &facts, &server, &args.allow_hosts);
-    let mut phases = vec![ctx.phase(PhaseKind::BeforeChoice, &session, &facts).await?];
-    session.close().await;
+    Ok((pages, facts, server))
+}
 
-    for (kind, action) in [
-        (PhaseKind::AfterRejectAll, "reject-all"),
-        (PhaseKind::AfterAcceptAll, "accept-all"),
-    ] {
-        progress(Step::Phase(kind));
-        let session = browser::Session::start(&chromium).await?;
-        session.visit(&pages[0]).await?;
-        session.choose(action, &cookie).await?;
-        progress(Step::Clicked(action));
-        session.forget_requests();
-        let mut facts = Vec::new();
-        for url in &pages {
-            let f = session.visit(url).await?;
-            progress(Step::Page(f.href.clone()));
-            facts.push(f);
-        }
-        phases.push(ctx.phase(kind, &session, &facts).await?);
-        session.close().await;
-    }
-
-    let findings = ctx.findings(&phases);
-    Ok(ScanReport {
-        format: FORMAT,
-        site: args.site.clone(),
-        started_at,
-        finished_at: compare::now_rfc3339(),
-        tool: format!("yinyom {} ({chromium_version})", env!("CARGO_PKG_VERSION")),
-        declared_from: declared.from.clone(),
-        notice_version: declared.version.clone(),
-        pages,
-        phases,
-        findings,
-    })
+/// The exit code for a finished scan: 1 when there is a violation, else 0. (A scan that
+/// cannot run exits with 2.)
+pub fn exit_code(report: &ScanReport) -> u8 {
+    u8::from(report.violations() > 0)
 }
 
 /// Checks the page carries a Yinyom tag for `site`; answers the Yinyom server's origin.
