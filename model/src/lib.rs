@@ -15,6 +15,8 @@
 //!   [`loader::BannerView`]).
 //! - [`words`]: the banner's fixed words, for the plain-JS banner and the widget alike.
 //! - [`api`]: the JSON error body of the HTTP API.
+//! - [`scan`]: a cookie scan's report (`yinyom scan --json`) and the rules that match
+//!   what a browser saw against the declared cookie tables.
 //! - `canonical` (feature `canonical`): RFC 8785 canonical JSON and SHA-256.
 
 pub mod api;
@@ -25,6 +27,7 @@ pub mod id;
 pub mod loader;
 pub mod notice;
 pub mod receipt;
+pub mod scan;
 pub mod site;
 pub mod text;
 pub mod words;

@@ -1,6 +1,5 @@
 //! `yinyom`: the server and its command line. See `yinyom --help`.
 
-use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use yinyom_server::{
@@ -19,17 +18,51 @@ use yinyom_server::{
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("YINYOM_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_env("YINYOM_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,chromiumoxide=off")),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Parsed::Server(cli) => cli,
+        #[cfg(feature = "scan")]
+        Parsed::Scan(args) => return yinyom_scan::main(args).await,
+    };
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("yinyom: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The command line: the server's subcommands (`config::Cli`), plus `scan`, which lives in
+/// its own crate so that the server library does not depend on a browser driver.
+enum Parsed {
+    Server(Cli),
+    #[cfg(feature = "scan")]
+    Scan(yinyom_scan::ScanArgs),
+}
+
+fn parse() -> Parsed {
+    use clap::{CommandFactory, FromArgMatches};
+    let cmd = Cli::command();
+    #[cfg(feature = "scan")]
+    let cmd = cmd.subcommand(<yinyom_scan::ScanArgs as clap::Args>::augment_args(
+        clap::Command::new("scan"),
+    ));
+    let matches = cmd.get_matches();
+    #[cfg(feature = "scan")]
+    if let Some(("scan", m)) = matches.subcommand() {
+        return match yinyom_scan::ScanArgs::from_arg_matches(m) {
+            Ok(args) => Parsed::Scan(args),
+            Err(e) => e.exit(),
+        };
+    }
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => Parsed::Server(cli),
+        Err(e) => e.exit(),
     }
 }
 
