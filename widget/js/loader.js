@@ -39,7 +39,8 @@
 (function (/** @type {LoaderConfig} */ config) {
   "use strict";
   const script = /** @type {HTMLScriptElement} */ (document.currentScript);
-  if (window.yinyom && "__loaded" in window.yinyom) return;
+  // Loaded twice on one page (two tags): the first one stays in charge.
+  if (window.yinyom && /** @type {any} */ (window.yinyom).__loaded) return;
   const base = new URL(script.src).origin;
   const siteApi = base + "/v1/sites/" + config.site;
   const storageKey = "yinyom." + config.site + ".";
@@ -652,9 +653,9 @@
   const early = window.yinyom;
   window.yinyom = yinyom;
   if (Array.isArray(early)) {
-    for (const [name, ...args] of early) {
-      const f = /** @type {any} */ (yinyom)[/** @type {string} */ (name)];
-      if (typeof f == "function") f.apply(yinyom, args);
+    for (const call of early) {
+      const f = Array.isArray(call) && /** @type {any} */ (yinyom)[String(call[0])];
+      if (typeof f == "function") f.apply(yinyom, call.slice(1));
     }
   }
 
