@@ -14,7 +14,6 @@ use yinyom_e2e::{
 use yinyom_model::{
     Slug,
     cookie::{ConsentCookie, cookie_name},
-    site::SiteFile,
 };
 use yinyom_server::signing::{self, Jwks};
 
@@ -255,29 +254,27 @@ fn the_loader_says_when_it_has_settled() {
     let browser = Browser::start().expect("browser");
     browser
         .before_each_page(
-            "window.__settled = []; document.addEventListener('yinyom:settled', (e) => { \
+            "window.__seen = []; document.addEventListener('yinyom:settled', (e) => { \
                const h = document.getElementById('yinyom'), r = h && h.shadowRoot; \
-               window.__settled.push({ site: e.detail.site, banner: !!(r && r.querySelector('.banner')), \
+               window.__seen.push({ site: e.detail.site, banner: !!(r && r.querySelector('.banner')), \
                  pending: localStorage.getItem('yinyom.' + e.detail.site + '.pending'), cookie: document.cookie }); });",
         )
         .expect("listener");
-    browser
-        .goto(&format!("{}/{SITE}/", server.pages))
-        .expect("open page");
-    browser
-        .wait_for(20, "return window.__settled.length >= 1;")
-        .expect("settled after load");
-    let first = eval(&browser, "return window.__settled[0];");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    let first = visitor.eval("return window.__seen[0];");
     assert_eq!(first["site"], SITE);
     assert_eq!(
         first["banner"], true,
         "the banner is shown when it settles: {first}"
     );
-    click(&browser, ".banner [data-action=accept-all]");
-    browser
-        .wait_for(20, "return window.__settled.length >= 2;")
-        .expect("settled after the choice");
-    let after = eval(&browser, "return window.__settled[1];");
+    visitor.banner().accept_all();
+    visitor.wait(
+        20,
+        "return window.__seen.length >= 2;",
+        "settled after the choice",
+    );
+    let after = visitor.eval("return window.__seen[1];");
     assert_eq!(after["site"], SITE);
     assert_eq!(after["banner"], false, "{after}");
     assert_eq!(
@@ -294,7 +291,7 @@ fn the_loader_says_when_it_has_settled() {
         })
         .expect("the consent cookie");
     let cookie = ConsentCookie::decode(value).expect("a version-1 cookie");
-    let r = receipts(&server, &browser, 1);
+    let r = visitor.receipts(1);
     assert_eq!(
         cookie.receipt_id.as_deref(),
         r[0]["receipt"]["receipt_id"].as_str(),
@@ -309,36 +306,33 @@ fn the_loader_says_when_it_has_settled() {
 fn the_loader_and_the_model_share_the_cookie_format() {
     let server = TestServer::start(&[SITE]).expect("server");
     let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, SITE);
     let name = cookie_name(&Slug::parse(SITE).expect("slug"));
-    open(&server, &browser);
-    click(&browser, ".banner [data-action=accept-all]");
-    let r = receipts(&server, &browser, 1);
+    let revision = yinyom_e2e::example_site(SITE).notice.consent_revision;
+    visitor.visit();
+    visitor.banner().accept_all();
+    let r = visitor.receipts(1);
     let receipt_id = r[0]["receipt"]["receipt_id"]
         .as_str()
         .expect("receipt id")
         .to_owned();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let written = loop {
-        let v = browser
-            .cookie(&name)
-            .expect("cookies")
-            .expect("the consent cookie");
-        if v.ends_with(&receipt_id) {
-            break v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the receipt id never reached the cookie: {v}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let decoded = ConsentCookie::decode(&written).expect("the model reads the loader's cookie");
-    assert_eq!(decoded.encode(), written);
+    let decoded = visitor.consent_cookie_with_receipt();
+    assert_eq!(decoded.receipt_id.as_deref(), Some(receipt_id.as_str()));
+    let written = browser
+        .cookie(&name)
+        .expect("cookies")
+        .expect("the consent cookie");
+    assert_eq!(
+        decoded.encode(),
+        written,
+        "the model reads the loader's cookie"
+    );
     let granted: Vec<&str> = decoded.granted.iter().map(Slug::as_str).collect();
     assert_eq!(granted, ["analytics", "media"]);
-    assert_eq!(decoded.revision, site_file().notice.consent_revision);
+    assert_eq!(decoded.revision, revision);
 
-    let now = eval(&browser, "return Math.floor(Date.now() / 1000);")
+    let now = visitor
+        .eval("return Math.floor(Date.now() / 1000);")
         .as_u64()
         .expect("now");
     for (granted, receipt) in [
@@ -346,7 +340,7 @@ fn the_loader_and_the_model_share_the_cookie_format() {
         (vec![], None),
     ] {
         let c = ConsentCookie {
-            revision: site_file().notice.consent_revision,
+            revision,
             at: now - 60,
             granted: granted
                 .iter()
@@ -354,22 +348,12 @@ fn the_loader_and_the_model_share_the_cookie_format() {
                 .collect(),
             receipt_id: receipt.map(str::to_owned),
         };
-        eval(
-            &browser,
-            &format!(
-                "document.cookie = '{name}={}; path=/'; return 1;",
-                c.encode()
-            ),
-        );
-        browser
-            .goto(&format!("{}/{SITE}/", server.pages))
-            .expect("open page");
-        let read = browser
-            .wait_for(
-                20,
-                "return window.yinyom && window.yinyom.consent && window.yinyom.consent();",
-            )
-            .expect("the loader reads the model's cookie as a current choice");
+        visitor.eval(&format!(
+            "document.cookie = '{name}={}; path=/'; return 1;",
+            c.encode()
+        ));
+        visitor.visit();
+        let read = visitor.eval("return window.yinyom.consent();");
         assert_eq!(
             read,
             json!({"revision": c.revision, "categories": granted, "receiptId": receipt, "at": c.at}),
