@@ -174,10 +174,15 @@ impl Server {
     ) -> anyhow::Result<()> {
         let public_url = self.state.settings.public_url.clone();
         tracing::info!(%public_url, store = self.state.store.kind(), "yinyom is listening");
+        let log_signer = log::LogSigner::of(&self.state).await?;
+        // Witnesses are configured with each log's vkey: say it where operators look.
+        for site in self.state.store.site_ids().await? {
+            tracing::info!(%site, vkey = %log_signer.vkey(&site)?, "log");
+        }
         let sequencer = tokio::spawn(log::run_sequencer(
             self.state.store.clone(),
             self.state.signer.clone(),
-            log::LogSigner::of(&self.state).await?,
+            log_signer,
             self.state.settings.witnesses.clone(),
             std::time::Duration::from_secs(self.checkpoint_secs.max(1)),
         ));

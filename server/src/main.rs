@@ -120,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Log(LogCommand::Checkpoint { site, public_url }) => {
+            signing::Signer::load_or_create(&store).await?;
             let signer = log::LogSigner::new(&public_url, log::provisional_key(&store).await?);
             match log::sequence(&store, &signer, &site).await? {
                 Some(cp) => print!("{}", cp.note),

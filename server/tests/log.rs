@@ -527,3 +527,114 @@ async fn verify_names_a_rewritten_tile_and_checkpoint() {
         report.findings
     );
 }
+
+/// Runs the migrations of `store`'s kind, without the C2SP one (`*_c2sp_*`) unless `all`.
+async fn migrate(store: &yinyom_server::store::Store, all: bool) {
+    use yinyom_server::store::Store;
+    let dir = match store {
+        Store::Sqlite(_) => "migrations/sqlite",
+        Store::Postgres(_) => "migrations/postgres",
+    };
+    let mut m =
+        sqlx::migrate::Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+            .await
+            .expect("migrations");
+    if !all {
+        m.migrations = m
+            .migrations
+            .iter()
+            .filter(|x| !x.description.contains("c2sp"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+    }
+    match store {
+        Store::Sqlite(pool) => m.run(pool).await.expect("migrate"),
+        Store::Postgres(pool) => m.run(pool).await.expect("migrate"),
+    }
+}
+
+/// A database of the release before the C2SP log (leaves hashed with their position,
+/// checkpoints as JWS, per-day counts kept by the old sequencer) is upgraded: the
+/// migration puts every receipt back in the queue and the log is rebuilt in the new
+/// format, verifiable, with the same per-day counts.
+#[tokio::test]
+async fn upgrading_rebuilds_the_log_in_the_new_format() {
+    use yinyom_server::store::Store;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = match std::env::var("YINYOM_TEST_DATABASE_URL") {
+        Ok(admin) => {
+            let name = format!("yinyom_test_{}", uuid::Uuid::now_v7().simple());
+            let pool = sqlx::PgPool::connect(&admin).await.expect("admin");
+            sqlx::query(&format!("create database {name}"))
+                .execute(&pool)
+                .await
+                .expect("create");
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            Store::Postgres(
+                sqlx::PgPool::connect(&format!("{base}/{name}"))
+                    .await
+                    .expect("connect"),
+            )
+        }
+        Err(_) => Store::Sqlite(
+            sqlx::SqlitePool::connect_with(
+                Store::sqlite_options(&format!("sqlite://{}", dir.path().join("old.db").display()))
+                    .expect("options"),
+            )
+            .await
+            .expect("open"),
+        ),
+    };
+    migrate(&store, false).await;
+    let app = app_on(store.clone(), dir, 0, 1).await;
+    let ids = post_n(&app, 6).await;
+    // What the old sequencer left: leaves (any hash), a JWS checkpoint, counted receipts.
+    let old_log = [
+        "insert into log_leaves (site_id, seq, receipt_id, leaf_hash)
+         select site_id, 0, receipt_id, $2 from receipts where receipt_id = $1",
+        "insert into log_checkpoints (site_id, tree_size, root_hash, frontier_json, issued_at, checkpoint_json, jws)
+         select 'demo', 1, $2, '[]', 0, '{}', $1 where true",
+        "insert into receipt_counts (site_id, day, notice_version, method, item, granted, n)
+         select 'demo', 1, $1, 'accept_all', '', -1, 99 where length($2) = 32",
+        "delete from log_pending where receipt_id = $1 and length($2) = 32",
+    ];
+    for q in old_log {
+        match &store {
+            Store::Sqlite(pool) => sqlx::query(q)
+                .bind(&ids[0])
+                .bind(vec![0u8; 32])
+                .execute(pool)
+                .await
+                .map(|_| ()),
+            Store::Postgres(pool) => sqlx::query(q)
+                .bind(&ids[0])
+                .bind(vec![0u8; 32])
+                .execute(pool)
+                .await
+                .map(|_| ()),
+        }
+        .expect(q);
+    }
+
+    migrate(&store, true).await;
+    assert_eq!(store.unsequenced("demo").await.expect("db"), 6);
+    assert!(store.latest_checkpoint("demo").await.expect("db").is_none());
+    let signer = signer(&app).await;
+    let cp = log::sequence(&store, &signer, "demo")
+        .await
+        .expect("seq")
+        .expect("cp");
+    assert_eq!(cp.checkpoint.size, 6);
+    let report = log::verify(&store, "demo").await.expect("verify");
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert_eq!((report.leaves, report.unsequenced), (6, 0));
+    // The old count (99) is gone; the rebuilt counts are the receipts' own.
+    let q = "select cast(sum(n) as bigint) from receipt_counts where site_id = 'demo' and item = '' and granted = -1";
+    let total: Option<i64> = match &store {
+        Store::Sqlite(pool) => sqlx::query_scalar(q).fetch_one(pool).await,
+        Store::Postgres(pool) => sqlx::query_scalar(q).fetch_one(pool).await,
+    }
+    .expect("counts");
+    assert_eq!(total, Some(6));
+}

@@ -469,6 +469,10 @@ async fn the_binaries_witness_in_the_background() {
         .await
         .expect("import");
     let url = common::url_of(&store, dir.path()).await;
+    // The first signing key, as the server would create it on start.
+    yinyom_server::signing::Signer::load_or_create(&store)
+        .await
+        .expect("key");
     let (port, wport) = (binary::free_port(), binary::free_port());
     let public_url = format!("http://127.0.0.1:{port}");
     let log_vkey = log::LogSigner::new(

@@ -112,7 +112,6 @@ impl LogSigner {
 /// The log key until `serve --log-key` provides one: the oldest receipt signing key in
 /// the store (it never changes with `keys rotate`, so the log's vkey stays the same).
 pub async fn provisional_key(store: &Store) -> Result<Arc<dyn note::NoteKey>, StoreError> {
-    signing::Signer::load_or_create(store).await?;
     let keys = store.keys().await?;
     let first = keys
         .iter()
@@ -720,4 +719,23 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_host;
+
+    #[test]
+    fn the_origin_is_the_public_host_with_a_port_only_when_not_the_default() {
+        for (url, host) in [
+            ("https://consent.dga.go.th", "consent.dga.go.th"),
+            ("https://Consent.DGA.go.th:443/yinyom/", "consent.dga.go.th"),
+            ("https://consent.dga.go.th:8443", "consent.dga.go.th:8443"),
+            ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+            ("http://yinyom.test:80", "yinyom.test"),
+            ("http://[::1]:8080/x?y", "[::1]:8080"),
+        ] {
+            assert_eq!(origin_host(url), host, "{url}");
+        }
+    }
 }
