@@ -1277,11 +1277,19 @@ fn main() -> Result<()> {
 
     let mut versus = Vec::new();
     if a.part("c15t") {
-        let (vsecs, rounds, max_rate) = if a.quick {
+        let (mut vsecs, rounds, max_rate) = if a.quick {
             (1.0, 1, 150.0)
         } else {
             (10.0, 3, 20_000.0)
         };
+        // YINYOM_BENCH_SECS=N: N seconds per load step instead (a shorter run on a shared
+        // machine; BENCHMARKS.md then says so).
+        if let Some(n) = std::env::var("YINYOM_BENCH_SECS")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+        {
+            vsecs = n;
+        }
         eprintln!("bench: receipt ingest against c15t's backend");
         let (v, ceiling) = versus_c15t(&a, &rt, tmp.path(), vsecs, rounds, max_rate)?;
         write_versus(&mut md, &v, ceiling.as_ref(), vsecs, rounds)?;
