@@ -28,7 +28,9 @@ async fn two_versions() -> TestApp {
         rate_limit_burst: 100,
         trusted_proxies: 1,
     };
-    let state = app_state(store, settings).await.expect("state");
+    let state = app_state(store, settings, &common::keys(dir.path()))
+        .await
+        .expect("state");
     TestApp {
         router: router(state.clone()),
         state,

@@ -52,6 +52,9 @@ async fn partial_requests_and_idle_connections_are_closed() {
         trusted_proxies: 0,
         trust_forwarded_for: false,
         checkpoint_secs: 1,
+        signing_key: vec![common::key_files(dir.path()).0.display().to_string()],
+        log_key: vec![common::key_files(dir.path()).1.display().to_string()],
+        pkcs11_module: None,
         header_timeout_secs: 1,
         body_timeout_secs: 1,
     };

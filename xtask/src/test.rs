@@ -40,6 +40,12 @@ pub(crate) fn run() -> Result<()> {
         tools::apt_install(&["npm"], "axe-core for the accessibility tests")?;
     }
 
+    // The HSM test (server/tests/hsm.rs) signs receipts with a key in SoftHSM2: it runs in
+    // every test run, never skipped.
+    if !tools::on_path("softhsm2-util") {
+        tools::apt_install(&["softhsm2"], "SoftHSM2, for the PKCS#11 signing test")?;
+    }
+
     let mut t = Tally::default();
     let cargo = |args: &[&str]| {
         let mut c = Command::new("cargo");

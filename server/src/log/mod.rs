@@ -116,7 +116,7 @@ async fn sequence_counted(
             };
             let json =
                 to_canonical_json(&checkpoint).map_err(|e| StoreError::Canonical(e.to_string()))?;
-            let jws = signer.sign(json.as_bytes());
+            let jws = signer.sign(json.as_bytes())?;
             let row = CheckpointRow {
                 tree_size: size,
                 root_hash: root.to_vec(),
