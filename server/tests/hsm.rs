@@ -1,10 +1,12 @@
 //! A receipt signing key that never leaves an HSM: SoftHSM2 through PKCS#11 (CKM_EDDSA).
 //! `yinyom keys generate` makes the key inside the token, `yinyom serve --signing-key
-//! pkcs11:…` signs receipts with it, and an outside JOSE library (node's `jose`, installed
-//! from npm into `target/jose` on first use) verifies them against the served JWKS.
+//! pkcs11:…` signs receipts with it, and outside JOSE libraries (node's `jose`, installed
+//! from npm into `target/jose` on first use, and Python's PyJWT) verify them against the
+//! served JWKS.
 //!
-//! Needs SoftHSM2 (Debian: `apt-get install softhsm2`; `cargo xtask test` and `.ci/run`
-//! install it). Without it this test fails and says so: it is never skipped.
+//! Needs SoftHSM2 and PyJWT (Debian: `apt-get install softhsm2 python3-jwt`; `cargo xtask
+//! test` and `.ci/run` install them). Without them this test fails and says so: it is
+//! never skipped.
 
 mod common;
 
@@ -229,6 +231,44 @@ console.log(JSON.stringify({ header: protectedHeader, receipt_id: JSON.parse(new
     );
     assert_eq!(v["receipt_id"], posted["receipt"]["receipt_id"]);
     assert_eq!(v["forged"], "rejected");
+
+    // Python's PyJWT (Debian's python3-jwt) verifies it too, and refuses it with another
+    // key of the set.
+    let script = r#"
+import json, sys, jwt
+token, jwks = sys.argv[1], json.loads(sys.argv[2])
+kid = jwt.get_unverified_header(token)["kid"]
+key = next(jwt.PyJWK(k) for k in jwks["keys"] if k["kid"] == kid)
+claims = jwt.decode(token, key=key.key, algorithms=["EdDSA"])
+others = [jwt.PyJWK(k) for k in jwks["keys"] if k["kid"] != kid]
+wrong = []
+for o in others:
+    try:
+        jwt.decode(token, key=o.key, algorithms=["EdDSA"])
+        wrong.append(o.key_id)
+    except jwt.InvalidSignatureError:
+        pass
+print(json.dumps({"receipt_id": claims["receipt_id"], "wrong": wrong, "others": len(others)}))
+"#;
+    let python = if Path::new("/usr/bin/python3").is_file() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let out = Command::new(python)
+        .args(["-c", script, jws, &jwks.to_string()])
+        .output()
+        .expect("python3 is installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "PyJWT (Debian: apt-get install python3-jwt): {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("python output");
+    assert_eq!(v["receipt_id"], posted["receipt"]["receipt_id"]);
+    assert_eq!(v["others"], 1, "the log key is the other key of the set");
+    assert_eq!(v["wrong"], serde_json::json!([]));
 
     // Our own verifier agrees, and the database holds the public key only.
     let set: yinyom_server::signing::Jwks = serde_json::from_value(jwks).expect("jwks");
