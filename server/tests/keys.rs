@@ -482,11 +482,26 @@ async fn keys_generate_writes_a_private_pem_and_prints_its_public_key_and_vkey()
 }
 
 /// Receipts and checkpoints need two keys: a server given one key for both refuses to
-/// start, and so does a server given a key that was never registered.
+/// start, and so does a server given a key that was never registered. The log signer
+/// signs with the `--log-key`, published with purpose `log`.
 #[tokio::test]
 async fn the_receipt_and_log_keys_must_differ_and_be_registered() {
     let app = app().await;
-    let (receipt_file, _) = key_files(app.dir.path());
+    let (receipt_file, log_file) = key_files(app.dir.path());
+    let log_key = keys::load(&spec(&log_file), None).expect("log key");
+    let (public, sig) = app.state.log_signer.sign_raw(b"a note").expect("signs");
+    assert_eq!(public, log_key.public_key());
+    ed25519_dalek::VerifyingKey::from_bytes(&public)
+        .expect("key")
+        .verify_strict(b"a note", &ed25519_dalek::Signature::from_bytes(&sig))
+        .expect("verifies");
+    let set = jwks(&app).await;
+    let published = set
+        .keys
+        .iter()
+        .find(|k| k.kid == signing::thumbprint(&public))
+        .expect("the log key is published");
+    assert_eq!(published.purpose.as_deref(), Some("log"));
     let settings = (*app.state.settings).clone();
     let same = Keys::load(&[spec(&receipt_file)], &[spec(&receipt_file)], None).expect("keys");
     let e = app_state(app.state.store.clone(), settings.clone(), &same)

@@ -227,6 +227,26 @@ impl Signer {
         self.choose(now_ms()).map(|(kid, _)| kid)
     }
 
+    /// The key that may sign a document dated `at_ms` (its id and the key), for documents
+    /// that are not JWS (a C2SP signed note is an Ed25519 signature over the note's text).
+    pub fn key_at(&self, at_ms: i64) -> Option<(String, Arc<dyn Ed25519Signer>)> {
+        self.choose(at_ms)
+    }
+
+    /// An Ed25519 signature of `msg`, dated now, by the key valid now; with its key.
+    pub fn sign_raw(&self, msg: &[u8]) -> Result<([u8; 32], [u8; 64]), StoreError> {
+        let (_, key) = self.choose(now_ms()).ok_or_else(|| {
+            StoreError::Signing(format!(
+                "none of this server's {} keys may sign now: give it the current key (yinyom keys list)",
+                self.purpose.as_str()
+            ))
+        })?;
+        let sig = key
+            .sign(msg)
+            .map_err(|e| StoreError::Signing(e.to_string()))?;
+        Ok((key.public_key(), sig))
+    }
+
     /// Signs `payload`, dated now, as a compact JWS.
     pub fn sign(&self, payload: &[u8]) -> Result<String, StoreError> {
         self.sign_at(payload, now_ms())
