@@ -467,18 +467,57 @@ async fn keys_generate_writes_a_private_pem_and_prints_its_public_key_and_vkey()
         "never overwritten"
     );
 
-    // A key file others may read is refused at start.
+    // `keys rotate --key` registers the next key (published, signing 6 minutes later);
+    // `keys list` shows both with their periods; the same key cannot be registered twice.
     let app = app().await;
     let url = database_url(&app).await;
+    let next = dir.path().join("next.pem");
+    assert!(
+        run(&["keys", "generate", "--out", &spec(&next)])
+            .status
+            .success()
+    );
+    let rotated = run(&[
+        "--database-url",
+        &url,
+        "keys",
+        "rotate",
+        "--key",
+        &spec(&next),
+    ]);
+    let said = String::from_utf8_lossy(&rotated.stdout);
+    assert!(
+        rotated.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    let next_kid = signing::thumbprint(&keys::load(&spec(&next), None).expect("next").public_key());
+    assert!(said.contains(&next_kid), "{said}");
     let list = run(&["--database-url", &url, "keys", "list"]);
     let listed = String::from_utf8_lossy(&list.stdout);
     assert!(
-        listed
-            .lines()
-            .any(|l| l.starts_with("receipt") && l.contains("current since")),
+        listed.lines().any(|l| l.starts_with("receipt")
+            && l.contains(&next_kid)
+            && l.contains("published, signs from")),
+        "{listed}"
+    );
+    assert!(
+        listed.lines().any(|l| l.starts_with("receipt")
+            && !l.contains(&next_kid)
+            && l.contains("current since")
+            && l.contains("until")),
         "{listed}"
     );
     assert!(listed.lines().any(|l| l.starts_with("log")), "{listed}");
+    let twice = run(&[
+        "--database-url",
+        &url,
+        "keys",
+        "rotate",
+        "--key",
+        &spec(&next),
+    ]);
+    assert!(!twice.status.success(), "a key is registered once");
 }
 
 /// Receipts and checkpoints need two keys: a server given one key for both refuses to
