@@ -177,23 +177,68 @@ pub enum LogCommand {
             default_value = "http://127.0.0.1:8080"
         )]
         public_url: String,
+        /// The log key, as for `serve --log-key`.
+        #[arg(
+            long = "log-key",
+            env = "YINYOM_LOG_KEY",
+            value_delimiter = ',',
+            required = true
+        )]
+        log_key: Vec<String>,
+        /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`.
+        #[arg(long, env = "YINYOM_PKCS11_MODULE")]
+        pkcs11_module: Option<PathBuf>,
     },
 }
 
 /// `yinyom keys …`
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Create the next signing key. It is published in the JWKS at once and starts signing
-    /// 6 minutes later (after every cached copy of the JWKS has it); the current key signs
-    /// until then and stays in the JWKS, so every receipt signed with it still verifies.
+    /// Make a new Ed25519 key: a PKCS#8 PEM file (mode 0600; an existing file is never
+    /// overwritten) or, for a `pkcs11:` URI, a key pair inside the HSM (the private key
+    /// cannot be extracted). Prints its public key and key id. Needs no database.
+    Generate {
+        /// A file path, or a `pkcs11:` URI (RFC 7512) naming the token and the new key's
+        /// label (`object=`), with `pin-source=FILE`.
+        #[arg(long)]
+        out: String,
+        /// Also print the key's C2SP signed-note verifier key (vkey) under this name
+        /// (e.g. the log's origin, or a witness's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// The PKCS#11 library for a `pkcs11:` URI without `module-path`.
+        #[arg(long, env = "YINYOM_PKCS11_MODULE")]
+        pkcs11_module: Option<PathBuf>,
+    },
+    /// Register the next key: its public key is published in the JWKS at once and it
+    /// signs 6 minutes later (after every cached copy of the JWKS has it); the current
+    /// key's validity period ends then. Give every server the new key (`serve
+    /// --signing-key CURRENT --signing-key NEXT`) before running this.
     Rotate {
-        /// Sign with the new key at once (after a key compromise). Verifiers holding a
-        /// cached JWKS may not know it for up to 5 minutes.
+        /// The new key (a file or `pkcs11:` URI, as `serve --signing-key` takes it): it
+        /// is opened to read its public key and prove it signs.
+        #[arg(long)]
+        key: String,
+        /// Rotate the log checkpoint key (`serve --log-key`) instead of the receipt key.
+        #[arg(long)]
+        log: bool,
+        /// After a key compromise: the new key signs within 5 seconds. Verifiers holding
+        /// a cached JWKS may not know it for up to 5 minutes.
         #[arg(long)]
         now: bool,
+        /// The PKCS#11 library for a `pkcs11:` URI without `module-path`.
+        #[arg(long, env = "YINYOM_PKCS11_MODULE")]
+        pkcs11_module: Option<PathBuf>,
     },
-    /// List the signing keys.
+    /// List the registered keys: what each signs and its validity period.
     List,
+    /// Upgrade from a version that kept private keys in the database: write each stored
+    /// seed as a PEM file in DIR (mode 0600) and delete it from the database.
+    Export {
+        /// Folder for the key files (created if missing).
+        #[arg(long)]
+        out_dir: PathBuf,
+    },
 }
 
 /// `yinyom receipts …`
@@ -334,6 +379,32 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's body.
     #[arg(long, env = "YINYOM_BODY_TIMEOUT_SECS", default_value_t = 30)]
     pub body_timeout_secs: u64,
+
+    /// The receipt signing key: an Ed25519 PKCS#8 PEM file (mode 0600, from `yinyom keys
+    /// generate`) or a `pkcs11:` URI (RFC 7512) of a key in an HSM. Give it twice during a
+    /// rotation (the current key and the next one); each signs within its validity period.
+    #[arg(
+        long = "signing-key",
+        env = "YINYOM_SIGNING_KEY",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub signing_key: Vec<String>,
+
+    /// The log checkpoint key (a file or `pkcs11:` URI, as `--signing-key`); never the
+    /// same key as `--signing-key`.
+    #[arg(
+        long = "log-key",
+        env = "YINYOM_LOG_KEY",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub log_key: Vec<String>,
+
+    /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`, e.g.
+    /// /usr/lib/softhsm/libsofthsm2.so.
+    #[arg(long, env = "YINYOM_PKCS11_MODULE")]
+    pub pkcs11_module: Option<PathBuf>,
 
     /// Seconds between log checkpoints (pending receipts are appended in one batch; each
     /// new checkpoint is then submitted to the witnesses).

@@ -52,9 +52,15 @@ use crate::{
 };
 use std::sync::Arc;
 
-/// Builds the application state for `store` with the given settings.
-pub async fn app_state(store: Store, settings: Settings) -> anyhow::Result<AppState> {
-    let signer = Signer::load_or_create(&store).await?;
+/// Builds the application state for `store` with the given settings, signing receipts and
+/// log checkpoints with `keys` (see [`Signer::load`]).
+pub async fn app_state(
+    store: Store,
+    settings: Settings,
+    keys: &signing::Keys,
+) -> anyhow::Result<AppState> {
+    let signer = Signer::load(&store, signing::KeyPurpose::Receipt, &keys.receipts).await?;
+    let log_signer = Arc::new(Signer::load(&store, signing::KeyPurpose::Log, &keys.log).await?);
     let limiter = limits::RateLimiter::new(
         settings.rate_limit_per_minute,
         settings.rate_limit_burst,
@@ -65,6 +71,7 @@ pub async fn app_state(store: Store, settings: Settings) -> anyhow::Result<AppSt
     Ok(AppState {
         store: store.clone(),
         signer: signer.clone(),
+        log_signer,
         settings: Arc::new(settings),
         metrics: Arc::default(),
         limiter: Arc::new(limiter),
@@ -95,7 +102,7 @@ pub struct Timeouts {
 }
 
 impl Server {
-    /// Binds the listeners and prepares the state (creating a signing key if none exists).
+    /// Binds the listeners, opens the keys and prepares the state.
     pub async fn bind(store: Store, args: &ServeArgs) -> anyhow::Result<Self> {
         let api = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -139,7 +146,12 @@ impl Server {
             witnesses: log::witness::Witnesses::parse(&args.witnesses, args.witness_quorum)
                 .map_err(|e| anyhow::anyhow!(e))?,
         };
-        let state = app_state(store, settings).await?;
+        let keys = signing::Keys::load(
+            &args.signing_key,
+            &args.log_key,
+            args.pkcs11_module.as_deref(),
+        )?;
+        let state = app_state(store, settings, &keys).await?;
         Ok(Self {
             api,
             pages,
@@ -179,9 +191,20 @@ impl Server {
         for site in self.state.store.site_ids().await? {
             tracing::info!(%site, vkey = %log_signer.vkey(&site)?, "log");
         }
+        let keys = {
+            let (store, signer) = (self.state.store.clone(), self.state.signer.clone());
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(signing::KEY_REFRESH);
+                loop {
+                    every.tick().await;
+                    if let Err(e) = signer.refresh(&store).await {
+                        tracing::warn!(error = %e, "cannot reload the signing keys' periods");
+                    }
+                }
+            })
+        };
         let sequencer = tokio::spawn(log::run_sequencer(
             self.state.store.clone(),
-            self.state.signer.clone(),
             log_signer,
             self.state.settings.witnesses.clone(),
             std::time::Duration::from_secs(self.checkpoint_secs.max(1)),
@@ -224,6 +247,7 @@ impl Server {
         }
         sequencer.abort();
         sweeper.abort();
+        keys.abort();
         Ok(())
     }
 }

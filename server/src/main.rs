@@ -80,6 +80,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{}: not a JWKS: {e}", jwks.display()))?;
         return verify_file(file, &jwks);
     }
+    // A new key needs no database.
+    if let Command::Keys(KeysCommand::Generate {
+        out,
+        name,
+        pkcs11_module,
+    }) = &cli.command
+    {
+        return generate_key(out, name.as_deref(), pkcs11_module.as_deref());
+    }
     let store = Store::connect_with(&cli.database_url, cli.db_pool_size)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", redact(&cli.database_url)))?;
@@ -119,9 +128,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{site}: the log is intact");
             Ok(())
         }
-        Command::Log(LogCommand::Checkpoint { site, public_url }) => {
-            signing::Signer::load_or_create(&store).await?;
-            let signer = log::LogSigner::new(&public_url, log::provisional_key(&store).await?);
+        Command::Log(LogCommand::Checkpoint {
+            site,
+            public_url,
+            log_key,
+            pkcs11_module,
+        }) => {
+            let keys = signing::Keys::load(&[], &log_key, pkcs11_module.as_deref())?;
+            let key = signing::Signer::load(&store, signing::KeyPurpose::Log, &keys.log).await?;
+            let signer = log::LogSigner::new(&public_url, std::sync::Arc::new(key));
             match log::sequence(&store, &signer, &site).await? {
                 Some(cp) => print!("{}", cp.note),
                 None => println!("{site}: nothing new to append"),
@@ -133,33 +148,87 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let witness = yinyom_server::witness::Witness::new(store, &args.name, key, &args.logs)?;
             yinyom_server::witness::serve(witness, args.listen).await
         }
-        Command::Keys(KeysCommand::Rotate { now }) => {
+        Command::Keys(KeysCommand::Generate { .. }) => unreachable!("handled before the store"),
+        Command::Keys(KeysCommand::Rotate {
+            key,
+            log,
+            now,
+            pkcs11_module,
+        }) => {
+            let purpose = if log {
+                signing::KeyPurpose::Log
+            } else {
+                signing::KeyPurpose::Receipt
+            };
             let notice = if now {
-                std::time::Duration::ZERO
+                signing::COMPROMISE_NOTICE
             } else {
                 signing::ROTATION_NOTICE
             };
-            let r = signing::rotate(&store, notice).await?;
+            let key = signing::keys::load(&key, pkcs11_module.as_deref())?;
+            let r = signing::rotate(&store, purpose, &key.public_key(), notice)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e}: is {} registered already (yinyom keys list), or was another rotation running?",
+                        key.location()
+                    )
+                })?;
             println!(
-                "new signing key {} is in the JWKS now and signs from {}; the keys before it sign until then and stay in the JWKS",
+                "new {} key {} is in the JWKS now and signs from {}; the keys before it sign until then and stay in the JWKS",
+                purpose.as_str(),
                 r.kid,
-                yinyom_server::store::rfc3339_ms(r.activates_at)
+                rfc3339_ms(r.activates_at)
             );
             Ok(())
         }
         Command::Keys(KeysCommand::List) => {
-            let now = yinyom_server::store::now_ms();
+            let now = now_ms();
             for k in store.keys().await? {
                 let status = match k.retired_at {
-                    _ if k.activates_at > now => format!(
-                        "published, signs from {}",
-                        yinyom_server::store::rfc3339_ms(k.activates_at)
+                    _ if k.activates_at > now => {
+                        format!("published, signs from {}", rfc3339_ms(k.activates_at))
+                    }
+                    Some(r) if r <= now => format!(
+                        "retired: signed from {} until {}",
+                        rfc3339_ms(k.activates_at),
+                        rfc3339_ms(r)
                     ),
-                    Some(r) if r <= now => "retired".to_owned(),
-                    Some(r) => format!("current, until {}", yinyom_server::store::rfc3339_ms(r)),
-                    None => "current".to_owned(),
+                    Some(r) => format!(
+                        "current since {}, until {}",
+                        rfc3339_ms(k.activates_at),
+                        rfc3339_ms(r)
+                    ),
+                    None => format!("current since {}", rfc3339_ms(k.activates_at)),
                 };
-                println!("{}  {status}", k.kid);
+                println!("{:<7}  {}  {status}", k.purpose, k.kid);
+            }
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Export { out_dir }) => {
+            let done = signing::export_legacy(&store, &out_dir).await?;
+            if done.is_empty() {
+                println!("the database holds no private keys: nothing to export");
+            }
+            let now = now_ms();
+            for (path, row) in &done {
+                println!(
+                    "{}  {} key {}{}",
+                    path.display(),
+                    row.purpose,
+                    row.kid,
+                    if row.valid_at(now) {
+                        " (signs now: give it to `serve --signing-key`)"
+                    } else {
+                        " (retired: keep it offline or destroy it)"
+                    }
+                );
+            }
+            if !done.is_empty() {
+                eprintln!(
+                    "yinyom: {} key(s) moved out of the database. Database backups made before now still hold them: consider `yinyom keys rotate` to a new key.",
+                    done.len()
+                );
             }
             Ok(())
         }
@@ -419,6 +488,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             verify_file(&file, &jwks)
         }
     }
+}
+
+/// `yinyom keys generate`: a new key file or HSM key; prints its public key.
+fn generate_key(
+    out: &str,
+    name: Option<&str>,
+    module: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    if let Some(name) = name {
+        anyhow::ensure!(
+            signing::keys::valid_note_name(name),
+            "`{name}` cannot be a key name: no spaces or `+`"
+        );
+    }
+    let public = signing::keys::generate(out, module)?;
+    let jwk = signing::jwk(&public);
+    println!("public key: {}", jwk.x);
+    println!("kid: {}", jwk.kid);
+    if let Some(name) = name {
+        println!("vkey: {}", signing::keys::vkey(name, &public));
+    }
+    Ok(())
 }
 
 /// A new password (at least 12 characters, at most the sign-in form's limit), hashed.

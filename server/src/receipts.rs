@@ -233,7 +233,7 @@ pub fn finish(
     }
     let json = to_canonical_json(&draft.receipt)
         .map_err(|e| crate::store::StoreError::Canonical(e.to_string()))?;
-    let jws = signer.sign(json.as_bytes());
+    let jws = signer.sign_at(json.as_bytes(), draft.issued_at_ms)?;
     Ok(StoredReceipt {
         receipt: draft.receipt,
         json,
@@ -331,7 +331,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
             };
         }
     };
-    let payload = match crate::signing::verify(jws, jwks) {
+    let payload = match crate::signing::verify_receipt(jws, jwks) {
         Ok(p) => p,
         Err(e) => {
             return Checked {

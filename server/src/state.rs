@@ -12,8 +12,10 @@ use std::{
 pub struct AppState {
     /// The database.
     pub store: Store,
-    /// The receipt signer.
+    /// The receipt signer (`--signing-key`).
     pub signer: Arc<Signer>,
+    /// The log checkpoint signer (`--log-key`).
+    pub log_signer: Arc<Signer>,
     /// Settings fixed at start.
     pub settings: Arc<Settings>,
     /// Counters for `/metrics`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use yinyom_server::{
     app_state, log,
     routes::router,
-    signing::{self, Signer},
+    signing::{self, KeyPurpose, Signer},
     store::Store,
 };
 
@@ -18,7 +18,7 @@ async fn second(app: &TestApp) -> (yinyom_server::state::AppState, axum::Router)
     let store = Store::connect(&database_url(app).await)
         .await
         .expect("second connection");
-    let state = app_state(store, (*app.state.settings).clone())
+    let state = app_state(store, (*app.state.settings).clone(), &keys(app.dir.path()))
         .await
         .expect("second state");
     (state.clone(), router(state))
@@ -121,7 +121,6 @@ async fn a_process_without_the_lease_does_not_sequence() {
     );
     let sequencer = tokio::spawn(log::run_sequencer(
         store.clone(),
-        app.state.signer.clone(),
         log::LogSigner::of(&app.state).await.expect("log key"),
         Default::default(),
         Duration::from_millis(100),
@@ -161,19 +160,28 @@ async fn two_processes_starting_on_an_empty_store_make_one_key() {
     let other = Store::connect(&url_of(&store, dir.path()).await)
         .await
         .expect("second connection");
+    let held = keys(dir.path()).receipts;
     let (a, b) = tokio::join!(
-        Signer::load_or_create(&store),
-        Signer::load_or_create(&other)
+        Signer::load(&store, KeyPurpose::Receipt, &held),
+        Signer::load(&other, KeyPurpose::Receipt, &held)
     );
     let (a, b) = (a.expect("first"), b.expect("second"));
     assert_eq!(a.kid(), b.kid(), "both sign with the one key");
     assert_eq!(store.keys().await.expect("keys").len(), 1);
 
+    // A process given another key refuses to start: it is not registered.
+    let stranger = tempfile::tempdir().expect("tmp");
+    let e = Signer::load(&store, KeyPurpose::Receipt, &keys(stranger.path()).receipts)
+        .await
+        .expect_err("an unregistered key");
+    assert!(e.to_string().contains("keys rotate"), "{e}");
+
     // Two rotations at once: each either takes the next generation or fails and changes
     // nothing (two keys of one generation cannot exist).
+    let (k1, k2) = ([1u8; 32], [2u8; 32]);
     let (x, y) = tokio::join!(
-        signing::rotate(&store, signing::ROTATION_NOTICE),
-        signing::rotate(&other, signing::ROTATION_NOTICE)
+        signing::rotate(&store, KeyPurpose::Receipt, &k1, signing::ROTATION_NOTICE),
+        signing::rotate(&other, KeyPurpose::Receipt, &k2, signing::ROTATION_NOTICE)
     );
     let succeeded = usize::from(x.is_ok()) + usize::from(y.is_ok());
     assert!(succeeded >= 1, "{x:?} {y:?}");

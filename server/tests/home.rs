@@ -70,9 +70,13 @@ async fn in_demo_mode_the_root_links_the_example_pages() {
     let mut app = app().await;
     let mut settings = app.state.settings.as_ref().clone();
     settings.extra_origins = vec!["http://127.0.0.1:8081".into()];
-    let state = yinyom_server::app_state(app.state.store.clone(), settings)
-        .await
-        .expect("state");
+    let state = yinyom_server::app_state(
+        app.state.store.clone(),
+        settings,
+        &common::keys(app.dir.path()),
+    )
+    .await
+    .expect("state");
     app.router = yinyom_server::routes::router(state);
     let html = body_text(app.get("/").await).await;
     assert!(html.contains("href=\"http://127.0.0.1:8081/\""), "{html}");

@@ -29,7 +29,9 @@ async fn two_versions() -> TestApp {
         trusted_proxies: 1,
         witnesses: Default::default(),
     };
-    let state = app_state(store, settings).await.expect("state");
+    let state = app_state(store, settings, &common::keys(dir.path()))
+        .await
+        .expect("state");
     TestApp {
         router: router(state.clone()),
         state,

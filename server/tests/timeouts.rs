@@ -54,6 +54,9 @@ async fn partial_requests_and_idle_connections_are_closed() {
         checkpoint_secs: 1,
         witnesses: Vec::new(),
         witness_quorum: None,
+        signing_key: vec![common::key_files(dir.path()).0.display().to_string()],
+        log_key: vec![common::key_files(dir.path()).1.display().to_string()],
+        pkcs11_module: None,
         header_timeout_secs: 1,
         body_timeout_secs: 1,
     };

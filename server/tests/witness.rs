@@ -469,18 +469,17 @@ async fn the_binaries_witness_in_the_background() {
         .await
         .expect("import");
     let url = common::url_of(&store, dir.path()).await;
-    // The first signing key, as the server would create it on start.
-    yinyom_server::signing::Signer::load_or_create(&store)
-        .await
-        .expect("key");
+    // The log key the server is given (`--log-key`).
+    let log_key = {
+        use ed25519_dalek::pkcs8::DecodePrivateKey;
+        ed25519_dalek::SigningKey::read_pkcs8_pem_file(common::key_files(dir.path()).1)
+            .expect("log key file")
+    };
     let (port, wport) = (binary::free_port(), binary::free_port());
     let public_url = format!("http://127.0.0.1:{port}");
-    let log_vkey = log::LogSigner::new(
-        &public_url,
-        log::provisional_key(&store).await.expect("log key"),
-    )
-    .vkey("demo")
-    .expect("vkey");
+    let log_vkey = log::LogSigner::with_key(&public_url, std::sync::Arc::new(log_key))
+        .vkey("demo")
+        .expect("vkey");
     assert_eq!(log_vkey.name, format!("127.0.0.1:{port}/demo"));
     witness_key(dir.path(), 21);
     let mut witness = Running(
@@ -512,6 +511,7 @@ async fn the_binaries_witness_in_the_background() {
     let _server = Running(
         Command::new(env!("CARGO_BIN_EXE_yinyom"))
             .args(["--database-url", &url, "serve", "--rate-limit", "0"])
+            .envs(binary::key_env(dir.path()))
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--public-url")

@@ -90,6 +90,7 @@ fn the_workspace_built_server_logs_its_startup() {
         .arg(format!("127.0.0.1:{port}"))
         .arg("--dist")
         .arg(dir.path().join("no-dist"))
+        .envs(common::binary::key_env(dir.path()))
         .env_remove("YINYOM_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -58,6 +58,9 @@ impl TestServer {
             checkpoint_secs: 1,
             witnesses: Vec::new(),
             witness_quorum: None,
+            signing_key: vec![key_file(dir.path(), "receipt-key.pem")?],
+            log_key: vec![key_file(dir.path(), "log-key.pem")?],
+            pkcs11_module: None,
             rate_limit: 0,
             rate_burst: 1,
             trusted_proxies: 0,
@@ -193,4 +196,13 @@ impl Drop for TestServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// A key file `name` in `dir` (made on first use), as `serve --signing-key` takes it.
+fn key_file(dir: &std::path::Path, name: &str) -> anyhow::Result<String> {
+    let path = dir.join(name);
+    if !path.exists() {
+        yinyom_server::signing::keys::generate(&path.display().to_string(), None)?;
+    }
+    Ok(path.display().to_string())
 }

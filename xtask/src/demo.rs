@@ -18,6 +18,27 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
     let bin = root.join("target/debug/yinyom");
     let db = "sqlite://yinyom-demo.db";
 
+    // The demo's receipt and log keys: PEM files (mode 0600) made once by `yinyom keys
+    // generate`. A demo database signed by other keys is started afresh.
+    let keys = root.join("yinyom-demo-keys");
+    let (receipt_key, log_key) = (keys.join("receipts.pem"), keys.join("log.pem"));
+    if !receipt_key.is_file() || !log_key.is_file() {
+        std::fs::create_dir_all(&keys)?;
+        for file in [&receipt_key, &log_key] {
+            let _ = std::fs::remove_file(file);
+            exec(
+                Command::new(&bin)
+                    .args(["keys", "generate", "--out"])
+                    .arg(file),
+            )?;
+        }
+        for f in ["yinyom-demo.db", "yinyom-demo.db-wal", "yinyom-demo.db-shm"] {
+            if std::fs::remove_file(root.join(f)).is_ok() {
+                eprintln!("xtask: new demo keys: the demo database starts afresh");
+            }
+        }
+    }
+
     // Every example, and its later notice versions (v2/, v3/…) in order.
     let mut folders = Vec::new();
     let mut sites: Vec<_> = std::fs::read_dir(root.join("examples"))
@@ -86,6 +107,7 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
     }
     println!("  DPO console:                {api}/admin   ({DEMO_ADMIN} / {DEMO_PASSWORD})");
     println!("  signing keys (JWKS):        {api}/.well-known/jwks.json");
+    println!("  private key files:          {}", keys.display());
     println!(
         "  database:                   {}",
         root.join("yinyom-demo.db").display()
@@ -97,6 +119,10 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
         .arg(format!("127.0.0.1:{port}"))
         .arg("--dist")
         .arg(root.join("dist"))
+        .arg("--signing-key")
+        .arg(&receipt_key)
+        .arg("--log-key")
+        .arg(&log_key)
         .arg("--pages")
         .arg(root.join("examples"))
         .arg("--pages-listen")

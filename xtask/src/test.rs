@@ -41,6 +41,16 @@ pub(crate) fn run() -> Result<()> {
         tools::apt_install(&["npm"], "axe-core for the accessibility tests")?;
     }
 
+    // The HSM test (server/tests/hsm.rs) signs receipts with a key in SoftHSM2 and checks
+    // them with outside JOSE libraries: it runs in every test run, never skipped…
+    if !tools::on_path("softhsm2-util") {
+        tools::apt_install(&["softhsm2"], "SoftHSM2, for the PKCS#11 signing test")?;
+    }
+    // …and Python's PyJWT verifies what it signed.
+    if tools::output(Command::new("/usr/bin/python3").args(["-c", "import jwt"])).is_none() {
+        tools::apt_install(&["python3-jwt"], "PyJWT, for the PKCS#11 signing test")?;
+    }
+
     let mut t = Tally::default();
     let cargo = |args: &[&str]| {
         let mut c = Command::new("cargo");

@@ -207,7 +207,7 @@ pub(crate) async fn detail(state: &AppState, access: &RecordsSite, id: &str) -> 
         )
         .await?;
     let jwks = signing::jwks(&state.store).await?;
-    let signature = match signing::verify(&stored.jws, &jwks) {
+    let signature = match signing::verify_receipt(&stored.jws, &jwks) {
         Ok(payload) if payload == stored.json.as_bytes() => Ok(kid_of(&stored.jws)),
         Ok(_) => {
             Err("the signature does not cover the stored content: the row was altered".to_owned())

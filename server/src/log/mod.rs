@@ -60,30 +60,85 @@ pub fn origin_host(public_url: &str) -> String {
         .map_or(authority.clone(), str::to_owned)
 }
 
-/// Who signs the log's checkpoints: the origin's host and the log key.
+/// Who signs the log's checkpoints: the origin's host and the log key (`serve --log-key`,
+/// a file or a key in an HSM; never kept in the database).
 #[derive(Debug, Clone)]
 pub struct LogSigner {
     host: String,
-    key: Arc<dyn note::NoteKey>,
+    key: LogKey,
+}
+
+#[derive(Debug, Clone)]
+enum LogKey {
+    /// The server's log keys with their validity periods: the one valid now signs.
+    Held(Arc<signing::Signer>),
+    /// One fixed key (tests, tools).
+    Fixed(Arc<dyn note::NoteKey>),
+}
+
+/// A held key as a note key.
+#[derive(Debug)]
+struct HeldKey(Arc<dyn signing::Ed25519Signer>);
+
+impl note::NoteKey for HeldKey {
+    fn public_key(&self) -> [u8; 32] {
+        self.0.public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], note::NoteError> {
+        self.0
+            .sign(message)
+            .map_err(|e| note::NoteError(e.to_string()))
+    }
 }
 
 impl LogSigner {
-    /// The log of the server at `public_url`, signing with `key`.
-    pub fn new(public_url: &str, key: Arc<dyn note::NoteKey>) -> Self {
+    /// The log of the server at `public_url`, signing with the log key valid at the time.
+    pub fn new(public_url: &str, key: Arc<signing::Signer>) -> Self {
         Self {
             host: origin_host(public_url),
-            key,
+            key: LogKey::Held(key),
         }
     }
 
-    /// The log signer of a running server. Until the log key comes from outside the
-    /// database (`serve --log-key`), it is the first receipt signing key in the store
-    /// ([`provisional_key`]); wiring the real one changes only this function.
+    /// The log of the server at `public_url`, always signing with `key`.
+    pub fn with_key(public_url: &str, key: Arc<dyn note::NoteKey>) -> Self {
+        Self {
+            host: origin_host(public_url),
+            key: LogKey::Fixed(key),
+        }
+    }
+
+    /// The log signer of a running server: its `--log-key`.
     pub async fn of(state: &crate::state::AppState) -> Result<Self, StoreError> {
         Ok(Self::new(
             &state.settings.public_url,
-            provisional_key(&state.store).await?,
+            state.log_signer.clone(),
         ))
+    }
+
+    /// Reloads the log keys' validity periods (a `keys rotate --log` by any process).
+    pub async fn refresh(&self, store: &Store) -> Result<(), StoreError> {
+        match &self.key {
+            LogKey::Held(signer) => signer.refresh(store).await,
+            LogKey::Fixed(_) => Ok(()),
+        }
+    }
+
+    /// The key that signs now.
+    fn current(&self) -> Result<Arc<dyn note::NoteKey>, StoreError> {
+        match &self.key {
+            LogKey::Fixed(key) => Ok(key.clone()),
+            LogKey::Held(signer) => signer
+                .key_at(now_ms())
+                .map(|(_, key)| Arc::new(HeldKey(key)) as Arc<dyn note::NoteKey>)
+                .ok_or_else(|| {
+                    StoreError::Signing(
+                        "none of this server's log keys may sign now: give it the current key (yinyom keys list)"
+                            .into(),
+                    )
+                }),
+        }
     }
 
     /// The origin line of `site`'s log.
@@ -91,16 +146,20 @@ impl LogSigner {
         format!("{}/{site}", self.host)
     }
 
-    /// The verifier key of `site`'s log (C2SP vkey, Ed25519).
+    /// The verifier key of `site`'s log (C2SP vkey, Ed25519), with the log key valid now.
     pub fn vkey(&self, site: &str) -> Result<note::Vkey, StoreError> {
-        note::Vkey::new(&self.origin(site), note::SIG_ED25519, self.key.public_key())
-            .map_err(|e| StoreError::Corrupt(format!("log origin: {e}")))
+        note::Vkey::new(
+            &self.origin(site),
+            note::SIG_ED25519,
+            self.current()?.public_key(),
+        )
+        .map_err(|e| StoreError::Corrupt(format!("log origin: {e}")))
     }
 
     fn sign(&self, cp: &note::Checkpoint) -> Result<String, StoreError> {
         let text = cp.text();
-        let sig = note::sign(&text, &cp.origin, self.key.as_ref())
-            .map_err(|e| StoreError::Corrupt(format!("log origin: {e}")))?;
+        let sig = note::sign(&text, &cp.origin, self.current()?.as_ref())
+            .map_err(|e| StoreError::Signing(format!("checkpoint of {}: {e}", cp.origin)))?;
         Ok(note::Note {
             text,
             sigs: vec![sig],
@@ -109,25 +168,10 @@ impl LogSigner {
     }
 }
 
-/// The log key until `serve --log-key` provides one: the oldest receipt signing key in
-/// the store (it never changes with `keys rotate`, so the log's vkey stays the same).
-pub async fn provisional_key(store: &Store) -> Result<Arc<dyn note::NoteKey>, StoreError> {
-    let keys = store.keys().await?;
-    let first = keys
-        .iter()
-        .min_by_key(|k| k.generation)
-        .ok_or_else(|| StoreError::Corrupt("no signing key".into()))?;
-    let seed: [u8; 32] =
-        first.secret.as_slice().try_into().map_err(|_| {
-            StoreError::Corrupt(format!("signing key {} is not 32 bytes", first.kid))
-        })?;
-    Ok(Arc::new(ed25519_dalek::SigningKey::from_bytes(&seed)))
-}
-
-/// The public keys a checkpoint of ours may be signed with (see [`provisional_key`]).
+/// The public keys a checkpoint of ours may be signed with: every registered log key.
 pub async fn log_public_keys(store: &Store) -> Result<Vec<[u8; 32]>, StoreError> {
     Ok(store
-        .keys()
+        .keys_for(signing::KeyPurpose::Log)
         .await?
         .iter()
         .filter_map(|k| k.public.as_slice().try_into().ok())
@@ -242,7 +286,6 @@ pub const SEQUENCER_LEASE: &str = "log-sequencer";
 /// never checkpoints or receipts.
 pub async fn run_sequencer(
     store: Store,
-    signer: Arc<signing::Signer>,
     log: LogSigner,
     witnesses: witness::Witnesses,
     every: std::time::Duration,
@@ -263,8 +306,8 @@ pub async fn run_sequencer(
     let mut holding = false;
     loop {
         tick.tick().await;
-        if let Err(e) = signer.refresh(&store).await {
-            tracing::warn!(error = %e, "cannot check for a rotated signing key");
+        if let Err(e) = log.refresh(&store).await {
+            tracing::warn!(error = %e, "cannot check for a rotated log key");
         }
         match store.take_lease(SEQUENCER_LEASE, &holder, lease_ms).await {
             Ok(held) => {

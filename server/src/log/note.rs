@@ -29,8 +29,8 @@ const MAX_NOTE_BYTES: usize = 64 * 1024;
 pub trait NoteKey: Send + Sync + std::fmt::Debug {
     /// The 32-byte Ed25519 public key.
     fn public_key(&self) -> [u8; 32];
-    /// An Ed25519 signature of `message`.
-    fn sign(&self, message: &[u8]) -> [u8; 64];
+    /// An Ed25519 signature of `message` (a key in an HSM may fail to sign).
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], NoteError>;
 }
 
 impl NoteKey for ed25519_dalek::SigningKey {
@@ -38,8 +38,8 @@ impl NoteKey for ed25519_dalek::SigningKey {
         self.verifying_key().to_bytes()
     }
 
-    fn sign(&self, message: &[u8]) -> [u8; 64] {
-        ed25519_dalek::Signer::sign(self, message).to_bytes()
+    fn sign(&self, message: &[u8]) -> Result<[u8; 64], NoteError> {
+        Ok(ed25519_dalek::Signer::sign(self, message).to_bytes())
     }
 }
 
@@ -229,7 +229,7 @@ pub fn sign(text: &str, name: &str, key: &dyn NoteKey) -> Result<Signature, Note
     Ok(Signature {
         name: vkey.name,
         id: vkey.id,
-        sig: key.sign(text.as_bytes()).to_vec(),
+        sig: key.sign(text.as_bytes())?.to_vec(),
     })
 }
 
@@ -242,7 +242,7 @@ pub fn cosign(
 ) -> Result<Signature, NoteError> {
     let vkey = Vkey::new(name, SIG_COSIGNATURE_V1, key.public_key())?;
     let mut sig = time.to_be_bytes().to_vec();
-    sig.extend_from_slice(&key.sign(cosigned_message(time, text).as_bytes()));
+    sig.extend_from_slice(&key.sign(cosigned_message(time, text).as_bytes())?);
     Ok(Signature {
         name: vkey.name,
         id: vkey.id,

@@ -49,6 +49,10 @@ pub enum StoreError {
     /// [`StoreError::unavailable`].
     #[error("the store cannot commit: {0}")]
     Unavailable(String),
+    /// A document could not be signed: no key this process holds may sign now, or the
+    /// HSM failed. Answered like [`StoreError::Unavailable`] (503, the widget retries).
+    #[error("cannot sign: {0}")]
+    Signing(String),
     /// The database URL is not one we support.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
@@ -65,7 +69,9 @@ impl StoreError {
     pub fn unavailable(&self) -> Option<String> {
         let e = match self {
             StoreError::Db(e) => e,
-            StoreError::Unavailable(cause) => return Some(cause.clone()),
+            StoreError::Unavailable(cause) | StoreError::Signing(cause) => {
+                return Some(cause.clone());
+            }
             _ => return None,
         };
         match e {

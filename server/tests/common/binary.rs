@@ -22,6 +22,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `YINYOM_SIGNING_KEY` and `YINYOM_LOG_KEY` for the key files of `dir` (see
+/// [`super::key_files`]), so the binary signs with the same keys as the test's app.
+pub fn key_env(dir: &Path) -> [(&'static str, String); 2] {
+    let (receipts, log) = super::key_files(dir);
+    [
+        ("YINYOM_SIGNING_KEY", receipts.display().to_string()),
+        ("YINYOM_LOG_KEY", log.display().to_string()),
+    ]
+}
+
 /// Starts `yinyom serve` on `port` against `url` (no rate limit) and waits until it
 /// answers `/healthz`.
 pub fn start(url: &str, port: u16, dist: &Path) -> Child {
@@ -49,6 +59,7 @@ pub fn start_logging(url: &str, port: u16, dist: &Path, log: Option<&Path>) -> C
         .stdout(Stdio::null())
         .stderr(stderr)
         .env("YINYOM_LOG", "info")
+        .envs(key_env(dist.parent().unwrap_or(dist)))
         .spawn()
         .expect("start yinyom");
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -60,6 +60,30 @@ pub async fn store(dir: &Path) -> Store {
     }
 }
 
+/// The test's receipt and log key files in `dir` (made on first use), as `yinyom serve
+/// --signing-key` and `--log-key` take them.
+pub fn key_files(dir: &Path) -> (PathBuf, PathBuf) {
+    let files = (dir.join("receipt-key.pem"), dir.join("log-key.pem"));
+    for f in [&files.0, &files.1] {
+        if !f.exists() {
+            yinyom_server::signing::keys::generate(&f.display().to_string(), None)
+                .expect("key file");
+        }
+    }
+    files
+}
+
+/// The keys of [`key_files`], opened.
+pub fn keys(dir: &Path) -> yinyom_server::signing::Keys {
+    let (receipts, log) = key_files(dir);
+    yinyom_server::signing::Keys::load(
+        &[receipts.display().to_string()],
+        &[log.display().to_string()],
+        None,
+    )
+    .expect("keys")
+}
+
 /// The URL of the app's database, for running the real binary against it.
 pub async fn database_url(app: &TestApp) -> String {
     url_of(&app.state.store, app.dir.path()).await
@@ -116,7 +140,9 @@ pub async fn app_on(store: Store, dir: tempfile::TempDir, per_minute: u32, burst
         trusted_proxies: 1,
         witnesses: Default::default(),
     };
-    let state = app_state(store, settings).await.expect("state");
+    let state = app_state(store, settings, &keys(dir.path()))
+        .await
+        .expect("state");
     TestApp {
         router: router(state.clone()),
         state,

@@ -118,6 +118,22 @@ fn root() -> PathBuf {
     yinyom_e2e::root()
 }
 
+/// The receipt and log key files every server of the benchmark signs with (made once, in
+/// `target/bench-keys`).
+fn bench_keys() -> Result<(String, String)> {
+    let dir = root().join("target/bench-keys");
+    std::fs::create_dir_all(&dir)?;
+    let mut files = Vec::new();
+    for name in ["receipt-key.pem", "log-key.pem"] {
+        let path = dir.join(name);
+        if !path.exists() {
+            yinyom_server::signing::keys::generate(&path.display().to_string(), None)?;
+        }
+        files.push(path.display().to_string());
+    }
+    Ok((files[0].clone(), files[1].clone()))
+}
+
 /// A running `yinyom serve`.
 struct Yinyom {
     child: Child,
@@ -140,6 +156,8 @@ impl Yinyom {
         .arg("--dist")
         .arg(dist)
         .env("YINYOM_LOG", "warn")
+        .env("YINYOM_SIGNING_KEY", &bench_keys()?.0)
+        .env("YINYOM_LOG_KEY", &bench_keys()?.1)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
         if let Some((dir, pport)) = pages {
@@ -971,7 +989,13 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
         receipt::{Event, Method, NoticeRef, PageRef, RECEIPT_SCHEMA, Receipt},
     };
     use yinyom_server::store::{StoredReceipt, now_ms, rfc3339_ms};
-    let signer = rt.block_on(yinyom_server::signing::Signer::load_or_create(store))?;
+    let (receipt_key, _) = bench_keys()?;
+    let keys = yinyom_server::signing::Keys::load(&[receipt_key], &[], None)?;
+    let signer = rt.block_on(yinyom_server::signing::Signer::load(
+        store,
+        yinyom_server::signing::KeyPurpose::Receipt,
+        &keys.receipts,
+    ))?;
     let notice = rt
         .block_on(store.current_notice("demo"))?
         .context("demo notice")?;
@@ -1036,7 +1060,7 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
             widget: "seed".into(),
         };
         let json = to_canonical_json(&receipt)?;
-        let jws = signer.sign(json.as_bytes());
+        let jws = signer.sign(json.as_bytes())?;
         batch.push(StoredReceipt {
             receipt,
             json,
