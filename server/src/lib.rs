@@ -3,10 +3,14 @@
 //! Start at [`serve`] (what `yinyom serve` runs) and [`routes::router`] (every URL).
 //!
 //! # Layout
-//! - [`admin`]: the DPO console and admin API (roles, sessions, tokens, audit log).
+//! - [`admin`]: the DPO console (HTML) and the admin API (JSON): two doors onto the same
+//!   operations, each site's access checked by an extractor (roles, sessions, tokens,
+//!   audit log).
 //! - [`config`]: command line and environment (`yinyom --help`).
-//! - [`routes`]: HTTP handlers, one module per resource; thin.
-//! - [`receipts`]: a choice becomes a signed, stored receipt; [`ingest`] commits them in groups.
+//! - [`routes`]: HTTP handlers, one module per resource; thin. [`routes::demo`] serves the
+//!   example host pages in demo mode.
+//! - [`receipts`]: a choice is checked against its notice (rules in `yinyom_model::receipt`)
+//!   and drafted; [`ingest`] signs the drafts and commits them in groups.
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
@@ -20,6 +24,10 @@
 //! - [`stats`]: acceptance statistics (console, open data).
 //! - [`dates`]: Thailand time, Thai dates in the Buddhist era (pages people read).
 //! - [`state`]: what handlers share.
+//!
+//! Dependencies point one way: the doors ([`routes`], [`admin`]) → the work ([`receipts`],
+//! [`ingest`], [`stats`], [`sites`], [`export`], [`log`]) → the parts ([`catalog`],
+//! [`signing`], [`store`], [`dates`]) → `yinyom_model`.
 
 pub mod admin;
 pub mod catalog;
@@ -168,7 +176,7 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let public_url = self.state.settings.public_url.clone();
-        tracing::info!(%public_url, store = self.state.store.kind(), "yinyom is listening");
+        tracing::info!(%public_url, store = %self.state.store.backend(), "yinyom is listening");
         let sequencer = tokio::spawn(log::run_sequencer(
             self.state.store.clone(),
             self.state.signer.clone(),
@@ -204,7 +212,7 @@ impl Server {
         match self.pages {
             Some((listener, dir)) => {
                 println!("yinyom: example pages on http://{}", listener.local_addr()?);
-                let router = routes::pages::router(dir, public_url);
+                let router = routes::demo::router(dir, public_url);
                 let pages = serve_http(listener, router, self.timeouts, wait(tx.subscribe()));
                 tokio::join!(api, pages);
             }
