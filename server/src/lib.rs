@@ -176,7 +176,7 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let public_url = self.state.settings.public_url.clone();
-        tracing::info!(%public_url, store = %self.state.store.backend(), "yinyom is listening");
+        tracing::info!(%public_url, store = self.state.store.backend().as_str(), "yinyom is listening");
         let sequencer = tokio::spawn(log::run_sequencer(
             self.state.store.clone(),
             self.state.signer.clone(),
