@@ -112,6 +112,50 @@ mod tests {
         );
     }
 
+    /// RFC 8785's published vectors (`model/tests/rfc8785`, from the RFC author's
+    /// repository): each input canonicalizes to exactly the expected bytes.
+    #[test]
+    fn rfc8785_published_vectors() {
+        let vectors = [
+            (
+                "arrays",
+                include_str!("../tests/rfc8785/input/arrays.json"),
+                include_str!("../tests/rfc8785/output/arrays.json"),
+            ),
+            (
+                "french",
+                include_str!("../tests/rfc8785/input/french.json"),
+                include_str!("../tests/rfc8785/output/french.json"),
+            ),
+            (
+                "unicode",
+                include_str!("../tests/rfc8785/input/unicode.json"),
+                include_str!("../tests/rfc8785/output/unicode.json"),
+            ),
+            (
+                "weird",
+                include_str!("../tests/rfc8785/input/weird.json"),
+                include_str!("../tests/rfc8785/output/weird.json"),
+            ),
+        ];
+        for (name, input, expected) in vectors {
+            let v: Value = serde_json::from_str(input).expect(name);
+            assert_eq!(to_canonical_json(&v).expect(name), expected, "{name}");
+        }
+        // The vectors with fractions and exponents are refused, never formatted
+        // differently from ECMAScript.
+        for (name, input) in [
+            (
+                "structures",
+                include_str!("../tests/rfc8785/input/structures.json"),
+            ),
+            ("values", include_str!("../tests/rfc8785/input/values.json")),
+        ] {
+            let v: Value = serde_json::from_str(input).expect(name);
+            assert!(to_canonical_json(&v).is_err(), "{name}");
+        }
+    }
+
     #[test]
     fn refuses_fractions() {
         assert!(to_canonical_json(&json!({"x": 1.5})).is_err());

@@ -8,8 +8,13 @@
 //! - [`text`]: languages and Thai-first localized text.
 //! - [`site`]: the site file (`site.toml`) as written, and its validation into a
 //!   [`site::Site`] and a [`notice::Notice`].
-//! - [`notice`]: an immutable, published notice version: what the visitor is shown.
-//! - [`receipt`]: the widget's receipt request and the server's consent receipt.
+//!
+//! Dependencies point one way: `site` → `notice` ← `receipt` (← `cookie`), all on `id`
+//! and `text`; no cycle.
+//! - [`notice`]: an immutable, published notice version: what the visitor is shown, and its
+//!   parts (purposes, categories, cookies, parties, minors policy).
+//! - [`receipt`]: the widget's receipt request, the rules it must meet against its notice
+//!   version (`ReceiptRequest::check_against`), and the server's consent receipt.
 //! - [`cookie`]: the consent cookie's format, read by the loader and written by the widget.
 //! - [`loader`]: what the server tells the loader and the banner ([`loader::LoaderConfig`],
 //!   [`loader::BannerView`]).

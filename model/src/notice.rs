@@ -1,9 +1,6 @@
 //! A published notice version: what the visitor is shown and what a receipt refers to.
 
-use crate::{
-    Lang, Slug, Text,
-    site::{Category, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose},
-};
+use crate::{Lang, Slug, Text};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -42,6 +39,169 @@ pub struct Notice {
     pub purposes: Vec<Purpose>,
     /// Cookie categories.
     pub categories: Vec<Category>,
+}
+
+/// The PDPA legal basis of a purpose. Only `consent` purposes are asked of the visitor;
+/// the others are shown as notice (PDPA s.23, s.24).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    /// Consent (s.19).
+    Consent,
+    /// Necessary for a contract with the visitor (s.24(3)).
+    Contract,
+    /// Compliance with a law (s.24(6)).
+    LegalObligation,
+    /// A task in the public interest or official authority (s.24(4)).
+    PublicTask,
+    /// Preventing danger to life, body or health (s.24(2)).
+    VitalInterest,
+    /// Legitimate interest of the controller (s.24(5)).
+    LegitimateInterest,
+}
+
+impl LegalBasis {
+    /// The basis in plain words, with its PDPA section.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (LegalBasis::Consent, Lang::Th) => "ความยินยอม (มาตรา 19)",
+            (LegalBasis::Consent, Lang::En) => "Consent (s.19)",
+            (LegalBasis::Contract, Lang::Th) => "จำเป็นต่อการปฏิบัติตามสัญญา (มาตรา 24(3))",
+            (LegalBasis::Contract, Lang::En) => "Necessary for a contract (s.24(3))",
+            (LegalBasis::LegalObligation, Lang::Th) => "ปฏิบัติตามกฎหมาย (มาตรา 24(6))",
+            (LegalBasis::LegalObligation, Lang::En) => "Legal obligation (s.24(6))",
+            (LegalBasis::PublicTask, Lang::Th) => {
+                "ภารกิจเพื่อประโยชน์สาธารณะหรือการใช้อำนาจรัฐ (มาตรา 24(4))"
+            }
+            (LegalBasis::PublicTask, Lang::En) => "Public task or official authority (s.24(4))",
+            (LegalBasis::VitalInterest, Lang::Th) => {
+                "ป้องกันอันตรายต่อชีวิต ร่างกาย หรือสุขภาพ (มาตรา 24(2))"
+            }
+            (LegalBasis::VitalInterest, Lang::En) => "Vital interest (s.24(2))",
+            (LegalBasis::LegitimateInterest, Lang::Th) => "ประโยชน์โดยชอบด้วยกฎหมาย (มาตรา 24(5))",
+            (LegalBasis::LegitimateInterest, Lang::En) => "Legitimate interest (s.24(5))",
+        }
+    }
+}
+
+/// A Google Consent Mode v2 signal a cookie category controls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GcmSignal {
+    /// `ad_storage`
+    AdStorage,
+    /// `ad_user_data`
+    AdUserData,
+    /// `ad_personalization`
+    AdPersonalization,
+    /// `analytics_storage`
+    AnalyticsStorage,
+    /// `functionality_storage`
+    FunctionalityStorage,
+    /// `personalization_storage`
+    PersonalizationStorage,
+    /// `security_storage`
+    SecurityStorage,
+}
+
+/// A person or office: the data controller or the DPO.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    /// Name of the agency or office.
+    pub name: Text,
+    /// Postal address.
+    #[serde(default)]
+    pub address: Text,
+    /// E-mail address.
+    pub email: String,
+    /// Telephone.
+    #[serde(default)]
+    pub phone: String,
+    /// Web address.
+    #[serde(default)]
+    pub url: String,
+}
+
+/// One purpose of processing, with its legal basis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Purpose {
+    /// Id, unique among the site's purposes and categories.
+    pub id: Slug,
+    /// The PDPA legal basis.
+    pub legal_basis: LegalBasis,
+    /// Short title.
+    pub title: Text,
+    /// What is done and why, in plain words.
+    pub description: Text,
+    /// The personal data used.
+    #[serde(default)]
+    pub data: Vec<Text>,
+    /// How long the data is kept.
+    pub retention: Text,
+    /// Who receives the data (processors, other agencies), with their countries.
+    #[serde(default)]
+    pub recipients: Vec<Text>,
+}
+
+/// A cookie category (`necessary`, `functional`, `analytics`, `marketing` or custom).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// Id, used in `data-yinyom="…"` attributes.
+    pub id: Slug,
+    /// Required categories are always on and not asked.
+    #[serde(default)]
+    pub required: bool,
+    /// Short title.
+    pub title: Text,
+    /// What these cookies do.
+    pub description: Text,
+    /// Google Consent Mode signals granted with this category.
+    #[serde(default)]
+    pub gcm: Vec<GcmSignal>,
+    /// The cookies of this category.
+    #[serde(default)]
+    pub cookies: Vec<Cookie>,
+}
+
+/// One row of a category's cookie table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cookie {
+    /// Cookie name; a trailing `*` matches a prefix (`_ga_*`).
+    pub name: String,
+    /// Who sets it: per language, or one plain string for a name that needs no
+    /// translation ("Google (YouTube)"), which also keeps older notices readable.
+    #[serde(deserialize_with = "Text::per_language_or_plain")]
+    pub provider: Text,
+    /// How long it lasts.
+    pub duration: Text,
+    /// What it is for.
+    pub purpose: Text,
+}
+
+/// PDPA s.20: how the widget handles visitors who may be minors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinorsPolicy {
+    /// Age is not asked.
+    #[default]
+    Off,
+    /// The visitor picks an age band before giving consent; under 20, a parent or
+    /// guardian must confirm it, and the receipt records who gave consent. Refusing
+    /// needs neither ([`MinorsPolicy::asks_age`]).
+    AskAge,
+}
+
+impl MinorsPolicy {
+    /// Whether a choice needs the age band (and, under 20, a guardian): only when it
+    /// grants something. PDPA s.20 governs giving consent; refusing or withdrawing (a
+    /// choice that grants nothing) never needs an age or a guardian.
+    pub fn asks_age(self, grants_anything: bool) -> bool {
+        self == MinorsPolicy::AskAge && grants_anything
+    }
 }
 
 /// Whether `c` is a marketing or data-sharing category (id `marketing`, or it grants a

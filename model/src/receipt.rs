@@ -2,7 +2,7 @@
 
 use crate::{
     Lang, Slug,
-    notice::{Notice, is_sharing},
+    notice::{MinorsPolicy, Notice, is_sharing},
     text::find_bidi_control,
 };
 use serde::{Deserialize, Deserializer, Serialize, de};
@@ -63,6 +63,16 @@ impl Event {
             Event::Updated => "updated",
             Event::Withdrawn => "withdrawn",
             Event::Expired => "expired",
+        }
+    }
+
+    /// The event once it is known whether the visitor already has a receipt on the site:
+    /// a choice (not a withdrawal) after an earlier receipt is an update.
+    pub fn after_earlier(self, has_earlier: bool) -> Event {
+        if has_earlier && self != Event::Withdrawn {
+            Event::Updated
+        } else {
+            self
         }
     }
 }
@@ -202,6 +212,90 @@ impl ReceiptRequest {
         self
     }
 
+    /// Checks the request against the notice version it names, in this order: the
+    /// consent revision, the decisions ([`Notice::check_decisions`]), the age band and who
+    /// gave consent (PDPA s.20), the method ([`ReceiptRequest::check_method`]). The first
+    /// misfit is returned; the server answers it with 422 and its `code`.
+    pub fn check_against(&self, notice: &Notice) -> Result<(), Misfit> {
+        let misfit = |code, message: String| Err(Misfit { code, message });
+        if notice.consent_revision != self.consent_revision {
+            return misfit(
+                "wrong_consent_revision",
+                format!(
+                    "notice version `{}` has consent_revision {}, not {}",
+                    notice.version, notice.consent_revision, self.consent_revision
+                ),
+            );
+        }
+        if let Err(m) = notice.check_decisions(&self.categories, &self.purposes) {
+            let mut parts = Vec::new();
+            if !m.missing.is_empty() {
+                parts.push(format!("missing a decision for {}", m.missing.join(", ")));
+            }
+            if !m.unexpected.is_empty() {
+                parts.push(format!(
+                    "{} not asked under this notice version",
+                    m.unexpected.join(", ")
+                ));
+            }
+            return misfit("invalid_decisions", parts.join("; "));
+        }
+        // PDPA s.20 governs giving consent: a refusal needs no age band and no guardian (it
+        // may still carry the age the visitor gave).
+        let grants = self.grants_anything();
+        match (notice.minors, self.age_band, self.consent_by) {
+            (MinorsPolicy::Off, None, None) => {}
+            (MinorsPolicy::Off, _, _) => {
+                return misfit(
+                    "invalid_minors",
+                    "this notice does not ask an age: send neither age_band nor consent_by".into(),
+                );
+            }
+            (MinorsPolicy::AskAge, Some(band), Some(by)) => {
+                if band.needs_guardian() && by != ConsentBy::Guardian && grants {
+                    return misfit(
+                        "invalid_minors",
+                        "under 20, a parent or guardian must give the consent (consent_by = guardian), PDPA s.20".into(),
+                    );
+                }
+            }
+            (MinorsPolicy::AskAge, None, None) if !notice.minors.asks_age(grants) => {}
+            (MinorsPolicy::AskAge, _, _) => {
+                return misfit(
+                    "invalid_minors",
+                    "this notice asks an age to give consent: send age_band and consent_by (a refusal may send neither)".into(),
+                );
+            }
+        }
+        self.check_method(notice)
+            .or_else(|message| misfit("method_mismatch", message))
+    }
+
+    /// The event of the receipt this request makes, as far as the request alone says:
+    /// withdrawn, given (something is granted) or refused. The server makes a given or
+    /// refused choice an update when the visitor already has a receipt on the site
+    /// ([`Event::after_earlier`]).
+    pub fn event(&self) -> Event {
+        if self.method == Method::Withdraw {
+            Event::Withdrawn
+        } else if self.grants_anything() {
+            Event::Given
+        } else {
+            Event::Refused
+        }
+    }
+
+    /// What must be equal for two requests with one `request_id` to be the same choice.
+    pub fn choice(&self) -> Choice<'_> {
+        Choice {
+            subject_id: &self.subject_id,
+            notice_version: &self.notice_version,
+            method: self.method,
+            categories: &self.categories,
+            purposes: &self.purposes,
+        }
+    }
+
     /// Checks that `method` agrees with the decisions: "Reject all" and "Withdraw" grant
     /// nothing; "Accept all" refuses nothing, except the data-sharing categories of
     /// `notice` when the browser sent Global Privacy Control ([`is_sharing`]). Says what
@@ -241,6 +335,31 @@ impl ReceiptRequest {
             named.join(", ")
         ))
     }
+}
+
+/// Why a well-formed receipt request does not fit the notice version it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misfit {
+    /// Stable code, e.g. `invalid_decisions` (the API's error code).
+    pub code: &'static str,
+    /// What is wrong, naming the offending fields.
+    pub message: String,
+}
+
+/// The choice a request or a receipt records: two requests with one `request_id` are the
+/// same request (a retry) only if their choices are equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice<'a> {
+    /// The visitor.
+    pub subject_id: &'a str,
+    /// The notice version shown.
+    pub notice_version: &'a str,
+    /// How the choice was made.
+    pub method: Method,
+    /// Category decisions.
+    pub categories: &'a BTreeMap<Slug, bool>,
+    /// Purpose decisions.
+    pub purposes: &'a BTreeMap<Slug, bool>,
 }
 
 /// Longest `page_path`, in bytes.
@@ -380,6 +499,19 @@ pub struct Receipt {
     pub widget: String,
 }
 
+impl Receipt {
+    /// The choice this receipt records ([`ReceiptRequest::choice`]).
+    pub fn choice(&self) -> Choice<'_> {
+        Choice {
+            subject_id: &self.subject_id,
+            notice_version: &self.notice.version,
+            method: self.method,
+            categories: &self.categories,
+            purposes: &self.purposes,
+        }
+    }
+}
+
 /// The answer to a receipt request: the receipt and its compact JWS.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReceiptResponse {
@@ -471,6 +603,67 @@ mod tests {
         r.categories
             .insert(Slug::parse("analytics").expect("slug"), false);
         assert!(r.check_method(&n).is_err_and(|e| e.contains("`analytics`")));
+    }
+
+    #[test]
+    fn a_request_fits_its_notice_or_says_the_first_misfit() {
+        let n = notice();
+        let mut r = request();
+        r.categories
+            .insert(Slug::parse("marketing").expect("slug"), false);
+        assert_eq!(r.check_against(&n), Ok(()));
+        let code = |r: &ReceiptRequest| r.check_against(&n).map_err(|m| m.code);
+        let mut wrong = r.clone();
+        wrong.consent_revision = 2;
+        assert_eq!(code(&wrong), Err("wrong_consent_revision"));
+        let mut wrong = r.clone();
+        wrong.categories.clear();
+        let m = wrong.check_against(&n).expect_err("missing");
+        assert_eq!(m.code, "invalid_decisions");
+        assert!(
+            m.message
+                .contains("missing a decision for category `analytics`"),
+            "{m:?}"
+        );
+        let mut wrong = r.clone();
+        wrong.age_band = Some(AgeBand::Under10);
+        assert_eq!(code(&wrong), Err("invalid_minors"));
+        let mut wrong = r.clone();
+        wrong.method = Method::RejectAll;
+        assert_eq!(code(&wrong), Err("method_mismatch"));
+        // Under 20, a grant needs a guardian; a refusal needs no age at all.
+        let mut minors = n.clone();
+        minors.minors = MinorsPolicy::AskAge;
+        assert_eq!(
+            r.check_against(&minors).map_err(|m| m.code),
+            Err("invalid_minors")
+        );
+        let mut child = r.clone();
+        child.age_band = Some(AgeBand::Under10);
+        child.consent_by = Some(ConsentBy::Subject);
+        assert_eq!(
+            child.check_against(&minors).map_err(|m| m.code),
+            Err("invalid_minors")
+        );
+        child.consent_by = Some(ConsentBy::Guardian);
+        assert_eq!(child.check_against(&minors), Ok(()));
+        let mut refusal = r.clone();
+        refusal.categories.values_mut().for_each(|g| *g = false);
+        refusal.purposes.values_mut().for_each(|g| *g = false);
+        refusal.method = Method::RejectAll;
+        assert_eq!(refusal.check_against(&minors), Ok(()));
+    }
+
+    #[test]
+    fn the_event_follows_the_choice_and_earlier_receipts() {
+        let mut r = request();
+        assert_eq!(r.event(), Event::Given);
+        assert_eq!(r.event().after_earlier(true), Event::Updated);
+        r.categories.values_mut().for_each(|g| *g = false);
+        assert_eq!(r.event(), Event::Refused);
+        assert_eq!(r.event().after_earlier(false), Event::Refused);
+        r.method = Method::Withdraw;
+        assert_eq!(r.event().after_earlier(true), Event::Withdrawn);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Group commit for receipts: handlers hand their validated draft to a writer task, which
+//! Drafts become signed receipts, committed in groups: handlers hand their validated
+//! [`Draft`] to a writer task, which
 //! takes everything waiting and writes the group in one transaction (one commit, one
 //! fsync). Inside that transaction the store registers the visitors seen for the first
 //! time; only then is each receipt's event decided (given/refused, or updated for a
@@ -16,12 +17,41 @@
 
 use crate::{
     health::StoreHealth,
-    receipts::{Draft, finish},
     signing::Signer,
     store::{Inserted, Store, StoreError, StoredReceipt},
 };
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
+use yinyom_model::{canonical::to_canonical_json, receipt::Receipt};
+
+/// A validated receipt not yet signed: its event is provisional until [`finish`].
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// The receipt; `event` says given, refused or withdrawn.
+    pub receipt: Receipt,
+    /// `receipt.issued_at` in unix milliseconds.
+    pub issued_at_ms: i64,
+}
+
+/// Completes a draft: a choice (not a withdrawal) by a visitor who already has a receipt on
+/// the site is an update; then the receipt is serialized canonically and signed.
+pub fn finish(
+    mut draft: Draft,
+    has_earlier: bool,
+    signer: &Signer,
+) -> Result<StoredReceipt, StoreError> {
+    draft.receipt.event = draft.receipt.event.after_earlier(has_earlier);
+    let json =
+        to_canonical_json(&draft.receipt).map_err(|e| StoreError::Canonical(e.to_string()))?;
+    // Signed by the key whose validity period covers the receipt's date.
+    let jws = signer.sign_at(json.as_bytes(), draft.issued_at_ms)?;
+    Ok(StoredReceipt {
+        receipt: draft.receipt,
+        json,
+        jws,
+        issued_at_ms: draft.issued_at_ms,
+    })
+}
 
 /// Receipts written per transaction at most.
 const GROUP: usize = 256;

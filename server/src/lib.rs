@@ -3,10 +3,14 @@
 //! Start at [`serve`] (what `yinyom serve` runs) and [`routes::router`] (every URL).
 //!
 //! # Layout
-//! - [`admin`]: the DPO console and admin API (roles, sessions, tokens, audit log).
+//! - [`admin`]: the DPO console (HTML) and the admin API (JSON): two doors onto the same
+//!   operations, each site's access checked by an extractor (roles, sessions, tokens,
+//!   audit log).
 //! - [`config`]: command line and environment (`yinyom --help`).
-//! - [`routes`]: HTTP handlers, one module per resource; thin.
-//! - [`receipts`]: a choice becomes a signed, stored receipt; [`ingest`] commits them in groups.
+//! - [`routes`]: HTTP handlers, one module per resource; thin. [`routes::demo`] serves the
+//!   example host pages in demo mode.
+//! - [`receipts`]: a choice is checked against its notice (rules in `yinyom_model::receipt`)
+//!   and drafted; [`ingest`] signs the drafts and commits them in groups.
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
@@ -22,6 +26,10 @@
 //! - [`stats`]: acceptance statistics (console, open data).
 //! - [`dates`]: Thailand time, Thai dates in the Buddhist era (pages people read).
 //! - [`state`]: what handlers share.
+//!
+//! Dependencies point one way: the doors ([`routes`], [`admin`]) → the work ([`receipts`],
+//! [`ingest`], [`stats`], [`sites`], [`export`], [`log`]) → the parts ([`catalog`],
+//! [`signing`], [`store`], [`dates`]) → `yinyom_model`.
 
 pub mod admin;
 pub mod catalog;
@@ -185,7 +193,7 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let public_url = self.state.settings.public_url.clone();
-        tracing::info!(%public_url, store = self.state.store.kind(), "yinyom is listening");
+        tracing::info!(%public_url, store = self.state.store.backend().as_str(), "yinyom is listening");
         let log_signer = log::LogSigner::of(&self.state).await?;
         // Witnesses are configured with each log's vkey: say it where operators look.
         for site in self.state.store.site_ids().await? {
@@ -239,7 +247,7 @@ impl Server {
         match self.pages {
             Some((listener, dir)) => {
                 println!("yinyom: example pages on http://{}", listener.local_addr()?);
-                let router = routes::pages::router(dir, public_url);
+                let router = routes::demo::router(dir, public_url);
                 let pages = serve_http(listener, router, self.timeouts, wait(tx.subscribe()));
                 tokio::join!(api, pages);
             }

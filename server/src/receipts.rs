@@ -1,18 +1,19 @@
-//! Turning a visitor's choice into a signed, stored consent receipt.
+//! Turning a visitor's choice into a consent receipt: [`record`] checks the request
+//! against the notice version it names (the rules are the model's,
+//! [`ReceiptRequest::check_against`]), drafts the receipt and hands it to [`Ingest`],
+//! which signs and stores it. Also the offline check of signed receipts
+//! ([`verify_document`]).
 
 use crate::{
+    catalog::Catalog,
     error::{ApiError, ApiResult},
-    state::AppState,
-    store::{Inserted, StoredReceipt, now_ms, rfc3339_ms},
+    ingest::{Draft, Ingest},
+    store::{Inserted, Store, StoredReceipt, now_ms, rfc3339_ms},
 };
-use std::collections::BTreeMap;
 use yinyom_model::{
-    Slug,
     canonical::to_canonical_json,
-    receipt::{
-        ConsentBy, Event, Method, NoticeRef, PageRef, RECEIPT_SCHEMA, Receipt, ReceiptRequest,
-    },
-    site::{MinorsPolicy, Site},
+    receipt::{NoticeRef, PageRef, RECEIPT_SCHEMA, Receipt, ReceiptRequest},
+    site::Site,
 };
 
 /// Whether a receipt was made now or returned from an earlier identical request.
@@ -24,21 +25,38 @@ pub enum Recorded {
     Replay,
 }
 
+/// How long browsers and proxies may keep a site's loader (`yinyom.js`,
+/// `Cache-Control: max-age`). Short, so a new notice version reaches returning visitors
+/// quickly; a page may show the previous version for this long after a publication (see
+/// [`SUPERSEDED_GRACE`]).
+pub const LOADER_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// How long after a newer notice version is published a receipt under the one it replaced
 /// is still accepted: a page may run a loader cached for [`LOADER_MAX_AGE`] before the
 /// publication, and its visitor needs a moment to choose, so twice that. Later such a
 /// receipt is refused (422 `superseded_notice_version`): the visitor never saw the
 /// version that was current when it arrived.
-///
-/// [`LOADER_MAX_AGE`]: crate::routes::loader::LOADER_MAX_AGE
-pub const SUPERSEDED_GRACE: std::time::Duration =
-    crate::routes::loader::LOADER_MAX_AGE.saturating_mul(2);
+pub const SUPERSEDED_GRACE: std::time::Duration = LOADER_MAX_AGE.saturating_mul(2);
 
-/// Validates `req` against the notice version it names, signs the receipt and stores it.
-/// Returns only after the receipt is committed. Idempotent on `request_id`: a retry is
-/// found when its insert conflicts (no lookup before, since retries are rare).
+/// What recording a receipt needs of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorder<'a> {
+    /// Sites and notice versions in memory.
+    pub catalog: &'a Catalog,
+    /// The database (a late retry's earlier receipt).
+    pub store: &'a Store,
+    /// The group commit that signs and writes.
+    pub ingest: &'a Ingest,
+    /// The server's public URL (the receipt links its notice).
+    pub public_url: &'a str,
+}
+
+/// Validates `req` against the notice version it names, drafts the receipt and has it
+/// signed and stored. Returns only after the receipt is committed. Idempotent on
+/// `request_id`: a retry is found when its insert conflicts (no lookup before, since
+/// retries are rare).
 pub async fn record(
-    state: &AppState,
+    rec: Recorder<'_>,
     site: &Site,
     origin: &str,
     req: ReceiptRequest,
@@ -47,7 +65,7 @@ pub async fn record(
     let req = req.normalized();
     let site_id = site.id.as_str();
 
-    let published = state
+    let published = rec
         .catalog
         .notice_version(site_id, &req.notice_version)
         .await?
@@ -60,7 +78,7 @@ pub async fn record(
         })?;
     let notice = &published.notice;
     let now = now_ms();
-    if let Some(at) = state
+    if let Some(at) = rec
         .catalog
         .superseded_at(site_id, &req.notice_version)
         .await?
@@ -68,11 +86,11 @@ pub async fn record(
     {
         // A retry of a receipt stored in time (the widget resends until it hears back) is
         // still answered with that receipt.
-        if let Some(existing) = state
+        if let Some(existing) = rec
             .store
             .receipt_by_request(site_id, &req.request_id)
             .await?
-            && choice(&existing.receipt) == request_choice(&req)
+            && existing.receipt.choice() == req.choice()
         {
             return Ok((Recorded::Replay, existing));
         }
@@ -86,87 +104,22 @@ pub async fn record(
             ),
         });
     }
-    if notice.consent_revision != req.consent_revision {
-        return Err(ApiError::Unprocessable {
-            code: "wrong_consent_revision",
-            message: format!(
-                "notice version `{}` has consent_revision {}, not {}",
-                notice.version, notice.consent_revision, req.consent_revision
-            ),
-        });
-    }
-    if let Err(m) = notice.check_decisions(&req.categories, &req.purposes) {
-        let mut parts = Vec::new();
-        if !m.missing.is_empty() {
-            parts.push(format!("missing a decision for {}", m.missing.join(", ")));
-        }
-        if !m.unexpected.is_empty() {
-            parts.push(format!(
-                "{} not asked under this notice version",
-                m.unexpected.join(", ")
-            ));
-        }
-        return Err(ApiError::Unprocessable {
-            code: "invalid_decisions",
-            message: parts.join("; "),
-        });
-    }
-    // PDPA s.20 governs giving consent: a refusal needs no age band and no guardian (it
-    // may still carry the age the visitor gave).
-    let grants = req.grants_anything();
-    match (notice.minors, req.age_band, req.consent_by) {
-        (MinorsPolicy::Off, None, None) => {}
-        (MinorsPolicy::Off, _, _) => {
-            return Err(ApiError::Unprocessable {
-                code: "invalid_minors",
-                message: "this notice does not ask an age: send neither age_band nor consent_by"
-                    .into(),
-            });
-        }
-        (MinorsPolicy::AskAge, Some(band), Some(by)) => {
-            if band.needs_guardian() && by != ConsentBy::Guardian && grants {
-                return Err(ApiError::Unprocessable {
-                    code: "invalid_minors",
-                    message: "under 20, a parent or guardian must give the consent (consent_by = guardian), PDPA s.20".into(),
-                });
-            }
-        }
-        (MinorsPolicy::AskAge, None, None) if !notice.minors.asks_age(grants) => {}
-        (MinorsPolicy::AskAge, _, _) => {
-            return Err(ApiError::Unprocessable {
-                code: "invalid_minors",
-                message: "this notice asks an age to give consent: send age_band and consent_by (a refusal may send neither)".into(),
-            });
-        }
-    }
-    req.check_method(notice)
-        .map_err(|message| ApiError::Unprocessable {
-            code: "method_mismatch",
-            message,
+    req.check_against(notice)
+        .map_err(|m| ApiError::Unprocessable {
+            code: m.code,
+            message: m.message,
         })?;
 
     // The writer decides given/refused/updated (it looks up the visitor's earlier receipts
-    // for the whole group at once), then signs; see `finish`.
-    let event = if req.method == Method::Withdraw {
-        Event::Withdrawn
-    } else if req
-        .categories
-        .values()
-        .chain(req.purposes.values())
-        .any(|g| *g)
-    {
-        Event::Given
-    } else {
-        Event::Refused
-    };
+    // for the whole group at once), then signs; see `ingest`.
     let valid_ms = i64::from(notice.consent_validity_days) * crate::dates::DAY_MS;
     let receipt = Receipt {
         schema: RECEIPT_SCHEMA.to_owned(),
         receipt_id: uuid::Uuid::now_v7().to_string(),
+        event: req.event(),
         request_id: req.request_id,
         issued_at: rfc3339_ms(now),
         jurisdiction: "TH".to_owned(),
-        event,
         method: req.method,
         lang: req.lang,
         subject_id: req.subject_id,
@@ -178,7 +131,7 @@ pub async fn record(
             sha256: published.sha256.clone(),
             url: format!(
                 "{}/sites/{site_id}/notice/{}",
-                state.settings.public_url, notice.version
+                rec.public_url, notice.version
             ),
         },
         categories: req.categories,
@@ -197,79 +150,19 @@ pub async fn record(
         receipt,
         issued_at_ms: now,
     };
-    let (inserted, stored) = state.ingest.insert(draft).await?;
+    let (inserted, stored) = rec.ingest.insert(draft).await?;
     match inserted {
         Inserted::New => Ok((Recorded::New, stored)),
         // The request_id was seen before (a retry, or a concurrent duplicate): answer with
         // the original receipt if the choice is the same.
         Inserted::Existing(existing) => {
-            if choice(&existing.receipt) == choice(&stored.receipt) {
+            if existing.receipt.choice() == stored.receipt.choice() {
                 Ok((Recorded::Replay, *existing))
             } else {
                 Err(ApiError::RequestIdConflict(stored.receipt.request_id))
             }
         }
     }
-}
-
-/// A validated receipt not yet signed: its event is provisional until [`finish`].
-#[derive(Debug, Clone)]
-pub struct Draft {
-    /// The receipt; `event` says given, refused or withdrawn.
-    pub receipt: Receipt,
-    /// `receipt.issued_at` in unix milliseconds.
-    pub issued_at_ms: i64,
-}
-
-/// Completes a draft: a choice (not a withdrawal) by a visitor who already has a receipt on
-/// the site is an update; then the receipt is serialized canonically and signed.
-pub fn finish(
-    mut draft: Draft,
-    has_earlier: bool,
-    signer: &crate::signing::Signer,
-) -> Result<StoredReceipt, crate::store::StoreError> {
-    if has_earlier && draft.receipt.event != Event::Withdrawn {
-        draft.receipt.event = Event::Updated;
-    }
-    let json = to_canonical_json(&draft.receipt)
-        .map_err(|e| crate::store::StoreError::Canonical(e.to_string()))?;
-    let jws = signer.sign_at(json.as_bytes(), draft.issued_at_ms)?;
-    Ok(StoredReceipt {
-        receipt: draft.receipt,
-        json,
-        jws,
-        issued_at_ms: draft.issued_at_ms,
-    })
-}
-
-type Choice<'a> = (
-    &'a str,
-    &'a str,
-    Method,
-    &'a BTreeMap<Slug, bool>,
-    &'a BTreeMap<Slug, bool>,
-);
-
-/// What must be equal for two requests with one `request_id` to be the same choice.
-fn choice(r: &Receipt) -> Choice<'_> {
-    (
-        &r.subject_id,
-        &r.notice.version,
-        r.method,
-        &r.categories,
-        &r.purposes,
-    )
-}
-
-/// [`choice`] of a request not yet made into a receipt.
-fn request_choice(r: &ReceiptRequest) -> Choice<'_> {
-    (
-        &r.subject_id,
-        &r.notice_version,
-        r.method,
-        &r.categories,
-        &r.purposes,
-    )
 }
 
 /// The result of checking one receipt offline.

@@ -306,7 +306,7 @@ async fn refuses_malformed_oversized_and_originless_requests() {
 #[tokio::test]
 async fn simultaneous_choices_of_one_visitor_are_updates_after_the_first() {
     let app = app().await;
-    if app.state.store.kind() != "sqlite" {
+    if app.state.store.backend() != yinyom_server::store::Backend::Sqlite {
         return;
     }
     // Warm the site and notice caches, so the 24 posts below reach the writer together.

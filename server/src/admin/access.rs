@@ -117,6 +117,12 @@ struct SitePath {
     site: String,
 }
 
+/// The `{receipt_id}` segment of a receipt's route (its site is the access extractor's).
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReceiptPath {
+    pub(crate) receipt_id: String,
+}
+
 /// The principal (signed in, or a redirect / 401) and the path's site id.
 async fn principal_and_site(
     parts: &mut Parts,

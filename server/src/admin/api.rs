@@ -3,9 +3,8 @@
 //! POST).
 
 use super::{
-    access::{PublisherSite, RecordsSite, VisibleSite},
+    access::{PublisherSite, ReceiptPath, RecordsSite, VisibleSite},
     auth::Principal,
-    console::ReceiptPath,
     ops::{self, DiffQuery, Publication, SearchQuery, UploadCheck},
 };
 use crate::{

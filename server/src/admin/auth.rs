@@ -16,9 +16,11 @@ use axum::{
     http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Redirect, Response},
 };
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
+use subtle::ConstantTimeEq;
 
 /// Name of the console session cookie.
 pub const SESSION_COOKIE: &str = "yinyom_session";
@@ -81,15 +83,14 @@ impl Principal {
     pub fn csrf_ok(&self, given: Option<&str>) -> bool {
         match &self.csrf {
             None => true, // bearer tokens are not sent by browsers on their own
-            Some(expected) => {
-                given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes()))
-            }
+            Some(expected) => given.is_some_and(|g| same_secret(g, expected)),
         }
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// Why a request has no principal.
@@ -235,19 +236,15 @@ pub async fn sign_in(
     }
 }
 
-/// The value of cookie `name`.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_owned())
 }
 
-/// A `Set-Cookie` value with the console's attributes.
+/// A `Set-Cookie` value with the console's attributes: `HttpOnly`, `SameSite=Strict`, and
+/// `Secure` when the server is reached over HTTPS; `max_age_secs` 0 deletes the cookie.
 pub fn set_cookie(
     state: &AppState,
     name: &str,
@@ -255,14 +252,14 @@ pub fn set_cookie(
     max_age_secs: i64,
     path: &str,
 ) -> String {
-    let secure = if state.settings.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Strict{secure}"
-    )
+    Cookie::build((name.to_owned(), value.to_owned()))
+        .path(path.to_owned())
+        .max_age(time::Duration::seconds(max_age_secs))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.public_url.starts_with("https://"))
+        .build()
+        .to_string()
 }
 
 /// A fresh token for the sign-in form and the `Set-Cookie` value that carries it (the
@@ -275,9 +272,7 @@ pub fn login_token(state: &AppState) -> Result<(String, String), StoreError> {
 
 /// Whether the sign-in form's token is the one its cookie carries.
 pub fn login_token_ok(headers: &HeaderMap, given: &str) -> bool {
-    !given.is_empty()
-        && cookie(headers, LOGIN_COOKIE)
-            .is_some_and(|c| constant_time_eq(c.as_bytes(), given.as_bytes()))
+    !given.is_empty() && cookie(headers, LOGIN_COOKIE).is_some_and(|c| same_secret(&c, given))
 }
 
 /// Starts a console session for `user` (stored hashed, with its CSRF token); returns the
@@ -303,7 +298,7 @@ pub async fn end_session(
     headers: &HeaderMap,
 ) -> Result<String, StoreError> {
     if let Some(sid) = cookie(headers, SESSION_COOKIE) {
-        state.store.delete_session(&hash_secret(sid)).await?;
+        state.store.delete_session(&hash_secret(&sid)).await?;
     }
     state
         .store
@@ -334,7 +329,7 @@ async fn principal_of(state: &AppState, parts: &Parts) -> Result<Option<Principa
             None => return Ok(None),
         }
     } else if let Some(sid) = cookie(&parts.headers, SESSION_COOKIE) {
-        let credential = hash_secret(sid);
+        let credential = hash_secret(&sid);
         match store.session(&credential).await? {
             Some((user, csrf)) => {
                 let actor = user.email.clone();
@@ -393,7 +388,7 @@ mod tests {
             header::COOKIE,
             "a=1; yinyom_session=abc; b=2".parse().expect("header"),
         );
-        assert_eq!(cookie(&h, "yinyom_session"), Some("abc"));
+        assert_eq!(cookie(&h, "yinyom_session").as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "nope"), None);
     }
 }

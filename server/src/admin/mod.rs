@@ -1,6 +1,10 @@
 //! The DPO console (`/admin`, server-rendered HTML with maud, works without JavaScript)
 //! and the same operations as JSON under `/v1/admin` (bearer token or console session).
 //!
+//! Both doors call [`ops`]; a handler of a site takes the access extractor it needs
+//! ([`access`]), so neither door can skip the check. The HTML pages are in [`console`],
+//! one module per page; the JSON in [`api`]; sessions and tokens in [`auth`].
+//!
 //! Roles (per site): `admin` sees everything; `dpo` reads record-level receipts, exports
 //! and notices of their sites; `auditor` sees aggregated statistics only. Anything of a
 //! site a principal may not see answers 404, as if it did not exist. Every record-level

@@ -111,7 +111,7 @@ impl SearchQuery {
 
     /// The query string of these filters (for links to the next page and to exports).
     pub(crate) fn to_query(&self) -> String {
-        let pairs = [
+        let pairs: Vec<(&str, String)> = [
             ("from", &self.from),
             ("to", &self.to),
             ("version", &self.version),
@@ -120,25 +120,18 @@ impl SearchQuery {
             ("decision", &self.decision),
             ("subject", &self.subject),
             ("receipt", &self.receipt),
-        ];
-        pairs
-            .iter()
-            .filter_map(|(k, v)| nonempty(v).map(|v| format!("{k}={}", encode(&v))))
-            .collect::<Vec<_>>()
-            .join("&")
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| nonempty(v).map(|v| (k, v)))
+        .collect();
+        query_string(&pairs)
     }
 }
 
-/// Percent-encodes a query value.
-pub(crate) fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// `application/x-www-form-urlencoded` pairs, as a URL's query string.
+pub(crate) fn query_string<V: serde::Serialize>(pairs: &[(&str, V)]) -> String {
+    // Strings always serialize: nothing to report.
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
 }
 
 /// Rows of a page of search results.

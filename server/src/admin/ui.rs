@@ -26,13 +26,17 @@ impl<S: Send + Sync> FromRequestParts<S> for UiLang {
 /// The console language of a request: `?lang=` or the `yinyom_lang` cookie; Thai by
 /// default.
 pub(crate) fn lang_of(headers: &HeaderMap, uri: &Uri) -> Lang {
-    let from_query = uri.query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "lang")
-            .and_then(|(_, v)| Lang::from_tag(v))
-    });
-    let from_cookie = super::auth::cookie(headers, "yinyom_lang").and_then(Lang::from_tag);
+    /// The part of a console URL's query that chooses the language.
+    #[derive(serde::Deserialize)]
+    struct LangQuery {
+        lang: Option<String>,
+    }
+    let from_query = uri
+        .query()
+        .and_then(|q| serde_urlencoded::from_str::<LangQuery>(q).ok())
+        .and_then(|q| q.lang)
+        .and_then(|v| Lang::from_tag(&v));
+    let from_cookie = super::auth::cookie(headers, "yinyom_lang").and_then(|v| Lang::from_tag(&v));
     from_query.or(from_cookie).unwrap_or(Lang::Th)
 }
 

@@ -37,12 +37,6 @@ use yinyom_model::{
 const LOADER_SOURCE: &str = include_str!("../../../widget/js/loader.js");
 const PLACEHOLDER: &str = "__YINYOM_CONFIG__";
 
-/// How long browsers and proxies may keep a site's loader (`Cache-Control: max-age`).
-/// Short, so a new notice version reaches returning visitors quickly; a page may show the
-/// previous version for this long after a publication (see
-/// [`crate::receipts::SUPERSEDED_GRACE`]).
-pub(crate) const LOADER_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(300);
-
 /// The first 16 hex digits of the SHA-256 of the loader source: `cargo xtask dist` names
 /// the minified loader after it, so a stale minified file is never served.
 fn loader_hash() -> &'static str {
@@ -126,7 +120,10 @@ pub(crate) async fn get(
         ),
         (
             header::CACHE_CONTROL,
-            format!("public, max-age={}", LOADER_MAX_AGE.as_secs()),
+            format!(
+                "public, max-age={}",
+                crate::receipts::LOADER_MAX_AGE.as_secs()
+            ),
         ),
         (header::ETAG, etag.clone()),
         (header::VARY, "Accept-Encoding".to_owned()),

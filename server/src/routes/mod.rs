@@ -3,6 +3,7 @@
 
 mod assets;
 mod cors;
+pub mod demo;
 mod health;
 mod home;
 mod keys;
@@ -10,7 +11,6 @@ pub(crate) mod loader;
 mod log;
 mod notice;
 mod packed;
-pub mod pages;
 mod receipts;
 mod stats;
 

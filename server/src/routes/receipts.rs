@@ -57,7 +57,13 @@ pub(crate) async fn create(
     let request: ReceiptRequest = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::BadRequest(format!("the body is not a valid receipt request: {e}"))
     })?;
-    let (recorded, stored) = receipts::record(&state, &site, &origin, request).await?;
+    let recorder = receipts::Recorder {
+        catalog: &state.catalog,
+        store: &state.store,
+        ingest: &state.ingest,
+        public_url: &state.settings.public_url,
+    };
+    let (recorded, stored) = receipts::record(recorder, &site, &origin, request).await?;
     let status = match recorded {
         Recorded::New => {
             state

@@ -199,6 +199,31 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// The database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file, one process.
+    Sqlite,
+    /// PostgreSQL, possibly a fleet of processes.
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`, as logged.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Store {
     /// Opens (creating if missing) and migrates the database at `url`.
     pub async fn connect(url: &str) -> Result<Self> {
@@ -276,11 +301,11 @@ impl Store {
         }
     }
 
-    /// Which back end this is: `sqlite` or `postgres`.
-    pub fn kind(&self) -> &'static str {
+    /// Which back end this is.
+    pub fn backend(&self) -> Backend {
         match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
         }
     }
 

@@ -31,9 +31,3 @@ pub(crate) fn signed_in(p: &Principal) -> Option<(&str, &str)> {
 pub(crate) struct CsrfForm {
     pub(crate) csrf: Option<String>,
 }
-
-/// The `{receipt_id}` segment of a receipt's route.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ReceiptPath {
-    pub(crate) receipt_id: String,
-}

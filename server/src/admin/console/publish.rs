@@ -225,8 +225,8 @@ pub(crate) async fn confirm(
     let (status, body) = match ops::publish_pending(&state, &access, &id).await? {
         Publication::Published { version, .. } => {
             let to = format!(
-                "/admin/sites/{site}/notices?published={}",
-                ops::encode(&version)
+                "/admin/sites/{site}/notices?{}",
+                ops::query_string(&[("published", &version)])
             );
             return Ok(Redirect::to(&to).into_response());
         }

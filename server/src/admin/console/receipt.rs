@@ -1,10 +1,10 @@
 //! `GET /admin/sites/{site}/receipts/{receipt_id}`: one receipt, with its signature and
 //! log status (record-level: DPOs and admins).
 
-use super::{PageResult, ReceiptPath, signed_in};
+use super::{PageResult, signed_in};
 use crate::{
     admin::{
-        access::RecordsSite,
+        access::{ReceiptPath, RecordsSite},
         ops,
         ui::{UiLang, page, respond, t},
     },

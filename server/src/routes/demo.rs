@@ -1,5 +1,6 @@
 //! Demo and development only (`yinyom serve --pages DIR`): serves the example host pages
-//! from a second origin, as an agency's own web server would.
+//! (an agency's own pages, which embed the loader) from a second origin, as the agency's
+//! web server would. Not the console's pages: those are [`crate::admin`]'s.
 //!
 //! The examples embed `http://127.0.0.1:8080/v1/sites/…/yinyom.js`; when the API runs
 //! elsewhere, that address is rewritten in HTML files to the API's public URL.
