@@ -13,6 +13,7 @@ pub mod diff;
 mod ops;
 mod pages;
 mod publish;
+mod scans;
 mod ui;
 
 use crate::state::AppState;
@@ -62,6 +63,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/sites/{site}/notices/publish/confirm",
             post(publish::confirm),
+        )
+        .route(
+            "/admin/sites/{site}/scan",
+            get(scans::page_get)
+                .post(scans::page_post)
+                .layer(DefaultBodyLimit::max(scans::MAX_REPORT_BYTES + 16 * 1024)),
+        )
+        .route(
+            "/v1/admin/sites/{site}/scan",
+            get(scans::api_get)
+                .put(scans::api_put)
+                .layer(DefaultBodyLimit::max(scans::MAX_REPORT_BYTES)),
         )
         .route("/admin/sites/{site}/stats", get(pages::stats))
         .route("/admin/sites/{site}/stats.csv", get(pages::stats_csv))
