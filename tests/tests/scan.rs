@@ -99,12 +99,7 @@ fn the_test_page_is_reported_with_both_violations_and_exit_code_1() {
         .iter()
         .find(|c| c.name == "scan_test_visitor")
         .expect("cookie in the before phase");
-    assert_eq!(
-        visitor.set_by,
-        SetBy::Script {
-            url: Some(page)
-        }
-    );
+    assert_eq!(visitor.set_by, SetBy::Script { url: Some(page) });
     assert!(visitor.lifetime_secs.is_some_and(|s| s > 364 * 86_400));
 
     // The draft table offers the undeclared cookie for site.toml.
