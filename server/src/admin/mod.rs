@@ -16,6 +16,7 @@ pub mod auth;
 mod console;
 pub mod diff;
 mod ops;
+mod scans;
 mod ui;
 
 use crate::{error::ApiResult, state::AppState};
@@ -69,6 +70,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/sites/{site}/notices/publish/confirm",
             post(publish::confirm),
+        )
+        .route(
+            "/admin/sites/{site}/scan",
+            get(scans::page_get)
+                .post(scans::page_post)
+                .layer(DefaultBodyLimit::max(scans::MAX_REPORT_BYTES + 16 * 1024)),
+        )
+        .route(
+            "/v1/admin/sites/{site}/scan",
+            get(scans::api_get)
+                .put(scans::api_put)
+                .layer(DefaultBodyLimit::max(scans::MAX_REPORT_BYTES)),
         )
         .route("/admin/sites/{site}/stats", get(stats::show))
         .route("/admin/sites/{site}/stats.csv", get(stats::csv))

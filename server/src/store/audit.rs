@@ -55,11 +55,13 @@ pub enum AuditAction {
     TokenCreate,
     /// `token.revoke`: an API token revoked.
     TokenRevoke,
+    /// `scan.upload`: a cookie scan report uploaded (its violations in the detail).
+    ScanUpload,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -75,6 +77,7 @@ impl AuditAction {
         Self::UserUnlock,
         Self::TokenCreate,
         Self::TokenRevoke,
+        Self::ScanUpload,
     ];
 
     /// The stored name.
@@ -95,6 +98,7 @@ impl AuditAction {
             Self::UserUnlock => "user.unlock",
             Self::TokenCreate => "token.create",
             Self::TokenRevoke => "token.revoke",
+            Self::ScanUpload => "scan.upload",
         }
     }
 }

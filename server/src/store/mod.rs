@@ -154,6 +154,7 @@ pub mod keys;
 pub mod log;
 pub mod notices;
 pub mod receipts;
+pub mod scans;
 pub mod search;
 pub mod sites;
 pub mod stats;
@@ -166,6 +167,7 @@ pub use keys::KeyRow;
 pub use log::{CheckpointRow, LeafRow, LogRow};
 pub use notices::{PendingUpload, VersionRow};
 pub use receipts::{Inserted, StoredReceipt};
+pub use scans::ScanRow;
 pub use search::SearchFilter;
 pub use stats::StatsRow;
 

@@ -67,6 +67,7 @@ pub(crate) async fn home(
                                 }
                                 a href={ "/admin/sites/" (id) "/stats" } { (t(lang, "สถิติ", "Statistics")) } " · "
                                 a href={ "/admin/sites/" (id) "/notices" } { (t(lang, "ประกาศทุกฉบับ", "Notice versions")) } " · "
+                                a href={ "/admin/sites/" (id) "/scan" } { (t(lang, "ผลตรวจคุกกี้", "Cookie scan")) } " · "
                                 a href={ "/sites/" (id) "/notice" } { (t(lang, "ประกาศฉบับปัจจุบัน", "Current notice")) }
                             }
                         }
