@@ -711,7 +711,8 @@ async fn legacy_database(dir: &Path) -> String {
             p.close().await;
             let admin = std::env::var("YINYOM_TEST_DATABASE_URL").expect("url");
             let pool = sqlx::PgPool::connect(&admin).await.expect("admin");
-            sqlx::query(&format!("drop database {name}"))
+            // The closed pool's backends may still be exiting: force them out.
+            sqlx::query(&format!("drop database {name} with (force)"))
                 .execute(&pool)
                 .await
                 .expect("drop");
