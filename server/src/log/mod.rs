@@ -39,6 +39,14 @@ pub fn receipt_leaf(receipt_json: &str) -> Hash {
     merkle::leaf_hash(receipt_json.as_bytes())
 }
 
+/// How a receipt names the same visitor's previous receipt (its `previous` field):
+/// base64url, without padding, of the SHA-256 of the previous receipt's canonical JSON.
+pub fn chain_hash(receipt_json: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(receipt_json))
+}
+
 /// The host part of a log's origin: `--public-url`'s host, with its port only when it is
 /// not the scheme's default (`https://consent.dga.go.th` → `consent.dga.go.th`).
 pub fn origin_host(public_url: &str) -> String {

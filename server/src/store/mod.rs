@@ -166,7 +166,7 @@ pub use audit::{AuditAction, AuditRow};
 pub use keys::KeyRow;
 pub use log::{CheckpointRow, LeafRow, LogRow};
 pub use notices::{PendingUpload, VersionRow};
-pub use receipts::{Inserted, StoredReceipt};
+pub use receipts::{Inserted, ReceiptKey, StoredReceipt};
 pub use scans::ScanRow;
 pub use search::SearchFilter;
 pub use stats::StatsRow;
