@@ -109,3 +109,245 @@ async fn concurrent_receipts_of_one_visitor_form_one_chain() {
     }
     assert_eq!(named.len(), receipts.len() - 1);
 }
+
+async fn exec(store: &yinyom_server::store::Store, sql: &str) {
+    match store {
+        yinyom_server::store::Store::Sqlite(pool) => {
+            sqlx::query(sql).execute(pool).await.expect(sql);
+        }
+        yinyom_server::store::Store::Postgres(pool) => {
+            sqlx::query(sql).execute(pool).await.expect(sql);
+        }
+    }
+}
+
+/// A site with three visitors (the first with a choice, an update and a withdrawal), all
+/// in the log; returns the app and the receipt ids in order.
+async fn logged_site() -> (TestApp, Vec<String>) {
+    let app = app().await;
+    let mut ids = Vec::new();
+    for (subject, withdraw) in [
+        ("subject-chain-aaaa", false),
+        ("subject-chain-bbbb", false),
+        ("subject-chain-aaaa", false),
+        ("subject-chain-cccc", false),
+        ("subject-chain-aaaa", true),
+    ] {
+        let r = post(&app, subject, withdraw).await;
+        ids.push(r["receipt_id"].as_str().expect("id").to_owned());
+    }
+    let signer = log::LogSigner::of(&app.state).await.expect("log key");
+    log::sequence(&app.state.store, &signer, "demo")
+        .await
+        .expect("sequence");
+    (app, ids)
+}
+
+/// `yinyom log verify`, its exit status and output.
+fn cli_verify(url: &str, extra: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yinyom"))
+        .args(["--database-url", url, "log", "verify", "--site", "demo"])
+        .args(extra)
+        .output()
+        .expect("run yinyom");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// An untouched store verifies; every tampering scenario is named with a `TAMPERED:` line
+/// and a non-zero exit.
+#[tokio::test]
+async fn log_verify_names_every_tampering() {
+    let (app, _) = logged_site().await;
+    let url = database_url(&app).await;
+    let (ok, out) = cli_verify(&url, &[]);
+    assert!(ok, "an untouched log verifies: {out}");
+    assert!(!out.contains("TAMPERED"), "{out}");
+
+    type Check = fn(&[String]) -> (Vec<String>, &'static str);
+    let scenarios: Vec<(&str, Check)> = vec![
+        ("every checkpoint deleted", |_| {
+            (
+                vec!["delete from log_checkpoints".into()],
+                "checkpoints were deleted",
+            )
+        }),
+        ("the log emptied", |_| {
+            (
+                vec![
+                    "delete from log_cosignatures".into(),
+                    "delete from log_checkpoints".into(),
+                    "delete from log_tiles".into(),
+                    "delete from log_leaves".into(),
+                ],
+                "is not in the log and not waiting for it",
+            )
+        }),
+        ("a receipt dropped from the log, not the table", |ids| {
+            (
+                vec![format!(
+                    "delete from log_leaves where receipt_id = '{}'",
+                    ids[1]
+                )],
+                "is not in the log and not waiting for it",
+            )
+        }),
+        ("a receipt dropped from the table, not the log", |ids| {
+            (
+                vec![
+                    format!(
+                        "delete from receipt_decisions where receipt_id = '{}'",
+                        ids[3]
+                    ),
+                    format!("delete from receipts where receipt_id = '{}'", ids[3]),
+                ],
+                "was deleted",
+            )
+        }),
+        ("receipts.method edited", |ids| {
+            (
+                vec![format!(
+                    "update receipts set method = 'accept_all' where receipt_id = '{}'",
+                    ids[0]
+                )],
+                "method (stored `accept_all`",
+            )
+        }),
+        ("receipts.site_id edited", |ids| {
+            (
+                vec![
+                    "insert into sites (id, name_json, origins_json, created_at, updated_at)
+                     select 'other', name_json, origins_json, created_at, updated_at from sites
+                     where id = 'demo'"
+                        .into(),
+                    format!(
+                        "update receipts set site_id = 'other' where receipt_id = '{}'",
+                        ids[0]
+                    ),
+                ],
+                "site_id (stored `other`, signed `demo`)",
+            )
+        }),
+        ("a decision row edited", |ids| {
+            (
+                vec![format!(
+                    "update receipt_decisions set granted = 1 - granted where receipt_id = '{}'",
+                    ids[2]
+                )],
+                "its decision rows differs",
+            )
+        }),
+        ("a visitor's middle receipt dropped with its leaf", |ids| {
+            (
+                vec![
+                    format!("delete from log_leaves where receipt_id = '{}'", ids[2]),
+                    format!(
+                        "delete from receipt_decisions where receipt_id = '{}'",
+                        ids[2]
+                    ),
+                    format!("delete from receipts where receipt_id = '{}'", ids[2]),
+                ],
+                "previous receipt it names is missing",
+            )
+        }),
+        (
+            "a visitor's withdrawal dropped with its leaf and checkpoints",
+            |ids| {
+                (
+                    vec![
+                        "delete from log_cosignatures".into(),
+                        "delete from log_checkpoints".into(),
+                        "delete from log_tiles".into(),
+                        format!("delete from log_leaves where receipt_id = '{}'", ids[4]),
+                        format!(
+                            "delete from receipt_decisions where receipt_id = '{}'",
+                            ids[4]
+                        ),
+                        format!("delete from receipts where receipt_id = '{}'", ids[4]),
+                    ],
+                    "the visitor's newest receipt is missing",
+                )
+            },
+        ),
+    ];
+    for (name, scenario) in scenarios {
+        let (app, ids) = logged_site().await;
+        let (sqls, expect) = scenario(&ids);
+        for sql in &sqls {
+            exec(&app.state.store, sql).await;
+        }
+        let url = database_url(&app).await;
+        let (ok, out) = cli_verify(&url, &[]);
+        assert!(!ok, "{name}: verify must fail: {out}");
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("TAMPERED:") && l.contains(expect)),
+            "{name}: expected `{expect}`: {out}"
+        );
+    }
+}
+
+/// The newest receipts deleted with their leaves, tiles and checkpoints: the store agrees
+/// with itself, but a checkpoint an auditor kept (checked with the served vkey) shows the
+/// log was truncated.
+#[tokio::test]
+async fn a_checkpoint_kept_outside_catches_a_truncated_log() {
+    let (app, ids) = logged_site().await;
+    let store = &app.state.store;
+    let kept = store
+        .latest_checkpoint("demo")
+        .await
+        .expect("read")
+        .expect("a checkpoint")
+        .note;
+    let vkey = body_text(app.get("/v1/sites/demo/log/vkey").await).await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (cp_file, vkey_file) = (dir.path().join("checkpoint"), dir.path().join("vkey"));
+    std::fs::write(&cp_file, &kept).expect("write");
+    std::fs::write(&vkey_file, &vkey).expect("write");
+    let url = database_url(&app).await;
+    let args = [
+        "--checkpoint",
+        cp_file.to_str().expect("path"),
+        "--vkey",
+        vkey_file.to_str().expect("path"),
+    ];
+    let (ok, out) = cli_verify(&url, &args);
+    assert!(ok, "the log extends the kept checkpoint: {out}");
+
+    // Truncate: the newest receipt goes with its leaf, the tiles and every checkpoint,
+    // and the visitor's chain head is rolled back.
+    for sql in [
+        "delete from log_cosignatures".to_owned(),
+        "delete from log_checkpoints".to_owned(),
+        "delete from log_tiles".to_owned(),
+        "update subjects set last_receipt = null where subject_id = 'subject-chain-aaaa'"
+            .to_owned(),
+        format!("delete from log_leaves where receipt_id = '{}'", ids[4]),
+        format!(
+            "delete from receipt_decisions where receipt_id = '{}'",
+            ids[4]
+        ),
+        format!("delete from receipts where receipt_id = '{}'", ids[4]),
+    ] {
+        exec(store, &sql).await;
+    }
+    let (_, out) = cli_verify(&url, &[]);
+    assert!(
+        !out.contains("only"),
+        "without the kept checkpoint nothing shows the truncation: {out}"
+    );
+    let (ok, out) = cli_verify(&url, &args);
+    assert!(!ok, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("TAMPERED:") && l.contains("it was truncated")),
+        "{out}"
+    );
+}

@@ -164,7 +164,7 @@ pub use crate::dates::{now_ms, rfc3339_ms};
 pub use accounts::{AccountRow, Claim, Role, TOKEN_ID_LEN, TokenRow, UserRow, throttle_delay_ms};
 pub use audit::{AuditAction, AuditRow};
 pub use keys::KeyRow;
-pub use log::{CheckpointRow, LeafRow, LogRow};
+pub use log::{CheckpointRow, LeafRow, LogRow, VerifyRow};
 pub use notices::{PendingUpload, VersionRow};
 pub use receipts::{Inserted, ReceiptKey, StoredReceipt};
 pub use scans::ScanRow;
