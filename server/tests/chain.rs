@@ -243,6 +243,22 @@ async fn log_verify_names_every_tampering() {
                 "its decision rows differs",
             )
         }),
+        ("a stored notice text edited", |_| {
+            (
+                vec!["update notice_versions set content_json = replace(content_json, 'analytics', 'analytix')".into()],
+                "the text was edited",
+            )
+        }),
+        ("a stored notice text edited with its hash", |_| {
+            (
+                vec![
+                    "update notice_versions set content_json = '{}',
+                      sha256 = '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'"
+                        .into(),
+                ],
+                "not the text the receipts signed",
+            )
+        }),
         ("a visitor's middle receipt dropped with its leaf", |ids| {
             (
                 vec![

@@ -606,6 +606,14 @@ pub enum Finding {
         /// What is wrong.
         why: String,
     },
+    /// A stored notice text does not hash to its stored hash, or to the hash the receipts
+    /// signed.
+    Notice {
+        /// Version label.
+        version: String,
+        /// What differs.
+        why: String,
+    },
     /// The checkpoint kept outside (`--checkpoint`) does not match this log.
     Outside {
         /// Its tree size.
@@ -655,6 +663,7 @@ impl std::fmt::Display for Finding {
                 f,
                 "receipt {receipt_id}: {what} differs from the signed receipt (the console would show wrong data)"
             ),
+            Finding::Notice { version, why } => write!(f, "notice version {version}: {why}"),
             Finding::Chain { receipt_id, why } => write!(f, "receipt chain at {receipt_id}: {why}"),
             Finding::Outside { tree_size, why } => {
                 write!(f, "the checkpoint kept outside (size {tree_size}): {why}")
@@ -934,6 +943,9 @@ async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<()
             .or_default()
             .insert((kind, item, granted));
     }
+    // The hash each notice version's text must have: what the receipts signed, else the
+    // stored one.
+    let mut signed_notices: HashMap<String, String> = HashMap::new();
     // chain hash -> (subject, receipt id) of the site's receipts, as signed.
     let mut by_hash: HashMap<String, (String, String)> = HashMap::new();
     let mut links: Vec<(String, String, String)> = Vec::new();
@@ -987,6 +999,10 @@ async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<()
             });
         }
         if receipt.site.as_str() == site {
+            signed_notices.insert(
+                receipt.notice.version.clone(),
+                receipt.notice.sha256.clone(),
+            );
             by_hash.insert(
                 chain_hash(&row.receipt_json),
                 (receipt.subject_id.clone(), id.clone()),
@@ -1001,6 +1017,23 @@ async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<()
             receipt_id,
             what: "a decision row of no receipt".into(),
         });
+    }
+    for (version, stored, text) in store.notice_texts(site).await? {
+        use sha2::Digest as _;
+        let actual = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+        let why = if actual != stored {
+            Some("its stored text does not hash to its stored hash: the text was edited")
+        } else if signed_notices.get(&version).is_some_and(|h| *h != actual) {
+            Some("its stored text is not the text the receipts signed")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            report.findings.push(Finding::Notice {
+                version,
+                why: why.into(),
+            });
+        }
     }
     let mut named = HashSet::new();
     for (receipt_id, subject, previous) in &links {

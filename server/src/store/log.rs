@@ -651,3 +651,16 @@ impl Store {
         Ok(rows)
     }
 }
+
+impl Store {
+    /// Every notice version of the site as stored: `(version, sha256, content_json)`.
+    pub async fn notice_texts(&self, site: &str) -> Result<Vec<(String, String, String)>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select version, sha256, content_json from notice_versions where site_id = $1",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+}
