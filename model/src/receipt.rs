@@ -493,6 +493,12 @@ pub struct Receipt {
     /// Who gave the consent, when asked (minors mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_by: Option<ConsentBy>,
+    /// The same visitor's previous receipt on the site: base64url (no padding) of the
+    /// SHA-256 of its canonical JSON. Absent on a visitor's first receipt (and on receipts
+    /// made before chains existed). Dropping a receipt from the middle of a visitor's
+    /// history breaks the chain; the newest is protected by the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
     /// The host page.
     pub page: PageRef,
     /// Widget build.

@@ -163,6 +163,14 @@ pub enum LogCommand {
         /// Site id.
         #[arg(long)]
         site: String,
+        /// A checkpoint note kept outside the database (exactly as served at
+        /// `…/log/checkpoint`): the log must still contain its tree.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The log's vkey (as served at `…/log/vkey`) to check `--checkpoint` with; without
+        /// it, the log keys in the database.
+        #[arg(long, requires = "checkpoint")]
+        vkey: Option<PathBuf>,
     },
     /// Append pending receipts to the site's log now and sign a checkpoint
     /// (`yinyom serve` does this every second).

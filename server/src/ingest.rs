@@ -18,7 +18,7 @@
 use crate::{
     health::StoreHealth,
     signing::Signer,
-    store::{Inserted, Store, StoreError, StoredReceipt},
+    store::{Inserted, ReceiptKey, Store, StoreError, StoredReceipt},
 };
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -34,13 +34,17 @@ pub struct Draft {
 }
 
 /// Completes a draft: a choice (not a withdrawal) by a visitor who already has a receipt on
-/// the site is an update; then the receipt is serialized canonically and signed.
+/// the site is an update; it names the visitor's previous receipt (`previous`, the chain
+/// hash the store read under the visitor's lock); then the receipt is serialized
+/// canonically and signed.
 pub fn finish(
     mut draft: Draft,
     has_earlier: bool,
+    previous: Option<String>,
     signer: &Signer,
 ) -> Result<StoredReceipt, StoreError> {
     draft.receipt.event = draft.receipt.event.after_earlier(has_earlier);
+    draft.receipt.previous = previous;
     let json =
         to_canonical_json(&draft.receipt).map_err(|e| StoreError::Canonical(e.to_string()))?;
     // Signed by the key whose validity period covers the receipt's date.
@@ -138,19 +142,16 @@ async fn run(writer: Arc<Writer>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
 
 impl Writer {
     async fn commit_group(&self, jobs: Vec<Job>) {
-        let subjects: Vec<(&str, &str)> = jobs
+        let keys: Vec<ReceiptKey<'_>> = jobs
             .iter()
-            .map(|j| {
-                let r = &j.draft.receipt;
-                (r.site.as_str(), r.subject_id.as_str())
-            })
+            .map(|j| ReceiptKey::of(&j.draft.receipt))
             .collect();
         let mut failed: Vec<(usize, StoreError)> = Vec::new();
         let outcome = self
             .store
-            .write_receipts(&subjects, |i, first| {
+            .write_receipts(&keys, |i, first, previous| {
                 let draft = jobs.get(i)?.draft.clone();
-                match finish(draft, !first, &self.signer) {
+                match finish(draft, !first, previous, &self.signer) {
                     Ok(stored) => Some(stored),
                     Err(e) => {
                         failed.push((i, e));
@@ -194,13 +195,13 @@ impl Writer {
 
     /// Writes one receipt in a transaction of its own (its event decided there too).
     async fn write_alone(&self, draft: Draft) -> Reply {
-        let (site, subject) = (draft.receipt.site.clone(), draft.receipt.subject_id.clone());
+        let receipt = draft.receipt.clone();
         let mut draft = Some(draft);
         let mut error = None;
         let outcome = self
             .store
-            .write_receipts(&[(site.as_str(), subject.as_str())], |_, first| {
-                finish(draft.take()?, !first, &self.signer)
+            .write_receipts(&[ReceiptKey::of(&receipt)], |_, first, previous| {
+                finish(draft.take()?, !first, previous, &self.signer)
                     .map_err(|e| error = Some(e))
                     .ok()
             })

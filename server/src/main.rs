@@ -110,8 +110,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Log(LogCommand::Verify { site }) => {
-            let report = log::verify(&store, &site).await?;
+        Command::Log(LogCommand::Verify {
+            site,
+            checkpoint,
+            vkey,
+        }) => {
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+            };
+            let outside = match checkpoint {
+                Some(path) => Some(log::Outside {
+                    note: read(&path)?,
+                    vkey: match vkey {
+                        Some(path) => {
+                            let text = read(&path)?;
+                            let line = text.lines().next().unwrap_or_default();
+                            Some(log::note::Vkey::parse(line).map_err(|e| {
+                                anyhow::anyhow!("{}: not a vkey: {e}", path.display())
+                            })?)
+                        }
+                        None => None,
+                    },
+                }),
+                None => None,
+            };
+            let report = log::verify_against(&store, &site, outside.as_ref()).await?;
             for f in &report.findings {
                 println!("TAMPERED: {f}");
             }

@@ -140,6 +140,7 @@ pub async fn record(
         gpc: req.gpc,
         age_band: req.age_band,
         consent_by: req.consent_by,
+        previous: None,
         page: PageRef {
             origin: origin.to_owned(),
             path: req.page_path,

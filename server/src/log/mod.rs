@@ -39,6 +39,14 @@ pub fn receipt_leaf(receipt_json: &str) -> Hash {
     merkle::leaf_hash(receipt_json.as_bytes())
 }
 
+/// How a receipt names the same visitor's previous receipt (its `previous` field):
+/// base64url, without padding, of the SHA-256 of the previous receipt's canonical JSON.
+pub fn chain_hash(receipt_json: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(receipt_json))
+}
+
 /// The host part of a log's origin: `--public-url`'s host, with its port only when it is
 /// not the scheme's default (`https://consent.dga.go.th` → `consent.dga.go.th`).
 pub fn origin_host(public_url: &str) -> String {
@@ -570,6 +578,49 @@ pub enum Finding {
         /// Tile index.
         index: u64,
     },
+    /// A receipt row of the site is neither in its log nor waiting for it (its leaf was
+    /// removed, or the log emptied).
+    NotInLog {
+        /// Receipt id.
+        receipt_id: String,
+    },
+    /// Leaves were appended that no signed checkpoint covers (the checkpoints were
+    /// deleted: the sequencer signs in the same transaction that appends).
+    Unsigned {
+        /// Leaves in the log.
+        leaves: u64,
+        /// The largest signed tree size (0: none).
+        signed: u64,
+    },
+    /// A column or decision row the console searches differs from the signed receipt.
+    Derived {
+        /// Receipt id.
+        receipt_id: String,
+        /// What differs.
+        what: String,
+    },
+    /// A visitor's chain of receipts is broken or forked.
+    Chain {
+        /// Receipt id (or the visitor's id for a missing newest receipt).
+        receipt_id: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A stored notice text does not hash to its stored hash, or to the hash the receipts
+    /// signed.
+    Notice {
+        /// Version label.
+        version: String,
+        /// What differs.
+        why: String,
+    },
+    /// The checkpoint kept outside (`--checkpoint`) does not match this log.
+    Outside {
+        /// Its tree size.
+        tree_size: u64,
+        /// Why.
+        why: String,
+    },
 }
 
 impl std::fmt::Display for Finding {
@@ -600,6 +651,23 @@ impl std::fmt::Display for Finding {
             Finding::BadReceiptSignature { receipt_id, why } => {
                 write!(f, "receipt {receipt_id}: {why}")
             }
+            Finding::NotInLog { receipt_id } => write!(
+                f,
+                "receipt {receipt_id} is not in the log and not waiting for it: its leaf was removed"
+            ),
+            Finding::Unsigned { leaves, signed } => write!(
+                f,
+                "the log has {leaves} leaves but its largest signed checkpoint covers {signed}: checkpoints were deleted"
+            ),
+            Finding::Derived { receipt_id, what } => write!(
+                f,
+                "receipt {receipt_id}: {what} differs from the signed receipt (the console would show wrong data)"
+            ),
+            Finding::Notice { version, why } => write!(f, "notice version {version}: {why}"),
+            Finding::Chain { receipt_id, why } => write!(f, "receipt chain at {receipt_id}: {why}"),
+            Finding::Outside { tree_size, why } => {
+                write!(f, "the checkpoint kept outside (size {tree_size}): {why}")
+            }
             Finding::TileMismatch { level, index } => write!(
                 f,
                 "hash tile {} differs from what the receipts hash to",
@@ -627,8 +695,29 @@ pub struct Report {
 }
 
 /// Recomputes the site's whole log from its receipts and checks every checkpoint and
-/// every stored tile.
+/// every stored tile, every receipt row against the log and its derived data, and the
+/// visitors' chains.
 pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
+    verify_against(store, site, None).await
+}
+
+/// A checkpoint note kept outside the database (an auditor's copy, exactly as served),
+/// and optionally the log's vkey to check it with (else the log keys in the database).
+#[derive(Debug, Clone)]
+pub struct Outside {
+    /// The note text.
+    pub note: String,
+    /// The log's verifier key.
+    pub vkey: Option<note::Vkey>,
+}
+
+/// [`verify`], and the log must extend `outside`: a truncated or rewritten log fails
+/// even when its own checkpoints were deleted.
+pub async fn verify_against(
+    store: &Store,
+    site: &str,
+    outside: Option<&Outside>,
+) -> Result<Report, StoreError> {
     let jwks = signing::jwks(store).await?;
     let log_keys = log_public_keys(store).await?;
     let rows = store.log_rows(site).await?;
@@ -703,9 +792,20 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
             report.findings.push(Finding::TileMismatch { level, index });
         }
     }
+    audit_rows(store, site, &mut report).await?;
+    if let Some(outside) = outside {
+        check_outside(outside, &log_keys, site, &recomputed, &mut report);
+    }
     // Walk the recomputed leaves once, checking each signed checkpoint as its size is reached.
     let mut checkpoints = store.checkpoints(site).await?;
     checkpoints.sort_by_key(|c| c.tree_size);
+    let signed = checkpoints.last().map_or(0, |c| c.tree_size);
+    if report.leaves > signed {
+        report.findings.push(Finding::Unsigned {
+            leaves: report.leaves,
+            signed,
+        });
+    }
     let mut frontier = Vec::new();
     let mut size = 0u64;
     for cp in checkpoints {
@@ -762,6 +862,217 @@ pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
         }
     }
     Ok(report)
+}
+
+/// The root of the first `size` leaves, if there are that many.
+fn root_of(leaves: &[Hash], size: u64) -> Option<Hash> {
+    let prefix = leaves.get(..usize::try_from(size).ok()?)?;
+    let mut frontier = Vec::new();
+    for (i, leaf) in prefix.iter().enumerate() {
+        merkle::frontier_append(&mut frontier, i as u64, *leaf);
+    }
+    Some(merkle::frontier_root(&frontier))
+}
+
+/// The log must contain the tree of a checkpoint kept outside.
+fn check_outside(
+    outside: &Outside,
+    log_keys: &[[u8; 32]],
+    site: &str,
+    leaves: &[Hash],
+    report: &mut Report,
+) {
+    let parsed = note::Note::parse(&outside.note)
+        .and_then(|n| note::Checkpoint::parse(&n.text).map(|c| (n, c)));
+    let (n, c) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            report.findings.push(Finding::Outside {
+                tree_size: 0,
+                why: format!("not a checkpoint note: {e}"),
+            });
+            return;
+        }
+    };
+    let vkeys: Vec<note::Vkey> = match &outside.vkey {
+        Some(v) => vec![v.clone()],
+        None => log_keys
+            .iter()
+            .filter_map(|k| note::Vkey::new(&c.origin, note::SIG_ED25519, *k).ok())
+            .collect(),
+    };
+    let why = if !vkeys
+        .iter()
+        .any(|v| matches!(n.check(v), note::Check::Valid(_)))
+    {
+        Some("it is not signed by the log key".to_owned())
+    } else if !c.origin.ends_with(&format!("/{site}")) {
+        Some(format!(
+            "it is the checkpoint of another log ({})",
+            c.origin
+        ))
+    } else {
+        match root_of(leaves, c.size) {
+            None => Some(format!(
+                "the log has only {} leaves: it was truncated",
+                leaves.len()
+            )),
+            Some(root) if root != c.root => {
+                Some("the log's first leaves no longer hash to its root: it was rewritten".into())
+            }
+            Some(_) => None,
+        }
+    };
+    if let Some(why) = why {
+        report.findings.push(Finding::Outside {
+            tree_size: c.size,
+            why,
+        });
+    }
+}
+
+/// Every receipt row of the site against the log, its derived columns and decision rows
+/// against its signed JSON, and the visitors' chains.
+async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<(), StoreError> {
+    use std::collections::{BTreeSet, HashMap, HashSet};
+    let rows = store.audit_rows(site).await?;
+    let mut decisions: HashMap<String, BTreeSet<(String, String, i64)>> = HashMap::new();
+    for (id, kind, item, granted) in store.audit_decisions(site).await? {
+        decisions
+            .entry(id)
+            .or_default()
+            .insert((kind, item, granted));
+    }
+    // The hash each notice version's text must have: what the receipts signed, else the
+    // stored one.
+    let mut signed_notices: HashMap<String, String> = HashMap::new();
+    // chain hash -> (subject, receipt id) of the site's receipts, as signed.
+    let mut by_hash: HashMap<String, (String, String)> = HashMap::new();
+    let mut links: Vec<(String, String, String)> = Vec::new();
+    for row in &rows {
+        let id = row.receipt_id.clone();
+        if row.site_id == site && row.in_log == 0 && row.pending == 0 {
+            report.findings.push(Finding::NotInLog {
+                receipt_id: id.clone(),
+            });
+        }
+        let receipt: yinyom_model::receipt::Receipt = match serde_json::from_str(&row.receipt_json)
+        {
+            Ok(r) => r,
+            // An edited JSON is named by the leaf check.
+            Err(_) => continue,
+        };
+        let signed: BTreeSet<(String, String, i64)> = receipt
+            .categories
+            .iter()
+            .map(|(i, g)| ("category", i, g))
+            .chain(receipt.purposes.iter().map(|(i, g)| ("purpose", i, g)))
+            .map(|(k, i, g)| (k.to_owned(), i.as_str().to_owned(), i64::from(*g)))
+            .collect();
+        let mut differs = Vec::new();
+        for (column, stored, signed) in [
+            ("site_id", row.site_id.as_str(), receipt.site.as_str()),
+            (
+                "subject_id",
+                row.subject_id.as_str(),
+                receipt.subject_id.as_str(),
+            ),
+            ("event", row.event.as_str(), receipt.event.as_str()),
+            ("method", row.method.as_str(), receipt.method.as_str()),
+            (
+                "notice_version",
+                row.notice_version.as_str(),
+                receipt.notice.version.as_str(),
+            ),
+        ] {
+            if stored != signed {
+                differs.push(format!("{column} (stored `{stored}`, signed `{signed}`)"));
+            }
+        }
+        if decisions.remove(&row.receipt_id).unwrap_or_default() != signed {
+            differs.push("its decision rows".to_owned());
+        }
+        for what in differs {
+            report.findings.push(Finding::Derived {
+                receipt_id: id.clone(),
+                what,
+            });
+        }
+        if receipt.site.as_str() == site {
+            signed_notices.insert(
+                receipt.notice.version.clone(),
+                receipt.notice.sha256.clone(),
+            );
+            by_hash.insert(
+                chain_hash(&row.receipt_json),
+                (receipt.subject_id.clone(), id.clone()),
+            );
+            if let Some(previous) = receipt.previous {
+                links.push((id, receipt.subject_id, previous));
+            }
+        }
+    }
+    for (receipt_id, _) in decisions {
+        report.findings.push(Finding::Derived {
+            receipt_id,
+            what: "a decision row of no receipt".into(),
+        });
+    }
+    for (version, stored, text) in store.notice_texts(site).await? {
+        use sha2::Digest as _;
+        let actual = hex::encode(sha2::Sha256::digest(text.as_bytes()));
+        let why = if actual != stored {
+            Some("its stored text does not hash to its stored hash: the text was edited")
+        } else if signed_notices.get(&version).is_some_and(|h| *h != actual) {
+            Some("its stored text is not the text the receipts signed")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            report.findings.push(Finding::Notice {
+                version,
+                why: why.into(),
+            });
+        }
+    }
+    let mut named = HashSet::new();
+    for (receipt_id, subject, previous) in &links {
+        let why = match by_hash.get(previous) {
+            None => {
+                Some("the visitor's previous receipt it names is missing: a receipt was removed")
+            }
+            Some((s, _)) if s != subject => Some("it names a receipt of another visitor"),
+            Some(_) if !named.insert(previous.clone()) => {
+                Some("two receipts name the same previous receipt: the chain was forked")
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            report.findings.push(Finding::Chain {
+                receipt_id: receipt_id.clone(),
+                why: why.into(),
+            });
+        }
+    }
+    for (subject, head) in store.chain_heads(site).await? {
+        let why = match by_hash.get(&head) {
+            None => Some("the visitor's newest receipt is missing: it was removed"),
+            Some(_) if named.contains(&head) => {
+                Some("the visitor's newest receipt was rolled back to an older one")
+            }
+            Some((s, _)) if *s != subject => {
+                Some("the visitor's newest receipt is another visitor's")
+            }
+            Some(_) => None,
+        };
+        if let Some(why) = why {
+            report.findings.push(Finding::Chain {
+                receipt_id: format!("visitor {subject}"),
+                why: why.into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

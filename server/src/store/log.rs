@@ -577,3 +577,90 @@ impl TileRow {
         ))
     }
 }
+
+/// A receipt row as `log verify` audits it: the derived columns next to the signed JSON,
+/// and whether it is in the site's log or waiting for it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VerifyRow {
+    /// Receipt id.
+    pub receipt_id: String,
+    /// `receipts.site_id`.
+    pub site_id: String,
+    /// `receipts.subject_id`.
+    pub subject_id: String,
+    /// `receipts.event`.
+    pub event: String,
+    /// `receipts.method`.
+    pub method: String,
+    /// `receipts.notice_version`.
+    pub notice_version: String,
+    /// The signed canonical JSON.
+    pub receipt_json: String,
+    /// 1 when the site's log has a leaf for it.
+    pub in_log: i64,
+    /// 1 when it waits in `log_pending`.
+    pub pending: i64,
+}
+
+impl Store {
+    /// Every receipt row that claims the site or is in its log, for `log verify`.
+    pub async fn audit_rows(&self, site: &str) -> Result<Vec<VerifyRow>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method, r.notice_version,
+                    r.receipt_json,
+                    cast(case when exists (select 1 from log_leaves l
+                                      where l.site_id = $1 and l.receipt_id = r.receipt_id)
+                         then 1 else 0 end as bigint) as in_log,
+                    cast(case when exists (select 1 from log_pending p
+                                           where p.receipt_id = r.receipt_id)
+                         then 1 else 0 end as bigint) as pending
+             from receipts r
+             where r.site_id = $1
+                or r.receipt_id in (select receipt_id from log_leaves where site_id = $1)
+             order by r.receipt_id",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// The decision rows of the receipts of `audit_rows`: `(receipt_id, kind, item, granted)`.
+    pub async fn audit_decisions(&self, site: &str) -> Result<Vec<(String, String, String, i64)>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select d.receipt_id, d.kind, d.item, d.granted from receipt_decisions d
+             where d.site_id = $1
+                or d.receipt_id in (select receipt_id from receipts where site_id = $1)
+                or d.receipt_id in (select receipt_id from log_leaves where site_id = $1)",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// Each visitor's newest receipt as `subjects` keeps it: `(subject_id, chain hash)`.
+    pub async fn chain_heads(&self, site: &str) -> Result<Vec<(String, String)>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select subject_id, last_receipt from subjects
+             where site_id = $1 and last_receipt is not null",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+}
+
+impl Store {
+    /// Every notice version of the site as stored: `(version, sha256, content_json)`.
+    pub async fn notice_texts(&self, site: &str) -> Result<Vec<(String, String, String)>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select version, sha256, content_json from notice_versions where site_id = $1",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+}

@@ -1,7 +1,8 @@
 //! Consent receipts: written in groups (with their decisions, the visitors first seen and
 //! the log queue), read back by request, by visitor or by id.
 
-use super::{ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
+use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
+pub use crate::log::chain_hash;
 use sqlx::QueryBuilder;
 use yinyom_model::receipt::Receipt;
 
@@ -37,6 +38,28 @@ impl TryFrom<ReceiptRow> for StoredReceipt {
             jws: r.jws,
             issued_at_ms: r.issued_at,
         })
+    }
+}
+
+/// Names a receipt about to be written: its site, visitor and request id.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceiptKey<'a> {
+    /// Site id.
+    pub site: &'a str,
+    /// Visitor id.
+    pub subject: &'a str,
+    /// The widget's request id.
+    pub request_id: &'a str,
+}
+
+impl<'a> ReceiptKey<'a> {
+    /// The key of `receipt`.
+    pub fn of(receipt: &'a Receipt) -> Self {
+        Self {
+            site: receipt.site.as_str(),
+            subject: &receipt.subject_id,
+            request_id: &receipt.request_id,
+        }
     }
 }
 
@@ -146,9 +169,7 @@ impl Store {
         let rc = &r.receipt;
         let mut one = Some(r.clone());
         let written = self
-            .write_receipts(&[(rc.site.as_str(), rc.subject_id.as_str())], |_, _| {
-                one.take()
-            })
+            .write_receipts(&[ReceiptKey::of(rc)], |_, _, _| one.take())
             .await?;
         if matches!(written.first(), Some(Some((_, true)))) {
             return Ok(Inserted::New);
@@ -170,27 +191,35 @@ impl Store {
     /// Writes a group of receipts (and their decision rows and log queue entries) in one
     /// transaction: one commit, one fsync, a few multi-row statements.
     ///
-    /// `subjects[i]` is the (site, subject id) of the i-th receipt. Inside the transaction
-    /// the visitors not seen before are registered (`subjects` table), and only then
-    /// `finish(i, first)` makes the i-th receipt, knowing whether it is that visitor's
-    /// first on the site (so its event is decided where it commits: two first choices of
-    /// one visitor written by two processes at once are one `given` and one `updated`).
-    /// `finish` returning `None` leaves the receipt out. Returns, per receipt, what was
-    /// made and whether it was written (`false`: a receipt with the same
+    /// `keys[i]` names the i-th receipt. Inside the transaction the visitors not seen
+    /// before are registered and every visitor's row is locked (`subjects`; PostgreSQL:
+    /// row locks, SQLite: the one writer), and only then `finish(i, first, previous)` makes
+    /// the i-th receipt, knowing whether it is that visitor's first on the site (so its
+    /// event is decided where it commits: two first choices of one visitor written by two
+    /// processes at once are one `given` and one `updated`) and the hash of the visitor's
+    /// previous receipt ([`chain_hash`]; `None` for the first), which the receipt must
+    /// carry as `previous`. Two receipts of one visitor in the group chain to each other
+    /// in order. `finish` returning `None` leaves the receipt out. Returns, per receipt,
+    /// what was made and whether it was written (`false`: a receipt with the same
     /// `(site, request_id)` already existed, maybe earlier in this very group).
     pub async fn write_receipts<F>(
         &self,
-        subjects: &[(&str, &str)],
+        keys: &[ReceiptKey<'_>],
         mut finish: F,
     ) -> Result<Vec<Option<(StoredReceipt, bool)>>>
     where
-        F: FnMut(usize, bool) -> Option<StoredReceipt>,
+        F: FnMut(usize, bool, Option<String>) -> Option<StoredReceipt>,
     {
         // One lock order for every writer (PostgreSQL: no deadlock between two groups
-        // that register the same new visitors).
-        let mut register: Vec<(&str, &str)> = subjects.to_vec();
+        // that register or lock the same visitors).
+        let mut register: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.subject)).collect();
         register.sort_unstable();
         register.dedup();
+        let requests: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.request_id)).collect();
+        let lock = match self.backend() {
+            Backend::Postgres => " for update",
+            Backend::Sqlite => "",
+        };
         let now = now_ms();
         let _turn = self.write_turn().await;
         on_pool!(self, pool => in_transaction!(pool, |tx| {
@@ -210,12 +239,63 @@ impl Store {
                         .await?,
                 );
             }
-            let made: Vec<Option<StoredReceipt>> = subjects
+            // The chain heads, read under the visitors' locks.
+            let mut heads: std::collections::HashMap<(String, String), String> =
+                std::collections::HashMap::new();
+            for chunk in register.chunks(ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::new(
+                    "select site_id, subject_id, last_receipt from subjects
+                     where (site_id, subject_id) in (",
+                );
+                q.push_values(chunk, |mut row, (site, subject)| {
+                    row.push_bind(*site).push_bind(*subject);
+                });
+                q.push(") order by site_id, subject_id");
+                q.push(lock);
+                for (site, subject, last) in q
+                    .build_query_as::<(String, String, Option<String>)>()
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    if let Some(last) = last {
+                        heads.insert((site, subject), last);
+                    }
+                }
+            }
+            // Retries of receipts already written: they are not written again and do not
+            // move the chain.
+            let mut seen: std::collections::HashSet<(String, String)> =
+                std::collections::HashSet::new();
+            for chunk in requests.chunks(ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::new(
+                    "select site_id, request_id from receipts where (site_id, request_id) in (",
+                );
+                q.push_values(chunk, |mut row, (site, request)| {
+                    row.push_bind(*site).push_bind(*request);
+                });
+                q.push(")");
+                seen.extend(
+                    q.build_query_as::<(String, String)>()
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
+            }
+            let mut moved: Vec<(String, String)> = Vec::new();
+            let mut expected = std::collections::HashSet::new();
+            let made: Vec<Option<StoredReceipt>> = keys
                 .iter()
                 .enumerate()
-                .map(|(i, (site, subject))| {
-                    let first = new_subjects.remove(&((*site).to_owned(), (*subject).to_owned()));
-                    finish(i, first)
+                .map(|(i, k)| {
+                    let subject = (k.site.to_owned(), k.subject.to_owned());
+                    if !seen.insert((k.site.to_owned(), k.request_id.to_owned())) {
+                        return finish(i, false, None);
+                    }
+                    let first = new_subjects.remove(&subject);
+                    let made = finish(i, first, heads.get(&subject).cloned())?;
+                    expected.insert(made.receipt.receipt_id.clone());
+                    heads.insert(subject.clone(), chain_hash(&made.json));
+                    moved.push(subject);
+                    Some(made)
                 })
                 .collect();
             let receipts: Vec<&StoredReceipt> = made.iter().flatten().collect();
@@ -242,6 +322,31 @@ impl Store {
                 });
                 q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
                 written.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
+            }
+            if !expected.is_subset(&written) {
+                // Another process wrote one of these requests meanwhile: the chain read
+                // above is stale. Rolled back; the writer retries each receipt alone.
+                return Err(StoreError::Corrupt(
+                    "a receipt of the group was written concurrently".into(),
+                ));
+            }
+            moved.sort_unstable();
+            moved.dedup();
+            for chunk in moved.chunks(ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::new(
+                    "insert into subjects (site_id, subject_id, first_at, last_receipt) ",
+                );
+                q.push_values(chunk, |mut row, subject| {
+                    row.push_bind(subject.0.as_str())
+                        .push_bind(subject.1.as_str())
+                        .push_bind(now)
+                        .push_bind(heads.get(subject).map(String::as_str));
+                });
+                q.push(
+                    " on conflict (site_id, subject_id)
+                     do update set last_receipt = excluded.last_receipt",
+                );
+                q.build().execute(&mut *tx).await?;
             }
             let queued: Vec<&StoredReceipt> = receipts
                 .iter()
@@ -298,11 +403,11 @@ impl Store {
     /// benchmarks and demos, not for the receipt path (which is one receipt per request,
     /// idempotent). Their events are kept as they are.
     pub async fn seed_receipts(&self, receipts: &[StoredReceipt]) -> Result<()> {
-        let subjects: Vec<(&str, &str)> = receipts
+        let keys: Vec<ReceiptKey<'_>> = receipts
             .iter()
-            .map(|r| (r.receipt.site.as_str(), r.receipt.subject_id.as_str()))
+            .map(|r| ReceiptKey::of(&r.receipt))
             .collect();
-        self.write_receipts(&subjects, |i, _| receipts.get(i).cloned())
+        self.write_receipts(&keys, |i, _, _| receipts.get(i).cloned())
             .await
             .map(|_| ())
     }

@@ -1053,6 +1053,7 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
             gpc: false,
             age_band: None,
             consent_by: None,
+            previous: None,
             page: PageRef {
                 origin: "https://www.demo.go.th".into(),
                 path: "/".into(),
