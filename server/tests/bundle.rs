@@ -36,6 +36,22 @@ async fn get(router: &axum::Router, uri: &str) -> (StatusCode, String) {
     (res.status(), body_text(res).await)
 }
 
+async fn post(router: &axum::Router, content_type: &str, body: String) -> serde_json::Value {
+    use tower::ServiceExt;
+    let res = router
+        .clone()
+        .oneshot(
+            axum::http::Request::post("/v1/verify")
+                .header(header::CONTENT_TYPE, content_type)
+                .body(axum::body::Body::from(body))
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    body_json(res).await
+}
+
 fn payload(jws: &str) -> Vec<u8> {
     let part = jws.split('.').nth(1).expect("payload");
     base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -213,6 +229,29 @@ async fn a_visitors_bundles_carry_proofs_that_verify_offline_and_tampering_is_na
         .collect();
     e["proof"] = serde_json::Value::String(without);
     tampered.push((e, "not cosigned as the policy requires"));
+    // The public check, without signing in: the same verdicts.
+    let v = post(&routes, "application/json", lines[0].clone()).await;
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["in_log"], true, "{v}");
+    assert_eq!(v["site"], "demo", "{v}");
+    assert_eq!(v["notice_version"], "v1", "{v}");
+    assert_eq!(v["cosignatures"][0], "witness.example.go.th/w1", "{v}");
+    let raw = entries[0]["jws"].as_str().expect("jws").to_owned();
+    let v = post(&routes, "text/plain", raw).await;
+    assert_eq!(
+        (v["valid"].clone(), v["in_log"].clone()),
+        (true.into(), false.into()),
+        "{v}"
+    );
+    for (bad, why) in &tampered {
+        let v = post(&routes, "application/json", bad.to_string()).await;
+        assert_eq!(v["valid"], false, "{v}");
+        assert!(
+            v["problems"][0].as_str().is_some_and(|p| p.contains(why)),
+            "{why}: {v}"
+        );
+    }
+
     for (bad, why) in tampered {
         let (ok, out) = verify(dir, &[bad.to_string(), lines[1].clone()], &trust);
         assert!(!ok, "{out}");
