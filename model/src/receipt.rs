@@ -527,6 +527,20 @@ pub struct ReceiptResponse {
     pub jws: String,
 }
 
+/// One entry of a visitor's history, and the bundle a visitor keeps: the receipt, its
+/// compact JWS and, once the receipt is in the site's log, its C2SP tlog-proof (index,
+/// inclusion proof and the cosigned checkpoint it is proved against).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The receipt.
+    pub receipt: Receipt,
+    /// Compact JWS (EdDSA) over the receipt's canonical JSON.
+    pub jws: String,
+    /// The tlog-proof text; absent while the receipt is not yet in the witnessed log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

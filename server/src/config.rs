@@ -252,8 +252,9 @@ pub enum KeysCommand {
 /// `yinyom receipts …`
 #[derive(Debug, Subcommand)]
 pub enum ReceiptsCommand {
-    /// Verify receipts offline: FILE holds `{"receipt":…,"jws":…}` objects (one JSON
-    /// document or JSON Lines, as exported) or bare compact JWS strings, one per line.
+    /// Verify receipts offline: FILE holds `{"receipt":…,"jws":…,"proof":…}` objects (one
+    /// JSON document or JSON Lines, as exported or as a visitor's bundles) or bare compact
+    /// JWS strings, one per line. An entry's `proof` (C2SP tlog-proof) is checked too.
     Verify {
         /// The receipts file (`-` for standard input).
         file: PathBuf,
@@ -261,6 +262,15 @@ pub enum ReceiptsCommand {
         /// database are used.
         #[arg(long)]
         jwks: Option<PathBuf>,
+        /// The log's vkey file (as served at /v1/sites/{site}/log/vkey): a proof's
+        /// checkpoint must be signed by it.
+        #[arg(long)]
+        vkey: Option<PathBuf>,
+        /// The witness policy file (C2SP tlog-policy, as served at
+        /// /v1/sites/{site}/log/policy): a proof's checkpoint must be signed by its log
+        /// and cosigned by its quorum of witnesses.
+        #[arg(long)]
+        policy: Option<PathBuf>,
     },
     /// Export a site's receipts, streamed (bounded memory), oldest first, with the
     /// console search's filters.

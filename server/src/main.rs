@@ -71,14 +71,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Receipts(ReceiptsCommand::Verify {
         file,
         jwks: Some(jwks),
+        vkey,
+        policy,
     }) = &cli.command
     {
-        let jwks: signing::Jwks = serde_json::from_str(
-            &std::fs::read_to_string(jwks)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", jwks.display()))?,
-        )
-        .map_err(|e| anyhow::anyhow!("{}: not a JWKS: {e}", jwks.display()))?;
-        return verify_file(file, &jwks);
+        let jwks: signing::Jwks = serde_json::from_str(&read_file(jwks)?)
+            .map_err(|e| anyhow::anyhow!("{}: not a JWKS: {e}", jwks.display()))?;
+        return verify_file(file, &jwks, &trust(vkey.as_deref(), policy.as_deref())?);
     }
     // A new key needs no database.
     if let Command::Keys(KeysCommand::Generate {
@@ -507,9 +506,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "no token with id `{id}` that is not revoked (see `yinyom tokens list`)"
             ),
         },
-        Command::Receipts(ReceiptsCommand::Verify { file, .. }) => {
+        Command::Receipts(ReceiptsCommand::Verify {
+            file, vkey, policy, ..
+        }) => {
             let jwks = signing::jwks(&store).await?;
-            verify_file(&file, &jwks)
+            verify_file(&file, &jwks, &trust(vkey.as_deref(), policy.as_deref())?)
         }
     }
 }
@@ -568,14 +569,44 @@ fn read_password() -> anyhow::Result<String> {
     }
 }
 
+fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// `receipts verify --vkey F --policy F`: what log proofs are checked against.
+fn trust(
+    vkey: Option<&std::path::Path>,
+    policy: Option<&std::path::Path>,
+) -> anyhow::Result<receipts::Trust> {
+    Ok(receipts::Trust {
+        vkey: vkey
+            .map(|p| {
+                let text = read_file(p)?;
+                log::note::Vkey::parse(text.lines().next().unwrap_or_default())
+                    .map_err(|e| anyhow::anyhow!("{}: not a vkey: {e}", p.display()))
+            })
+            .transpose()?,
+        policy: policy
+            .map(|p| {
+                log::proof::Policy::parse(&read_file(p)?)
+                    .map_err(|e| anyhow::anyhow!("{}: not a witness policy: {e}", p.display()))
+            })
+            .transpose()?,
+    })
+}
+
 /// `yinyom receipts verify FILE`: prints one line per receipt; fails if any is invalid.
-fn verify_file(file: &std::path::Path, jwks: &signing::Jwks) -> anyhow::Result<()> {
+fn verify_file(
+    file: &std::path::Path,
+    jwks: &signing::Jwks,
+    trust: &receipts::Trust,
+) -> anyhow::Result<()> {
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())?
     } else {
         std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
     };
-    let results = receipts::verify_document(&text, jwks);
+    let results = receipts::verify_document_with(&text, jwks, trust);
     if results.is_empty() {
         anyhow::bail!("{}: no receipts found", file.display());
     }

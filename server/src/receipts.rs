@@ -177,12 +177,30 @@ pub struct Checked {
     pub outcome: Result<String, String>,
     /// The receipt the signature covers, when the signature verifies.
     pub signed: Option<Receipt>,
+    /// What its tlog-proof shows, when it came with one that verifies.
+    pub in_log: Option<crate::log::proof::InLog>,
+}
+
+/// What a receipt's log proof is checked against (`receipts verify --vkey --policy`).
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// The log's verifier key (C2SP vkey, as served at `…/log/vkey`).
+    pub vkey: Option<crate::log::note::Vkey>,
+    /// The witness policy (C2SP tlog-policy, as served at `…/log/policy`).
+    pub policy: Option<crate::log::proof::Policy>,
 }
 
 /// Verifies receipts offline against `jwks`. `doc` is one JSON document (`{receipt, jws}`
 /// or an array of them), JSON Lines of them (as `receipts export --format jsonl` writes),
 /// or bare compact JWS strings, one per line.
 pub fn verify_document(doc: &str, jwks: &crate::signing::Jwks) -> Vec<Checked> {
+    verify_document_with(doc, jwks, &Trust::default())
+}
+
+/// [`verify_document`], also checking each entry's `proof` (a C2SP tlog-proof, as a
+/// visitor's history and bundles carry it): the receipt is included in the proof's
+/// checkpoint, which the log's vkey signed and the policy's witnesses cosigned.
+pub fn verify_document_with(doc: &str, jwks: &crate::signing::Jwks, trust: &Trust) -> Vec<Checked> {
     let items: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(doc) {
         Ok(serde_json::Value::Array(a)) => a,
         Ok(v) => vec![v],
@@ -198,21 +216,32 @@ pub fn verify_document(doc: &str, jwks: &crate::signing::Jwks) -> Vec<Checked> {
     items
         .into_iter()
         .enumerate()
-        .map(|(i, item)| check_one(i + 1, &item, jwks))
+        .map(|(i, item)| check_one(i + 1, &item, jwks, trust))
         .collect()
 }
 
-fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) -> Checked {
+/// Checks one entry: a compact JWS string or a `{receipt, jws, proof}` object.
+pub fn check_one(
+    item: usize,
+    v: &serde_json::Value,
+    jwks: &crate::signing::Jwks,
+    trust: &Trust,
+) -> Checked {
+    let mut proof = None;
     let (jws, claimed) = match v {
         serde_json::Value::String(s) => (s.as_str(), None),
         serde_json::Value::Object(o) => match o.get("jws").and_then(|j| j.as_str()) {
-            Some(j) => (j, o.get("receipt")),
+            Some(j) => {
+                proof = o.get("proof").and_then(|p| p.as_str());
+                (j, o.get("receipt"))
+            }
             None => {
                 return Checked {
                     item,
                     receipt_id: None,
                     outcome: Err("no `jws` field: nothing to verify".into()),
                     signed: None,
+                    in_log: None,
                 };
             }
         },
@@ -222,6 +251,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
                 receipt_id: None,
                 outcome: Err("neither a JWS string nor a {receipt, jws} object".into()),
                 signed: None,
+                in_log: None,
             };
         }
     };
@@ -236,6 +266,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
                     .map(str::to_owned),
                 outcome: Err(e.to_string()),
                 signed: None,
+                in_log: None,
             };
         }
     };
@@ -246,6 +277,7 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
             receipt_id: None,
             outcome: Err("the signature is valid but the content is not a Yinyom receipt".into()),
             signed: None,
+            in_log: None,
         };
     };
     if let Some(claimed) = claimed {
@@ -258,13 +290,56 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
                     "the receipt shown differs from the signed receipt: it was altered".into(),
                 ),
                 signed: Some(signed),
+                in_log: None,
             };
         }
     }
+    let in_log = match proof.map(|p| {
+        crate::log::proof::check(
+            p,
+            &payload,
+            signed.site.as_str(),
+            trust.vkey.as_ref(),
+            trust.policy.as_ref(),
+        )
+    }) {
+        None => None,
+        Some(Ok(in_log)) => Some(in_log),
+        Some(Err(why)) => {
+            return Checked {
+                item,
+                receipt_id: Some(signed.receipt_id.clone()),
+                outcome: Err(format!(
+                    "the signature is valid but the log proof is not: {why}"
+                )),
+                signed: Some(signed),
+                in_log: None,
+            };
+        }
+    };
+    let log = match &in_log {
+        None => "; no log proof (not yet in the log, or a bare JWS)".to_owned(),
+        Some(l) => format!(
+            "; in the log {} at index {} of {}{}{}",
+            l.origin,
+            l.index,
+            l.size,
+            if l.signed_checked {
+                ""
+            } else {
+                " (checkpoint signature not checked: give --vkey or --policy)"
+            },
+            if l.cosigned_by.is_empty() {
+                String::new()
+            } else {
+                format!(", cosigned by {}", l.cosigned_by.join(", "))
+            }
+        ),
+    };
     Checked {
         item,
         outcome: Ok(format!(
-            "{} {} on {} under notice {} (sha256 {}) at {}",
+            "{} {} on {} under notice {} (sha256 {}) at {}{log}",
             signed.event.as_str(),
             signed.method.as_str(),
             signed.site,
@@ -274,5 +349,6 @@ fn check_one(item: usize, v: &serde_json::Value, jwks: &crate::signing::Jwks) ->
         )),
         receipt_id: Some(signed.receipt_id.clone()),
         signed: Some(signed),
+        in_log,
     }
 }

@@ -281,6 +281,7 @@ pub(crate) async fn verify(
         receipt_id,
         outcome,
         signed,
+        ..
     } in receipts::verify_document(text, &jwks)
     {
         let outcome = match (outcome, signed) {

@@ -13,6 +13,7 @@ mod notice;
 mod packed;
 mod receipts;
 mod stats;
+mod verify;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sites)
         .merge(health::router())
         .merge(keys::router())
+        .merge(verify::router())
         .merge(crate::admin::router())
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))

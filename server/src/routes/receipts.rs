@@ -3,6 +3,7 @@
 use super::cors::PageOrigin;
 use crate::{
     error::{ApiError, ApiResult},
+    log,
     receipts::{self, Recorded},
     state::AppState,
 };
@@ -15,7 +16,7 @@ use axum::{
 };
 use std::{collections::HashMap, net::SocketAddr};
 use yinyom_model::{
-    receipt::{ReceiptRequest, ReceiptResponse},
+    receipt::{HistoryEntry, ReceiptRequest, ReceiptResponse},
     site::Site,
 };
 
@@ -87,7 +88,7 @@ pub(crate) async fn create(
 const HISTORY_LIMIT: i64 = 200;
 
 /// `GET /v1/sites/{site}/subjects/{subject_id}/receipts`: the visitor's own history
-/// (PDPA s.30), newest first. The subject id is the random secret kept in the visitor's
+/// (PDPA s.30), newest first, each with its tlog-proof once it is in the witnessed log. The subject id is the random secret kept in the visitor's
 /// browser, so knowing it is the proof of being that visitor.
 pub(crate) async fn history(
     State(state): State<AppState>,
@@ -105,15 +106,27 @@ pub(crate) async fn history(
             "subject_id must be 16-64 characters of A-Z, a-z, 0-9, - or _".into(),
         ));
     }
-    let receipts = state
+    let stored = state
         .store
         .subject_receipts(site.id.as_str(), subject, HISTORY_LIMIT)
-        .await?
-        .into_iter()
-        .map(|s| ReceiptResponse {
+        .await?;
+    // One read of the served checkpoint, then O(log n) tiles per receipt.
+    let served = log::served(&state.store, &state.settings.witnesses, site.id.as_str()).await?;
+    let mut entries = Vec::with_capacity(stored.len());
+    for s in stored {
+        let proof = match &served {
+            Some(cp) => {
+                log::inclusion_in(&state.store, site.id.as_str(), cp, &s.receipt.receipt_id)
+                    .await?
+                    .map(|p| p.to_tlog_proof())
+            }
+            None => None,
+        };
+        entries.push(HistoryEntry {
             receipt: s.receipt,
             jws: s.jws,
-        })
-        .collect::<Vec<_>>();
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(receipts)))
+            proof,
+        });
+    }
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(entries)))
 }
