@@ -428,7 +428,9 @@ pub(crate) async fn diff_of(
 pub(crate) const AUDIT_PAGE: i64 = 100;
 
 /// The audit entries this principal may read, newest first, before entry `before`:
-/// admins see everything, DPOs their sites; auditors nothing (404).
+/// admins see everything, DPOs their sites. Auditors review who accessed the records of
+/// their sites (who, what, when, from where) but never the records themselves: the
+/// detail (filters, receipt ids, visitor pseudonyms) is withheld from them.
 pub(crate) async fn audit_rows(
     state: &AppState,
     p: &Principal,
@@ -440,9 +442,16 @@ pub(crate) async fn audit_rows(
             .store
             .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
             .await?),
-        Role::Auditor => Err(ApiError::NotFound(
-            "the audit log is for admins and DPOs".into(),
-        )),
+        Role::Auditor => {
+            let mut rows = state
+                .store
+                .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
+                .await?;
+            for r in &mut rows {
+                r.detail.clear();
+            }
+            Ok(rows)
+        }
     }
 }
 
