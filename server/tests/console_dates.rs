@@ -159,3 +159,52 @@ async fn an_auditors_menu_has_no_link_that_fails() {
             .all(|r| r["detail"] == "" && r["site_id"] == "demo")
     );
 }
+
+/// A CSV export opens in a spreadsheet: UTF-8 with a byte order mark, labels in the
+/// console's language, one column per category and purpose decision, the JWS last (it
+/// verifies the row).
+#[tokio::test]
+async fn csv_export_has_a_bom_thai_labels_a_column_per_decision_and_the_jws() {
+    let c = console().await;
+    let app = &c.app;
+    let r = body_json(
+        app.post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), "subject-csv-000001", true, false),
+        )
+        .await,
+    )
+    .await;
+    let jws = r["jws"].as_str().expect("jws");
+
+    let th =
+        body_text(get_as(app, &c.dpo, "/admin/sites/demo/export?format=csv&lang=th").await).await;
+    assert!(th.starts_with('\u{feff}'), "no BOM");
+    let mut lines = th.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let row: Vec<&str> = lines.next().expect("row").split(',').collect();
+    assert_eq!(header[0], "เลขที่ใบรับ");
+    assert_eq!(header.len(), row.len());
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.ends_with(&format!("({name})")))
+            .unwrap_or_else(|| panic!("no column for {name}: {header:?}"))
+    };
+    assert_eq!(row[col("analytics")], "อนุญาต");
+    assert_eq!(row[col("newsletter")], "ไม่อนุญาต");
+    assert_eq!(row.last(), Some(&jws), "the JWS ends the row");
+
+    let en =
+        body_text(get_as(app, &c.dpo, "/admin/sites/demo/export?format=csv&lang=en").await).await;
+    let header = en
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .expect("header");
+    assert!(header.starts_with("receipt_id,issued_at,"), "{header}");
+    assert!(
+        header.contains("category:analytics") && header.ends_with(",jws"),
+        "{header}"
+    );
+}

@@ -339,6 +339,7 @@ pub(crate) async fn export(
     state: &AppState,
     access: &RecordsSite,
     q: &SearchQuery,
+    lang: Lang,
 ) -> ApiResult<Response> {
     let (p, site) = (access.principal(), access.id());
     let format = match nonempty(&q.format).as_deref().unwrap_or("csv") {
@@ -370,7 +371,7 @@ pub(crate) async fn export(
     // Fused: the compression layer polls the body once more after its end, which a bare
     // `unfold` answers with a panic.
     let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(
-        Some(Exporter::new(&store, query, format, &jwks_url)),
+        Some(Exporter::new(&store, query, format, &jwks_url, lang)),
         |ex| async move {
             let mut ex = ex?;
             match ex.next_chunk().await {
