@@ -320,6 +320,14 @@ pub struct ExportArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub public_url: String,
+    /// Language of a CSV's column labels and decisions: th or en.
+    #[arg(long, default_value = "en", value_parser = parse_lang)]
+    pub lang: yinyom_model::Lang,
+}
+
+/// Reads `--lang`: th or en.
+fn parse_lang(s: &str) -> Result<yinyom_model::Lang, String> {
+    yinyom_model::Lang::from_tag(s).ok_or_else(|| format!("`{s}` is not th or en"))
 }
 
 /// Reads `--from`/`--to`: RFC 3339, or YYYY-MM-DD meaning midnight in Thailand (UTC+7).

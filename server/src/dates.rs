@@ -2,8 +2,8 @@
 //! Buddhist era ("1 สิงหาคม 2568", "10:35 น."), in English as "1 August 2025", "10:35".
 //!
 //! The one home of these rules on the server: the public notice page
-//! (`render.rs`) and statistics (`stats.rs`, Thailand days) use it, and so can the
-//! console. Stored times are unix milliseconds (UTC) or RFC 3339 strings.
+//! (`render.rs`), statistics (`stats.rs`, Thailand days) and every console page use it;
+//! exports and the API keep RFC 3339 (ISO 8601 with an offset). Stored times are unix milliseconds (UTC) or RFC 3339 strings.
 
 use time::{Date, Month, OffsetDateTime, UtcOffset, format_description::well_known::Rfc3339};
 use yinyom_model::Lang;
@@ -130,6 +130,13 @@ pub fn date_time(t: OffsetDateTime, lang: Lang) -> String {
     }
 }
 
+/// Unix milliseconds (a stored time) as [`date_time`]: the console's times.
+pub fn ms(ms: i64, lang: Lang) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    date_time(t, lang)
+}
+
 /// An RFC 3339 time (a notice's `published_at`) as [`date_time`]; the text itself if it
 /// does not parse.
 pub fn rfc3339(s: &str, lang: Lang) -> String {
@@ -155,6 +162,11 @@ mod tests {
         assert_eq!(
             rfc3339("2024-12-31T20:00:00Z", Lang::Th),
             "1 มกราคม 2568 เวลา 03:00 น."
+        );
+        // 1754019300000 ms is 2025-08-01T03:35:00Z.
+        assert_eq!(
+            ms(1_754_019_300_000, Lang::Th),
+            "1 สิงหาคม 2568 เวลา 10:35 น."
         );
         assert_eq!(ymd("2025-07-01", Lang::Th), "1 กรกฎาคม 2568");
         assert_eq!(ymd("2025-07-01", Lang::En), "1 July 2025");

@@ -47,7 +47,100 @@ pub enum ExportError {
 /// Receipts read per page.
 const PAGE: i64 = 2_000;
 
-const CSV_HEADER: &str = "receipt_id,issued_at,event,method,lang,subject_id,notice_version,consent_revision,notice_sha256,categories,purposes,valid_until,gpc,age_band,consent_by,page_origin,page_path,widget";
+/// The CSV's fixed columns: `(English, Thai)` labels. One column per cookie category and
+/// purpose of the site's notices follows `notice_sha256` ([`Columns`]), and `jws` (the
+/// signed original, so a row can be verified) ends the row.
+const CSV_COLUMNS: [(&str, &str); 17] = [
+    ("receipt_id", "เลขที่ใบรับ"),
+    ("issued_at", "เวลาที่ออก"),
+    ("event", "เหตุการณ์"),
+    ("method", "วิธีที่เลือก"),
+    ("lang", "ภาษา"),
+    ("subject_id", "รหัสผู้เข้าชม (นามแฝง)"),
+    ("notice_version", "ฉบับประกาศ"),
+    ("consent_revision", "รอบความยินยอม"),
+    ("notice_sha256", "SHA-256 ของประกาศ"),
+    ("valid_until", "ใช้ได้ถึง"),
+    ("gpc", "สัญญาณ GPC"),
+    ("age_band", "ช่วงอายุ"),
+    ("consent_by", "ผู้ให้ความยินยอม"),
+    ("page_origin", "เว็บไซต์"),
+    ("page_path", "หน้าเว็บ"),
+    ("widget", "รุ่นวิดเจ็ต"),
+    ("jws", "ใบรับที่ลงลายมือชื่อ (JWS)"),
+];
+
+/// UTF-8's byte order mark: spreadsheets (Excel) read the CSV as UTF-8 with it.
+const BOM: &str = "\u{feff}";
+
+/// The decision columns of a CSV export: every cookie category and purpose of the site's
+/// published notices (newest first, each id once), with its label.
+struct Columns {
+    categories: Vec<String>,
+    purposes: Vec<String>,
+    header: String,
+}
+
+impl Columns {
+    async fn of(store: &Store, site: &str, lang: Lang) -> Result<Self, StoreError> {
+        let (mut categories, mut purposes, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        let (cat, pur) = match lang {
+            Lang::Th => ("คุกกี้: ", "วัตถุประสงค์: "),
+            Lang::En => ("category:", "purpose:"),
+        };
+        let mut cat_labels = Vec::new();
+        for v in store.notice_versions(site).await? {
+            let Some(n) = store.notice_version(site, &v.version).await? else {
+                continue;
+            };
+            for c in &n.notice.categories {
+                if !categories.contains(&c.id.to_string()) {
+                    categories.push(c.id.to_string());
+                    cat_labels.push(label(cat, c.id.as_str(), c.title.get(lang), lang));
+                }
+            }
+            for p in &n.notice.purposes {
+                if !purposes.contains(&p.id.to_string()) {
+                    purposes.push(p.id.to_string());
+                    labels.push(label(pur, p.id.as_str(), p.title.get(lang), lang));
+                }
+            }
+        }
+        let names = |(en, th): &(&str, &str)| {
+            if lang == Lang::Th {
+                (*th).to_owned()
+            } else {
+                (*en).to_owned()
+            }
+        };
+        let mut out = Vec::new();
+        let fixed: Vec<String> = CSV_COLUMNS.iter().map(names).collect();
+        let all = fixed[..9]
+            .iter()
+            .chain(&cat_labels)
+            .chain(&labels)
+            .chain(&fixed[9..]);
+        for (i, h) in all.enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            csv_field(&mut out, h);
+        }
+        Ok(Self {
+            categories,
+            purposes,
+            header: String::from_utf8_lossy(&out).into_owned(),
+        })
+    }
+}
+
+/// A decision column's label: `category:analytics` or `คุกกี้: วิเคราะห์การใช้งาน (analytics)`.
+fn label(prefix: &str, id: &str, title: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Th => format!("{prefix}{title} ({id})"),
+        Lang::En => format!("{prefix}{id}"),
+    }
+}
 
 /// Produces an export one page at a time, so memory stays bounded however many receipts
 /// there are: the CLI writes each chunk to a file, the console streams it over HTTP. The
@@ -58,6 +151,8 @@ pub struct Exporter {
     q: SearchFilter,
     format: Format,
     jwks_url: String,
+    lang: Lang,
+    columns: Option<Columns>,
     notices: HashMap<String, Option<Notice>>,
     next: Option<tokio::task::JoinHandle<Result<Page, StoreError>>>,
     started: bool,
@@ -70,7 +165,7 @@ pub struct Exporter {
 /// and skipping the JWS halves what is read).
 enum Page {
     Signed(Vec<StoredReceipt>),
-    Json(Vec<(String, i64, String)>),
+    Json(Vec<(String, i64, String, String)>),
 }
 
 impl Page {
@@ -87,20 +182,22 @@ impl Page {
             Page::Signed(v) => v
                 .last()
                 .map(|r| (r.issued_at_ms, r.receipt.receipt_id.clone())),
-            Page::Json(v) => v.last().map(|(id, ms, _)| (*ms, id.clone())),
+            Page::Json(v) => v.last().map(|(id, ms, _, _)| (*ms, id.clone())),
         }
     }
 }
 
 impl Exporter {
     /// An export of the receipts matching `q` (every filter of the console's search),
-    /// oldest first.
-    pub fn new(store: &Store, q: SearchFilter, format: Format, jwks_url: &str) -> Self {
+    /// oldest first; a CSV's column labels and decisions are in `lang`.
+    pub fn new(store: &Store, q: SearchFilter, format: Format, jwks_url: &str, lang: Lang) -> Self {
         Self {
             store: store.clone(),
             q,
             format,
             jwks_url: jwks_url.to_owned(),
+            lang,
+            columns: None,
             notices: HashMap::new(),
             next: None,
             started: false,
@@ -137,7 +234,9 @@ impl Exporter {
         if !self.started {
             self.started = true;
             if self.format == Format::Csv {
-                writeln!(out, "{CSV_HEADER}")?;
+                let columns = Columns::of(&self.store, &self.q.site, self.lang).await?;
+                writeln!(out, "{BOM}{}", columns.header)?;
+                self.columns = Some(columns);
             }
         }
         let pending = match self.next.take() {
@@ -155,10 +254,13 @@ impl Exporter {
         match page {
             Page::Json(rows) => {
                 out.reserve(rows.len() * 400);
-                for (_, _, json) in &rows {
+                let Some(columns) = &self.columns else {
+                    return Ok(None);
+                };
+                for (_, _, json, jws) in &rows {
                     let r: CsvReceipt<'_> = serde_json::from_str(json)
                         .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
-                    r.write(&mut out);
+                    r.write(&mut out, columns, jws, self.lang);
                     self.count += 1;
                 }
             }
@@ -185,7 +287,11 @@ impl Exporter {
                 let line = json!({"receipt": r.receipt, "jws": r.jws});
                 writeln!(out, "{line}")?;
             }
-            Format::Csv => CsvReceipt::of(&r.receipt).write(out),
+            Format::Csv => {
+                if let Some(columns) = &self.columns {
+                    CsvReceipt::of(&r.receipt).write(out, columns, &r.jws, self.lang);
+                }
+            }
             Format::Kantara | Format::Iso27560 => {
                 let version = r.receipt.notice.version.clone();
                 if !self.notices.contains_key(&version) {
@@ -210,15 +316,17 @@ impl Exporter {
 }
 
 /// Streams the receipts matching `q` to `out` in `format`; returns how many were written.
-/// `jwks_url` is written into Kantara receipts as the controller's public key reference.
+/// `jwks_url` is written into Kantara receipts as the controller's public key reference;
+/// a CSV's labels are in `lang`.
 pub async fn export(
     store: &Store,
     q: &SearchFilter,
     format: Format,
     jwks_url: &str,
+    lang: Lang,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, ExportError> {
-    let mut ex = Exporter::new(store, q.clone(), format, jwks_url);
+    let mut ex = Exporter::new(store, q.clone(), format, jwks_url, lang);
     while let Some(chunk) = ex.next_chunk().await? {
         out.write_all(&chunk)?;
         out.flush()?;
@@ -351,10 +459,10 @@ impl<'a> CsvReceipt<'a> {
         }
     }
 
-    /// Appends the row (the columns of `CSV_HEADER`) and its line end.
-    fn write(&self, out: &mut Vec<u8>) {
+    /// Appends the row (the columns of [`Columns`]) and its line end.
+    fn write(&self, out: &mut Vec<u8>, columns: &Columns, jws: &str, lang: Lang) {
         let revision = self.notice.consent_revision.to_string();
-        let fields: [&str; 18] = [
+        let fixed: [&str; 17] = [
             &self.receipt_id,
             &self.issued_at,
             &self.event,
@@ -364,8 +472,6 @@ impl<'a> CsvReceipt<'a> {
             &self.notice.version,
             &revision,
             &self.notice.sha256,
-            &decisions(&self.categories),
-            &decisions(&self.purposes),
             &self.valid_until,
             if self.gpc { "true" } else { "false" },
             self.age_band.as_deref().unwrap_or(""),
@@ -373,8 +479,31 @@ impl<'a> CsvReceipt<'a> {
             &self.page.origin,
             &self.page.path,
             &self.widget,
+            jws,
         ];
-        for (i, f) in fields.iter().enumerate() {
+        let decision = |m: &BTreeMap<Cow<'_, str>, bool>, id: &str| match (m.get(id), lang) {
+            (Some(true), Lang::Th) => "อนุญาต",
+            (Some(false), Lang::Th) => "ไม่อนุญาต",
+            (Some(true), Lang::En) => "granted",
+            (Some(false), Lang::En) => "denied",
+            (None, _) => "",
+        };
+        let decisions = columns
+            .categories
+            .iter()
+            .map(|id| decision(&self.categories, id))
+            .chain(
+                columns
+                    .purposes
+                    .iter()
+                    .map(|id| decision(&self.purposes, id)),
+            );
+        let all = fixed[..9]
+            .iter()
+            .copied()
+            .chain(decisions)
+            .chain(fixed[9..].iter().copied());
+        for (i, f) in all.enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -382,19 +511,6 @@ impl<'a> CsvReceipt<'a> {
         }
         out.push(b'\n');
     }
-}
-
-/// `item=granted;item=denied`.
-fn decisions(d: &BTreeMap<Cow<'_, str>, bool>) -> String {
-    let mut s = String::new();
-    for (i, (k, v)) in d.iter().enumerate() {
-        if i > 0 {
-            s.push(';');
-        }
-        s.push_str(k);
-        s.push_str(if *v { "=granted" } else { "=denied" });
-    }
-    s
 }
 
 fn epoch_secs(rfc3339: &str) -> i64 {

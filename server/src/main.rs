@@ -269,6 +269,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 decision,
                 output,
                 public_url,
+                lang,
             } = *args;
             if store.site(&site).await?.is_none() {
                 anyhow::bail!("there is no site `{site}`");
@@ -296,11 +297,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let file = std::fs::File::create(&path)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                     let mut w = std::io::BufWriter::new(file);
-                    export::export(&store, &q, format, &jwks_url, &mut w).await?
+                    export::export(&store, &q, format, &jwks_url, lang, &mut w).await?
                 }
                 None => {
                     let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
-                    export::export(&store, &q, format, &jwks_url, &mut w).await?
+                    export::export(&store, &q, format, &jwks_url, lang, &mut w).await?
                 }
             };
             eprintln!("yinyom: exported {n} receipts");

@@ -13,10 +13,14 @@ const FORMATS: [&str; 4] = ["csv", "jsonl", "kantara", "iso27560"];
 /// (receipt id, subject id) of every record of an export.
 fn records(format: &str, text: &str) -> Vec<(String, String)> {
     if format == "csv" {
-        let mut lines = text.lines();
+        // UTF-8 with a byte order mark; labels in English (CLI) or Thai (the console's).
+        let mut lines = text.strip_prefix('\u{feff}').expect("a BOM").lines();
         let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-        let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-        let (id, subject) = (col("receipt_id"), col("subject_id"));
+        let col = |en: &str, th: &str| header.iter().position(|h| *h == en || *h == th).expect(en);
+        let (id, subject) = (
+            col("receipt_id", "เลขที่ใบรับ"),
+            col("subject_id", "รหัสผู้เข้าชม (นามแฝง)"),
+        );
         return lines
             .map(|l| {
                 let f: Vec<&str> = l.split(',').collect();

@@ -37,6 +37,7 @@ async fn export_text(app: &TestApp, format: Format, q: &SearchFilter) -> String 
         q,
         format,
         "https://consent.test/.well-known/jwks.json",
+        yinyom_model::Lang::En,
         &mut buf,
     )
     .await
@@ -120,8 +121,9 @@ async fn exports_every_format_with_filters() {
     let csv = export_text(&app, Format::Csv, &all("demo")).await;
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows.len(), 4);
-    assert!(rows[0].starts_with("receipt_id,issued_at,event,method"));
-    assert!(rows[1].contains(",given,accept_all,") && rows[1].contains("analytics=granted"));
+    assert!(rows[0].starts_with("\u{feff}receipt_id,issued_at,event,method"));
+    assert!(rows[0].contains(",category:analytics,") && rows[0].ends_with(",jws"));
+    assert!(rows[1].contains(",given,accept_all,") && rows[1].contains(",granted,"));
     assert!(rows[3].contains(",withdrawn,withdraw,"));
 
     let iso = export_text(&app, Format::Iso27560, &all("demo")).await;

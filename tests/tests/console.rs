@@ -263,9 +263,28 @@ fn a_dpo_works_through_the_console() {
     assert!(filtered.contains("พบ 2 รายการ"), "{filtered}");
     let methods = eval(
         &b,
-        "return [...document.querySelectorAll('tbody tr td:nth-child(3)')].map(td => td.textContent);",
+        "return [...document.querySelectorAll('tbody tr td:nth-child(4)')].map(td => td.textContent);",
     );
     assert_eq!(methods, json!(["reject_all", "reject_all"]));
+    // Times in พ.ศ. and Thailand time: "3 ธันวาคม 2569 เวลา 18:35 น.".
+    let times = eval(
+        &b,
+        "return [...document.querySelectorAll('tbody tr td:nth-child(1)')].map(td => td.textContent);",
+    );
+    let buddhist_era = |t: &str| {
+        t.ends_with(" น.")
+            && t.split(" เวลา ")
+                .next()
+                .and_then(|d| d.rsplit(' ').next())
+                .and_then(|y| y.parse::<u32>().ok())
+                .is_some_and(|y| y > 2500)
+    };
+    assert!(
+        times
+            .as_array()
+            .is_some_and(|t| t.iter().all(|t| t.as_str().is_some_and(buddhist_era))),
+        "{times}"
+    );
     // Exports apply exactly the filters shown, and the page says so.
     let export_link = eval(
         &b,
@@ -447,7 +466,12 @@ fn a_dpo_works_through_the_console() {
     .expect("allow downloads");
     dpo.follow("csv");
     let downloaded = wait_for_file(downloads.path(), &format!("{SITE}-receipts.csv"));
-    assert_eq!(downloaded, csv, "the downloaded file is the export");
+    // The file starts with UTF-8's byte order mark (fetch's text() drops it).
+    assert_eq!(
+        downloaded.strip_prefix('\u{feff}'),
+        Some(csv),
+        "the downloaded file is the export, with a BOM"
+    );
 
     // Statistics and the audit log.
     dpo.click("header a[href='/admin']");

@@ -104,13 +104,15 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /admin/sites/{site}/export` and `/v1/admin/sites/{site}/export`: a streamed file
-/// (the same for both doors).
+/// (the same for both doors); a CSV is labelled in the console's language (`?lang=`, else
+/// the language cookie, else Thai).
 async fn export(
     State(state): State<AppState>,
     access: RecordsSite,
+    ui::UiLang(lang): ui::UiLang,
     Query(q): Query<ops::SearchQuery>,
 ) -> ApiResult<Response> {
-    ops::export(&state, &access, &q).await
+    ops::export(&state, &access, &q, lang).await
 }
 
 /// Every console page and admin response: a strict Content-Security-Policy (no script,

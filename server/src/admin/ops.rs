@@ -340,6 +340,7 @@ pub(crate) async fn export(
     state: &AppState,
     access: &RecordsSite,
     q: &SearchQuery,
+    lang: Lang,
 ) -> ApiResult<Response> {
     let (p, site) = (access.principal(), access.id());
     let format = match nonempty(&q.format).as_deref().unwrap_or("csv") {
@@ -371,7 +372,7 @@ pub(crate) async fn export(
     // Fused: the compression layer polls the body once more after its end, which a bare
     // `unfold` answers with a panic.
     let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(
-        Some(Exporter::new(&store, query, format, &jwks_url)),
+        Some(Exporter::new(&store, query, format, &jwks_url, lang)),
         |ex| async move {
             let mut ex = ex?;
             match ex.next_chunk().await {
@@ -429,7 +430,9 @@ pub(crate) async fn diff_of(
 pub(crate) const AUDIT_PAGE: i64 = 100;
 
 /// The audit entries this principal may read, newest first, before entry `before`:
-/// admins see everything, DPOs their sites; auditors nothing (404).
+/// admins see everything, DPOs their sites. Auditors review who accessed the records of
+/// their sites (who, what, when, from where) but never the records themselves: the
+/// detail (filters, receipt ids, visitor pseudonyms) is withheld from them.
 pub(crate) async fn audit_rows(
     state: &AppState,
     p: &Principal,
@@ -441,9 +444,16 @@ pub(crate) async fn audit_rows(
             .store
             .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
             .await?),
-        Role::Auditor => Err(ApiError::NotFound(
-            "the audit log is for admins and DPOs".into(),
-        )),
+        Role::Auditor => {
+            let mut rows = state
+                .store
+                .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
+                .await?;
+            for r in &mut rows {
+                r.detail.clear();
+            }
+            Ok(rows)
+        }
     }
 }
 

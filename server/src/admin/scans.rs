@@ -165,7 +165,7 @@ fn report_markup(lang: Lang, row: &ScanRow) -> Markup {
     let report: Option<ScanReport> = serde_json::from_str(&row.report_json).ok();
     html! {
         dl.kv {
-            dt { (t(lang, "อัปโหลดเมื่อ", "Uploaded")) } dd { (crate::dates::rfc3339(&rfc3339_ms(row.uploaded_at), lang)) }
+            dt { (t(lang, "อัปโหลดเมื่อ", "Uploaded")) } dd { (crate::dates::ms(row.uploaded_at, lang)) }
             dt { (t(lang, "อัปโหลดโดย", "By")) } dd { (row.uploaded_by) }
             dt { (t(lang, "รายการที่ละเมิด", "Violations")) } dd { strong { (row.violations) } }
             @if let Some(r) = &report {

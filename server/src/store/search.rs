@@ -237,16 +237,21 @@ impl Store {
             .collect()
     }
 
-    /// [`Self::receipts_page`] without the signatures: each receipt's id, issue time (ms)
-    /// and JSON, for exports that do not carry the JWS (half the bytes to read).
+    /// [`Self::receipts_page`] unparsed: each receipt's id, issue time (ms), JSON and JWS,
+    /// for the CSV export (which borrows its fields from the JSON).
     pub async fn receipt_json_page(
         &self,
         f: &SearchFilter,
         after: Option<(i64, String)>,
         limit: i64,
-    ) -> Result<Vec<(String, i64, String)>> {
-        self.export_rows("r.receipt_id, r.issued_at, r.receipt_json", f, after, limit)
-            .await
+    ) -> Result<Vec<(String, i64, String, String)>> {
+        self.export_rows(
+            "r.receipt_id, r.issued_at, r.receipt_json, r.jws",
+            f,
+            after,
+            limit,
+        )
+        .await
     }
 
     async fn export_rows<T>(

@@ -9,8 +9,9 @@ use crate::{
         ops,
         ui::{UiLang, page, respond, t},
     },
+    dates,
     state::AppState,
-    store::{now_ms, rfc3339_ms},
+    store::now_ms,
 };
 use axum::{
     Form,
@@ -47,7 +48,7 @@ pub(crate) async fn list(
                         td { @if a.sites.is_empty() { "—" } @else { (a.sites.join(", ")) } }
                         td {
                             @match a.disabled_at {
-                                Some(at) => span.bad { (t(lang, "ปิดใช้งาน ", "disabled ")) (rfc3339_ms(at)) },
+                                Some(at) => span.bad { (t(lang, "ปิดใช้งาน ", "disabled ")) (dates::ms(at, lang)) },
                                 None => span.ok { (t(lang, "ใช้งานได้", "enabled")) },
                             }
                         }
@@ -72,7 +73,7 @@ pub(crate) async fn list(
                 th scope="col" { "ID" }
                 th scope="col" { (t(lang, "ชื่อ", "Name")) }
                 th scope="col" { (t(lang, "บัญชี", "Account")) }
-                th scope="col" { (t(lang, "สร้างเมื่อ (UTC)", "Created (UTC)")) }
+                th scope="col" { (t(lang, "สร้างเมื่อ", "Created")) }
                 th scope="col" { (t(lang, "ใช้ล่าสุด", "Last used")) }
                 th scope="col" { (t(lang, "สถานะ", "Status")) }
                 th scope="col" { (t(lang, "การจัดการ", "Action")) }
@@ -83,13 +84,13 @@ pub(crate) async fn list(
                         th scope="row" { code { (tk.id) } }
                         td { (tk.name) }
                         td { (tk.email) }
-                        td { (rfc3339_ms(tk.created_at)) }
-                        td { (tk.last_used.map_or_else(|| "—".to_owned(), rfc3339_ms)) }
+                        td { (dates::ms(tk.created_at, lang)) }
+                        td { (tk.last_used.map_or_else(|| "—".to_owned(), |at| dates::ms(at, lang))) }
                         td {
                             @match (tk.revoked_at, tk.expires_at) {
-                                (Some(r), _) => span.bad { (t(lang, "ถูกเพิกถอน ", "revoked ")) (rfc3339_ms(r)) },
-                                (None, Some(e)) if e <= now => span.bad { (t(lang, "หมดอายุ ", "expired ")) (rfc3339_ms(e)) },
-                                (None, Some(e)) => span.ok { (t(lang, "ใช้ได้ถึง ", "valid until ")) (rfc3339_ms(e)) },
+                                (Some(r), _) => span.bad { (t(lang, "ถูกเพิกถอน ", "revoked ")) (dates::ms(r, lang)) },
+                                (None, Some(e)) if e <= now => span.bad { (t(lang, "หมดอายุ ", "expired ")) (dates::ms(e, lang)) },
+                                (None, Some(e)) => span.ok { (t(lang, "ใช้ได้ถึง ", "valid until ")) (dates::ms(e, lang)) },
                                 (None, None) => span.ok { (t(lang, "ใช้ได้ (ไม่มีวันหมดอายุ)", "valid (no expiry)")) },
                             }
                         }

@@ -9,6 +9,7 @@ use crate::{
         ops::{self, DiffQuery},
         ui::{UiLang, page, respond, t},
     },
+    dates,
     state::AppState,
     store::Role,
 };
@@ -56,7 +57,7 @@ pub(crate) async fn history(
                 @for (i, v) in versions.iter().enumerate() {
                     tr {
                         th scope="row" { a href={ "/sites/" (site) "/notice/" (v.version) "?lang=" (lang.code()) } { (v.version) } }
-                        td { (v.effective_from) } td { (v.consent_revision) } td { (v.published_at) } td { code { (v.sha256.get(..16).unwrap_or("")) "…" } }
+                        td { (dates::ymd(&v.effective_from, lang)) } td { (v.consent_revision) } td { (dates::rfc3339(&v.published_at, lang)) } td { code { (v.sha256.get(..16).unwrap_or("")) "…" } }
                         td {
                             @if let Some(prev) = versions.get(i + 1) {
                                 a href={ "/admin/sites/" (site) "/notices/diff?from=" (prev.version) "&to=" (v.version) } { (prev.version) " → " (v.version) }

@@ -8,6 +8,7 @@ use crate::{
         ops,
         ui::{UiLang, page, respond, t},
     },
+    dates,
     state::AppState,
 };
 use axum::extract::{Path, State};
@@ -51,16 +52,16 @@ pub(crate) async fn show(
             dt { (t(lang, "ลายมือชื่อ", "Signature")) } dd { (status(lang, &sig)) }
             dt { (t(lang, "บันทึกที่ตรวจสอบได้", "Tamper-evident log")) } dd { (status(lang, &log)) }
             dt { (t(lang, "เลขที่ใบรับ", "Receipt id")) } dd { code { (rc.receipt_id) } }
-            dt { (t(lang, "เวลา", "Time")) } dd { (rc.issued_at) }
+            dt { (t(lang, "เวลา", "Time")) } dd { (dates::rfc3339(&rc.issued_at, lang)) }
             dt { (t(lang, "เหตุการณ์", "Event")) } dd { (rc.event.as_str()) " (" (rc.method.as_str()) ")" }
-            dt { (t(lang, "ผู้เข้าชม (นามแฝง)", "Visitor (pseudonym)")) } dd { code { (rc.subject_id) } }
+            dt { (t(lang, "ผู้เข้าชม (นามแฝง)", "Visitor (pseudonym)")) } dd { (super::receipts::subject_link(site, &rc.subject_id)) }
             dt { (t(lang, "ประกาศที่แสดง", "Notice shown")) } dd {
                 a href={ "/sites/" (site) "/notice/" (rc.notice.version) } { (rc.notice.version) }
                 " · " (t(lang, "รอบ", "revision")) " " (rc.notice.consent_revision) " · SHA-256 " code { (rc.notice.sha256) }
             }
             dt { (t(lang, "คุกกี้", "Cookie categories")) } dd { (decisions(&rc.categories)) }
             dt { (t(lang, "วัตถุประสงค์", "Purposes")) } dd { (decisions(&rc.purposes)) }
-            dt { (t(lang, "ใช้ได้ถึง", "Valid until")) } dd { (rc.valid_until) }
+            dt { (t(lang, "ใช้ได้ถึง", "Valid until")) } dd { (dates::rfc3339(&rc.valid_until, lang)) }
             dt { (t(lang, "ภาษา", "Language")) } dd { (rc.lang.code()) }
             dt { "GPC" } dd { (rc.gpc) }
             @if let Some(a) = rc.age_band { dt { (t(lang, "ช่วงอายุ", "Age band")) } dd { (format!("{a:?}")) } }

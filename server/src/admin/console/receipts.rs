@@ -8,6 +8,7 @@ use crate::{
         ops::{self, SearchQuery},
         ui::{UiLang, page, respond, t},
     },
+    dates,
     error::ApiError,
     state::AppState,
 };
@@ -23,6 +24,14 @@ fn options(current: &Option<String>, values: &[(String, String)]) -> Markup {
         @for (v, label) in values {
             option value=(v) selected[current.as_deref() == Some(v.as_str())] { (label) }
         }
+    }
+}
+
+/// A visitor's pseudonym linking to all their receipts on `site` (the search narrowed to
+/// them): the receipt list, the receipt page and the audit log use it.
+pub(crate) fn subject_link(site: &str, subject: &str) -> Markup {
+    html! {
+        a href={ "/admin/sites/" (site) "/receipts?" (ops::query_string(&[("subject", subject)])) } { code { (subject) } }
     }
 }
 
@@ -102,7 +111,8 @@ pub(crate) async fn show(
         table {
             caption.muted { (t(lang, "ใหม่สุดก่อน", "Newest first")) }
             thead { tr {
-                th scope="col" { (t(lang, "เวลา (UTC)", "Time (UTC)")) }
+                th scope="col" { (t(lang, "เวลา (เวลาประเทศไทย)", "Time (Thailand)")) }
+                th scope="col" { (t(lang, "ผู้เข้าชม", "Visitor")) }
                 th scope="col" { (t(lang, "เหตุการณ์", "Event")) }
                 th scope="col" { (t(lang, "วิธี", "Method")) }
                 th scope="col" { (t(lang, "ฉบับ", "Version")) }
@@ -113,7 +123,8 @@ pub(crate) async fn show(
                 @for r in &rows {
                     @let rc = &r.receipt;
                     tr {
-                        td { (rc.issued_at) }
+                        td { (dates::rfc3339(&rc.issued_at, lang)) }
+                        td { (subject_link(site, &rc.subject_id)) }
                         td { (rc.event.as_str()) }
                         td { (rc.method.as_str()) }
                         td { (rc.notice.version) }
