@@ -89,7 +89,7 @@ fn jose_dir() -> PathBuf {
                 "--prefix",
             ])
             .arg(&dir)
-            .arg("jose@6")
+            .arg("jose@6.2.19")
             .status()
             .expect("npm is needed for this test (Debian: apt-get install npm)");
         assert!(status.success(), "npm install jose failed");

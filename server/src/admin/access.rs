@@ -137,35 +137,24 @@ async fn principal_and_site(
     Ok((principal, site))
 }
 
-impl FromRequestParts<AppState> for VisibleSite {
-    type Rejection = Response;
+/// Each access type is taken from a request the same way: the principal and the `{site}`
+/// segment, then the type's own `check` (the only way to build one).
+macro_rules! site_extractor {
+    ($($t:ty),+) => {$(
+        impl FromRequestParts<AppState> for $t {
+            type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let (principal, site) = principal_and_site(parts, state).await?;
-        Self::check(state, principal, &site)
-            .await
-            .map_err(IntoResponse::into_response)
-    }
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, Response> {
+                let (principal, site) = principal_and_site(parts, state).await?;
+                Self::check(state, principal, &site)
+                    .await
+                    .map_err(IntoResponse::into_response)
+            }
+        }
+    )+};
 }
 
-impl FromRequestParts<AppState> for RecordsSite {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let (principal, site) = principal_and_site(parts, state).await?;
-        Self::check(state, principal, &site)
-            .await
-            .map_err(IntoResponse::into_response)
-    }
-}
-
-impl FromRequestParts<AppState> for PublisherSite {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let (principal, site) = principal_and_site(parts, state).await?;
-        Self::check(state, principal, &site)
-            .await
-            .map_err(IntoResponse::into_response)
-    }
-}
+site_extractor!(VisibleSite, RecordsSite, PublisherSite);
