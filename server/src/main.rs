@@ -6,10 +6,10 @@ use yinyom_server::{
     admin::auth,
     config::parse_time_ms,
     config::{
-        Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand,
-        TokensCommand, UsersCommand, WitnessCommand,
+        Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, RetentionCommand,
+        SitesCommand, TokensCommand, UsersCommand, WitnessCommand,
     },
-    export, log, receipts, signing, sites,
+    erasure, export, log, receipts, signing, sites,
     store::{AuditAction, Role},
     store::{SearchFilter, Store, now_ms, rfc3339_ms},
 };
@@ -138,6 +138,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for f in &report.findings {
                 println!("TAMPERED: {f}");
             }
+            for e in &report.erasures {
+                let under = match &e.case_reference {
+                    Some(case) => format!("under case {case}"),
+                    None => format!("by {}", e.reason),
+                };
+                println!(
+                    "erased: {} receipts {under} at {} (record {}; leaf hashes kept, signature valid)",
+                    e.receipts.len(),
+                    e.erased_at,
+                    e.erasure_id
+                );
+            }
             println!(
                 "{site}: {} leaves, {} checkpoints checked; {} receipts not yet in the log",
                 report.leaves, report.checkpoints, report.unsequenced
@@ -163,6 +175,69 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match log::sequence(&store, &signer, &site).await? {
                 Some(cp) => print!("{}", cp.note),
                 None => println!("{site}: nothing new to append"),
+            }
+            Ok(())
+        }
+        Command::Retention(RetentionCommand::Apply {
+            dry_run,
+            sites,
+            as_of,
+            public_url,
+            signing_key,
+            log_key,
+            pkcs11_module,
+        }) => {
+            let sites = if sites.is_empty() {
+                store.site_ids().await?
+            } else {
+                sites
+            };
+            let state = if dry_run {
+                None
+            } else {
+                let keys = signing::Keys::load(&signing_key, &log_key, pkcs11_module.as_deref())?;
+                let settings = yinyom_server::state::Settings {
+                    public_url,
+                    ..Default::default()
+                };
+                Some(yinyom_server::app_state(store.clone(), settings, &keys).await?)
+            };
+            let at = as_of.unwrap_or_else(now_ms);
+            for site in &sites {
+                let out = match &state {
+                    None => erasure::due(&store, site, at).await?,
+                    Some(state) => erasure::retention(state, site, at).await?,
+                };
+                let n = out.due.len();
+                match &out.erased {
+                    None => {
+                        println!(
+                            "{site}: {n} receipts would be erased (consent ended more than {} days before {})",
+                            out.retention_days,
+                            rfc3339_ms(at)
+                        );
+                        for r in &out.due {
+                            println!("  {} {} {}", r.receipt_id, rfc3339_ms(r.issued_at), r.event);
+                        }
+                    }
+                    Some(done) => {
+                        println!(
+                            "{site}: {} receipts erased (consent ended more than {} days ago){}",
+                            done.receipts,
+                            out.retention_days,
+                            done.erasure_id
+                                .as_ref()
+                                .map(|id| format!("; erasure record {id}"))
+                                .unwrap_or_default()
+                        );
+                        if done.pending > 0 {
+                            println!(
+                                "{site}: {} receipts not yet in the log were left; run again",
+                                done.pending
+                            );
+                        }
+                    }
+                }
             }
             Ok(())
         }

@@ -148,6 +148,7 @@ macro_rules! on_pool {
 
 pub mod accounts;
 pub mod audit;
+pub mod erasure;
 pub mod fleet;
 mod hosts;
 pub mod keys;
@@ -163,6 +164,7 @@ pub mod stats;
 pub use crate::dates::{now_ms, rfc3339_ms};
 pub use accounts::{AccountRow, Claim, Role, TOKEN_ID_LEN, TokenRow, UserRow, throttle_delay_ms};
 pub use audit::{AuditAction, AuditRow};
+pub use erasure::{ErasableRow, ErasureRow};
 pub use keys::KeyRow;
 pub use log::{CheckpointRow, LeafRow, LogRow, VerifyRow};
 pub use notices::{PendingUpload, VersionRow};
