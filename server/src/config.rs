@@ -214,6 +214,16 @@ pub enum LogCommand {
         /// it, the log keys in the database.
         #[arg(long, requires = "checkpoint")]
         vkey: Option<PathBuf>,
+        /// A witness of the log, `VKEY=URL` as `serve --witness` takes it (repeatable;
+        /// by default the configured witnesses, YINYOM_WITNESSES): the newest checkpoint
+        /// it cosigned is fetched, its cosignature checked, and the log must still
+        /// contain its tree.
+        #[arg(long = "witness", env = "YINYOM_WITNESSES", value_delimiter = ',')]
+        witnesses: Vec<String>,
+        /// The server's public base URL, for the log's origin asked of the witnesses
+        /// (default: the origin of the newest checkpoint in the database).
+        #[arg(long, env = "YINYOM_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Append pending receipts to the site's log now and sign a checkpoint
     /// (`yinyom serve` does this every second).

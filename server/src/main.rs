@@ -113,13 +113,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             site,
             checkpoint,
             vkey,
+            witnesses,
+            public_url,
         }) => {
             let read = |path: &std::path::Path| {
                 std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
             };
-            let outside = match checkpoint {
-                Some(path) => Some(log::Outside {
+            let mut outside = Vec::new();
+            if let Some(path) = checkpoint {
+                outside.push(log::Outside {
                     note: read(&path)?,
                     vkey: match vkey {
                         Some(path) => {
@@ -131,10 +134,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                         None => None,
                     },
-                }),
-                None => None,
-            };
-            let report = log::verify_against(&store, &site, outside.as_ref()).await?;
+                });
+            }
+            let witnesses =
+                log::witness::Witnesses::parse(&witnesses, None).map_err(|e| anyhow::anyhow!(e))?;
+            if !witnesses.list.is_empty() {
+                let origin = match public_url {
+                    Some(url) => format!("{}/{site}", log::origin_host(&url)),
+                    None => match store.latest_checkpoint(&site).await? {
+                        Some(cp) => log::signed(&cp)?.checkpoint.origin,
+                        None => anyhow::bail!(
+                            "{site}: no checkpoint in the database to learn the log's origin from: give --public-url"
+                        ),
+                    },
+                };
+                for w in witnesses.list {
+                    let (name, origin) = (w.vkey.name.clone(), origin.clone());
+                    let fetched = tokio::task::spawn_blocking(move || {
+                        log::witness::latest_cosigned(&w, &origin)
+                    })
+                    .await?
+                    .map_err(|e| anyhow::anyhow!("witness {name}: {e}"))?;
+                    match fetched {
+                        Some(note) => {
+                            println!(
+                                "{site}: checking against the checkpoint witness {name} cosigned"
+                            );
+                            outside.push(log::Outside { note, vkey: None });
+                        }
+                        None => println!("{site}: witness {name} has not cosigned this log yet"),
+                    }
+                }
+            }
+            let report = log::verify_against(&store, &site, &outside).await?;
             for f in &report.findings {
                 println!("TAMPERED: {f}");
             }

@@ -582,3 +582,103 @@ async fn consent_past_its_validity_shows_as_expired() {
         "{figures}"
     );
 }
+
+/// `log verify --witness VKEY=URL` fetches the newest checkpoint the witness cosigned and
+/// checks the log against it: a log truncated together with its own checkpoints fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_verify_checks_against_the_witness_checkpoint() {
+    use yinyom_server::log::witness::Witnesses;
+    let app = app().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(post(&app, &format!("subject-witnessed-000{i}"), "/w", false).await);
+    }
+    sequence(&app).await;
+    let store = &app.state.store;
+    let signer = log::LogSigner::of(&app.state).await.expect("log key");
+    let log_vkey = signer.vkey("demo").expect("vkey");
+    let witness_dir = app.dir.path().join("witness");
+    std::fs::create_dir_all(&witness_dir).expect("dir");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let witness = yinyom_server::witness::Witness::new(
+        common::store(&witness_dir).await,
+        "witness.example.go.th/erasure",
+        key,
+        &[format!("{}={log_vkey}", log_vkey.name)],
+    )
+    .expect("witness");
+    let w_vkey = witness.vkey();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, witness.router()).await });
+    let config = format!("{w_vkey}={url}");
+    let witnesses = Witnesses::parse(std::slice::from_ref(&config), None).expect("config");
+    let db = database_url(&app).await;
+    let with_witness = [
+        "log",
+        "verify",
+        "--site",
+        "demo",
+        "--witness",
+        config.as_str(),
+    ];
+
+    let run = |args: Vec<String>| {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli(&db, &args)
+        })
+    };
+    let owned = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let (ok, out) = run(owned(&with_witness)).await.expect("run");
+    assert!(ok, "{out}");
+    assert!(out.contains("has not cosigned this log yet"), "{out}");
+
+    log::witness::round(store, &witnesses, "demo")
+        .await
+        .expect("cosigned");
+    let (ok, out) = run(owned(&with_witness)).await.expect("run");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(
+            "checking against the checkpoint witness witness.example.go.th/erasure cosigned"
+        ),
+        "{out}"
+    );
+
+    // Truncated: the newest receipt goes with its leaf, the tiles and every checkpoint.
+    for sql in [
+        "delete from log_cosignatures".to_owned(),
+        "delete from log_checkpoints".to_owned(),
+        "delete from log_tiles".to_owned(),
+        "update subjects set last_receipt = null".to_owned(),
+        format!("delete from log_leaves where receipt_id = '{}'", ids[2]),
+        format!(
+            "delete from receipt_decisions where receipt_id = '{}'",
+            ids[2]
+        ),
+        format!("delete from receipts where receipt_id = '{}'", ids[2]),
+    ] {
+        exec(store, &sql).await;
+    }
+    let (_, out) = run(owned(&[
+        "log",
+        "verify",
+        "--site",
+        "demo",
+        "--public-url",
+        "http://yinyom.test",
+        "--witness",
+        config.as_str(),
+    ]))
+    .await
+    .expect("run");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("TAMPERED:") && l.contains("it was truncated")),
+        "{out}"
+    );
+}

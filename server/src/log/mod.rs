@@ -757,7 +757,7 @@ pub struct Report {
 /// every stored tile, every receipt row against the log and its derived data, and the
 /// visitors' chains.
 pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
-    verify_against(store, site, None).await
+    verify_against(store, site, &[]).await
 }
 
 /// A checkpoint note kept outside the database (an auditor's copy, exactly as served),
@@ -770,12 +770,13 @@ pub struct Outside {
     pub vkey: Option<note::Vkey>,
 }
 
-/// [`verify`], and the log must extend `outside`: a truncated or rewritten log fails
-/// even when its own checkpoints were deleted.
+/// [`verify`], and the log must extend each checkpoint kept `outside` (an auditor's copy,
+/// the witnesses' newest cosigned ones): a truncated or rewritten log fails even when its
+/// own checkpoints were deleted.
 pub async fn verify_against(
     store: &Store,
     site: &str,
-    outside: Option<&Outside>,
+    outside: &[Outside],
 ) -> Result<Report, StoreError> {
     let jwks = signing::jwks(store).await?;
     let log_keys = log_public_keys(store).await?;
@@ -906,7 +907,7 @@ pub async fn verify_against(
     let erased_links: std::collections::HashSet<String> =
         erased.into_values().map(|(_, chain, _)| chain).collect();
     audit_rows(store, site, &erased_links, &mut report).await?;
-    if let Some(outside) = outside {
+    for outside in outside {
         check_outside(outside, &log_keys, site, &recomputed, &mut report);
     }
     // Walk the recomputed leaves once, checking each signed checkpoint as its size is reached.
