@@ -682,3 +682,43 @@ async fn log_verify_checks_against_the_witness_checkpoint() {
         "{out}"
     );
 }
+
+/// On SQLite the erased content is overwritten, not only unlinked: after a checkpoint of
+/// the write-ahead log, the database file no longer holds it.
+#[tokio::test]
+async fn on_sqlite_the_erased_bytes_are_gone_from_the_file() {
+    let app = app().await;
+    let Store::Sqlite(pool) = &app.state.store else {
+        return; // PostgreSQL: VACUUM reclaims dead tuples (docs/OPERATIONS.md).
+    };
+    for _ in 0..3 {
+        post(&app, ERASED, ERASED_PAGE, false).await;
+        post(&app, KEPT, "/services", false).await;
+    }
+    sequence(&app).await;
+    let file = app.dir.path().join("test.db");
+    let holds = |needle: &str| {
+        let mut bytes = std::fs::read(&file).expect("db file");
+        if let Ok(wal) = std::fs::read(app.dir.path().join("test.db-wal")) {
+            bytes.extend(wal);
+        }
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    };
+    assert!(holds(ERASED_PAGE));
+    erasure::erase_subject(
+        &app.state,
+        "demo",
+        ERASED,
+        Reason::SubjectRequest,
+        Some("R-2"),
+    )
+    .await
+    .expect("erase");
+    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("pragma wal_checkpoint(truncate)")
+        .fetch_one(pool)
+        .await
+        .expect("checkpoint");
+    assert_eq!(busy, 0, "the checkpoint ran to the end");
+    assert!(!holds(ERASED_PAGE), "the page path is still in the file");
+    assert!(!holds(ERASED), "the subject id is still in the file");
+}

@@ -85,15 +85,9 @@ impl Store {
         subjects: &[String],
     ) -> Result<u64> {
         let site = record.site_id.as_str();
-        let sqlite = matches!(self, Store::Sqlite(_));
         let _turn = self.write_turn().await;
         on_pool!(self, pool => in_transaction!(pool, |tx| {
-            if sqlite {
-                // SQLite keeps deleted content in free space until it is reused: have it
-                // overwritten with zeros (PostgreSQL's VACUUM reclaims it; see
-                // docs/OPERATIONS.md).
-                sqlx::query("pragma secure_delete = on").execute(&mut *tx).await?;
-            }
+
             sqlx::query(
                 "insert into erasures (erasure_id, site_id, erased_at, reason, case_reference,
                                        receipts, record_json, jws)
@@ -174,9 +168,6 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
-            }
-            if sqlite {
-                sqlx::query("pragma secure_delete = off").execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(deleted)

@@ -283,6 +283,9 @@ impl Store {
             // FULL: a receipt acknowledged to the widget survives even a power cut.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted content is overwritten, not left in free space: an erased receipt
+            // must be gone from the file (docs/OPERATIONS.md, "Erasure and retention").
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(10)))
     }
 
