@@ -21,6 +21,40 @@ pub struct Site {
     pub name: Text,
     /// Origins (`https://host[:port]`) allowed to embed the widget and post receipts.
     pub origins: Vec<String>,
+    /// Days a consent record (receipt) is kept after the consent ends (`[retention]
+    /// consent_records_days`); `yinyom retention apply` erases it then.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+}
+
+/// The default of `[retention] consent_records_days`: ten years, the longest period in
+/// which a claim over the processing can still be brought (PDPA s.78: ten years from the
+/// violation), so the proof outlives any claim it may answer.
+pub const DEFAULT_RETENTION_DAYS: u32 = 3650;
+
+/// The range `[retention] consent_records_days` must be in.
+pub const RETENTION_DAYS: std::ops::RangeInclusive<u32> = 30..=7300;
+
+fn default_retention_days() -> u32 {
+    DEFAULT_RETENTION_DAYS
+}
+
+/// The `[retention]` table of a site file: how long consent records are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionFile {
+    /// Days a receipt is kept after the consent it records ends (withdrawn, replaced by a
+    /// later choice of the same visitor, or past its validity).
+    #[serde(default = "default_retention_days")]
+    pub consent_records_days: u32,
+}
+
+impl Default for RetentionFile {
+    fn default() -> Self {
+        Self {
+            consent_records_days: DEFAULT_RETENTION_DAYS,
+        }
+    }
 }
 
 /// The `[notice]` table of a site file.
@@ -68,6 +102,9 @@ pub struct SiteFile {
     /// Cookie categories.
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// How long consent records are kept after the consent ends.
+    #[serde(default)]
+    pub retention: RetentionFile,
 }
 
 /// One thing wrong with a site file: which field, and what is wrong.
@@ -139,6 +176,16 @@ impl SiteFile {
                 "must be between 1 and 3650 days",
             );
         }
+        if !RETENTION_DAYS.contains(&self.retention.consent_records_days) {
+            p.add(
+                "retention.consent_records_days",
+                format!(
+                    "must be between {} and {} days (default {DEFAULT_RETENTION_DAYS}: ten years)",
+                    RETENTION_DAYS.start(),
+                    RETENTION_DAYS.end()
+                ),
+            );
+        }
         p.text("notice.title", &n.title, langs);
         p.text("notice.summary", &n.summary, langs);
         for lang in langs {
@@ -208,6 +255,7 @@ impl SiteFile {
             id: self.id.clone(),
             name: self.name.clone(),
             origins: self.origins,
+            retention_days: self.retention.consent_records_days,
         };
         let notice = Notice {
             site: self.id,

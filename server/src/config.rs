@@ -53,6 +53,49 @@ pub enum Command {
     /// A C2SP tlog-witness, run by another body, that cosigns logs' checkpoints.
     #[command(subcommand)]
     Witness(WitnessCommand),
+    /// Retention of consent records (`[retention]` in the site file).
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+/// `yinyom retention …`
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Erase the receipts whose consent ended longer ago than the site keeps consent
+    /// records (`yinyom serve` does this once a day). The log keeps their leaf hashes
+    /// and a signed erasure record, so `yinyom log verify` still passes.
+    Apply {
+        /// Only print what would be erased, per site; change nothing (needs no keys).
+        #[arg(long)]
+        dry_run: bool,
+        /// A site (repeat for several; default: every site).
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        /// With --dry-run: what would be erased on this date (YYYY-MM-DD, Thailand) or
+        /// time (RFC 3339) instead of now.
+        #[arg(long, requires = "dry_run", value_parser = parse_time_ms)]
+        as_of: Option<i64>,
+        /// The server's public base URL (the log's origin).
+        #[arg(
+            long,
+            env = "YINYOM_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        /// The receipt signing key (signs the erasure record), as for `serve`.
+        #[arg(
+            long = "signing-key",
+            env = "YINYOM_SIGNING_KEY",
+            value_delimiter = ','
+        )]
+        signing_key: Vec<String>,
+        /// The log key (appends waiting receipts first), as for `serve`.
+        #[arg(long = "log-key", env = "YINYOM_LOG_KEY", value_delimiter = ',')]
+        log_key: Vec<String>,
+        /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`.
+        #[arg(long, env = "YINYOM_PKCS11_MODULE")]
+        pkcs11_module: Option<PathBuf>,
+    },
 }
 
 /// `yinyom witness …`
@@ -171,6 +214,16 @@ pub enum LogCommand {
         /// it, the log keys in the database.
         #[arg(long, requires = "checkpoint")]
         vkey: Option<PathBuf>,
+        /// A witness of the log, `VKEY=URL` as `serve --witness` takes it (repeatable;
+        /// by default the configured witnesses, YINYOM_WITNESSES): the newest checkpoint
+        /// it cosigned is fetched, its cosignature checked, and the log must still
+        /// contain its tree.
+        #[arg(long = "witness", env = "YINYOM_WITNESSES", value_delimiter = ',')]
+        witnesses: Vec<String>,
+        /// The server's public base URL, for the log's origin asked of the witnesses
+        /// (default: the origin of the newest checkpoint in the database).
+        #[arg(long, env = "YINYOM_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Append pending receipts to the site's log now and sign a checkpoint
     /// (`yinyom serve` does this every second).
@@ -441,6 +494,13 @@ pub struct ServeArgs {
         default_value_t = 1
     )]
     pub checkpoint_secs: u64,
+
+    /// Seconds between the background self-checks: every site's store is checked as
+    /// `yinyom log verify` does, and disagreement is logged and shown in `/metrics`
+    /// (`yinyom_store_consistent{site}`). Each check reads the whole log: on a large
+    /// store keep it at an hour or more. 0: off.
+    #[arg(long, env = "YINYOM_SELF_CHECK_INTERVAL", default_value_t = 3600)]
+    pub self_check_interval: u64,
 
     /// A witness that cosigns the log's checkpoints: its vkey (as `yinyom witness serve`
     /// prints it) and its URL, `VKEY=URL`. Repeatable; comma-separated in the environment.

@@ -35,6 +35,7 @@ pub mod admin;
 pub mod catalog;
 pub mod config;
 pub mod dates;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod health;
@@ -45,6 +46,7 @@ pub mod metrics;
 pub mod receipts;
 pub mod render;
 pub mod routes;
+pub mod selfcheck;
 pub mod signing;
 pub mod sites;
 pub mod state;
@@ -96,6 +98,7 @@ pub struct Server {
     pages: Option<(tokio::net::TcpListener, std::path::PathBuf)>,
     state: AppState,
     checkpoint_secs: u64,
+    self_check_secs: u64,
     timeouts: Timeouts,
 }
 
@@ -165,6 +168,7 @@ impl Server {
             pages,
             state,
             checkpoint_secs: args.checkpoint_secs,
+            self_check_secs: args.self_check_interval,
             timeouts: Timeouts {
                 head: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
                 body: std::time::Duration::from_secs(args.body_timeout_secs.max(1)),
@@ -217,6 +221,14 @@ impl Server {
             self.state.settings.witnesses.clone(),
             std::time::Duration::from_secs(self.checkpoint_secs.max(1)),
         ));
+        // Once a day, retention erases the consent records whose time is up.
+        let retention = tokio::spawn(erasure::run_retention(self.state.clone()));
+        let self_check = (self.self_check_secs > 0).then(|| {
+            tokio::spawn(selfcheck::run(
+                self.state.clone(),
+                std::time::Duration::from_secs(self.self_check_secs),
+            ))
+        });
         let sweeper = {
             let limiter = self.state.limiter.clone();
             tokio::spawn(async move {
@@ -254,6 +266,10 @@ impl Server {
             None => api.await,
         }
         sequencer.abort();
+        retention.abort();
+        if let Some(task) = self_check {
+            task.abort();
+        }
         sweeper.abort();
         keys.abort();
         Ok(())

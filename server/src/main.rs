@@ -6,10 +6,10 @@ use yinyom_server::{
     admin::auth,
     config::parse_time_ms,
     config::{
-        Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand,
-        TokensCommand, UsersCommand, WitnessCommand,
+        Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, RetentionCommand,
+        SitesCommand, TokensCommand, UsersCommand, WitnessCommand,
     },
-    export, log, receipts, signing, sites,
+    erasure, export, log, receipts, signing, sites,
     store::{AuditAction, Role},
     store::{SearchFilter, Store, now_ms, rfc3339_ms},
 };
@@ -113,13 +113,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             site,
             checkpoint,
             vkey,
+            witnesses,
+            public_url,
         }) => {
             let read = |path: &std::path::Path| {
                 std::fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
             };
-            let outside = match checkpoint {
-                Some(path) => Some(log::Outside {
+            let mut outside = Vec::new();
+            if let Some(path) = checkpoint {
+                outside.push(log::Outside {
                     note: read(&path)?,
                     vkey: match vkey {
                         Some(path) => {
@@ -131,12 +134,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                         None => None,
                     },
-                }),
-                None => None,
-            };
-            let report = log::verify_against(&store, &site, outside.as_ref()).await?;
+                });
+            }
+            let witnesses =
+                log::witness::Witnesses::parse(&witnesses, None).map_err(|e| anyhow::anyhow!(e))?;
+            if !witnesses.list.is_empty() {
+                let origin = match public_url {
+                    Some(url) => format!("{}/{site}", log::origin_host(&url)),
+                    None => match store.latest_checkpoint(&site).await? {
+                        Some(cp) => log::signed(&cp)?.checkpoint.origin,
+                        None => anyhow::bail!(
+                            "{site}: no checkpoint in the database to learn the log's origin from: give --public-url"
+                        ),
+                    },
+                };
+                for w in witnesses.list {
+                    let (name, origin) = (w.vkey.name.clone(), origin.clone());
+                    let fetched = tokio::task::spawn_blocking(move || {
+                        log::witness::latest_cosigned(&w, &origin)
+                    })
+                    .await?
+                    .map_err(|e| anyhow::anyhow!("witness {name}: {e}"))?;
+                    match fetched {
+                        Some(note) => {
+                            println!(
+                                "{site}: checking against the checkpoint witness {name} cosigned"
+                            );
+                            outside.push(log::Outside { note, vkey: None });
+                        }
+                        None => println!("{site}: witness {name} has not cosigned this log yet"),
+                    }
+                }
+            }
+            let report = log::verify_against(&store, &site, &outside).await?;
             for f in &report.findings {
                 println!("TAMPERED: {f}");
+            }
+            for e in &report.erasures {
+                let under = match &e.case_reference {
+                    Some(case) => format!("under case {case}"),
+                    None => format!("by {}", e.reason),
+                };
+                println!(
+                    "erased: {} receipts {under} at {} (record {}; leaf hashes kept, signature valid)",
+                    e.receipts.len(),
+                    e.erased_at,
+                    e.erasure_id
+                );
             }
             println!(
                 "{site}: {} leaves, {} checkpoints checked; {} receipts not yet in the log",
@@ -163,6 +207,69 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             match log::sequence(&store, &signer, &site).await? {
                 Some(cp) => print!("{}", cp.note),
                 None => println!("{site}: nothing new to append"),
+            }
+            Ok(())
+        }
+        Command::Retention(RetentionCommand::Apply {
+            dry_run,
+            sites,
+            as_of,
+            public_url,
+            signing_key,
+            log_key,
+            pkcs11_module,
+        }) => {
+            let sites = if sites.is_empty() {
+                store.site_ids().await?
+            } else {
+                sites
+            };
+            let state = if dry_run {
+                None
+            } else {
+                let keys = signing::Keys::load(&signing_key, &log_key, pkcs11_module.as_deref())?;
+                let settings = yinyom_server::state::Settings {
+                    public_url,
+                    ..Default::default()
+                };
+                Some(yinyom_server::app_state(store.clone(), settings, &keys).await?)
+            };
+            let at = as_of.unwrap_or_else(now_ms);
+            for site in &sites {
+                let out = match &state {
+                    None => erasure::due(&store, site, at).await?,
+                    Some(state) => erasure::retention(state, site, at).await?,
+                };
+                let n = out.due.len();
+                match &out.erased {
+                    None => {
+                        println!(
+                            "{site}: {n} receipts would be erased (consent ended more than {} days before {})",
+                            out.retention_days,
+                            rfc3339_ms(at)
+                        );
+                        for r in &out.due {
+                            println!("  {} {} {}", r.receipt_id, rfc3339_ms(r.issued_at), r.event);
+                        }
+                    }
+                    Some(done) => {
+                        println!(
+                            "{site}: {} receipts erased (consent ended more than {} days ago){}",
+                            done.receipts,
+                            out.retention_days,
+                            done.erasure_id
+                                .as_ref()
+                                .map(|id| format!("; erasure record {id}"))
+                                .unwrap_or_default()
+                        );
+                        if done.pending > 0 {
+                            println!(
+                                "{site}: {} receipts not yet in the log were left; run again",
+                                done.pending
+                            );
+                        }
+                    }
+                }
             }
             Ok(())
         }

@@ -29,6 +29,9 @@ pub struct Metrics {
     pub receipts_stored: AtomicU64,
     /// Requests answered with a 5xx.
     pub errors: AtomicU64,
+    /// The background self-check's last result per site: whether the store agreed with
+    /// itself, and when (unix ms) it was checked.
+    consistency: Mutex<BTreeMap<String, (bool, i64)>>,
 }
 
 impl Metrics {
@@ -52,6 +55,14 @@ impl Metrics {
         if status >= 500 {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Records the self-check of `site`: consistent or not, checked at `at_ms`.
+    pub fn checked(&self, site: &str, consistent: bool, at_ms: i64) {
+        self.consistency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(site.to_owned(), (consistent, at_ms));
     }
 
     /// The Prometheus text exposition.
@@ -127,6 +138,33 @@ impl Metrics {
             "yinyom_http_errors_total {}",
             self.errors.load(Ordering::Relaxed)
         );
+        let consistency = self.consistency.lock().unwrap_or_else(|e| e.into_inner());
+        if !consistency.is_empty() {
+            let _ = writeln!(
+                out,
+                "# HELP yinyom_store_consistent 1 when the last self-check of the site's store found nothing wrong (log verify), else 0."
+            );
+            let _ = writeln!(out, "# TYPE yinyom_store_consistent gauge");
+            for (site, (ok, _)) in consistency.iter() {
+                let _ = writeln!(
+                    out,
+                    "yinyom_store_consistent{{site=\"{site}\"}} {}",
+                    u8::from(*ok)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "# HELP yinyom_store_checked_timestamp_seconds When the site's store was last self-checked (unix time)."
+            );
+            let _ = writeln!(out, "# TYPE yinyom_store_checked_timestamp_seconds gauge");
+            for (site, (_, at)) in consistency.iter() {
+                let _ = writeln!(
+                    out,
+                    "yinyom_store_checked_timestamp_seconds{{site=\"{site}\"}} {}",
+                    *at as f64 / 1000.0
+                );
+            }
+        }
         out
     }
 }

@@ -149,6 +149,47 @@ pub async fn summary(
     })
 }
 
+/// Where the site's visitors stand now, by each visitor's newest receipt: the consent
+/// figures a DPO reports. A consent past its validity (`valid_until`) is expired: the
+/// visitor is asked again on their next visit, and until then nothing they granted holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CurrentState {
+    /// Visitors with at least one receipt.
+    pub visitors: i64,
+    /// Whose newest choice is within its validity (granting something or refusing).
+    pub current: i64,
+    /// Whose newest receipt is a withdrawal.
+    pub withdrawn: i64,
+    /// Whose newest choice is past its validity.
+    pub expired: i64,
+}
+
+/// The site's [`CurrentState`] at `now_ms`.
+pub async fn current_state(
+    store: &Store,
+    site: &str,
+    now_ms: i64,
+) -> Result<CurrentState, StoreError> {
+    let mut cutoffs = Vec::new();
+    for (version, _, content) in store.notice_texts(site).await? {
+        let notice: yinyom_model::notice::Notice = serde_json::from_str(&content)
+            .map_err(|e| StoreError::Corrupt(format!("notice {version}: {e}")))?;
+        let valid_ms = i64::from(notice.consent_validity_days) * crate::dates::DAY_MS;
+        cutoffs.push((version, now_ms - valid_ms));
+    }
+    let mut state = CurrentState::default();
+    for (_, event, visitors, past) in store.newest_per_visitor(site, &cutoffs).await? {
+        state.visitors += visitors;
+        if event == yinyom_model::receipt::Event::Withdrawn.as_str() {
+            state.withdrawn += visitors;
+        } else {
+            state.expired += past;
+            state.current += visitors - past;
+        }
+    }
+    Ok(state)
+}
+
 /// The published figures of the open statistics and the sums that tie them together, so
 /// that withholding a small count can be made to stick (complementary suppression).
 ///

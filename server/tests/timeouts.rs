@@ -52,6 +52,7 @@ async fn partial_requests_and_idle_connections_are_closed() {
         trusted_proxies: 0,
         trust_forwarded_for: false,
         checkpoint_secs: 1,
+        self_check_interval: 0,
         witnesses: Vec::new(),
         witness_quorum: None,
         signing_key: vec![common::key_files(dir.path()).0.display().to_string()],

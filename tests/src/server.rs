@@ -56,6 +56,7 @@ impl TestServer {
             pages: Some(root.join("examples")),
             pages_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             checkpoint_secs: 1,
+            self_check_interval: 0,
             witnesses: Vec::new(),
             witness_quorum: None,
             signing_key: vec![key_file(dir.path(), "receipt-key.pem")?],

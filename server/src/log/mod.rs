@@ -627,6 +627,25 @@ pub enum Finding {
         /// What differs.
         why: String,
     },
+    /// An erasure record is not valid, or does not match the log, or names a receipt
+    /// that is still stored.
+    Erasure {
+        /// The record's id.
+        erasure_id: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A per-day count the console shows differs from what the signed receipts give.
+    Count {
+        /// Thailand day (days since 1970).
+        day: i64,
+        /// Notice version, method, item, granted (-1: any).
+        key: (String, String, String, i64),
+        /// Stored count.
+        stored: i64,
+        /// Count from the signed receipts in the log.
+        signed: i64,
+    },
     /// The checkpoint kept outside (`--checkpoint`) does not match this log.
     Outside {
         /// Its tree size.
@@ -678,6 +697,31 @@ impl std::fmt::Display for Finding {
             ),
             Finding::Notice { version, why } => write!(f, "notice version {version}: {why}"),
             Finding::Chain { receipt_id, why } => write!(f, "receipt chain at {receipt_id}: {why}"),
+            Finding::Erasure { erasure_id, why } => {
+                write!(f, "erasure record {erasure_id}: {why}")
+            }
+            Finding::Count {
+                day,
+                key: (version, method, item, granted),
+                stored,
+                signed,
+            } => {
+                let item = if item.is_empty() {
+                    "every receipt"
+                } else {
+                    item.as_str()
+                };
+                let decision = match granted {
+                    1 => " granted",
+                    0 => " denied",
+                    _ => "",
+                };
+                write!(
+                    f,
+                    "per-day count of {} (notice {version}, method {method}, {item}{decision}): stored {stored}, the signed receipts give {signed}",
+                    crate::dates::day_name(*day)
+                )
+            }
             Finding::Outside { tree_size, why } => {
                 write!(f, "the checkpoint kept outside (size {tree_size}): {why}")
             }
@@ -703,6 +747,8 @@ pub struct Report {
     pub checkpoints: u64,
     /// Receipts not yet in the log (written after the last checkpoint).
     pub unsequenced: u64,
+    /// The valid erasure records, oldest first.
+    pub erasures: Vec<crate::erasure::ErasureRecord>,
     /// Everything wrong.
     pub findings: Vec<Finding>,
 }
@@ -711,7 +757,7 @@ pub struct Report {
 /// every stored tile, every receipt row against the log and its derived data, and the
 /// visitors' chains.
 pub async fn verify(store: &Store, site: &str) -> Result<Report, StoreError> {
-    verify_against(store, site, None).await
+    verify_against(store, site, &[]).await
 }
 
 /// A checkpoint note kept outside the database (an auditor's copy, exactly as served),
@@ -724,12 +770,13 @@ pub struct Outside {
     pub vkey: Option<note::Vkey>,
 }
 
-/// [`verify`], and the log must extend `outside`: a truncated or rewritten log fails
-/// even when its own checkpoints were deleted.
+/// [`verify`], and the log must extend each checkpoint kept `outside` (an auditor's copy,
+/// the witnesses' newest cosigned ones): a truncated or rewritten log fails even when its
+/// own checkpoints were deleted.
 pub async fn verify_against(
     store: &Store,
     site: &str,
-    outside: Option<&Outside>,
+    outside: &[Outside],
 ) -> Result<Report, StoreError> {
     let jwks = signing::jwks(store).await?;
     let log_keys = log_public_keys(store).await?;
@@ -751,6 +798,30 @@ pub async fn verify_against(
                 .map(move |(i, h)| (h, index * tiles::WIDTH + i as u64))
         })
         .collect();
+    // Receipts erased under a valid signed record: receipt id -> (leaf hash, chain hash).
+    let mut erased: std::collections::HashMap<String, (String, String, String)> =
+        std::collections::HashMap::new();
+    for (row, checked) in crate::erasure::records(store, site).await? {
+        match checked {
+            Ok(record) => {
+                for r in &record.receipts {
+                    erased.insert(
+                        r.receipt_id.clone(),
+                        (
+                            r.leaf_hash.clone(),
+                            r.chain_hash.clone(),
+                            record.erasure_id.clone(),
+                        ),
+                    );
+                }
+                report.erasures.push(record);
+            }
+            Err(why) => report.findings.push(Finding::Erasure {
+                erasure_id: row.erasure_id,
+                why,
+            }),
+        }
+    }
     let mut recomputed: Vec<Hash> = Vec::with_capacity(rows.len());
     let mut expected_seq = 0u64;
     for row in &rows {
@@ -766,14 +837,42 @@ pub async fn verify_against(
         }
         expected_seq = row.seq + 1;
         report.leaves += 1;
+        let listed = erased.get(&row.receipt_id);
         let Some((json, jws)) = &row.receipt else {
-            report.findings.push(Finding::Deleted {
-                receipt_id: row.receipt_id.clone(),
-                seq: row.seq,
-            });
-            recomputed.push([0u8; 32]);
+            // An erased receipt: the record's leaf hash must be the log's.
+            match listed {
+                Some((leaf, _, _)) if *leaf == hex::encode(&row.leaf_hash) => {
+                    recomputed.push(hash32(&row.leaf_hash)?);
+                }
+                Some((_, _, erasure_id)) => {
+                    report.findings.push(Finding::Erasure {
+                        erasure_id: erasure_id.clone(),
+                        why: format!(
+                            "it names receipt {} with another leaf hash than the log's (position {})",
+                            row.receipt_id, row.seq
+                        ),
+                    });
+                    recomputed.push([0u8; 32]);
+                }
+                None => {
+                    report.findings.push(Finding::Deleted {
+                        receipt_id: row.receipt_id.clone(),
+                        seq: row.seq,
+                    });
+                    recomputed.push([0u8; 32]);
+                }
+            }
             continue;
         };
+        if let Some((_, _, erasure_id)) = listed {
+            report.findings.push(Finding::Erasure {
+                erasure_id: erasure_id.clone(),
+                why: format!(
+                    "receipt {} is recorded as erased but its content is still stored",
+                    row.receipt_id
+                ),
+            });
+        }
         let leaf = receipt_leaf(json);
         let (receipt_id, seq) = (row.receipt_id.clone(), row.seq);
         if leaf.as_slice() != row.leaf_hash.as_slice() {
@@ -805,8 +904,10 @@ pub async fn verify_against(
             report.findings.push(Finding::TileMismatch { level, index });
         }
     }
-    audit_rows(store, site, &mut report).await?;
-    if let Some(outside) = outside {
+    let erased_links: std::collections::HashSet<String> =
+        erased.into_values().map(|(_, chain, _)| chain).collect();
+    audit_rows(store, site, &erased_links, &mut report).await?;
+    for outside in outside {
         check_outside(outside, &log_keys, site, &recomputed, &mut report);
     }
     // Walk the recomputed leaves once, checking each signed checkpoint as its size is reached.
@@ -946,9 +1047,16 @@ fn check_outside(
 
 /// Every receipt row of the site against the log, its derived columns and decision rows
 /// against its signed JSON, and the visitors' chains.
-async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<(), StoreError> {
+async fn audit_rows(
+    store: &Store,
+    site: &str,
+    erased_links: &std::collections::HashSet<String>,
+    report: &mut Report,
+) -> Result<(), StoreError> {
     use std::collections::{BTreeSet, HashMap, HashSet};
     let rows = store.audit_rows(site).await?;
+    // The per-day counts the signed receipts in the log give.
+    let mut counts = crate::store::log::Counts::default();
     let mut decisions: HashMap<String, BTreeSet<(String, String, i64)>> = HashMap::new();
     for (id, kind, item, granted) in store.audit_decisions(site).await? {
         decisions
@@ -959,8 +1067,12 @@ async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<()
     // The hash each notice version's text must have: what the receipts signed, else the
     // stored one.
     let mut signed_notices: HashMap<String, String> = HashMap::new();
-    // chain hash -> (subject, receipt id) of the site's receipts, as signed.
-    let mut by_hash: HashMap<String, (String, String)> = HashMap::new();
+    // chain hash -> (subject, receipt id) of the site's receipts, as signed (an erased
+    // receipt: no subject; its record is the evidence it existed).
+    let mut by_hash: HashMap<String, (Option<String>, String)> = erased_links
+        .iter()
+        .map(|h| (h.clone(), (None, "(erased)".to_owned())))
+        .collect();
     let mut links: Vec<(String, String, String)> = Vec::new();
     for row in &rows {
         let id = row.receipt_id.clone();
@@ -1011,6 +1123,16 @@ async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<()
                 what,
             });
         }
+        if receipt.site.as_str() == site && row.in_log == 1 {
+            let at = crate::config::parse_time_ms(&receipt.issued_at)
+                .map_err(|e| StoreError::Corrupt(format!("receipt {id}: {e}")))?;
+            counts.add(
+                at,
+                receipt.notice.version.clone(),
+                receipt.method.as_str().to_owned(),
+                &row.receipt_json,
+            )?;
+        }
         if receipt.site.as_str() == site {
             signed_notices.insert(
                 receipt.notice.version.clone(),
@@ -1018,7 +1140,7 @@ async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<()
             );
             by_hash.insert(
                 chain_hash(&row.receipt_json),
-                (receipt.subject_id.clone(), id.clone()),
+                (Some(receipt.subject_id.clone()), id.clone()),
             );
             if let Some(previous) = receipt.previous {
                 links.push((id, receipt.subject_id, previous));
@@ -1048,13 +1170,31 @@ async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<()
             });
         }
     }
+    let stored = store.receipt_counts(site).await?;
+    let keys: BTreeSet<&crate::store::log::CountKey> =
+        stored.0.keys().chain(counts.0.keys()).collect();
+    for key in keys {
+        let (s, c) = (
+            stored.0.get(key).copied().unwrap_or(0),
+            counts.0.get(key).copied().unwrap_or(0),
+        );
+        if s != c {
+            let (day, version, method, item, granted) = key.clone();
+            report.findings.push(Finding::Count {
+                day,
+                key: (version, method, item, granted),
+                stored: s,
+                signed: c,
+            });
+        }
+    }
     let mut named = HashSet::new();
     for (receipt_id, subject, previous) in &links {
         let why = match by_hash.get(previous) {
             None => {
                 Some("the visitor's previous receipt it names is missing: a receipt was removed")
             }
-            Some((s, _)) if s != subject => Some("it names a receipt of another visitor"),
+            Some((Some(s), _)) if s != subject => Some("it names a receipt of another visitor"),
             Some(_) if !named.insert(previous.clone()) => {
                 Some("two receipts name the same previous receipt: the chain was forked")
             }
@@ -1073,7 +1213,7 @@ async fn audit_rows(store: &Store, site: &str, report: &mut Report) -> Result<()
             Some(_) if named.contains(&head) => {
                 Some("the visitor's newest receipt was rolled back to an older one")
             }
-            Some((s, _)) if *s != subject => {
+            Some((Some(s), _)) if *s != subject => {
                 Some("the visitor's newest receipt is another visitor's")
             }
             Some(_) => None,

@@ -104,6 +104,37 @@ enum Answer {
     Refused(String),
 }
 
+/// The newest checkpoint of the log `origin` that `w` cosigned, as the witness serves it
+/// (`GET <url>/<hex SHA-256 of the origin>/checkpoint`, as `yinyom witness serve` does),
+/// once its cosignature verifies with the witness's vkey. `Ok(None)`: the witness has
+/// not cosigned that log yet (404). Blocking (an HTTP request).
+pub fn latest_cosigned(w: &Witness, origin: &str) -> Result<Option<String>, String> {
+    use sha2::Digest as _;
+    let url = format!(
+        "{}/{}/checkpoint",
+        w.url,
+        hex::encode(sha2::Sha256::digest(origin.as_bytes()))
+    );
+    let agent = ureq::AgentBuilder::new().timeout(TIMEOUT).build();
+    let text = match agent.get(&url).call() {
+        Ok(res) => res.into_string().map_err(|e| format!("{url}: {e}"))?,
+        Err(ureq::Error::Status(404, _)) => return Ok(None),
+        Err(e) => return Err(format!("{url}: {e}")),
+    };
+    let parsed = note::Note::parse(&text).map_err(|e| format!("{url}: not a signed note: {e}"))?;
+    match parsed.check(&w.vkey) {
+        note::Check::Valid(_) => Ok(Some(text)),
+        note::Check::Absent => Err(format!(
+            "{url}: the checkpoint is not cosigned by {}",
+            w.vkey.name
+        )),
+        note::Check::Invalid => Err(format!(
+            "{url}: the cosignature of {} does not verify",
+            w.vkey.name
+        )),
+    }
+}
+
 fn post(url: &str, body: String) -> Answer {
     let agent = ureq::AgentBuilder::new().timeout(TIMEOUT).build();
     match agent

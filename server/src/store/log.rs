@@ -67,13 +67,18 @@ struct QueuedRow {
     method: Option<String>,
 }
 
+/// A `receipt_counts` key: (Thailand day, notice version, method, item, granted).
+pub type CountKey = (i64, String, String, String, i64);
+
 /// What the log sequencer adds to `receipt_counts` for the receipts it appends (see
 /// migration 0006): per (Thailand day, notice version, method, item, granted), how many.
-#[derive(Default)]
-struct Counts(std::collections::BTreeMap<(i64, String, String, String, i64), i64>);
+/// Erasure takes its receipts out again; `log verify` recomputes it from the receipts.
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
+pub struct Counts(pub std::collections::BTreeMap<CountKey, i64>);
 
 impl Counts {
-    fn add(
+    /// Counts one receipt (issued at `issued_at_ms`, its canonical JSON `json`).
+    pub fn add(
         &mut self,
         issued_at_ms: i64,
         version: String,
@@ -256,6 +261,22 @@ impl Store {
             tx.commit().await?;
             Ok(Some(cp))
         }))
+    }
+
+    /// The site's stored per-day counts (rows with a count of 0 left out).
+    pub async fn receipt_counts(&self, site: &str) -> Result<Counts> {
+        let rows: Vec<(i64, String, String, String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "select day, notice_version, method, item, granted, n from receipt_counts
+             where site_id = $1 and n <> 0",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(Counts(
+            rows.into_iter()
+                .map(|(d, v, m, i, g, n)| ((d, v, m, i, g), n))
+                .collect(),
+        ))
     }
 
     /// Receipts of `site` not yet in its log.

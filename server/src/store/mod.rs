@@ -148,6 +148,7 @@ macro_rules! on_pool {
 
 pub mod accounts;
 pub mod audit;
+pub mod erasure;
 pub mod fleet;
 mod hosts;
 pub mod keys;
@@ -163,6 +164,7 @@ pub mod stats;
 pub use crate::dates::{now_ms, rfc3339_ms};
 pub use accounts::{AccountRow, Claim, Role, TOKEN_ID_LEN, TokenRow, UserRow, throttle_delay_ms};
 pub use audit::{AuditAction, AuditRow};
+pub use erasure::{ErasableRow, ErasureRow};
 pub use keys::KeyRow;
 pub use log::{CheckpointRow, LeafRow, LogRow, VerifyRow};
 pub use notices::{PendingUpload, VersionRow};
@@ -281,6 +283,9 @@ impl Store {
             // FULL: a receipt acknowledged to the widget survives even a power cut.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted content is overwritten, not left in free space: an erased receipt
+            // must be gone from the file (docs/OPERATIONS.md, "Erasure and retention").
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(10)))
     }
 

@@ -61,4 +61,42 @@ impl Store {
         .await)?;
         Ok(rows)
     }
+
+    /// Each visitor's newest receipt on the site, counted per (notice version, event):
+    /// `(version, event, visitors, of them past validity)`. A receipt is past validity when
+    /// issued at or before its version's cutoff in `cutoffs` (`now` minus the version's
+    /// consent validity); versions not listed are never past.
+    pub async fn newest_per_visitor(
+        &self,
+        site: &str,
+        cutoffs: &[(String, i64)],
+    ) -> Result<Vec<(String, String, i64, i64)>> {
+        let rows = on_pool!(self, pool => {
+            let mut q = sqlx::QueryBuilder::new(
+                "with newest as (
+                    select notice_version, event, issued_at,
+                           row_number() over (partition by subject_id
+                                              order by issued_at desc, receipt_id desc) as rn
+                    from receipts where site_id = ",
+            );
+            q.push_bind(site);
+            q.push(
+                ") select notice_version, event, count(*),
+                          cast(sum(case when issued_at <= (case notice_version",
+            );
+            for (version, cutoff) in cutoffs {
+                q.push(" when ")
+                    .push_bind(version.as_str())
+                    .push(" then ")
+                    .push_bind(*cutoff);
+            }
+            q.push(
+                " else -1 end) then 1 else 0 end) as bigint)
+                 from newest where rn = 1 group by notice_version, event
+                 order by notice_version, event",
+            );
+            q.build_query_as().fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
 }

@@ -29,6 +29,7 @@ pub(crate) async fn show(
     let site = access.id();
     let (from, to) = q.range()?;
     let s = stats::summary(&state.store, site, from, to).await?;
+    let now = stats::current_state(&state.store, site, crate::dates::now_ms()).await?;
     let title = format!(
         "{} — {site}",
         t(lang, "สถิติการให้ความยินยอม", "Consent statistics")
@@ -48,6 +49,15 @@ pub(crate) async fn show(
         }
         p { (t(lang, "รวม ", "Total ")) strong { (s.totals.total()) } " · "
             a href={ "/admin/sites/" (site) "/stats.csv?from=" (s.from) } { (t(lang, "ดาวน์โหลด CSV", "Download CSV")) } }
+        h2 { (t(lang, "สถานะปัจจุบัน", "Current state")) }
+        p.current-state {
+            (t(lang, "ผู้เข้าชม ", "Visitors ")) strong { (now.visitors) }
+            (t(lang, " ราย ตามใบรับล่าสุดของแต่ละราย: ความยินยอมยังมีผล ", " by each one's newest receipt: consent in force "))
+            strong { (now.current) }
+            (t(lang, " · ถอนความยินยอมแล้ว ", " · withdrawn ")) strong { (now.withdrawn) }
+            (t(lang, " · หมดอายุ (เลยวันที่ใช้ได้ถึง ต้องขอความยินยอมใหม่) ", " · expired (past its validity; to be asked again) "))
+            strong { (now.expired) }
+        }
         figure {
             (maud::PreEscaped(stats::svg(&s, &title)))
             figcaption {

@@ -1,0 +1,200 @@
+//! Erasure and retention: the receipts that may be erased, and the erasure itself (one
+//! transaction: the signed record in, the personal rows out, the counts adjusted).
+
+use super::{ROWS_PER_STATEMENT, Result, Store, log::Counts, to_u64};
+use sqlx::QueryBuilder;
+
+/// A receipt of a site as erasure and retention look at it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ErasableRow {
+    /// Receipt id.
+    pub receipt_id: String,
+    /// The visitor.
+    pub subject_id: String,
+    /// Unix ms.
+    pub issued_at: i64,
+    /// `given`, `refused`, `updated`, `withdrawn`, `expired`.
+    pub event: String,
+    /// Notice version.
+    pub notice_version: String,
+    /// Method.
+    pub method: String,
+    /// The signed canonical JSON.
+    pub receipt_json: String,
+    /// Its log position, once sequenced.
+    pub seq: Option<i64>,
+    /// Its leaf hash, once sequenced.
+    pub leaf_hash: Option<Vec<u8>>,
+    /// When the same visitor's next receipt on the site was issued (unix ms), if any.
+    pub next_at: Option<i64>,
+}
+
+/// A stored erasure record.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ErasureRow {
+    /// UUIDv7.
+    pub erasure_id: String,
+    /// Site.
+    pub site_id: String,
+    /// Unix ms.
+    pub erased_at: i64,
+    /// `subject_request` or `retention`.
+    pub reason: String,
+    /// The case it was done under, if any.
+    pub case_reference: Option<String>,
+    /// How many receipts.
+    pub receipts: i64,
+    /// The signed record (the JWS payload).
+    pub record_json: String,
+    /// Compact JWS over `record_json`.
+    pub jws: String,
+}
+
+impl Store {
+    /// The site's receipts (only `subject`'s when given), each with its log leaf and the
+    /// time of the same visitor's next receipt, by visitor and time.
+    pub async fn erasable(&self, site: &str, subject: Option<&str>) -> Result<Vec<ErasableRow>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select r.receipt_id, r.subject_id, r.issued_at, r.event, r.notice_version, r.method,
+                    r.receipt_json, l.seq, l.leaf_hash,
+                    lead(r.issued_at) over (partition by r.subject_id
+                                            order by r.issued_at, r.receipt_id) as next_at
+             from receipts r
+             left join log_leaves l on l.site_id = r.site_id and l.receipt_id = r.receipt_id
+             where r.site_id = $1 and ($2 is null or r.subject_id = $2)
+             order by r.subject_id, r.issued_at, r.receipt_id",
+        )
+        .bind(site)
+        .bind(subject)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// Erases `receipts` of `site` (ids) in one transaction: stores `record`, deletes the
+    /// receipts and their decision rows, takes `counts` off `receipt_counts`, and for
+    /// each of `subjects` that has no receipt left on the site deletes its visitor row and
+    /// replaces its id in the site's audit log with `[erased]`. Returns how many receipt
+    /// rows were deleted (fewer than asked if some were erased meanwhile: the caller
+    /// counted them in the record, and the transaction is rolled back then).
+    pub async fn erase(
+        &self,
+        record: &ErasureRow,
+        receipts: &[String],
+        counts: &Counts,
+        subjects: &[String],
+    ) -> Result<u64> {
+        let site = record.site_id.as_str();
+        let _turn = self.write_turn().await;
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
+
+            sqlx::query(
+                "insert into erasures (erasure_id, site_id, erased_at, reason, case_reference,
+                                       receipts, record_json, jws)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&record.erasure_id)
+            .bind(site)
+            .bind(record.erased_at)
+            .bind(&record.reason)
+            .bind(&record.case_reference)
+            .bind(record.receipts)
+            .bind(&record.record_json)
+            .bind(&record.jws)
+            .execute(&mut *tx)
+            .await?;
+            let mut deleted = 0u64;
+            for chunk in receipts.chunks(ROWS_PER_STATEMENT) {
+                for table in ["receipt_decisions", "receipts"] {
+                    let mut q = QueryBuilder::new(format!("delete from {table} where site_id = "));
+                    q.push_bind(site).push(" and receipt_id in (");
+                    let mut ids = q.separated(", ");
+                    for id in chunk {
+                        ids.push_bind(id);
+                    }
+                    q.push(")");
+                    let n = q.build().execute(&mut *tx).await?.rows_affected();
+                    if table == "receipts" {
+                        deleted += n;
+                    }
+                }
+            }
+            if deleted != receipts.len() as u64 {
+                return Err(super::StoreError::Corrupt(format!(
+                    "{} of the {} receipts to erase were already gone: erasure not recorded",
+                    receipts.len() as u64 - deleted,
+                    receipts.len()
+                )));
+            }
+            for ((day, version, method, item, granted), n) in &counts.0 {
+                sqlx::query(
+                    "update receipt_counts set n = n - $7
+                     where site_id = $1 and day = $2 and notice_version = $3 and method = $4
+                       and item = $5 and granted = $6",
+                )
+                .bind(site)
+                .bind(*day)
+                .bind(version)
+                .bind(method)
+                .bind(item)
+                .bind(*granted)
+                .bind(*n)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("delete from receipt_counts where site_id = $1 and n = 0")
+                .bind(site)
+                .execute(&mut *tx)
+                .await?;
+            for subject in subjects {
+                let gone = sqlx::query(
+                    "delete from subjects where site_id = $1 and subject_id = $2
+                     and not exists (select 1 from receipts
+                                     where site_id = $1 and subject_id = $2)",
+                )
+                .bind(site)
+                .bind(subject)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if gone > 0 {
+                    sqlx::query(
+                        "update audit_log set detail = replace(detail, $2, '[erased]')
+                         where site_id = $1 and detail like $3",
+                    )
+                    .bind(site)
+                    .bind(subject)
+                    .bind(format!("%{subject}%"))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(deleted)
+        }))
+    }
+
+    /// The site's erasure records, oldest first.
+    pub async fn erasures(&self, site: &str) -> Result<Vec<ErasureRow>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select erasure_id, site_id, erased_at, reason, case_reference, receipts,
+                    record_json, jws
+             from erasures where site_id = $1 order by erased_at, erasure_id",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// How many receipts of the site were erased, in all.
+    pub async fn erased_count(&self, site: &str) -> Result<u64> {
+        let n: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "select cast(sum(receipts) as bigint) from erasures where site_id = $1",
+        )
+        .bind(site)
+        .fetch_one(pool)
+        .await)?;
+        to_u64(n.unwrap_or(0))
+    }
+}

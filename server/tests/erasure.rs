@@ -1,0 +1,724 @@
+//! Erasure and retention keep the proof: the personal content goes, the leaf hashes and a
+//! signed erasure record stay, and `yinyom log verify` still passes and says so. Also the
+//! checks `log verify` and the background self-check make of the per-day counts.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::*;
+use yinyom_server::{
+    erasure::{self, Reason},
+    log,
+    store::{Store, now_ms},
+};
+
+/// Posts a receipt for `subject` from `page` and returns its id.
+async fn post(app: &TestApp, subject: &str, page: &str, withdraw: bool) -> String {
+    let mut body = choice(&uuid(), subject, !withdraw, false);
+    body["page_path"] = serde_json::json!(page);
+    if withdraw {
+        body["method"] = serde_json::json!("withdraw");
+    }
+    let res = app.post_json("/v1/sites/demo/receipts", &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    body_json(res).await["receipt"]["receipt_id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+async fn sequence(app: &TestApp) {
+    let signer = log::LogSigner::of(&app.state).await.expect("log key");
+    log::sequence(&app.state.store, &signer, "demo")
+        .await
+        .expect("sequence");
+}
+
+async fn exec(store: &Store, sql: &str) {
+    match store {
+        Store::Sqlite(pool) => {
+            sqlx::query(sql).execute(pool).await.expect(sql);
+        }
+        Store::Postgres(pool) => {
+            sqlx::query(sql).execute(pool).await.expect(sql);
+        }
+    }
+}
+
+/// Every row of every table of the database, as text (blobs decoded lossily).
+async fn every_row(store: &Store) -> Vec<(String, String)> {
+    use sqlx::{Column as _, Row as _};
+    let mut out = Vec::new();
+    match store {
+        Store::Sqlite(pool) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+            for t in tables {
+                for row in sqlx::query(&format!("select * from \"{t}\""))
+                    .fetch_all(pool)
+                    .await
+                    .expect("rows")
+                {
+                    let mut text = String::new();
+                    for (i, c) in row.columns().iter().enumerate() {
+                        let v = row
+                            .try_get::<Option<String>, _>(i)
+                            .ok()
+                            .flatten()
+                            .or_else(|| {
+                                row.try_get::<Option<Vec<u8>>, _>(i)
+                                    .ok()
+                                    .flatten()
+                                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                            })
+                            .unwrap_or_default();
+                        text.push_str(&format!("{}={v} ", c.name()));
+                    }
+                    out.push((t.clone(), text));
+                }
+            }
+        }
+        Store::Postgres(pool) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "select table_name::text from information_schema.tables
+                 where table_schema = 'public' and table_type = 'BASE TABLE'",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+            for t in tables {
+                let rows: Vec<String> =
+                    sqlx::query_scalar(&format!("select row_to_json(t)::text from \"{t}\" t"))
+                        .fetch_all(pool)
+                        .await
+                        .expect("rows");
+                out.extend(rows.into_iter().map(|r| (t.clone(), r)));
+            }
+        }
+    }
+    out
+}
+
+/// `yinyom log verify`, its exit status and output.
+fn cli(url: &str, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yinyom"))
+        .args(["--database-url", url])
+        .args(args)
+        .output()
+        .expect("run yinyom");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn verify(url: &str) -> (bool, String) {
+    cli(url, &["log", "verify", "--site", "demo"])
+}
+
+const ERASED: &str = "subject-erase-me-0001";
+const KEPT: &str = "subject-keep-me-00002";
+const ERASED_PAGE: &str = "/private/only-the-erased-visitor-saw-this";
+
+/// Erasing a visitor: their id and page path are gone from every table, the history
+/// endpoint answers nothing, `log verify` passes and prints the erasure; the other
+/// visitor's receipts stay whole.
+#[tokio::test]
+async fn erasing_a_visitor_removes_their_content_and_keeps_the_log_verifiable() {
+    let app = app().await;
+    post(&app, ERASED, ERASED_PAGE, false).await;
+    post(&app, KEPT, "/services", false).await;
+    post(&app, ERASED, ERASED_PAGE, false).await;
+    sequence(&app).await;
+    // The last one is not yet in the log: erasure appends it first.
+    post(&app, ERASED, ERASED_PAGE, true).await;
+    // A DPO searched for the visitor: the audit log names them.
+    exec(
+        &app.state.store,
+        &format!(
+            "insert into audit_log (at, actor, action, site_id, detail, client)
+             values (1, 'dpo@demo.go.th', 'receipts.search', 'demo', 'subject={ERASED}', '127.0.0.1')"
+        ),
+    )
+    .await;
+    let before = every_row(&app.state.store).await;
+    assert!(before.iter().any(|(_, r)| r.contains(ERASED)));
+    assert!(before.iter().any(|(_, r)| r.contains(ERASED_PAGE)));
+
+    let done = erasure::erase_subject(
+        &app.state,
+        "demo",
+        ERASED,
+        Reason::SubjectRequest,
+        Some("DSR-2569-0007"),
+    )
+    .await
+    .expect("erase");
+    assert_eq!((done.receipts, done.pending), (3, 0), "{done:?}");
+
+    for (table, row) in every_row(&app.state.store).await {
+        assert!(
+            !row.contains(ERASED),
+            "{table} still names the visitor: {row}"
+        );
+        assert!(
+            !row.contains(ERASED_PAGE),
+            "{table} still holds the page: {row}"
+        );
+    }
+    let history = app
+        .get(&format!("/v1/sites/demo/subjects/{ERASED}/receipts"))
+        .await;
+    assert_eq!(history.status(), StatusCode::OK);
+    assert_eq!(body_json(history).await, serde_json::json!([]));
+    let kept = app
+        .get(&format!("/v1/sites/demo/subjects/{KEPT}/receipts"))
+        .await;
+    assert_eq!(body_json(kept).await.as_array().map(Vec::len), Some(1));
+
+    let url = database_url(&app).await;
+    let (ok, out) = verify(&url);
+    assert!(ok, "an erased log verifies: {out}");
+    assert!(!out.contains("TAMPERED"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("erased: 3 receipts under case DSR-2569-0007")),
+        "{out}"
+    );
+    let report = log::verify(&app.state.store, "demo").await.expect("verify");
+    assert_eq!(report.leaves, 4);
+    assert_eq!(report.erasures.len(), 1);
+
+    // The visitor comes back with the same browser: a new chain, still verifiable.
+    post(&app, ERASED, "/services", false).await;
+    sequence(&app).await;
+    let (ok, out) = verify(&url);
+    assert!(ok, "{out}");
+}
+
+/// A receipt emptied or removed by hand, without a signed erasure record, is tampering;
+/// so is a record edited after it was signed.
+#[tokio::test]
+async fn removing_content_without_a_signed_record_is_tampering() {
+    let app = app().await;
+    let a = post(&app, ERASED, ERASED_PAGE, false).await;
+    let b = post(&app, KEPT, "/services", false).await;
+    sequence(&app).await;
+    let url = database_url(&app).await;
+    let store = &app.state.store;
+
+    exec(
+        store,
+        &format!(
+            "update receipts set subject_id = '', receipt_json = '', jws = '' where receipt_id = '{a}'"
+        ),
+    )
+    .await;
+    let (ok, out) = verify(&url);
+    assert!(!ok, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("TAMPERED:") && l.contains(&a) && l.contains("was edited")),
+        "{out}"
+    );
+
+    exec(
+        store,
+        &format!("delete from receipt_decisions where receipt_id = '{b}'"),
+    )
+    .await;
+    exec(
+        store,
+        &format!("delete from receipts where receipt_id = '{b}'"),
+    )
+    .await;
+    let (ok, out) = verify(&url);
+    assert!(!ok);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("TAMPERED:") && l.contains(&b) && l.contains("was deleted")),
+        "{out}"
+    );
+}
+
+/// An erasure record whose stored copy was edited (to cover a receipt removed by hand)
+/// no longer verifies.
+#[tokio::test]
+async fn an_edited_erasure_record_is_tampering() {
+    let app = app().await;
+    post(&app, ERASED, ERASED_PAGE, false).await;
+    let other = post(&app, KEPT, "/services", false).await;
+    sequence(&app).await;
+    erasure::erase_subject(
+        &app.state,
+        "demo",
+        ERASED,
+        Reason::SubjectRequest,
+        Some("R-1"),
+    )
+    .await
+    .expect("erase");
+    let url = database_url(&app).await;
+    assert!(verify(&url).0);
+    // Someone removes another receipt and adds it to the record's stored JSON.
+    let store = &app.state.store;
+    let rec = store.erasures("demo").await.expect("records").remove(0);
+    let mut json: serde_json::Value = serde_json::from_str(&rec.record_json).expect("json");
+    let mut extra = json["receipts"][0].clone();
+    extra["receipt_id"] = serde_json::json!(other);
+    json["receipts"].as_array_mut().expect("list").push(extra);
+    exec(
+        store,
+        &format!(
+            "update erasures set record_json = '{}'",
+            json.to_string().replace('\'', "''")
+        ),
+    )
+    .await;
+    exec(
+        store,
+        &format!("delete from receipt_decisions where receipt_id = '{other}'"),
+    )
+    .await;
+    exec(
+        store,
+        &format!("delete from receipts where receipt_id = '{other}'"),
+    )
+    .await;
+    let (ok, out) = verify(&url);
+    assert!(!ok, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("TAMPERED:") && l.contains("erasure record")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("TAMPERED:") && l.contains(&other) && l.contains("was deleted")),
+        "{out}"
+    );
+}
+
+const DAY: i64 = 86_400_000;
+
+/// Retention: a dry run changes nothing; applying erases exactly the receipts whose
+/// consent ended (superseded, withdrawn, or past validity) more than the site's retention
+/// before, and the log still verifies, the kept receipts' chains included.
+#[tokio::test]
+async fn retention_erases_exactly_the_ended_and_expired() {
+    let app = app().await;
+    let s1 = "subject-retention-00001";
+    let s2 = "subject-retention-00002";
+    let s3 = "subject-retention-00003";
+    let s1_first = post(&app, s1, "/a", false).await;
+    let s1_second = post(&app, s1, "/a", false).await;
+    let s2_first = post(&app, s2, "/b", false).await;
+    let s2_withdrawal = post(&app, s2, "/b", true).await;
+    let s3_only = post(&app, s3, "/c", false).await;
+    sequence(&app).await;
+    let store = &app.state.store;
+    let count = |store: Store| async move {
+        every_row(&store)
+            .await
+            .iter()
+            .filter(|(t, _)| t == "receipts")
+            .count()
+    };
+
+    // The fixture keeps consent records 3650 days (the default); validity is 365 days.
+    // Today nothing is due; 3651 days from now the superseded and withdrawn ones are;
+    // 365 + 3651 days from now every one is.
+    let now = now_ms();
+    assert!(
+        erasure::due(store, "demo", now)
+            .await
+            .expect("due")
+            .due
+            .is_empty()
+    );
+    let later = now + 3651 * DAY;
+    let mut due: Vec<String> = erasure::due(store, "demo", later)
+        .await
+        .expect("due")
+        .due
+        .into_iter()
+        .map(|r| r.receipt_id)
+        .collect();
+    due.sort();
+    let mut expected = vec![s1_first.clone(), s2_first.clone(), s2_withdrawal.clone()];
+    expected.sort();
+    assert_eq!(due, expected);
+    let all = erasure::due(store, "demo", now + (365 + 3651) * DAY)
+        .await
+        .expect("due");
+    assert_eq!(all.due.len(), 5);
+
+    // The command line's dry run lists them and changes nothing.
+    let url = database_url(&app).await;
+    let as_of = yinyom_server::store::rfc3339_ms(later);
+    let (ok, out) = cli(
+        &url,
+        &[
+            "retention",
+            "apply",
+            "--dry-run",
+            "--site",
+            "demo",
+            "--as-of",
+            &as_of,
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("demo: 3 receipts would be erased"), "{out}");
+    assert!(out.contains(&s2_withdrawal), "{out}");
+    assert_eq!(count(store.clone()).await, 5);
+    // Applying it today erases nothing.
+    let keys = key_files(app.dir.path());
+    let (ok, out) = cli(
+        &url,
+        &[
+            "retention",
+            "apply",
+            "--site",
+            "demo",
+            "--signing-key",
+            keys.0.to_str().expect("path"),
+            "--log-key",
+            keys.1.to_str().expect("path"),
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("demo: 0 receipts erased"), "{out}");
+    assert_eq!(count(store.clone()).await, 5);
+
+    let out = erasure::retention(&app.state, "demo", later)
+        .await
+        .expect("apply");
+    assert_eq!(out.erased.map(|e| e.receipts), Some(3));
+    let left: Vec<String> = every_row(store)
+        .await
+        .into_iter()
+        .filter(|(t, _)| t == "receipts")
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(left.iter().any(|r| r.contains(&s1_second)));
+    assert!(left.iter().any(|r| r.contains(&s3_only)));
+    // s2 has nothing left: their visitor row is gone too; s1 keeps theirs.
+    let rows = every_row(store).await;
+    assert!(!rows.iter().any(|(t, r)| t == "subjects" && r.contains(s2)));
+    assert!(rows.iter().any(|(t, r)| t == "subjects" && r.contains(s1)));
+
+    // s1's kept receipt names an erased one as `previous`: the record vouches for it.
+    let (ok, out) = verify(&url);
+    assert!(ok, "{out}");
+    assert!(out.contains("erased: 3 receipts by retention"), "{out}");
+}
+
+/// A bad retention value in the site file is refused with the field and the range.
+#[tokio::test]
+async fn a_bad_retention_value_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).expect("dir");
+    for entry in std::fs::read_dir(fixture()).expect("fixture") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), site.join(entry.file_name())).expect("copy");
+    }
+    let toml = std::fs::read_to_string(site.join("site.toml")).expect("read");
+    std::fs::write(
+        site.join("site.toml"),
+        format!("{toml}\n[retention]\nconsent_records_days = 0\n"),
+    )
+    .expect("write");
+    let store = store(dir.path()).await;
+    let err = yinyom_server::sites::import(&store, &site)
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("retention.consent_records_days") && err.contains("between 30 and 7300"),
+        "{err}"
+    );
+    std::fs::write(
+        site.join("site.toml"),
+        format!("{toml}\n[retention]\nconsent_records_days = 730\n"),
+    )
+    .expect("write");
+    yinyom_server::sites::import(&store, &site)
+        .await
+        .expect("imported");
+    let stored = store.site("demo").await.expect("read").expect("site");
+    assert_eq!(stored.retention_days, 730);
+}
+
+/// `log verify` checks the per-day counts the console shows against the signed receipts.
+#[tokio::test]
+async fn a_tampered_per_day_count_is_named() {
+    let app = app().await;
+    post(&app, KEPT, "/services", false).await;
+    post(&app, ERASED, "/services", false).await;
+    sequence(&app).await;
+    let url = database_url(&app).await;
+    assert!(verify(&url).0);
+    exec(
+        &app.state.store,
+        "update receipt_counts set n = n + 5 where item = '' and granted = -1",
+    )
+    .await;
+    let (ok, out) = verify(&url);
+    assert!(!ok, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("TAMPERED:")
+            && l.contains("per-day count")
+            && l.contains("stored 7, the signed receipts give 2")),
+        "{out}"
+    );
+}
+
+/// The background self-check shows in /metrics whether the store agrees with itself, and
+/// flips to 0 after a hand edit.
+#[tokio::test]
+async fn the_self_check_flips_the_metric_after_a_hand_edit() {
+    let app = app().await;
+    let id = post(&app, KEPT, "/services", false).await;
+    sequence(&app).await;
+    let metric = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("yinyom_store_consistent{site=\"demo\"}"))
+            .map(str::to_owned)
+    };
+    assert_eq!(yinyom_server::selfcheck::round(&app.state).await, 0);
+    let text = body_text(app.get("/metrics").await).await;
+    assert_eq!(
+        metric(&text).as_deref(),
+        Some("yinyom_store_consistent{site=\"demo\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("yinyom_store_checked_timestamp_seconds{site=\"demo\"}"));
+
+    exec(
+        &app.state.store,
+        &format!("update receipts set method = 'accept_all' where receipt_id = '{id}'"),
+    )
+    .await;
+    assert!(yinyom_server::selfcheck::round(&app.state).await > 0);
+    let text = body_text(app.get("/metrics").await).await;
+    assert_eq!(
+        metric(&text).as_deref(),
+        Some("yinyom_store_consistent{site=\"demo\"} 0"),
+        "{text}"
+    );
+}
+
+/// Consent past its validity counts as expired in the current state, and the console's
+/// statistics page shows it.
+#[tokio::test]
+async fn consent_past_its_validity_shows_as_expired() {
+    let c = common::console::console().await;
+    let app = &c.app;
+    let old = post(app, "subject-current-old01", "/a", false).await;
+    post(app, "subject-current-new02", "/b", false).await;
+    post(app, "subject-current-gone3", "/c", false).await;
+    post(app, "subject-current-gone3", "/c", true).await;
+    let store = &app.state.store;
+    let now = now_ms();
+    let state = yinyom_server::stats::current_state(store, "demo", now)
+        .await
+        .expect("state");
+    assert_eq!(
+        (
+            state.visitors,
+            state.current,
+            state.withdrawn,
+            state.expired
+        ),
+        (3, 2, 1, 0)
+    );
+    // The fixture's consent is valid 365 days: a year and a day later, both choices have
+    // run out; the withdrawal stays a withdrawal.
+    let later = yinyom_server::stats::current_state(store, "demo", now + 366 * DAY)
+        .await
+        .expect("state");
+    assert_eq!(
+        (
+            later.visitors,
+            later.current,
+            later.withdrawn,
+            later.expired
+        ),
+        (3, 0, 1, 2)
+    );
+    // A choice made 400 days ago is expired today.
+    exec(
+        store,
+        &format!(
+            "update receipts set issued_at = issued_at - {} where receipt_id = '{old}'",
+            400 * DAY
+        ),
+    )
+    .await;
+    let res = common::console::get_as(app, &c.dpo, "/admin/sites/demo/stats").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = body_text(res).await;
+    let figures = page
+        .split("current-state")
+        .nth(1)
+        .and_then(|s| s.split("</p>").next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        figures.contains("ความยินยอมยังมีผล <strong>1</strong>")
+            && figures.contains("ถอนความยินยอมแล้ว <strong>1</strong>")
+            && figures.contains("หมดอายุ (เลยวันที่ใช้ได้ถึง ต้องขอความยินยอมใหม่) <strong>1</strong>"),
+        "{figures}"
+    );
+}
+
+/// `log verify --witness VKEY=URL` fetches the newest checkpoint the witness cosigned and
+/// checks the log against it: a log truncated together with its own checkpoints fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_verify_checks_against_the_witness_checkpoint() {
+    use yinyom_server::log::witness::Witnesses;
+    let app = app().await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(post(&app, &format!("subject-witnessed-000{i}"), "/w", false).await);
+    }
+    sequence(&app).await;
+    let store = &app.state.store;
+    let signer = log::LogSigner::of(&app.state).await.expect("log key");
+    let log_vkey = signer.vkey("demo").expect("vkey");
+    let witness_dir = app.dir.path().join("witness");
+    std::fs::create_dir_all(&witness_dir).expect("dir");
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let witness = yinyom_server::witness::Witness::new(
+        common::store(&witness_dir).await,
+        "witness.example.go.th/erasure",
+        key,
+        &[format!("{}={log_vkey}", log_vkey.name)],
+    )
+    .expect("witness");
+    let w_vkey = witness.vkey();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, witness.router()).await });
+    let config = format!("{w_vkey}={url}");
+    let witnesses = Witnesses::parse(std::slice::from_ref(&config), None).expect("config");
+    let db = database_url(&app).await;
+    let with_witness = [
+        "log",
+        "verify",
+        "--site",
+        "demo",
+        "--witness",
+        config.as_str(),
+    ];
+
+    let run = |args: Vec<String>| {
+        let db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli(&db, &args)
+        })
+    };
+    let owned = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let (ok, out) = run(owned(&with_witness)).await.expect("run");
+    assert!(ok, "{out}");
+    assert!(out.contains("has not cosigned this log yet"), "{out}");
+
+    log::witness::round(store, &witnesses, "demo")
+        .await
+        .expect("cosigned");
+    let (ok, out) = run(owned(&with_witness)).await.expect("run");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(
+            "checking against the checkpoint witness witness.example.go.th/erasure cosigned"
+        ),
+        "{out}"
+    );
+
+    // Truncated: the newest receipt goes with its leaf, the tiles and every checkpoint.
+    for sql in [
+        "delete from log_cosignatures".to_owned(),
+        "delete from log_checkpoints".to_owned(),
+        "delete from log_tiles".to_owned(),
+        "update subjects set last_receipt = null".to_owned(),
+        format!("delete from log_leaves where receipt_id = '{}'", ids[2]),
+        format!(
+            "delete from receipt_decisions where receipt_id = '{}'",
+            ids[2]
+        ),
+        format!("delete from receipts where receipt_id = '{}'", ids[2]),
+    ] {
+        exec(store, &sql).await;
+    }
+    let (_, out) = run(owned(&[
+        "log",
+        "verify",
+        "--site",
+        "demo",
+        "--public-url",
+        "http://yinyom.test",
+        "--witness",
+        config.as_str(),
+    ]))
+    .await
+    .expect("run");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("TAMPERED:") && l.contains("it was truncated")),
+        "{out}"
+    );
+}
+
+/// On SQLite the erased content is overwritten, not only unlinked: after a checkpoint of
+/// the write-ahead log, the database file no longer holds it.
+#[tokio::test]
+async fn on_sqlite_the_erased_bytes_are_gone_from_the_file() {
+    let app = app().await;
+    let Store::Sqlite(pool) = &app.state.store else {
+        return; // PostgreSQL: VACUUM reclaims dead tuples (docs/OPERATIONS.md).
+    };
+    for _ in 0..3 {
+        post(&app, ERASED, ERASED_PAGE, false).await;
+        post(&app, KEPT, "/services", false).await;
+    }
+    sequence(&app).await;
+    let file = app.dir.path().join("test.db");
+    let holds = |needle: &str| {
+        let mut bytes = std::fs::read(&file).expect("db file");
+        if let Ok(wal) = std::fs::read(app.dir.path().join("test.db-wal")) {
+            bytes.extend(wal);
+        }
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    };
+    assert!(holds(ERASED_PAGE));
+    erasure::erase_subject(
+        &app.state,
+        "demo",
+        ERASED,
+        Reason::SubjectRequest,
+        Some("R-2"),
+    )
+    .await
+    .expect("erase");
+    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("pragma wal_checkpoint(truncate)")
+        .fetch_one(pool)
+        .await
+        .expect("checkpoint");
+    assert_eq!(busy, 0, "the checkpoint ran to the end");
+    assert!(!holds(ERASED_PAGE), "the page path is still in the file");
+    assert!(!holds(ERASED), "the subject id is still in the file");
+}
