@@ -133,11 +133,19 @@ pub enum UsersCommand {
 /// `yinyom tokens …`
 #[derive(Debug, Subcommand)]
 pub enum TokensCommand {
-    /// Create an API token acting as an account (same role and sites). Shown once.
+    /// Create an API token acting as an account (same role and sites), or with `--role
+    /// service --site S` a service token of one site (no account: the consent-check API
+    /// only). Shown once.
     Create {
-        /// The account's e-mail.
-        #[arg(long)]
-        email: String,
+        /// The account's e-mail (not with `--role service`).
+        #[arg(long, required_unless_present = "role", conflicts_with = "role")]
+        email: Option<String>,
+        /// `service`: a token for an agency's back-office system, without an account.
+        #[arg(long, value_enum, requires = "site")]
+        role: Option<TokenRoleArg>,
+        /// The one site of a service token.
+        #[arg(long, requires = "role")]
+        site: Option<String>,
         /// A name for the token (shown in the audit log).
         #[arg(long)]
         name: String,
@@ -462,6 +470,13 @@ pub enum RoleArg {
     Dpo,
     /// Aggregated statistics of their sites only.
     Auditor,
+}
+
+/// The role of a token made without an account (`tokens create --role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRoleArg {
+    /// The consent-check API of one site; no console, no record-level browsing.
+    Service,
 }
 
 impl From<RoleArg> for crate::store::Role {

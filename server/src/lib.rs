@@ -11,6 +11,7 @@
 //!   example host pages in demo mode.
 //! - [`receipts`]: a choice is checked against its notice (rules in `yinyom_model::receipt`)
 //!   and drafted; [`ingest`] signs the drafts and commits them in groups.
+//! - [`consent`]: the consent-check API's answer (a subject's current consent).
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
@@ -34,6 +35,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod config;
+pub mod consent;
 pub mod dates;
 pub mod error;
 pub mod export;

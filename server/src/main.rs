@@ -7,7 +7,7 @@ use yinyom_server::{
     config::parse_time_ms,
     config::{
         Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand,
-        TokensCommand, UsersCommand, WitnessCommand,
+        TokenRoleArg, TokensCommand, UsersCommand, WitnessCommand,
     },
     export, log, receipts, signing, sites,
     store::{AuditAction, Role},
@@ -349,9 +349,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tokens(TokensCommand::Create {
-            email,
+            email: None,
+            role: Some(TokenRoleArg::Service),
+            site: Some(site),
             name,
             expires_in_days,
+        }) => {
+            if store.site(&site).await?.is_none() {
+                anyhow::bail!("there is no site `{site}` (see `yinyom sites import`)");
+            }
+            let token = format!("yy_{}", auth::new_secret()?);
+            let expires_at =
+                expires_in_days.map(|d| now_ms() + i64::from(d) * yinyom_server::dates::DAY_MS);
+            store
+                .create_service_token(&auth::hash_secret(&token), &name, &site, expires_at)
+                .await?;
+            let until = expires_at.map_or(String::new(), |t| format!(" until {}", rfc3339_ms(t)));
+            store
+                .audit(
+                    "cli",
+                    AuditAction::TokenCreate,
+                    Some(&site),
+                    &format!("{name} service of {site}{until}"),
+                    "local",
+                )
+                .await?;
+            eprintln!(
+                "service token `{name}` of site {site} (the consent-check API only){until}; it is shown only once:"
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Create {
+            email: Some(email),
+            role: None,
+            name,
+            expires_in_days,
+            ..
         }) => {
             let user = store
                 .user_by_email(&email.trim().to_lowercase())
@@ -384,6 +418,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("{token}");
             Ok(())
+        }
+        Command::Tokens(TokensCommand::Create { .. }) => {
+            anyhow::bail!("give --email (a token acting as an account) or --role service --site S")
         }
         Command::Users(UsersCommand::List) => {
             for a in store.accounts().await? {

@@ -10,7 +10,7 @@
 //! site a principal may not see answers 404, as if it did not exist. Every record-level
 //! read and every export is written to the audit log.
 
-mod access;
+pub(crate) mod access;
 mod api;
 pub mod auth;
 mod console;

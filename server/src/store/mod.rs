@@ -161,7 +161,9 @@ pub mod stats;
 
 /// Kept here for the callers that read times with the rows they store.
 pub use crate::dates::{now_ms, rfc3339_ms};
-pub use accounts::{AccountRow, Claim, Role, TOKEN_ID_LEN, TokenRow, UserRow, throttle_delay_ms};
+pub use accounts::{
+    AccountRow, Claim, Role, ServiceToken, TOKEN_ID_LEN, TokenRow, UserRow, throttle_delay_ms,
+};
 pub use audit::{AuditAction, AuditRow};
 pub use keys::KeyRow;
 pub use log::{CheckpointRow, LeafRow, LogRow, VerifyRow};

@@ -117,6 +117,21 @@ impl Store {
         rows.into_iter().map(StoredReceipt::try_from).collect()
     }
 
+    /// The subject's latest receipt on `site`, the one the consent-check API answers from:
+    /// one lookup on the `(site_id, subject_id, issued_at)` index. The subject is taken as
+    /// given (the caller normalizes it).
+    pub async fn consent_receipt(
+        &self,
+        site: &str,
+        subject: &str,
+    ) -> Result<Option<StoredReceipt>> {
+        Ok(self
+            .subject_receipts(site, subject, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
     /// One receipt of a site, and its log position if sequenced.
     pub async fn receipt(
         &self,

@@ -33,6 +33,11 @@ pub(crate) async fn home(
             "Data protection officer (DPO)",
         ),
         Role::Auditor => t(lang, "ผู้ตรวจสอบ (ข้อมูลสถิติเท่านั้น)", "Auditor (statistics only)"),
+        Role::Service => t(
+            lang,
+            "ระบบงานของหน่วยงาน (ตรวจสอบความยินยอมเท่านั้น)",
+            "Agency system (consent check only)",
+        ),
     };
     let mut rows = Vec::new();
     for id in &ids {
