@@ -50,6 +50,9 @@ pub enum Command {
     /// API tokens for /v1/admin.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// A site's webhook endpoints (Standard Webhooks).
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// A C2SP tlog-witness, run by another body, that cosigns logs' checkpoints.
     #[command(subcommand)]
     Witness(WitnessCommand),
@@ -159,6 +162,37 @@ pub enum TokensCommand {
     Revoke {
         /// The token's id, as `tokens list` shows it.
         id: String,
+    },
+}
+
+/// `yinyom webhooks …`
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Add an endpoint: the site's events (`consent.recorded`, `consent.withdrawn`,
+    /// `request.created`, `request.closed`) are posted to it, signed. Prints the
+    /// endpoint's `whsec_…` secret, once.
+    Add {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// Where to post (https://…, or http:// on an internal network).
+        #[arg(long)]
+        url: String,
+    },
+    /// List a site's endpoints (id, URL, added, removed); never their secrets.
+    List {
+        /// The site (default: every site).
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Remove an endpoint: nothing more is sent to it; its pending deliveries are given up.
+    Remove {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The endpoint's id, as `webhooks list` shows it.
+        #[arg(long)]
+        id: i64,
     },
 }
 

@@ -11,7 +11,8 @@
 //!   example host pages in demo mode.
 //! - [`receipts`]: a choice is checked against its notice (rules in `yinyom_model::receipt`)
 //!   and drafted; [`ingest`] signs the drafts and commits them in groups.
-//! - [`consent`]: the consent-check API's answer (a subject's current consent).
+//! - [`consent`]: the consent-check API's answer (a subject's current consent);
+//!   [`webhooks`]: Standard Webhooks, the outbox's delivery worker.
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
@@ -52,6 +53,7 @@ pub mod sites;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod webhooks;
 pub mod witness;
 
 use crate::{
@@ -229,6 +231,8 @@ impl Server {
                 }
             })
         };
+        // Webhooks: every process delivers; each delivery is claimed by one of them.
+        let webhooks = tokio::spawn(webhooks::run(self.state.store.clone()));
         println!("yinyom: API on {public_url}");
         let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let stop = {
@@ -256,6 +260,7 @@ impl Server {
             None => api.await,
         }
         sequencer.abort();
+        webhooks.abort();
         sweeper.abort();
         keys.abort();
         Ok(())

@@ -7,11 +7,12 @@ use yinyom_server::{
     config::parse_time_ms,
     config::{
         Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, SitesCommand,
-        TokenRoleArg, TokensCommand, UsersCommand, WitnessCommand,
+        TokenRoleArg, TokensCommand, UsersCommand, WebhooksCommand, WitnessCommand,
     },
     export, log, receipts, signing, sites,
     store::{AuditAction, Role},
     store::{SearchFilter, Store, now_ms, rfc3339_ms},
+    webhooks,
 };
 
 #[tokio::main]
@@ -421,6 +422,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tokens(TokensCommand::Create { .. }) => {
             anyhow::bail!("give --email (a token acting as an account) or --role service --site S")
+        }
+        Command::Webhooks(WebhooksCommand::Add { site, url }) => {
+            let (id, secret) = webhooks::add(&store, "cli", "local", &site, &url).await?;
+            eprintln!(
+                "endpoint {id} of site {site} receives its events at {url}; verify them with this secret, shown only once:"
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::List { site }) => {
+            for e in store.webhooks(site.as_deref()).await? {
+                println!(
+                    "{}  {}  {}  added {}{}",
+                    e.id,
+                    e.site_id,
+                    e.url,
+                    rfc3339_ms(e.created_at),
+                    e.removed_at
+                        .map_or(String::new(), |t| format!("  removed {}", rfc3339_ms(t)))
+                );
+            }
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::Remove { site, id }) => {
+            if webhooks::remove(&store, "cli", "local", &site, id).await? {
+                println!("removed endpoint {id} of site {site}");
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "site {site} has no endpoint {id} in use (see `yinyom webhooks list`)"
+                )
+            }
         }
         Command::Users(UsersCommand::List) => {
             for a in store.accounts().await? {
