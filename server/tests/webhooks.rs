@@ -405,3 +405,91 @@ async fn two_server_processes_deliver_each_event_once() {
         "{verified:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_adds_endpoints_shows_the_secret_once_and_the_delivery_log() {
+    use common::console::*;
+    let c = console().await;
+    let app = &c.app;
+    let (url, rx) = receiver(1).await;
+    let admin = sign_in(app, ADMIN).await;
+    let page = "/admin/sites/demo/webhooks";
+
+    let res = admin
+        .submit(app, page, &[("csrf", &admin.csrf), ("url", &url)])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = body_text(res).await;
+    let secret = html
+        .split("whsec_")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .map(|s| format!("whsec_{s}"))
+        .expect("the secret on the answer");
+    // The page lists the endpoint, never its secret.
+    let html = body_text(admin.open(app, page).await).await;
+    assert!(html.contains(&url) && !html.contains(&secret), "{html}");
+
+    // A receipt is delivered (after one 500); the log says so.
+    let worker = tokio::spawn(webhooks::run(app.state.store.clone()));
+    let res = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), "subject-webhooks-console-1", true, true),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(eventually(|| !rx.delivered().is_empty()).await);
+    worker.abort();
+    assert_eq!(
+        verify_with_node(&secret, &rx.got()),
+        ["consent.recorded"; 2]
+    );
+    let html = body_text(admin.open(app, page).await).await;
+    assert!(
+        html.contains("consent.recorded") && html.contains("ส่งแล้ว") && html.contains("HTTP 204"),
+        "{html}"
+    );
+
+    // The site's DPO reads the page but adds nothing; an auditor does not see it.
+    let dpo = sign_in(app, DPO).await;
+    assert_eq!(dpo.open(app, page).await.status(), StatusCode::OK);
+    let res = dpo
+        .submit(
+            app,
+            page,
+            &[("csrf", &dpo.csrf), ("url", "http://127.0.0.1:9/x")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let auditor = sign_in(app, AUDITOR).await;
+    assert_eq!(
+        auditor.open(app, page).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Removed: listed as such, and audited with the addition.
+    let id = app.state.store.webhooks(Some("demo")).await.expect("list")[0]
+        .id
+        .to_string();
+    let res = admin
+        .submit(
+            app,
+            &format!("{page}/remove"),
+            &[("csrf", &admin.csrf), ("id", &id)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let rows = app.state.store.webhooks(Some("demo")).await.expect("list");
+    assert!(rows[0].removed_at.is_some());
+    let audit = body_json(get_as(app, &c.admin, "/v1/admin/audit").await).await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["action"].as_str())
+        .filter(|a| a.starts_with("webhook."))
+        .collect();
+    assert_eq!(actions, ["webhook.remove", "webhook.add"]);
+    assert!(!audit.to_string().contains(&secret));
+}

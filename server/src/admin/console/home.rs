@@ -69,6 +69,7 @@ pub(crate) async fn home(
                             td {
                                 @if p.records(id) {
                                     a href={ "/admin/sites/" (id) "/receipts" } { (t(lang, "ใบรับความยินยอม", "Receipts")) } " · "
+                                    a href={ "/admin/sites/" (id) "/webhooks" } { (t(lang, "เว็บฮุก", "Webhooks")) } " · "
                                 }
                                 a href={ "/admin/sites/" (id) "/stats" } { (t(lang, "สถิติ", "Statistics")) } " · "
                                 a href={ "/admin/sites/" (id) "/notices" } { (t(lang, "ประกาศทุกฉบับ", "Notice versions")) } " · "
