@@ -50,6 +50,9 @@ pub enum Command {
     /// API tokens for /v1/admin.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// A site's webhook endpoints (Standard Webhooks).
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// A C2SP tlog-witness, run by another body, that cosigns logs' checkpoints.
     #[command(subcommand)]
     Witness(WitnessCommand),
@@ -176,11 +179,19 @@ pub enum UsersCommand {
 /// `yinyom tokens …`
 #[derive(Debug, Subcommand)]
 pub enum TokensCommand {
-    /// Create an API token acting as an account (same role and sites). Shown once.
+    /// Create an API token acting as an account (same role and sites), or with `--role
+    /// service --site S` a service token of one site (no account: the consent-check API
+    /// only). Shown once.
     Create {
-        /// The account's e-mail.
-        #[arg(long)]
-        email: String,
+        /// The account's e-mail (not with `--role service`).
+        #[arg(long, required_unless_present = "role", conflicts_with = "role")]
+        email: Option<String>,
+        /// `service`: a token for an agency's back-office system, without an account.
+        #[arg(long, value_enum, requires = "site")]
+        role: Option<TokenRoleArg>,
+        /// The one site of a service token.
+        #[arg(long, requires = "role")]
+        site: Option<String>,
         /// A name for the token (shown in the audit log).
         #[arg(long)]
         name: String,
@@ -194,6 +205,37 @@ pub enum TokensCommand {
     Revoke {
         /// The token's id, as `tokens list` shows it.
         id: String,
+    },
+}
+
+/// `yinyom webhooks …`
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Add an endpoint: the site's events (`consent.recorded`, `consent.withdrawn`,
+    /// `request.created`, `request.closed`) are posted to it, signed. Prints the
+    /// endpoint's `whsec_…` secret, once.
+    Add {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// Where to post (https://…, or http:// on an internal network).
+        #[arg(long)]
+        url: String,
+    },
+    /// List a site's endpoints (id, URL, added, removed); never their secrets.
+    List {
+        /// The site (default: every site).
+        #[arg(long)]
+        site: Option<String>,
+    },
+    /// Remove an endpoint: nothing more is sent to it; its pending deliveries are given up.
+    Remove {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The endpoint's id, as `webhooks list` shows it.
+        #[arg(long)]
+        id: i64,
     },
 }
 
@@ -522,6 +564,13 @@ pub enum RoleArg {
     Dpo,
     /// Aggregated statistics of their sites only.
     Auditor,
+}
+
+/// The role of a token made without an account (`tokens create --role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRoleArg {
+    /// The consent-check API of one site; no console, no record-level browsing.
+    Service,
 }
 
 impl From<RoleArg> for crate::store::Role {

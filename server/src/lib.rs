@@ -11,6 +11,8 @@
 //!   example host pages in demo mode.
 //! - [`receipts`]: a choice is checked against its notice (rules in `yinyom_model::receipt`)
 //!   and drafted; [`ingest`] signs the drafts and commits them in groups.
+//! - [`consent`]: the consent-check API's answer (a subject's current consent);
+//!   [`webhooks`]: Standard Webhooks, the outbox's delivery worker.
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
 //! - [`signing`]: Ed25519 JWS and the JWKS.
@@ -34,6 +36,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod config;
+pub mod consent;
 pub mod dates;
 pub mod erasure;
 pub mod error;
@@ -52,6 +55,7 @@ pub mod sites;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod webhooks;
 pub mod witness;
 
 use crate::{
@@ -239,6 +243,8 @@ impl Server {
                 }
             })
         };
+        // Webhooks: every process delivers; each delivery is claimed by one of them.
+        let webhooks = tokio::spawn(webhooks::run(self.state.store.clone()));
         println!("yinyom: API on {public_url}");
         let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let stop = {
@@ -270,6 +276,7 @@ impl Server {
         if let Some(task) = self_check {
             task.abort();
         }
+        webhooks.abort();
         sweeper.abort();
         keys.abort();
         Ok(())

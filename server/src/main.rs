@@ -7,11 +7,12 @@ use yinyom_server::{
     config::parse_time_ms,
     config::{
         Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, RetentionCommand,
-        SitesCommand, TokensCommand, UsersCommand, WitnessCommand,
+        SitesCommand, TokenRoleArg, TokensCommand, UsersCommand, WebhooksCommand, WitnessCommand,
     },
     erasure, export, log, receipts, signing, sites,
     store::{AuditAction, Role},
     store::{SearchFilter, Store, now_ms, rfc3339_ms},
+    webhooks,
 };
 
 #[tokio::main]
@@ -456,9 +457,43 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tokens(TokensCommand::Create {
-            email,
+            email: None,
+            role: Some(TokenRoleArg::Service),
+            site: Some(site),
             name,
             expires_in_days,
+        }) => {
+            if store.site(&site).await?.is_none() {
+                anyhow::bail!("there is no site `{site}` (see `yinyom sites import`)");
+            }
+            let token = format!("yy_{}", auth::new_secret()?);
+            let expires_at =
+                expires_in_days.map(|d| now_ms() + i64::from(d) * yinyom_server::dates::DAY_MS);
+            store
+                .create_service_token(&auth::hash_secret(&token), &name, &site, expires_at)
+                .await?;
+            let until = expires_at.map_or(String::new(), |t| format!(" until {}", rfc3339_ms(t)));
+            store
+                .audit(
+                    "cli",
+                    AuditAction::TokenCreate,
+                    Some(&site),
+                    &format!("{name} service of {site}{until}"),
+                    "local",
+                )
+                .await?;
+            eprintln!(
+                "service token `{name}` of site {site} (the consent-check API only){until}; it is shown only once:"
+            );
+            println!("{token}");
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Create {
+            email: Some(email),
+            role: None,
+            name,
+            expires_in_days,
+            ..
         }) => {
             let user = store
                 .user_by_email(&email.trim().to_lowercase())
@@ -491,6 +526,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("{token}");
             Ok(())
+        }
+        Command::Tokens(TokensCommand::Create { .. }) => {
+            anyhow::bail!("give --email (a token acting as an account) or --role service --site S")
+        }
+        Command::Webhooks(WebhooksCommand::Add { site, url }) => {
+            let (id, secret) = webhooks::add(&store, "cli", "local", &site, &url).await?;
+            eprintln!(
+                "endpoint {id} of site {site} receives its events at {url}; verify them with this secret, shown only once:"
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::List { site }) => {
+            for e in store.webhooks(site.as_deref()).await? {
+                println!(
+                    "{}  {}  {}  added {}{}",
+                    e.id,
+                    e.site_id,
+                    e.url,
+                    rfc3339_ms(e.created_at),
+                    e.removed_at
+                        .map_or(String::new(), |t| format!("  removed {}", rfc3339_ms(t)))
+                );
+            }
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::Remove { site, id }) => {
+            if webhooks::remove(&store, "cli", "local", &site, id).await? {
+                println!("removed endpoint {id} of site {site}");
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "site {site} has no endpoint {id} in use (see `yinyom webhooks list`)"
+                )
+            }
         }
         Command::Users(UsersCommand::List) => {
             for a in store.accounts().await? {

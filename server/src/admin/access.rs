@@ -7,21 +7,24 @@
 //!   history and diffs.
 //! - [`RecordsSite`]: record-level receipts and exports (admins and the site's DPO).
 //! - [`PublisherSite`]: publishing notices (admins and the site's DPO).
+//! - [`ConsentSite`]: a subject's current consent (the consent-check API): a service
+//!   token of the site, or the site's DPO or an admin.
 //!
 //! Anything of a site the principal may not reach answers 404, as if it did not exist.
 
-use super::auth::Principal;
+use super::auth::{self, Principal};
 use crate::{
     error::{ApiError, ApiResult},
     state::AppState,
     store::Role,
 };
 use axum::{
-    extract::{FromRequestParts, Path},
+    extract::{ConnectInfo, FromRequestParts, Path},
     http::request::Parts,
     response::{IntoResponse, Response},
 };
 use serde::Deserialize;
+use std::net::SocketAddr;
 use yinyom_model::site::Site;
 
 /// A site the principal may see, and the principal.
@@ -88,7 +91,7 @@ impl PublisherSite {
     /// site (an auditor sees statistics and history only).
     async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
         let visible = VisibleSite::check(state, principal, id).await?;
-        if visible.principal.role() == Role::Auditor {
+        if matches!(visible.principal.role(), Role::Auditor | Role::Service) {
             return Err(ApiError::NotFound(
                 "publishing notices is for admins and the site's DPO".into(),
             ));
@@ -158,3 +161,55 @@ macro_rules! site_extractor {
 }
 
 site_extractor!(VisibleSite, RecordsSite, PublisherSite);
+
+/// A site whose subjects' current consent the caller may read: a `service` token of that
+/// site (its one site), or a principal who may read its record-level receipts (the site's
+/// DPO, an admin). Another site answers 404; no credential 401.
+#[derive(Debug)]
+pub(crate) struct ConsentSite {
+    /// Who asked, for the audit log: `service:<name>`, or the principal's actor.
+    pub(crate) actor: String,
+    /// The client address.
+    pub(crate) client: String,
+    /// The site's id.
+    pub(crate) site: String,
+}
+
+impl FromRequestParts<AppState> for ConsentSite {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let token = auth::bearer(&parts.headers).map(auth::hash_secret);
+        let service = match token {
+            Some(hash) => state
+                .store
+                .service_token(&hash)
+                .await
+                .map_err(|e| ApiError::Store(e).into_response())?,
+            None => None,
+        };
+        let Some(service) = service else {
+            let records = RecordsSite::from_request_parts(parts, state).await?;
+            return Ok(Self {
+                actor: records.principal().actor.clone(),
+                client: records.principal().client.clone(),
+                site: records.id().to_owned(),
+            });
+        };
+        let Path(SitePath { site }) = Path::<SitePath>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if service.site != site {
+            return Err(ApiError::UnknownSite(site).into_response());
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| *a);
+        Ok(Self {
+            actor: format!("service:{}", service.name),
+            client: state.client_ip(&parts.headers, peer).to_string(),
+            site,
+        })
+    }
+}

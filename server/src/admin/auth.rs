@@ -67,7 +67,7 @@ impl Principal {
 
     /// Whether this principal may read record-level receipts of `site`.
     pub fn records(&self, site: &str) -> bool {
-        self.can_see(site) && self.role() != Role::Auditor
+        self.can_see(site) && matches!(self.role(), Role::Admin | Role::Dpo)
     }
 
     /// 403 unless a console form's CSRF token is the session's.
@@ -307,6 +307,15 @@ pub async fn end_session(
     Ok(set_cookie(state, SESSION_COOKIE, "", 0, "/"))
 }
 
+/// The bearer token of a request's `Authorization` header.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 async fn principal_of(state: &AppState, parts: &Parts) -> Result<Option<Principal>, StoreError> {
     let peer = parts
         .extensions
@@ -314,11 +323,7 @@ async fn principal_of(state: &AppState, parts: &Parts) -> Result<Option<Principa
         .map(|ConnectInfo(a)| *a);
     let client = state.client_ip(&parts.headers, peer).to_string();
     let store: &Store = &state.store;
-    let bearer = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let bearer = bearer(&parts.headers);
     let (user, actor, csrf, credential) = if let Some(token) = bearer {
         let credential = hash_secret(token.trim());
         match store.token(&credential).await? {

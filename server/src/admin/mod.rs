@@ -10,7 +10,7 @@
 //! site a principal may not see answers 404, as if it did not exist. Every record-level
 //! read and every export is written to the audit log.
 
-mod access;
+pub(crate) mod access;
 mod api;
 pub mod auth;
 mod console;
@@ -29,7 +29,9 @@ use axum::{
     response::Response,
     routing::{get, post},
 };
-use console::{accounts, audit, home, login, notices, publish, receipt, receipts, stats, verify};
+use console::{
+    accounts, audit, home, login, notices, publish, receipt, receipts, stats, verify, webhooks,
+};
 
 pub(crate) use ui::{error_page, lang_of};
 
@@ -82,6 +84,14 @@ pub fn router() -> Router<AppState> {
             get(scans::api_get)
                 .put(scans::api_put)
                 .layer(DefaultBodyLimit::max(scans::MAX_REPORT_BYTES)),
+        )
+        .route(
+            "/admin/sites/{site}/webhooks",
+            get(webhooks::show).post(webhooks::add),
+        )
+        .route(
+            "/admin/sites/{site}/webhooks/remove",
+            post(webhooks::remove),
         )
         .route("/admin/sites/{site}/stats", get(stats::show))
         .route("/admin/sites/{site}/stats.csv", get(stats::csv))

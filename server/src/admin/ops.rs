@@ -444,7 +444,9 @@ pub(crate) async fn audit_rows(
             .store
             .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
             .await?),
-        Role::Auditor => {
+        // A service token never signs in to the console; if it could, it would see no more
+        // than an auditor.
+        Role::Auditor | Role::Service => {
             let mut rows = state
                 .store
                 .audit_entries(Some(&p.sites), before, AUDIT_PAGE)

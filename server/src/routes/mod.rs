@@ -2,6 +2,7 @@
 //! store or a domain function, and map the result.
 
 mod assets;
+mod consent;
 mod cors;
 pub mod demo;
 mod health;
@@ -68,6 +69,11 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(keys::router())
         .merge(verify::router())
+        // For agencies' back-office systems (no browser, no CORS): a service token.
+        .route(
+            "/v1/sites/{site}/subjects/{subject_id}/consent",
+            get(consent::get),
+        )
         .merge(crate::admin::router())
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))

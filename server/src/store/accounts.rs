@@ -13,6 +13,9 @@ pub enum Role {
     Dpo,
     /// Aggregated statistics of their sites only.
     Auditor,
+    /// A machine client of one site (a token without an account): the consent-check API
+    /// only; no console, no record-level browsing.
+    Service,
 }
 
 impl Role {
@@ -22,6 +25,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Dpo => "dpo",
             Role::Auditor => "auditor",
+            Role::Service => "service",
         }
     }
 }
@@ -35,6 +39,7 @@ impl TryFrom<String> for Role {
             "admin" => Ok(Role::Admin),
             "dpo" => Ok(Role::Dpo),
             "auditor" => Ok(Role::Auditor),
+            "service" => Ok(Role::Service),
             other => Err(format!("unknown role `{other}`")),
         }
     }
@@ -78,7 +83,7 @@ pub struct TokenRow {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// The account it acts as.
+    /// The account it acts as, or `service:<site>` for a service token.
     pub email: String,
     /// Unix ms.
     pub created_at: i64,
@@ -88,6 +93,15 @@ pub struct TokenRow {
     pub expires_at: Option<i64>,
     /// Unix ms, when revoked.
     pub revoked_at: Option<i64>,
+}
+
+/// A service token's name and its one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceToken {
+    /// Its name (the audit log's actor is `service:<name>`).
+    pub name: String,
+    /// The one site it may ask about.
+    pub site: String,
 }
 
 /// The outcome of [`Store::claim_login_attempt`].
@@ -294,8 +308,8 @@ impl Store {
     /// Every API token, newest first.
     pub async fn tokens(&self) -> Result<Vec<TokenRow>> {
         let rows: Vec<StoredToken> = on_pool!(self, pool => sqlx::query_as(
-            "select t.token_hash, t.name, u.email, t.created_at, t.last_used, t.expires_at, t.revoked_at
-             from api_tokens t join users u on u.id = t.user_id order by t.created_at desc, t.token_hash",
+            "select t.token_hash, t.name, coalesce(u.email, 'service:' || t.site_id) as email, t.created_at, t.last_used, t.expires_at, t.revoked_at
+             from api_tokens t left join users u on u.id = t.user_id order by t.created_at desc, t.token_hash",
         )
         .fetch_all(pool)
         .await)?;
@@ -453,6 +467,58 @@ impl Store {
                 .map(|_| ()))?;
         }
         Ok(row.map(|r| (r.user, r.name)))
+    }
+
+    /// Stores a service token: no account, one site, the consent-check API only (see
+    /// [`Role::Service`]); it stops working at `expires_at` (unix ms) if given.
+    pub async fn create_service_token(
+        &self,
+        token_hash: &str,
+        name: &str,
+        site: &str,
+        expires_at: Option<i64>,
+    ) -> Result<()> {
+        let now = now_ms();
+        on_pool!(self, pool => sqlx::query(
+            "insert into api_tokens (token_hash, name, created_at, expires_at, role, site_id)
+             values ($1, $2, $3, $4, 'service', $5)",
+        )
+        .bind(token_hash)
+        .bind(name)
+        .bind(now)
+        .bind(expires_at)
+        .bind(site)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The name and site of a working service token, marking it used.
+    pub async fn service_token(&self, token_hash: &str) -> Result<Option<ServiceToken>> {
+        let now = now_ms();
+        let row: Option<(String, String, Option<i64>)> = on_pool!(self, pool => sqlx::query_as(
+            "select name, site_id, last_used from api_tokens
+             where token_hash = $1 and role = 'service' and site_id is not null
+               and revoked_at is null and (expires_at is null or expires_at > $2)",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await)?;
+        // Noted at most once a minute, as for account tokens: a read stays a read.
+        if row
+            .as_ref()
+            .is_some_and(|r| r.2.is_none_or(|t| t < now - 60_000))
+        {
+            on_pool!(self, pool => sqlx::query("update api_tokens set last_used = $1 where token_hash = $2")
+                .bind(now)
+                .bind(token_hash)
+                .execute(pool)
+                .await
+                .map(|_| ()))?;
+        }
+        Ok(row.map(|(name, site, _)| ServiceToken { name, site }))
     }
 
     /// Claims a sign-in attempt for `key` in one statement, before the password is

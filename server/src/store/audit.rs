@@ -57,11 +57,17 @@ pub enum AuditAction {
     TokenRevoke,
     /// `scan.upload`: a cookie scan report uploaded (its violations in the detail).
     ScanUpload,
+    /// `consent.check`: a subject's current consent read through the consent-check API.
+    ConsentCheck,
+    /// `webhook.add`: a webhook endpoint added (its URL in the detail, never the secret).
+    WebhookAdd,
+    /// `webhook.remove`: a webhook endpoint removed.
+    WebhookRemove,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 19] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -78,6 +84,9 @@ impl AuditAction {
         Self::TokenCreate,
         Self::TokenRevoke,
         Self::ScanUpload,
+        Self::ConsentCheck,
+        Self::WebhookAdd,
+        Self::WebhookRemove,
     ];
 
     /// The stored name.
@@ -99,6 +108,9 @@ impl AuditAction {
             Self::TokenCreate => "token.create",
             Self::TokenRevoke => "token.revoke",
             Self::ScanUpload => "scan.upload",
+            Self::ConsentCheck => "consent.check",
+            Self::WebhookAdd => "webhook.add",
+            Self::WebhookRemove => "webhook.remove",
         }
     }
 }

@@ -12,8 +12,8 @@
 //! This module holds the connection, the error type and the shared helpers; the
 //! statements are in [`sites`], [`notices`], [`receipts`], [`log`], [`keys`],
 //! [`accounts`] (users, sessions, tokens, sign-in throttling), [`audit`], [`search`]
-//! (console search and export pages), [`stats`] and [`fleet`] (leases, rate limits, the
-//! write probe).
+//! (console search and export pages), [`stats`], [`fleet`] (leases, rate limits, the
+//! write probe) and [`webhooks`] (endpoints, the outbox, deliveries).
 
 use sqlx::{
     postgres::{PgPool, PgPoolOptions},
@@ -159,10 +159,13 @@ pub mod scans;
 pub mod search;
 pub mod sites;
 pub mod stats;
+pub mod webhooks;
 
 /// Kept here for the callers that read times with the rows they store.
 pub use crate::dates::{now_ms, rfc3339_ms};
-pub use accounts::{AccountRow, Claim, Role, TOKEN_ID_LEN, TokenRow, UserRow, throttle_delay_ms};
+pub use accounts::{
+    AccountRow, Claim, Role, ServiceToken, TOKEN_ID_LEN, TokenRow, UserRow, throttle_delay_ms,
+};
 pub use audit::{AuditAction, AuditRow};
 pub use erasure::{ErasableRow, ErasureRow};
 pub use keys::KeyRow;

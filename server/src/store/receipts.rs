@@ -1,5 +1,5 @@
-//! Consent receipts: written in groups (with their decisions, the visitors first seen and
-//! the log queue), read back by request, by visitor or by id.
+//! Consent receipts: written in groups (with their decisions, the visitors first seen, the
+//! log queue and the webhook outbox), read back by request, by visitor or by id.
 
 use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
 pub use crate::log::chain_hash;
@@ -115,6 +115,21 @@ impl Store {
         .fetch_all(pool)
         .await)?;
         rows.into_iter().map(StoredReceipt::try_from).collect()
+    }
+
+    /// The subject's latest receipt on `site`, the one the consent-check API answers from:
+    /// one lookup on the `(site_id, subject_id, issued_at)` index. The subject is taken as
+    /// given (the caller normalizes it).
+    pub async fn consent_receipt(
+        &self,
+        site: &str,
+        subject: &str,
+    ) -> Result<Option<StoredReceipt>> {
+        Ok(self
+            .subject_receipts(site, subject, 1)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// One receipt of a site, and its log position if sequenced.
@@ -385,6 +400,25 @@ impl Store {
                         .push_bind(i64::from(*granted));
                 });
                 q.build().execute(&mut *tx).await?;
+            }
+            // The webhook outbox, in this same transaction: an event per new receipt of a
+            // site that has endpoints (one look-up per group when none has).
+            let mut sites: Vec<&str> = queued.iter().map(|r| r.receipt.site.as_str()).collect();
+            sites.sort_unstable();
+            sites.dedup();
+            if !sites.is_empty() {
+                let mut q = QueryBuilder::new(
+                    "select distinct site_id from webhook_endpoints where removed_at is null and site_id in (",
+                );
+                let mut list = q.separated(", ");
+                for site in &sites {
+                    list.push_bind(*site);
+                }
+                q.push(")");
+                let hooked: Vec<String> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+                for r in queued.iter().filter(|r| hooked.iter().any(|h| h == r.receipt.site.as_str())) {
+                    super::webhooks::enqueue(&mut *tx, &super::webhooks::Event::of_receipt(&r.receipt)).await?;
+                }
             }
             tx.commit().await?;
             Ok(made

@@ -33,6 +33,11 @@ pub(crate) async fn home(
             "Data protection officer (DPO)",
         ),
         Role::Auditor => t(lang, "ผู้ตรวจสอบ (ข้อมูลสถิติเท่านั้น)", "Auditor (statistics only)"),
+        Role::Service => t(
+            lang,
+            "ระบบงานของหน่วยงาน (ตรวจสอบความยินยอมเท่านั้น)",
+            "Agency system (consent check only)",
+        ),
     };
     let mut rows = Vec::new();
     for id in &ids {
@@ -64,6 +69,7 @@ pub(crate) async fn home(
                             td {
                                 @if p.records(id) {
                                     a href={ "/admin/sites/" (id) "/receipts" } { (t(lang, "ใบรับความยินยอม", "Receipts")) } " · "
+                                    a href={ "/admin/sites/" (id) "/webhooks" } { (t(lang, "เว็บฮุก", "Webhooks")) } " · "
                                 }
                                 a href={ "/admin/sites/" (id) "/stats" } { (t(lang, "สถิติ", "Statistics")) } " · "
                                 a href={ "/admin/sites/" (id) "/notices" } { (t(lang, "ประกาศทุกฉบับ", "Notice versions")) } " · "

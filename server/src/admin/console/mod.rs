@@ -13,6 +13,7 @@ pub(crate) mod receipt;
 pub(crate) mod receipts;
 pub(crate) mod stats;
 pub(crate) mod verify;
+pub(crate) mod webhooks;
 
 use super::{auth::Principal, ui::PageError};
 use axum::response::Response;

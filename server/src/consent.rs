@@ -1,0 +1,119 @@
+//! The consent-check API's answer: a subject's current decision per purpose and category
+//! at a site, from the subject's latest receipt there. Withdrawn or expired consent
+//! answers every item denied.
+
+use crate::{
+    error::{ApiError, ApiResult},
+    store::{AuditAction, Store, StoredReceipt, now_ms},
+};
+use std::collections::BTreeMap;
+
+/// Where the subject's consent stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The latest receipt is in force: its decisions apply.
+    Active,
+    /// The subject withdrew: everything is denied.
+    Withdrawn,
+    /// The latest receipt is past its `valid_until`: everything is denied until the
+    /// subject chooses again.
+    Expired,
+}
+
+/// `GET /v1/sites/{site}/subjects/{subject}/consent`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Answer {
+    /// The subject asked about.
+    pub subject: String,
+    /// Whether the latest receipt is in force.
+    pub status: Status,
+    /// Per cookie category: may it be used now.
+    pub categories: BTreeMap<String, bool>,
+    /// Per purpose: may the data be processed for it now.
+    pub purposes: BTreeMap<String, bool>,
+    /// The receipt the answer comes from.
+    pub receipt_id: String,
+    /// The notice version that receipt was given under.
+    pub notice_version: String,
+    /// When that receipt's consent runs out (RFC 3339).
+    pub valid_until: String,
+}
+
+impl Answer {
+    /// The answer `stored` (the subject's latest receipt) gives at `now_ms`.
+    pub fn of(stored: &StoredReceipt, now_ms: i64) -> Self {
+        let r = &stored.receipt;
+        let until = time::OffsetDateTime::parse(
+            &r.valid_until,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map(|t| t.unix_timestamp_nanos() / 1_000_000);
+        let status = if r.event == yinyom_model::receipt::Event::Withdrawn
+            || r.method == yinyom_model::receipt::Method::Withdraw
+        {
+            Status::Withdrawn
+        } else if until.is_ok_and(|u| u > i128::from(now_ms)) {
+            Status::Active
+        } else {
+            // Past its validity, or a validity we cannot read: denied.
+            Status::Expired
+        };
+        let granted = |g: bool| g && status == Status::Active;
+        Self {
+            subject: r.subject_id.clone(),
+            status,
+            categories: r
+                .categories
+                .iter()
+                .map(|(k, g)| (k.to_string(), granted(*g)))
+                .collect(),
+            purposes: r
+                .purposes
+                .iter()
+                .map(|(k, g)| (k.to_string(), granted(*g)))
+                .collect(),
+            receipt_id: r.receipt_id.clone(),
+            notice_version: r.notice.version.clone(),
+            valid_until: r.valid_until.clone(),
+        }
+    }
+}
+
+/// Who asks, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    /// `service:<name>`, or a console principal's actor.
+    pub actor: &'a str,
+    /// The client address.
+    pub client: &'a str,
+}
+
+/// The current consent of `subject` at `site`, audited (`consent.check`, with the receipt
+/// id or `none`; never the subject). 404 when the subject has no receipt there.
+pub async fn check(
+    store: &Store,
+    asker: Asker<'_>,
+    site: &str,
+    subject: &str,
+) -> ApiResult<Answer> {
+    let latest = store.consent_receipt(site, subject).await?;
+    let detail = latest
+        .as_ref()
+        .map_or("none", |r| r.receipt.receipt_id.as_str());
+    store
+        .audit(
+            asker.actor,
+            AuditAction::ConsentCheck,
+            Some(site),
+            detail,
+            asker.client,
+        )
+        .await?;
+    let latest = latest.ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no consent recorded for this subject on site `{site}`"
+        ))
+    })?;
+    Ok(Answer::of(&latest, now_ms()))
+}
