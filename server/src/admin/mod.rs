@@ -29,9 +29,11 @@ use axum::{
     response::Response,
     routing::{get, post},
 };
-use console::{accounts, audit, home, login, notices, publish, receipt, receipts, stats, verify};
+use console::{
+    accounts, audit, evidence, home, login, notices, publish, receipt, receipts, stats, verify,
+};
 
-pub(crate) use ui::{error_page, lang_of};
+pub(crate) use ui::{UiLang, error_page, lang_of, page, t};
 
 /// The console and the admin API.
 pub fn router() -> Router<AppState> {
@@ -57,6 +59,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/sites/{site}/receipts/{receipt_id}",
             get(receipt::show),
+        )
+        .route(
+            "/admin/sites/{site}/receipts/{receipt_id}/evidence",
+            get(evidence::show),
         )
         .route("/admin/sites/{site}/export", get(export))
         .route("/admin/sites/{site}/notices", get(notices::history))

@@ -13,7 +13,8 @@ mod notice;
 mod packed;
 mod receipts;
 mod stats;
-mod verify;
+pub(crate) mod verify;
+mod verify_page;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(keys::router())
         .merge(verify::router())
+        .merge(verify_page::router())
         .merge(crate::admin::router())
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))
@@ -93,7 +95,8 @@ pub fn router(state: AppState) -> Router {
 /// method not allowed, a file missing under `/assets`). Errors are never cached.
 async fn uniform_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let console = path == "/admin" || path.starts_with("/admin/");
+    // The public verify page shares the console's frame, so its errors are pages too.
+    let console = path == "/admin" || path.starts_with("/admin/") || path == "/verify";
     let lang = console.then(|| crate::admin::lang_of(req.headers(), req.uri()));
     let res = next.run(req).await;
     let status = res.status();
