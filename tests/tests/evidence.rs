@@ -168,7 +168,7 @@ fn a_dpo_prints_evidence_and_anyone_verifies_it_publicly() {
     axe_both(&public, &axe_js, "the verify page with a genuine result");
 
     // Tampered: the receipt shown says something the signature does not.
-    let mut forged = r.clone();
+    let mut forged = r;
     forged["receipt"]["subject_id"] = json!("e2e-evidence-subject-9999");
     let area = public.find("#text").expect("textarea");
     public.clear(&area).expect("clear");

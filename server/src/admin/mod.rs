@@ -91,6 +91,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/sites/{site}/stats", get(stats::show))
         .route("/admin/sites/{site}/stats.csv", get(stats::csv))
+        .route(
+            "/admin/sites/{site}/stats/current.csv",
+            get(stats::current_csv),
+        )
         .route("/v1/admin/sites", get(api::sites))
         .route("/v1/admin/sites/{site}/receipts", get(api::receipts))
         .route(
