@@ -2,8 +2,15 @@
 //! (`widget/js/banner.js`, which gets them at build time: `cargo xtask dist` writes
 //! [`BannerWords::all`] into it) and the widget's (`widget/src/i18n.rs` takes its labels of
 //! the same buttons from here). The notice's own texts come from the site file.
+//!
+//! Also the words for a receipt's codes ([`event`], [`method`], [`decision`],
+//! [`age_band`], [`consent_by`]): every page that shows a receipt to a person (the
+//! console's evidence page, the public verify page) says them in words, never as codes.
 
-use crate::Lang;
+use crate::{
+    Lang,
+    receipt::{AgeBand, ConsentBy, Event, Method},
+};
 use serde::Serialize;
 
 /// The fixed words of the banner, in one language.
@@ -71,5 +78,70 @@ impl BannerWords {
             .iter()
             .map(|l| (l.code(), Self::of(*l)))
             .collect::<std::collections::BTreeMap<_, _>>()
+    }
+}
+
+/// A receipt's event in words.
+pub fn event(e: Event, lang: Lang) -> &'static str {
+    let (th, en) = match e {
+        Event::Given => ("ให้ความยินยอม", "consent given"),
+        Event::Refused => ("ไม่ให้ความยินยอม", "consent refused"),
+        Event::Updated => ("เปลี่ยนการเลือก", "choice changed"),
+        Event::Withdrawn => ("ถอนความยินยอมทั้งหมด", "all consent withdrawn"),
+        Event::Expired => ("ความยินยอมหมดอายุ", "consent expired"),
+    };
+    pick(lang, th, en)
+}
+
+/// How the visitor chose, in words.
+pub fn method(m: Method, lang: Lang) -> &'static str {
+    let (th, en) = match m {
+        Method::AcceptAll => ("กดปุ่ม \"ยอมรับทั้งหมด\"", "pressed \"Accept all\""),
+        Method::RejectAll => ("กดปุ่ม \"ปฏิเสธทั้งหมด\"", "pressed \"Reject all\""),
+        Method::SavePreferences => (
+            "เลือกเองทีละรายการแล้วกด \"บันทึกตัวเลือก\"",
+            "chose item by item and pressed \"Save choices\"",
+        ),
+        Method::Withdraw => (
+            "กดปุ่ม \"ถอนความยินยอมทั้งหมด\"",
+            "pressed \"Withdraw all consent\"",
+        ),
+    };
+    pick(lang, th, en)
+}
+
+/// One purpose's or category's decision in words.
+pub fn decision(granted: bool, lang: Lang) -> &'static str {
+    match (granted, lang) {
+        (true, Lang::Th) => "ยินยอม",
+        (false, Lang::Th) => "ไม่ยินยอม",
+        (true, Lang::En) => "consented",
+        (false, Lang::En) => "not consented",
+    }
+}
+
+/// An age band in words.
+pub fn age_band(a: AgeBand, lang: Lang) -> &'static str {
+    let (th, en) = match a {
+        AgeBand::Under10 => ("อายุต่ำกว่า 10 ปี", "under 10"),
+        AgeBand::From10To19 => ("อายุ 10 ถึง 19 ปี", "10 to 19"),
+        AgeBand::Adult => ("อายุ 20 ปีขึ้นไป", "20 or older"),
+    };
+    pick(lang, th, en)
+}
+
+/// Who gave the consent, in words.
+pub fn consent_by(c: ConsentBy, lang: Lang) -> &'static str {
+    let (th, en) = match c {
+        ConsentBy::Subject => ("เจ้าของข้อมูลเอง", "the data subject"),
+        ConsentBy::Guardian => ("ผู้ใช้อำนาจปกครองหรือผู้ปกครอง", "a parent or legal guardian"),
+    };
+    pick(lang, th, en)
+}
+
+fn pick(lang: Lang, th: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Th => th,
+        Lang::En => en,
     }
 }

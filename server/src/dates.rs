@@ -63,6 +63,29 @@ pub fn day_name(day: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The Thailand month containing unix milliseconds `ms`: its first day and the first day
+/// of the next month, as `YYYY-MM-DD` (a statistics range, `to` exclusive).
+pub fn month_range(ms: i64) -> (String, String) {
+    let first = Date::parse(
+        &day_name(thailand_day(ms)),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()
+    .and_then(|d| d.replace_day(1).ok());
+    let next = first.and_then(|d| {
+        let (y, m) = if d.month() == Month::December {
+            (d.year() + 1, Month::January)
+        } else {
+            (d.year(), d.month().next())
+        };
+        Date::from_calendar_date(y, m, 1).ok()
+    });
+    match (first, next) {
+        (Some(a), Some(b)) => (a.to_string(), b.to_string()),
+        _ => (day_name(thailand_day(ms)), day_name(thailand_day(ms) + 1)),
+    }
+}
+
 /// A date in words: "1 สิงหาคม 2568" (Buddhist era) or "1 August 2025".
 pub fn date(d: Date, lang: Lang) -> String {
     let month = usize::from(u8::from(d.month())) - 1;
@@ -175,6 +198,17 @@ mod tests {
         assert_eq!(year_month("2025-07", Lang::En), "July 2025");
         assert_eq!(year_month("v1", Lang::Th), "v1");
         assert_eq!(year_month("2025-7-beta", Lang::Th), "2025-7-beta");
+    }
+
+    #[test]
+    fn a_thailand_month() {
+        // 2025-12-31T18:00Z is already 1 January 2026 in Thailand.
+        let ms = 1_767_204_000_000;
+        assert_eq!(month_range(ms), ("2026-01-01".into(), "2026-02-01".into()));
+        assert_eq!(
+            month_range(ms - 3 * 3_600_000),
+            ("2025-12-01".into(), "2026-01-01".into())
+        );
     }
 
     #[test]

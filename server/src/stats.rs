@@ -149,45 +149,172 @@ pub async fn summary(
     })
 }
 
-/// Where the site's visitors stand now, by each visitor's newest receipt: the consent
-/// figures a DPO reports. A consent past its validity (`valid_until`) is expired: the
-/// visitor is asked again on their next visit, and until then nothing they granted holds.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CurrentState {
+/// The current consent of a site's visitors (each visitor's latest choice; an expired
+/// one consents to nothing), for the DPO's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Current {
+    /// When it was computed (RFC 3339 UTC).
+    pub at: String,
     /// Visitors with at least one receipt.
     pub visitors: i64,
-    /// Whose newest choice is within its validity (granting something or refusing).
-    pub current: i64,
-    /// Whose newest receipt is a withdrawal.
-    pub withdrawn: i64,
-    /// Whose newest choice is past its validity.
+    /// Visitors whose latest choice is still valid.
+    pub valid: i64,
+    /// Visitors whose latest choice (not a withdrawal) has expired: they count as not
+    /// consenting and are asked again on their next visit.
     pub expired: i64,
+    /// Visitors whose latest receipt is a withdrawal.
+    pub withdrawn: i64,
+    /// Visitors whose latest valid choice consents to at least one item.
+    pub opted_in: i64,
+    /// `opted_in / visitors`, when there are visitors.
+    pub opt_in_rate: Option<f64>,
+    /// The newest notice version.
+    pub newest_version: Option<String>,
+    /// Visitors whose latest choice is under the newest version and who had chosen under
+    /// an earlier one: they consented again after the notice changed.
+    pub reconsented: i64,
+    /// Per category and purpose.
+    pub items: Vec<CurrentItem>,
 }
 
-/// The site's [`CurrentState`] at `now_ms`.
-pub async fn current_state(
-    store: &Store,
-    site: &str,
-    now_ms: i64,
-) -> Result<CurrentState, StoreError> {
-    let mut cutoffs = Vec::new();
-    for (version, _, content) in store.notice_texts(site).await? {
-        let notice: yinyom_model::notice::Notice = serde_json::from_str(&content)
-            .map_err(|e| StoreError::Corrupt(format!("notice {version}: {e}")))?;
-        let valid_ms = i64::from(notice.consent_validity_days) * crate::dates::DAY_MS;
-        cutoffs.push((version, now_ms - valid_ms));
+/// The current consent to one category or purpose.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurrentItem {
+    /// `category` or `purpose`.
+    pub kind: String,
+    /// Its id.
+    pub item: String,
+    /// Visitors consenting now (latest choice grants it and is still valid).
+    pub consenting: i64,
+    /// Visitors whose latest choice decides it.
+    pub decided: i64,
+}
+
+/// The current consent on `site` at `now_ms`.
+pub async fn current(store: &Store, site: &str, now_ms: i64) -> Result<Current, StoreError> {
+    let row = store.current_consent(site, now_ms).await?;
+    let newest_version = store.current_notice(site).await?.map(|n| n.notice.version);
+    let reconsented = match &newest_version {
+        Some(v) => store.reconsented(site, v).await?,
+        None => 0,
+    };
+    Ok(Current {
+        at: crate::dates::rfc3339_ms(now_ms),
+        visitors: row.visitors,
+        valid: row.valid,
+        expired: row.expired,
+        withdrawn: row.withdrawn,
+        opted_in: row.opted_in,
+        opt_in_rate: (row.visitors > 0).then(|| row.opted_in as f64 / row.visitors as f64),
+        newest_version,
+        reconsented,
+        items: row
+            .items
+            .into_iter()
+            .map(|(kind, item, consenting, decided)| CurrentItem {
+                kind,
+                item,
+                consenting,
+                decided,
+            })
+            .collect(),
+    })
+}
+
+/// A share as a percentage with one decimal ("62.5%"), or "–" when there is nothing to
+/// divide.
+pub fn percent(part: i64, whole: i64) -> String {
+    if whole <= 0 {
+        return "–".to_owned();
     }
-    let mut state = CurrentState::default();
-    for (_, event, visitors, past) in store.newest_per_visitor(site, &cutoffs).await? {
-        state.visitors += visitors;
-        if event == yinyom_model::receipt::Event::Withdrawn.as_str() {
-            state.withdrawn += visitors;
-        } else {
-            state.expired += past;
-            state.current += visitors - past;
-        }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+}
+
+/// The current consent as CSV for a monthly report: UTF-8 with a byte order mark (Thai
+/// opens correctly in Excel), labelled in `lang`, one row per figure then one per item
+/// (`title` names an item in `lang`).
+pub fn current_csv(
+    c: &Current,
+    lang: yinyom_model::Lang,
+    title: impl Fn(&str, &str) -> String,
+) -> String {
+    let th = lang == yinyom_model::Lang::Th;
+    let l = |a: &'static str, b: &'static str| if th { a } else { b };
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut out = String::from("\u{feff}");
+    out.push_str(&format!(
+        "{},{},{},{},{}\n",
+        l("ประเภท", "kind"),
+        l("รายการ", "item"),
+        l("ชื่อ", "title"),
+        l("จำนวน", "count"),
+        l("ร้อยละ", "percent")
+    ));
+    let figure = |out: &mut String, name: &str, n: i64, of: i64| {
+        out.push_str(&format!(
+            "{},,{},{n},{}\n",
+            l("ภาพรวม", "overall"),
+            q(name),
+            percent(n, of)
+        ));
+    };
+    figure(
+        &mut out,
+        l("ผู้เข้าชมทั้งหมด", "visitors"),
+        c.visitors,
+        c.visitors,
+    );
+    figure(
+        &mut out,
+        l("การเลือกยังไม่หมดอายุ", "choice still valid"),
+        c.valid,
+        c.visitors,
+    );
+    figure(
+        &mut out,
+        l("การเลือกหมดอายุแล้ว", "choice expired"),
+        c.expired,
+        c.visitors,
+    );
+    figure(
+        &mut out,
+        l("ถอนความยินยอมแล้ว", "withdrawn"),
+        c.withdrawn,
+        c.visitors,
+    );
+    figure(
+        &mut out,
+        l(
+            "ยินยอมอย่างน้อยหนึ่งรายการ (อัตราการยินยอม)",
+            "consenting to at least one item (opt-in rate)",
+        ),
+        c.opted_in,
+        c.visitors,
+    );
+    let reconsent = format!(
+        "{} {}",
+        l(
+            "ให้ความยินยอมใหม่ภายใต้ประกาศฉบับล่าสุด",
+            "consented again under the newest notice"
+        ),
+        c.newest_version.as_deref().unwrap_or("")
+    );
+    figure(&mut out, &reconsent, c.reconsented, c.visitors);
+    for i in &c.items {
+        let kind = match (i.kind.as_str(), th) {
+            ("category", true) => "คุกกี้",
+            ("purpose", true) => "วัตถุประสงค์",
+            (k, _) => k,
+        };
+        out.push_str(&format!(
+            "{kind},{},{},{},{}\n",
+            q(&i.item),
+            q(&title(&i.kind, &i.item)),
+            i.consenting,
+            percent(i.consenting, c.visitors)
+        ));
     }
-    Ok(state)
+    out
 }
 
 /// The published figures of the open statistics and the sums that tie them together, so

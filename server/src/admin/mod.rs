@@ -30,10 +30,11 @@ use axum::{
     routing::{get, post},
 };
 use console::{
-    accounts, audit, home, login, notices, publish, receipt, receipts, stats, verify, webhooks,
+    accounts, audit, evidence, home, login, notices, publish, receipt, receipts, stats, verify,
+    webhooks,
 };
 
-pub(crate) use ui::{error_page, lang_of};
+pub(crate) use ui::{UiLang, error_page, lang_of, page, t};
 
 /// The console and the admin API.
 pub fn router() -> Router<AppState> {
@@ -59,6 +60,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/sites/{site}/receipts/{receipt_id}",
             get(receipt::show),
+        )
+        .route(
+            "/admin/sites/{site}/receipts/{receipt_id}/evidence",
+            get(evidence::show),
         )
         .route("/admin/sites/{site}/export", get(export))
         .route("/admin/sites/{site}/notices", get(notices::history))
@@ -95,6 +100,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/sites/{site}/stats", get(stats::show))
         .route("/admin/sites/{site}/stats.csv", get(stats::csv))
+        .route(
+            "/admin/sites/{site}/stats/current.csv",
+            get(stats::current_csv),
+        )
         .route("/v1/admin/sites", get(api::sites))
         .route("/v1/admin/sites/{site}/receipts", get(api::receipts))
         .route(

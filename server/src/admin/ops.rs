@@ -182,7 +182,7 @@ pub(crate) struct Detail {
 }
 
 /// One receipt (record-level: audited).
-pub(crate) async fn detail(state: &AppState, access: &RecordsSite, id: &str) -> ApiResult<Detail> {
+pub(crate) async fn detail(state: &AppState, access: &VisibleSite, id: &str) -> ApiResult<Detail> {
     let (p, site) = (access.principal(), access.id());
     let (stored, _) = state
         .store

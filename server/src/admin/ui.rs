@@ -59,7 +59,9 @@ header button{background:transparent;border-color:#fff}\
 :focus-visible,input:focus,input:focus-within,select:focus,textarea:focus{outline:3px solid #b35c00;outline-offset:2px}header :focus-visible,.skip:focus-visible{outline-color:#ffd54f}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}\
 .add{background:#e6f4ea}.del{background:#fdecea}pre.diff,ul.problems li{white-space:pre-wrap;overflow-wrap:anywhere}\
 a.button{display:inline-block;padding:.4rem 1rem;border:2px solid #0b4f9c;background:#0b4f9c;color:#fff;border-radius:.3rem;text-decoration:none}\
-.alert{border:2px solid #b42318;border-radius:.3rem;padding:0 1rem;margin:1rem 0}form.actions{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}.muted{color:#555}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.kv dt{font-weight:600}dl.kv dd{margin:0;overflow-wrap:anywhere}";
+.alert{border:2px solid #b42318;border-radius:.3rem;padding:0 1rem;margin:1rem 0}form.actions{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}.muted{color:#555}dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.kv dt{font-weight:600}dl.kv dd{margin:0;overflow-wrap:anywhere}\
+caption{text-align:left;font-weight:600}.evidence-qr{display:flex;gap:1rem;align-items:flex-start;flex-wrap:wrap}p.jws code{font-size:.7rem}\
+@media print{header,.skip,.noprint{display:none}body{background:#fff;font-size:11pt}main{margin:0;padding:0;max-width:none}a{color:#000}h2{break-after:avoid}table,dl.kv,.evidence-qr{break-inside:avoid}}";
 
 /// The stylesheet: [`BASE_CSS`] and a colour class per statistics series (`.s0`…), so no
 /// element needs a `style` attribute.

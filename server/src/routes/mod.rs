@@ -14,7 +14,8 @@ mod notice;
 mod packed;
 mod receipts;
 mod stats;
-mod verify;
+pub(crate) mod verify;
+mod verify_page;
 
 use crate::{error::ApiError, state::AppState};
 use axum::{
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/sites/{site}/subjects/{subject_id}/consent",
             get(consent::get),
         )
+        .merge(verify_page::router())
         .merge(crate::admin::router())
         .layer(CompressionLayer::new())
         .merge(assets::router(&state))
@@ -99,7 +101,8 @@ pub fn router(state: AppState) -> Router {
 /// method not allowed, a file missing under `/assets`). Errors are never cached.
 async fn uniform_errors(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let console = path == "/admin" || path.starts_with("/admin/");
+    // The public verify page shares the console's frame, so its errors are pages too.
+    let console = path == "/admin" || path.starts_with("/admin/") || path == "/verify";
     let lang = console.then(|| crate::admin::lang_of(req.headers(), req.uri()));
     let res = next.run(req).await;
     let status = res.status();

@@ -62,41 +62,123 @@ impl Store {
         Ok(rows)
     }
 
-    /// Each visitor's newest receipt on the site, counted per (notice version, event):
-    /// `(version, event, visitors, of them past validity)`. A receipt is past validity when
-    /// issued at or before its version's cutoff in `cutoffs` (`now` minus the version's
-    /// consent validity); versions not listed are never past.
-    pub async fn newest_per_visitor(
-        &self,
-        site: &str,
-        cutoffs: &[(String, i64)],
-    ) -> Result<Vec<(String, String, i64, i64)>> {
-        let rows = on_pool!(self, pool => {
-            let mut q = sqlx::QueryBuilder::new(
-                "with newest as (
-                    select notice_version, event, issued_at,
-                           row_number() over (partition by subject_id
-                                              order by issued_at desc, receipt_id desc) as rn
-                    from receipts where site_id = ",
-            );
-            q.push_bind(site);
-            q.push(
-                ") select notice_version, event, count(*),
-                          cast(sum(case when issued_at <= (case notice_version",
-            );
-            for (version, cutoff) in cutoffs {
-                q.push(" when ")
-                    .push_bind(version.as_str())
-                    .push(" then ")
-                    .push_bind(*cutoff);
+}
+
+/// The current consent of a site's visitors: each visitor's latest receipt, valid when
+/// its `valid_until` is after `now` (an expired or withdrawn choice consents to nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CurrentRow {
+    /// Visitors with at least one receipt.
+    pub visitors: i64,
+    /// Of those, visitors whose latest choice has not expired.
+    pub valid: i64,
+    /// Of those, visitors whose latest valid choice grants at least one item.
+    pub opted_in: i64,
+    /// Visitors whose latest receipt is a withdrawal.
+    pub withdrawn: i64,
+    /// Visitors whose latest choice (not a withdrawal) is past its validity.
+    pub expired: i64,
+    /// Per category or purpose: (kind, id, visitors consenting now, visitors who decided it).
+    pub items: Vec<ItemRow>,
+}
+
+/// (kind, id, visitors consenting now, visitors who decided it).
+pub type ItemRow = (String, String, i64, i64);
+
+/// Each visitor's latest receipt on site `$1` (the newest by time; the greatest id on a
+/// tie), and whether it is still valid at `$2` (RFC 3339 UTC with milliseconds, like
+/// `valid_until`, so the strings compare as times). `{valid_until}` is the database's way
+/// of reading the field out of the signed JSON. The grouping walks the
+/// `receipts_subject (site_id, subject_id, issued_at)` index.
+const LATEST: &str = "with last_at as (
+        select subject_id, max(issued_at) as at from receipts where site_id = $1 group by subject_id
+    ), latest as (
+        select max(r.receipt_id) as receipt_id from receipts r
+        join last_at l on r.site_id = $1 and r.subject_id = l.subject_id and r.issued_at = l.at
+        group by r.subject_id
+    ), now_state as (
+        select r.receipt_id, r.event, case when {valid_until} > $2 then 1 else 0 end as valid
+        from latest x join receipts r on r.receipt_id = x.receipt_id
+    )";
+
+impl Store {
+    /// The current consent on `site` at `now_ms` ([`CurrentRow`]), from each visitor's
+    /// latest receipt (its own validity end decides expiry).
+    pub async fn current_consent(&self, site: &str, now_ms: i64) -> Result<CurrentRow> {
+        let now = crate::dates::rfc3339_ms(now_ms);
+        let sql = |valid_until: &str, tail: &str| {
+            format!("{} {tail}", LATEST.replace("{valid_until}", valid_until))
+        };
+        let totals = "select cast(count(*) as bigint), cast(coalesce(sum(c.valid), 0) as bigint),
+                cast(coalesce(sum(case when c.valid = 1 and exists (select 1 from receipt_decisions d
+                    where d.receipt_id = c.receipt_id and d.granted = 1) then 1 else 0 end), 0) as bigint),
+                cast(coalesce(sum(case when c.event = 'withdrawn' then 1 else 0 end), 0) as bigint),
+                cast(coalesce(sum(case when c.event <> 'withdrawn' and c.valid = 0 then 1 else 0 end), 0) as bigint)
+            from now_state c";
+        let items = "select d.kind, d.item,
+                cast(sum(case when c.valid = 1 and d.granted = 1 then 1 else 0 end) as bigint),
+                cast(count(*) as bigint)
+            from now_state c join receipt_decisions d on d.receipt_id = c.receipt_id
+            group by d.kind, d.item order by d.kind, d.item";
+        let (totals, items): ((i64, i64, i64, i64, i64), Vec<ItemRow>) = match self {
+            Store::Sqlite(pool) => {
+                let v = "json_extract(r.receipt_json, '$.valid_until')";
+                (
+                    sqlx::query_as(&sql(v, totals))
+                        .bind(site)
+                        .bind(&now)
+                        .fetch_one(pool)
+                        .await?,
+                    sqlx::query_as(&sql(v, items))
+                        .bind(site)
+                        .bind(&now)
+                        .fetch_all(pool)
+                        .await?,
+                )
             }
-            q.push(
-                " else -1 end) then 1 else 0 end) as bigint)
-                 from newest where rn = 1 group by notice_version, event
-                 order by notice_version, event",
-            );
-            q.build_query_as().fetch_all(pool).await?
-        });
-        Ok(rows)
+            Store::Postgres(pool) => {
+                let v = "(r.receipt_json::json ->> 'valid_until')";
+                (
+                    sqlx::query_as(&sql(v, totals))
+                        .bind(site)
+                        .bind(&now)
+                        .fetch_one(pool)
+                        .await?,
+                    sqlx::query_as(&sql(v, items))
+                        .bind(site)
+                        .bind(&now)
+                        .fetch_all(pool)
+                        .await?,
+                )
+            }
+        };
+        Ok(CurrentRow {
+            visitors: totals.0,
+            valid: totals.1,
+            opted_in: totals.2,
+            withdrawn: totals.3,
+            expired: totals.4,
+            items,
+        })
+    }
+
+    /// Visitors of `site` whose latest receipt is under notice `version` and who also made
+    /// a receipt under an earlier version: those who consented again after it changed.
+    pub async fn reconsented(&self, site: &str, version: &str) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, pool => sqlx::query_as(
+            "with last_at as (
+                select subject_id, max(issued_at) as at from receipts where site_id = $1 group by subject_id
+            )
+            select cast(count(distinct l.subject_id) as bigint) from last_at l
+            join receipts r on r.site_id = $1 and r.subject_id = l.subject_id and r.issued_at = l.at
+            where r.notice_version = $2 and exists (
+                select 1 from receipts o where o.site_id = $1 and o.subject_id = l.subject_id
+                and o.notice_version <> $2 and o.issued_at < l.at)",
+        )
+        .bind(site)
+        .bind(version)
+        .fetch_one(pool)
+        .await)?;
+        Ok(n)
     }
 }

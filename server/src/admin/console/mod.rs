@@ -5,6 +5,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod audit;
+pub(crate) mod evidence;
 pub(crate) mod home;
 pub(crate) mod login;
 pub(crate) mod notices;

@@ -48,6 +48,7 @@ pub(crate) async fn show(
     };
     let json = serde_json::to_string_pretty(rc).unwrap_or_default();
     let body = html! {
+        p { a href={ "/admin/sites/" (site) "/receipts/" (rc.receipt_id) "/evidence" } { (t(lang, "หน้าหลักฐานสำหรับพิมพ์ (ภาษาที่อ่านเข้าใจได้)", "Printable evidence page (in plain words)")) } }
         dl.kv {
             dt { (t(lang, "ลายมือชื่อ", "Signature")) } dd { (status(lang, &sig)) }
             dt { (t(lang, "บันทึกที่ตรวจสอบได้", "Tamper-evident log")) } dd { (status(lang, &log)) }

@@ -17,7 +17,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use maud::html;
-use yinyom_model::Lang;
+use yinyom_model::{Lang, notice::Notice};
 
 /// `GET /admin/sites/{site}/stats`: every role of the site.
 pub(crate) async fn show(
@@ -29,7 +29,11 @@ pub(crate) async fn show(
     let site = access.id();
     let (from, to) = q.range()?;
     let s = stats::summary(&state.store, site, from, to).await?;
-    let now = stats::current_state(&state.store, site, crate::dates::now_ms()).await?;
+    let now = crate::dates::now_ms();
+    let current = stats::current(&state.store, site, now).await?;
+    let notice = state.store.current_notice(site).await?.map(|p| p.notice);
+    let item_title = |kind: &str, id: &str| item_title(notice.as_ref(), lang, kind, id);
+    let month = crate::dates::month_range(now);
     let title = format!(
         "{} — {site}",
         t(lang, "สถิติการให้ความยินยอม", "Consent statistics")
@@ -42,6 +46,39 @@ pub(crate) async fn show(
         }
     };
     let body = html! {
+        h2 { (t(lang, "ความยินยอมปัจจุบัน", "Consent now")) }
+        p.muted { (t(lang, "นับจากการเลือกล่าสุดของผู้เข้าชมแต่ละคน การเลือกที่หมดอายุแล้วนับว่าไม่ยินยอม ณ ", "From each visitor's latest choice; an expired choice counts as not consenting. As of ")) (crate::dates::ms(now, lang)) }
+        dl.kv {
+            dt { (t(lang, "ผู้เข้าชมทั้งหมด", "Visitors")) } dd { (current.visitors) }
+            dt { (t(lang, "การเลือกยังไม่หมดอายุ", "Choice still valid")) } dd { (current.valid) }
+            dt { (t(lang, "การเลือกหมดอายุแล้ว (ต้องขอความยินยอมใหม่)", "Choice expired (to be asked again)")) } dd { (current.expired) }
+            dt { (t(lang, "ถอนความยินยอมแล้ว", "Withdrawn")) } dd { (current.withdrawn) }
+            dt { (t(lang, "อัตราการยินยอม (ยินยอมอย่างน้อยหนึ่งรายการ)", "Opt-in rate (consenting to at least one item)")) }
+            dd { (stats::percent(current.opted_in, current.visitors)) " (" (current.opted_in) ")" }
+            @if let Some(v) = &current.newest_version {
+                dt { (t(lang, "ให้ความยินยอมใหม่ภายใต้ประกาศฉบับล่าสุด", "Consented again under the newest notice")) " (" (v) ")" }
+                dd { (current.reconsented) }
+            }
+        }
+        table {
+            caption { (t(lang, "ความยินยอมปัจจุบันต่อวัตถุประสงค์และประเภทคุกกี้", "Consent now per purpose and cookie category")) }
+            thead { tr {
+                th scope="col" { (t(lang, "รายการ", "Item")) }
+                th scope="col" { (t(lang, "ยินยอมอยู่", "Consenting")) }
+                th scope="col" { (t(lang, "ร้อยละของผู้เข้าชม", "Share of visitors")) }
+            } }
+            tbody { @for i in &current.items { tr {
+                th scope="row" { (item_title(&i.kind, &i.item)) }
+                td { (i.consenting) }
+                td { (stats::percent(i.consenting, current.visitors)) }
+            } } }
+        }
+        p {
+            a href={ "/admin/sites/" (site) "/stats/current.csv?lang=" (lang.code()) } { (t(lang, "ดาวน์โหลดความยินยอมปัจจุบัน (CSV)", "Download consent now (CSV)")) }
+            " · "
+            a href={ "/admin/sites/" (site) "/stats?from=" (month.0) "&to=" (month.1) } { (t(lang, "สถิติเดือนนี้ (สำหรับรายงานประจำเดือน)", "This month's statistics (for the monthly report)")) }
+        }
+        h2 { (t(lang, "ใบรับตามช่วงเวลา", "Receipts over time")) }
         form.filters method="get" {
             div { label for="from" { (t(lang, "ตั้งแต่วันที่", "From")) } input id="from" name="from" type="date" value=(s.from); }
             div { label for="to" { (t(lang, "ก่อนวันที่", "Before")) } input id="to" name="to" type="date" value=[q.to.as_deref()]; }
@@ -49,15 +86,6 @@ pub(crate) async fn show(
         }
         p { (t(lang, "รวม ", "Total ")) strong { (s.totals.total()) } " · "
             a href={ "/admin/sites/" (site) "/stats.csv?from=" (s.from) } { (t(lang, "ดาวน์โหลด CSV", "Download CSV")) } }
-        h2 { (t(lang, "สถานะปัจจุบัน", "Current state")) }
-        p.current-state {
-            (t(lang, "ผู้เข้าชม ", "Visitors ")) strong { (now.visitors) }
-            (t(lang, " ราย ตามใบรับล่าสุดของแต่ละราย: ความยินยอมยังมีผล ", " by each one's newest receipt: consent in force "))
-            strong { (now.current) }
-            (t(lang, " · ถอนความยินยอมแล้ว ", " · withdrawn ")) strong { (now.withdrawn) }
-            (t(lang, " · หมดอายุ (เลยวันที่ใช้ได้ถึง ต้องขอความยินยอมใหม่) ", " · expired (past its validity; to be asked again) "))
-            strong { (now.expired) }
-        }
         figure {
             (maud::PreEscaped(stats::svg(&s, &title)))
             figcaption {
@@ -92,6 +120,50 @@ pub(crate) async fn show(
         lang,
         page(lang, &title, signed_in(access.principal()), body),
     ))
+}
+
+/// An item's title in the current notice (its id when the notice does not have it).
+fn item_title(notice: Option<&Notice>, lang: Lang, kind: &str, id: &str) -> String {
+    let found = notice.and_then(|n| match kind {
+        "purpose" => n
+            .purposes
+            .iter()
+            .find(|p| p.id.as_str() == id)
+            .map(|p| p.title.get(lang).to_owned()),
+        _ => n
+            .categories
+            .iter()
+            .find(|c| c.id.as_str() == id)
+            .map(|c| c.title.get(lang).to_owned()),
+    });
+    found.unwrap_or_else(|| id.to_owned())
+}
+
+/// `GET /admin/sites/{site}/stats/current.csv`: the current consent for a monthly report
+/// (UTF-8 with BOM, labelled in the console's language).
+pub(crate) async fn current_csv(
+    State(state): State<AppState>,
+    access: VisibleSite,
+    UiLang(lang): UiLang,
+) -> Result<Response, ApiError> {
+    let site = access.id();
+    let now = crate::dates::now_ms();
+    let current = stats::current(&state.store, site, now).await?;
+    let notice = state.store.current_notice(site).await?.map(|p| p.notice);
+    let day = crate::dates::day_name(crate::dates::thailand_day(now));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{site}-consent-{day}.csv\""),
+            ),
+        ],
+        stats::current_csv(&current, lang, |k, i| {
+            item_title(notice.as_ref(), lang, k, i)
+        }),
+    )
+        .into_response())
 }
 
 /// `GET /admin/sites/{site}/stats.csv`
