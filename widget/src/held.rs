@@ -31,32 +31,37 @@ pub struct Merged<T> {
 }
 
 /// Merges the server's answer (`server`, newest first) into the copies this browser holds
-/// (`held`, oldest first). The server's entry replaces a held one, unless only the held
-/// one carries a proof; held copies the server does not list stay, and are `missing`.
+/// (`held`, oldest first, as the loader appends them). The server's entry replaces a held
+/// one, unless only the held one carries a proof; held copies the server does not list
+/// stay, and are `missing`.
 pub fn merge<T: Clone>(held: Vec<Held<T>>, server: &[Held<T>]) -> Merged<T> {
-    let listed = |id: &str| server.iter().any(|s| s.id == id);
-    let mut missing: Vec<Held<T>> = Vec::new();
+    // Kept in id (time) order by insertion: no sort code in the wasm.
     let mut kept: Vec<Held<T>> = Vec::new();
+    let mut put = |h: &Held<T>, replace: bool| {
+        let at = kept.partition_point(|k| k.id < h.id);
+        match kept.get_mut(at) {
+            Some(k) if k.id == h.id => {
+                if replace && (h.proof || !k.proof) {
+                    *k = h.clone();
+                }
+            }
+            _ => kept.insert(at, h.clone()),
+        }
+    };
     for h in held {
-        if kept.iter().any(|k| k.id == h.id) {
-            continue;
-        }
-        if !listed(&h.id) {
-            missing.push(h.clone());
-        }
-        kept.push(h);
+        put(&h, false);
     }
     for s in server {
-        match kept.iter_mut().find(|k| k.id == s.id) {
-            Some(k) if k.proof && !s.proof => {}
-            Some(k) => *k = s.clone(),
-            None => kept.push(s.clone()),
-        }
+        put(s, true);
     }
-    kept.sort_by(|a, b| a.id.cmp(&b.id));
     let extra = kept.len().saturating_sub(KEPT);
     kept.drain(..extra);
-    missing.sort_by(|a, b| b.id.cmp(&a.id));
+    let missing = kept
+        .iter()
+        .rev()
+        .filter(|h| !server.iter().any(|s| s.id == h.id))
+        .cloned()
+        .collect();
     Merged { kept, missing }
 }
 
@@ -115,8 +120,8 @@ mod tests {
         let m = merge::<&str>(Vec::new(), &[]);
         assert!(m.kept.is_empty() && m.missing.is_empty());
         let m = merge(vec![h("01a", false, "x"), h("01a", false, "y")], &[]);
-        assert_eq!(m.kept.len(), 1);
-        assert_eq!(m.missing.len(), 1);
+        assert_eq!(m.kept, vec![h("01a", false, "x")]);
+        assert_eq!(m.missing, vec![h("01a", false, "x")]);
     }
 
     /// The copies are bounded: the newest KEPT stay.
