@@ -155,6 +155,15 @@ fn bundles_verify_and_a_dropped_receipt_is_reported(on_phone: bool) {
     );
     if on_phone {
         fits_the_phone(&visitor);
+        let small = visitor.eval(&format!(
+            "{R} return [...r.querySelectorAll('.history a, [data-action=download]')] \
+               .filter(e => e.getBoundingClientRect().height < 43.5).length;"
+        ));
+        assert_eq!(
+            small,
+            json!(0),
+            "every download link is at least 44 px tall"
+        );
     }
 
     // One receipt's bundle: exactly the server's entry, genuine and in the log.
@@ -284,7 +293,7 @@ fn the_request_form_by_keyboard(on_phone: bool) {
         fits_the_phone(&visitor);
         let small = visitor.eval(&format!(
             "{R} return [...r.querySelectorAll('form[data-request] .radio, [data-action=send-request]')] \
-               .filter(e => e.getBoundingClientRect().height < 44).length;"
+               .filter(e => e.getBoundingClientRect().height < 43.5).length;"
         ));
         assert_eq!(small, json!(0), "every target is at least 44 px tall");
     }
