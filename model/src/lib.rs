@@ -15,6 +15,7 @@
 //!   parts (purposes, categories, cookies, parties, minors policy).
 //! - [`receipt`]: the widget's receipt request, the rules it must meet against its notice
 //!   version (`ReceiptRequest::check_against`), and the server's consent receipt.
+//! - [`request`]: a visitor's data-subject request (PDPA s.30–36) and the server's answer.
 //! - [`cookie`]: the consent cookie's format, read by the loader and written by the widget.
 //! - [`loader`]: what the server tells the loader and the banner ([`loader::LoaderConfig`],
 //!   [`loader::BannerView`]).
@@ -32,6 +33,7 @@ pub mod id;
 pub mod loader;
 pub mod notice;
 pub mod receipt;
+pub mod request;
 pub mod scan;
 pub mod site;
 pub mod text;

@@ -288,6 +288,28 @@ impl<'a> Visitor<'a> {
         serde_json::from_str(s.as_str().expect("a stored choice")).expect("JSON")
     }
 
+    /// Lets the browser save downloads into `dir`.
+    pub fn allow_downloads(&self, dir: &std::path::Path) {
+        self.browser
+            .cdp(
+                "Browser.setDownloadBehavior",
+                json!({"behavior": "allow", "downloadPath": dir.display().to_string()}),
+            )
+            .expect("allow downloads");
+    }
+
+    /// This browser's own copies of its receipts on the site (what the loader and the
+    /// widget keep in localStorage), oldest first.
+    pub fn held_receipts(&self) -> Vec<Value> {
+        let s = self.eval(&format!(
+            "return localStorage.getItem('yinyom.{}.receipts');",
+            self.site
+        ));
+        s.as_str()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default()
+    }
+
     /// This visitor's receipts on the site as the server has them, newest first.
     pub fn receipts_now(&self) -> Vec<Value> {
         let url = format!(
@@ -433,6 +455,59 @@ impl Settings<'_, '_> {
     /// In minors mode, answers "20 and over".
     pub fn adult(&self) {
         self.0.click("fieldset.age label:nth-of-type(3) input");
+    }
+
+    /// In My consent, once the receipts are shown: the ids of the receipts listed as the
+    /// server's (newest first) and of those this browser holds that the server lacks.
+    pub fn receipt_rows(&self) -> (Vec<String>, Vec<String>) {
+        self.0
+            .wait(20, &in_widget(".history, [data-empty]"), "my receipts");
+        let ids = |css: &str| -> Vec<String> {
+            self.0
+                .eval(&format!(
+                    "{R} return [...r.querySelectorAll(\"{css}\")].map(li => li.dataset.receiptRow);"
+                ))
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        (
+            ids(".body > .history [data-receipt-row]"),
+            ids("[data-missing] [data-receipt-row]"),
+        )
+    }
+
+    /// In My consent: downloads the proof bundle of receipt `id` (from the first list
+    /// that shows it).
+    pub fn download_bundle(&self, id: &str) {
+        self.0
+            .click(&format!("[data-receipt-row='{id}'] a[download]"));
+    }
+
+    /// In My consent: downloads every proof in one file.
+    pub fn download_all(&self) {
+        self.0.click("[data-action=download]");
+    }
+
+    /// In My consent: fills the request form (kind, message, contact) and sends it.
+    pub fn file_request(&self, kind: &str, message: &str, contact: &str) {
+        self.0.click(&format!("fieldset.kind input[value={kind}]"));
+        for (css, text) in [("#yy-rq-message", message), ("#yy-rq-contact", contact)] {
+            let el = self
+                .0
+                .browser
+                .element(&in_widget(css))
+                .unwrap_or_else(|e| panic!("{css}: {e}"));
+            self.0
+                .browser
+                .send_keys(&el, text)
+                .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        }
+        self.0.click("[data-action=send-request]");
     }
 
     /// Opens every `<details>` (the cookie tables, the notice's technical parts).

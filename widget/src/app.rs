@@ -20,9 +20,11 @@
 
 use crate::{
     focus::{self, Refs},
-    host::{Choices, Context},
+    held::{self, Held},
+    host::{self, Choices, Context},
     i18n::words,
-    state::{Action, History, State},
+    js,
+    state::{Action, Filed, Filing, History, State},
     views::{self, Screen},
 };
 use std::{cell::RefCell, rc::Rc};
@@ -106,6 +108,8 @@ pub enum Msg {
     Lang,
     /// A command from the loader.
     Cmd(Cmd),
+    /// Send the data-subject request form.
+    File,
 }
 
 /// The widget.
@@ -151,6 +155,7 @@ impl Component for App {
                 self.load(ctx);
             }
             Msg::Cmd(Cmd::Withdraw) => self.decide(&c, Method::Withdraw, c.all(false)),
+            Msg::File => self.file(ctx),
             Msg::Cmd(Cmd::Allow(cat)) => {
                 let mut choices = c.initial();
                 for (id, g) in &mut choices.categories {
@@ -262,41 +267,112 @@ impl App {
                     link.send_message(Msg::State(Action::NoticeLoaded(lang, body)));
                 });
             }
-            Some(Tab::Mine) if s.history.is_none() => {
-                wasm_bindgen_futures::spawn_local(async move {
-                    let url = format!("{}/subjects/{}/receipts", c.api, c.subject());
-                    let from_server = c
-                        .fetch_text(&url)
-                        .await
-                        .and_then(|t| js_sys::JSON::parse(&t).ok())
-                        .filter(js_sys::Array::is_array);
-                    let list = match from_server {
-                        Some(l) => js_sys::Array::from(&l),
-                        None => {
-                            let local = js_sys::Array::from(&c.local_receipts());
-                            local.reverse();
-                            local
-                        }
-                    };
-                    let json = js_sys::JSON::stringify_with_replacer_and_space(
-                        &list,
-                        &JsValue::NULL,
-                        &JsValue::from_f64(2.0),
-                    )
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .unwrap_or_default();
-                    let download = format!(
-                        "data:application/json;charset=utf-8,{}",
-                        String::from(js_sys::encode_uri_component(&json))
-                    );
-                    link.send_message(Msg::State(Action::HistoryLoaded(Some(History {
-                        rows: list.iter().collect(),
-                        download,
-                    }))));
-                });
+            Some(Tab::Mine) => {
+                if s.history.is_none() {
+                    let (c, link) = (c.clone(), link.clone());
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let history = load_history(&c).await;
+                        link.send_message(Msg::State(Action::HistoryLoaded(Some(history))));
+                    });
+                }
+                if s.requests.is_none() {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let url = format!("{}/subjects/{}/requests", c.api, c.subject());
+                        let list = c
+                            .fetch_text(&url)
+                            .await
+                            .and_then(|t| js_sys::JSON::parse(&t).ok())
+                            .filter(js_sys::Array::is_array)
+                            .map(|l| js_sys::Array::from(&l).iter().map(|r| filed(&r)).collect());
+                        link.send_message(Msg::State(Action::RequestsLoaded(list)));
+                    });
+                }
             }
             _ => {}
         }
+    }
+
+    /// Sends the request form, unless it lacks a kind or a request is on its way.
+    fn file(&mut self, ctx: &yew::Context<Self>) {
+        let busy = self.state.filing == Filing::Sending;
+        self.dispatch(Action::Send);
+        let form = &self.state.form;
+        let (false, Filing::Sending, Some(kind)) = (busy, &self.state.filing, form.kind) else {
+            return;
+        };
+        let c = ctx.props().ctx.clone();
+        let link = ctx.link().clone();
+        let body = host::request_body(kind, &form.message, &form.contact);
+        wasm_bindgen_futures::spawn_local(async move {
+            let url = format!("{}/subjects/{}/requests", c.api, c.subject());
+            let answer = c
+                .post_json(&url, &body)
+                .await
+                .and_then(|t| js_sys::JSON::parse(&t).ok())
+                .map(|v| filed(&v))
+                .filter(|f| !f.reference.is_empty());
+            link.send_message(Msg::State(Action::Filed(answer)));
+        });
+    }
+}
+
+/// A request as the server answers and lists it (`{reference, kind, received_at, due,
+/// status}`).
+fn filed(v: &JsValue) -> Filed {
+    Filed {
+        reference: js::string(v, "reference"),
+        kind: js::string(v, "kind"),
+        received_at: js::string(v, "received_at"),
+        due: js::string(v, "due"),
+        status: js::string(v, "status"),
+    }
+}
+
+/// An entry `{receipt, jws, proof?}` as the widget holds it (none without a receipt id).
+fn held_entry(entry: JsValue) -> Option<Held<JsValue>> {
+    let id = js::string(&js::get(&entry, "receipt"), "receipt_id");
+    (!id.is_empty()).then(|| Held {
+        id,
+        proof: js::get(&entry, "proof").is_string(),
+        entry,
+    })
+}
+
+/// The visitor's receipts from the server, merged into this browser's copies (which are
+/// kept, see `held.rs`); this browser's copies alone when the server cannot be reached.
+async fn load_history(c: &Context) -> History {
+    let url = format!("{}/subjects/{}/receipts", c.api, c.subject());
+    let from_server = c
+        .fetch_text(&url)
+        .await
+        .and_then(|t| js_sys::JSON::parse(&t).ok())
+        .filter(js_sys::Array::is_array);
+    let local = c.local_receipts();
+    let held: Vec<Held<JsValue>> = if js_sys::Array::is_array(&local) {
+        js_sys::Array::from(&local)
+            .iter()
+            .filter_map(held_entry)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    match from_server {
+        Some(list) => {
+            let rows: Vec<JsValue> = js_sys::Array::from(&list).iter().collect();
+            let server: Vec<Held<JsValue>> = rows.iter().cloned().filter_map(held_entry).collect();
+            let merged = held::merge(held, &server);
+            let kept: Vec<JsValue> = merged.kept.into_iter().map(|h| h.entry).collect();
+            c.keep_receipts(&kept);
+            History {
+                rows,
+                missing: merged.missing.into_iter().map(|h| h.entry).collect(),
+                from_server: true,
+            }
+        }
+        None => History {
+            rows: held.into_iter().rev().map(|h| h.entry).collect(),
+            missing: Vec::new(),
+            from_server: false,
+        },
     }
 }

@@ -36,7 +36,19 @@ pub fn target(focus: Focus, refs: &Refs, back: &mut Option<HtmlElement>) -> Opti
             .or_else(|| refs.banner.cast::<Element>())
             .and_then(|m| m.query_selector("fieldset input").ok().flatten())
             .and_then(|e| e.dyn_into().ok()),
+        Focus::Kind => in_modal(refs, "fieldset.kind input"),
+        Focus::Filing => in_modal(refs, "[data-filing]"),
     }
+}
+
+/// The first element matching `css` in the settings dialog.
+fn in_modal(refs: &Refs, css: &str) -> Option<HtmlElement> {
+    refs.modal
+        .cast::<Element>()?
+        .query_selector(css)
+        .ok()??
+        .dyn_into()
+        .ok()
 }
 
 /// Makes the loader's banner, beside this component in the shadow root, inert while the
@@ -60,7 +72,7 @@ pub fn trap(modal: &NodeRef, e: &KeyboardEvent) {
     let Some(modal) = modal.cast::<Element>() else {
         return;
     };
-    let Ok(list) = modal.query_selector_all("button,a[href],input,summary") else {
+    let Ok(list) = modal.query_selector_all("button,a[href],input,textarea,summary") else {
         return;
     };
     let (Some(first), Some(last)) = (list.get(0), list.get(list.length().saturating_sub(1))) else {

@@ -7,8 +7,29 @@ use yinyom_model::{
     cookie::ConsentCookie,
     notice::Notice,
     receipt::{AgeBand, ConsentBy, Method},
+    request::RequestKind,
     site::MinorsPolicy,
 };
+
+#[wasm_bindgen]
+extern "C" {
+    /// The browser's `fetch`, for the one request the widget sends itself (a
+    /// data-subject request; everything else goes through the [`Host`]).
+    #[wasm_bindgen(js_name = fetch)]
+    fn browser_fetch(url: &str, init: &JsValue) -> js_sys::Promise;
+}
+
+/// The body of a data-subject request (the model's `NewRequest`): the kind, and the
+/// message and contact when given.
+pub fn request_body(kind: RequestKind, message: &str, contact: &str) -> String {
+    let mut body = Json::default().str("kind", kind.as_str());
+    for (k, v) in [("message", message.trim()), ("contact", contact.trim())] {
+        if !v.is_empty() {
+            body = body.str(k, v);
+        }
+    }
+    body.end()
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -260,6 +281,46 @@ impl Context {
         self.host.receipts()
     }
 
+    /// Replaces this browser's copies of its receipts (`yinyom.<site>.receipts`, the key
+    /// the loader appends to) with `entries`, oldest first; nothing when storage is blocked.
+    pub fn keep_receipts(&self, entries: &[JsValue]) {
+        let list: js_sys::Array = entries.iter().collect();
+        let json = js_sys::JSON::stringify(&list)
+            .ok()
+            .and_then(|s| s.as_string());
+        let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
+        if let (Some(json), Some(storage)) = (json, storage) {
+            let key = format!("yinyom.{}.receipts", self.notice.site);
+            let _ = storage.set_item(&key, &json);
+        }
+    }
+
+    /// `POST url` with a JSON `body`; the answer's text when the server answered 201.
+    pub async fn post_json(&self, url: &str, body: &str) -> Option<String> {
+        let init = js_sys::Object::new();
+        let headers = js_sys::Object::new();
+        let set = |o: &js_sys::Object, k: &str, v: &str| {
+            let _ = js_sys::Reflect::set(o, &k.into(), &v.into());
+        };
+        set(&headers, "content-type", "application/json");
+        set(&init, "method", "POST");
+        set(&init, "body", body);
+        set(&init, "credentials", "omit");
+        let _ = js_sys::Reflect::set(&init, &"headers".into(), &headers);
+        let response = wasm_bindgen_futures::JsFuture::from(browser_fetch(url, &init))
+            .await
+            .ok()?;
+        if js::number(&response, "status") != 201.0 {
+            return None;
+        }
+        let text: js_sys::Function = js::get(&response, "text").dyn_into().ok()?;
+        let promise: js_sys::Promise = text.call0(&response).ok()?.dyn_into().ok()?;
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .ok()?
+            .as_string()
+    }
+
     /// `GET url` as text.
     pub async fn fetch_text(&self, url: &str) -> Option<String> {
         wasm_bindgen_futures::JsFuture::from(self.host.text(url))
@@ -330,4 +391,34 @@ fn page_path() -> String {
         p.truncate(end);
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use yinyom_model::request::NewRequest;
+
+    /// The request body is the model's `NewRequest`: optional fields left out when blank,
+    /// Thai and quotes kept intact.
+    #[test]
+    fn request_bodies_are_the_models() {
+        let parse = |s: &str| serde_json::from_str::<NewRequest>(s).expect(s);
+        let r = parse(&request_body(RequestKind::Erasure, "  ", ""));
+        assert_eq!(
+            r,
+            NewRequest {
+                kind: RequestKind::Erasure,
+                message: None,
+                contact: None
+            }
+        );
+        let r = parse(&request_body(
+            RequestKind::Rectification,
+            "ชื่อผิด \"สมชาย\"\nแก้เป็น สมชัย",
+            " 081-234-5678 ",
+        ));
+        assert_eq!(r.kind, RequestKind::Rectification);
+        assert_eq!(r.message.as_deref(), Some("ชื่อผิด \"สมชาย\"\nแก้เป็น สมชัย"));
+        assert_eq!(r.contact.as_deref(), Some("081-234-5678"));
+    }
 }

@@ -124,6 +124,45 @@ pub struct Words {
     pub withdrawn: &'static str,
     /// Receipt events, in [`event_word`] order.
     pub events: [&'static str; 5],
+    /// My consent: one receipt's download (its proof bundle).
+    pub bundle: &'static str,
+    /// My consent: what a downloaded file is good for.
+    pub bundle_note: &'static str,
+    /// My consent: heading of the receipts this browser holds that the server lacks.
+    pub missing_title: &'static str,
+    /// My consent: what to do about them.
+    pub missing_note: &'static str,
+    /// My consent: the server could not be reached, these are this browser's copies.
+    pub held_only: &'static str,
+    /// Request form: heading.
+    pub request: &'static str,
+    /// Request form: what happens.
+    pub request_intro: &'static str,
+    /// Request form: the question over the kinds (whose descriptions are
+    /// `rights_list[..6]`, in [`yinyom_model::request::RequestKind::ALL`] order).
+    pub kind_question: &'static str,
+    /// Request form: sent without a kind.
+    pub kind_missing: &'static str,
+    /// Request form: message label.
+    pub message_label: &'static str,
+    /// Request form: contact label.
+    pub contact_label: &'static str,
+    /// Request form: send button.
+    pub send: &'static str,
+    /// Request form: on its way.
+    pub sending: &'static str,
+    /// Request form: filed; `%r` the reference, `%d` the due date.
+    pub filed: &'static str,
+    /// Request form: failed.
+    pub file_failed: &'static str,
+    /// The visitor's requests: heading.
+    pub my_requests: &'static str,
+    /// The visitor's requests: labels (reference, received, due, status).
+    pub request_cols: [&'static str; 4],
+    /// Request kinds in short, in `RequestKind::ALL` order.
+    pub kinds: [&'static str; 6],
+    /// Request statuses, in [`status_word`] order.
+    pub statuses: [&'static str; 5],
 }
 
 const TH: Words = Words {
@@ -170,7 +209,7 @@ const TH: Words = Words {
     history: "ประวัติใบรับของเบราว์เซอร์นี้",
     no_history: "ยังไม่มีใบรับในเบราว์เซอร์นี้",
     nothing_to_withdraw: "ขณะนี้ท่านไม่ได้ให้ความยินยอมใด ๆ จึงไม่มีสิ่งที่ต้องถอน",
-    download: "ดาวน์โหลดใบรับที่ลงนามแล้ว (ไฟล์ข้อมูลสำหรับตรวจสอบ)",
+    download: "ดาวน์โหลดหลักฐานทุกฉบับในไฟล์เดียว",
     withdraw: "ถอนความยินยอมทั้งหมด",
     and: banner::TH.and,
     withdraw_note: "การถอนความยินยอมจะปิดคุกกี้ที่ไม่จำเป็นทุกกลุ่ม ลบคุกกี้ของกลุ่มเหล่านั้น และออกใบรับการถอนให้ท่าน",
@@ -198,6 +237,38 @@ const TH: Words = Words {
         "เปลี่ยนตัวเลือก",
         "ถอนความยินยอม",
         "หมดอายุ",
+    ],
+    bundle: "ดาวน์โหลดหลักฐาน",
+    bundle_note: "ไฟล์หลักฐานแต่ละฉบับมีใบรับที่ลงนามดิจิทัล และหลักฐานว่าใบรับอยู่ในบันทึกที่แก้ไขย้อนหลังไม่ได้ ผู้ใดก็ตรวจได้ว่าเป็นของจริง โปรดเก็บไว้เป็นหลักฐานของท่าน",
+    missing_title: "ใบรับบางฉบับหายไปจากเซิร์ฟเวอร์",
+    missing_note: "เบราว์เซอร์นี้เก็บสำเนาใบรับต่อไปนี้ไว้ แต่รายการที่เซิร์ฟเวอร์ส่งมาไม่มีใบรับเหล่านี้ โปรดดาวน์โหลดเก็บไว้เป็นหลักฐาน และแจ้งเจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคล",
+    held_only: "เชื่อมต่อเซิร์ฟเวอร์ไม่ได้ จึงแสดงสำเนาที่เบราว์เซอร์นี้เก็บไว้",
+    request: "ยื่นคำขอใช้สิทธิ",
+    request_intro: "หน่วยงานต้องตอบภายใน 30 วัน คำขอผูกกับเบราว์เซอร์นี้ ท่านจึงไม่ต้องแจ้งชื่อ หากต้องการให้เจ้าหน้าที่ติดต่อกลับ โปรดให้ช่องทางติดต่อไว้",
+    kind_question: "ท่านต้องการขอเรื่องใด",
+    kind_missing: "กรุณาเลือกเรื่องที่ต้องการขอก่อน",
+    message_label: "รายละเอียด (ไม่บังคับ)",
+    contact_label: "ช่องทางติดต่อกลับ เช่น อีเมลหรือเบอร์โทรศัพท์ (ไม่บังคับ)",
+    send: "ส่งคำขอ",
+    sending: "กำลังส่งคำขอ…",
+    filed: "ส่งคำขอแล้ว เลขที่อ้างอิง %r หน่วยงานต้องตอบภายใน %d โปรดจดเลขที่อ้างอิงไว้",
+    file_failed: "ส่งคำขอไม่สำเร็จ โปรดลองอีกครั้ง หรือติดต่อเจ้าหน้าที่คุ้มครองข้อมูลส่วนบุคคลทางอีเมลด้านล่าง",
+    my_requests: "คำขอของท่าน",
+    request_cols: ["เลขที่อ้างอิง", "ยื่นเมื่อ", "ครบกำหนดตอบ", "สถานะ"],
+    kinds: [
+        "ขอเข้าถึงข้อมูล",
+        "ขอรับหรือโอนข้อมูล",
+        "คัดค้านการใช้ข้อมูล",
+        "ขอให้ลบข้อมูล",
+        "ขอให้ระงับการใช้ข้อมูล",
+        "ขอให้แก้ไขข้อมูล",
+    ],
+    statuses: [
+        "ได้รับคำขอแล้ว",
+        "ตรวจสอบตัวตนแล้ว",
+        "ตอบแล้ว",
+        "ปฏิเสธคำขอ (ดูเหตุผลในหนังสือตอบ)",
+        "ลบข้อมูลแล้ว",
     ],
 };
 
@@ -245,7 +316,7 @@ const EN: Words = Words {
     history: "Receipts of this browser",
     no_history: "This browser has no receipts yet.",
     nothing_to_withdraw: "You have not given any consent, so there is nothing to withdraw.",
-    download: "Download the signed receipts (a data file you can verify)",
+    download: "Download every proof in one file",
     withdraw: "Withdraw all consent",
     and: banner::EN.and,
     withdraw_note: "Withdrawing turns off every non-necessary cookie group, deletes their cookies and gives you a receipt of the withdrawal.",
@@ -273,6 +344,38 @@ const EN: Words = Words {
         "Choices changed",
         "Consent withdrawn",
         "Expired",
+    ],
+    bundle: "Download proof",
+    bundle_note: "Each proof file holds the digitally signed receipt and the proof that it is in a log no one can rewrite. Anyone can check it is genuine. Keep it as your evidence.",
+    missing_title: "Some receipts are missing from the server",
+    missing_note: "This browser keeps a copy of the receipts below, but the server's list no longer has them. Download them to keep as evidence, and tell the data protection officer.",
+    held_only: "The server could not be reached: these are the copies this browser keeps.",
+    request: "Make a request",
+    request_intro: "The agency must answer within 30 days. The request is tied to this browser, so you need not give your name. Leave a contact if you want the officer to reach you.",
+    kind_question: "What do you ask for?",
+    kind_missing: "Please choose what you ask for first.",
+    message_label: "Details (optional)",
+    contact_label: "How to reach you, e.g. e-mail or phone (optional)",
+    send: "Send the request",
+    sending: "Sending the request…",
+    filed: "Request sent. Reference %r. The agency must answer by %d. Please note the reference.",
+    file_failed: "The request could not be sent. Please try again, or write to the data protection officer (address below).",
+    my_requests: "Your requests",
+    request_cols: ["Reference", "Made on", "Answer due by", "Status"],
+    kinds: [
+        "Access",
+        "Receive or transfer",
+        "Objection",
+        "Erasure",
+        "Restriction",
+        "Correction",
+    ],
+    statuses: [
+        "Received",
+        "Identity checked",
+        "Answered",
+        "Refused (the reply letter says why)",
+        "Data erased",
     ],
 };
 
@@ -305,4 +408,25 @@ pub fn event_word<'a>(w: &'a Words, event: &'a str) -> &'a str {
         other => return other,
     };
     w.events[i]
+}
+
+/// The word for a request's `status`, or the status itself.
+pub fn status_word<'a>(w: &'a Words, status: &'a str) -> &'a str {
+    let i = match status {
+        "received" => 0,
+        "identity_checked" => 1,
+        "answered" => 2,
+        "refused" => 3,
+        "erased" => 4,
+        other => return other,
+    };
+    w.statuses[i]
+}
+
+/// The short word for a request's `kind` (its serde name), or the name itself.
+pub fn kind_word<'a>(w: &'a Words, kind: &'a str) -> &'a str {
+    yinyom_model::request::RequestKind::ALL
+        .iter()
+        .position(|k| k.as_str() == kind)
+        .map_or(kind, |i| w.kinds[i])
 }

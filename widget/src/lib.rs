@@ -8,7 +8,8 @@
 //! with a [`host::Host`]: the loader's side of the contract (the notice, the language, the
 //! visitor's pseudonymous id, `commit`, which stores the consent cookie, applies the choice
 //! on the page and delivers the receipt, and `text`, a plain GET). The widget does no
-//! network I/O of its own and no serde: both keep the wasm small (the budgets in BENCHMARKS.md).
+//! serde, and no network I/O of its own but one POST (a visitor's data-subject request,
+//! `host::Context::post_json`): both keep the wasm small (the budgets in BENCHMARKS.md).
 //!
 //! # Layout
 //! - [`host`]: the loader interface (`Host`), the visitor's choices and building them into
@@ -18,11 +19,14 @@
 //! - [`state`]: the widget's state and its changes, a pure reducer (tested natively).
 //! - [`views`]: what it draws, one module per screen (banner, settings: choices / notice /
 //!   my consent).
+//! - [`held`]: the visitor's own copies of their receipts (localStorage, per site,
+//!   bounded) and what the server's list lacks.
 //! - [`focus`]: where the keyboard focus goes, and the settings' focus trap.
 //! - [`i18n`]: the widget's own words, Thai first.
 
 pub mod app;
 pub mod focus;
+pub mod held;
 pub mod host;
 pub mod i18n;
 pub mod js;

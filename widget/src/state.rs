@@ -14,6 +14,7 @@ use yew::Reducible;
 use yinyom_model::{
     Lang,
     receipt::{AgeBand, Method},
+    request::RequestKind,
     site::MinorsPolicy,
 };
 
@@ -39,6 +40,10 @@ pub enum Focus {
     Back,
     /// The age question (a choice needs it answered).
     Age,
+    /// The request form's choice of kind (sent without one).
+    Kind,
+    /// What became of the request just sent (its reference, or the failure).
+    Filing,
 }
 
 /// Why a choice cannot be recorded yet (minors mode, PDPA s.20).
@@ -53,10 +58,57 @@ pub enum Missing {
 /// The visitor's receipts, as the "my consent" tab shows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
-    /// `{receipt, jws}` objects, newest first.
+    /// `{receipt, jws, proof?}` entries, newest first: the server's answer, or this
+    /// browser's own copies when the server could not be reached.
     pub rows: Vec<JsValue>,
-    /// A `data:` URL of their JSON, for the download link.
-    pub download: String,
+    /// The copies this browser holds that the server's answer lacks, newest first
+    /// (see `held.rs`).
+    pub missing: Vec<JsValue>,
+    /// Whether `rows` is the server's answer.
+    pub from_server: bool,
+}
+
+/// A data-subject request as the server answers and lists it (the model's
+/// `SubjectRequest`, read from JS without serde).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filed {
+    /// The reference the visitor quotes.
+    pub reference: String,
+    /// Its kind's name (`access`, …).
+    pub kind: String,
+    /// When it was received.
+    pub received_at: String,
+    /// When it must be answered.
+    pub due: String,
+    /// Where the case stands.
+    pub status: String,
+}
+
+/// The request form's fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestForm {
+    /// The kind picked.
+    pub kind: Option<RequestKind>,
+    /// The visitor's message (optional).
+    pub message: String,
+    /// How to reach them (optional).
+    pub contact: String,
+}
+
+/// Where filing a request stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Filing {
+    /// Nothing sent yet (or the form is being filled again).
+    #[default]
+    Idle,
+    /// Sent without a kind: the form says to pick one.
+    NoKind,
+    /// Sent, waiting for the answer.
+    Sending,
+    /// Filed: the server's answer.
+    Filed(Filed),
+    /// The server could not be reached or refused it.
+    Failed,
 }
 
 /// Everything the widget shows that changes.
@@ -80,6 +132,12 @@ pub struct State {
     pub notice: Option<(Lang, Option<String>)>,
     /// The receipts (`None` inside: they could not be loaded).
     pub history: Option<Option<History>>,
+    /// The request form.
+    pub form: RequestForm,
+    /// Where filing a request stands.
+    pub filing: Filing,
+    /// The visitor's requests, newest first (`None` inside: they could not be loaded).
+    pub requests: Option<Option<Vec<Filed>>>,
     /// Where the focus goes after the next render.
     pub focus: Option<Focus>,
 }
@@ -124,6 +182,18 @@ pub enum Action {
     },
     /// A choice could not be recorded: the age question must be answered first.
     Refused(Missing),
+    /// The request form's kind picked.
+    RequestKind(RequestKind),
+    /// The request form's message typed.
+    RequestMessage(String),
+    /// The request form's contact typed.
+    RequestContact(String),
+    /// The request form sent: it goes out if it has a kind and nothing is on its way.
+    Send,
+    /// The server answered the request (or not).
+    Filed(Option<Filed>),
+    /// The visitor's requests arrived (or not).
+    RequestsLoaded(Option<Vec<Filed>>),
 }
 
 impl State {
@@ -140,6 +210,9 @@ impl State {
             status: None,
             notice: None,
             history: None,
+            form: RequestForm::default(),
+            filing: Filing::Idle,
+            requests: None,
             focus: banner.then_some(Focus::Banner),
         }
     }
@@ -229,6 +302,39 @@ impl State {
                 self.missing = Some(missing);
                 self.focus = Some(Focus::Age);
             }
+            Action::RequestKind(kind) => {
+                self.form.kind = Some(kind);
+                if self.filing != Filing::Sending {
+                    self.filing = Filing::Idle;
+                }
+            }
+            Action::RequestMessage(m) => self.form.message = m,
+            Action::RequestContact(c) => self.form.contact = c,
+            Action::Send => match (&self.filing, self.form.kind) {
+                (Filing::Sending, _) => {}
+                (_, None) => {
+                    self.filing = Filing::NoKind;
+                    self.focus = Some(Focus::Kind);
+                }
+                (_, Some(_)) => self.filing = Filing::Sending,
+            },
+            Action::Filed(answer) => {
+                self.focus = Some(Focus::Filing);
+                match answer {
+                    Some(filed) => {
+                        self.form = RequestForm::default();
+                        if let Some(Some(list)) = &mut self.requests {
+                            list.insert(0, filed.clone());
+                        } else {
+                            self.requests = Some(Some(vec![filed.clone()]));
+                        }
+                        self.filing = Filing::Filed(filed);
+                    }
+                    // The form keeps what was typed, to send again.
+                    None => self.filing = Filing::Failed,
+                }
+            }
+            Action::RequestsLoaded(list) => self.requests = Some(list),
         }
     }
 }
@@ -412,5 +518,82 @@ mod tests {
             .reduce(Action::Refused(Missing::Guardian))
             .reduce(Action::Guardian);
         assert_eq!(s.missing, None);
+    }
+
+    fn filed(reference: &str) -> Filed {
+        Filed {
+            reference: reference.into(),
+            kind: "erasure".into(),
+            received_at: "2026-12-03T19:00:00+07:00".into(),
+            due: "2027-01-02T19:00:00+07:00".into(),
+            status: "received".into(),
+        }
+    }
+
+    /// A request sent without a kind does not go out: the form says so and the focus
+    /// goes to the kinds; picking one clears the message.
+    #[test]
+    fn a_request_needs_a_kind() {
+        let s = start(false)
+            .reduce(open(Tab::Mine, choices(false, false, false)))
+            .reduce(Action::RequestMessage("ขอลบข้อมูล".into()))
+            .reduce(Action::Send);
+        assert_eq!(s.filing, Filing::NoKind);
+        assert_eq!(s.focus, Some(Focus::Kind));
+        let s = s.reduce(Action::RequestKind(RequestKind::Erasure));
+        assert_eq!(s.filing, Filing::Idle);
+        assert_eq!(s.form.message, "ขอลบข้อมูล", "what was typed stays");
+    }
+
+    /// Sending goes out once: a second press while it is on its way changes nothing.
+    /// The answer shows the reference (focused), clears the form and heads the list.
+    #[test]
+    fn a_filed_request_shows_its_reference_and_joins_the_list() {
+        let s = start(false)
+            .reduce(Action::RequestsLoaded(Some(vec![filed("R-1")])))
+            .reduce(Action::RequestKind(RequestKind::Erasure))
+            .reduce(Action::RequestContact("a@example.org".into()))
+            .reduce(Action::Send);
+        assert_eq!(s.filing, Filing::Sending);
+        let again = s.clone().reduce(Action::Send);
+        assert_eq!(again, s, "no second request while one is on its way");
+        let s = s.reduce(Action::Filed(Some(filed("R-2"))));
+        assert_eq!(s.filing, Filing::Filed(filed("R-2")));
+        assert_eq!(s.focus, Some(Focus::Filing));
+        assert_eq!(s.form, RequestForm::default());
+        assert_eq!(s.requests, Some(Some(vec![filed("R-2"), filed("R-1")])));
+    }
+
+    /// A failed request says so (focused) and keeps what was typed, to send again; a
+    /// request list that could not be loaded is replaced by the filed one.
+    #[test]
+    fn a_failed_request_keeps_the_form() {
+        let s = start(false)
+            .reduce(Action::RequestsLoaded(None))
+            .reduce(Action::RequestKind(RequestKind::Access))
+            .reduce(Action::RequestMessage("สำเนา".into()))
+            .reduce(Action::Send)
+            .reduce(Action::Filed(None));
+        assert_eq!(s.filing, Filing::Failed);
+        assert_eq!(s.focus, Some(Focus::Filing));
+        assert_eq!(s.form.kind, Some(RequestKind::Access));
+        assert_eq!(s.form.message, "สำเนา");
+        let s = s.reduce(Action::Send);
+        assert_eq!(s.filing, Filing::Sending, "it can be sent again");
+        let s = s.reduce(Action::Filed(Some(filed("R-3"))));
+        assert_eq!(s.requests, Some(Some(vec![filed("R-3")])));
+    }
+
+    /// A recorded choice forgets the receipts shown but not the requests.
+    #[test]
+    fn a_choice_keeps_the_requests() {
+        let s = start(false)
+            .reduce(Action::RequestsLoaded(Some(vec![filed("R-1")])))
+            .reduce(Action::Decided {
+                method: Method::RejectAll,
+                choices: choices(false, false, false),
+            });
+        assert_eq!(s.requests, Some(Some(vec![filed("R-1")])));
+        assert_eq!(s.history, None);
     }
 }

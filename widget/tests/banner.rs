@@ -687,10 +687,24 @@ async fn my_consent_shows_receipts_and_withdraws() {
         row.contains("1 กุมภาพันธ์ 2568") && row.contains("07:00"),
         "{row}"
     );
-    let download = find(&root, "[data-action=download]").expect("download link");
-    let href = download.get_attribute("href").unwrap_or_default();
-    assert!(href.starts_with("data:application/json"), "{href}");
-    assert!(href.contains("a.b.c"), "the signed JWS is in the download");
+    // A link's address is written when it is clicked (the test keeps the browser from
+    // following it): all receipts as JSON Lines, and each receipt's own bundle.
+    for css in ["[data-action=download]", ".history [download]"] {
+        let link = find(&root, css).expect("download link");
+        let stay = Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| e.prevent_default());
+        link.add_event_listener_with_callback("click", stay.as_ref().unchecked_ref())
+            .expect("listen");
+        click(&root, css);
+        let href = link.get_attribute("href").unwrap_or_default();
+        assert!(href.starts_with("data:application/json"), "{href}");
+        let text = js_sys::decode_uri_component(href.split_once(',').map_or("", |(_, t)| t))
+            .map(String::from)
+            .unwrap_or_default();
+        assert!(
+            text.contains("\"jws\": \"a.b.c\"") || text.contains("\"jws\":\"a.b.c\""),
+            "{text}"
+        );
+    }
     click(&root, "[data-action=withdraw]");
     yew::scheduler::flush().await;
     let commits = commits.borrow();
