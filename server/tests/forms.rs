@@ -211,3 +211,15 @@ async fn exports_name_the_form() {
         Some(serde_json::json!("not_applicable"))
     );
 }
+
+/// The loader carries what a form's request needs when the server cannot be reached (the
+/// notice version; the loader may come from the browser's cache) and where the forms
+/// module is; the consent purposes stay out of it (the module fetches them).
+#[tokio::test]
+async fn the_loader_names_the_notice_version_and_the_forms_module() {
+    let app = app().await;
+    let js = body_text(app.get("/v1/sites/demo/yinyom.js").await).await;
+    assert!(js.contains(r#""version":"v1""#), "{js}");
+    assert!(js.contains(r#""forms_js":"/assets/0123456789abcdef/yinyom_forms.js""#));
+    assert!(!js.contains(r#""purposes""#));
+}
