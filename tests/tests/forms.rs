@@ -275,3 +275,39 @@ fn a_form_added_after_load_works_and_sends_only_consent_purposes() {
         "the unknown purpose is not sent, the unticked box is refused"
     );
 }
+
+/// i-Industry's registration page (examples/moi-i-industry/register.html) under the notice
+/// version that asks consent for news (v2/, as the demo publishes it): the registration
+/// reaches the backend with a receipt granting `industry_news`.
+#[test]
+fn i_industry_registration_carries_the_news_consent() {
+    let site = "moi-i-industry";
+    let server = TestServer::start(&[site]).expect("server");
+    server
+        .import("moi-i-industry/v2")
+        .expect("notice version 2");
+    let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, site);
+    visitor.visit_url(&format!("{}/{site}/register.html", server.pages));
+    visitor.banner().reject_all();
+    visitor.receipts(1);
+    for (css, text) in [
+        ("#cid", "1103700000000"),
+        ("#fullname", "สมหญิง รักงาน"),
+        ("#email", "somying@example.go.th"),
+    ] {
+        let field = browser.find(css).expect("field");
+        browser.send_keys(&field, text).expect("type");
+    }
+    click(&browser, "#c-news");
+    click(&browser, "button[type=submit]");
+    let fields = received(&browser);
+    assert_eq!(
+        fields.get("email").map(String::as_str),
+        Some("somying@example.go.th")
+    );
+    let receipt = verified(&server, &fields["yinyom_jws"]);
+    assert_eq!(receipt["context"], "registration");
+    assert_eq!(receipt["notice"]["version"], "2025-07");
+    assert_eq!(receipt["purposes"], json!({"industry_news": true}));
+}
