@@ -40,6 +40,9 @@ pub struct LoaderConfig<'a> {
     pub revision: u32,
     /// How many days a choice holds.
     pub validity_days: u32,
+    /// The current notice version, which a form's receipt request names (also when the
+    /// server cannot be reached: the loader may come from the browser's cache).
+    pub version: &'a str,
     /// The notice's languages, Thai first.
     pub languages: &'a [Lang],
     /// Every cookie category, in notice order.
@@ -50,6 +53,9 @@ pub struct LoaderConfig<'a> {
     pub widget_wasm: String,
     /// URL path of the banner module (`widget/js/banner.js`), beside the widget.
     pub banner_js: String,
+    /// URL path of the forms module (`widget/js/forms.js`), beside the widget: imported
+    /// only by a page with a `data-yinyom-form`.
+    pub forms_js: String,
     /// The widget build id.
     pub build: &'a str,
     /// Minors mode (the age question, PDPA s.20): the widget draws the banner.
@@ -78,6 +84,7 @@ impl<'a> LoaderConfig<'a> {
             cookie: cookie_name(site),
             revision: notice.consent_revision,
             validity_days: notice.consent_validity_days,
+            version: &notice.version,
             languages: &notice.languages,
             categories: notice
                 .categories
@@ -92,6 +99,7 @@ impl<'a> LoaderConfig<'a> {
             widget_js: format!("/assets/{}", assets.widget_js),
             widget_wasm: format!("/assets/{}", assets.widget_wasm),
             banner_js: format!("/assets/{}/yinyom_banner.js", assets.build),
+            forms_js: format!("/assets/{}/yinyom_forms.js", assets.build),
             build: assets.build,
             minors: notice.minors == MinorsPolicy::AskAge,
         }
@@ -279,6 +287,8 @@ mod tests {
         assert_eq!(v["languages"], serde_json::json!(["th", "en"]));
         assert_eq!(v["minors"], true);
         assert_eq!(v["banner_js"], "/assets/0123456789abcdef/yinyom_banner.js");
+        assert_eq!(v["forms_js"], "/assets/0123456789abcdef/yinyom_forms.js");
+        assert_eq!(v["version"], "v1");
         assert_eq!(
             v["categories"][2],
             serde_json::json!({"id": "video", "required": false, "gcm": ["ad_storage"], "cookies": ["_video*"]})

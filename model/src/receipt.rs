@@ -23,6 +23,9 @@ pub enum Method {
     SavePreferences,
     /// "Withdraw all".
     Withdraw,
+    /// A form on the site (a registration, an application): the decisions are the
+    /// consent purposes of that form, and the receipt's `context` names it.
+    Form,
 }
 
 impl Method {
@@ -33,6 +36,7 @@ impl Method {
             Method::RejectAll => "reject_all",
             Method::SavePreferences => "save_preferences",
             Method::Withdraw => "withdraw",
+            Method::Form => "form",
         }
     }
 }
@@ -150,12 +154,16 @@ pub struct ReceiptRequest {
     pub consent_revision: u32,
     /// How the choice was made.
     pub method: Method,
+    /// The form's name (`data-yinyom-form`): present exactly when `method` is `form`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Slug>,
     /// Language the notice was shown in.
     pub lang: Lang,
-    /// A decision for every optional cookie category.
+    /// A decision for every optional cookie category (none for a form).
     #[serde(deserialize_with = "unique_keys")]
     pub categories: BTreeMap<Slug, bool>,
-    /// A decision for every `consent` purpose.
+    /// A decision for every `consent` purpose (for a form: each consent purpose of the
+    /// form, and only those).
     #[serde(default, deserialize_with = "unique_keys")]
     pub purposes: BTreeMap<Slug, bool>,
     /// Whether the browser sent Global Privacy Control.
@@ -227,7 +235,14 @@ impl ReceiptRequest {
                 ),
             );
         }
-        if let Err(m) = notice.check_decisions(&self.categories, &self.purposes) {
+        if self.method == Method::Form {
+            self.check_form(notice)?;
+        } else if self.context.is_some() {
+            return misfit(
+                "invalid_context",
+                "only a form receipt (method `form`) names a context".into(),
+            );
+        } else if let Err(m) = notice.check_decisions(&self.categories, &self.purposes) {
             let mut parts = Vec::new();
             if !m.missing.is_empty() {
                 parts.push(format!("missing a decision for {}", m.missing.join(", ")));
@@ -271,6 +286,47 @@ impl ReceiptRequest {
             .or_else(|message| misfit("method_mismatch", message))
     }
 
+    /// A form receipt names its form (`context`) and decides only consent purposes of the
+    /// notice, at least one, and no cookie category: a form asks about what it collects,
+    /// the banner about cookies. Misfits are 422 `invalid_context` or `invalid_decisions`.
+    fn check_form(&self, notice: &Notice) -> Result<(), Misfit> {
+        let misfit = |code, message: String| Err(Misfit { code, message });
+        if self.context.is_none() {
+            return misfit(
+                "invalid_context",
+                "a form receipt names its form: send context (the form's data-yinyom-form)".into(),
+            );
+        }
+        if !self.categories.is_empty() {
+            return misfit(
+                "invalid_decisions",
+                "a form receipt decides purposes only: send categories as {}".into(),
+            );
+        }
+        if self.purposes.is_empty() {
+            return misfit(
+                "invalid_decisions",
+                "a form receipt decides at least one consent purpose".into(),
+            );
+        }
+        let unexpected: Vec<String> = self
+            .purposes
+            .keys()
+            .filter(|id| !notice.consent_purposes().any(|p| &p.id == *id))
+            .map(|id| format!("purpose `{id}`"))
+            .collect();
+        if !unexpected.is_empty() {
+            return misfit(
+                "invalid_decisions",
+                format!(
+                    "{} not asked under this notice version (only consent purposes are)",
+                    unexpected.join(", ")
+                ),
+            );
+        }
+        Ok(())
+    }
+
     /// The event of the receipt this request makes, as far as the request alone says:
     /// withdrawn, given (something is granted) or refused. The server makes a given or
     /// refused choice an update when the visitor already has a receipt on the site
@@ -291,6 +347,7 @@ impl ReceiptRequest {
             subject_id: &self.subject_id,
             notice_version: &self.notice_version,
             method: self.method,
+            context: self.context.as_ref(),
             categories: &self.categories,
             purposes: &self.purposes,
         }
@@ -323,7 +380,7 @@ impl ReceiptRequest {
                     .collect(),
                 "refuses",
             ),
-            Method::SavePreferences => return Ok(()),
+            Method::SavePreferences | Method::Form => return Ok(()),
         };
         if wrong.is_empty() {
             return Ok(());
@@ -356,6 +413,8 @@ pub struct Choice<'a> {
     pub notice_version: &'a str,
     /// How the choice was made.
     pub method: Method,
+    /// The form, for a form receipt.
+    pub context: Option<&'a Slug>,
     /// Category decisions.
     pub categories: &'a BTreeMap<Slug, bool>,
     /// Purpose decisions.
@@ -469,6 +528,9 @@ pub struct Receipt {
     pub event: Event,
     /// How.
     pub method: Method,
+    /// The form's name, for a form receipt (method `form`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Slug>,
     /// Language the notice was shown in.
     pub lang: Lang,
     /// Pseudonymous visitor id.
@@ -512,6 +574,7 @@ impl Receipt {
             subject_id: &self.subject_id,
             notice_version: &self.notice.version,
             method: self.method,
+            context: self.context.as_ref(),
             categories: &self.categories,
             purposes: &self.purposes,
         }
@@ -567,6 +630,7 @@ mod tests {
             Method::RejectAll,
             Method::SavePreferences,
             Method::Withdraw,
+            Method::Form,
         ] {
             assert_eq!(
                 serde_json::to_value(m).expect("json"),
@@ -672,6 +736,56 @@ mod tests {
         refusal.purposes.values_mut().for_each(|g| *g = false);
         refusal.method = Method::RejectAll;
         assert_eq!(refusal.check_against(&minors), Ok(()));
+    }
+
+    /// A form receipt names its form and decides some consent purposes, nothing else; only
+    /// a form receipt names a form.
+    #[test]
+    fn a_form_receipt_decides_only_the_purposes_of_its_form() {
+        let n = notice();
+        let mut form = request();
+        form.method = Method::Form;
+        form.context = Some(Slug::parse("registration").expect("slug"));
+        form.categories.clear();
+        assert_eq!(form.check_against(&n), Ok(()));
+        let code = |r: &ReceiptRequest| r.check_against(&n).map_err(|m| m.code);
+        let mut wrong = form.clone();
+        wrong.context = None;
+        assert_eq!(code(&wrong), Err("invalid_context"));
+        let mut wrong = form.clone();
+        wrong
+            .categories
+            .insert(Slug::parse("analytics").expect("slug"), true);
+        assert_eq!(code(&wrong), Err("invalid_decisions"));
+        let mut wrong = form.clone();
+        wrong.purposes.clear();
+        assert_eq!(code(&wrong), Err("invalid_decisions"));
+        let mut wrong = form.clone();
+        wrong
+            .purposes
+            .insert(Slug::parse("service").expect("slug"), true);
+        let m = wrong.check_against(&n).expect_err("not a consent purpose");
+        assert_eq!(m.code, "invalid_decisions");
+        assert!(m.message.contains("purpose `service`"), "{m:?}");
+        // A banner receipt names no form.
+        let mut banner = request();
+        banner
+            .categories
+            .insert(Slug::parse("marketing").expect("slug"), false);
+        banner.context = form.context.clone();
+        assert_eq!(code(&banner), Err("invalid_context"));
+        // The form is part of the choice: the same request id for another form is not a retry.
+        let mut other = form.clone();
+        other.context = Some(Slug::parse("news").expect("slug"));
+        assert_ne!(form.choice(), other.choice());
+        // Serialized, a banner request has no context key (receipts signed before forms
+        // existed keep their canonical JSON).
+        let json = serde_json::to_value(request()).expect("json");
+        assert!(json.get("context").is_none());
+        assert_eq!(
+            serde_json::to_value(&form).expect("json")["context"],
+            "registration"
+        );
     }
 
     #[test]

@@ -50,11 +50,12 @@ const PAGE: i64 = 2_000;
 /// The CSV's fixed columns: `(English, Thai)` labels. One column per cookie category and
 /// purpose of the site's notices follows `notice_sha256` ([`Columns`]), and `jws` (the
 /// signed original, so a row can be verified) ends the row.
-const CSV_COLUMNS: [(&str, &str); 17] = [
+const CSV_COLUMNS: [(&str, &str); 18] = [
     ("receipt_id", "เลขที่ใบรับ"),
     ("issued_at", "เวลาที่ออก"),
     ("event", "เหตุการณ์"),
     ("method", "วิธีที่เลือก"),
+    ("form", "แบบฟอร์ม"),
     ("lang", "ภาษา"),
     ("subject_id", "รหัสผู้เข้าชม (นามแฝง)"),
     ("notice_version", "ฉบับประกาศ"),
@@ -383,6 +384,8 @@ struct CsvReceipt<'a> {
     event: Cow<'a, str>,
     #[serde(borrow)]
     method: Cow<'a, str>,
+    #[serde(default, borrow)]
+    context: Option<Cow<'a, str>>,
     #[serde(borrow)]
     lang: Cow<'a, str>,
     #[serde(borrow)]
@@ -438,6 +441,7 @@ impl<'a> CsvReceipt<'a> {
             issued_at: Cow::Borrowed(&r.issued_at),
             event: Cow::Borrowed(r.event.as_str()),
             method: Cow::Borrowed(r.method.as_str()),
+            context: r.context.as_ref().map(|c| Cow::Borrowed(c.as_str())),
             lang: Cow::Borrowed(r.lang.code()),
             subject_id: Cow::Borrowed(&r.subject_id),
             notice: CsvNotice {
@@ -462,11 +466,12 @@ impl<'a> CsvReceipt<'a> {
     /// Appends the row (the columns of [`Columns`]) and its line end.
     fn write(&self, out: &mut Vec<u8>, columns: &Columns, jws: &str, lang: Lang) {
         let revision = self.notice.consent_revision.to_string();
-        let fixed: [&str; 17] = [
+        let fixed: [&str; 18] = [
             &self.receipt_id,
             &self.issued_at,
             &self.event,
             &self.method,
+            self.context.as_deref().unwrap_or(""),
             &self.lang,
             &self.subject_id,
             &self.notice.version,
@@ -639,7 +644,10 @@ pub fn kantara(r: &StoredReceipt, notice: Option<&Notice>, jwks_url: &str) -> Va
         "version": "KI-CR-v1.1.0",
         "jurisdiction": "TH",
         "consentTimestamp": epoch_secs(&rc.issued_at),
-        "collectionMethod": format!("web consent banner ({}), Yinyom widget {}", rc.method.as_str(), rc.widget),
+        "collectionMethod": match &rc.context {
+            Some(form) => format!("web form `{form}` on {}{} (form), Yinyom loader {}", rc.page.origin, rc.page.path, rc.widget),
+            None => format!("web consent banner ({}), Yinyom widget {}", rc.method.as_str(), rc.widget),
+        },
         "consentReceiptID": rc.receipt_id,
         "publicKey": jwks_url,
         "language": lang.code(),
@@ -705,7 +713,7 @@ pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
         json!({"party_type": role, "party_name": p.name.get(lang), "party_address": p.address.get(lang),
                "party_contact": {"email": p.email, "phone": p.phone, "url": p.url}})
     };
-    json!({
+    let mut record = json!({
         "schema_version": "ISO/IEC TS 27560:2023; yinyom.receipt/1",
         "record_id": rc.receipt_id,
         "pii_principal_id": rc.subject_id,
@@ -714,7 +722,7 @@ pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
         "language": lang.code(),
         "purposes": purposes,
         "pii_controllers": notice.map(|n| vec![party(&n.controller, "controller"), party(&n.dpo, "dpo")]).unwrap_or_default(),
-        "collection_method": {"channel": "web_banner", "action": rc.method.as_str(), "widget_build": rc.widget, "page_origin": rc.page.origin, "page_path": rc.page.path},
+        "collection_method": {"channel": if rc.context.is_some() { "web_form" } else { "web_banner" }, "action": rc.method.as_str(), "widget_build": rc.widget, "page_origin": rc.page.origin, "page_path": rc.page.path},
         "storage_locations": ["TH"],
         "jurisdiction": rc.jurisdiction,
         "withdrawal_method": "the cookie settings button or link on the site (ตั้งค่าคุกกี้): Withdraw all",
@@ -724,7 +732,11 @@ pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
                   "age_band": rc.age_band},
         "signals": {"gpc": rc.gpc},
         "integrity": {"jws": r.jws, "jwks": "/.well-known/jwks.json"},
-    })
+    });
+    if let Some(form) = &rc.context {
+        record["collection_method"]["form"] = json!(form);
+    }
+    record
 }
 
 #[cfg(test)]

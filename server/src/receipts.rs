@@ -121,6 +121,7 @@ pub async fn record(
         issued_at: rfc3339_ms(now),
         jurisdiction: "TH".to_owned(),
         method: req.method,
+        context: req.context,
         lang: req.lang,
         subject_id: req.subject_id,
         site: site.id.clone(),

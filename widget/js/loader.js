@@ -350,6 +350,7 @@
   const toRun = [];
   let runnerWaiting = false;
   function activate() {
+    watchForms();
     document.querySelectorAll('script[type="text/plain"][data-yinyom]').forEach((s) => {
       if (!taken.has(s) && granted(s.getAttribute("data-yinyom") || "")) {
         taken.add(s);
@@ -521,6 +522,13 @@
       state = readConsent();
     }
   }
+  /** Keeps a receipt request in the queue deliver() sends (a form's, when the server did
+   * not answer in time). */
+  function queue(/** @type {string} */ request) {
+    const pending = storedList("pending");
+    pending.push(request);
+    store("pending", JSON.stringify(pending));
+  }
   /** Tells tests and tools the loader has finished reacting (see the top of this file). */
   function settled() {
     document.dispatchEvent(new CustomEvent("yinyom:settled", { detail: { site: config.site } }));
@@ -531,9 +539,7 @@
     writeConsent(cookie);
     if (banner) banner.remove();
     banner = null;
-    const pending = storedList("pending");
-    pending.push(request);
-    store("pending", JSON.stringify(pending));
+    queue(request);
     store("choice", request);
     if (JSON.parse(request).method == "withdraw") {
       document.querySelectorAll("iframe[data-yinyom-once]").forEach((f) => f.removeAttribute("data-yinyom-once"));
@@ -627,6 +633,22 @@
     };
     el(box, "button", { type: "button", "data-action": "close" }, w.close).onclick = () => box.remove();
     /** @type {HTMLElement} */ (box.querySelector("button")).focus();
+  }
+
+  // ---- Consent on forms (docs/EMBEDDING.md): `<form data-yinyom-form="NAME">` with
+  // `data-yinyom-purpose` boxes. The code (checks, submit listener on document, delivery)
+  // is widget/js/forms.js, imported once the page has such a form (activate() looks, also
+  // for forms added later), so other pages never download it. ----
+
+  /** @type {Promise<void> | null} */
+  let forms = null;
+  function watchForms() {
+    if (forms || !document.querySelector("form[data-yinyom-form]")) return;
+    forms = /** @type {Promise<FormsModule>} */ (import(base + config.forms_js))
+      .then((m) => m.forms({ config, api: siteApi, lang: () => lang, uuid, subject, queue }), (e) => {
+        forms = null;
+        console.error(e);
+      });
   }
 
   // ---- The JS API (docs/EMBEDDING.md) ----

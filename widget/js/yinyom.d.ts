@@ -16,6 +16,8 @@ interface LoaderConfig {
   cookie: string;
   /** The current consent revision: a choice made under an older one is asked again. */
   revision: number;
+  /** The current notice version (a form's receipt request names it). */
+  version: string;
   validity_days: number;
   /** The notice's languages, Thai first. */
   languages: string[];
@@ -23,6 +25,8 @@ interface LoaderConfig {
   widget_js: string;
   widget_wasm: string;
   banner_js: string;
+  /** The forms module (forms.js), imported only by a page with a `data-yinyom-form`. */
+  forms_js: string;
   /** The widget build id, which receipt requests carry. */
   build: string;
   /** Minors mode: the widget draws the banner with the age question. */
@@ -117,6 +121,26 @@ interface BannerHost {
   open(tab: string): void;
   /** Starts fetching the widget (intent). */
   prefetch(): void;
+}
+
+/** What the loader lends the forms module (`forms(host)`). */
+interface FormsHost {
+  config: LoaderConfig;
+  /** `/v1/sites/{site}` on the consent server. */
+  api: string;
+  /** The visitor's language now. */
+  lang(): string;
+  uuid(): string;
+  /** The visitor's pseudonymous id (the same one the banner's receipts carry). */
+  subject(): string;
+  /** Keeps a receipt request in the loader's queue: delivered on a later page view. */
+  queue(request: string): void;
+}
+
+/** The forms module (forms.js). */
+interface FormsModule {
+  /** Starts: checks the page's forms (and those added later), listens for their submits. */
+  forms(host: FormsHost): void;
 }
 
 /** The mounted widget (widget/src/lib.rs, `Widget`). */

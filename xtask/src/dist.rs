@@ -8,9 +8,11 @@
 //! dist/assets/<build>/yinyom_banner.js      the banner (widget/js/banner.js with
 //!                                           banner.css and the banner's words
 //!                                           (model/src/words.rs) in it, minified), + .br + .gz
+//! dist/assets/<build>/yinyom_forms.js       consent on forms (widget/js/forms.js, minified;
+//!                                           imported only by pages with a form), + .br + .gz
 //! dist/loader-<hash>.min.js                 widget/js/loader.js minified by terser
 //! ```
-//! `<build>` is a hash of the three files, so the URLs are immutable and cache forever.
+//! `<build>` is a hash of the four files, so the URLs are immutable and cache forever.
 //! It is 16 lower-case hex characters (8 bytes of SHA-256): the receipt API refuses any
 //! other `widget` (`yinyom_model::receipt::is_build_id`).
 //! `<hash>` is the first 16 hex digits of the SHA-256 of `widget/js/loader.js`: the server
@@ -88,10 +90,12 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
     let wasm = fs::read(&wasm)?;
     let terser = terser(&root)?;
     let banner = banner_module(&root, &terser)?;
+    let forms = forms_module(&root, &terser)?;
     let mut h = Sha256::new();
     h.update(&js);
     h.update(&wasm);
     h.update(&banner);
+    h.update(&forms);
     let build = hex::encode(&h.finalize()[..8]);
 
     let dist = root.join("dist");
@@ -104,6 +108,7 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
         ("yinyom_widget.js", &js),
         ("yinyom_widget_bg.wasm", &wasm),
         ("yinyom_banner.js", &banner),
+        ("yinyom_forms.js", &forms),
     ] {
         sizes.push(write_compressed(&dir, name, bytes)?);
     }
@@ -161,6 +166,15 @@ fn banner_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
     fs::write(&tmp, banner_source(&source, &css)?)?;
     let out = root.join("target/terser/banner.min.js");
     minify(terser, &tmp, &out, true)?;
+    Ok(fs::read(&out)?)
+}
+
+/// `widget/js/forms.js` (consent on forms, imported by the loader only on a page with a
+/// `data-yinyom-form`), minified (an ES module).
+fn forms_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
+    fs::create_dir_all(root.join("target/terser"))?;
+    let out = root.join("target/terser/forms.min.js");
+    minify(terser, &root.join("widget/js/forms.js"), &out, true)?;
     Ok(fs::read(&out)?)
 }
 

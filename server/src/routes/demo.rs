@@ -2,11 +2,15 @@
 //! (an agency's own pages, which embed the loader) from a second origin, as the agency's
 //! web server would. Not the console's pages: those are [`crate::admin`]'s.
 //!
+//! A form posted to any path is answered by [`received`], standing in for the agency's
+//! backend: it lists the fields it got, so a newcomer (and the end-to-end tests) see the
+//! consent fields the loader added (`yinyom_receipt`, `yinyom_jws`, or `yinyom_request`).
+//!
 //! The examples embed `http://127.0.0.1:8080/v1/sites/…/yinyom.js`; when the API runs
 //! elsewhere, that address is rewritten in HTML files to the API's public URL.
 
 use axum::{
-    Router,
+    Form, Router,
     extract::{Path, State},
     http::{StatusCode, header},
     response::{Html, IntoResponse, Response},
@@ -27,7 +31,7 @@ struct Pages {
 pub fn router(dir: PathBuf, api_url: String) -> Router {
     Router::new()
         .route("/", get(index))
-        .route("/{*path}", get(file))
+        .route("/{*path}", get(file).post(received))
         .with_state(Arc::new(Pages { dir, api_url }))
 }
 
@@ -66,6 +70,44 @@ async fn index(State(p): State<Arc<Pages>>) -> Response {
          <table><thead><tr><th scope=\"col\">เว็บไซต์ / Site</th><th scope=\"col\">ประกาศ / Notice</th>\
          <th scope=\"col\">คอนโซล DPO / DPO console</th><th scope=\"col\">สถิติ / Statistics</th></tr></thead>\
          <tbody>{rows}</tbody></table></main></body></html>"
+    ))
+    .into_response()
+}
+
+/// A form posted to the example pages: what the agency's backend would get. It lists
+/// every field (escaped), one `<tr>` each with the field's name in `data-name`. A backend
+/// that gets `yinyom_request` forwards it to `POST /v1/sites/{site}/receipts`
+/// (docs/EMBEDDING.md); this page only shows it.
+async fn received(Form(fields): Form<Vec<(String, String)>>) -> Response {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let rows: String = fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "<tr data-name=\"{}\"><th scope=\"row\">{}</th><td><code>{}</code></td></tr>",
+                esc(k),
+                esc(k),
+                esc(v)
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><html lang=\"th\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>ได้รับแบบฟอร์มแล้ว / Form received</title>\
+         <style>body{{font:17px/1.6 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}}\
+         table{{border-collapse:collapse;width:100%}}th,td{{border:1px solid #c8ccd2;padding:.4rem .6rem;text-align:left;vertical-align:top}}\
+         code{{word-break:break-all}}</style></head><body><main>\
+         <h1>ได้รับแบบฟอร์มแล้ว / Form received</h1>\
+         <p>หน้านี้แสดงข้อมูลที่ระบบของหน่วยงานได้รับจากแบบฟอร์ม รวมทั้งช่องความยินยอมที่ยินยอมเพิ่มให้ \
+         (<code>yinyom_receipt</code> และ <code>yinyom_jws</code> หรือ <code>yinyom_request</code> เมื่อติดต่อเซิร์ฟเวอร์ความยินยอมไม่ได้) / \
+         What the agency's backend got from the form, with the consent fields Yinyom added.</p>\
+         <table><tbody>{rows}</tbody></table></main></body></html>"
     ))
     .into_response()
 }

@@ -1037,6 +1037,7 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
                 Event::Refused
             },
             method,
+            context: None,
             lang: yinyom_model::Lang::Th,
             subject_id: format!("subject-seed-{i:012}"),
             site: notice.notice.site.clone(),

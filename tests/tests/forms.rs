@@ -1,0 +1,313 @@
+//! Consent on forms (issue 16 item 1), in real Chromium against the real server: OSMEP's
+//! news subscription page (examples/osmep-sme-monitoring/subscribe.html) posts to the demo
+//! page server, which shows the fields the agency's backend got. A submit carries the
+//! receipt id and a JWS that verifies against the JWKS, with the ticked purpose granted and
+//! the unticked one refused (desktop and a phone screen); with the consent server not
+//! answering the form still submits, with `yinyom_request`, and posting that later records
+//! it once; a form added after load works; a pre-ticked box is unticked and a purpose that
+//! is not a consent purpose is reported and not sent; a page without a form never
+//! downloads the forms module.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use yinyom_e2e::page::{Visitor, eval};
+use yinyom_e2e::{server::TestServer, webdriver::Browser};
+use yinyom_server::signing::{Jwks, verify};
+
+const SITE: &str = "osmep-sme-monitoring";
+const FORM: &str = "sme-news-subscription";
+
+/// Records `console.error` in `__errors`, before the page's own scripts.
+const ERRORS: &str = "window.__errors = []; const ce = console.error; \
+     console.error = function (...a) { __errors.push(a.map(String).join(' ')); ce.apply(console, a); };";
+
+/// The subscription page.
+fn subscribe_page(server: &TestServer) -> String {
+    format!("{}/{SITE}/subscribe.html", server.pages)
+}
+
+/// A fresh visitor: no cookies, no storage.
+fn forget(visitor: &Visitor<'_>) {
+    visitor.open_only();
+    visitor
+        .browser
+        .cdp("Network.clearBrowserCookies", json!({}))
+        .expect("clear cookies");
+    visitor.eval("localStorage.clear(); return true;");
+}
+
+/// Scrolls the element `css` to the middle of the screen (clear of the floating button)
+/// and clicks it, as the visitor would.
+fn click(b: &Browser, css: &str) {
+    let el = format!("document.querySelector({})", json!(css));
+    let script = format!("return {el};");
+    b.wait_for(20, &script)
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"));
+    eval(
+        b,
+        &format!("{el}.scrollIntoView({{block: 'center'}}); return true;"),
+    );
+    let found = b.element(&script).expect("element");
+    b.click(&found)
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// The fields the demo's "backend" received from the form (after the form was sent).
+fn received(b: &Browser) -> BTreeMap<String, String> {
+    b.wait_for(
+        20,
+        "return location.pathname.endsWith('/received') && document.querySelector('tr[data-name]');",
+    )
+    .expect("the form reached the backend");
+    let v = eval(
+        b,
+        "return Object.fromEntries([...document.querySelectorAll('tr[data-name]')]\
+           .map(r => [r.dataset.name, r.querySelector('code').textContent]));",
+    );
+    serde_json::from_value(v).expect("fields")
+}
+
+/// The receipt a JWS signs, checked against the server's JWKS.
+fn verified(server: &TestServer, jws: &str) -> Value {
+    let jwks: Jwks = ureq::get(&format!("{}/.well-known/jwks.json", server.api))
+        .call()
+        .expect("jwks")
+        .into_json()
+        .expect("jwks json");
+    let payload = verify(jws, &jwks).expect("the JWS verifies with the JWKS");
+    serde_json::from_slice(&payload).expect("receipt JSON")
+}
+
+/// Fills in the name, ticks the news box only and sends the form.
+fn subscribe_to_news_only(b: &Browser) {
+    let name = b.find("#name").expect("name field");
+    b.send_keys(&name, "สมชาย ใจดี").expect("type a name");
+    click(b, "#c-news");
+    click(b, "button[type=submit]");
+}
+
+/// On a desktop screen and on a phone's: the submit carries the receipt id and a JWS
+/// that verifies; the receipt is a form receipt of the visitor's usual subject id, the
+/// ticked purpose granted, the unticked refused, no cookie category; the submit button's
+/// own value still arrives.
+#[test]
+fn a_form_submit_carries_a_signed_receipt_of_ticked_and_unticked_purposes() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    for phone in [false, true] {
+        if phone {
+            browser
+                .cdp(
+                    "Emulation.setDeviceMetricsOverride",
+                    json!({"width": 375, "height": 700, "deviceScaleFactor": 2, "mobile": true}),
+                )
+                .expect("phone screen");
+            browser
+                .cdp(
+                    "Emulation.setTouchEmulationEnabled",
+                    json!({"enabled": true, "maxTouchPoints": 5}),
+                )
+                .expect("touch");
+        }
+        forget(&visitor);
+        visitor.visit_url(&subscribe_page(&server));
+        visitor.banner().reject_all();
+        visitor.receipts(1);
+        let subject = visitor.subject();
+
+        subscribe_to_news_only(&browser);
+        let fields = received(&browser);
+        assert_eq!(fields.get("name").map(String::as_str), Some("สมชาย ใจดี"));
+        assert_eq!(
+            fields.get("action").map(String::as_str),
+            Some("subscribe"),
+            "the submit button's value: {fields:?}"
+        );
+        assert!(!fields.contains_key("yinyom_request"), "{fields:?}");
+        let receipt = verified(&server, &fields["yinyom_jws"]);
+        assert_eq!(receipt["receipt_id"], fields["yinyom_receipt"].as_str());
+        assert_eq!(receipt["method"], "form");
+        assert_eq!(receipt["context"], FORM);
+        assert_eq!(receipt["subject_id"], subject.to_lowercase());
+        assert_eq!(
+            receipt["purposes"],
+            json!({"sme_news": true, "user_contact": false})
+        );
+        assert_eq!(receipt["categories"], json!({}));
+        assert_eq!(receipt["page"]["path"], format!("/{SITE}/subscribe.html"));
+
+        // The server keeps it in the visitor's one history, after the banner's receipt.
+        let history = visitor.receipts(2);
+        assert_eq!(history[0]["receipt"]["receipt_id"], receipt["receipt_id"]);
+        assert_eq!(history[0]["receipt"]["event"], "updated");
+    }
+}
+
+/// The consent server does not answer (its requests held, as by a blackholed port): after
+/// 3 s the form submits anyway, with `yinyom_request`; the agency's backend posts that
+/// later and it is recorded; the loader, which kept it too, sends it again on the next
+/// page view and it is still one receipt.
+#[test]
+fn a_form_submits_with_the_request_when_the_server_does_not_answer() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit_url(&subscribe_page(&server));
+    visitor.banner().reject_all();
+    visitor.receipts(1);
+    let subject = visitor.subject();
+
+    // Every receipt request is held by the browser and never reaches the server.
+    browser
+        .cdp(
+            "Fetch.enable",
+            json!({"patterns": [{"urlPattern": "*/receipts*", "requestStage": "Request"}]}),
+        )
+        .expect("hold receipt requests");
+    subscribe_to_news_only(&browser);
+    let fields = received(&browser);
+    browser.cdp("Fetch.disable", json!({})).expect("release");
+    assert!(
+        !fields.contains_key("yinyom_receipt") && !fields.contains_key("yinyom_jws"),
+        "{fields:?}"
+    );
+    let body = fields
+        .get("yinyom_request")
+        .unwrap_or_else(|| panic!("no yinyom_request: {fields:?}"));
+    let request: Value = serde_json::from_str(body).expect("request JSON");
+    assert_eq!(request["method"], "form");
+    assert_eq!(request["context"], FORM);
+    assert_eq!(request["subject_id"], subject);
+    assert_eq!(
+        request["purposes"],
+        json!({"sme_news": true, "user_contact": false})
+    );
+    assert_eq!(
+        visitor.receipts_now().len(),
+        1,
+        "nothing reached the server"
+    );
+
+    // The backend forwards it, naming the site's page origin, as docs/EMBEDDING.md says.
+    let post = || {
+        ureq::post(&format!("{}/v1/sites/{SITE}/receipts", server.api))
+            .set("origin", &server.pages)
+            .set("content-type", "application/json")
+            .send_string(body)
+            .expect("answered")
+    };
+    let first = post();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.into_json().expect("answer");
+    let receipt = verified(&server, first["jws"].as_str().expect("jws"));
+    assert_eq!(receipt["purposes"]["sme_news"], true);
+    assert_eq!(receipt["subject_id"], subject.to_lowercase());
+    let again = post();
+    assert_eq!(again.status(), 200, "the same request id: the same receipt");
+
+    // The loader kept the request too and sends it on the next page view: still one.
+    visitor.visit();
+    let history = visitor.receipts(2);
+    assert_eq!(history[0]["receipt"]["receipt_id"], receipt["receipt_id"]);
+    assert_eq!(
+        visitor.eval(&format!(
+            "return localStorage.getItem('yinyom.{SITE}.pending');"
+        )),
+        Value::Null,
+        "the queued request was answered"
+    );
+}
+
+/// A page without a form never downloads the forms module; a form added after load is
+/// found: its pre-ticked box is unticked and reported, a purpose that is not a consent
+/// purpose of the site is reported and not sent, and the submit records the rest.
+#[test]
+fn a_form_added_after_load_works_and_sends_only_consent_purposes() {
+    let server = TestServer::start(&[SITE]).expect("server");
+    let browser = Browser::start().expect("browser");
+    browser.before_each_page(ERRORS).expect("record errors");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit();
+    visitor.banner().reject_all();
+    visitor.receipts(1);
+    let modules = format!(
+        "return performance.getEntriesByType('resource').map(e => e.name)\
+           .filter(n => n.startsWith('{}') && n.endsWith('/yinyom_forms.js')).length;",
+        server.api
+    );
+    assert_eq!(visitor.eval(&modules), json!(0), "no form, no forms module");
+
+    visitor.eval(
+        "const f = document.createElement('form');
+         f.action = 'received'; f.method = 'post'; f.setAttribute('data-yinyom-form', 'late-signup');
+         f.innerHTML = '<input name=\"email\" value=\"a@example.go.th\">'
+           + '<label><input type=\"checkbox\" id=\"late-news\" data-yinyom-purpose=\"sme_news\" checked> news</label>'
+           + '<label><input type=\"checkbox\" id=\"late-other\" data-yinyom-purpose=\"not_a_purpose\"> other</label>'
+           + '<button type=\"submit\" id=\"late-send\">send</button>';
+         document.querySelector('main').prepend(f);
+         return true;",
+    );
+    browser
+        .wait_for(
+            20,
+            "return !document.getElementById('late-news').checked \
+               && __errors.some(e => e.includes('not_a_purpose'));",
+        )
+        .expect("the loader checked the new form");
+    let errors = visitor.eval("return __errors;");
+    assert!(
+        errors.as_array().is_some_and(|a| a.iter().any(|e| e
+            .as_str()
+            .is_some_and(|e| e.contains("sme_news") && e.contains("unticked")))),
+        "the pre-ticked box is reported: {errors}"
+    );
+    assert_eq!(visitor.eval(&modules), json!(1));
+
+    click(&browser, "#late-other");
+    click(&browser, "#late-send");
+    let fields = received(&browser);
+    let receipt = verified(&server, &fields["yinyom_jws"]);
+    assert_eq!(receipt["context"], "late-signup");
+    assert_eq!(
+        receipt["purposes"],
+        json!({"sme_news": false}),
+        "the unknown purpose is not sent, the unticked box is refused"
+    );
+}
+
+/// i-Industry's registration page (examples/moi-i-industry/register.html) under the notice
+/// version that asks consent for news (v2/, as the demo publishes it): the registration
+/// reaches the backend with a receipt granting `industry_news`.
+#[test]
+fn i_industry_registration_carries_the_news_consent() {
+    let site = "moi-i-industry";
+    let server = TestServer::start(&[site]).expect("server");
+    server
+        .import("moi-i-industry/v2")
+        .expect("notice version 2");
+    let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, site);
+    visitor.visit_url(&format!("{}/{site}/register.html", server.pages));
+    visitor.banner().reject_all();
+    visitor.receipts(1);
+    for (css, text) in [
+        ("#cid", "1103700000000"),
+        ("#fullname", "สมหญิง รักงาน"),
+        ("#email", "somying@example.go.th"),
+    ] {
+        let field = browser.find(css).expect("field");
+        browser.send_keys(&field, text).expect("type");
+    }
+    click(&browser, "#c-news");
+    click(&browser, "button[type=submit]");
+    let fields = received(&browser);
+    assert_eq!(
+        fields.get("email").map(String::as_str),
+        Some("somying@example.go.th")
+    );
+    let receipt = verified(&server, &fields["yinyom_jws"]);
+    assert_eq!(receipt["context"], "registration");
+    assert_eq!(receipt["notice"]["version"], "2025-07");
+    assert_eq!(receipt["purposes"], json!({"industry_news": true}));
+}
