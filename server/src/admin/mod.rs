@@ -8,7 +8,9 @@
 //! Roles (per site): `admin` sees everything; `dpo` reads record-level receipts, exports
 //! and notices of their sites; `auditor` sees aggregated statistics only. Anything of a
 //! site a principal may not see answers 404, as if it did not exist. Every record-level
-//! read and every export is written to the audit log.
+//! read and every export is written to the audit log. Each role maps to an access tier
+//! ([`tiers`]): an export of records needs a stated purpose and a reference (memo or
+//! letter number), stays within the tier's cap, and is written to the release log.
 
 mod access;
 mod api;
@@ -17,6 +19,7 @@ mod console;
 pub mod diff;
 mod ops;
 mod scans;
+mod tiers;
 mod ui;
 
 use crate::{error::ApiResult, state::AppState};
@@ -29,7 +32,10 @@ use axum::{
     response::Response,
     routing::{get, post},
 };
-use console::{accounts, audit, home, login, notices, publish, receipt, receipts, stats, verify};
+use console::{
+    accounts, audit, export, home, login, notices, publish, receipt, receipts, releases, stats,
+    verify,
+};
 
 pub(crate) use ui::{error_page, lang_of};
 
@@ -49,6 +55,7 @@ pub fn router() -> Router<AppState> {
             get(verify::verify_form).post(verify::verify),
         )
         .route("/admin/audit", get(audit::audit))
+        .route("/admin/releases", get(releases::releases))
         .route("/admin/accounts", get(accounts::list))
         .route("/admin/accounts/disable", post(accounts::disable))
         .route("/admin/accounts/enable", post(accounts::enable))
@@ -58,7 +65,7 @@ pub fn router() -> Router<AppState> {
             "/admin/sites/{site}/receipts/{receipt_id}",
             get(receipt::show),
         )
-        .route("/admin/sites/{site}/export", get(export))
+        .route("/admin/sites/{site}/export", get(export::export))
         .route("/admin/sites/{site}/notices", get(notices::history))
         .route("/admin/sites/{site}/notices/diff", get(notices::diff_page))
         .route(
@@ -91,7 +98,7 @@ pub fn router() -> Router<AppState> {
             "/v1/admin/sites/{site}/receipts/{receipt_id}",
             get(api::receipt),
         )
-        .route("/v1/admin/sites/{site}/export", get(export))
+        .route("/v1/admin/sites/{site}/export", get(api_export))
         .route("/v1/admin/sites/{site}/stats", get(api::stats))
         .route("/v1/admin/sites/{site}/notices/diff", get(api::notice_diff))
         .route(
@@ -100,13 +107,15 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/admin/verify", post(api::verify))
         .route("/v1/admin/audit", get(api::audit))
+        .route("/v1/admin/releases", get(api::releases))
         .layer(middleware::from_fn(security_headers))
 }
 
-/// `GET /admin/sites/{site}/export` and `/v1/admin/sites/{site}/export`: a streamed file
-/// (the same for both doors); a CSV is labelled in the console's language (`?lang=`, else
+/// `GET /v1/admin/sites/{site}/export?format=&purpose=&reference=&…`: a streamed file
+/// (the console's `/admin/sites/{site}/export` sends the same file, or a form asking for
+/// the purpose and reference); a CSV is labelled in the console's language (`?lang=`, else
 /// the language cookie, else Thai).
-async fn export(
+async fn api_export(
     State(state): State<AppState>,
     access: RecordsSite,
     ui::UiLang(lang): ui::UiLang,
