@@ -7,7 +7,7 @@ create table release_log (
     id         integer primary key,
     at         integer not null,             -- unix ms
     actor      text not null,                -- e-mail, or token:<name>
-    role       text not null,                -- admin | dpo
+    role       text not null,                -- admin | dpo | agency
     tier       integer not null,             -- access tier (1 = internal unit)
     site_id    text not null references sites (id),
     format     text not null,                -- csv | jsonl | kantara | iso27560

@@ -5,16 +5,17 @@
 //!
 //! - [`VisibleSite`]: any role of the site (an admin: every site). Statistics, notice
 //!   history and diffs.
-//! - [`RecordsSite`]: record-level receipts and exports (admins and the site's DPO).
+//! - [`RecordsSite`]: browsing record-level receipts (admins and the site's DPO).
+//! - [`ReleaseSite`]: record-level exports, under the principal's access tier (admins,
+//!   the site's DPO, a requesting agency of the site).
 //! - [`PublisherSite`]: publishing notices (admins and the site's DPO).
 //!
 //! Anything of a site the principal may not reach answers 404, as if it did not exist.
 
-use super::auth::Principal;
+use super::{auth::Principal, tiers::Policy};
 use crate::{
     error::{ApiError, ApiResult},
     state::AppState,
-    store::Role,
 };
 use axum::{
     extract::{FromRequestParts, Path},
@@ -34,6 +35,10 @@ pub(crate) struct VisibleSite {
 /// A site whose record-level receipts the principal may read.
 #[derive(Debug)]
 pub(crate) struct RecordsSite(VisibleSite);
+
+/// A site whose receipts the principal may export, and the tier's policy it is under.
+#[derive(Debug)]
+pub(crate) struct ReleaseSite(VisibleSite, Policy);
 
 /// A site whose notices the principal may publish.
 #[derive(Debug)]
@@ -83,12 +88,31 @@ impl RecordsSite {
     }
 }
 
-impl PublisherSite {
-    /// 404 unless `principal` may publish notices of site `id`: an admin, or a DPO of the
-    /// site (an auditor sees statistics and history only).
+impl ReleaseSite {
+    /// 404 unless `principal`'s tier gets records of site `id` (an auditor: statistics
+    /// only).
     async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
         let visible = VisibleSite::check(state, principal, id).await?;
-        if visible.principal.role() == Role::Auditor {
+        let Some(policy) = Policy::of(visible.principal.role()) else {
+            return Err(ApiError::NotFound(
+                "record-level receipts are for the DPO role".into(),
+            ));
+        };
+        Ok(Self(visible, policy))
+    }
+
+    /// The release policy of the principal's tier.
+    pub(crate) fn policy(&self) -> Policy {
+        self.1
+    }
+}
+
+impl PublisherSite {
+    /// 404 unless `principal` may publish notices of site `id`: an admin, or a DPO of the
+    /// site (an auditor sees statistics and history only; a requesting agency exports).
+    async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
+        let visible = VisibleSite::check(state, principal, id).await?;
+        if !visible.principal.role().is_staff() {
             return Err(ApiError::NotFound(
                 "publishing notices is for admins and the site's DPO".into(),
             ));
@@ -98,6 +122,13 @@ impl PublisherSite {
 }
 
 impl std::ops::Deref for RecordsSite {
+    type Target = VisibleSite;
+    fn deref(&self) -> &VisibleSite {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ReleaseSite {
     type Target = VisibleSite;
     fn deref(&self) -> &VisibleSite {
         &self.0
@@ -157,4 +188,4 @@ macro_rules! site_extractor {
     )+};
 }
 
-site_extractor!(VisibleSite, RecordsSite, PublisherSite);
+site_extractor!(VisibleSite, RecordsSite, ReleaseSite, PublisherSite);

@@ -6,7 +6,8 @@
 //! one module per page; the JSON in [`api`]; sessions and tokens in [`auth`].
 //!
 //! Roles (per site): `admin` sees everything; `dpo` reads record-level receipts, exports
-//! and notices of their sites; `auditor` sees aggregated statistics only. Anything of a
+//! and notices of their sites; `auditor` sees aggregated statistics only; `agency` (a
+//! government agency asking by letter) exports receipts of their sites, capped. Anything of a
 //! site a principal may not see answers 404, as if it did not exist. Every record-level
 //! read and every export is written to the audit log. Each role maps to an access tier
 //! ([`tiers`]): an export of records needs a stated purpose and a reference (memo or
@@ -23,7 +24,7 @@ mod tiers;
 mod ui;
 
 use crate::{error::ApiResult, state::AppState};
-use access::RecordsSite;
+use access::ReleaseSite;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Query, Request, State},
@@ -117,7 +118,7 @@ pub fn router() -> Router<AppState> {
 /// the language cookie, else Thai).
 async fn api_export(
     State(state): State<AppState>,
-    access: RecordsSite,
+    access: ReleaseSite,
     ui::UiLang(lang): ui::UiLang,
     Query(q): Query<ops::SearchQuery>,
 ) -> ApiResult<Response> {

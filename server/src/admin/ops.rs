@@ -5,10 +5,10 @@
 //! here, so no caller can forget.
 
 use super::{
-    access::{PublisherSite, RecordsSite, VisibleSite},
+    access::{PublisherSite, RecordsSite, ReleaseSite, VisibleSite},
     auth::Principal,
     diff::{self, Change, NoticeDiff},
-    tiers::{Policy, Release},
+    tiers::Release,
 };
 use crate::{
     config::parse_time_ms,
@@ -373,14 +373,13 @@ pub(crate) fn format_name(f: Format) -> &'static str {
 /// is what the file carries.
 pub(crate) async fn export(
     state: &AppState,
-    access: &RecordsSite,
+    access: &ReleaseSite,
     q: &SearchQuery,
     lang: Lang,
 ) -> ApiResult<Response> {
     let (p, site) = (access.principal(), access.id());
     let format = export_format(q)?;
-    let policy = Policy::of(p.role())
-        .ok_or_else(|| ApiError::NotFound("record-level receipts are for the DPO role".into()))?;
+    let policy = access.policy();
     let release =
         Release::parse(q.purpose.as_deref(), q.reference.as_deref()).map_err(|problems| {
             ApiError::Unprocessable {
@@ -496,6 +495,8 @@ pub(crate) async fn audit_rows(
             .store
             .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
             .await?),
+        // A requesting agency reads no one's audit log.
+        Role::Agency => Ok(Vec::new()),
         Role::Auditor => {
             let mut rows = state
                 .store
@@ -517,7 +518,11 @@ pub(crate) async fn release_rows(
     p: &Principal,
     before: Option<i64>,
 ) -> ApiResult<Vec<ReleaseRow>> {
-    let sites = (p.role() != Role::Admin).then_some(p.sites.as_slice());
+    let sites = match p.role() {
+        Role::Admin => None,
+        Role::Dpo | Role::Auditor => Some(p.sites.as_slice()),
+        Role::Agency => return Ok(Vec::new()),
+    };
     Ok(state.store.releases(sites, before, AUDIT_PAGE).await?)
 }
 

@@ -68,11 +68,13 @@ impl Tier {
     }
 }
 
-/// The tier of a console role: admins and DPOs are the agency's own staff (tier 1); an
-/// auditor sees statistics only, as the public does (tier 5).
+/// The tier of a console role: admins and DPOs are the agency's own staff (tier 1); a
+/// requesting government agency is tier 3; an auditor sees statistics only, as the public
+/// does (tier 5).
 pub(crate) fn tier_of(role: Role) -> Tier {
     match role {
         Role::Admin | Role::Dpo => Tier::Internal,
+        Role::Agency => Tier::Agency,
         Role::Auditor => Tier::Public,
     }
 }

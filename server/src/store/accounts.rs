@@ -13,6 +13,10 @@ pub enum Role {
     Dpo,
     /// Aggregated statistics of their sites only.
     Auditor,
+    /// Another government agency that requests records by official letter (access tier
+    /// 3): exports of their sites' receipts, capped, each with a purpose and the letter's
+    /// number; no browsing, publishing or audit log.
+    Agency,
 }
 
 impl Role {
@@ -22,7 +26,14 @@ impl Role {
             Role::Admin => "admin",
             Role::Dpo => "dpo",
             Role::Auditor => "auditor",
+            Role::Agency => "agency",
         }
+    }
+
+    /// The agency's own staff (admins and DPOs): they browse records, publish notices and
+    /// upload scans; auditors and requesting agencies do not.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Dpo)
     }
 }
 
@@ -35,6 +46,7 @@ impl TryFrom<String> for Role {
             "admin" => Ok(Role::Admin),
             "dpo" => Ok(Role::Dpo),
             "auditor" => Ok(Role::Auditor),
+            "agency" => Ok(Role::Agency),
             other => Err(format!("unknown role `{other}`")),
         }
     }

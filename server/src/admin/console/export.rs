@@ -6,9 +6,9 @@
 use super::{PageResult, signed_in};
 use crate::{
     admin::{
-        access::RecordsSite,
+        access::ReleaseSite,
         ops::{self, SearchQuery},
-        tiers::{self, Policy, Release, Tier},
+        tiers::{self, Release, Tier},
         ui::{UiLang, page, respond, t},
     },
     state::AppState,
@@ -22,7 +22,7 @@ use maud::html;
 /// `GET /admin/sites/{site}/export`: the file, or the form asking why it is released.
 pub(crate) async fn export(
     State(state): State<AppState>,
-    access: RecordsSite,
+    access: ReleaseSite,
     UiLang(lang): UiLang,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
@@ -34,8 +34,8 @@ pub(crate) async fn export(
     };
     let (p, site) = (access.principal(), access.id());
     let format = ops::export_format(&q)?;
-    let policy = Policy::of(p.role());
-    let tier = policy.map_or(Tier::Public, |p| p.tier);
+    let policy = access.policy();
+    let tier = policy.tier;
     let hidden = [
         ("from", &q.from),
         ("to", &q.to),
@@ -53,7 +53,7 @@ pub(crate) async fn export(
         }
         p {
             (t(lang, "ชั้นการเข้าถึงของท่าน: ", "Your access tier: ")) strong { (Tier::label(tier.number(), lang)) }
-            @if let Some(max) = policy.and_then(|p| p.max_records) {
+            @if let Some(max) = policy.max_records {
                 " · " (t(lang, "ส่งออกได้ไม่เกิน ", "at most ")) (max) (t(lang, " รายการต่อครั้ง", " records per export"))
             }
         }
@@ -77,7 +77,11 @@ pub(crate) async fn export(
             }
             p { button type="submit" { (t(lang, "ส่งออก", "Export")) } }
         }
-        p { a href={ "/admin/sites/" (site) "/receipts?" (q.to_query()) } { (t(lang, "← กลับไปที่ผลการค้นหา", "← Back to the search")) } }
+        @if p.records(site) {
+            p { a href={ "/admin/sites/" (site) "/receipts?" (q.to_query()) } { (t(lang, "← กลับไปที่ผลการค้นหา", "← Back to the search")) } }
+        } @else {
+            p.muted { (t(lang, "ตัวกรองที่ใช้ได้: from, to (วันที่), version, method, item, decision ในที่อยู่ของหน้านี้", "Filters: from, to (dates), version, method, item, decision in this page's address.")) }
+        }
     };
     let title = format!(
         "{} — {site}",

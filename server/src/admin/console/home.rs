@@ -33,6 +33,11 @@ pub(crate) async fn home(
             "Data protection officer (DPO)",
         ),
         Role::Auditor => t(lang, "ผู้ตรวจสอบ (ข้อมูลสถิติเท่านั้น)", "Auditor (statistics only)"),
+        Role::Agency => t(
+            lang,
+            "หน่วยงานรัฐผู้ขอข้อมูล (ส่งออกตามหนังสือราชการ ไม่เกิน 1,000 รายการต่อครั้ง)",
+            "Requesting government agency (exports by official letter, at most 1,000 records each)",
+        ),
     };
     let mut rows = Vec::new();
     for id in &ids {
@@ -64,6 +69,8 @@ pub(crate) async fn home(
                             td {
                                 @if p.records(id) {
                                     a href={ "/admin/sites/" (id) "/receipts" } { (t(lang, "ใบรับความยินยอม", "Receipts")) } " · "
+                                } @else if p.role() == Role::Agency {
+                                    a href={ "/admin/sites/" (id) "/export" } { (t(lang, "ขอส่งออกใบรับความยินยอม", "Export receipts")) } " · "
                                 }
                                 a href={ "/admin/sites/" (id) "/stats" } { (t(lang, "สถิติ", "Statistics")) } " · "
                                 a href={ "/admin/sites/" (id) "/notices" } { (t(lang, "ประกาศทุกฉบับ", "Notice versions")) } " · "

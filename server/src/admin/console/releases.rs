@@ -33,7 +33,7 @@ pub(crate) async fn releases(
 ) -> PageResult {
     let rows = ops::release_rows(&state, &p, q.before).await?;
     let roles = |tier: Tier| {
-        [Role::Admin, Role::Dpo, Role::Auditor]
+        [Role::Admin, Role::Dpo, Role::Auditor, Role::Agency]
             .into_iter()
             .filter(|r| tier_of(*r) == tier)
             .map(Role::as_str)
