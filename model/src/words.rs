@@ -106,6 +106,10 @@ pub fn method(m: Method, lang: Lang) -> &'static str {
             "กดปุ่ม \"ถอนความยินยอมทั้งหมด\"",
             "pressed \"Withdraw all consent\"",
         ),
+        Method::Form => (
+            "ทำเครื่องหมายในแบบฟอร์มแล้วกดส่ง",
+            "ticked the boxes on a form and sent it",
+        ),
     };
     pick(lang, th, en)
 }

@@ -564,6 +564,8 @@ pub enum RoleArg {
     Dpo,
     /// Aggregated statistics of their sites only.
     Auditor,
+    /// Another government agency (tier 3): capped exports of their sites' receipts.
+    Agency,
 }
 
 /// The role of a token made without an account (`tokens create --role`).
@@ -579,6 +581,7 @@ impl From<RoleArg> for crate::store::Role {
             RoleArg::Admin => Self::Admin,
             RoleArg::Dpo => Self::Dpo,
             RoleArg::Auditor => Self::Auditor,
+            RoleArg::Agency => Self::Agency,
         }
     }
 }
@@ -590,7 +593,7 @@ mod tests {
 
     #[test]
     fn users_add_takes_every_role_by_its_stored_name() {
-        for role in [Role::Admin, Role::Dpo, Role::Auditor] {
+        for role in [Role::Admin, Role::Dpo, Role::Auditor, Role::Agency] {
             let cli = Cli::try_parse_from([
                 "yinyom",
                 "users",

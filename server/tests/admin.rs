@@ -445,7 +445,7 @@ async fn statistics_open_data_and_exports() {
     let export = get_as(
         app,
         &c.dpo,
-        "/admin/sites/demo/export?format=csv&method=accept_all",
+        &format!("/admin/sites/demo/export?format=csv&method=accept_all&{RELEASE}"),
     )
     .await;
     assert_eq!(export.status(), StatusCode::OK);

@@ -177,8 +177,15 @@ async fn csv_export_has_a_bom_thai_labels_a_column_per_decision_and_the_jws() {
     .await;
     let jws = r["jws"].as_str().expect("jws");
 
-    let th =
-        body_text(get_as(app, &c.dpo, "/admin/sites/demo/export?format=csv&lang=th").await).await;
+    let th = body_text(
+        get_as(
+            app,
+            &c.dpo,
+            &format!("/admin/sites/demo/export?format=csv&lang=th&{RELEASE}"),
+        )
+        .await,
+    )
+    .await;
     assert!(th.starts_with('\u{feff}'), "no BOM");
     let mut lines = th.trim_start_matches('\u{feff}').lines();
     let header: Vec<&str> = lines.next().expect("header").split(',').collect();
@@ -195,8 +202,15 @@ async fn csv_export_has_a_bom_thai_labels_a_column_per_decision_and_the_jws() {
     assert_eq!(row[col("newsletter")], "ไม่อนุญาต");
     assert_eq!(row.last(), Some(&jws), "the JWS ends the row");
 
-    let en =
-        body_text(get_as(app, &c.dpo, "/admin/sites/demo/export?format=csv&lang=en").await).await;
+    let en = body_text(
+        get_as(
+            app,
+            &c.dpo,
+            &format!("/admin/sites/demo/export?format=csv&lang=en&{RELEASE}"),
+        )
+        .await,
+    )
+    .await;
     let header = en
         .trim_start_matches('\u{feff}')
         .lines()

@@ -36,11 +36,13 @@ async fn a_compressed_export_is_complete() {
     for format in ["csv", "jsonl"] {
         let res = app
             .send(
-                Request::get(format!("/admin/sites/demo/export?format={format}"))
-                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
-                    .header(header::ACCEPT_ENCODING, "gzip")
-                    .body(Body::empty())
-                    .expect("request"),
+                Request::get(format!(
+                    "/admin/sites/demo/export?format={format}&purpose=test&reference=TEST-0001"
+                ))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())
+                .expect("request"),
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK);

@@ -218,9 +218,16 @@ async fn every_export_applies_every_filter_of_the_search() {
         let links = console_links(&c, query).await;
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         for (format, link) in &links {
-            let api = format!("/v1/admin/sites/demo/export?format={format}&{query}");
+            let api = format!("/v1/admin/sites/demo/export?format={format}&{query}&{RELEASE}");
+            // The link opens the form asking for the purpose and reference; the form
+            // carries the filters and format to the export.
+            let form = fetch(&c, link).await;
+            let submitted = format!(
+                "/admin/sites/demo/export?{}&{RELEASE}",
+                hidden_fields(&form)
+            );
             for (door, text) in [
-                ("console link", fetch(&c, link).await),
+                ("console link", fetch(&c, &submitted).await),
                 ("admin API", fetch(&c, &api).await),
                 ("CLI", cli(&url, format, &args)),
             ] {
@@ -241,6 +248,10 @@ async fn every_export_applies_every_filter_of_the_search() {
         }
     }
     // Without filters, everything (the exports are not simply empty).
-    let text = fetch(&c, "/v1/admin/sites/demo/export?format=jsonl").await;
+    let text = fetch(
+        &c,
+        &format!("/v1/admin/sites/demo/export?format=jsonl&{RELEASE}"),
+    )
+    .await;
     assert_eq!(ids(&records("jsonl", &text)), all);
 }

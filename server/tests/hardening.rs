@@ -55,7 +55,7 @@ async fn console_pages_and_admin_json_carry_security_headers() {
         "/v1/admin/sites",
         "/v1/admin/sites/demo/receipts",
         "/v1/admin/audit",
-        "/v1/admin/sites/demo/export?format=csv",
+        "/v1/admin/sites/demo/export?format=csv&purpose=test&reference=TEST-0001",
     ] {
         let res = get_as(app, &c.admin, uri).await;
         assert_secure(&res, uri);

@@ -5,18 +5,22 @@
 //!
 //! - [`VisibleSite`]: any role of the site (an admin: every site). Statistics, notice
 //!   history and diffs.
-//! - [`RecordsSite`]: record-level receipts and exports (admins and the site's DPO).
+//! - [`RecordsSite`]: browsing record-level receipts (admins and the site's DPO).
+//! - [`ReleaseSite`]: record-level exports, under the principal's access tier (admins,
+//!   the site's DPO, a requesting agency of the site).
 //! - [`PublisherSite`]: publishing notices (admins and the site's DPO).
 //! - [`ConsentSite`]: a subject's current consent (the consent-check API): a service
 //!   token of the site, or the site's DPO or an admin.
 //!
 //! Anything of a site the principal may not reach answers 404, as if it did not exist.
 
-use super::auth::{self, Principal};
+use super::{
+    auth::{self, Principal},
+    tiers::Policy,
+};
 use crate::{
     error::{ApiError, ApiResult},
     state::AppState,
-    store::Role,
 };
 use axum::{
     extract::{ConnectInfo, FromRequestParts, Path},
@@ -37,6 +41,10 @@ pub(crate) struct VisibleSite {
 /// A site whose record-level receipts the principal may read.
 #[derive(Debug)]
 pub(crate) struct RecordsSite(VisibleSite);
+
+/// A site whose receipts the principal may export, and the tier's policy it is under.
+#[derive(Debug)]
+pub(crate) struct ReleaseSite(VisibleSite, Policy);
 
 /// A site whose notices the principal may publish.
 #[derive(Debug)]
@@ -86,12 +94,31 @@ impl RecordsSite {
     }
 }
 
-impl PublisherSite {
-    /// 404 unless `principal` may publish notices of site `id`: an admin, or a DPO of the
-    /// site (an auditor sees statistics and history only).
+impl ReleaseSite {
+    /// 404 unless `principal`'s tier gets records of site `id` (an auditor: statistics
+    /// only).
     async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
         let visible = VisibleSite::check(state, principal, id).await?;
-        if matches!(visible.principal.role(), Role::Auditor | Role::Service) {
+        let Some(policy) = Policy::of(visible.principal.role()) else {
+            return Err(ApiError::NotFound(
+                "record-level receipts are for the DPO role".into(),
+            ));
+        };
+        Ok(Self(visible, policy))
+    }
+
+    /// The release policy of the principal's tier.
+    pub(crate) fn policy(&self) -> Policy {
+        self.1
+    }
+}
+
+impl PublisherSite {
+    /// 404 unless `principal` may publish notices of site `id`: an admin, or a DPO of the
+    /// site (an auditor sees statistics and history only; a requesting agency exports).
+    async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
+        let visible = VisibleSite::check(state, principal, id).await?;
+        if !visible.principal.role().is_staff() {
             return Err(ApiError::NotFound(
                 "publishing notices is for admins and the site's DPO".into(),
             ));
@@ -101,6 +128,13 @@ impl PublisherSite {
 }
 
 impl std::ops::Deref for RecordsSite {
+    type Target = VisibleSite;
+    fn deref(&self) -> &VisibleSite {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ReleaseSite {
     type Target = VisibleSite;
     fn deref(&self) -> &VisibleSite {
         &self.0
@@ -160,7 +194,7 @@ macro_rules! site_extractor {
     )+};
 }
 
-site_extractor!(VisibleSite, RecordsSite, PublisherSite);
+site_extractor!(VisibleSite, RecordsSite, ReleaseSite, PublisherSite);
 
 /// A site whose subjects' current consent the caller may read: a `service` token of that
 /// site (its one site), or a principal who may read its record-level receipts (the site's

@@ -115,6 +115,16 @@ pub(crate) async fn audit(
     Ok(Json(ops::audit_rows(&state, &p, q.before).await?))
 }
 
+/// `GET /v1/admin/releases[?before=]`: the release log (every record-level export), for
+/// admins and each site's DPO and auditor.
+pub(crate) async fn releases(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<crate::store::ReleaseRow>>> {
+    Ok(Json(ops::release_rows(&state, &p, q.before).await?))
+}
+
 /// Query of the publish API.
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct PublishQuery {

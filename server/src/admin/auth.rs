@@ -65,9 +65,10 @@ impl Principal {
         self.role() == Role::Admin || self.sites.iter().any(|s| s == site)
     }
 
-    /// Whether this principal may read record-level receipts of `site`.
+    /// Whether this principal may browse record-level receipts of `site` (search, one
+    /// receipt): the agency's staff.
     pub fn records(&self, site: &str) -> bool {
-        self.can_see(site) && matches!(self.role(), Role::Admin | Role::Dpo)
+        self.can_see(site) && self.role().is_staff()
     }
 
     /// 403 unless a console form's CSRF token is the session's.

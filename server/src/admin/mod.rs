@@ -6,9 +6,12 @@
 //! one module per page; the JSON in [`api`]; sessions and tokens in [`auth`].
 //!
 //! Roles (per site): `admin` sees everything; `dpo` reads record-level receipts, exports
-//! and notices of their sites; `auditor` sees aggregated statistics only. Anything of a
+//! and notices of their sites; `auditor` sees aggregated statistics only; `agency` (a
+//! government agency asking by letter) exports receipts of their sites, capped. Anything of a
 //! site a principal may not see answers 404, as if it did not exist. Every record-level
-//! read and every export is written to the audit log.
+//! read and every export is written to the audit log. Each role maps to an access tier
+//! ([`tiers`]): an export of records needs a stated purpose and a reference (memo or
+//! letter number), stays within the tier's cap, and is written to the release log.
 
 pub(crate) mod access;
 mod api;
@@ -17,10 +20,11 @@ mod console;
 pub mod diff;
 mod ops;
 mod scans;
+mod tiers;
 mod ui;
 
 use crate::{error::ApiResult, state::AppState};
-use access::RecordsSite;
+use access::ReleaseSite;
 use axum::{
     Router,
     extract::{DefaultBodyLimit, Query, Request, State},
@@ -30,8 +34,8 @@ use axum::{
     routing::{get, post},
 };
 use console::{
-    accounts, audit, evidence, home, login, notices, publish, receipt, receipts, stats, verify,
-    webhooks,
+    accounts, audit, evidence, export, home, login, notices, publish, receipt, receipts, releases,
+    stats, verify, webhooks,
 };
 
 pub(crate) use ui::{UiLang, error_page, lang_of, page, t};
@@ -52,6 +56,7 @@ pub fn router() -> Router<AppState> {
             get(verify::verify_form).post(verify::verify),
         )
         .route("/admin/audit", get(audit::audit))
+        .route("/admin/releases", get(releases::releases))
         .route("/admin/accounts", get(accounts::list))
         .route("/admin/accounts/disable", post(accounts::disable))
         .route("/admin/accounts/enable", post(accounts::enable))
@@ -65,7 +70,7 @@ pub fn router() -> Router<AppState> {
             "/admin/sites/{site}/receipts/{receipt_id}/evidence",
             get(evidence::show),
         )
-        .route("/admin/sites/{site}/export", get(export))
+        .route("/admin/sites/{site}/export", get(export::export))
         .route("/admin/sites/{site}/notices", get(notices::history))
         .route("/admin/sites/{site}/notices/diff", get(notices::diff_page))
         .route(
@@ -110,7 +115,7 @@ pub fn router() -> Router<AppState> {
             "/v1/admin/sites/{site}/receipts/{receipt_id}",
             get(api::receipt),
         )
-        .route("/v1/admin/sites/{site}/export", get(export))
+        .route("/v1/admin/sites/{site}/export", get(api_export))
         .route("/v1/admin/sites/{site}/stats", get(api::stats))
         .route("/v1/admin/sites/{site}/notices/diff", get(api::notice_diff))
         .route(
@@ -119,15 +124,17 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/admin/verify", post(api::verify))
         .route("/v1/admin/audit", get(api::audit))
+        .route("/v1/admin/releases", get(api::releases))
         .layer(middleware::from_fn(security_headers))
 }
 
-/// `GET /admin/sites/{site}/export` and `/v1/admin/sites/{site}/export`: a streamed file
-/// (the same for both doors); a CSV is labelled in the console's language (`?lang=`, else
+/// `GET /v1/admin/sites/{site}/export?format=&purpose=&reference=&…`: a streamed file
+/// (the console's `/admin/sites/{site}/export` sends the same file, or a form asking for
+/// the purpose and reference); a CSV is labelled in the console's language (`?lang=`, else
 /// the language cookie, else Thai).
-async fn export(
+async fn api_export(
     State(state): State<AppState>,
-    access: RecordsSite,
+    access: ReleaseSite,
     ui::UiLang(lang): ui::UiLang,
     Query(q): Query<ops::SearchQuery>,
 ) -> ApiResult<Response> {

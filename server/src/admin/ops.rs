@@ -5,9 +5,10 @@
 //! here, so no caller can forget.
 
 use super::{
-    access::{PublisherSite, RecordsSite, VisibleSite},
+    access::{PublisherSite, RecordsSite, ReleaseSite, VisibleSite},
     auth::Principal,
     diff::{self, Change, NoticeDiff},
+    tiers::Release,
 };
 use crate::{
     config::parse_time_ms,
@@ -19,8 +20,8 @@ use crate::{
     sites::{self, ImportError, Imported, Plan, SiteTexts, Validated},
     state::AppState,
     store::{
-        AccountRow, AuditAction, AuditRow, PendingUpload, Role, SearchFilter, StoredReceipt,
-        TokenRow, now_ms,
+        AccountRow, AuditAction, AuditRow, NewRelease, PendingUpload, ReleaseRow, Role,
+        SearchFilter, StoredReceipt, TokenRow, now_ms,
     },
 };
 use axum::{
@@ -65,6 +66,12 @@ pub(crate) struct SearchQuery {
     /// Export format.
     #[serde(default)]
     pub(crate) format: Option<String>,
+    /// Export: the purpose stated for the release.
+    #[serde(default)]
+    pub(crate) purpose: Option<String>,
+    /// Export: the memo or letter number the release rests on.
+    #[serde(default)]
+    pub(crate) reference: Option<String>,
 }
 
 fn nonempty(s: &Option<String>) -> Option<String> {
@@ -335,27 +342,71 @@ async fn extra_checks(
     }
 }
 
-/// A streamed export response (audited).
+/// The export format a query names (CSV when it names none).
+pub(crate) fn export_format(q: &SearchQuery) -> ApiResult<Format> {
+    match nonempty(&q.format).as_deref().unwrap_or("csv") {
+        "csv" => Ok(Format::Csv),
+        "jsonl" => Ok(Format::Jsonl),
+        "kantara" => Ok(Format::Kantara),
+        "iso27560" => Ok(Format::Iso27560),
+        other => Err(ApiError::BadRequest(format!(
+            "format must be csv, jsonl, kantara or iso27560, not `{other}`"
+        ))),
+    }
+}
+
+/// The stored name of a format.
+pub(crate) fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Csv => "csv",
+        Format::Jsonl => "jsonl",
+        Format::Kantara => "kantara",
+        Format::Iso27560 => "iso27560",
+    }
+}
+
+/// A record-level release as a streamed file, under the principal's access tier
+/// ([`super::tiers`]): it needs a stated purpose and a reference (422
+/// `release_needs_purpose_and_reference`), may carry at most the tier's cap (422
+/// `release_over_cap`), and is written to the release log and the audit log before the
+/// first byte leaves. The export ends at the moment it starts, so the release log's count
+/// is what the file carries.
 pub(crate) async fn export(
     state: &AppState,
-    access: &RecordsSite,
+    access: &ReleaseSite,
     q: &SearchQuery,
     lang: Lang,
 ) -> ApiResult<Response> {
     let (p, site) = (access.principal(), access.id());
-    let format = match nonempty(&q.format).as_deref().unwrap_or("csv") {
-        "csv" => Format::Csv,
-        "jsonl" => Format::Jsonl,
-        "kantara" => Format::Kantara,
-        "iso27560" => Format::Iso27560,
-        other => {
-            return Err(ApiError::BadRequest(format!(
-                "format must be csv, jsonl, kantara or iso27560, not `{other}`"
-            )));
-        }
-    };
+    let format = export_format(q)?;
+    let policy = access.policy();
+    let release =
+        Release::parse(q.purpose.as_deref(), q.reference.as_deref()).map_err(|problems| {
+            ApiError::Unprocessable {
+                code: "release_needs_purpose_and_reference",
+                message: problems.join("\n"),
+            }
+        })?;
     // Exactly the search's filters: a page narrowed to one visitor exports that visitor.
-    let query = q.filter(site)?;
+    let mut query = q.filter(site)?;
+    let end = now_ms();
+    query.to_ms = Some(query.to_ms.map_or(end, |to| to.min(end)));
+    let (_, records) = state.store.search_receipts(&query, None, 0).await?;
+    policy.check_records(records)?;
+    state
+        .store
+        .record_release(&NewRelease {
+            actor: &p.actor,
+            role: p.role().as_str(),
+            tier: policy.tier.number(),
+            site_id: site,
+            format: format_name(format),
+            purpose: &release.purpose,
+            reference: &release.reference,
+            records,
+            client: &p.client,
+        })
+        .await?;
     state
         .store
         .audit(
@@ -444,9 +495,9 @@ pub(crate) async fn audit_rows(
             .store
             .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
             .await?),
-        // A service token never signs in to the console; if it could, it would see no more
-        // than an auditor.
-        Role::Auditor | Role::Service => {
+        // A requesting agency or a service token reads no one's audit log.
+        Role::Agency | Role::Service => Ok(Vec::new()),
+        Role::Auditor => {
             let mut rows = state
                 .store
                 .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
@@ -457,6 +508,22 @@ pub(crate) async fn audit_rows(
             Ok(rows)
         }
     }
+}
+
+/// The release log this principal may read, newest first, before entry `before`: admins
+/// every site's, DPOs and auditors their sites' (an auditor reviews who took records out,
+/// under which tier, why and on which reference; the log names no visitor).
+pub(crate) async fn release_rows(
+    state: &AppState,
+    p: &Principal,
+    before: Option<i64>,
+) -> ApiResult<Vec<ReleaseRow>> {
+    let sites = match p.role() {
+        Role::Admin => None,
+        Role::Dpo | Role::Auditor => Some(p.sites.as_slice()),
+        Role::Agency | Role::Service => return Ok(Vec::new()),
+    };
+    Ok(state.store.releases(sites, before, AUDIT_PAGE).await?)
 }
 
 /// Total size of an uploaded site folder: the texts' bound (the same as the CLI's,

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     error::{ApiError, ApiResult},
     state::AppState,
-    store::{AuditAction, Role, ScanRow, now_ms, rfc3339_ms},
+    store::{AuditAction, ScanRow, now_ms, rfc3339_ms},
 };
 use axum::{
     Json,
@@ -246,8 +246,8 @@ pub(crate) async fn page_get(
 ) -> PageResult {
     let (p, site) = (access.principal(), access.id());
     let last = state.store.last_scan(site).await?;
-    // As `PublisherSite` decides: every role of the site but the auditor.
-    let may_upload = p.role() != Role::Auditor;
+    // As `PublisherSite` decides: the agency's staff.
+    let may_upload = p.role().is_staff();
     let body = html! {
         @match &last {
             Some(row) => (report_markup(lang, row)),

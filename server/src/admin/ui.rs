@@ -111,6 +111,7 @@ pub(crate) fn page(
                             a href="/admin" { (t(lang, "เว็บไซต์", "Sites")) }
                             a href="/admin/verify" { (t(lang, "ตรวจสอบใบรับ", "Verify a receipt")) }
                             a href="/admin/audit" { (t(lang, "บันทึกการใช้งาน", "Audit log")) }
+                            a href="/admin/releases" { (t(lang, "บันทึกการเปิดเผยข้อมูล", "Release log")) }
                         }
                         span { (email) }
                         form method="post" action="/admin/logout" {

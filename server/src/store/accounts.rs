@@ -16,6 +16,10 @@ pub enum Role {
     /// A machine client of one site (a token without an account): the consent-check API
     /// only; no console, no record-level browsing.
     Service,
+    /// Another government agency that requests records by official letter (access tier
+    /// 3): exports of their sites' receipts, capped, each with a purpose and the letter's
+    /// number; no browsing, publishing or audit log.
+    Agency,
 }
 
 impl Role {
@@ -26,7 +30,14 @@ impl Role {
             Role::Dpo => "dpo",
             Role::Auditor => "auditor",
             Role::Service => "service",
+            Role::Agency => "agency",
         }
+    }
+
+    /// The agency's own staff (admins and DPOs): they browse records, publish notices and
+    /// upload scans; auditors and requesting agencies do not.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Admin | Role::Dpo)
     }
 }
 
@@ -40,6 +51,7 @@ impl TryFrom<String> for Role {
             "dpo" => Ok(Role::Dpo),
             "auditor" => Ok(Role::Auditor),
             "service" => Ok(Role::Service),
+            "agency" => Ok(Role::Agency),
             other => Err(format!("unknown role `{other}`")),
         }
     }

@@ -18,6 +18,29 @@ pub const DPO: &str = "dpo@demo.go.th";
 pub const AUDITOR: &str = "auditor@demo.go.th";
 pub const OTHER_DPO: &str = "dpo@other.go.th";
 
+/// The stated purpose and reference a record-level export needs (its query string part).
+pub const RELEASE: &str = "purpose=test&reference=TEST-0001";
+
+/// The hidden fields of the console's export form (the filters and format it carries),
+/// as a query string, HTML entities decoded (the page frame's sign-out `csrf` left out).
+pub fn hidden_fields(html: &str) -> String {
+    let unescape = |v: &str| {
+        v.replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    html.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.strip_prefix(" value=\"")?.split('"').next()?;
+            (name != "csrf").then(|| format!("{name}={}", urlencode(&unescape(value))))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub struct Console {
     pub app: TestApp,
     pub admin: String,

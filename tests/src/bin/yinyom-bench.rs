@@ -1139,10 +1139,13 @@ fn scale(a: &Args, rt: &tokio::runtime::Runtime, tmp: &Path, n: u64) -> Result<V
             times.push(get(&filtered)?.0);
         }
         let t = Instant::now();
-        let mut reader = ureq::get(&format!("{}/v1/admin/sites/demo/export?format=csv", y.url))
-            .set("authorization", &format!("Bearer {token}"))
-            .call()?
-            .into_reader();
+        let mut reader = ureq::get(&format!(
+            "{}/v1/admin/sites/demo/export?format=csv&purpose=bench&reference=BENCH-1",
+            y.url
+        ))
+        .set("authorization", &format!("Bearer {token}"))
+        .call()?
+        .into_reader();
         let mut buf = vec![0u8; 1 << 16];
         let mut lines = 0u64;
         loop {

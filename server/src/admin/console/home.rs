@@ -38,6 +38,11 @@ pub(crate) async fn home(
             "ระบบงานของหน่วยงาน (ตรวจสอบความยินยอมเท่านั้น)",
             "Agency system (consent check only)",
         ),
+        Role::Agency => t(
+            lang,
+            "หน่วยงานรัฐผู้ขอข้อมูล (ส่งออกตามหนังสือราชการ ไม่เกิน 1,000 รายการต่อครั้ง)",
+            "Requesting government agency (exports by official letter, at most 1,000 records each)",
+        ),
     };
     let mut rows = Vec::new();
     for id in &ids {
@@ -70,6 +75,8 @@ pub(crate) async fn home(
                                 @if p.records(id) {
                                     a href={ "/admin/sites/" (id) "/receipts" } { (t(lang, "ใบรับความยินยอม", "Receipts")) } " · "
                                     a href={ "/admin/sites/" (id) "/webhooks" } { (t(lang, "เว็บฮุก", "Webhooks")) } " · "
+                                } @else if p.role() == Role::Agency {
+                                    a href={ "/admin/sites/" (id) "/export" } { (t(lang, "ขอส่งออกใบรับความยินยอม", "Export receipts")) } " · "
                                 }
                                 a href={ "/admin/sites/" (id) "/stats" } { (t(lang, "สถิติ", "Statistics")) } " · "
                                 a href={ "/admin/sites/" (id) "/notices" } { (t(lang, "ประกาศทุกฉบับ", "Notice versions")) } " · "

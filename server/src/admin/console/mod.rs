@@ -6,12 +6,14 @@
 pub(crate) mod accounts;
 pub(crate) mod audit;
 pub(crate) mod evidence;
+pub(crate) mod export;
 pub(crate) mod home;
 pub(crate) mod login;
 pub(crate) mod notices;
 pub(crate) mod publish;
 pub(crate) mod receipt;
 pub(crate) mod receipts;
+pub(crate) mod releases;
 pub(crate) mod stats;
 pub(crate) mod verify;
 pub(crate) mod webhooks;

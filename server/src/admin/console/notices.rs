@@ -11,7 +11,6 @@ use crate::{
     },
     dates,
     state::AppState,
-    store::Role,
 };
 use axum::extract::{Query, State};
 use maud::{Markup, html};
@@ -41,7 +40,7 @@ pub(crate) async fn history(
         @if let Some(v) = &published {
             p.ok role="status" { "✓ " (t(lang, "เผยแพร่ฉบับ ", "Published version ")) (v) (t(lang, " แล้ว เป็นฉบับปัจจุบัน", "; it is the current version.")) }
         }
-        @if p.role() != Role::Auditor {
+        @if p.role().is_staff() {
             p { a.button href={ "/admin/sites/" (site) "/notices/publish" } { (t(lang, "เผยแพร่ฉบับใหม่", "Publish a new version")) } }
         }
         table {
