@@ -110,7 +110,9 @@ pub async fn erase_subject(
     case_reference: Option<&str>,
 ) -> Result<Erased, StoreError> {
     catch_up(state, site).await?;
-    let rows = state.store.erasable(site, Some(subject)).await?;
+    // Subject ids compare case-insensitively: receipts store them in lower case.
+    let subject = subject.to_ascii_lowercase();
+    let rows = state.store.erasable(site, Some(&subject)).await?;
     erase_rows(state, site, &rows, reason, case_reference).await
 }
 
