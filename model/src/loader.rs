@@ -242,6 +242,7 @@ mod tests {
                 data: vec![],
                 retention: text("1 year"),
                 recipients: vec![],
+                countries: vec![],
             }],
             categories: vec![
                 category("necessary", true, vec![GcmSignal::SecurityStorage]),

@@ -143,6 +143,10 @@ pub struct Purpose {
     /// Who receives the data (processors, other agencies), with their countries.
     #[serde(default)]
     pub recipients: Vec<Text>,
+    /// Countries outside Thailand where the data is stored or sent (ISO 3166-1 alpha-2,
+    /// e.g. `SG`): the storage locations of the ISO/IEC TS 27560 record, besides `TH`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
 }
 
 /// A cookie category (`necessary`, `functional`, `analytics`, `marketing` or custom).

@@ -217,6 +217,14 @@ impl SiteFile {
             for (j, r) in purpose.recipients.iter().enumerate() {
                 p.text(&format!("{at}.recipients[{j}]"), r, langs);
             }
+            for (j, c) in purpose.countries.iter().enumerate() {
+                if !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase())) {
+                    p.add(
+                        format!("{at}.countries[{j}]"),
+                        format!("`{c}` is not a two-letter country code (ISO 3166-1, e.g. SG)"),
+                    );
+                }
+            }
         }
         for (i, cat) in self.categories.iter().enumerate() {
             let at = format!("categories[{i}]");

@@ -307,7 +307,7 @@ impl Exporter {
                 let doc = if self.format == Format::Kantara {
                     kantara(r, notice, &self.jwks_url)
                 } else {
-                    iso27560(r, notice)
+                    iso27560(r, notice, &self.jwks_url)
                 };
                 writeln!(out, "{doc}")?;
             }
@@ -677,14 +677,53 @@ fn purpose_record(p: &Purpose, decided: Option<bool>, lang: Lang) -> Value {
         "purpose": p.title.get(lang),
         "lawful_basis": basis(p.legal_basis),
         "decision": match decided { Some(true) => "granted", Some(false) => "denied", None => "not_applicable" },
-        "pii_information": p.data.iter().map(|d| d.get(lang)).collect::<Vec<_>>(),
-        "retention_period": p.retention.get(lang),
+        "pii_information": p.data.iter().map(|d| json!({"pii_type": d.get(lang)})).collect::<Vec<_>>(),
+        "retention_period": [p.retention.get(lang)],
         "recipient_third_parties": p.recipients.iter().map(|d| d.get(lang)).collect::<Vec<_>>(),
+        "storage_locations": storage_locations(std::slice::from_ref(p)),
     })
 }
 
-/// An ISO/IEC TS 27560 consent record for one stored receipt (field names of §6.3).
-pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
+/// Where the data is kept: Thailand, then the countries the notice names (sorted, once
+/// each).
+fn storage_locations(purposes: &[Purpose]) -> Vec<String> {
+    let abroad: std::collections::BTreeSet<&str> = purposes
+        .iter()
+        .flat_map(|p| p.countries.iter().map(String::as_str))
+        .filter(|c| *c != "TH")
+        .collect();
+    std::iter::once("TH".to_owned())
+        .chain(abroad.into_iter().map(str::to_owned))
+        .collect()
+}
+
+/// The DPV / ISO 27560 consent state of a receipt's event at `now_ms`: a withdrawal or a
+/// refusal as such, a choice past its validity `expired`, else `given`.
+fn event_state(rc: &yinyom_model::receipt::Receipt, now_ms: i64) -> &'static str {
+    use yinyom_model::receipt::Event;
+    match rc.event {
+        Event::Withdrawn => "withdrawn",
+        Event::Refused => "refused",
+        Event::Expired => "expired",
+        Event::Given | Event::Updated => {
+            let ended = crate::signing::parse_ms(&rc.valid_until).is_some_and(|end| end <= now_ms);
+            if ended { "expired" } else { "given" }
+        }
+    }
+}
+
+/// The validity of a receipt as an ISO 8601 duration in whole days (`P365D`).
+fn validity_duration(rc: &yinyom_model::receipt::Receipt) -> Option<String> {
+    let from = crate::signing::parse_ms(&rc.issued_at)?;
+    let until = crate::signing::parse_ms(&rc.valid_until)?;
+    Some(format!("P{}D", (until - from) / crate::dates::DAY_MS))
+}
+
+/// An ISO/IEC TS 27560 consent record for one stored receipt (field names of §6.3):
+/// every mandatory field, with party ids, the event's state at export time and its
+/// validity duration, retention periods as lists of text, PII categories as data types,
+/// storage locations from the notice's countries, and the absolute `jwks_url`.
+pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>, jwks_url: &str) -> Value {
     let rc = &r.receipt;
     let lang = rc.lang;
     let mut purposes = Vec::new();
@@ -700,19 +739,23 @@ pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
                 "purpose": c.title.get(lang),
                 "lawful_basis": if c.required { "necessary" } else { "consent" },
                 "decision": match decided { Some(true) => "granted", Some(false) => "denied", None => "not_applicable" },
-                "pii_information": c.cookies.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+                "pii_information": c.cookies.iter().map(|k| json!({"pii_type": "online identifier (cookie)", "pii_attribute_id": k.name})).collect::<Vec<_>>(),
                 "retention_period": c.cookies.iter().map(|k| format!("{}: {}", k.name, k.duration.get(lang))).collect::<Vec<_>>(),
                 "recipient_third_parties": c.cookies.iter().map(|k| k.provider.get(lang)).collect::<std::collections::BTreeSet<_>>(),
+                "storage_locations": ["TH"],
             }));
         }
         for p in &n.purposes {
             purposes.push(purpose_record(p, rc.purposes.get(&p.id).copied(), lang));
         }
     }
+    let site = rc.site.as_str();
     let party = |p: &yinyom_model::site::Party, role: &str| {
-        json!({"party_type": role, "party_name": p.name.get(lang), "party_address": p.address.get(lang),
+        json!({"party_id": format!("urn:yinyom:{site}:{role}"), "party_type": role, "party_name": p.name.get(lang),
+               "party_address": p.address.get(lang),
                "party_contact": {"email": p.email, "phone": p.phone, "url": p.url}})
     };
+    let guardian = rc.consent_by == Some(yinyom_model::receipt::ConsentBy::Guardian);
     let mut record = json!({
         "schema_version": "ISO/IEC TS 27560:2023; yinyom.receipt/1",
         "record_id": rc.receipt_id,
@@ -723,15 +766,18 @@ pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>) -> Value {
         "purposes": purposes,
         "pii_controllers": notice.map(|n| vec![party(&n.controller, "controller"), party(&n.dpo, "dpo")]).unwrap_or_default(),
         "collection_method": {"channel": if rc.context.is_some() { "web_form" } else { "web_banner" }, "action": rc.method.as_str(), "widget_build": rc.widget, "page_origin": rc.page.origin, "page_path": rc.page.path},
-        "storage_locations": ["TH"],
+        "storage_locations": notice.map_or_else(|| vec!["TH".to_owned()], |n| storage_locations(&n.purposes)),
         "jurisdiction": rc.jurisdiction,
         "withdrawal_method": "the cookie settings button or link on the site (ตั้งค่าคุกกี้): Withdraw all",
         "privacy_rights": ["access (s.30)", "data portability (s.31)", "objection (s.32)", "erasure (s.33)", "restriction (s.34)", "rectification (s.35, s.36)", "withdrawal (s.19)", "complaint to the PDPC (s.73)"],
         "event": {"event_type": rc.event.as_str(), "event_time": rc.issued_at, "validity_end": rc.valid_until,
-                  "event_entity": rc.consent_by.map_or("subject", |c| if c == yinyom_model::receipt::ConsentBy::Guardian { "guardian" } else { "subject" }),
+                  "validity_duration": validity_duration(rc),
+                  "event_state": event_state(rc, crate::dates::now_ms()),
+                  "event_entity": if guardian { "guardian" } else { "subject" },
+                  "event_entity_id": if guardian { format!("guardian of {}", rc.subject_id) } else { rc.subject_id.clone() },
                   "age_band": rc.age_band},
         "signals": {"gpc": rc.gpc},
-        "integrity": {"jws": r.jws, "jwks": "/.well-known/jwks.json"},
+        "integrity": {"jws": r.jws, "jwks": jwks_url},
     });
     if let Some(form) = &rc.context {
         record["collection_method"]["form"] = json!(form);

@@ -235,3 +235,109 @@ console.log(JSON.stringify({ ok, forged, receipt_id: JSON.parse(Buffer.from(p, '
     assert_eq!(v["forged"], false);
     assert_eq!(v["receipt_id"], body["receipt"]["receipt_id"]);
 }
+
+/// ISO/IEC TS 27560 records carry every mandatory field of the standards notes' mapping:
+/// party ids, the event's state and validity duration, retention periods of one type, PII
+/// categories as data types, storage locations from the notice's countries, and the
+/// absolute JWKS URL.
+#[tokio::test]
+async fn iso27560_records_are_complete() {
+    let app = app().await;
+    let made = three_receipts(&app).await;
+    // Version 2 says the newsletter's data also goes to Singapore.
+    let dir = tempfile::tempdir().expect("dir");
+    for f in ["site.toml", "notice.th.md", "notice.en.md"] {
+        let text = std::fs::read_to_string(fixture().join(f)).expect("read");
+        let text = text.replace("version = \"v1\"", "version = \"v2\"").replace(
+            "retention = { th = \"จนกว่าจะถอนความยินยอม\", en = \"Until you withdraw consent\" }",
+            "retention = { th = \"จนกว่าจะถอนความยินยอม\", en = \"Until you withdraw consent\" }\ncountries = [\"SG\"]",
+        );
+        std::fs::write(dir.path().join(f), text).expect("write");
+    }
+    yinyom_server::sites::import(&app.state.store, dir.path())
+        .await
+        .expect("publish v2");
+    let mut v2 = choice(&uuid(), "subject-export-0003", true, true);
+    v2["notice_version"] = "v2".into();
+    let res = app.post_json("/v1/sites/demo/receipts", &v2).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let iso = export_text(&app, Format::Iso27560, &all("demo")).await;
+    let docs: Vec<serde_json::Value> = iso
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(docs.len(), 4);
+    let given = &docs[0];
+    assert_eq!(given["record_id"], made[0]["receipt"]["receipt_id"]);
+    assert_eq!(given["event"]["event_state"], "given");
+    assert_eq!(given["event"]["validity_duration"], "P365D");
+    assert_eq!(given["event"]["event_entity_id"], "subject-export-0001");
+    assert_eq!(docs[1]["event"]["event_state"], "refused");
+    assert_eq!(docs[2]["event"]["event_state"], "withdrawn");
+    let parties = given["pii_controllers"].as_array().expect("parties");
+    assert_eq!(parties[0]["party_id"], "urn:yinyom:demo:controller");
+    assert_eq!(parties[1]["party_id"], "urn:yinyom:demo:dpo");
+    for p in given["purposes"].as_array().expect("purposes") {
+        assert!(
+            p["retention_period"].is_array(),
+            "one type for retention: {p}"
+        );
+        for info in p["pii_information"].as_array().expect("pii") {
+            assert!(info["pii_type"].is_string(), "a data type: {info}");
+        }
+    }
+    let analytics = given["purposes"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["purpose_id"] == "analytics"))
+        .expect("analytics");
+    assert_eq!(
+        analytics["pii_information"][0]["pii_type"],
+        "online identifier (cookie)"
+    );
+    assert_eq!(given["storage_locations"], serde_json::json!(["TH"]));
+    assert_eq!(
+        given["integrity"]["jwks"],
+        "https://consent.test/.well-known/jwks.json"
+    );
+    assert_eq!(docs[3]["privacy_notice"]["version"], "v2");
+    assert_eq!(
+        docs[3]["storage_locations"],
+        serde_json::json!(["TH", "SG"])
+    );
+}
+
+/// The CLI's Kantara export names the JWKS at `--public-url`.
+#[test]
+fn cli_kantara_export_uses_the_public_url() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let app = rt.block_on(app());
+    rt.block_on(three_receipts(&app));
+    let url = rt.block_on(database_url(&app));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yinyom"))
+        .args([
+            "receipts",
+            "export",
+            "--site",
+            "demo",
+            "--format",
+            "kantara",
+            "--public-url",
+            "https://consent.example.go.th/",
+        ])
+        .env("YINYOM_DATABASE_URL", &url)
+        .output()
+        .expect("run yinyom");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().expect("a line")).expect("json");
+    assert_eq!(
+        first["publicKey"],
+        "https://consent.example.go.th/.well-known/jwks.json"
+    );
+}

@@ -118,6 +118,7 @@ pub fn notice(published: &JsValue) -> Option<Notice> {
                 data: texts(p, "data"),
                 retention: text(p, "retention"),
                 recipients: texts(p, "recipients"),
+                countries: Vec::new(),
             })
         })
         .collect();

@@ -80,6 +80,7 @@ fn notice() -> PublishedNotice {
                     data: vec![text("อีเมล", "E-mail")],
                     retention: text("1 ปี", "1 year"),
                     recipients: vec![],
+                    countries: vec![],
                 },
                 Purpose {
                     id: slug("service"),
@@ -89,6 +90,7 @@ fn notice() -> PublishedNotice {
                     data: vec![],
                     retention: text("5 ปี", "5 years"),
                     recipients: vec![text("กรมบัญชีกลาง", "Comptroller General")],
+                    countries: vec![],
                 },
             ],
             categories: vec![

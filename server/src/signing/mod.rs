@@ -538,7 +538,7 @@ pub fn verify_receipt(jws: &str, jwks: &Jwks) -> Result<Vec<u8>, VerifyError> {
 }
 
 /// Unix ms of an RFC 3339 time.
-fn parse_ms(s: &str) -> Option<i64> {
+pub(crate) fn parse_ms(s: &str) -> Option<i64> {
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }

@@ -89,7 +89,7 @@ pub type ItemRow = (String, String, i64, i64);
 /// tie), and whether it is still valid at `$2` (RFC 3339 UTC with milliseconds, like
 /// `valid_until`, so the strings compare as times). `{valid_until}` is the database's way
 /// of reading the field out of the signed JSON. The grouping walks the
-/// `receipts_subject (site_id, subject_id, issued_at)` index.
+/// `receipts_subject_latest (site_id, subject_id, issued_at, receipt_id)` index (migration `evidence`).
 const LATEST: &str = "with last_at as (
         select subject_id, max(issued_at) as at from receipts where site_id = $1 group by subject_id
     ), latest as (
