@@ -316,6 +316,16 @@ impl Store {
                  order by d.id limit $3{lock})
              returning id"
         );
+        // A read first: an idle worker (most of the time) takes no write lock.
+        let due: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "select id from webhook_deliveries where status = 'pending' and next_at <= $1 limit 1",
+        )
+        .bind(now)
+        .fetch_optional(pool)
+        .await)?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let ids: Vec<i64> = {
             let _turn = self.write_turn().await;
             on_pool!(self, pool => sqlx::query_scalar(&claim)
