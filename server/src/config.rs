@@ -29,6 +29,7 @@ pub struct Cli {
 
 /// The `yinyom` subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Run the HTTP server.
     Serve(ServeArgs),
@@ -217,6 +218,14 @@ pub enum KeysCommand {
         /// The PKCS#11 library for a `pkcs11:` URI without `module-path`.
         #[arg(long, env = "YINYOM_PKCS11_MODULE")]
         pkcs11_module: Option<PathBuf>,
+    },
+    /// Make a new subject key (32 random bytes, hexadecimal, mode 0600; an existing file
+    /// is never overwritten) for `serve --subject-key`. Keep it with the signing keys and
+    /// back it up: without it, visitors can no longer reach their history.
+    GenerateSubject {
+        /// The new file.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Register the next key: its public key is published in the JWKS at once and it
     /// signs 6 minutes later (after every cached copy of the JWKS has it); the current
@@ -426,6 +435,12 @@ pub struct ServeArgs {
         required = true
     )]
     pub log_key: Vec<String>,
+
+    /// The subject key: 32 random bytes in hexadecimal (mode 0600, from `yinyom keys
+    /// generate-subject`). Visitors' secrets are kept only as HMAC-SHA256 pseudonyms
+    /// under this key; never stored in the database.
+    #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+    pub subject_key: PathBuf,
 
     /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`, e.g.
     /// /usr/lib/softhsm/libsofthsm2.so.

@@ -50,6 +50,7 @@ pub mod sites;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod subjects;
 pub mod witness;
 
 use crate::{
@@ -76,7 +77,13 @@ pub async fn app_state(
     );
     let signer = Arc::new(signer);
     let health = Arc::new(health::StoreHealth::default());
+    let subjects = keys.subjects.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no subject key: give `--subject-key FILE` (yinyom keys generate-subject --out FILE)"
+        )
+    })?;
     Ok(AppState {
+        subjects: Arc::new(subjects),
         store: store.clone(),
         signer: signer.clone(),
         log_signer,
@@ -158,7 +165,8 @@ impl Server {
             &args.signing_key,
             &args.log_key,
             args.pkcs11_module.as_deref(),
-        )?;
+        )?
+        .with_subject_key(&args.subject_key)?;
         let state = app_state(store, settings, &keys).await?;
         Ok(Self {
             api,

@@ -88,6 +88,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return generate_key(out, name.as_deref(), pkcs11_module.as_deref());
     }
+    if let Command::Keys(KeysCommand::GenerateSubject { out }) = &cli.command {
+        yinyom_server::subjects::SubjectKey::generate(out)?;
+        println!("subject key written to {}", out.display());
+        return Ok(());
+    }
     let store = Store::connect_with(&cli.database_url, cli.db_pool_size)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", redact(&cli.database_url)))?;
@@ -171,7 +176,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let witness = yinyom_server::witness::Witness::new(store, &args.name, key, &args.logs)?;
             yinyom_server::witness::serve(witness, args.listen).await
         }
-        Command::Keys(KeysCommand::Generate { .. }) => unreachable!("handled before the store"),
+        Command::Keys(KeysCommand::Generate { .. } | KeysCommand::GenerateSubject { .. }) => {
+            unreachable!("handled before the store")
+        }
         Command::Keys(KeysCommand::Rotate {
             key,
             log,
@@ -289,6 +296,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 item,
                 granted: SearchFilter::decision(decision.as_deref()).map_err(anyhow::Error::msg)?,
                 subject_id: subject,
+                subject_alias: None,
                 receipt_id: receipt,
             };
             let jwks_url = format!("{}/.well-known/jwks.json", public_url.trim_end_matches('/'));

@@ -97,20 +97,22 @@ impl Store {
         row.map(StoredReceipt::try_from).transpose()
     }
 
-    /// The visitor's receipts on `site`, newest first, at most `limit`.
+    /// The visitor's receipts on `site` under either of `subject_ids` (the pseudonym and,
+    /// for receipts from before pseudonyms, the raw id), newest first, at most `limit`.
     pub async fn subject_receipts(
         &self,
         site: &str,
-        subject_id: &str,
+        subject_ids: &[String; 2],
         limit: i64,
     ) -> Result<Vec<StoredReceipt>> {
         let rows: Vec<ReceiptRow> = on_pool!(self, pool => sqlx::query_as(
             "select receipt_json, jws, issued_at from receipts
-             where site_id = $1 and subject_id = $2
-             order by issued_at desc, receipt_id desc limit $3",
+             where site_id = $1 and subject_id in ($2, $3)
+             order by issued_at desc, receipt_id desc limit $4",
         )
         .bind(site)
-        .bind(subject_id)
+        .bind(&subject_ids[0])
+        .bind(&subject_ids[1])
         .bind(limit)
         .fetch_all(pool)
         .await)?;
