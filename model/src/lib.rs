@@ -32,6 +32,7 @@ pub mod id;
 pub mod loader;
 pub mod notice;
 pub mod receipt;
+pub mod request;
 pub mod scan;
 pub mod site;
 pub mod text;

@@ -54,6 +54,87 @@ pub enum Command {
     /// A C2SP tlog-witness, run by another body, that cosigns logs' checkpoints.
     #[command(subcommand)]
     Witness(WitnessCommand),
+    /// Data-subject request cases (PDPA s.30-36).
+    #[command(subcommand)]
+    Requests(RequestsCommand),
+}
+
+/// `yinyom requests …`
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Enter a request that came by post, e-mail or in person. Prints its reference and
+    /// due date.
+    Add {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The requester's subject id: the secret their browser shows under "My consent",
+        /// or the pseudonym printed on their receipt.
+        #[arg(long)]
+        subject: String,
+        /// access, portability, objection, erasure, restriction or rectification.
+        #[arg(long)]
+        kind: String,
+        /// post, email or in_person.
+        #[arg(long)]
+        channel: String,
+        /// How the identity was checked (e.g. "บัตรประชาชน ตรวจที่เคาน์เตอร์"); the case
+        /// starts as identity_checked.
+        #[arg(long)]
+        identity_check: Option<String>,
+        /// What the requester asked, in their words.
+        #[arg(long)]
+        message: Option<String>,
+        /// How to reach the requester.
+        #[arg(long)]
+        contact: Option<String>,
+        /// The subject key the server uses (`serve --subject-key`).
+        #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+        subject_key: PathBuf,
+    },
+    /// The site's cases: open ones first by due date (OVERDUE marked), then closed ones.
+    List {
+        /// The site.
+        #[arg(long)]
+        site: String,
+    },
+    /// One case in full.
+    Show {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The case reference, e.g. 2569-000123.
+        #[arg(long)]
+        reference: String,
+    },
+    /// Record how the requester's identity was checked.
+    Check {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The case reference.
+        #[arg(long)]
+        reference: String,
+        /// How the identity was checked.
+        #[arg(long)]
+        identity_check: String,
+    },
+    /// Close a case: answered, refused (with a reason PDPA allows: law_or_court_order,
+    /// harms_others, legal_claims, public_task, identity_not_established) or erased.
+    Close {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The case reference.
+        #[arg(long)]
+        reference: String,
+        /// answered, refused or erased.
+        #[arg(long)]
+        outcome: String,
+        /// For refused: the reason; for answered: an optional note.
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 /// `yinyom witness …`

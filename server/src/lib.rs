@@ -44,6 +44,7 @@ pub mod log;
 pub mod metrics;
 pub mod receipts;
 pub mod render;
+pub mod requests;
 pub mod routes;
 pub mod signing;
 pub mod sites;

@@ -57,11 +57,17 @@ pub enum AuditAction {
     TokenRevoke,
     /// `scan.upload`: a cookie scan report uploaded (its violations in the detail).
     ScanUpload,
+    /// `request.file`: a data-subject request filed (reference, kind, channel).
+    RequestFile,
+    /// `request.identity`: a requester's identity checked.
+    RequestIdentity,
+    /// `request.close`: a request case closed (outcome, reason).
+    RequestClose,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 19] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -78,6 +84,9 @@ impl AuditAction {
         Self::TokenCreate,
         Self::TokenRevoke,
         Self::ScanUpload,
+        Self::RequestFile,
+        Self::RequestIdentity,
+        Self::RequestClose,
     ];
 
     /// The stored name.
@@ -99,6 +108,9 @@ impl AuditAction {
             Self::TokenCreate => "token.create",
             Self::TokenRevoke => "token.revoke",
             Self::ScanUpload => "scan.upload",
+            Self::RequestFile => "request.file",
+            Self::RequestIdentity => "request.identity",
+            Self::RequestClose => "request.close",
         }
     }
 }
