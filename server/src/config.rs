@@ -29,6 +29,7 @@ pub struct Cli {
 
 /// The `yinyom` subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
     /// Run the HTTP server.
     Serve(ServeArgs),
@@ -59,6 +60,9 @@ pub enum Command {
     /// Retention of consent records (`[retention]` in the site file).
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Data-subject request cases (PDPA s.30-36).
+    #[command(subcommand)]
+    Requests(RequestsCommand),
 }
 
 /// `yinyom retention …`
@@ -98,6 +102,85 @@ pub enum RetentionCommand {
         /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`.
         #[arg(long, env = "YINYOM_PKCS11_MODULE")]
         pkcs11_module: Option<PathBuf>,
+    },
+}
+
+
+/// `yinyom requests …`
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Enter a request that came by post, e-mail or in person. Prints its reference and
+    /// due date.
+    Add {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The requester's subject id: the secret their browser shows under "My consent",
+        /// or the pseudonym printed on their receipt.
+        #[arg(long)]
+        subject: String,
+        /// access, portability, objection, erasure, restriction or rectification.
+        #[arg(long)]
+        kind: String,
+        /// post, email or in_person.
+        #[arg(long)]
+        channel: String,
+        /// How the identity was checked (e.g. "บัตรประชาชน ตรวจที่เคาน์เตอร์"); the case
+        /// starts as identity_checked.
+        #[arg(long)]
+        identity_check: Option<String>,
+        /// What the requester asked, in their words.
+        #[arg(long)]
+        message: Option<String>,
+        /// How to reach the requester.
+        #[arg(long)]
+        contact: Option<String>,
+        /// The subject key the server uses (`serve --subject-key`).
+        #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+        subject_key: PathBuf,
+    },
+    /// The site's cases: open ones first by due date (OVERDUE marked), then closed ones.
+    List {
+        /// The site.
+        #[arg(long)]
+        site: String,
+    },
+    /// One case in full.
+    Show {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The case reference, e.g. 2569-000123.
+        #[arg(long)]
+        reference: String,
+    },
+    /// Record how the requester's identity was checked.
+    Check {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The case reference.
+        #[arg(long)]
+        reference: String,
+        /// How the identity was checked.
+        #[arg(long)]
+        identity_check: String,
+    },
+    /// Close a case: answered, refused (with a reason PDPA allows: law_or_court_order,
+    /// harms_others, legal_claims, public_task, identity_not_established) or erased.
+    Close {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The case reference.
+        #[arg(long)]
+        reference: String,
+        /// answered, refused or erased.
+        #[arg(long)]
+        outcome: String,
+        /// For refused: the reason; for answered: an optional note.
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 
@@ -313,6 +396,14 @@ pub enum KeysCommand {
         #[arg(long, env = "YINYOM_PKCS11_MODULE")]
         pkcs11_module: Option<PathBuf>,
     },
+    /// Make a new subject key (32 random bytes, hexadecimal, mode 0600; an existing file
+    /// is never overwritten) for `serve --subject-key`. Keep it with the signing keys and
+    /// back it up: without it, visitors can no longer reach their history.
+    GenerateSubject {
+        /// The new file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Register the next key: its public key is published in the JWKS at once and it
     /// signs 6 minutes later (after every cached copy of the JWKS has it); the current
     /// key's validity period ends then. Give every server the new key (`serve
@@ -521,6 +612,12 @@ pub struct ServeArgs {
         required = true
     )]
     pub log_key: Vec<String>,
+
+    /// The subject key: 32 random bytes in hexadecimal (mode 0600, from `yinyom keys
+    /// generate-subject`). Visitors' secrets are kept only as HMAC-SHA256 pseudonyms
+    /// under this key; never stored in the database.
+    #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+    pub subject_key: PathBuf,
 
     /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`, e.g.
     /// /usr/lib/softhsm/libsofthsm2.so.

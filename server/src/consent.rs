@@ -90,14 +90,17 @@ pub struct Asker<'a> {
 }
 
 /// The current consent of `subject` at `site`, audited (`consent.check`, with the receipt
-/// id or `none`; never the subject). 404 when the subject has no receipt there.
+/// id or `none`; never the subject). `subject_ids` are where its receipts may be stored:
+/// the subject as given (the pseudonym a receipt carries, or a raw id from before
+/// pseudonyms) and the pseudonym of it (when the caller holds the visitor's secret).
+/// 404 when the subject has no receipt there.
 pub async fn check(
     store: &Store,
     asker: Asker<'_>,
     site: &str,
-    subject: &str,
+    subject_ids: &[String; 2],
 ) -> ApiResult<Answer> {
-    let latest = store.consent_receipt(site, subject).await?;
+    let latest = store.consent_receipt(site, subject_ids).await?;
     let detail = latest
         .as_ref()
         .map_or("none", |r| r.receipt.receipt_id.as_str());

@@ -56,6 +56,25 @@ pub fn rfc3339_ms(ms: i64) -> String {
     t.format(&f).unwrap_or_default()
 }
 
+/// Unix milliseconds as RFC 3339 in Thailand time, with its offset
+/// (`2026-12-03T19:16:47.123+07:00`): times the API gives people's cases.
+pub fn rfc3339_th(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let t = thailand(t);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]+07:00"
+    );
+    t.format(&f).unwrap_or_default()
+}
+
+/// The Buddhist-era year (Thailand time) of unix milliseconds.
+pub fn buddhist_year(ms: i64) -> i64 {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    i64::from(thailand(t).year()) + 543
+}
+
 /// `YYYY-MM-DD` of a Thailand day number (for machines: exports, open data).
 pub fn day_name(day: i64) -> String {
     OffsetDateTime::from_unix_timestamp(day * 86_400)

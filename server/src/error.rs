@@ -33,6 +33,9 @@ pub enum ApiError {
     /// 409: the idempotency key was reused for a different choice.
     #[error("request_id `{0}` was already used for a different choice")]
     RequestIdConflict(String),
+    /// 409: a request case cannot take that step from where it stands.
+    #[error("{0}")]
+    CaseState(String),
     /// 415: the body is not JSON.
     #[error("send the receipt as JSON with `Content-Type: application/json` (got `{0}`)")]
     UnsupportedMediaType(String),
@@ -71,6 +74,7 @@ impl ApiError {
             ApiError::UnknownSite(_) => (StatusCode::NOT_FOUND, "unknown_site"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::RequestIdConflict(_) => (StatusCode::CONFLICT, "request_id_conflict"),
+            ApiError::CaseState(_) => (StatusCode::CONFLICT, "case_state"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")

@@ -48,6 +48,7 @@ pub mod log;
 pub mod metrics;
 pub mod receipts;
 pub mod render;
+pub mod requests;
 pub mod routes;
 pub mod selfcheck;
 pub mod signing;
@@ -56,6 +57,7 @@ pub mod state;
 pub mod stats;
 pub mod store;
 pub mod webhooks;
+pub mod subjects;
 pub mod witness;
 
 use crate::{
@@ -82,7 +84,13 @@ pub async fn app_state(
     );
     let signer = Arc::new(signer);
     let health = Arc::new(health::StoreHealth::default());
+    let subjects = keys.subjects.clone().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no subject key: give `--subject-key FILE` (yinyom keys generate-subject --out FILE)"
+        )
+    })?;
     Ok(AppState {
+        subjects: Arc::new(subjects),
         store: store.clone(),
         signer: signer.clone(),
         log_signer,
@@ -165,7 +173,8 @@ impl Server {
             &args.signing_key,
             &args.log_key,
             args.pkcs11_module.as_deref(),
-        )?;
+        )?
+        .with_subject_key(&args.subject_key)?;
         let state = app_state(store, settings, &keys).await?;
         Ok(Self {
             api,

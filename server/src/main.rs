@@ -6,8 +6,9 @@ use yinyom_server::{
     admin::auth,
     config::parse_time_ms,
     config::{
-        Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, RetentionCommand,
-        SitesCommand, TokenRoleArg, TokensCommand, UsersCommand, WebhooksCommand, WitnessCommand,
+        Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, RequestsCommand,
+        RetentionCommand, SitesCommand, TokenRoleArg, TokensCommand, UsersCommand, WebhooksCommand,
+        WitnessCommand,
     },
     erasure, export, log, receipts, signing, sites,
     store::{AuditAction, Role},
@@ -88,6 +89,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }) = &cli.command
     {
         return generate_key(out, name.as_deref(), pkcs11_module.as_deref());
+    }
+    if let Command::Keys(KeysCommand::GenerateSubject { out }) = &cli.command {
+        yinyom_server::subjects::SubjectKey::generate(out)?;
+        println!("subject key written to {}", out.display());
+        return Ok(());
     }
     let store = Store::connect_with(&cli.database_url, cli.db_pool_size)
         .await
@@ -279,7 +285,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let witness = yinyom_server::witness::Witness::new(store, &args.name, key, &args.logs)?;
             yinyom_server::witness::serve(witness, args.listen).await
         }
-        Command::Keys(KeysCommand::Generate { .. }) => unreachable!("handled before the store"),
+        Command::Keys(KeysCommand::Generate { .. } | KeysCommand::GenerateSubject { .. }) => {
+            unreachable!("handled before the store")
+        }
         Command::Keys(KeysCommand::Rotate {
             key,
             log,
@@ -397,6 +405,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 item,
                 granted: SearchFilter::decision(decision.as_deref()).map_err(anyhow::Error::msg)?,
                 subject_id: subject,
+                subject_alias: None,
                 receipt_id: receipt,
             };
             let jwks_url = format!("{}/.well-known/jwks.json", public_url.trim_end_matches('/'));
@@ -647,6 +656,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Requests(cmd) => requests_command(&store, cmd).await,
         Command::Tokens(TokensCommand::List) => {
             for t in store.tokens().await? {
                 let state = match (t.revoked_at, t.expires_at) {
@@ -711,6 +721,159 @@ fn generate_key(
     println!("kid: {}", jwk.kid);
     if let Some(name) = name {
         println!("vkey: {}", signing::keys::vkey(name, &public));
+    }
+    Ok(())
+}
+
+/// `yinyom requests …`: the same case steps as the console, audited as `cli`.
+async fn requests_command(store: &Store, cmd: RequestsCommand) -> anyhow::Result<()> {
+    use yinyom_model::request::{Channel, RefusalReason, RequestKind, SubjectRequestBody};
+    use yinyom_server::requests::{self, Action, Intake, Outcome};
+    let site_exists = |site: String| async move {
+        if store.site(&site).await?.is_none() {
+            anyhow::bail!("there is no site `{site}`");
+        }
+        anyhow::Ok(site)
+    };
+    let print = |r: &yinyom_server::store::RequestRow| {
+        println!("reference:      {}", r.reference);
+        println!("kind:           {}", r.kind);
+        println!("channel:        {}", r.channel);
+        println!("status:         {}", r.status);
+        println!("subject:        {}", r.subject_id);
+        println!(
+            "received:       {}",
+            yinyom_server::dates::rfc3339_th(r.received_at)
+        );
+        println!("due:            {} (Thailand time)", r.due);
+        for (label, v) in [
+            ("identity check", &r.identity_check),
+            ("message", &r.message),
+            ("contact", &r.contact),
+            ("outcome reason", &r.outcome_reason),
+        ] {
+            if let Some(v) = v {
+                println!("{:<15} {v}", format!("{label}:"));
+            }
+        }
+        if let Some(c) = r.closed_at {
+            println!("closed:         {}", yinyom_server::dates::rfc3339_th(c));
+        }
+    };
+    match cmd {
+        RequestsCommand::Add {
+            site,
+            subject,
+            kind,
+            channel,
+            identity_check,
+            message,
+            contact,
+            subject_key,
+        } => {
+            let site = site_exists(site).await?;
+            let kind = RequestKind::parse(&kind).ok_or_else(|| {
+                anyhow::anyhow!("--kind must be access, portability, objection, erasure, restriction or rectification")
+            })?;
+            let channel = Channel::parse(&channel)
+                .filter(|c| *c != Channel::Web)
+                .ok_or_else(|| anyhow::anyhow!("--channel must be post, email or in_person"))?;
+            let key = yinyom_server::subjects::SubjectKey::load(&subject_key)?;
+            let row = requests::file(
+                store,
+                &key,
+                &site,
+                &subject,
+                SubjectRequestBody {
+                    kind,
+                    message,
+                    contact,
+                },
+                Intake::Staff {
+                    channel,
+                    identity_check: identity_check.as_deref(),
+                    actor: "cli",
+                    client: "local",
+                },
+            )
+            .await?;
+            print(&row);
+        }
+        RequestsCommand::List { site } => {
+            let site = site_exists(site).await?;
+            let today =
+                yinyom_server::dates::day_name(yinyom_server::dates::thailand_day(now_ms()));
+            for r in store.site_requests(&site).await? {
+                let open = r.closed_at.is_none();
+                let flag = if open && r.due < today {
+                    "  OVERDUE"
+                } else {
+                    ""
+                };
+                println!(
+                    "{}  due {}  {:<16}  {:<13}  {}{flag}",
+                    r.reference, r.due, r.status, r.kind, r.channel
+                );
+            }
+        }
+        RequestsCommand::Show { site, reference } => {
+            let site = site_exists(site).await?;
+            let row = store
+                .request(&site, &reference)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no request `{reference}` on site `{site}`"))?;
+            print(&row);
+        }
+        RequestsCommand::Check {
+            site,
+            reference,
+            identity_check,
+        } => {
+            let site = site_exists(site).await?;
+            let row = requests::act(
+                store,
+                &site,
+                &reference,
+                Action::CheckIdentity(&identity_check),
+                "cli",
+                "local",
+            )
+            .await?;
+            print(&row);
+        }
+        RequestsCommand::Close {
+            site,
+            reference,
+            outcome,
+            reason,
+        } => {
+            let site = site_exists(site).await?;
+            let outcome = match outcome.as_str() {
+                "answered" => Outcome::Answered,
+                "erased" => Outcome::Erased,
+                "refused" => Outcome::Refused(
+                    reason
+                        .as_deref()
+                        .and_then(RefusalReason::parse)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "--outcome refused needs --reason law_or_court_order, harms_others, legal_claims, public_task or identity_not_established"
+                            )
+                        })?,
+                ),
+                other => anyhow::bail!("--outcome must be answered, refused or erased, not `{other}`"),
+            };
+            let row = requests::act(
+                store,
+                &site,
+                &reference,
+                Action::Close(outcome, reason.as_deref()),
+                "cli",
+                "local",
+            )
+            .await?;
+            print(&row);
+        }
     }
     Ok(())
 }

@@ -49,6 +49,8 @@ pub struct Recorder<'a> {
     pub ingest: &'a Ingest,
     /// The server's public URL (the receipt links its notice).
     pub public_url: &'a str,
+    /// Turns the visitor's secret into the pseudonym the receipt carries.
+    pub subjects: &'a crate::subjects::SubjectKey,
 }
 
 /// Validates `req` against the notice version it names, drafts the receipt and has it
@@ -62,7 +64,9 @@ pub async fn record(
     req: ReceiptRequest,
 ) -> ApiResult<(Recorded, StoredReceipt)> {
     req.check().map_err(ApiError::BadRequest)?;
-    let req = req.normalized();
+    let mut req = req.normalized();
+    // From here on the visitor is their pseudonym: the secret is never stored.
+    req.subject_id = rec.subjects.pseudonym(&req.subject_id);
     let site_id = site.id.as_str();
 
     let published = rec

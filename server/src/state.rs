@@ -26,6 +26,8 @@ pub struct AppState {
     pub ingest: Arc<crate::ingest::Ingest>,
     /// Sites and notice versions kept in memory.
     pub catalog: Arc<crate::catalog::Catalog>,
+    /// Turns visitors' secrets into pseudonyms (`--subject-key`).
+    pub subjects: Arc<crate::subjects::SubjectKey>,
     /// Whether the store can commit (`/readyz`).
     pub health: Arc<crate::health::StoreHealth>,
 }

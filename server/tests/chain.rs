@@ -343,8 +343,10 @@ async fn a_checkpoint_kept_outside_catches_a_truncated_log() {
         "delete from log_cosignatures".to_owned(),
         "delete from log_checkpoints".to_owned(),
         "delete from log_tiles".to_owned(),
-        "update subjects set last_receipt = null where subject_id = 'subject-chain-aaaa'"
-            .to_owned(),
+        format!(
+            "update subjects set last_receipt = null where subject_id = '{}'",
+            app.pseudonym("subject-chain-aaaa")
+        ),
         format!("delete from log_leaves where receipt_id = '{}'", ids[4]),
         format!(
             "delete from receipt_decisions where receipt_id = '{}'",

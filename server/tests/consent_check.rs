@@ -67,7 +67,8 @@ async fn a_service_token_reads_the_latest_consent_and_denied_after_withdrawal() 
     let res = get_as(app, &token, &consent_uri("demo", subject)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let a = body_json(res).await;
-    assert_eq!(a["subject"], subject);
+    // The answer names the subject as its receipts do: by the pseudonym.
+    assert_eq!(a["subject"], app.state.subjects.pseudonym(subject));
     assert_eq!(a["status"], "active");
     assert_eq!(a["receipt_id"], first.as_str());
     assert_eq!(a["notice_version"], "v1");
@@ -113,7 +114,7 @@ async fn consent_past_its_validity_answers_denied_and_expired() {
     let mut old: StoredReceipt = app
         .state
         .store
-        .consent_receipt("demo", subject)
+        .consent_receipt("demo", &app.state.subjects.lookup_ids(subject))
         .await
         .expect("read")
         .expect("receipt");

@@ -105,14 +105,18 @@ async fn lists_link_a_visitor_to_their_other_receipts() {
         )
         .await;
     }
+    let (linked, others) = (
+        app.pseudonym("subject-linked-000001"),
+        app.pseudonym("subject-others-000002"),
+    );
     let list = body_text(get_as(app, &c.dpo, "/admin/sites/demo/receipts").await).await;
     let link = console_links(&list)
         .into_iter()
-        .find(|h| h.ends_with("receipts?subject=subject-linked-000001"))
+        .find(|h| h.ends_with(&format!("receipts?subject={linked}")))
         .expect("a link to the visitor's receipts");
     let theirs = body_text(get_as(app, &c.dpo, &link).await).await;
-    assert!(theirs.contains("subject-linked-000001"));
-    assert!(!theirs.contains("subject-others-000002"));
+    assert!(theirs.contains(&linked));
+    assert!(!theirs.contains(&others));
     assert!(
         theirs.contains("<strong>2</strong>"),
         "both of their receipts"

@@ -153,12 +153,15 @@ async fn every_export_applies_every_filter_of_the_search() {
     let one = searched(&c, "").await;
     let some_receipt = one.iter().next().expect("a receipt").clone();
 
+    // Receipts, the search and the exports name a citizen by their pseudonym.
+    let (a, b, cc) = (
+        app.pseudonym("subject-export-aaaa01"),
+        app.pseudonym("subject-export-bbbb02"),
+        app.pseudonym("subject-export-cccc03"),
+    );
     // (query string, CLI arguments): one citizen, and each other filter of the search.
     let cases: Vec<(String, Vec<String>)> = vec![
-        (
-            "subject=subject-export-bbbb02".into(),
-            vec!["--subject".into(), "subject-export-bbbb02".into()],
-        ),
+        (format!("subject={b}"), vec!["--subject".into(), b.clone()]),
         (
             format!("receipt={some_receipt}"),
             vec!["--receipt".into(), some_receipt.clone()],
@@ -177,10 +180,10 @@ async fn every_export_applies_every_filter_of_the_search() {
             ],
         ),
         (
-            "subject=subject-export-aaaa01&item=newsletter&decision=denied".into(),
+            format!("subject={a}&item=newsletter&decision=denied"),
             vec![
                 "--subject".into(),
-                "subject-export-aaaa01".into(),
+                a.clone(),
                 "--item".into(),
                 "newsletter".into(),
                 "--decision".into(),
@@ -188,7 +191,7 @@ async fn every_export_applies_every_filter_of_the_search() {
             ],
         ),
         (
-            "version=v1&from=2000-01-01&to=2999-01-01&subject=subject-export-cccc03".into(),
+            format!("version=v1&from=2000-01-01&to=2999-01-01&subject={cc}"),
             vec![
                 "--notice-version".into(),
                 "v1".into(),
@@ -197,7 +200,7 @@ async fn every_export_applies_every_filter_of_the_search() {
                 "--to".into(),
                 "2999-01-01".into(),
                 "--subject".into(),
-                "subject-export-cccc03".into(),
+                cc.clone(),
             ],
         ),
         (

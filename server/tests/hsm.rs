@@ -163,6 +163,8 @@ async fn a_key_held_in_softhsm2_signs_receipts_that_node_jose_verifies() {
             .args(["--signing-key", &uri])
             .arg("--log-key")
             .arg(&log_key)
+            .arg("--subject-key")
+            .arg(common::subject_key_file(dir.path()))
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--dist")

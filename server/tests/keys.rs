@@ -215,7 +215,9 @@ async fn rotation_publishes_before_signing_and_the_database_never_holds_a_seed()
     let held = |extra: Vec<&str>| {
         let mut r = vec![a_file.clone()];
         r.extend(extra.into_iter().map(str::to_owned));
-        Keys::load(&r, std::slice::from_ref(&log_file), None).expect("keys")
+        Keys::load(&r, std::slice::from_ref(&log_file), None)
+            .and_then(|k| k.with_subject_key(&common::subject_key_file(app.dir.path())))
+            .expect("keys")
     };
     let settings = (*app.state.settings).clone();
     let state2 = app_state(store.clone(), settings.clone(), &held(vec![&b_file]))
@@ -643,6 +645,7 @@ async fn upgrade_moves_stored_seeds_out_and_the_server_refuses_to_start_until_th
     let held = Keys {
         receipts: vec![keys::load(&spec(&file), None).expect("exported key")],
         log: vec![log],
+        subjects: Some(common::subject_key(dir.path())),
     };
     let settings = yinyom_server::state::Settings {
         public_url: "http://yinyom.test".into(),

@@ -57,6 +57,7 @@ async fn partial_requests_and_idle_connections_are_closed() {
         witness_quorum: None,
         signing_key: vec![common::key_files(dir.path()).0.display().to_string()],
         log_key: vec![common::key_files(dir.path()).1.display().to_string()],
+        subject_key: common::subject_key_file(dir.path()),
         pkcs11_module: None,
         header_timeout_secs: 1,
         body_timeout_secs: 1,

@@ -253,7 +253,11 @@ async fn signed_events_verify_with_standardwebhooks_and_a_500_is_retried_in_orde
     assert!(got[0].id.starts_with("msg_"));
     assert_eq!(got[1].json()["type"], "consent.recorded");
     assert_eq!(got[1].json()["data"]["receipt_id"], first.as_str());
-    assert_eq!(got[1].json()["data"]["subject"], subject);
+    // Events name the subject as its receipts do: by the pseudonym.
+    assert_eq!(
+        got[1].json()["data"]["subject"],
+        app.state.subjects.pseudonym(subject)
+    );
     assert_eq!(got[1].json()["data"]["categories"]["analytics"], true);
     assert_eq!(got[2].json()["type"], "consent.withdrawn");
     assert_ne!(got[2].id, got[1].id);
@@ -371,7 +375,7 @@ async fn two_server_processes_deliver_each_event_once() {
                 .await;
             assert_eq!(res.status(), StatusCode::CREATED);
         }
-        subjects.push(subject);
+        subjects.push(app.state.subjects.pseudonym(&subject));
     }
     assert!(
         eventually(|| rx.delivered().len() >= 60).await,

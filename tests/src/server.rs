@@ -24,6 +24,7 @@ pub struct TestServer {
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     args: Option<ServeArgs>,
+    subjects: yinyom_server::subjects::SubjectKey,
     _dir: tempfile::TempDir,
 }
 
@@ -61,6 +62,7 @@ impl TestServer {
             witness_quorum: None,
             signing_key: vec![key_file(dir.path(), "receipt-key.pem")?],
             log_key: vec![key_file(dir.path(), "log-key.pem")?],
+            subject_key: dir.path().join("subject.key"),
             pkcs11_module: None,
             rate_limit: 0,
             rate_burst: 1,
@@ -69,6 +71,7 @@ impl TestServer {
             header_timeout_secs: 10,
             body_timeout_secs: 30,
         };
+        let subjects = yinyom_server::subjects::SubjectKey::generate(&args.subject_key)?;
         let server = rt.block_on(Server::bind(store.clone(), &args))?;
         let api = format!("http://{}", server.api_addr()?);
         let pages = format!(
@@ -94,8 +97,14 @@ impl TestServer {
             stop: Some(tx),
             task: Some(task),
             args: Some(args),
+            subjects,
             _dir: dir,
         })
+    }
+
+    /// The pseudonym the server gives a browser's subject secret (receipts carry it).
+    pub fn pseudonym(&self, secret: &str) -> String {
+        self.subjects.pseudonym(secret)
     }
 
     /// Imports one more example folder (relative to `examples/`, e.g. a `v2/` version).

@@ -62,7 +62,11 @@ fn reject_all_is_recorded_and_remembered() {
     let receipt_id = cookie.receipt_id.expect("receipt id");
     let history = server
         .rt
-        .block_on(server.store.subject_has_receipts(SITE, &visitor.subject()))
+        .block_on(
+            server
+                .store
+                .subject_has_receipts(SITE, &server.pseudonym(&visitor.subject())),
+        )
         .expect("db");
     assert!(history, "the receipt belongs to this browser's subject id");
 
@@ -110,7 +114,7 @@ fn accept_all_activates_blocked_content() {
     );
     assert_eq!(state, json!([true, "video.html", "granted"]));
 
-    let subject = visitor.subject();
+    let subject = server.pseudonym(&visitor.subject());
     let receipt = server
         .wait_for(20, || async {
             let has = server

@@ -19,7 +19,7 @@ extern "C" {
     fn browser_fetch(url: &str, init: &JsValue) -> js_sys::Promise;
 }
 
-/// The body of a data-subject request (the model's `NewRequest`): the kind, and the
+/// The body of a data-subject request (the model's `SubjectRequestBody`): the kind, and the
 /// message and contact when given.
 pub fn request_body(kind: RequestKind, message: &str, contact: &str) -> String {
     let mut body = Json::default().str("kind", kind.as_str());
@@ -396,17 +396,17 @@ fn page_path() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yinyom_model::request::NewRequest;
+    use yinyom_model::request::SubjectRequestBody;
 
-    /// The request body is the model's `NewRequest`: optional fields left out when blank,
+    /// The request body is the model's `SubjectRequestBody`: optional fields left out when blank,
     /// Thai and quotes kept intact.
     #[test]
     fn request_bodies_are_the_models() {
-        let parse = |s: &str| serde_json::from_str::<NewRequest>(s).expect(s);
+        let parse = |s: &str| serde_json::from_str::<SubjectRequestBody>(s).expect(s);
         let r = parse(&request_body(RequestKind::Erasure, "  ", ""));
         assert_eq!(
             r,
-            NewRequest {
+            SubjectRequestBody {
                 kind: RequestKind::Erasure,
                 message: None,
                 contact: None

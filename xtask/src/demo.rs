@@ -38,6 +38,15 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
             }
         }
     }
+    // The subject key (visitors' secrets become pseudonyms under it), made once.
+    let subject_key = keys.join("subject.key");
+    if !subject_key.is_file() {
+        exec(
+            Command::new(&bin)
+                .args(["keys", "generate-subject", "--out"])
+                .arg(&subject_key),
+        )?;
+    }
 
     // Every example, and its later notice versions (v2/, v3/…) in order.
     let mut folders = Vec::new();
@@ -123,6 +132,8 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
         .arg(&receipt_key)
         .arg("--log-key")
         .arg(&log_key)
+        .arg("--subject-key")
+        .arg(&subject_key)
         .arg("--pages")
         .arg(root.join("examples"))
         .arg("--pages-listen")

@@ -81,8 +81,13 @@ fn nonempty(s: &Option<String>) -> Option<String> {
 }
 
 impl SearchQuery {
-    /// The store filter for `site`; a bad date or decision is a 400 naming it.
-    pub(crate) fn filter(&self, site: &str) -> ApiResult<SearchFilter> {
+    /// The store filter for `site`; a bad date or decision is a 400 naming it. A subject
+    /// matches the pseudonym typed, or the pseudonym of a visitor's secret typed.
+    pub(crate) fn filter(
+        &self,
+        site: &str,
+        subjects: &crate::subjects::SubjectKey,
+    ) -> ApiResult<SearchFilter> {
         let time = |v: &Option<String>| -> ApiResult<Option<i64>> {
             nonempty(v)
                 .map(|s| parse_time_ms(&s))
@@ -99,7 +104,8 @@ impl SearchQuery {
             method: nonempty(&self.method),
             item: nonempty(&self.item),
             granted,
-            subject_id: nonempty(&self.subject),
+            subject_id: nonempty(&self.subject).map(|s| s.to_ascii_lowercase()),
+            subject_alias: nonempty(&self.subject).map(|s| subjects.pseudonym(&s)),
             receipt_id: nonempty(&self.receipt),
         })
     }
@@ -151,7 +157,7 @@ pub(crate) async fn search(
     q: &SearchQuery,
 ) -> ApiResult<(Vec<StoredReceipt>, i64, Option<String>)> {
     let (p, site) = (access.principal(), access.id());
-    let filter = q.filter(site)?;
+    let filter = q.filter(site, &state.subjects)?;
     let (rows, total) = state
         .store
         .search_receipts(&filter, q.cursor()?, PAGE)
@@ -388,7 +394,7 @@ pub(crate) async fn export(
             }
         })?;
     // Exactly the search's filters: a page narrowed to one visitor exports that visitor.
-    let mut query = q.filter(site)?;
+    let mut query = q.filter(site, &state.subjects)?;
     let end = now_ms();
     query.to_ms = Some(query.to_ms.map_or(end, |to| to.min(end)));
     let (_, records) = state.store.search_receipts(&query, None, 0).await?;

@@ -33,6 +33,12 @@ pub(crate) async fn get(
         client: &who.client,
     };
     Ok(Json(
-        consent::check(&state.store, asker, &who.site, &subject).await?,
+        consent::check(
+            &state.store,
+            asker,
+            &who.site,
+            &[subject.to_ascii_lowercase(), state.subjects.pseudonym(&subject)],
+        )
+        .await?,
     ))
 }

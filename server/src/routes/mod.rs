@@ -13,6 +13,7 @@ mod log;
 mod notice;
 mod packed;
 mod receipts;
+mod requests;
 mod stats;
 pub(crate) mod verify;
 mod verify_page;
@@ -54,6 +55,12 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/sites/{site}/subjects/{subject_id}/receipts",
             get(receipts::history).options(cors::preflight),
+        )
+        .route(
+            "/v1/sites/{site}/subjects/{subject_id}/requests",
+            post(requests::create)
+                .get(requests::list)
+                .options(cors::preflight),
         )
         .route(
             "/v1/sites/{site}/stats",

@@ -63,6 +63,7 @@ pub(crate) async fn create(
         store: &state.store,
         ingest: &state.ingest,
         public_url: &state.settings.public_url,
+        subjects: &state.subjects,
     };
     let (recorded, stored) = receipts::record(recorder, &site, &origin, request).await?;
     let status = match recorded {
@@ -88,8 +89,10 @@ pub(crate) async fn create(
 const HISTORY_LIMIT: i64 = 200;
 
 /// `GET /v1/sites/{site}/subjects/{subject_id}/receipts`: the visitor's own history
-/// (PDPA s.30), newest first, each with its tlog-proof once it is in the witnessed log. The subject id is the random secret kept in the visitor's
-/// browser, so knowing it is the proof of being that visitor.
+/// (PDPA s.30), newest first, each with its tlog-proof once it is in the witnessed log.
+/// The subject id in the path is the random secret kept in the visitor's browser, so
+/// knowing it is the proof of being that visitor; the receipts are found by its
+/// pseudonym (and, for receipts from before pseudonyms, by the secret itself).
 pub(crate) async fn history(
     State(state): State<AppState>,
     Extension(site): Extension<Site>,
@@ -108,7 +111,11 @@ pub(crate) async fn history(
     }
     let stored = state
         .store
-        .subject_receipts(site.id.as_str(), subject, HISTORY_LIMIT)
+        .subject_receipts(
+            site.id.as_str(),
+            &state.subjects.lookup_ids(subject),
+            HISTORY_LIMIT,
+        )
         .await?;
     // One read of the served checkpoint, then O(log n) tiles per receipt.
     let served = log::served(&state.store, &state.settings.witnesses, site.id.as_str()).await?;

@@ -46,6 +46,8 @@ pub struct Keys {
     pub receipts: Vec<Arc<dyn Ed25519Signer>>,
     /// `--log-key`.
     pub log: Vec<Arc<dyn Ed25519Signer>>,
+    /// `--subject-key`: turns visitors' secrets into the pseudonyms receipts carry.
+    pub subjects: Option<crate::subjects::SubjectKey>,
 }
 
 impl Keys {
@@ -65,7 +67,14 @@ impl Keys {
         Ok(Self {
             receipts: open(signing)?,
             log: open(log)?,
+            subjects: None,
         })
+    }
+
+    /// Also opens the subject key file (`--subject-key`).
+    pub fn with_subject_key(mut self, path: &Path) -> Result<Self, KeyError> {
+        self.subjects = Some(crate::subjects::SubjectKey::load(path)?);
+        Ok(self)
     }
 }
 

@@ -63,11 +63,17 @@ pub enum AuditAction {
     WebhookAdd,
     /// `webhook.remove`: a webhook endpoint removed.
     WebhookRemove,
+    /// `request.file`: a data-subject request filed (reference, kind, channel).
+    RequestFile,
+    /// `request.identity`: a requester's identity checked.
+    RequestIdentity,
+    /// `request.close`: a request case closed (outcome, reason).
+    RequestClose,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 22] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -87,6 +93,9 @@ impl AuditAction {
         Self::ConsentCheck,
         Self::WebhookAdd,
         Self::WebhookRemove,
+        Self::RequestFile,
+        Self::RequestIdentity,
+        Self::RequestClose,
     ];
 
     /// The stored name.
@@ -111,6 +120,9 @@ impl AuditAction {
             Self::ConsentCheck => "consent.check",
             Self::WebhookAdd => "webhook.add",
             Self::WebhookRemove => "webhook.remove",
+            Self::RequestFile => "request.file",
+            Self::RequestIdentity => "request.identity",
+            Self::RequestClose => "request.close",
         }
     }
 }

@@ -97,36 +97,38 @@ impl Store {
         row.map(StoredReceipt::try_from).transpose()
     }
 
-    /// The visitor's receipts on `site`, newest first, at most `limit`.
+    /// The visitor's receipts on `site` under either of `subject_ids` (the pseudonym and,
+    /// for receipts from before pseudonyms, the raw id), newest first, at most `limit`.
     pub async fn subject_receipts(
         &self,
         site: &str,
-        subject_id: &str,
+        subject_ids: &[String; 2],
         limit: i64,
     ) -> Result<Vec<StoredReceipt>> {
         let rows: Vec<ReceiptRow> = on_pool!(self, pool => sqlx::query_as(
             "select receipt_json, jws, issued_at from receipts
-             where site_id = $1 and subject_id = $2
-             order by issued_at desc, receipt_id desc limit $3",
+             where site_id = $1 and subject_id in ($2, $3)
+             order by issued_at desc, receipt_id desc limit $4",
         )
         .bind(site)
-        .bind(subject_id)
+        .bind(&subject_ids[0])
+        .bind(&subject_ids[1])
         .bind(limit)
         .fetch_all(pool)
         .await)?;
         rows.into_iter().map(StoredReceipt::try_from).collect()
     }
 
-    /// The subject's latest receipt on `site`, the one the consent-check API answers from:
-    /// one lookup on the `(site_id, subject_id, issued_at)` index. The subject is taken as
-    /// given (the caller normalizes it).
+    /// The subject's latest receipt on `site` under either of `subject_ids`, the one the
+    /// consent-check API answers from: one lookup on the `(site_id, subject_id, issued_at)`
+    /// index.
     pub async fn consent_receipt(
         &self,
         site: &str,
-        subject: &str,
+        subject_ids: &[String; 2],
     ) -> Result<Option<StoredReceipt>> {
         Ok(self
-            .subject_receipts(site, subject, 1)
+            .subject_receipts(site, subject_ids, 1)
             .await?
             .into_iter()
             .next())

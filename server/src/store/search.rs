@@ -22,8 +22,11 @@ pub struct SearchFilter {
     pub item: Option<String>,
     /// …granted (true) or denied (false).
     pub granted: Option<bool>,
-    /// Subject id.
+    /// Subject id (the pseudonym receipts carry)…
     pub subject_id: Option<String>,
+    /// …or this one: the pseudonym of `subject_id` when what was typed is a visitor's
+    /// secret (a citizen reads it from their browser).
+    pub subject_alias: Option<String>,
     /// Receipt id.
     pub receipt_id: Option<String>,
 }
@@ -63,8 +66,18 @@ where
     if let Some(v) = &f.method {
         q.push(" and r.method = ").push_bind(v.clone());
     }
-    if let Some(v) = &f.subject_id {
-        q.push(" and r.subject_id = ").push_bind(v.clone());
+    match (&f.subject_id, &f.subject_alias) {
+        (Some(v), Some(alias)) => {
+            q.push(" and r.subject_id in (")
+                .push_bind(v.clone())
+                .push(", ")
+                .push_bind(alias.clone())
+                .push(")");
+        }
+        (Some(v), None) => {
+            q.push(" and r.subject_id = ").push_bind(v.clone());
+        }
+        (None, _) => {}
     }
     if let Some(v) = &f.receipt_id {
         q.push(" and r.receipt_id = ").push_bind(v.clone());

@@ -22,13 +22,18 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// `YINYOM_SIGNING_KEY` and `YINYOM_LOG_KEY` for the key files of `dir` (see
-/// [`super::key_files`]), so the binary signs with the same keys as the test's app.
-pub fn key_env(dir: &Path) -> [(&'static str, String); 2] {
+/// `YINYOM_SIGNING_KEY`, `YINYOM_LOG_KEY` and `YINYOM_SUBJECT_KEY` for the key files of
+/// `dir` (see [`super::key_files`]), so the binary signs with the same keys as the test's
+/// app.
+pub fn key_env(dir: &Path) -> [(&'static str, String); 3] {
     let (receipts, log) = super::key_files(dir);
     [
         ("YINYOM_SIGNING_KEY", receipts.display().to_string()),
         ("YINYOM_LOG_KEY", log.display().to_string()),
+        (
+            "YINYOM_SUBJECT_KEY",
+            super::subject_key_file(dir).display().to_string(),
+        ),
     ]
 }
 

@@ -73,7 +73,23 @@ pub fn key_files(dir: &Path) -> (PathBuf, PathBuf) {
     files
 }
 
-/// The keys of [`key_files`], opened.
+/// The test's subject key file in `dir` (made on first use), as `yinyom serve
+/// --subject-key` takes it.
+pub fn subject_key_file(dir: &Path) -> PathBuf {
+    let file = dir.join("subject.key");
+    if !file.exists() {
+        yinyom_server::subjects::SubjectKey::generate(&file).expect("subject key file");
+    }
+    file
+}
+
+/// The test's subject key (see [`subject_key_file`]).
+#[allow(dead_code)]
+pub fn subject_key(dir: &Path) -> yinyom_server::subjects::SubjectKey {
+    yinyom_server::subjects::SubjectKey::load(&subject_key_file(dir)).expect("subject key")
+}
+
+/// The keys of [`key_files`] and [`subject_key_file`], opened.
 pub fn keys(dir: &Path) -> yinyom_server::signing::Keys {
     let (receipts, log) = key_files(dir);
     yinyom_server::signing::Keys::load(
@@ -81,6 +97,7 @@ pub fn keys(dir: &Path) -> yinyom_server::signing::Keys {
         &[log.display().to_string()],
         None,
     )
+    .and_then(|k| k.with_subject_key(&subject_key_file(dir)))
     .expect("keys")
 }
 
@@ -151,6 +168,12 @@ pub async fn app_on(store: Store, dir: tempfile::TempDir, per_minute: u32, burst
 }
 
 impl TestApp {
+    /// The pseudonym receipts carry for the visitor whose browser holds `secret`.
+    #[allow(dead_code)]
+    pub fn pseudonym(&self, secret: &str) -> String {
+        self.state.subjects.pseudonym(secret)
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
         self.router.clone().oneshot(req).await.expect("infallible")
     }

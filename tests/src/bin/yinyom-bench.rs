@@ -134,6 +134,15 @@ fn bench_keys() -> Result<(String, String)> {
     Ok((files[0].clone(), files[1].clone()))
 }
 
+/// The subject key file every server of the benchmark uses (made once, next to the keys).
+fn bench_subject_key() -> Result<PathBuf> {
+    let path = root().join("target/bench-keys/subject.key");
+    if !path.exists() {
+        yinyom_server::subjects::SubjectKey::generate(&path)?;
+    }
+    Ok(path)
+}
+
 /// A running `yinyom serve`.
 struct Yinyom {
     child: Child,
@@ -158,6 +167,7 @@ impl Yinyom {
         .env("YINYOM_LOG", "warn")
         .env("YINYOM_SIGNING_KEY", &bench_keys()?.0)
         .env("YINYOM_LOG_KEY", &bench_keys()?.1)
+        .env("YINYOM_SUBJECT_KEY", bench_subject_key()?)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
         if let Some((dir, pport)) = pages {

@@ -18,8 +18,8 @@ use yew::prelude::*;
 use yinyom_model::{Lang, receipt::Method, request::RequestKind};
 
 /// Longest message and contact the form takes (a letter's worth; an address).
-const MESSAGE_MAX: u32 = 2000;
-const CONTACT_MAX: u32 = 254;
+const MESSAGE_MAX: u32 = yinyom_model::request::MAX_MESSAGE_CHARS as u32;
+const CONTACT_MAX: u32 = yinyom_model::request::MAX_CONTACT_CHARS as u32;
 
 /// Whether the current choice grants any optional category or consent purpose: only then
 /// is there something to withdraw.

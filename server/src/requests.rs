@@ -1,0 +1,259 @@
+//! Data-subject request cases: filing (from the widget with the visitor's secret, or by
+//! staff for a request that came by post, e-mail or in person), the answer a visitor sees,
+//! and each step of the case, audited. The rules of the states are the model's
+//! ([`RequestStatus::may_become`]).
+
+use crate::{
+    dates::{DAY_MS, buddhist_year, day_name, now_ms, rfc3339_th, thailand_day},
+    error::{ApiError, ApiResult},
+    store::{
+        AuditAction, RequestRow, Store,
+        requests::{NewRequest, Step},
+    },
+    subjects::SubjectKey,
+};
+use yinyom_model::request::{
+    ANSWER_DAYS, Channel, RefusalReason, RequestKind, RequestStatus, SubjectRequestAnswer,
+    SubjectRequestBody,
+};
+
+/// Longest identity-check note staff write.
+pub const MAX_IDENTITY_CHECK_CHARS: usize = 500;
+
+/// The day an answer is due for a request received at `ms`: the Thailand day
+/// [`ANSWER_DAYS`] later.
+pub fn due_day(ms: i64) -> String {
+    day_name(thailand_day(ms + ANSWER_DAYS * DAY_MS))
+}
+
+/// Who files a case.
+#[derive(Debug, Clone, Copy)]
+pub enum Intake<'a> {
+    /// The visitor, from the widget: the secret proves them.
+    Web,
+    /// Staff, for a request by post, e-mail or in person, with the identity check made
+    /// (if any) and who entered it.
+    Staff {
+        /// How it came.
+        channel: Channel,
+        /// The identity check made.
+        identity_check: Option<&'a str>,
+        /// Who entered it (for the audit log).
+        actor: &'a str,
+        /// From where.
+        client: &'a str,
+    },
+}
+
+/// Files a request of the visitor whose browser holds `secret` on `site`.
+pub async fn file(
+    store: &Store,
+    subjects: &SubjectKey,
+    site: &str,
+    secret: &str,
+    body: SubjectRequestBody,
+    intake: Intake<'_>,
+) -> ApiResult<RequestRow> {
+    let body = body.checked().map_err(ApiError::BadRequest)?;
+    let secret = secret.to_ascii_lowercase();
+    if !yinyom_model::receipt::is_subject_id(&secret) {
+        return Err(ApiError::BadRequest(
+            "subject_id must be 16-64 characters of A-Z, a-z, 0-9, - or _".into(),
+        ));
+    }
+    // Staff may enter the pseudonym shown in receipts (a visitor who came in person with
+    // their receipt) or the secret the visitor read from their browser.
+    let subject = match intake {
+        Intake::Staff { .. } if crate::subjects::is_pseudonym(&secret) => secret.clone(),
+        _ => subjects.pseudonym(&secret),
+    };
+    let (channel, identity_check) = match intake {
+        Intake::Web => (Channel::Web, None),
+        Intake::Staff {
+            channel,
+            identity_check,
+            ..
+        } => {
+            let check = identity_check.map(str::trim).filter(|c| !c.is_empty());
+            if check.is_some_and(|c| c.chars().count() > MAX_IDENTITY_CHECK_CHARS) {
+                return Err(ApiError::BadRequest(format!(
+                    "identity_check must be at most {MAX_IDENTITY_CHECK_CHARS} characters"
+                )));
+            }
+            (channel, check)
+        }
+    };
+    let status = if identity_check.is_some() {
+        RequestStatus::IdentityChecked
+    } else {
+        RequestStatus::Received
+    };
+    let now = now_ms();
+    let due = due_day(now);
+    let row = store
+        .insert_request(&NewRequest {
+            site,
+            be_year: buddhist_year(now),
+            subject_id: &subject,
+            kind: body.kind.as_str(),
+            channel: channel.as_str(),
+            status: status.as_str(),
+            message: body.message.as_deref(),
+            contact: body.contact.as_deref(),
+            identity_check,
+            received_at: now,
+            due: &due,
+        })
+        .await?;
+    let (actor, client) = match intake {
+        Intake::Web => ("visitor", "web"),
+        Intake::Staff { actor, client, .. } => (actor, client),
+    };
+    store
+        .audit(
+            actor,
+            AuditAction::RequestFile,
+            Some(site),
+            &format!(
+                "reference={} kind={} channel={}",
+                row.reference,
+                body.kind.as_str(),
+                channel.as_str()
+            ),
+            client,
+        )
+        .await?;
+    Ok(row)
+}
+
+/// What a visitor sees of a case.
+pub fn answer(row: &RequestRow) -> SubjectRequestAnswer {
+    SubjectRequestAnswer {
+        reference: row.reference.clone(),
+        kind: RequestKind::parse(&row.kind).unwrap_or(RequestKind::Access),
+        received_at: rfc3339_th(row.received_at),
+        due: row.due.clone(),
+        status: status_of(row),
+    }
+}
+
+/// A stored case's status.
+pub fn status_of(row: &RequestRow) -> RequestStatus {
+    RequestStatus::parse(&row.status).unwrap_or(RequestStatus::Received)
+}
+
+/// How a case is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered.
+    Answered,
+    /// Refused, for a reason PDPA allows.
+    Refused(RefusalReason),
+    /// The subject's data erased.
+    Erased,
+}
+
+/// One step of a case by staff (`actor`, from `client`), audited.
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    /// The identity check made.
+    CheckIdentity(&'a str),
+    /// Close the case.
+    Close(Outcome, Option<&'a str>),
+}
+
+/// Moves the case `reference` of `site` one step. 404 for an unknown case, 409 when the
+/// case cannot take that step from where it stands.
+pub async fn act(
+    store: &Store,
+    site: &str,
+    reference: &str,
+    action: Action<'_>,
+    actor: &str,
+    client: &str,
+) -> ApiResult<RequestRow> {
+    let row = store
+        .request(site, reference)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no request `{reference}` on site `{site}`")))?;
+    let from = status_of(&row);
+    let (to, identity_check, reason, audit) = match action {
+        Action::CheckIdentity(check) => {
+            let check = check.trim();
+            if check.is_empty() || check.chars().count() > MAX_IDENTITY_CHECK_CHARS {
+                return Err(ApiError::BadRequest(format!(
+                    "identity_check must say how the identity was checked (1-{MAX_IDENTITY_CHECK_CHARS} characters)"
+                )));
+            }
+            (
+                RequestStatus::IdentityChecked,
+                Some(check),
+                None,
+                AuditAction::RequestIdentity,
+            )
+        }
+        Action::Close(Outcome::Answered, note) => (
+            RequestStatus::Answered,
+            None,
+            note,
+            AuditAction::RequestClose,
+        ),
+        Action::Close(Outcome::Refused(why), _) => (
+            RequestStatus::Refused,
+            None,
+            Some(why.as_str()),
+            AuditAction::RequestClose,
+        ),
+        Action::Close(Outcome::Erased, _) => {
+            // Erasure is carried out by the erasure module (built separately); until it
+            // is part of this server, a case cannot be closed as erased.
+            return Err(ApiError::Unprocessable {
+                code: "erasure_not_available",
+                message: "erasure is not available in this version yet: close the case as answered or refused".into(),
+            });
+        }
+    };
+    if !from.may_become(to) {
+        return Err(ApiError::CaseState(format!(
+            "request `{reference}` is {}: it cannot become {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    let closed_at = to.is_closed().then(now_ms);
+    let moved = store
+        .step_request(
+            site,
+            reference,
+            &Step {
+                from: from.as_str(),
+                to: to.as_str(),
+                identity_check,
+                closed_at,
+                reason,
+            },
+        )
+        .await?;
+    if !moved {
+        return Err(ApiError::CaseState(format!(
+            "request `{reference}` changed meanwhile: reload it"
+        )));
+    }
+    store
+        .audit(
+            actor,
+            audit,
+            Some(site),
+            &format!(
+                "reference={reference} status={}{}",
+                to.as_str(),
+                reason.map(|r| format!(" reason={r}")).unwrap_or_default()
+            ),
+            client,
+        )
+        .await?;
+    store
+        .request(site, reference)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no request `{reference}` on site `{site}`")))
+}
