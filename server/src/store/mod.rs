@@ -12,7 +12,7 @@
 //! This module holds the connection, the error type and the shared helpers; the
 //! statements are in [`sites`], [`notices`], [`receipts`], [`log`], [`keys`],
 //! [`accounts`] (users, sessions, tokens, sign-in throttling), [`audit`], [`search`]
-//! (console search and export pages), [`stats`] and [`fleet`] (leases, rate limits, the
+//! (console search and export pages; [`export_reader`] streams them), [`stats`] and [`fleet`] (leases, rate limits, the
 //! write probe).
 
 use sqlx::{
@@ -53,6 +53,9 @@ pub enum StoreError {
     /// HSM failed. Answered like [`StoreError::Unavailable`] (503, the widget retries).
     #[error("cannot sign: {0}")]
     Signing(String),
+    /// The export's own SQLite reader failed ([`export_reader`]).
+    #[error("cannot read the receipts to export: {0}")]
+    Read(String),
     /// The database URL is not one we support.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
@@ -148,6 +151,7 @@ macro_rules! on_pool {
 
 pub mod accounts;
 pub mod audit;
+mod export_reader;
 pub mod fleet;
 mod hosts;
 pub mod keys;
@@ -168,7 +172,7 @@ pub use log::{CheckpointRow, LeafRow, LogRow, VerifyRow};
 pub use notices::{PendingUpload, VersionRow};
 pub use receipts::{Inserted, ReceiptKey, StoredReceipt};
 pub use scans::ScanRow;
-pub use search::SearchFilter;
+pub use search::{ExportRow, SearchFilter};
 pub use stats::StatsRow;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
