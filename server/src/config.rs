@@ -22,6 +22,11 @@ pub struct Cli {
     #[arg(long, env = "YINYOM_DB_POOL_SIZE", global = true)]
     pub db_pool_size: Option<u32>,
 
+    /// No progress bars and no summary lines on standard error (errors still print).
+    /// Progress bars show only on a terminal anyway.
+    #[arg(long, short, env = "YINYOM_QUIET", global = true)]
+    pub quiet: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -6,7 +6,7 @@
 //! and cookie categories the visitor *granted* (an empty list for a refusal or a
 //! withdrawal); the native, CSV and ISO 27560 exports keep every decision.
 
-use crate::store::{SearchFilter, Store, StoreError, StoredReceipt};
+use crate::store::{ExportRow, SearchFilter, Store, StoreError, StoredReceipt};
 use serde_json::{Value, json};
 use std::{
     borrow::Cow,
@@ -14,9 +14,8 @@ use std::{
     io::Write,
 };
 use yinyom_model::{
-    Lang, Slug,
+    Lang,
     notice::Notice,
-    receipt::Receipt,
     site::{Category, GcmSignal, LegalBasis, Purpose},
 };
 
@@ -145,8 +144,8 @@ fn label(prefix: &str, id: &str, title: &str, lang: Lang) -> String {
 
 /// Produces an export one page at a time, so memory stays bounded however many receipts
 /// there are: the CLI writes each chunk to a file, the console streams it over HTTP. The
-/// next page is read while the current one is formatted (the database and the formatting
-/// each keep a core busy), so at most two pages are in memory.
+/// store reads the next page while the current one is formatted
+/// ([`Store::export_pages`]: the database and the formatting each keep a core busy).
 pub struct Exporter {
     store: Store,
     q: SearchFilter,
@@ -155,37 +154,10 @@ pub struct Exporter {
     lang: Lang,
     columns: Option<Columns>,
     notices: HashMap<String, Option<Notice>>,
-    next: Option<tokio::task::JoinHandle<Result<Page, StoreError>>>,
-    started: bool,
+    pages: Option<tokio::sync::mpsc::Receiver<Result<Vec<ExportRow>, StoreError>>>,
     done: bool,
     /// Receipts written so far.
     pub count: u64,
-}
-
-/// One page of receipts: signed originals, or only their JSON (CSV carries no signature,
-/// and skipping the JWS halves what is read).
-enum Page {
-    Signed(Vec<StoredReceipt>),
-    Json(Vec<(String, i64, String, String)>),
-}
-
-impl Page {
-    fn len(&self) -> usize {
-        match self {
-            Page::Signed(v) => v.len(),
-            Page::Json(v) => v.len(),
-        }
-    }
-
-    /// The keyset cursor after this page.
-    fn last(&self) -> Option<(i64, String)> {
-        match self {
-            Page::Signed(v) => v
-                .last()
-                .map(|r| (r.issued_at_ms, r.receipt.receipt_id.clone())),
-            Page::Json(v) => v.last().map(|(id, ms, _, _)| (*ms, id.clone())),
-        }
-    }
 }
 
 impl Exporter {
@@ -200,30 +172,10 @@ impl Exporter {
             lang,
             columns: None,
             notices: HashMap::new(),
-            next: None,
-            started: false,
+            pages: None,
             done: false,
             count: 0,
         }
-    }
-
-    /// Starts reading the page after `after`.
-    fn fetch(
-        &self,
-        after: Option<(i64, String)>,
-    ) -> tokio::task::JoinHandle<Result<Page, StoreError>> {
-        let (store, q, json_only) = (
-            self.store.clone(),
-            self.q.clone(),
-            self.format == Format::Csv,
-        );
-        tokio::spawn(async move {
-            Ok(if json_only {
-                Page::Json(store.receipt_json_page(&q, after, PAGE).await?)
-            } else {
-                Page::Signed(store.receipts_page(&q, after, PAGE).await?)
-            })
-        })
     }
 
     /// The next chunk of output, or `None` at the end.
@@ -232,48 +184,37 @@ impl Exporter {
             return Ok(None);
         }
         let mut out = Vec::new();
-        if !self.started {
-            self.started = true;
+        if self.pages.is_none() {
             if self.format == Format::Csv {
                 let columns = Columns::of(&self.store, &self.q.site, self.lang).await?;
                 writeln!(out, "{BOM}{}", columns.header)?;
                 self.columns = Some(columns);
             }
+            self.pages = Some(self.store.export_pages(self.q.clone(), PAGE));
         }
-        let pending = match self.next.take() {
-            Some(h) => h,
-            None => self.fetch(None),
+        let page = match self.pages.as_mut() {
+            Some(pages) => pages.recv().await,
+            None => None,
         };
-        let page = pending
-            .await
-            .map_err(|e| StoreError::Stopped(format!("the export's reader ({e})")))??;
-        if (page.len() as i64) < PAGE {
+        let Some(rows) = page else {
             self.done = true;
+            return Ok((!out.is_empty()).then_some(out));
+        };
+        let rows = rows?;
+        if let (Format::Csv, Some(columns)) = (self.format, &self.columns) {
+            out.reserve(rows.len() * 400);
+            for (_, _, json, jws) in &rows {
+                let r: CsvReceipt<'_> = serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
+                r.write(&mut out, columns, jws, self.lang);
+                self.count += 1;
+            }
         } else {
-            self.next = Some(self.fetch(page.last()));
-        }
-        match page {
-            Page::Json(rows) => {
-                out.reserve(rows.len() * 400);
-                let Some(columns) = &self.columns else {
-                    return Ok(None);
-                };
-                for (_, _, json, jws) in &rows {
-                    let r: CsvReceipt<'_> = serde_json::from_str(json)
-                        .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
-                    r.write(&mut out, columns, jws, self.lang);
-                    self.count += 1;
-                }
+            for (_, issued_at_ms, json, jws) in rows {
+                let r = StoredReceipt::parse(json, jws, issued_at_ms)?;
+                self.write_signed(&mut out, &r).await?;
+                self.count += 1;
             }
-            Page::Signed(rows) => {
-                for r in &rows {
-                    self.write_signed(&mut out, r).await?;
-                    self.count += 1;
-                }
-            }
-        }
-        if out.is_empty() && self.done {
-            return Ok(None);
         }
         Ok(Some(out))
     }
@@ -288,11 +229,8 @@ impl Exporter {
                 let line = json!({"receipt": r.receipt, "jws": r.jws});
                 writeln!(out, "{line}")?;
             }
-            Format::Csv => {
-                if let Some(columns) = &self.columns {
-                    CsvReceipt::of(&r.receipt).write(out, columns, &r.jws, self.lang);
-                }
-            }
+            // Written from the stored JSON in `next_chunk`, without parsing the receipt.
+            Format::Csv => {}
             Format::Kantara | Format::Iso27560 => {
                 let version = r.receipt.notice.version.clone();
                 if !self.notices.contains_key(&version) {
@@ -318,7 +256,8 @@ impl Exporter {
 
 /// Streams the receipts matching `q` to `out` in `format`; returns how many were written.
 /// `jwks_url` is written into Kantara receipts as the controller's public key reference;
-/// a CSV's labels are in `lang`.
+/// a CSV's labels are in `lang`. `progress` advances by the receipts written (the CLI's
+/// bar, [`crate::cli::progress`]).
 pub async fn export(
     store: &Store,
     q: &SearchFilter,
@@ -326,11 +265,13 @@ pub async fn export(
     jwks_url: &str,
     lang: Lang,
     out: &mut (dyn Write + Send),
+    progress: &indicatif::ProgressBar,
 ) -> Result<u64, ExportError> {
     let mut ex = Exporter::new(store, q.clone(), format, jwks_url, lang);
     while let Some(chunk) = ex.next_chunk().await? {
         out.write_all(&chunk)?;
         out.flush()?;
+        progress.set_position(ex.count);
     }
     Ok(ex.count)
 }
@@ -427,42 +368,6 @@ struct CsvPage<'a> {
 }
 
 impl<'a> CsvReceipt<'a> {
-    /// The same view of a receipt already in memory.
-    fn of(r: &'a Receipt) -> Self {
-        let enum_str =
-            |v: Option<Value>| v.and_then(|v| v.as_str().map(|s| Cow::Owned(s.to_owned())));
-        let decided = |m: &'a BTreeMap<Slug, bool>| {
-            m.iter()
-                .map(|(k, v)| (Cow::Borrowed(k.as_str()), *v))
-                .collect()
-        };
-        Self {
-            receipt_id: Cow::Borrowed(&r.receipt_id),
-            issued_at: Cow::Borrowed(&r.issued_at),
-            event: Cow::Borrowed(r.event.as_str()),
-            method: Cow::Borrowed(r.method.as_str()),
-            context: r.context.as_ref().map(|c| Cow::Borrowed(c.as_str())),
-            lang: Cow::Borrowed(r.lang.code()),
-            subject_id: Cow::Borrowed(&r.subject_id),
-            notice: CsvNotice {
-                version: Cow::Borrowed(&r.notice.version),
-                consent_revision: r.notice.consent_revision,
-                sha256: Cow::Borrowed(&r.notice.sha256),
-            },
-            categories: decided(&r.categories),
-            purposes: decided(&r.purposes),
-            valid_until: Cow::Borrowed(&r.valid_until),
-            gpc: r.gpc,
-            age_band: enum_str(r.age_band.and_then(|a| serde_json::to_value(a).ok())),
-            consent_by: enum_str(r.consent_by.and_then(|c| serde_json::to_value(c).ok())),
-            page: CsvPage {
-                origin: Cow::Borrowed(&r.page.origin),
-                path: Cow::Borrowed(&r.page.path),
-            },
-            widget: Cow::Borrowed(&r.widget),
-        }
-    }
-
     /// Appends the row (the columns of [`Columns`]) and its line end.
     fn write(&self, out: &mut Vec<u8>, columns: &Columns, jws: &str, lang: Lang) {
         let revision = self.notice.consent_revision.to_string();

@@ -6,7 +6,8 @@
 //! - [`admin`]: the DPO console (HTML) and the admin API (JSON): two doors onto the same
 //!   operations, each site's access checked by an extractor (roles, sessions, tokens,
 //!   audit log).
-//! - [`config`]: command line and environment (`yinyom --help`).
+//! - [`config`]: command line and environment (`yinyom --help`); [`cli`]: progress bars
+//!   of long commands.
 //! - [`routes`]: HTTP handlers, one module per resource; thin. [`routes::demo`] serves the
 //!   example host pages in demo mode.
 //! - [`receipts`]: a choice is checked against its notice (rules in `yinyom_model::receipt`)
@@ -35,6 +36,7 @@
 
 pub mod admin;
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod consent;
 pub mod dates;

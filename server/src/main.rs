@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use yinyom_server::{
     admin::auth,
+    cli,
     config::parse_time_ms,
     config::{
         Cli, Command, ExportArgs, KeysCommand, LogCommand, ReceiptsCommand, RequestsCommand,
@@ -69,6 +70,7 @@ fn parse() -> Parsed {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    cli::set_quiet(cli.quiet);
     // Offline verification with a JWKS file needs no database.
     if let Command::Receipts(ReceiptsCommand::Verify {
         file,
@@ -102,15 +104,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => yinyom_server::serve(store, args).await,
         Command::Sites(SitesCommand::Import { paths }) => {
             let mut failed = 0;
+            let bar = cli::progress(Some(paths.len() as u64), "นำเข้าเว็บไซต์ / importing sites");
             for path in &paths {
                 match sites::import(&store, path).await {
-                    Ok(done) => println!("{done}"),
+                    Ok(done) => bar.suspend(|| println!("{done}")),
                     Err(e) => {
-                        eprintln!("yinyom: {e}");
+                        bar.suspend(|| eprintln!("yinyom: {e}"));
                         failed += 1;
                     }
                 }
+                bar.inc(1);
             }
+            bar.finish();
             if failed > 0 {
                 anyhow::bail!("{failed} of {} site folders were not imported", paths.len());
             }
@@ -173,7 +178,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
-            let report = log::verify_against(&store, &site, &outside).await?;
+            let bar = cli::progress(Some(0), "ตรวจบันทึก / checking the log");
+            let report = log::verify_showing(&store, &site, &outside, &bar).await?;
+            bar.finish();
             for f in &report.findings {
                 println!("TAMPERED: {f}");
             }
@@ -409,19 +416,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 receipt_id: receipt,
             };
             let jwks_url = format!("{}/.well-known/jwks.json", public_url.trim_end_matches('/'));
+            let total = store.count_matching(&q).await?;
+            let bar = cli::progress(u64::try_from(total).ok(), "ส่งออกใบรับ / exporting receipts");
             let n = match output {
                 Some(path) => {
                     let file = std::fs::File::create(&path)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                     let mut w = std::io::BufWriter::new(file);
-                    export::export(&store, &q, format, &jwks_url, lang, &mut w).await?
+                    export::export(&store, &q, format, &jwks_url, lang, &mut w, &bar).await?
                 }
                 None => {
                     let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout());
-                    export::export(&store, &q, format, &jwks_url, lang, &mut w).await?
+                    export::export(&store, &q, format, &jwks_url, lang, &mut w, &bar).await?
                 }
             };
-            eprintln!("yinyom: exported {n} receipts");
+            bar.finish();
+            if !cli::quiet() {
+                eprintln!("yinyom: exported {n} receipts");
+            }
             Ok(())
         }
         Command::Users(UsersCommand::Add { email, role, sites }) => {

@@ -39,6 +39,7 @@ async fn export_text(app: &TestApp, format: Format, q: &SearchFilter) -> String 
         "https://consent.test/.well-known/jwks.json",
         yinyom_model::Lang::En,
         &mut buf,
+        &indicatif::ProgressBar::hidden(),
     )
     .await
     .expect("export");

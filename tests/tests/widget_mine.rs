@@ -395,7 +395,6 @@ fn thai_date(iso: &str) -> String {
 /// and due date (Buddhist era, Thailand time) and lists it; the server has it; after a
 /// reload the list still shows it with its status.
 #[test]
-#[ignore = "needs the requests API (branch requests)"]
 fn a_visitor_files_a_request_and_sees_its_due_date() {
     let axe_js = yinyom_e2e::axe::source();
     let server = TestServer::start(&[SITE]).expect("server");

@@ -55,9 +55,10 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000_000)]
         receipts: u64,
         /// Only these parts, comma-separated: widget, server, c15t (ingest against c15t's
-        /// backend), durability, scale, failover (a Patroni cluster loses its primary). A
+        /// backend), durability, scale, proofs (inclusion and consistency proofs and `log
+        /// verify` on the scale part's stores), failover (a Patroni cluster loses its primary). A
         /// partial run writes target/bench/BENCHMARKS.partial.md, never BENCHMARKS.md.
-        #[arg(long, value_delimiter = ',', value_parser = ["widget", "server", "c15t", "durability", "scale", "failover"])]
+        #[arg(long, value_delimiter = ',', value_parser = ["widget", "server", "c15t", "durability", "scale", "proofs", "failover"])]
         only: Vec<String>,
     },
 }

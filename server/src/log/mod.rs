@@ -778,9 +778,20 @@ pub async fn verify_against(
     site: &str,
     outside: &[Outside],
 ) -> Result<Report, StoreError> {
+    verify_showing(store, site, outside, &indicatif::ProgressBar::hidden()).await
+}
+
+/// [`verify_against`], advancing `progress` (the CLI's bar) by each leaf checked.
+pub async fn verify_showing(
+    store: &Store,
+    site: &str,
+    outside: &[Outside],
+    progress: &indicatif::ProgressBar,
+) -> Result<Report, StoreError> {
     let jwks = signing::jwks(store).await?;
     let log_keys = log_public_keys(store).await?;
     let rows = store.log_rows(site).await?;
+    progress.set_length(rows.len() as u64);
     let stored_tiles = store.all_tiles(site).await?;
     let mut report = Report {
         unsequenced: store.unsequenced(site).await?,
@@ -825,6 +836,7 @@ pub async fn verify_against(
     let mut recomputed: Vec<Hash> = Vec::with_capacity(rows.len());
     let mut expected_seq = 0u64;
     for row in &rows {
+        progress.inc(1);
         if row.seq > expected_seq {
             report.findings.push(Finding::Gap {
                 from: expected_seq,

@@ -307,24 +307,38 @@ impl Store {
         row.map(|(seq, leaf)| Ok((to_u64(seq)?, leaf))).transpose()
     }
 
+    /// The site's checkpoints, newest first: of exactly `size` leaves, or else the newest
+    /// (`latest_only`) or all. The size is its own statement: `($2 is null or tree_size =
+    /// $2)` made both databases walk the primary key from the newest checkpoint down to
+    /// the one asked for, a read per checkpoint in between (a consistency proof from an
+    /// old checkpoint read thousands).
     async fn checkpoints_where(
         &self,
         site: &str,
         size: Option<u64>,
         latest_only: bool,
     ) -> Result<Vec<CheckpointRow>> {
-        let size = size.map(to_i64).transpose()?;
-        let limit: i64 = if latest_only { 1 } else { i64::MAX };
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select tree_size, root_hash, frontier_json, issued_at, note
-             from log_checkpoints where site_id = $1 and ($2 is null or tree_size = $2)
-             order by tree_size desc limit $3",
-        )
-        .bind(site)
-        .bind(size)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?;
+        const COLUMNS: &str =
+            "select tree_size, root_hash, frontier_json, issued_at, note from log_checkpoints";
+        let rows = match size.map(to_i64).transpose()? {
+            Some(size) => on_pool!(self, pool => sqlx::query_as(&format!(
+                "{COLUMNS} where site_id = $1 and tree_size = $2"
+            ))
+            .bind(site)
+            .bind(size)
+            .fetch_all(pool)
+            .await)?,
+            None => {
+                let limit: i64 = if latest_only { 1 } else { i64::MAX };
+                on_pool!(self, pool => sqlx::query_as(&format!(
+                    "{COLUMNS} where site_id = $1 order by tree_size desc limit $2"
+                ))
+                .bind(site)
+                .bind(limit)
+                .fetch_all(pool)
+                .await)?
+            }
+        };
         Ok(rows)
     }
 

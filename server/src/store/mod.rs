@@ -12,8 +12,9 @@
 //! This module holds the connection, the error type and the shared helpers; the
 //! statements are in [`sites`], [`notices`], [`receipts`], [`log`], [`keys`],
 //! [`accounts`] (users, sessions, tokens, sign-in throttling), [`audit`], [`search`]
-//! (console search and export pages), [`stats`], [`fleet`] (leases, rate limits, the
-//! write probe) and [`webhooks`] (endpoints, the outbox, deliveries).
+//! (console search and export pages; [`export_reader`] streams them), [`stats`], [`fleet`]
+//! (leases, rate limits, the write probe) and [`webhooks`] (endpoints, the outbox,
+//! deliveries).
 
 use sqlx::{
     postgres::{PgPool, PgPoolOptions},
@@ -53,6 +54,9 @@ pub enum StoreError {
     /// HSM failed. Answered like [`StoreError::Unavailable`] (503, the widget retries).
     #[error("cannot sign: {0}")]
     Signing(String),
+    /// The export's own SQLite reader failed ([`export_reader`]).
+    #[error("cannot read the receipts to export: {0}")]
+    Read(String),
     /// The database URL is not one we support.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
@@ -149,6 +153,7 @@ macro_rules! on_pool {
 pub mod accounts;
 pub mod audit;
 pub mod erasure;
+mod export_reader;
 pub mod fleet;
 mod hosts;
 pub mod keys;
@@ -177,7 +182,7 @@ pub use receipts::{Inserted, ReceiptKey, StoredReceipt};
 pub use releases::{NewRelease, ReleaseRow};
 pub use requests::RequestRow;
 pub use scans::ScanRow;
-pub use search::SearchFilter;
+pub use search::{ExportRow, SearchFilter};
 pub use stats::StatsRow;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

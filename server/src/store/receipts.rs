@@ -32,11 +32,18 @@ impl TryFrom<ReceiptRow> for StoredReceipt {
 
     /// A receipt row read back: its stored canonical JSON, JWS and issue time.
     fn try_from(r: ReceiptRow) -> Result<Self> {
+        Self::parse(r.receipt_json, r.jws, r.issued_at)
+    }
+}
+
+impl StoredReceipt {
+    /// A receipt read back from its stored canonical JSON, JWS and issue time.
+    pub fn parse(json: String, jws: String, issued_at_ms: i64) -> Result<Self> {
         Ok(Self {
-            receipt: from_json(&r.receipt_json)?,
-            json: r.receipt_json,
-            jws: r.jws,
-            issued_at_ms: r.issued_at,
+            receipt: from_json(&json)?,
+            json,
+            jws,
+            issued_at_ms,
         })
     }
 }

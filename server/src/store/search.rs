@@ -45,42 +45,48 @@ impl SearchFilter {
     }
 }
 
-/// Appends the receipt search as SQL conditions on `receipts r`, binding its values (the
-/// same text for both dialects).
-fn push_filter<'a, DB>(q: &mut QueryBuilder<'a, DB>, f: &SearchFilter)
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
-{
-    q.push("r.site_id = ").push_bind(f.site.clone());
+/// A piece of a statement built from a search: SQL text, or a value bound in its place.
+/// One list of pieces feeds both sqlx's [`QueryBuilder`] and the export's own SQLite reader
+/// ([`export_reader`]), so the filter is written once.
+pub(super) enum Piece {
+    Sql(String),
+    Text(String),
+    Int(i64),
+}
+
+/// The receipt search as SQL conditions on `receipts r` (the same text for both dialects).
+fn filter_pieces(f: &SearchFilter) -> Vec<Piece> {
+    let mut p = vec![
+        Piece::Sql("r.site_id = ".into()),
+        Piece::Text(f.site.clone()),
+    ];
+    let mut and = |sql: &str, v: Piece| {
+        p.push(Piece::Sql(sql.into()));
+        p.push(v);
+    };
     if let Some(v) = f.from_ms {
-        q.push(" and r.issued_at >= ").push_bind(v);
+        and(" and r.issued_at >= ", Piece::Int(v));
     }
     if let Some(v) = f.to_ms {
-        q.push(" and r.issued_at < ").push_bind(v);
+        and(" and r.issued_at < ", Piece::Int(v));
     }
     if let Some(v) = &f.notice_version {
-        q.push(" and r.notice_version = ").push_bind(v.clone());
+        and(" and r.notice_version = ", Piece::Text(v.clone()));
     }
     if let Some(v) = &f.method {
-        q.push(" and r.method = ").push_bind(v.clone());
+        and(" and r.method = ", Piece::Text(v.clone()));
     }
     match (&f.subject_id, &f.subject_alias) {
         (Some(v), Some(alias)) => {
-            q.push(" and r.subject_id in (")
-                .push_bind(v.clone())
-                .push(", ")
-                .push_bind(alias.clone())
-                .push(")");
+            and(" and r.subject_id in (", Piece::Text(v.clone()));
+            and(", ", Piece::Text(alias.clone()));
+            and(")", Piece::Sql(String::new()));
         }
-        (Some(v), None) => {
-            q.push(" and r.subject_id = ").push_bind(v.clone());
-        }
+        (Some(v), None) => and(" and r.subject_id = ", Piece::Text(v.clone())),
         (None, _) => {}
     }
     if let Some(v) = &f.receipt_id {
-        q.push(" and r.receipt_id = ").push_bind(v.clone());
+        and(" and r.receipt_id = ", Piece::Text(v.clone()));
     }
     if let Some(item) = &f.item {
         // A probe of receipt_decisions' primary key (receipt_id, kind, item) per candidate
@@ -88,16 +94,43 @@ where
         // a scalar subquery, not EXISTS: PostgreSQL turns EXISTS into a semi-join over every
         // matching decision of the site (300 ms at 1M receipts). (No `d.site_id` either:
         // with it SQLite chose the (site_id, kind, item) index and scanned it per receipt.)
-        q.push(
+        and(
             " and (select 1 from receipt_decisions d \
              where d.receipt_id = r.receipt_id and d.kind in ('category', 'purpose') and d.item = ",
-        )
-        .push_bind(item.clone());
+            Piece::Text(item.clone()),
+        );
         if let Some(g) = f.granted {
-            q.push(" and d.granted = ").push_bind(i64::from(g));
+            and(" and d.granted = ", Piece::Int(i64::from(g)));
         }
-        q.push(" limit 1) is not null");
+        p.push(Piece::Sql(" limit 1) is not null".into()));
     }
+    p
+}
+
+/// Appends `pieces` to `q`, binding their values.
+fn push_pieces<'a, DB>(q: &mut QueryBuilder<'a, DB>, pieces: Vec<Piece>)
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    for piece in pieces {
+        match piece {
+            Piece::Sql(s) => q.push(s),
+            Piece::Text(v) => q.push_bind(v),
+            Piece::Int(v) => q.push_bind(v),
+        };
+    }
+}
+
+/// Appends the receipt search as SQL conditions on `receipts r`, binding its values.
+fn push_filter<'a, DB>(q: &mut QueryBuilder<'a, DB>, f: &SearchFilter)
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    push_pieces(q, filter_pieces(f));
 }
 
 /// Appends one statement giving the exact number of receipts matching `f`. Counting rows
@@ -182,26 +215,59 @@ where
     }
 }
 
-/// Appends the keyset condition of a page after (`forward`) or before the cursor
-/// `(issue time, receipt id)`. The first bound is implied by the second; it lets the
-/// index start there.
-fn push_cursor<'a, DB>(q: &mut QueryBuilder<'a, DB>, (ms, id): (i64, String), forward: bool)
+/// The keyset condition of a page after (`forward`) or before the cursor `(issue time,
+/// receipt id)`. The first bound is implied by the second; it lets the index start there.
+fn cursor_pieces((ms, id): (i64, String), forward: bool) -> Vec<Piece> {
+    let (or_equal, beyond) = if forward { (">=", ">") } else { ("<=", "<") };
+    vec![
+        Piece::Sql(format!(" and r.issued_at {or_equal} ")),
+        Piece::Int(ms),
+        Piece::Sql(format!(" and (r.issued_at {beyond} ")),
+        Piece::Int(ms),
+        Piece::Sql(" or (r.issued_at = ".into()),
+        Piece::Int(ms),
+        Piece::Sql(format!(" and r.receipt_id {beyond} ")),
+        Piece::Text(id),
+        Piece::Sql("))".into()),
+    ]
+}
+
+/// Appends the keyset condition of [`cursor_pieces`].
+fn push_cursor<'a, DB>(q: &mut QueryBuilder<'a, DB>, cursor: (i64, String), forward: bool)
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    let (or_equal, beyond) = if forward { (">=", ">") } else { ("<=", "<") };
-    q.push(format_args!(" and r.issued_at {or_equal} "))
-        .push_bind(ms)
-        .push(format_args!(" and (r.issued_at {beyond} "))
-        .push_bind(ms)
-        .push(" or (r.issued_at = ")
-        .push_bind(ms)
-        .push(format_args!(" and r.receipt_id {beyond} "))
-        .push_bind(id)
-        .push("))");
+    push_pieces(q, cursor_pieces(cursor, forward));
 }
+
+/// The columns of an export row ([`ExportRow`]).
+const EXPORT_COLUMNS: &str = "r.receipt_id, r.issued_at, r.receipt_json, r.jws";
+
+/// The pieces of one export page: receipts matching `f` after the cursor, oldest first
+/// ((issue time, id) order), at most `limit`.
+pub(super) fn export_page(
+    f: &SearchFilter,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Vec<Piece> {
+    let mut p = vec![Piece::Sql(format!(
+        "select {EXPORT_COLUMNS} from receipts r where "
+    ))];
+    p.extend(filter_pieces(f));
+    if let Some(cursor) = after {
+        p.extend(cursor_pieces(cursor, true));
+    }
+    p.push(Piece::Sql(
+        " order by r.issued_at, r.receipt_id limit ".into(),
+    ));
+    p.push(Piece::Int(limit));
+    p
+}
+
+/// One receipt of an export: its id, issue time (unix ms), canonical JSON and JWS.
+pub type ExportRow = (String, i64, String, String);
 
 impl Store {
     /// One page of receipts matching `f`, newest first, after the keyset cursor, and the
@@ -235,60 +301,42 @@ impl Store {
         Ok((receipts, total))
     }
 
-    /// One page of the receipts matching `f` (every filter of the search), oldest first
-    /// ((issue time, id) order), after the keyset cursor `after`: what exports stream.
+    /// How many receipts match `f` (the search's exact total, fast at millions: see
+    /// [`push_total`]).
+    pub async fn count_matching(&self, f: &SearchFilter) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            let mut count = QueryBuilder::new("");
+            push_total(&mut count, f);
+            count.build_query_scalar().fetch_one(pool).await?
+        }))
+    }
+
+    /// [`Self::export_rows`], parsed.
     pub async fn receipts_page(
         &self,
         f: &SearchFilter,
         after: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<StoredReceipt>> {
-        self.export_rows::<ReceiptRow>("r.receipt_json, r.jws, r.issued_at", f, after, limit)
+        self.export_rows(f, after, limit)
             .await?
             .into_iter()
-            .map(StoredReceipt::try_from)
+            .map(|(_, ms, json, jws)| StoredReceipt::parse(json, jws, ms))
             .collect()
     }
 
-    /// [`Self::receipts_page`] unparsed: each receipt's id, issue time (ms), JSON and JWS,
-    /// for the CSV export (which borrows its fields from the JSON).
-    pub async fn receipt_json_page(
+    /// One page of the receipts matching `f` (every filter of the search), oldest first
+    /// ((issue time, id) order), after the keyset cursor `after`: what exports stream.
+    pub async fn export_rows(
         &self,
         f: &SearchFilter,
         after: Option<(i64, String)>,
         limit: i64,
-    ) -> Result<Vec<(String, i64, String, String)>> {
-        self.export_rows(
-            "r.receipt_id, r.issued_at, r.receipt_json, r.jws",
-            f,
-            after,
-            limit,
-        )
-        .await
-    }
-
-    async fn export_rows<T>(
-        &self,
-        columns: &str,
-        f: &SearchFilter,
-        after: Option<(i64, String)>,
-        limit: i64,
-    ) -> Result<Vec<T>>
-    where
-        T: Send
-            + Unpin
-            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
-    {
+    ) -> Result<Vec<ExportRow>> {
         Ok(on_pool!(self, pool => {
-            let mut q = QueryBuilder::new("select ");
-            q.push(columns).push(" from receipts r where ");
-            push_filter(&mut q, f);
-            if let Some(cursor) = after.clone() {
-                push_cursor(&mut q, cursor, true);
-            }
-            q.push(" order by r.issued_at, r.receipt_id limit ").push_bind(limit);
-            q.build_query_as::<T>().fetch_all(pool).await?
+            let mut q = QueryBuilder::new("");
+            push_pieces(&mut q, export_page(f, after, limit));
+            q.build_query_as::<ExportRow>().fetch_all(pool).await?
         }))
     }
 }

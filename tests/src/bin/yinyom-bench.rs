@@ -60,7 +60,7 @@ struct Args {
     /// The command line to print in the report.
     #[arg(long, default_value = "cargo xtask bench")]
     command: String,
-    /// Only these parts (widget, server, c15t, durability, scale, failover); all when
+    /// Only these parts (widget, server, c15t, durability, scale, proofs, failover); all when
     /// empty, except that `--quick` runs c15t and failover only when named.
     #[arg(long, value_delimiter = ',', value_parser = PARTS)]
     only: Vec<String>,
@@ -72,12 +72,13 @@ struct Args {
     pg_bin: Option<PathBuf>,
 }
 
-const PARTS: [&str; 6] = [
+const PARTS: [&str; 7] = [
     "widget",
     "server",
     "c15t",
     "durability",
     "scale",
+    "proofs",
     "failover",
 ];
 
@@ -992,7 +993,9 @@ struct Scale {
     peak_rss_mb: f64,
 }
 
-fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
+/// Seeds `n` signed receipts; returns the seconds it took and every `n / SAMPLE`-th
+/// receipt id (for the proof measurements).
+fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<(f64, Vec<String>)> {
     use yinyom_model::{
         Slug,
         canonical::to_canonical_json,
@@ -1012,6 +1015,8 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
     let started = Instant::now();
     let now = now_ms();
     let mut batch = Vec::with_capacity(5_000);
+    let mut sample = Vec::new();
+    let bar = yinyom_server::cli::progress(Some(n), "bench: seeding receipts");
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
     let mut rnd = || {
         x ^= x << 13;
@@ -1071,6 +1076,9 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
             },
             widget: "seed".into(),
         };
+        if i % (n / SAMPLE).max(1) == 0 {
+            sample.push(receipt.receipt_id.clone());
+        }
         let json = to_canonical_json(&receipt)?;
         let jws = signer.sign(json.as_bytes())?;
         batch.push(StoredReceipt {
@@ -1081,16 +1089,195 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<f64> {
         });
         if batch.len() == 5_000 || i + 1 == n {
             rt.block_on(store.seed_receipts(&batch))?;
+            bar.inc(batch.len() as u64);
             batch.clear();
         }
     }
-    Ok(started.elapsed().as_secs_f64())
+    bar.finish_and_clear();
+    Ok((started.elapsed().as_secs_f64(), sample))
 }
 
-fn scale(a: &Args, rt: &tokio::runtime::Runtime, tmp: &Path, n: u64) -> Result<Vec<Scale>> {
+/// Receipts sampled for the inclusion proofs.
+const SAMPLE: u64 = 500;
+
+/// Latency of `GET base + path(i)` for i in 0..n after 3 warm-ups, over one kept-alive
+/// connection, with `token` as a bearer token if given: (p50, p99) in ms. Any read
+/// endpoint can be measured at scale this way (the consent-check API and the statistics
+/// page: add a row to [`Proofs`] and a call in [`at_scale`]).
+fn latency(
+    base: &str,
+    token: Option<&str>,
+    n: usize,
+    path: impl Fn(usize) -> String,
+) -> Result<(f64, f64)> {
+    let agent = ureq::AgentBuilder::new().build();
+    let get = |i: usize| -> Result<f64> {
+        let mut req = agent.get(&format!("{base}{}", path(i)));
+        if let Some(t) = token {
+            req = req.set("authorization", &format!("Bearer {t}"));
+        }
+        let t = Instant::now();
+        let res = req.call().with_context(|| format!("GET {}", path(i)))?;
+        let mut body = Vec::new();
+        res.into_reader().read_to_end(&mut body)?;
+        Ok(t.elapsed().as_secs_f64() * 1000.0)
+    };
+    for i in 0..3 {
+        get(i)?;
+    }
+    let times = (0..n).map(get).collect::<Result<Vec<_>>>()?;
+    Ok((percentile(times.clone(), 0.5), percentile(times, 0.99)))
+}
+
+/// Runs `yinyom ARGS` to the end: (seconds, peak RSS in MB from /proc, success).
+fn timed_run(bin: &Path, args: &[&str]) -> Result<(f64, f64, bool)> {
+    let t = Instant::now();
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            let hwm = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok());
+            peak_kb = peak_kb.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Ok((
+        t.elapsed().as_secs_f64(),
+        peak_kb as f64 / 1024.0,
+        status.success(),
+    ))
+}
+
+/// Proofs and checks at scale, per store.
+struct Proofs {
+    store: &'static str,
+    receipts: u64,
+    tree_size: u64,
+    checkpoints: usize,
+    inclusion: (f64, f64),
+    inclusion_hashes: f64,
+    consistency: (f64, f64),
+    consistency_hashes: f64,
+    verify_secs: f64,
+    verify_rss_mb: f64,
+    verify_ok: bool,
+}
+
+/// Inclusion and consistency proofs from the running server `y`, and `yinyom log verify`
+/// of the whole site.
+fn proofs(
+    a: &Args,
+    rt: &tokio::runtime::Runtime,
+    db: &str,
+    y: &Yinyom,
+    sample: &[String],
+    n: u64,
+) -> Result<Proofs> {
+    let requests = if a.quick { 20 } else { 500 };
+    let store = rt.block_on(Store::connect(db))?;
+    let mut sizes: Vec<u64> = rt
+        .block_on(store.checkpoints("demo"))?
+        .iter()
+        .map(|c| c.tree_size)
+        .collect();
+    sizes.sort_unstable();
+    drop(store);
+    let Some(&tree_size) = sizes.last() else {
+        bail!("the log of `demo` has no checkpoint");
+    };
+    // Pairs spread over the whole history: old against new, near against near.
+    let pair = |i: usize| -> (u64, u64) {
+        let k = sizes.len();
+        let x = (i * 7919) % k;
+        let y = (i * 104_729 + k / 2) % k;
+        (sizes[x.min(y)], sizes[x.max(y)])
+    };
+    let inclusion_path =
+        |i: usize| format!("/v1/sites/demo/log/receipts/{}", sample[i % sample.len()]);
+    let consistency_path = |i: usize| {
+        let (first, second) = pair(i);
+        format!("/v1/sites/demo/log/consistency?first={first}&second={second}")
+    };
+    let inclusion = latency(&y.url, None, requests, inclusion_path)?;
+    let consistency = latency(&y.url, None, requests, consistency_path)?;
+    // Proof sizes (hashes), to see they grow as log n.
+    let agent = ureq::AgentBuilder::new().build();
+    let mut inclusion_hashes = Vec::new();
+    let mut consistency_hashes = Vec::new();
+    for i in 0..20 {
+        let tlog = agent
+            .get(&format!("{}{}", y.url, inclusion_path(i)))
+            .call()?
+            .into_string()?;
+        // C2SP tlog-proof: header, index, then one base64 hash per line until the
+        // blank line before the checkpoint.
+        let body = tlog.split("\n\n").next().unwrap_or_default();
+        inclusion_hashes.push(body.lines().count().saturating_sub(2) as f64);
+        let v: Value = agent
+            .get(&format!("{}{}", y.url, consistency_path(i)))
+            .call()?
+            .into_json()?;
+        consistency_hashes.push(v["proof"].as_array().map_or(0, Vec::len) as f64);
+    }
+    eprintln!("bench: yinyom log verify of the whole site");
+    let (verify_secs, verify_rss_mb, verify_ok) = timed_run(
+        &a.yinyom,
+        &[
+            "--database-url",
+            db,
+            "--quiet",
+            "log",
+            "verify",
+            "--site",
+            "demo",
+        ],
+    )?;
+    Ok(Proofs {
+        store: store_name(db),
+        receipts: n,
+        tree_size,
+        checkpoints: sizes.len(),
+        inclusion,
+        inclusion_hashes: median(inclusion_hashes),
+        consistency,
+        consistency_hashes: median(consistency_hashes),
+        verify_secs,
+        verify_rss_mb,
+        verify_ok,
+    })
+}
+
+fn store_name(db: &str) -> &'static str {
+    if db.starts_with("sqlite:") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    }
+}
+
+/// Seeds `n` receipts into each store once, then measures the console (`scale`) and the
+/// proofs (`proofs`) on it, as the parts asked for.
+fn at_scale(
+    a: &Args,
+    rt: &tokio::runtime::Runtime,
+    tmp: &Path,
+    n: u64,
+) -> Result<(Vec<Scale>, Vec<Proofs>)> {
     use yinyom_server::{admin::auth, store::Role};
     let fixture = root().join("server/tests/fixtures/demo-site");
     let mut out = Vec::new();
+    let mut proved = Vec::new();
     for kind in ["sqlite", "postgres"] {
         if kind == "postgres" && a.postgres.is_none() {
             continue;
@@ -1099,7 +1286,7 @@ fn scale(a: &Args, rt: &tokio::runtime::Runtime, tmp: &Path, n: u64) -> Result<V
         import(&a.yinyom, &db, &fixture)?;
         let store = rt.block_on(Store::connect(&db))?;
         eprintln!("bench: seeding {n} receipts into {kind}");
-        let seed_secs = seed(rt, &store, n)?;
+        let (seed_secs, sample) = seed(rt, &store, n)?;
         eprintln!("bench: seeded in {seed_secs:.0} s; waiting for the log to append them");
         let hash = auth::hash_password("bench password 2568").map_err(anyhow::Error::msg)?;
         let id = rt.block_on(store.create_user("bench@yinyom.test", &hash, Role::Admin, &[]))?;
@@ -1128,6 +1315,13 @@ fn scale(a: &Args, rt: &tokio::runtime::Runtime, tmp: &Path, n: u64) -> Result<V
             rt.block_on(sqlx::query("vacuum analyze").execute(pool))?;
         }
         drop(reopened);
+        if a.part("proofs") {
+            eprintln!("bench: proofs at {n} receipts ({kind})");
+            proved.push(proofs(a, rt, &db, &y, &sample, n)?);
+        }
+        if !a.part("scale") {
+            continue;
+        }
         let get = |path: &str| -> Result<(f64, String)> {
             let t = Instant::now();
             let body = ureq::get(&format!("{}{path}", y.url))
@@ -1182,7 +1376,7 @@ fn scale(a: &Args, rt: &tokio::runtime::Runtime, tmp: &Path, n: u64) -> Result<V
             peak_rss_mb: y.peak_rss_kb().map_or(f64::NAN, |k| k as f64 / 1024.0),
         });
     }
-    Ok(out)
+    Ok((out, proved))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1351,10 +1545,12 @@ fn main() -> Result<()> {
         }
     }
 
-    let mut sc = Vec::new();
+    let (mut sc, mut pr) = (Vec::new(), Vec::new());
+    if a.part("scale") || a.part("proofs") {
+        eprintln!("bench: at scale ({n} receipts)");
+        (sc, pr) = at_scale(&a, &rt, tmp_path, n)?;
+    }
     if a.part("scale") {
-        eprintln!("bench: console at scale ({n} receipts)");
-        sc = scale(&a, &rt, tmp_path, n)?;
         writeln!(md, "\n## Console at scale\n")?;
         writeln!(
             md,
@@ -1377,6 +1573,38 @@ fn main() -> Result<()> {
                 r.export_rows,
                 r.export_rps,
                 r.peak_rss_mb
+            )?;
+        }
+    }
+    if a.part("proofs") {
+        let requests = if a.quick { 20 } else { 500 };
+        writeln!(md, "\n## Proofs at scale\n")?;
+        writeln!(
+            md,
+            "The same seeded stores, once the log has appended every receipt (checkpoints every second while it caught up). From the running server, over one kept-alive connection, {requests} requests each after 3 warm-ups: a receipt's C2SP tlog-proof (`GET /v1/sites/demo/log/receipts/{{id}}`, receipts spread over the whole log) and consistency proofs between checkpoints spread over the log's history (`GET /v1/sites/demo/log/consistency`). Each is a fixed number of statements (checkpoint, leaf, one read of the O(log n) hash tiles the proof needs); the hashes column shows the proofs' length. Then `yinyom log verify --site demo` recomputes the whole log and checks every signature, checkpoint and tile: wall time and peak RSS (/proc VmHWM).\n"
+        )?;
+        writeln!(
+            md,
+            "| store | receipts | log size | checkpoints | inclusion p50 / p99 (ms) | hashes | consistency p50 / p99 (ms) | hashes | log verify (s) | log verify peak RSS (MB) | verdict |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+        for r in &pr {
+            writeln!(
+                md,
+                "| {} | {} | {} | {} | {:.1} / {:.1} | {:.0} | {:.1} / {:.1} | {:.0} | {:.0} | {:.0} | {} |",
+                r.store,
+                r.receipts,
+                r.tree_size,
+                r.checkpoints,
+                r.inclusion.0,
+                r.inclusion.1,
+                r.inclusion_hashes,
+                r.consistency.0,
+                r.consistency.1,
+                r.consistency_hashes,
+                r.verify_secs,
+                r.verify_rss_mb,
+                if r.verify_ok { "intact" } else { "**FAILED**" }
             )?;
         }
     }
@@ -1524,6 +1752,24 @@ fn main() -> Result<()> {
             r.store,
             r.export_rps,
             yes(r.export_rps >= 200_000.0)
+        )?;
+    }
+    for r in &pr {
+        writeln!(
+            md,
+            "| inclusion proof p99 ≤ 5 ms at {} receipts, {} | {:.1} ms | {} |",
+            r.receipts,
+            r.store,
+            r.inclusion.1,
+            yes(r.inclusion.1 <= 5.0)
+        )?;
+        writeln!(
+            md,
+            "| consistency proof p99 ≤ 5 ms at {} receipts, {} | {:.1} ms | {} |",
+            r.receipts,
+            r.store,
+            r.consistency.1,
+            yes(r.consistency.1 <= 5.0)
         )?;
     }
     if a.quick {

@@ -1,0 +1,127 @@
+//! The reader behind every export: pages of receipts, oldest first, streamed through a
+//! bounded channel while the export formats the page before.
+//!
+//! On SQLite the pages are read by a thread of their own on its own connection
+//! (rusqlite, the same libsqlite3 as sqlx): sqlx hands each row from its worker thread to
+//! the async side one at a time, which held CSV exports at about 130,000 rows/s on two
+//! cores. On PostgreSQL (and an in-memory SQLite) a task reads the pages through the pool.
+//! Each page is its own statement (keyset paging), so no read transaction stays open for
+//! the whole export and the WAL can still be checkpointed meanwhile.
+
+use super::{
+    Result, Store, StoreError,
+    search::{ExportRow, Piece, SearchFilter, export_page},
+};
+use std::{path::PathBuf, time::Duration};
+use tokio::sync::mpsc;
+
+/// Pages waiting in the channel at most: with the page being read and the page being
+/// formatted, an export holds three pages in memory.
+const AHEAD: usize = 1;
+
+type Pages = mpsc::Receiver<Result<Vec<ExportRow>>>;
+
+impl Store {
+    /// The receipts matching `f`, oldest first ((issue time, id) order), in pages of
+    /// `page` rows; the channel closes after the last page (a short or empty one) or an
+    /// error. Dropping the receiver stops the reading.
+    pub fn export_pages(&self, f: SearchFilter, page: i64) -> Pages {
+        let (tx, rx) = mpsc::channel(AHEAD);
+        if let Some(path) = self.sqlite_file() {
+            let failed = tx.clone();
+            let spawned = std::thread::Builder::new()
+                .name("yinyom-export".into())
+                .spawn(move || {
+                    if let Err(e) = read_sqlite(path, &f, page, &tx) {
+                        let _ = tx.blocking_send(Err(StoreError::Read(e.to_string())));
+                    }
+                });
+            if let Err(e) = spawned {
+                let _ = failed.try_send(Err(StoreError::Read(format!("no thread: {e}"))));
+            }
+        } else {
+            let store = self.clone();
+            tokio::spawn(async move {
+                let mut after = None;
+                loop {
+                    let rows = match store.export_rows(&f, after.take(), page).await {
+                        Ok(rows) => rows,
+                        Err(e) => {
+                            let _ = tx.send(Err(e)).await;
+                            return;
+                        }
+                    };
+                    let full = rows.len() as i64 == page;
+                    after = rows.last().map(|(id, ms, _, _)| (*ms, id.clone()));
+                    if tx.send(Ok(rows)).await.is_err() || !full {
+                        return;
+                    }
+                }
+            });
+        }
+        rx
+    }
+
+    /// The file of a SQLite store (`None` on PostgreSQL or in memory).
+    fn sqlite_file(&self) -> Option<PathBuf> {
+        let Store::Sqlite(pool) = self else {
+            return None;
+        };
+        let options = pool.connect_options();
+        let path = options.get_filename();
+        let name = path.to_string_lossy();
+        // sqlx names an in-memory database `file:sqlx-in-memory-N`.
+        (!name.starts_with("file:") && name != ":memory:").then(|| path.to_path_buf())
+    }
+}
+
+/// Reads the pages on this (blocking) thread and sends them; stops early when the export
+/// is dropped.
+fn read_sqlite(
+    path: PathBuf,
+    f: &SearchFilter,
+    page: i64,
+    tx: &mpsc::Sender<Result<Vec<ExportRow>>>,
+) -> rusqlite::Result<()> {
+    use rusqlite::OpenFlags;
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "query_only", true)?;
+    let mut after = None;
+    loop {
+        let (sql, values) = sqlite_sql(export_page(f, after.take(), page));
+        let mut statement = conn.prepare_cached(&sql)?;
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(values), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<rusqlite::Result<Vec<ExportRow>>>()?;
+        let full = rows.len() as i64 == page;
+        after = rows.last().map(|(id, ms, _, _)| (*ms, id.clone()));
+        if tx.blocking_send(Ok(rows)).is_err() || !full {
+            return Ok(());
+        }
+    }
+}
+
+/// The statement of `pieces` in SQLite's syntax (`?` for each value) and its values.
+fn sqlite_sql(pieces: Vec<Piece>) -> (String, Vec<rusqlite::types::Value>) {
+    let (mut sql, mut values) = (String::new(), Vec::new());
+    for piece in pieces {
+        match piece {
+            Piece::Sql(s) => sql.push_str(&s),
+            Piece::Text(v) => {
+                sql.push('?');
+                values.push(rusqlite::types::Value::Text(v));
+            }
+            Piece::Int(v) => {
+                sql.push('?');
+                values.push(rusqlite::types::Value::Integer(v));
+            }
+        }
+    }
+    (sql, values)
+}
