@@ -107,9 +107,12 @@ pub enum RetentionCommand {
         /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`.
         #[arg(long, env = "YINYOM_PKCS11_MODULE")]
         pkcs11_module: Option<PathBuf>,
+        /// The subject key, as for `serve` (the server's state needs it; erasure itself
+        /// reads no secret).
+        #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+        subject_key: Option<PathBuf>,
     },
 }
-
 
 /// `yinyom requests …`
 #[derive(Debug, Subcommand)]

@@ -58,8 +58,8 @@ pub mod sites;
 pub mod state;
 pub mod stats;
 pub mod store;
-pub mod webhooks;
 pub mod subjects;
+pub mod webhooks;
 pub mod witness;
 
 use crate::{

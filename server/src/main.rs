@@ -232,6 +232,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             signing_key,
             log_key,
             pkcs11_module,
+            subject_key,
         }) => {
             let sites = if sites.is_empty() {
                 store.site_ids().await?
@@ -241,7 +242,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = if dry_run {
                 None
             } else {
-                let keys = signing::Keys::load(&signing_key, &log_key, pkcs11_module.as_deref())?;
+                let mut keys =
+                    signing::Keys::load(&signing_key, &log_key, pkcs11_module.as_deref())?;
+                if let Some(path) = &subject_key {
+                    keys = keys.with_subject_key(path)?;
+                }
                 let settings = yinyom_server::state::Settings {
                     public_url,
                     ..Default::default()

@@ -128,7 +128,8 @@ async fn the_evidence_page_says_who_what_when_how_and_genuine_in_thai_words() {
     assert!(text.contains("คุกกี้ที่จำเป็นทำให้เว็บไซต์ทำงาน"), "excerpt");
     assert!(text.contains("ตรงกับฉบับที่เก็บไว้"));
     // Who: the pseudonym, linked to the visitor's other receipts.
-    assert!(html.contains("/admin/sites/demo/receipts?subject=subject-evidence-0001"));
+    let pseudonym = app.state.subjects.pseudonym("subject-evidence-0001");
+    assert!(html.contains(&format!("/admin/sites/demo/receipts?subject={pseudonym}")));
     // Genuine: signature, key period, in the log; the QR code and the verify page.
     assert!(text.contains("หลักฐานนี้ถูกต้อง"), "{text}");
     assert!(text.contains("ใช้ลงลายมือชื่อได้"), "the key's validity");
@@ -151,7 +152,7 @@ async fn the_evidence_page_says_who_what_when_how_and_genuine_in_thai_words() {
     let res = get_as(app, &c.auditor, &uri).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = body_text(res).await;
-    assert!(html.contains("subject-evidence-0001"));
+    assert!(html.contains(&app.state.subjects.pseudonym("subject-evidence-0001")));
     assert!(!html.contains("/admin/sites/demo/receipts?subject="));
     let res = get_as(app, &c.other_dpo, &uri).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);

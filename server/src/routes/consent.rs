@@ -37,7 +37,10 @@ pub(crate) async fn get(
             &state.store,
             asker,
             &who.site,
-            &[subject.to_ascii_lowercase(), state.subjects.pseudonym(&subject)],
+            &[
+                subject.to_ascii_lowercase(),
+                state.subjects.pseudonym(&subject),
+            ],
         )
         .await?,
     ))

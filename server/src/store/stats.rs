@@ -61,7 +61,6 @@ impl Store {
         .await)?;
         Ok(rows)
     }
-
 }
 
 /// The current consent of a site's visitors: each visitor's latest receipt, valid when

@@ -51,7 +51,7 @@ pub(crate) async fn show(
         dl.kv {
             dt { (t(lang, "ผู้เข้าชมทั้งหมด", "Visitors")) } dd { (current.visitors) }
             dt { (t(lang, "การเลือกยังไม่หมดอายุ", "Choice still valid")) } dd { (current.valid) }
-            dt { (t(lang, "การเลือกหมดอายุแล้ว (ต้องขอความยินยอมใหม่)", "Choice expired (to be asked again)")) } dd { (current.expired) }
+            dt { (t(lang, "การเลือกหมดอายุแล้ว", "Choice expired")) } dd { (current.expired) }
             dt { (t(lang, "ถอนความยินยอมแล้ว", "Withdrawn")) } dd { (current.withdrawn) }
             dt { (t(lang, "อัตราการยินยอม (ยินยอมอย่างน้อยหนึ่งรายการ)", "Opt-in rate (consenting to at least one item)")) }
             dd { (stats::percent(current.opted_in, current.visitors)) " (" (current.opted_in) ")" }
