@@ -87,31 +87,41 @@ pub enum RetentionCommand {
         /// time (RFC 3339) instead of now.
         #[arg(long, requires = "dry_run", value_parser = parse_time_ms)]
         as_of: Option<i64>,
-        /// The server's public base URL (the log's origin).
-        #[arg(
-            long,
-            env = "YINYOM_PUBLIC_URL",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        public_url: String,
-        /// The receipt signing key (signs the erasure record), as for `serve`.
-        #[arg(
-            long = "signing-key",
-            env = "YINYOM_SIGNING_KEY",
-            value_delimiter = ','
-        )]
-        signing_key: Vec<String>,
-        /// The log key (appends waiting receipts first), as for `serve`.
-        #[arg(long = "log-key", env = "YINYOM_LOG_KEY", value_delimiter = ',')]
-        log_key: Vec<String>,
-        /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`.
-        #[arg(long, env = "YINYOM_PKCS11_MODULE")]
-        pkcs11_module: Option<PathBuf>,
-        /// The subject key, as for `serve` (the server's state needs it; erasure itself
-        /// reads no secret).
-        #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
-        subject_key: Option<PathBuf>,
+        /// The keys erasing needs.
+        #[command(flatten)]
+        keys: ErasureKeys,
     },
+}
+
+/// What a command that erases needs beside the database (`retention apply`, `requests close
+/// --outcome erased`): the keys `serve` runs with (the erasure record is signed with the
+/// receipt key, and waiting receipts are appended to the log first) and the public URL
+/// (the log's origin).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ErasureKeys {
+    /// The server's public base URL (the log's origin).
+    #[arg(
+        long,
+        env = "YINYOM_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+    /// The receipt signing key (signs the erasure record), as for `serve`.
+    #[arg(
+        long = "signing-key",
+        env = "YINYOM_SIGNING_KEY",
+        value_delimiter = ','
+    )]
+    pub signing_key: Vec<String>,
+    /// The log key (appends waiting receipts first), as for `serve`.
+    #[arg(long = "log-key", env = "YINYOM_LOG_KEY", value_delimiter = ',')]
+    pub log_key: Vec<String>,
+    /// The PKCS#11 library for `pkcs11:` keys whose URI has no `module-path`.
+    #[arg(long, env = "YINYOM_PKCS11_MODULE")]
+    pub pkcs11_module: Option<PathBuf>,
+    /// The subject key, as for `serve`.
+    #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+    pub subject_key: Option<PathBuf>,
 }
 
 /// `yinyom requests …`
@@ -189,6 +199,9 @@ pub enum RequestsCommand {
         /// For refused: the reason; for answered: an optional note.
         #[arg(long)]
         reason: Option<String>,
+        /// With `--outcome erased`: the keys erasing needs (as for `serve`).
+        #[command(flatten)]
+        keys: ErasureKeys,
     },
 }
 

@@ -228,11 +228,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             sites,
             as_of,
-            public_url,
-            signing_key,
-            log_key,
-            pkcs11_module,
-            subject_key,
+            keys,
         }) => {
             let sites = if sites.is_empty() {
                 store.site_ids().await?
@@ -242,16 +238,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = if dry_run {
                 None
             } else {
-                let mut keys =
-                    signing::Keys::load(&signing_key, &log_key, pkcs11_module.as_deref())?;
-                if let Some(path) = &subject_key {
-                    keys = keys.with_subject_key(path)?;
-                }
-                let settings = yinyom_server::state::Settings {
-                    public_url,
-                    ..Default::default()
-                };
-                Some(yinyom_server::app_state(store.clone(), settings, &keys).await?)
+                Some(erasing_state(&store, keys).await?)
             };
             let at = as_of.unwrap_or_else(now_ms);
             for site in &sites {
@@ -863,8 +850,21 @@ async fn requests_command(store: &Store, cmd: RequestsCommand) -> anyhow::Result
             reference,
             outcome,
             reason,
+            keys,
         } => {
             let site = site_exists(site).await?;
+            if outcome == "erased" {
+                let state = erasing_state(store, keys).await?;
+                let (row, done) =
+                    requests::close_erased(&state, &site, &reference, "cli", "local").await?;
+                println!(
+                    "erased: {} receipts (record {}); the log keeps their leaf hashes",
+                    done.receipts,
+                    done.erasure_id.as_deref().unwrap_or("none")
+                );
+                print(&row);
+                return Ok(());
+            }
             let outcome = match outcome.as_str() {
                 "answered" => Outcome::Answered,
                 "erased" => Outcome::Erased,
@@ -893,6 +893,27 @@ async fn requests_command(store: &Store, cmd: RequestsCommand) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// The server's state for a command that erases (`retention apply`, `requests close
+/// --outcome erased`): the same keys `serve` runs with.
+async fn erasing_state(
+    store: &Store,
+    keys: yinyom_server::config::ErasureKeys,
+) -> anyhow::Result<yinyom_server::state::AppState> {
+    let mut loaded = signing::Keys::load(
+        &keys.signing_key,
+        &keys.log_key,
+        keys.pkcs11_module.as_deref(),
+    )?;
+    if let Some(path) = &keys.subject_key {
+        loaded = loaded.with_subject_key(path)?;
+    }
+    let settings = yinyom_server::state::Settings {
+        public_url: keys.public_url,
+        ..Default::default()
+    };
+    yinyom_server::app_state(store.clone(), settings, &loaded).await
 }
 
 /// A new password (at least 12 characters, at most the sign-in form's limit), hashed.

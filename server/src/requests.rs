@@ -205,14 +205,95 @@ pub async fn act(
             AuditAction::RequestClose,
         ),
         Action::Close(Outcome::Erased, _) => {
-            // Erasure is carried out by the erasure module (built separately); until it
-            // is part of this server, a case cannot be closed as erased.
+            // Closing as erased carries out the erasure, which needs the server's keys:
+            // [`close_erased`] does both.
             return Err(ApiError::Unprocessable {
-                code: "erasure_not_available",
-                message: "erasure is not available in this version yet: close the case as answered or refused".into(),
+                code: "erasure_needs_keys",
+                message: "closing a case as erased erases the subject's receipts: give the server's keys (yinyom requests close … --outcome erased --signing-key … --log-key …)".into(),
             });
         }
     };
+    step(
+        store,
+        site,
+        reference,
+        from,
+        to,
+        identity_check,
+        reason,
+        audit,
+        actor,
+        client,
+    )
+    .await
+}
+
+/// Closes case `reference` of `site` as erased, carrying the erasure out first: the
+/// subject's receipts at the site lose their personal content, the log keeps their leaf
+/// hashes and a signed erasure record naming the case ([`crate::erasure`]). 404 for an
+/// unknown case, 409 when the case cannot be closed so (its identity not checked yet).
+pub async fn close_erased(
+    state: &crate::state::AppState,
+    site: &str,
+    reference: &str,
+    actor: &str,
+    client: &str,
+) -> ApiResult<(RequestRow, crate::erasure::Erased)> {
+    let row =
+        state.store.request(site, reference).await?.ok_or_else(|| {
+            ApiError::NotFound(format!("no request `{reference}` on site `{site}`"))
+        })?;
+    let from = status_of(&row);
+    let to = RequestStatus::Erased;
+    if !from.may_become(to) {
+        return Err(ApiError::CaseState(format!(
+            "request `{reference}` is {}: it cannot become {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    let done = crate::erasure::erase_subject(
+        state,
+        site,
+        &row.subject_id,
+        crate::erasure::Reason::SubjectRequest,
+        Some(reference),
+    )
+    .await?;
+    let note = match &done.erasure_id {
+        Some(id) => format!("{} receipts erased, erasure record {id}", done.receipts),
+        None => "no receipts to erase".to_owned(),
+    };
+    let row = step(
+        &state.store,
+        site,
+        reference,
+        from,
+        to,
+        None,
+        Some(&note),
+        AuditAction::RequestClose,
+        actor,
+        client,
+    )
+    .await?;
+    Ok((row, done))
+}
+
+/// Records one step of a case (checked against where it stands), audited.
+#[allow(clippy::too_many_arguments)]
+async fn step(
+    store: &Store,
+    site: &str,
+    reference: &str,
+    from: RequestStatus,
+    to: RequestStatus,
+    identity_check: Option<&str>,
+    reason: Option<&str>,
+    audit: AuditAction,
+    actor: &str,
+    client: &str,
+) -> ApiResult<RequestRow> {
     if !from.may_become(to) {
         return Err(ApiError::CaseState(format!(
             "request `{reference}` is {}: it cannot become {}",

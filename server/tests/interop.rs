@@ -273,7 +273,10 @@ async fn iso27560_records_are_complete() {
     assert_eq!(given["record_id"], made[0]["receipt"]["receipt_id"]);
     assert_eq!(given["event"]["event_state"], "given");
     assert_eq!(given["event"]["validity_duration"], "P365D");
-    assert_eq!(given["event"]["event_entity_id"], "subject-export-0001");
+    assert_eq!(
+        given["event"]["event_entity_id"],
+        app.state.subjects.pseudonym("subject-export-0001")
+    );
     assert_eq!(docs[1]["event"]["event_state"], "refused");
     assert_eq!(docs[2]["event"]["event_state"], "withdrawn");
     let parties = given["pii_controllers"].as_array().expect("parties");

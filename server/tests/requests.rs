@@ -315,7 +315,7 @@ fn yinyom(app: &TestApp, url: &str, args: &[&str]) -> (bool, String) {
 
 /// Staff enter a request that came by post with the identity check they made; the case
 /// is listed by due date, shown, checked and closed from the CLI; a refusal needs a
-/// reason PDPA allows; `erased` says it is not available yet; every step is audited; a
+/// reason PDPA allows; every step is audited; a
 /// case of one site is not found under another.
 #[tokio::test]
 async fn staff_intake_and_case_steps_from_the_cli() {
@@ -421,9 +421,7 @@ async fn staff_intake_and_case_steps_from_the_cli() {
     assert!(ok, "{out}");
     assert!(out.contains("status:         refused"), "{out}");
 
-    // The letter: erasure is not available yet; answered is.
-    let (ok, out) = run(close(&post_ref, &["--outcome", "erased"]));
-    assert!(!ok && out.contains("not available"), "{out}");
+    // The letter is answered (closing a case as erased: see the next test).
     let (ok, out) = run(close(&post_ref, &["--outcome", "answered"]));
     assert!(ok, "{out}");
     let (ok, out) = yinyom(
@@ -474,4 +472,83 @@ async fn staff_intake_and_case_steps_from_the_cli() {
             .iter()
             .any(|a| a.detail.contains("reason=identity_not_established"))
     );
+}
+
+/// Closing a case as erased carries the erasure out: the visitor's receipts lose their
+/// content, the history endpoint answers nothing, `log verify` passes and names the case,
+/// and the case says what was erased. A case whose identity is not checked cannot be.
+#[tokio::test]
+async fn closing_a_case_as_erased_erases_and_the_log_still_verifies() {
+    let app = app().await;
+    let url = database_url(&app).await;
+    let secret = "visitor-who-asked-erasure-01";
+    for analytics in [true, false] {
+        let res = app
+            .post_json(
+                "/v1/sites/demo/receipts",
+                &choice(&uuid(), secret, analytics, false),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let filed = body_json(
+        app.post_json(
+            &requests_uri("demo", secret),
+            &serde_json::json!({"kind": "erasure"}),
+        )
+        .await,
+    )
+    .await;
+    let reference = filed["reference"].as_str().expect("reference").to_owned();
+    let close = [
+        "close",
+        "--site",
+        "demo",
+        "--reference",
+        &reference,
+        "--outcome",
+        "erased",
+    ];
+    let (ok, out) = yinyom(&app, &url, &close);
+    assert!(
+        !ok && out.contains("received"),
+        "not before the identity check: {out}"
+    );
+    let (ok, out) = yinyom(
+        &app,
+        &url,
+        &[
+            "check",
+            "--site",
+            "demo",
+            "--reference",
+            &reference,
+            "--identity-check",
+            "ตรวจบัตรประชาชนที่เคาน์เตอร์",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = yinyom(&app, &url, &close);
+    assert!(ok, "{out}");
+    assert!(out.contains("erased: 2 receipts"), "{out}");
+    assert!(out.contains("status:         erased"), "{out}");
+
+    let history = body_json(
+        app.get(&format!("/v1/sites/demo/subjects/{secret}/receipts"))
+            .await,
+    )
+    .await;
+    assert_eq!(history.as_array().map(Vec::len), Some(0), "{history}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_yinyom"))
+        .args(["--database-url", &url, "log", "verify", "--site", "demo"])
+        .envs(binary::key_env(app.dir.path()))
+        .output()
+        .expect("run yinyom");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("erased: 2 receipts under case {reference}")),
+        "{text}"
+    );
+    assert!(!text.contains("TAMPERED"), "{text}");
 }

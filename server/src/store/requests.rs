@@ -1,5 +1,6 @@
 //! Data-subject request cases (`subject_requests`).
 
+use super::webhooks::{Event, EventType};
 use super::{Result, Store};
 
 /// One case as stored.
@@ -91,22 +92,23 @@ impl Store {
         let mut tries = 0;
         let n = loop {
             tries += 1;
-            let done: Result<i64> = on_pool!(self, pool => {
+            let done: Result<i64> = on_pool!(self, pool => in_transaction!(pool, |tx| {
                 let last: Option<i64> = sqlx::query_scalar(
                     "select max(number) from subject_requests where site_id = $1 and be_year = $2",
                 )
                 .bind(r.site)
                 .bind(r.be_year)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await?;
                 let n = last.unwrap_or(0) + 1;
+                let reference = reference(r.be_year, n);
                 sqlx::query(
                     "insert into subject_requests (site_id, reference, be_year, number, subject_id,
                      kind, channel, status, message, contact, identity_check, received_at, due)
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 )
                 .bind(r.site)
-                .bind(reference(r.be_year, n))
+                .bind(&reference)
                 .bind(r.be_year)
                 .bind(n)
                 .bind(r.subject_id)
@@ -118,11 +120,24 @@ impl Store {
                 .bind(r.identity_check)
                 .bind(r.received_at)
                 .bind(r.due)
-                .execute(pool)
-                .await
-                .map(|_| n)
-                .map_err(Into::into)
-            });
+                .execute(&mut *tx)
+                .await?;
+                // The site's back-office hears of it from the same transaction (never the
+                // message or the contact: those stay with the DPO).
+                let event = Event {
+                    kind: EventType::RequestCreated,
+                    site: r.site.to_owned(),
+                    subject: r.subject_id.to_owned(),
+                    data: serde_json::json!({
+                        "reference": reference, "kind": r.kind, "channel": r.channel,
+                        "status": r.status, "subject": r.subject_id,
+                        "received_at": crate::dates::rfc3339_ms(r.received_at), "due": r.due,
+                    }),
+                };
+                super::webhooks::enqueue(&mut *tx, &event).await?;
+                tx.commit().await?;
+                Ok(n)
+            }));
             match done {
                 Ok(n) => break n,
                 Err(super::StoreError::Db(sqlx::Error::Database(e)))
@@ -179,25 +194,49 @@ impl Store {
         Ok(row)
     }
 
-    /// Moves a case one step, if it still has the status `step.from`. Whether it moved.
+    /// Moves a case one step, if it still has the status `step.from`. Whether it moved. A
+    /// closing step sends `request.closed` to the site's webhooks in the same transaction.
     pub async fn step_request(&self, site: &str, reference: &str, step: &Step<'_>) -> Result<bool> {
-        let done = on_pool!(self, pool => sqlx::query(
-            "update subject_requests set status = $1,
-             identity_check = coalesce($2, identity_check),
-             closed_at = coalesce($3, closed_at),
-             outcome_reason = coalesce($4, outcome_reason)
-             where site_id = $5 and reference = $6 and status = $7",
-        )
-        .bind(step.to)
-        .bind(step.identity_check)
-        .bind(step.closed_at)
-        .bind(step.reason)
-        .bind(site)
-        .bind(reference)
-        .bind(step.from)
-        .execute(pool)
-        .await
-        .map(|d| d.rows_affected()))?;
-        Ok(done == 1)
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
+            let done = sqlx::query(
+                "update subject_requests set status = $1,
+                 identity_check = coalesce($2, identity_check),
+                 closed_at = coalesce($3, closed_at),
+                 outcome_reason = coalesce($4, outcome_reason)
+                 where site_id = $5 and reference = $6 and status = $7",
+            )
+            .bind(step.to)
+            .bind(step.identity_check)
+            .bind(step.closed_at)
+            .bind(step.reason)
+            .bind(site)
+            .bind(reference)
+            .bind(step.from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 1 && step.closed_at.is_some() {
+                let (subject, kind): (String, String) = sqlx::query_as(
+                    "select subject_id, kind from subject_requests where site_id = $1 and reference = $2",
+                )
+                .bind(site)
+                .bind(reference)
+                .fetch_one(&mut *tx)
+                .await?;
+                let event = Event {
+                    kind: EventType::RequestClosed,
+                    site: site.to_owned(),
+                    subject: subject.clone(),
+                    data: serde_json::json!({
+                        "reference": reference, "kind": kind, "status": step.to,
+                        "reason": step.reason, "subject": subject,
+                        "closed_at": step.closed_at.map(crate::dates::rfc3339_ms),
+                    }),
+                };
+                super::webhooks::enqueue(&mut *tx, &event).await?;
+            }
+            tx.commit().await?;
+            Ok(done == 1)
+        }))
     }
 }
