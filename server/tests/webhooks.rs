@@ -497,3 +497,61 @@ async fn the_console_adds_endpoints_shows_the_secret_once_and_the_delivery_log()
     assert_eq!(actions, ["webhook.remove", "webhook.add"]);
     assert!(!audit.to_string().contains(&secret));
 }
+
+/// A visitor's request reaches the site's webhooks as `request.created`, and closing it as
+/// `request.closed`, without the message or the contact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filing_and_closing_a_request_reach_the_webhooks() {
+    let app = app().await;
+    let db = database_url(&app).await;
+    let (url, rx) = receiver(0).await;
+    add_endpoint(&db, "demo", &url);
+    let secret = "subject-webhooks-asks-0001";
+    let res = app
+        .post_json(
+            &format!("/v1/sites/demo/subjects/{secret}/requests"),
+            &serde_json::json!({"kind": "access", "message": "ขอสำเนา", "contact": "a@example.org"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let reference = body_json(res).await["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    yinyom_server::requests::act(
+        &app.state.store,
+        "demo",
+        &reference,
+        yinyom_server::requests::Action::Close(
+            yinyom_server::requests::Outcome::Refused(
+                yinyom_model::request::RefusalReason::IdentityNotEstablished,
+            ),
+            None,
+        ),
+        "dpo@demo.go.th",
+        "127.0.0.1",
+    )
+    .await
+    .expect("close");
+    let worker = tokio::spawn(webhooks::run(app.state.store.clone()));
+    assert!(
+        eventually(|| rx.delivered().len() >= 2).await,
+        "{:?}",
+        rx.got()
+    );
+    worker.abort();
+    let got = rx.got();
+    let types: Vec<String> = got
+        .iter()
+        .map(|g| g.json()["type"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(types, ["request.created", "request.closed"]);
+    let created = got[0].json();
+    assert_eq!(created["data"]["reference"], reference.as_str());
+    assert_eq!(
+        created["data"]["subject"],
+        app.state.subjects.pseudonym(secret)
+    );
+    assert!(!got[0].body.contains("ขอสำเนา") && !got[0].body.contains("a@example.org"));
+    assert_eq!(got[1].json()["data"]["status"], "refused");
+}
