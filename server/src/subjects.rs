@@ -38,21 +38,7 @@ impl SubjectKey {
             path: path.to_owned(),
             why,
         };
-        let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(err(format!(
-                    "the subject key may be read by other users (mode {mode:o}): run `chmod 600 {}`",
-                    path.display()
-                )));
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = meta;
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text = crate::signing::keys::read_private(path, "the subject key")?;
         let key: [u8; 32] = hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())
@@ -70,29 +56,8 @@ impl SubjectKey {
 
     /// Makes a new random subject key file (mode 0600, never overwriting one).
     pub fn generate(path: &Path) -> Result<Self, KeyError> {
-        use std::io::Write as _;
-        let err = |why: String| KeyError::File {
-            path: path.to_owned(),
-            why,
-        };
         let key = crate::signing::keys::random_seed()?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                err("already exists: a key file is never overwritten (choose another name)".into())
-            } else {
-                err(e.to_string())
-            }
-        })?;
-        file.write_all(format!("{}\n", hex::encode(key)).as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(|e| err(e.to_string()))?;
+        crate::signing::keys::write_private(path, format!("{}\n", hex::encode(key)).as_bytes())?;
         Ok(Self {
             key,
             path: path.to_owned(),

@@ -63,21 +63,7 @@ impl FileKey {
             path: path.to_owned(),
             why,
         };
-        let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(err(format!(
-                    "the private key may be read by other users (mode {mode:o}): run `chmod 600 {}`",
-                    path.display()
-                )));
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = meta;
-        let pem = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let pem = read_private(path, "the private key")?;
         let key = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem)
             .map_err(|e| err(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))?;
         Ok(Self {
@@ -104,7 +90,6 @@ impl Ed25519Signer for FileKey {
 
 /// Writes `seed` as an Ed25519 PKCS#8 PEM file, mode 0600, refusing to overwrite a file.
 pub fn write_pem(path: &Path, seed: &[u8; 32]) -> Result<[u8; 32], KeyError> {
-    use std::io::Write as _;
     let err = |why: String| KeyError::File {
         path: path.to_owned(),
         why,
@@ -113,6 +98,41 @@ pub fn write_pem(path: &Path, seed: &[u8; 32]) -> Result<[u8; 32], KeyError> {
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| err(e.to_string()))?;
+    write_private(path, pem.as_bytes())?;
+    Ok(key.verifying_key().to_bytes())
+}
+
+/// Reads the text of a secret key file, refusing one its group or others may read or
+/// write, as OpenSSH does (`chmod 600 FILE`). `what` names the key in that error.
+pub(crate) fn read_private(path: &Path, what: &str) -> Result<String, KeyError> {
+    let err = |why: String| KeyError::File {
+        path: path.to_owned(),
+        why,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(err(format!(
+                "{what} may be read by other users (mode {mode:o}): run `chmod 600 {}`",
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    std::fs::read_to_string(path).map_err(|e| err(e.to_string()))
+}
+
+/// Writes a new secret key file: mode 0600, synced, never overwriting a file.
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> Result<(), KeyError> {
+    use std::io::Write as _;
+    let err = |why: String| KeyError::File {
+        path: path.to_owned(),
+        why,
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -127,10 +147,9 @@ pub fn write_pem(path: &Path, seed: &[u8; 32]) -> Result<[u8; 32], KeyError> {
             err(e.to_string())
         }
     })?;
-    file.write_all(pem.as_bytes())
+    file.write_all(contents)
         .and_then(|()| file.sync_all())
-        .map_err(|e| err(e.to_string()))?;
-    Ok(key.verifying_key().to_bytes())
+        .map_err(|e| err(e.to_string()))
 }
 
 /// A new random Ed25519 seed.
