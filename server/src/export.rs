@@ -682,7 +682,7 @@ pub fn iso27560(r: &StoredReceipt, notice: Option<&Notice>, jwks_url: &str) -> V
                   "event_entity_id": if guardian { format!("guardian of {}", rc.subject_id) } else { rc.subject_id.clone() },
                   "age_band": rc.age_band},
         "signals": {"gpc": rc.gpc},
-        "integrity": {"jws": r.jws, "jwks": jwks_url},
+        "integrity": {"jws": r.jws, "jwks": jwks_url, "previous_record_hash": rc.previous},
     });
     if let Some(form) = &rc.context {
         record["collection_method"]["form"] = json!(form);

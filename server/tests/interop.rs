@@ -304,6 +304,13 @@ async fn iso27560_records_are_complete() {
         given["integrity"]["jwks"],
         "https://consent.test/.well-known/jwks.json"
     );
+    // The visitor's chain: their first receipt names none, their withdrawal the first.
+    assert!(given["integrity"]["previous_record_hash"].is_null());
+    assert_eq!(
+        docs[2]["integrity"]["previous_record_hash"],
+        made[2]["receipt"]["previous"]
+    );
+    assert!(docs[2]["integrity"]["previous_record_hash"].is_string());
     assert_eq!(docs[3]["privacy_notice"]["version"], "v2");
     assert_eq!(
         docs[3]["storage_locations"],
