@@ -302,7 +302,10 @@ fn a_dpo_works_through_the_console() {
     // Open one: every field, signature and log proof.
     dpo.click(&format!("a[href$='/receipts/{rejected_id}']"));
     let detail = dpo.page(&rejected_id);
-    assert!(detail.contains("e2e-console-subject-0001") && detail.contains("reject_all"));
+    assert!(
+        detail.contains(&server.pseudonym("e2e-console-subject-0001"))
+            && detail.contains("reject_all")
+    );
     let checks = eval(
         &b,
         "return [...document.querySelectorAll('dl.kv dd .ok')].map(s => s.textContent);",

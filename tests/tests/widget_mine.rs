@@ -374,11 +374,12 @@ const THAI_MONTHS: [&str; 12] = [
     "ธันวาคม",
 ];
 
-/// `2027-01-02T…+07:00` as "2 มกราคม 2570" (the date in Thailand, Buddhist era).
+/// `2027-01-02` (a Thailand day) or `2027-01-02T…+07:00` as "2 มกราคม 2570" (the date
+/// in Thailand, Buddhist era).
 fn thai_date(iso: &str) -> String {
     assert!(
-        iso.ends_with("+07:00"),
-        "the API gives Thailand time: {iso}"
+        iso.len() == 10 || iso.ends_with("+07:00"),
+        "the API gives a Thailand day or Thailand time: {iso}"
     );
     let num = |r: std::ops::Range<usize>| -> usize {
         iso.get(r).and_then(|s| s.parse().ok()).expect("a date")

@@ -4,7 +4,7 @@
 //! something is granted), and the visitor's rights with a form to file a data-subject
 //! request and the requests filed.
 
-use super::{Screen, date};
+use super::{Screen, date, day};
 use crate::{
     app::Msg,
     host::Context,
@@ -150,7 +150,12 @@ fn value(e: &InputEvent) -> String {
 
 /// `iso` as a date in words (Buddhist era in Thai), Thailand time.
 fn when(iso: &str, l: Lang) -> String {
-    date(&JsValue::from_str(iso), l)
+    // A due date is a day; a time of receipt is an instant.
+    if iso.len() == 10 {
+        day(iso, l)
+    } else {
+        date(&JsValue::from_str(iso), l)
+    }
 }
 
 /// The request form: the kind (each explained), a message, a contact; then what became

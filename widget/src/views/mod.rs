@@ -223,14 +223,29 @@ pub fn facts(
 /// A date (a JS time value or a date string) in the visitor's language, in Thailand time:
 /// "3 ธันวาคม 2569 เวลา 13:00" (the Buddhist era) or "3 December 2026 at 13:00".
 pub fn date(v: &JsValue, l: Lang) -> String {
+    localized(v, l, true)
+}
+
+/// A day (`YYYY-MM-DD`, a Thailand day such as a request's due date) in the visitor's
+/// language, without a time.
+pub fn day(iso: &str, l: Lang) -> String {
+    // `Date` reads a bare date as UTC midnight: 07:00 the same day in Thailand.
+    localized(&JsValue::from_str(iso), l, false)
+}
+
+/// `v` as a date (and time) in Thailand, in the visitor's language.
+fn localized(v: &JsValue, l: Lang, with_time: bool) -> String {
     let d = js_sys::Date::new(v);
     let options = js_sys::Object::new();
+    let time = if with_time { "short" } else { "" };
     for (k, v) in [
         ("dateStyle", "long"),
-        ("timeStyle", "short"),
+        ("timeStyle", time),
         ("timeZone", "Asia/Bangkok"),
     ] {
-        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+        if !v.is_empty() {
+            let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+        }
     }
     String::from(d.to_locale_string(if l == Lang::Th { "th-TH" } else { "en-GB" }, &options))
 }
