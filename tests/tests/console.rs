@@ -443,7 +443,7 @@ fn a_dpo_works_through_the_console() {
         .eval_async(
             "const done = arguments[arguments.length - 1]; \
              const a = [...document.querySelectorAll('main a')].find(a => a.textContent === 'csv'); \
-             fetch(a.href).then(r => r.text().then(t => done([r.status, r.headers.get('content-type'), r.headers.get('content-disposition'), t])), e => done(String(e)));",
+             fetch(a.href + '&purpose=e2e&reference=E2E-0001').then(r => r.text().then(t => done([r.status, r.headers.get('content-type'), r.headers.get('content-disposition'), t])), e => done(String(e)));",
             json!([]),
         )
         .expect("fetch the csv");
@@ -467,7 +467,14 @@ fn a_dpo_works_through_the_console() {
         json!({"behavior": "allow", "downloadPath": downloads.path().display().to_string()}),
     )
     .expect("allow downloads");
+    // The link asks for the purpose and the memo or letter number first (the release log).
     dpo.follow("csv");
+    let field = b.find("#purpose").expect("the purpose field");
+    b.send_keys(&field, "ตอบคำขอของเจ้าของข้อมูล")
+        .expect("type the purpose");
+    let field = b.find("#reference").expect("the reference field");
+    b.send_keys(&field, "E2E-0002").expect("type the reference");
+    dpo.click("main form button[type='submit']");
     let downloaded = wait_for_file(downloads.path(), &format!("{SITE}-receipts.csv"));
     // The file starts with UTF-8's byte order mark (fetch's text() drops it).
     assert_eq!(
