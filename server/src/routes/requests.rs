@@ -9,7 +9,7 @@ use crate::{
 };
 use axum::{
     Extension, Json,
-    body::{Body, to_bytes},
+    body::Body,
     extract::{ConnectInfo, Path, State},
     http::{HeaderMap, StatusCode, header},
     response::IntoResponse,
@@ -52,21 +52,7 @@ pub(crate) async fn create(
         .await
         .map_err(|wait| ApiError::TooManyRequests(wait.as_secs().max(1)))?;
     let secret = secret(&params)?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(ApiError::UnsupportedMediaType(if content_type.is_empty() {
-            "none".to_owned()
-        } else {
-            content_type.to_owned()
-        }));
-    }
-    let bytes = to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| ApiError::TooLarge(MAX_BODY))?;
+    let bytes = super::json_body(&headers, body, MAX_BODY).await?;
     let body: SubjectRequestBody = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("the body is not a valid request: {e}")))?;
     let row = requests::file(
