@@ -119,8 +119,13 @@ pub struct BannerView<'a> {
     pub title: Texts<'a>,
     /// The banner's summary.
     pub summary: Texts<'a>,
-    /// Ids of the purposes the visitor decides (legal basis consent), in notice order.
+    /// Ids of the purposes the banner asks (legal basis consent, asked in the banner), in
+    /// notice order.
     pub purposes: Vec<&'a str>,
+    /// Ids of the consent purposes asked only on forms: the banner never shows them; the
+    /// forms module (`widget/js/forms.js`) accepts their checkboxes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub form_purposes: Vec<&'a str>,
     /// The optional categories that share data ([`is_sharing`]): Global Privacy Control
     /// keeps them off under Accept all, and the banner's GPC note names them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -144,7 +149,8 @@ impl<'a> BannerView<'a> {
             revision: n.consent_revision,
             title: Texts::new(&n.title, &n.languages),
             summary: Texts::new(&n.summary, &n.languages),
-            purposes: n.consent_purposes().map(|p| p.id.as_str()).collect(),
+            purposes: n.banner_purposes().map(|p| p.id.as_str()).collect(),
+            form_purposes: n.form_only_purposes().map(|p| p.id.as_str()).collect(),
             sharing: n
                 .optional_categories()
                 .filter(|c| is_sharing(c))
@@ -185,7 +191,7 @@ impl<'a> Texts<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::site::{Category, Cookie, LegalBasis, Party, Purpose};
+    use crate::site::{Asked, Category, Cookie, LegalBasis, Party, Purpose};
     use serde_json::Value;
 
     fn text(s: &str) -> Text {
@@ -234,16 +240,30 @@ mod tests {
             summary: text("summary"),
             minors: MinorsPolicy::AskAge,
             body: Text::default(),
-            purposes: vec![Purpose {
-                id: slug("newsletter"),
-                legal_basis: LegalBasis::Consent,
-                title: text("news"),
-                description: text("news"),
-                data: vec![],
-                retention: text("1 year"),
-                recipients: vec![],
-                countries: vec![],
-            }],
+            purposes: vec![
+                Purpose {
+                    id: slug("newsletter"),
+                    legal_basis: LegalBasis::Consent,
+                    title: text("news"),
+                    description: text("news"),
+                    data: vec![],
+                    retention: text("1 year"),
+                    recipients: vec![],
+                    countries: vec![],
+                    asked: Asked::Banner,
+                },
+                Purpose {
+                    id: slug("health"),
+                    legal_basis: LegalBasis::Consent,
+                    title: text("health"),
+                    description: text("health"),
+                    data: vec![],
+                    retention: text("5 years"),
+                    recipients: vec![],
+                    countries: vec![],
+                    asked: Asked::Form,
+                },
+            ],
             categories: vec![
                 category("necessary", true, vec![GcmSignal::SecurityStorage]),
                 category("analytics", false, vec![GcmSignal::AnalyticsStorage]),
@@ -312,6 +332,8 @@ mod tests {
         assert_eq!(sharing, ["video", "marketing"]);
         assert_eq!(v["sharing"][0]["title"]["en"], "video (en)");
         assert_eq!(v["purposes"], serde_json::json!(["newsletter"]));
+        // A form-only purpose is not the banner's: only the forms module takes it.
+        assert_eq!(v["form_purposes"], serde_json::json!(["health"]));
         assert_eq!(v["revision"], 3);
     }
 

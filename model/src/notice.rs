@@ -147,6 +147,34 @@ pub struct Purpose {
     /// e.g. `SG`): the storage locations of the ISO/IEC TS 27560 record, besides `TH`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub countries: Vec<String>,
+    /// Where a consent purpose is asked (`asked` in the site file): in the banner and
+    /// settings (the default), or only on the site's forms.
+    #[serde(default, skip_serializing_if = "Asked::is_banner")]
+    pub asked: Asked,
+}
+
+/// Where the visitor is asked a consent purpose.
+///
+/// A purpose that only makes sense where its data is collected (health data on a
+/// consent form, a newsletter on its sign-up page) is asked on that form only
+/// (`asked = "form"`): the banner and settings neither show nor need it, the notice still
+/// lists it. Left out of a notice's JSON when `banner`, so notices written before this
+/// field keep their hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Asked {
+    /// In the banner and the settings (and on any form that carries it).
+    #[default]
+    Banner,
+    /// Only on the site's forms (`data-yinyom-purpose` checkboxes).
+    Form,
+}
+
+impl Asked {
+    /// Whether this is the default, [`Asked::Banner`].
+    pub fn is_banner(&self) -> bool {
+        *self == Asked::Banner
+    }
 }
 
 /// A cookie category (`necessary`, `functional`, `analytics`, `marketing` or custom).
@@ -248,14 +276,27 @@ impl Notice {
         self.categories.iter().filter(|c| !c.required)
     }
 
-    /// Purposes the visitor decides (legal basis `consent`).
+    /// Purposes the visitor decides (legal basis `consent`), wherever they are asked: a
+    /// form may decide any of them.
     pub fn consent_purposes(&self) -> impl Iterator<Item = &Purpose> {
         self.purposes
             .iter()
             .filter(|p| p.legal_basis == LegalBasis::Consent)
     }
 
-    /// Checks that `categories` and `purposes` decide exactly what this notice asks.
+    /// Consent purposes the banner and settings ask ([`Asked::Banner`]).
+    pub fn banner_purposes(&self) -> impl Iterator<Item = &Purpose> {
+        self.consent_purposes().filter(|p| p.asked == Asked::Banner)
+    }
+
+    /// Consent purposes asked only on forms ([`Asked::Form`]).
+    pub fn form_only_purposes(&self) -> impl Iterator<Item = &Purpose> {
+        self.consent_purposes().filter(|p| p.asked == Asked::Form)
+    }
+
+    /// Checks that `categories` and `purposes` decide exactly what the banner and settings
+    /// ask: every optional category and every consent purpose asked there. Form-only
+    /// purposes are neither needed nor accepted (a form receipt decides those).
     pub fn check_decisions(
         &self,
         categories: &BTreeMap<Slug, bool>,
@@ -269,7 +310,7 @@ impl Notice {
             &mut m,
         );
         diff(
-            self.consent_purposes().map(|p| &p.id),
+            self.banner_purposes().map(|p| &p.id),
             purposes,
             "purpose",
             &mut m,

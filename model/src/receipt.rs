@@ -242,7 +242,9 @@ impl ReceiptRequest {
                 "invalid_context",
                 "only a form receipt (method `form`) names a context".into(),
             );
-        } else if let Err(m) = notice.check_decisions(&self.categories, &self.purposes) {
+        } else if let Err(m) =
+            notice.check_decisions(&self.categories, &self.banner_purposes(notice))
+        {
             let mut parts = Vec::new();
             if !m.missing.is_empty() {
                 parts.push(format!("missing a decision for {}", m.missing.join(", ")));
@@ -284,6 +286,19 @@ impl ReceiptRequest {
         }
         self.check_method(notice)
             .or_else(|message| misfit("method_mismatch", message))
+    }
+
+    /// The purposes a banner or settings receipt must decide exactly: all it decides, except
+    /// that a withdrawal may also withdraw form-only purposes (as refused: "Withdraw all"
+    /// withdraws what a form granted too; [`ReceiptRequest::check_method`] sees that it
+    /// grants nothing).
+    fn banner_purposes(&self, notice: &Notice) -> BTreeMap<Slug, bool> {
+        let form_only = |id: &Slug| notice.form_only_purposes().any(|p| &p.id == id);
+        self.purposes
+            .iter()
+            .filter(|(id, _)| self.method != Method::Withdraw || !form_only(id))
+            .map(|(id, g)| (id.clone(), *g))
+            .collect()
     }
 
     /// A form receipt names its form (`context`) and decides only consent purposes of the
@@ -649,7 +664,8 @@ mod tests {
         .expect("request")
     }
 
-    /// A notice asking `analytics` and `marketing` (sharing) and the purpose `news`.
+    /// A notice asking `analytics` and `marketing` (sharing) and the purpose `news` in the
+    /// banner, and the purpose `health` only on forms.
     fn notice() -> Notice {
         let category = |id: &str| serde_json::json!({"id": id, "title": {"th": id}, "description": {"th": id}});
         let text = serde_json::json!({"th": "x"});
@@ -659,6 +675,8 @@ mod tests {
             "consent_validity_days": 365, "languages": ["th"], "site_name": text,
             "controller": party, "dpo": party, "title": text, "summary": text, "body": text,
             "purposes": [{"id": "news", "legal_basis": "consent", "title": text,
+                          "description": text, "retention": text},
+                         {"id": "health", "legal_basis": "consent", "asked": "form", "title": text,
                           "description": text, "retention": text}],
             "categories": [category("analytics"), category("marketing")],
         }))
@@ -786,6 +804,65 @@ mod tests {
             serde_json::to_value(&form).expect("json")["context"],
             "registration"
         );
+    }
+
+    /// A form-only purpose is neither needed nor accepted in a banner or settings choice;
+    /// a form decides it; "Withdraw all" may withdraw it, never grant it.
+    #[test]
+    fn form_only_purposes_are_decided_on_forms() {
+        let n = notice();
+        let slug = |s: &str| Slug::parse(s).expect("slug");
+        let mut banner = request();
+        banner.categories.insert(slug("marketing"), false);
+        assert_eq!(
+            n.check_decisions(&banner.categories, &banner.purposes),
+            Ok(())
+        );
+        assert_eq!(banner.check_against(&n), Ok(()));
+        for method in [
+            Method::AcceptAll,
+            Method::SavePreferences,
+            Method::RejectAll,
+        ] {
+            let mut wrong = banner.clone();
+            wrong.method = method;
+            wrong
+                .categories
+                .values_mut()
+                .for_each(|g| *g = method == Method::AcceptAll);
+            wrong
+                .purposes
+                .values_mut()
+                .for_each(|g| *g = method == Method::AcceptAll);
+            wrong
+                .purposes
+                .insert(slug("health"), method == Method::AcceptAll);
+            let m = wrong
+                .check_against(&n)
+                .expect_err("form-only in the banner");
+            assert_eq!(m.code, "invalid_decisions", "{method:?}");
+            assert!(m.message.contains("purpose `health` not asked"), "{m:?}");
+        }
+        let mut form = request();
+        form.method = Method::Form;
+        form.context = Some(slug("consent-form"));
+        form.categories.clear();
+        form.purposes = BTreeMap::from([(slug("health"), true)]);
+        assert_eq!(form.check_against(&n), Ok(()));
+        form.purposes.insert(slug("news"), false);
+        assert_eq!(form.check_against(&n), Ok(()));
+        let mut withdraw = banner.clone();
+        withdraw.method = Method::Withdraw;
+        withdraw.categories.values_mut().for_each(|g| *g = false);
+        withdraw.purposes.insert(slug("health"), false);
+        assert_eq!(withdraw.check_against(&n), Ok(()));
+        withdraw.purposes.remove(&slug("health"));
+        assert_eq!(withdraw.check_against(&n), Ok(()));
+        withdraw.purposes.insert(slug("health"), true);
+        let m = withdraw
+            .check_against(&n)
+            .expect_err("a withdrawal grants nothing");
+        assert_eq!(m.code, "method_mismatch");
     }
 
     #[test]

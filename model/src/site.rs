@@ -7,7 +7,9 @@
 
 // The parts of a notice are defined with it; re-exported here, where `site.toml`
 // describes them.
-pub use crate::notice::{Category, Cookie, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose};
+pub use crate::notice::{
+    Asked, Category, Cookie, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose,
+};
 use crate::{Lang, Slug, Text, notice::Notice, text::find_bidi_control};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -216,6 +218,12 @@ impl SiteFile {
             }
             for (j, r) in purpose.recipients.iter().enumerate() {
                 p.text(&format!("{at}.recipients[{j}]"), r, langs);
+            }
+            if purpose.asked == Asked::Form && purpose.legal_basis != LegalBasis::Consent {
+                p.add(
+                    format!("{at}.asked"),
+                    "only a consent purpose (legal_basis = \"consent\") is asked: remove asked = \"form\"",
+                );
             }
             for (j, c) in purpose.countries.iter().enumerate() {
                 if !(c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase())) {

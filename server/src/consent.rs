@@ -1,5 +1,7 @@
 //! The consent-check API's answer: a subject's current decision per purpose and category
-//! at a site, from the subject's latest receipt there. Withdrawn or expired consent
+//! at a site, from the subject's latest receipt there, and for what that receipt does not
+//! decide (a form receipt decides only its form's purposes; a banner receipt no form-only
+//! purpose), from the newest earlier receipt that does. Withdrawn or expired consent
 //! answers every item denied.
 
 use crate::{
@@ -80,6 +82,37 @@ impl Answer {
     }
 }
 
+/// How many of a subject's newest receipts an answer reads (see [`Answer::of_history`]).
+pub const RECEIPTS_READ: i64 = 10;
+
+impl Answer {
+    /// The answer from a subject's receipts, newest first (at most [`RECEIPTS_READ`]): the
+    /// latest gives the status, the receipt id, the version and the validity; each
+    /// category and purpose it does not decide is answered from the newest earlier receipt
+    /// that decides it, granted only while that receipt is itself valid, and nothing from
+    /// before a withdrawal. `None` when there is no receipt.
+    pub fn of_history(history: &[StoredReceipt], now_ms: i64) -> Option<Self> {
+        let (latest, earlier) = history.split_first()?;
+        let mut answer = Self::of(latest, now_ms);
+        if answer.status != Status::Active {
+            return Some(answer);
+        }
+        for r in earlier {
+            let older = Self::of(r, now_ms);
+            if older.status == Status::Withdrawn {
+                break;
+            }
+            for (k, g) in older.categories {
+                answer.categories.entry(k).or_insert(g);
+            }
+            for (k, g) in older.purposes {
+                answer.purposes.entry(k).or_insert(g);
+            }
+        }
+        Some(answer)
+    }
+}
+
 /// Who asks, for the audit log.
 #[derive(Debug, Clone, Copy)]
 pub struct Asker<'a> {
@@ -100,9 +133,11 @@ pub async fn check(
     site: &str,
     subject_ids: &[String; 2],
 ) -> ApiResult<Answer> {
-    let latest = store.consent_receipt(site, subject_ids).await?;
-    let detail = latest
-        .as_ref()
+    let history = store
+        .subject_receipts(site, subject_ids, RECEIPTS_READ)
+        .await?;
+    let detail = history
+        .first()
         .map_or("none", |r| r.receipt.receipt_id.as_str());
     store
         .audit(
@@ -113,10 +148,9 @@ pub async fn check(
             asker.client,
         )
         .await?;
-    let latest = latest.ok_or_else(|| {
+    Answer::of_history(&history, now_ms()).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no consent recorded for this subject on site `{site}`"
         ))
-    })?;
-    Ok(Answer::of(&latest, now_ms()))
+    })
 }

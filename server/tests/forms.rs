@@ -224,3 +224,145 @@ async fn the_loader_names_the_notice_version_and_the_forms_module() {
     assert!(js.contains(r#""forms_js":"/assets/0123456789abcdef/yinyom_forms.js""#));
     assert!(!js.contains(r#""purposes""#));
 }
+
+/// Notice v2 of the fixture site: the purpose `health` is asked only on forms.
+async fn publish_form_only_purpose(app: &TestApp) {
+    let dir = tempfile::tempdir().expect("dir");
+    for f in ["site.toml", "notice.th.md", "notice.en.md"] {
+        let text = std::fs::read_to_string(fixture().join(f)).expect("read");
+        std::fs::write(dir.path().join(f), text).expect("write");
+    }
+    let toml = std::fs::read_to_string(dir.path().join("site.toml"))
+        .expect("read")
+        .replace("version = \"v1\"", "version = \"v2\"")
+        .replace("consent_revision = 1", "consent_revision = 2")
+        + "\n[[purposes]]\nid = \"health\"\nlegal_basis = \"consent\"\nasked = \"form\"\ntitle = { th = \"ข้อมูลสุขภาพ\", en = \"Health data\" }\ndescription = { th = \"ใช้ข้อมูลสุขภาพเมื่อท่านยินยอมโดยชัดแจ้ง\", en = \"Health data, on your explicit consent\" }\nretention = { th = \"5 ปี\", en = \"5 years\" }\n";
+    // `[[purposes]]` appended after the categories would belong to the last category's
+    // table: move it before them.
+    let (head, tail) = toml.split_once("\n[[categories]]").expect("categories");
+    let (tail, added) = tail.split_once("\n[[purposes]]").expect("added purpose");
+    let toml = format!("{head}\n[[purposes]]{added}\n[[categories]]{tail}");
+    std::fs::write(dir.path().join("site.toml"), toml).expect("write");
+    yinyom_server::sites::import(&app.state.store, dir.path())
+        .await
+        .expect("publish v2");
+}
+
+/// Under v2, request `body` (made for v1).
+fn v2(mut body: serde_json::Value) -> serde_json::Value {
+    body["notice_version"] = serde_json::json!("v2");
+    body["consent_revision"] = serde_json::json!(2);
+    body
+}
+
+/// A form-only purpose (`asked = "form"`): the banner view leaves it out and names it for
+/// the forms module; a banner receipt without it is accepted and one with it refused; a
+/// form receipt records it granted when ticked and refused when not; the notice still
+/// lists it, and the current-consent statistics count it.
+#[tokio::test]
+async fn a_form_only_purpose_is_decided_on_forms_not_in_the_banner() {
+    let app = app().await;
+    publish_form_only_purpose(&app).await;
+
+    let view = body_json(app.get("/v1/sites/demo/notice?view=banner").await).await;
+    assert_eq!(view["purposes"], serde_json::json!(["newsletter"]));
+    assert_eq!(view["form_purposes"], serde_json::json!(["health"]));
+    let notice = body_json(app.get("/v1/sites/demo/notice").await).await;
+    let health = notice["notice"]["purposes"]
+        .as_array()
+        .expect("purposes")
+        .iter()
+        .find(|p| p["id"] == "health")
+        .expect("the notice lists the form-only purpose");
+    assert_eq!(health["asked"], "form");
+    let page = body_text(app.get("/sites/demo/notice?lang=en").await).await;
+    assert!(page.contains("Health data"), "the notice page lists it");
+
+    let (a, b) = ("subject-form-only-0001", "subject-form-only-0002");
+    let res = app
+        .post_json(RECEIPTS, &v2(choice(&uuid(), a, true, true)))
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CREATED,
+        "Accept all without health"
+    );
+    let mut with_health = v2(choice(&uuid(), b, true, true));
+    with_health["purposes"]["health"] = serde_json::json!(true);
+    let res = app.post_json(RECEIPTS, &with_health).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err = body_json(res).await;
+    assert_eq!(err["error"]["code"], "invalid_decisions");
+
+    let form = |subject: &str, health: bool| {
+        let mut f = v2(form_request(&uuid(), subject, false));
+        f["context"] = serde_json::json!("consent-form");
+        f["purposes"] = serde_json::json!({ "health": health });
+        f
+    };
+    for (subject, ticked) in [(a, true), (b, false)] {
+        let res = app.post_json(RECEIPTS, &form(subject, ticked)).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let r = body_json(res).await;
+        assert_eq!(
+            r["receipt"]["purposes"],
+            serde_json::json!({ "health": ticked })
+        );
+    }
+    // A later cookie choice decides no form-only purpose: the consent-check answer keeps
+    // the form's decision beside the banner's.
+    let mut reject = v2(choice(&uuid(), a, false, false));
+    reject["method"] = serde_json::json!("reject_all");
+    assert_eq!(
+        app.post_json(RECEIPTS, &reject).await.status(),
+        StatusCode::CREATED
+    );
+    let asker = yinyom_server::consent::Asker {
+        actor: "test",
+        client: "local",
+    };
+    let ids = app.state.subjects.lookup_ids(a);
+    let answer = yinyom_server::consent::check(&app.state.store, asker, "demo", &ids)
+        .await
+        .expect("consent answer");
+    assert_eq!(
+        (
+            answer.purposes.get("health"),
+            answer.purposes.get("newsletter")
+        ),
+        (Some(&true), Some(&false)),
+        "{answer:?}"
+    );
+    assert_eq!(answer.categories.get("analytics"), Some(&false));
+
+    // A withdrawal may withdraw it too, never grant it.
+    let mut withdraw = v2(choice(&uuid(), a, false, false));
+    withdraw["method"] = serde_json::json!("withdraw");
+    withdraw["purposes"]["health"] = serde_json::json!(false);
+    assert_eq!(
+        app.post_json(RECEIPTS, &withdraw).await.status(),
+        StatusCode::CREATED
+    );
+    let answer = yinyom_server::consent::check(&app.state.store, asker, "demo", &ids)
+        .await
+        .expect("consent answer");
+    assert_eq!(answer.purposes.get("health"), Some(&false), "{answer:?}");
+    let mut grant = withdraw.clone();
+    grant["request_id"] = serde_json::json!(uuid());
+    grant["purposes"]["health"] = serde_json::json!(true);
+    assert_eq!(
+        app.post_json(RECEIPTS, &grant).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let current =
+        yinyom_server::stats::current(&app.state.store, "demo", yinyom_server::dates::now_ms())
+            .await
+            .expect("current consent");
+    let item = current
+        .items
+        .iter()
+        .find(|i| i.kind == "purpose" && i.item == "health")
+        .expect("health in the current consent");
+    assert_eq!((item.consenting, item.decided), (0, 2));
+}

@@ -114,6 +114,12 @@ export function forms(host) {
       console.error("yinyom: form \"" + name + "\" asks no consent purpose; no receipt is made");
       return send(form, submitter);
     }
+    // Minors mode (PDPA s.20): a grant carries the age band the form asks (radios or a
+    // select marked data-yinyom-age: under_10, 10_19, 20_plus) and who consents (a
+    // data-yinyom-guardian checkbox ticked: a parent or guardian).
+    const age = host.config.minors && form.querySelector("[data-yinyom-age]:checked, select[data-yinyom-age]");
+    const band = age ? /** @type {HTMLInputElement} */ (age).value : "";
+    const guardian = form.querySelector("input[data-yinyom-guardian]:checked");
     const request = JSON.stringify({
       request_id: host.uuid(),
       subject_id: host.subject(),
@@ -125,6 +131,8 @@ export function forms(host) {
       categories: {},
       purposes,
       gpc: navigator.globalPrivacyControl === true,
+      age_band: band || undefined,
+      consent_by: band ? (guardian ? "guardian" : "subject") : undefined,
       page_path: location.pathname,
       widget: host.config.build,
     });
@@ -173,7 +181,7 @@ export function forms(host) {
     .then((r) => (r.ok ? r.json() : null))
     .then((/** @type {BannerView | null} */ view) => {
       if (view) {
-        consent = view.purposes;
+        consent = view.purposes.concat(view.form_purposes || []);
         scan();
       }
     }, () => {});

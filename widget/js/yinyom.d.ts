@@ -49,8 +49,10 @@ interface BannerView {
   revision: number;
   title: Texts;
   summary: Texts;
-  /** Ids of the purposes the visitor decides. */
+  /** Ids of the purposes the banner asks. */
   purposes: string[];
+  /** Ids of the consent purposes asked only on forms (never by the banner). */
+  form_purposes?: string[];
   /** The optional categories Global Privacy Control keeps off. */
   sharing?: SharingCategory[];
 }

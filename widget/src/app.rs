@@ -144,6 +144,7 @@ impl Component for App {
                 let choices = match method {
                     Method::AcceptAll => c.all(true),
                     Method::SavePreferences => self.state.choices.clone(),
+                    Method::Withdraw => c.withdrawal(),
                     _ => c.all(false),
                 };
                 self.decide(&c, method, choices);
@@ -154,7 +155,7 @@ impl Component for App {
                 c.set_lang(self.state.lang);
                 self.load(ctx);
             }
-            Msg::Cmd(Cmd::Withdraw) => self.decide(&c, Method::Withdraw, c.all(false)),
+            Msg::Cmd(Cmd::Withdraw) => self.decide(&c, Method::Withdraw, c.withdrawal()),
             Msg::File => self.file(ctx),
             Msg::Cmd(Cmd::Allow(cat)) => {
                 let mut choices = c.initial();

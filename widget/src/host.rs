@@ -200,7 +200,8 @@ impl Context {
         self.host.set_lang(lang.code());
     }
 
-    /// Every decision set to `grant`; with Global Privacy Control on, "accept all" keeps
+    /// Every decision the banner and settings ask set to `grant` (form-only purposes are
+    /// not theirs); with Global Privacy Control on, "accept all" keeps
     /// the marketing and sharing categories off (the visitor can still turn them on one
     /// by one).
     pub fn all(&self, grant: bool) -> Choices {
@@ -210,11 +211,20 @@ impl Context {
                 .optional_categories()
                 .map(|c| (c.id.clone(), grant && !(self.gpc && is_sharing(c))))
                 .collect(),
-            purposes: n
-                .consent_purposes()
-                .map(|p| (p.id.clone(), grant))
-                .collect(),
+            purposes: n.banner_purposes().map(|p| (p.id.clone(), grant)).collect(),
         }
+    }
+
+    /// "Withdraw all": every decision refused, the purposes only forms ask included, so
+    /// what a form granted is withdrawn too.
+    pub fn withdrawal(&self) -> Choices {
+        let mut c = self.all(false);
+        c.purposes.extend(
+            self.notice
+                .form_only_purposes()
+                .map(|p| (p.id.clone(), false)),
+        );
+        c
     }
 
     /// The toggles to show: the current choice when there is one; otherwise (the revision

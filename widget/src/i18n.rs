@@ -94,6 +94,12 @@ pub struct Words {
     pub no_history: &'static str,
     /// My consent: nothing is granted, so there is nothing to withdraw.
     pub nothing_to_withdraw: &'static str,
+    /// My consent: heading of the consents given on the site's forms.
+    pub form_consent: &'static str,
+    /// My consent: why those are not asked here.
+    pub form_consent_note: &'static str,
+    /// My consent: "on the form" before a form's name.
+    pub on_form: &'static str,
     /// My consent: download button.
     pub download: &'static str,
     /// My consent: withdraw button.
@@ -209,6 +215,9 @@ const TH: Words = Words {
     history: "ประวัติใบรับของเบราว์เซอร์นี้",
     no_history: "ยังไม่มีใบรับในเบราว์เซอร์นี้",
     nothing_to_withdraw: "ขณะนี้ท่านไม่ได้ให้ความยินยอมใด ๆ จึงไม่มีสิ่งที่ต้องถอน",
+    form_consent: "ความยินยอมที่ท่านให้ไว้ในแบบฟอร์ม",
+    form_consent_note: "เรื่องเหล่านี้ถามเฉพาะในแบบฟอร์มที่เก็บข้อมูลนั้น ท่านเปลี่ยนใจได้ในแบบฟอร์มเดิม หรือถอนทั้งหมดด้วยปุ่มด้านล่าง",
+    on_form: "จากแบบฟอร์ม",
     download: "ดาวน์โหลดหลักฐานทุกฉบับในไฟล์เดียว",
     withdraw: "ถอนความยินยอมทั้งหมด",
     and: banner::TH.and,
@@ -316,6 +325,9 @@ const EN: Words = Words {
     history: "Receipts of this browser",
     no_history: "This browser has no receipts yet.",
     nothing_to_withdraw: "You have not given any consent, so there is nothing to withdraw.",
+    form_consent: "Consent you gave on a form",
+    form_consent_note: "These are asked only on the form that collects the data. You can change your mind on that form, or withdraw everything with the button below.",
+    on_form: "on the form",
     download: "Download every proof in one file",
     withdraw: "Withdraw all consent",
     and: banner::EN.and,

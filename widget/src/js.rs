@@ -10,7 +10,7 @@ use wasm_bindgen::JsValue;
 use yinyom_model::{
     Lang, Slug, Text,
     notice::Notice,
-    site::{Category, Cookie, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose},
+    site::{Asked, Category, Cookie, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose},
 };
 
 /// `o[k]`, or `undefined`.
@@ -119,6 +119,11 @@ pub fn notice(published: &JsValue) -> Option<Notice> {
                 retention: text(p, "retention"),
                 recipients: texts(p, "recipients"),
                 countries: Vec::new(),
+                asked: if string(p, "asked") == "form" {
+                    Asked::Form
+                } else {
+                    Asked::Banner
+                },
             })
         })
         .collect();

@@ -16,7 +16,7 @@ use yinyom_model::{
     cookie::ConsentCookie,
     notice::{Notice, PublishedNotice},
     receipt::ReceiptRequest,
-    site::{Category, Cookie, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose},
+    site::{Asked, Category, Cookie, GcmSignal, LegalBasis, MinorsPolicy, Party, Purpose},
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -81,6 +81,7 @@ fn notice() -> PublishedNotice {
                     retention: text("1 ปี", "1 year"),
                     recipients: vec![],
                     countries: vec![],
+                    asked: Asked::Banner,
                 },
                 Purpose {
                     id: slug("service"),
@@ -91,6 +92,7 @@ fn notice() -> PublishedNotice {
                     retention: text("5 ปี", "5 years"),
                     recipients: vec![text("กรมบัญชีกลาง", "Comptroller General")],
                     countries: vec![],
+                    asked: Asked::Banner,
                 },
             ],
             categories: vec![

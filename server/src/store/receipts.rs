@@ -126,9 +126,8 @@ impl Store {
         rows.into_iter().map(StoredReceipt::try_from).collect()
     }
 
-    /// The subject's latest receipt on `site` under either of `subject_ids`, the one the
-    /// consent-check API answers from: one lookup on the `(site_id, subject_id, issued_at)`
-    /// index.
+    /// The subject's latest receipt on `site` under either of `subject_ids`: one lookup on
+    /// the `(site_id, subject_id, issued_at)` index.
     pub async fn consent_receipt(
         &self,
         site: &str,

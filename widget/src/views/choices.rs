@@ -1,7 +1,7 @@
 //! The settings' "Choices" tab: a switch per optional category (unticked until the visitor
 //! turns it on; necessary categories always on, with why they are not asked) with its
-//! cookie table, a switch per consent purpose, and the purposes on other legal bases as
-//! notice.
+//! cookie table, a switch per consent purpose the banner asks (a form-only purpose is
+//! asked on its form, never here), and the purposes on other legal bases as notice.
 
 use super::{Screen, facts, gpc_note, minors, toggle};
 use crate::state::Action;
@@ -55,7 +55,7 @@ pub fn view(s: &Screen<'_>) -> Html {
             </div>
         }
     }).collect::<Html>();
-    let purposes = n.consent_purposes().enumerate().map(|(i, p)| {
+    let purposes = n.banner_purposes().enumerate().map(|(i, p)| {
         let id = p.id.as_str();
         let desc_id = format!("yy-pd-{id}");
         let on = s.state.choices.purposes.get(i).is_some_and(|(_, g)| *g);
@@ -88,7 +88,7 @@ pub fn view(s: &Screen<'_>) -> Html {
             if n.minors == MinorsPolicy::AskAge { { minors(s, "m") } }
             <h3>{ w.cookies }</h3>
             { categories }
-            if n.consent_purposes().next().is_some() {
+            if n.banner_purposes().next().is_some() {
                 <h3>{ w.consent_purposes }</h3>
                 { purposes }
             }

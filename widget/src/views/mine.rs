@@ -7,7 +7,6 @@
 use super::{Screen, date, day};
 use crate::{
     app::Msg,
-    host::Context,
     i18n::{event_word, kind_word, status_word},
     js,
     state::{Action, Filed, Filing},
@@ -21,16 +20,33 @@ use yinyom_model::{Lang, receipt::Method, request::RequestKind};
 const MESSAGE_MAX: u32 = yinyom_model::request::MAX_MESSAGE_CHARS as u32;
 const CONTACT_MAX: u32 = yinyom_model::request::MAX_CONTACT_CHARS as u32;
 
-/// Whether the current choice grants any optional category or consent purpose: only then
-/// is there something to withdraw.
-fn something_granted(c: &Context) -> bool {
-    c.current().is_some_and(|cur| {
+/// Whether the current choice grants any optional category or consent purpose, or a form
+/// granted a form-only purpose: only then is there something to withdraw.
+fn something_granted(s: &Screen<'_>) -> bool {
+    let c = s.ctx;
+    let banner = c.current().is_some_and(|cur| {
         !cur.granted.is_empty() || {
             let purposes = js::get(&c.last_choice(), "purposes");
             c.notice
-                .consent_purposes()
+                .banner_purposes()
                 .any(|p| js::get(&purposes, p.id.as_str()).is_truthy())
         }
+    });
+    banner
+        || c.notice
+            .form_only_purposes()
+            .any(|p| form_decision(s, p.id.as_str()).is_some_and(|(g, _)| g))
+}
+
+/// A form-only purpose's decision: the newest receipt in the visitor's history that
+/// decides it (a form's, or a withdrawal), with the form's name when a form made it.
+fn form_decision(s: &Screen<'_>, id: &str) -> Option<(bool, String)> {
+    let h = s.state.history.as_ref()?.as_ref()?;
+    h.rows.iter().find_map(|e| {
+        let receipt = js::get(e, "receipt");
+        let decided = js::get(&js::get(&receipt, "purposes"), id);
+        let granted = decided.as_bool()?;
+        Some((granted, js::string(&receipt, "context")))
     })
 }
 
@@ -259,7 +275,7 @@ pub fn view(s: &Screen<'_>) -> Html {
                             let on = cur.granted.iter().any(|g| g == cat.id.as_str());
                             html! { <><dt>{ cat.title.get(l) }</dt><dd>{ if on { w.granted } else { w.denied } }</dd></> }
                         }) }
-                        { for n.consent_purposes().map(|p| {
+                        { for n.banner_purposes().map(|p| {
                             let on = js::get(&purposes, p.id.as_str()).is_truthy();
                             html! { <><dt>{ p.title.get(l) }</dt><dd>{ if on { w.granted } else { w.denied } }</dd></> }
                         }) }
@@ -276,13 +292,34 @@ pub fn view(s: &Screen<'_>) -> Html {
             }
         }
     };
+    // Form-only purposes: shown as the visitor's forms decided them, never asked here.
+    let forms: Vec<Html> = n
+        .form_only_purposes()
+        .filter_map(|p| {
+            let (on, form) = form_decision(s, p.id.as_str())?;
+            Some(html! {
+                <>
+                    <dt>{ p.title.get(l) }</dt>
+                    <dd data-form-purpose={p.id.to_string()}>
+                        { if on { w.granted } else { w.denied } }
+                        if !form.is_empty() { { " · " }{ w.on_form }{ " " }<code>{ form }</code> }
+                    </dd>
+                </>
+            })
+        })
+        .collect();
     html! {
         <>
             <h3>{ w.current }</h3>
             { current }
+            if !forms.is_empty() {
+                <h3>{ w.form_consent }</h3>
+                <p class="muted">{ w.form_consent_note }</p>
+                <dl class="facts" data-form-consent="">{ for forms }</dl>
+            }
             <h3>{ w.history }</h3>
             { history(s) }
-            if something_granted(c) {
+            if something_granted(s) {
                 <div class="actions">
                     <button type="button" class="choice" data-action="withdraw"
                         onclick={s.link.callback(|_| Msg::Decide(Method::Withdraw))}>{ w.withdraw }</button>
