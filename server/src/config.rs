@@ -586,6 +586,12 @@ pub struct ServeArgs {
     #[arg(long, env = "YINYOM_PAGES_LISTEN", default_value = "127.0.0.1:8081")]
     pub pages_listen: SocketAddr,
 
+    /// Demo only, with `--pages`: a file of `site secret` lines (the secrets `webhooks add`
+    /// printed). The pages server then also receives those sites' webhooks at
+    /// `/_webhooks/{site}`, checks their signatures, and shows them at `/_webhooks`.
+    #[arg(long, env = "YINYOM_PAGES_WEBHOOK_SECRETS", requires = "pages")]
+    pub pages_webhook_secrets: Option<PathBuf>,
+
     /// Receipt posts allowed per client address per minute (0: no limit). Per process.
     #[arg(long, env = "YINYOM_RATE_LIMIT", default_value_t = 60)]
     pub rate_limit: u32,

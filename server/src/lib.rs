@@ -109,7 +109,11 @@ pub async fn app_state(
 #[derive(Debug)]
 pub struct Server {
     api: tokio::net::TcpListener,
-    pages: Option<(tokio::net::TcpListener, std::path::PathBuf)>,
+    pages: Option<(
+        tokio::net::TcpListener,
+        std::path::PathBuf,
+        Option<std::path::PathBuf>,
+    )>,
     state: AppState,
     checkpoint_secs: u64,
     self_check_secs: u64,
@@ -153,7 +157,7 @@ impl Server {
                 if addr.ip().is_loopback() {
                     extra_origins.push(format!("http://localhost:{}", addr.port()));
                 }
-                Some((pl, dir.clone()))
+                Some((pl, dir.clone(), args.pages_webhook_secrets.clone()))
             }
             None => None,
         };
@@ -198,7 +202,9 @@ impl Server {
 
     /// The host pages' address, in demo mode.
     pub fn pages_addr(&self) -> Option<std::net::SocketAddr> {
-        self.pages.as_ref().and_then(|(l, _)| l.local_addr().ok())
+        self.pages
+            .as_ref()
+            .and_then(|(l, _, _)| l.local_addr().ok())
     }
 
     /// The handlers' state (the tests read the store through it).
@@ -274,9 +280,9 @@ impl Server {
         );
         let api = serve_http(self.api, app, self.timeouts, wait(tx.subscribe()));
         match self.pages {
-            Some((listener, dir)) => {
+            Some((listener, dir, secrets)) => {
                 println!("yinyom: example pages on http://{}", listener.local_addr()?);
-                let router = routes::demo::router(dir, public_url);
+                let router = routes::demo::router(dir, public_url, secrets);
                 let pages = serve_http(listener, router, self.timeouts, wait(tx.subscribe()));
                 tokio::join!(api, pages);
             }

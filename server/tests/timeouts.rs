@@ -47,6 +47,7 @@ async fn partial_requests_and_idle_connections_are_closed() {
         dist: dir.path().join("dist"),
         pages: None,
         pages_listen: "127.0.0.1:0".parse().expect("addr"),
+        pages_webhook_secrets: None,
         rate_limit: 0,
         rate_burst: 1,
         trusted_proxies: 0,

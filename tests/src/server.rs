@@ -56,6 +56,7 @@ impl TestServer {
             dist,
             pages: Some(root.join("examples")),
             pages_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            pages_webhook_secrets: Some(dir.path().join("webhook-secrets")),
             checkpoint_secs: 1,
             self_check_interval: 0,
             witnesses: Vec::new(),
@@ -111,6 +112,25 @@ impl TestServer {
     pub fn import(&self, example: &str) -> anyhow::Result<()> {
         let dir = crate::root().join("examples").join(example);
         self.rt.block_on(sites::import(&self.store, &dir))?;
+        Ok(())
+    }
+
+    /// Registers the demo's webhook receiver (the pages server's `/_webhooks/{site}`) as an
+    /// endpoint of `site`, as `cargo xtask demo` does, and hands it the secret; the events
+    /// it got are listed at `{pages}/_webhooks`.
+    pub fn demo_webhooks(&self, site: &str) -> anyhow::Result<()> {
+        let url = format!("{}/_webhooks/{site}", self.pages);
+        let (_, secret) = self.rt.block_on(yinyom_server::webhooks::add(
+            &self.store,
+            "test",
+            "local",
+            site,
+            &url,
+        ))?;
+        let file = self._dir.path().join("webhook-secrets");
+        let mut lines = std::fs::read_to_string(&file).unwrap_or_default();
+        lines.push_str(&format!("{site} {secret}\n"));
+        std::fs::write(&file, lines)?;
         Ok(())
     }
 

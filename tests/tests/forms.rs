@@ -10,7 +10,7 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use yinyom_e2e::page::{Visitor, eval};
+use yinyom_e2e::page::{Visitor, eval, eventually, in_widget};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 use yinyom_server::signing::{Jwks, verify};
 
@@ -310,4 +310,144 @@ fn i_industry_registration_carries_the_news_consent() {
     assert_eq!(receipt["context"], "registration");
     assert_eq!(receipt["notice"]["version"], "2025-07");
     assert_eq!(receipt["purposes"], json!({"industry_news": true}));
+}
+
+/// MSO-LOGBOOK's consent form for sensitive data (examples/msdhs-mso-logbook/consent.html).
+/// Its purposes `health_data` and `religion` are asked only on forms: the settings show no
+/// switch for them and the settings' receipt decides neither (the server accepts it); the
+/// form records health granted (ticked) and religion refused (unticked) with a JWS that
+/// verifies; "My consent" shows what the form decided, without a switch; the demo's
+/// webhook receiver gets the receipt's `consent.recorded` event with a valid signature; the
+/// form page and the receiver's page are axe-clean.
+#[test]
+fn mso_logbook_consent_form_records_health_consent_the_banner_never_asks() {
+    let site = "msdhs-mso-logbook";
+    let form_only = ["health_data", "religion"];
+    let axe_js = yinyom_e2e::axe::source();
+    let server = TestServer::start(&[site]).expect("server");
+    server
+        .demo_webhooks(site)
+        .expect("the demo's webhook receiver");
+    let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, site);
+    visitor.visit_url(&format!("{}/{site}/consent.html", server.pages));
+    let found =
+        yinyom_e2e::axe::violations(&browser, &axe_js, "return document.querySelector('main');");
+    assert_eq!(found, json!([]), "axe-core violations on the consent form");
+
+    // The settings: a switch for each cookie category, none for the form-only purposes.
+    visitor.banner().open_choices();
+    visitor.wait(20, &in_widget("[data-category=analytics]"), "the choices");
+    for id in form_only {
+        assert_eq!(
+            visitor.eval(&in_widget(&format!("[data-purpose={id}], #yy-p-{id}"))),
+            json!(null),
+            "the settings ask {id}"
+        );
+    }
+    let settings = visitor.settings();
+    settings.toggle("analytics");
+    settings.save();
+    let banner_receipt = &visitor.receipts(1)[0]["receipt"];
+    assert_eq!(banner_receipt["method"], "save_preferences");
+    assert_eq!(
+        banner_receipt["purposes"],
+        json!({}),
+        "nothing asked, nothing decided"
+    );
+
+    // The form: health ticked, religion not.
+    let name = browser.find("#fullname").expect("name field");
+    browser.send_keys(&name, "มานี มีสุข").expect("type a name");
+    click(&browser, "#c-health");
+    click(&browser, "button[type=submit]");
+    let fields = received(&browser);
+    let receipt = verified(&server, &fields["yinyom_jws"]);
+    assert_eq!(
+        receipt["receipt_id"].as_str(),
+        fields.get("yinyom_receipt").map(String::as_str)
+    );
+    assert_eq!(receipt["method"], "form");
+    assert_eq!(receipt["context"], "sensitive-data-consent");
+    assert_eq!(receipt["categories"], json!({}));
+    assert_eq!(
+        receipt["purposes"],
+        json!({"health_data": true, "religion": false})
+    );
+    let receipt_id = receipt["receipt_id"]
+        .as_str()
+        .expect("receipt id")
+        .to_owned();
+
+    // The backend's webhook: the consent.recorded event of that receipt, signed.
+    let row = format!("tr[data-type='consent.recorded'][data-receipt='{receipt_id}']");
+    let verified_cell = eventually(30, "the webhook of the form receipt", || {
+        browser
+            .goto(&format!("{}/_webhooks?refresh=0", server.pages))
+            .ok()?;
+        let v = eval(
+            &browser,
+            &format!(
+                "const r = document.querySelector({}); return r && r.querySelector('[data-verified]').dataset.verified;",
+                json!(row)
+            ),
+        );
+        v.as_str().map(str::to_owned)
+    });
+    assert_eq!(verified_cell, "true", "the webhook's signature verifies");
+    let found = yinyom_e2e::axe::violations(&browser, &axe_js, "return document;");
+    assert_eq!(found, json!([]), "axe-core violations on the webhooks page");
+
+    // My consent shows what the form decided, read-only.
+    visitor.visit_url(&format!("{}/{site}/consent.html", server.pages));
+    visitor.open_settings_from_the_page();
+    visitor.settings().tab("mine");
+    let shown = visitor.wait(
+        20,
+        &in_widget("[data-form-consent] [data-form-purpose=religion]"),
+        "my consent lists the form's decisions",
+    );
+    assert_ne!(shown, json!(null));
+    let texts = visitor.eval(&format!(
+        "{} return [...r.querySelectorAll('[data-form-purpose]')].map(d => \
+           [d.dataset.formPurpose, d.textContent.startsWith('อนุญาต'), d.querySelector('input') !== null]);",
+        yinyom_e2e::page::R
+    ));
+    assert_eq!(
+        texts,
+        json!([["health_data", true, false], ["religion", false, false]]),
+        "[purpose, shown as allowed, has a switch]"
+    );
+}
+
+/// The Samut Sakhon education office's event sign-up (examples/sknpeo-samut-sakhon/
+/// event.html), on a site in minors mode: the form asks the age and a guardian's
+/// confirmation, so the receipt granting the form-only purpose `event_updates` carries
+/// the age band and who consented (PDPA s.20), and the server accepts it.
+#[test]
+fn samut_sakhon_event_signup_records_a_guardians_consent() {
+    let site = "sknpeo-samut-sakhon";
+    let server = TestServer::start(&[site]).expect("server");
+    let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, site);
+    visitor.visit_url(&format!("{}/{site}/event.html", server.pages));
+    visitor.banner().reject_all();
+    visitor.receipts(1);
+    for (css, text) in [
+        ("#fullname", "ด.ญ. ใจดี เรียนเก่ง"),
+        ("#email", "parent@example.com"),
+    ] {
+        let field = browser.find(css).expect("field");
+        browser.send_keys(&field, text).expect("type");
+    }
+    click(&browser, "#age-10-19");
+    click(&browser, "#c-updates");
+    click(&browser, "#c-guardian");
+    click(&browser, "button[type=submit]");
+    let fields = received(&browser);
+    let receipt = verified(&server, &fields["yinyom_jws"]);
+    assert_eq!(receipt["context"], "event-signup");
+    assert_eq!(receipt["purposes"], json!({"event_updates": true}));
+    assert_eq!(receipt["age_band"], "10_19");
+    assert_eq!(receipt["consent_by"], "guardian");
 }

@@ -106,6 +106,39 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
 
     let api = format!("http://127.0.0.1:{port}");
     let pages = format!("http://127.0.0.1:{pages_port}");
+
+    // The webhook loop: each site's events go to the demo's receiver (the pages server's
+    // `/_webhooks/{site}`, which checks their signatures and lists them at `/_webhooks`).
+    // Fresh endpoints and secrets on every start; the previous demo endpoints are removed.
+    let yinyom = |args: &[&str]| {
+        let mut c = Command::new(&bin);
+        c.current_dir(&root).args(["--database-url", db]).args(args);
+        c
+    };
+    let listed = crate::tools::output(&mut yinyom(&["webhooks", "list"])).unwrap_or_default();
+    for line in listed.lines().filter(|l| !l.contains(" removed ")) {
+        if let [id, site, url, ..] = line.split_whitespace().collect::<Vec<_>>()[..]
+            && url.contains("/_webhooks/")
+        {
+            exec(&mut yinyom(&[
+                "webhooks", "remove", "--site", site, "--id", id,
+            ]))?;
+        }
+    }
+    let mut secrets = String::from("# cargo xtask demo: the demo receiver's webhook secrets\n");
+    for site in &sites {
+        let Some(name) = site.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let url = format!("{pages}/_webhooks/{name}");
+        let secret = crate::tools::output(&mut yinyom(&[
+            "webhooks", "add", "--site", name, "--url", &url,
+        ]))
+        .with_context(|| format!("cannot add the demo webhook of {name}"))?;
+        secrets.push_str(&format!("{name} {}\n", secret.trim()));
+    }
+    let secrets_file = keys.join("webhook-secrets");
+    std::fs::write(&secrets_file, secrets)?;
     println!();
     println!("Yinyom demo — กด Ctrl-C เพื่อหยุด / press Ctrl-C to stop");
     println!("  example sites (host pages): {pages}/");
@@ -114,6 +147,7 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
             println!("    {pages}/{name}/   notice: {api}/sites/{name}/notice");
         }
     }
+    println!("  webhooks received:          {pages}/_webhooks");
     println!("  DPO console:                {api}/admin   ({DEMO_ADMIN} / {DEMO_PASSWORD})");
     println!("  signing keys (JWKS):        {api}/.well-known/jwks.json");
     println!("  private key files:          {}", keys.display());
@@ -138,6 +172,8 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
         .arg(root.join("examples"))
         .arg("--pages-listen")
         .arg(format!("127.0.0.1:{pages_port}"))
+        .arg("--pages-webhook-secrets")
+        .arg(&secrets_file)
         .spawn()
         .context("cannot start yinyom serve")?;
     // Ctrl-C reaches the server too (same process group); it finishes requests in
