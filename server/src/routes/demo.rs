@@ -18,7 +18,7 @@
 use axum::{
     Form, Router,
     body::Bytes,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
@@ -187,19 +187,10 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// `?refresh=N`: reload the page every N seconds (default 3; 0: never).
-#[derive(Debug, serde::Deserialize)]
-struct HooksQuery {
-    refresh: Option<u32>,
-}
-
-/// `GET /_webhooks`: the webhooks the demo's receiver got, newest first (the page reloads
-/// itself every few seconds, unless `?refresh=0`).
-async fn hooks_page(State(p): State<Arc<Pages>>, Query(q): Query<HooksQuery>) -> Response {
-    let refresh = match q.refresh.unwrap_or(3) {
-        0 => String::new(),
-        secs => format!("<meta http-equiv=\"refresh\" content=\"{secs}\">"),
-    };
+/// `GET /_webhooks`: the webhooks the demo's receiver got, newest first. It does not reload
+/// itself (a page that refreshes under a reader is an accessibility failure, WCAG 2.2.1):
+/// it has a link to reload it.
+async fn hooks_page(State(p): State<Arc<Pages>>) -> Response {
     let got: Vec<Got> = p
         .got
         .lock()
@@ -270,7 +261,6 @@ async fn hooks_page(State(p): State<Arc<Pages>>, Query(q): Query<HooksQuery>) ->
     Html(format!(
         "<!doctype html><html lang=\"th\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         {refresh}\
          <title>เว็บฮุกที่ได้รับ / Webhooks received</title>\
          <style>body{{font:17px/1.6 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}}\
          table{{border-collapse:collapse;width:100%}}th,td{{border:1px solid #c8ccd2;padding:.4rem .6rem;text-align:left;vertical-align:top}}\
@@ -280,6 +270,7 @@ async fn hooks_page(State(p): State<Arc<Pages>>, Query(q): Query<HooksQuery>) ->
          และหน้านี้ตรวจลายมือชื่อตามมาตรฐาน Standard Webhooks ด้วยรหัสลับของแต่ละเว็บไซต์ / \
          The demo's webhook receiver: the consent server posts an event here for every receipt, \
          and this page checks its Standard Webhooks signature with the site's secret.</p>\
+         <p><a href=\"{WEBHOOKS_PATH}\" data-reload=\"\">โหลดหน้านี้ใหม่ / Reload this page</a></p>\
          {body}<p><a href=\"/\">ตัวอย่างเว็บไซต์ / Example sites</a></p></main></body></html>"
     ))
     .into_response()
@@ -445,4 +436,42 @@ async fn file(
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(id: &str, ts: i64, signature: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in [
+            ("webhook-id", id.to_owned()),
+            ("webhook-timestamp", ts.to_string()),
+            ("webhook-signature", signature.to_owned()),
+        ] {
+            h.insert(k, v.parse().expect("header value"));
+        }
+        h
+    }
+
+    /// The demo's receiver accepts what the server signs ([`crate::webhooks::sign`]) and
+    /// refuses another secret, a changed body, a stale timestamp and missing headers.
+    #[test]
+    fn the_receiver_checks_standard_webhooks_signatures() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let other = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        let body = br#"{"type":"consent.recorded"}"#;
+        let now = 1_764_000_000;
+        let sig = crate::webhooks::sign(secret, "msg_1", now, "{\"type\":\"consent.recorded\"}")
+            .expect("sign");
+        let h = headers("msg_1", now, &format!("v1,bogus {sig}"));
+        assert_eq!(verify(secret, &h, body, now + 10), Ok("msg_1".to_owned()));
+        assert!(verify(other, &h, body, now).is_err(), "another secret");
+        assert!(verify(secret, &h, b"{}", now).is_err(), "another body");
+        assert!(
+            verify(secret, &h, body, now + TOLERANCE_SECS + 1).is_err(),
+            "a replay"
+        );
+        assert!(verify(secret, &HeaderMap::new(), body, now).is_err());
+    }
 }
