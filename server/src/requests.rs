@@ -301,17 +301,34 @@ pub async fn close_erased(
             to.as_str()
         )));
     }
-    let done = crate::erasure::erase_subject(
-        state,
-        site,
-        &row.subject_id,
-        crate::erasure::Reason::SubjectRequest,
-        Some(reference),
-    )
-    .await?;
-    let note = match &done.erasure_id {
-        Some(id) => format!("{} receipts erased, erasure record {id}", done.receipts),
-        None => "no receipts to erase".to_owned(),
+    // The pseudonym's receipts, and those from before pseudonyms under the raw id (one
+    // signed erasure record each).
+    let mut done = crate::erasure::Erased::default();
+    let mut records = Vec::new();
+    for id in subject_ids(&state.store, &state.subjects, &row).await? {
+        let part = crate::erasure::erase_subject(
+            state,
+            site,
+            &id,
+            crate::erasure::Reason::SubjectRequest,
+            Some(reference),
+        )
+        .await?;
+        done.receipts += part.receipts;
+        done.pending += part.pending;
+        if let Some(record) = part.erasure_id {
+            records.push(record.clone());
+            done.erasure_id.get_or_insert(record);
+        }
+    }
+    let note = if records.is_empty() {
+        "no receipts to erase".to_owned()
+    } else {
+        format!(
+            "{} receipts erased, erasure record {}",
+            done.receipts,
+            records.join(", ")
+        )
     };
     let row = step(
         &state.store,
@@ -448,6 +465,23 @@ pub async fn withdraw_on_behalf(
     Ok(stored)
 }
 
+/// The ids the case's subject's receipts are stored under: the pseudonym and, when they
+/// have receipts from before pseudonyms, the raw id whose pseudonym it is (the case never
+/// saw the secret, so the site's raw ids are hashed to find it).
+pub async fn subject_ids(
+    store: &Store,
+    subjects: &SubjectKey,
+    row: &RequestRow,
+) -> ApiResult<Vec<String>> {
+    let pseudonym = row.subject_id.to_ascii_lowercase();
+    let raw = store
+        .legacy_subject_ids(&row.site_id)
+        .await?
+        .into_iter()
+        .find(|id| !crate::subjects::is_pseudonym(id) && subjects.pseudonym(id) == pseudonym);
+    Ok(std::iter::once(pseudonym).chain(raw).collect())
+}
+
 /// Every receipt the case's subject has on the site, oldest first, and the notice
 /// versions they refer to: what a per-subject export carries.
 #[derive(Debug)]
@@ -470,17 +504,13 @@ pub async fn subject_record(
     row: &RequestRow,
 ) -> ApiResult<SubjectRecord> {
     let site = row.site_id.as_str();
-    let pseudonym = row.subject_id.to_ascii_lowercase();
-    // Receipts from before pseudonyms carry the raw secret, which the case never saw: the
-    // one whose pseudonym is the case's is this subject.
-    let raw = store
-        .legacy_subject_ids(site)
-        .await?
-        .into_iter()
-        .find(|id| !crate::subjects::is_pseudonym(id) && subjects.pseudonym(id) == pseudonym)
-        .unwrap_or_else(|| pseudonym.clone());
+    let ids = subject_ids(store, subjects, row).await?;
+    let pair = [
+        ids[0].clone(),
+        ids.last().cloned().unwrap_or_else(|| ids[0].clone()),
+    ];
     let mut receipts = store
-        .subject_receipts(site, &[pseudonym, raw], MAX_SUBJECT_RECEIPTS)
+        .subject_receipts(site, &pair, MAX_SUBJECT_RECEIPTS)
         .await?;
     receipts.reverse();
     let versions: std::collections::BTreeSet<&str> = receipts

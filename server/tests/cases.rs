@@ -511,3 +511,76 @@ async fn an_auditor_reads_cases_but_cannot_act_and_other_sites_see_nothing() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// "Erase and close" on the case page erases every receipt of the subject, also one from
+/// before pseudonyms under the raw id, and no one else's; the case is closed as erased
+/// and the step audited with what was erased.
+#[tokio::test]
+async fn erasing_from_the_case_page_erases_every_receipt_of_the_subject() {
+    let c = console().await;
+    let app = &c.app;
+    let secret = "subject-to-be-erased-0001";
+    post_choice(app, secret, "v1", true).await;
+    let pseudonym = app.pseudonym(secret);
+    exec(
+        &app.state.store,
+        &format!(
+            "update receipts set subject_id = '{secret}', receipt_json = replace(receipt_json, '{pseudonym}', '{secret}') where subject_id = '{pseudonym}'"
+        ),
+    )
+    .await;
+    post_choice(app, secret, "v1", false).await;
+    let stays = "someone-who-stays-000002";
+    post_choice(app, stays, "v1", true).await;
+    assert_eq!(history(app, secret).await.len(), 2);
+    let reference = file(app, secret, "erasure").await;
+
+    let dpo = sign_in(app, DPO).await;
+    let case_uri = format!("/admin/sites/demo/requests/{reference}");
+    let res = dpo
+        .submit(
+            app,
+            &case_uri,
+            &[
+                ("csrf", &dpo.csrf),
+                ("action", "identity"),
+                ("check", "ThaID"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = dpo
+        .submit(app, &case_uri, &[("csrf", &dpo.csrf), ("action", "erase")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let row = app
+        .state
+        .store
+        .request("demo", &reference)
+        .await
+        .expect("read")
+        .expect("case");
+    assert_eq!(row.status, "erased");
+    assert!(
+        history(app, secret).await.is_empty(),
+        "both receipts erased"
+    );
+    assert_eq!(history(app, stays).await.len(), 1, "no one else's");
+    let closed = app
+        .state
+        .store
+        .audit_entries(None, None, 100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .find(|a| {
+            a.action == "request.close" && a.detail.starts_with(&format!("reference={reference} "))
+        })
+        .expect("the close is audited");
+    assert!(
+        closed.detail.contains("2 receipts erased"),
+        "{}",
+        closed.detail
+    );
+}

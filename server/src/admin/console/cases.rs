@@ -689,11 +689,11 @@ pub(crate) async fn letter(
         p { strong { (t(lang, "เรียน", "To")) } " " (t(lang, "ผู้ยื่นคำร้อง", "the requester")) }
         p { strong { (t(lang, "อ้างถึง", "Your reference")) } " " (t(lang, "คำร้องเลขที่", "case")) " " (row.reference) }
         p {
-            (t(lang, "ตามที่ท่านได้ยื่นคำร้อง", "On"))
+            (t(lang, "ตามที่ท่านได้ยื่นคำร้องเมื่อ", "On"))
             " " (dates::ms(row.received_at, lang)) " "
-            (t(lang, "", "you asked")) " "
+            @if lang == Lang::En { "you asked " }
             (channel_title(&row, lang)) " "
-            (t(lang, "เพื่อ", "for")) " " strong { (pick(lang, kind.title())) }
+            (t(lang, "ขอใช้สิทธิ", "for")) " " strong { (pick(lang, kind.title())) }
             (t(lang, " นั้น", "."))
         }
         @match status {
