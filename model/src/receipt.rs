@@ -26,6 +26,9 @@ pub enum Method {
     /// A form on the site (a registration, an application): the decisions are the
     /// consent purposes of that form, and the receipt's `context` names it.
     Form,
+    /// Staff withdrew every consent on the data subject's behalf, answering their request
+    /// (recorded only from the console; the receipt's `case_reference` names the case).
+    OnBehalf,
 }
 
 impl Method {
@@ -37,6 +40,7 @@ impl Method {
             Method::SavePreferences => "save_preferences",
             Method::Withdraw => "withdraw",
             Method::Form => "form",
+            Method::OnBehalf => "on_behalf",
         }
     }
 }
@@ -226,6 +230,13 @@ impl ReceiptRequest {
     /// misfit is returned; the server answers it with 422 and its `code`.
     pub fn check_against(&self, notice: &Notice) -> Result<(), Misfit> {
         let misfit = |code, message: String| Err(Misfit { code, message });
+        if self.method == Method::OnBehalf {
+            return misfit(
+                "staff_only_method",
+                "method `on_behalf` is recorded by staff from the console, never sent by a browser"
+                    .into(),
+            );
+        }
         if notice.consent_revision != self.consent_revision {
             return misfit(
                 "wrong_consent_revision",
@@ -347,7 +358,7 @@ impl ReceiptRequest {
     /// refused choice an update when the visitor already has a receipt on the site
     /// ([`Event::after_earlier`]).
     pub fn event(&self) -> Event {
-        if self.method == Method::Withdraw {
+        if matches!(self.method, Method::Withdraw | Method::OnBehalf) {
             Event::Withdrawn
         } else if self.grants_anything() {
             Event::Given
@@ -382,7 +393,7 @@ impl ReceiptRequest {
         };
         let decisions = || self.categories.iter().chain(self.purposes.iter());
         let (wrong, what): (Vec<&Slug>, &str) = match self.method {
-            Method::RejectAll | Method::Withdraw => (
+            Method::RejectAll | Method::Withdraw | Method::OnBehalf => (
                 decisions().filter(|(_, g)| **g).map(|(id, _)| id).collect(),
                 "grants",
             ),
@@ -570,6 +581,10 @@ pub struct Receipt {
     /// Who gave the consent, when asked (minors mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent_by: Option<ConsentBy>,
+    /// The data-subject request case this receipt answers (e.g. `2569-000123`), for a
+    /// withdrawal by staff on the subject's behalf (method `on_behalf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_reference: Option<String>,
     /// The same visitor's previous receipt on the site: base64url (no padding) of the
     /// SHA-256 of its canonical JSON. Absent on a visitor's first receipt (and on receipts
     /// made before chains existed). Dropping a receipt from the middle of a visitor's
@@ -646,6 +661,7 @@ mod tests {
             Method::SavePreferences,
             Method::Withdraw,
             Method::Form,
+            Method::OnBehalf,
         ] {
             assert_eq!(
                 serde_json::to_value(m).expect("json"),
@@ -718,6 +734,12 @@ mod tests {
         let mut wrong = r.clone();
         wrong.consent_revision = 2;
         assert_eq!(code(&wrong), Err("wrong_consent_revision"));
+        // Only staff withdraw on a subject's behalf, even granting nothing.
+        let mut staff = r.clone();
+        staff.method = Method::OnBehalf;
+        staff.categories.values_mut().for_each(|g| *g = false);
+        assert_eq!(code(&staff), Err("staff_only_method"));
+        assert_eq!(staff.event(), Event::Withdrawn);
         let mut wrong = r.clone();
         wrong.categories.clear();
         let m = wrong.check_against(&n).expect_err("missing");

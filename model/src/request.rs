@@ -179,6 +179,19 @@ impl Channel {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+
+    /// The channel in Thai and English.
+    pub fn title(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Web => (
+                "ทางเว็บไซต์ (เมนู \"ความยินยอมของฉัน\")",
+                "on the website (\"My consent\")",
+            ),
+            Self::Post => ("ทางไปรษณีย์", "by post"),
+            Self::Email => ("ทางอีเมล", "by e-mail"),
+            Self::InPerson => ("ยื่นด้วยตนเอง", "in person"),
+        }
+    }
 }
 
 /// The reasons PDPA allows for refusing a request.
@@ -196,17 +209,60 @@ pub enum RefusalReason {
     PublicTask,
     /// The requester's identity could not be established.
     IdentityNotEstablished,
+    /// The controller shows compelling legitimate grounds that override the objection
+    /// (s.32 para. 1 (1)).
+    CompellingGrounds,
+    /// None of the cases in which PDPA gives the right to restrict applies (s.34).
+    ConditionsNotMet,
+    /// The data is already accurate, current and complete (s.35, s.36).
+    DataAccurate,
 }
 
 impl RefusalReason {
     /// Every reason.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 8] = [
         Self::LawOrCourtOrder,
         Self::HarmsOthers,
         Self::LegalClaims,
         Self::PublicTask,
         Self::IdentityNotEstablished,
+        Self::CompellingGrounds,
+        Self::ConditionsNotMet,
+        Self::DataAccurate,
     ];
+
+    /// The grounds PDPA allows for refusing a request of `kind`, in the order the console
+    /// offers them: s.30 para. 2 (access), s.31 para. 3 (portability), s.32 para. 2
+    /// (objection), s.33 para. 2 and 5 (erasure), s.34 (restriction), s.35–36
+    /// (rectification); any request may be refused when the requester's identity could
+    /// not be established.
+    pub fn allowed_for(kind: RequestKind) -> &'static [Self] {
+        match kind {
+            RequestKind::Access => &[
+                Self::LawOrCourtOrder,
+                Self::HarmsOthers,
+                Self::IdentityNotEstablished,
+            ],
+            RequestKind::Portability => &[
+                Self::PublicTask,
+                Self::HarmsOthers,
+                Self::IdentityNotEstablished,
+            ],
+            RequestKind::Objection => &[
+                Self::CompellingGrounds,
+                Self::LegalClaims,
+                Self::PublicTask,
+                Self::IdentityNotEstablished,
+            ],
+            RequestKind::Erasure => &[
+                Self::LegalClaims,
+                Self::PublicTask,
+                Self::IdentityNotEstablished,
+            ],
+            RequestKind::Restriction => &[Self::ConditionsNotMet, Self::IdentityNotEstablished],
+            RequestKind::Rectification => &[Self::DataAccurate, Self::IdentityNotEstablished],
+        }
+    }
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -216,6 +272,9 @@ impl RefusalReason {
             Self::LegalClaims => "legal_claims",
             Self::PublicTask => "public_task",
             Self::IdentityNotEstablished => "identity_not_established",
+            Self::CompellingGrounds => "compelling_grounds",
+            Self::ConditionsNotMet => "conditions_not_met",
+            Self::DataAccurate => "data_accurate",
         }
     }
 
@@ -236,16 +295,28 @@ impl RefusalReason {
                 "it would harm the rights and freedoms of others (s.30 para. 2)",
             ),
             Self::LegalClaims => (
-                "ข้อมูลจำเป็นเพื่อการก่อตั้งสิทธิเรียกร้อง การปฏิบัติตามหรือการใช้สิทธิเรียกร้อง หรือการยกขึ้นต่อสู้สิทธิเรียกร้องตามกฎหมาย",
-                "the data is needed to establish, exercise or defend legal claims",
+                "ข้อมูลจำเป็นเพื่อการก่อตั้งสิทธิเรียกร้อง การปฏิบัติตามหรือการใช้สิทธิเรียกร้อง หรือการยกขึ้นต่อสู้สิทธิเรียกร้องตามกฎหมาย (มาตรา 32 วรรคสอง มาตรา 33 วรรคสอง)",
+                "the data is needed to establish, exercise or defend legal claims (s.32 para. 2, s.33 para. 2)",
             ),
             Self::PublicTask => (
-                "เป็นการปฏิบัติหน้าที่เพื่อประโยชน์สาธารณะหรือการใช้อำนาจรัฐ หรือการปฏิบัติตามกฎหมาย",
-                "a public task, official authority or legal obligation of the agency",
+                "เป็นการปฏิบัติหน้าที่เพื่อประโยชน์สาธารณะหรือการใช้อำนาจรัฐ หรือการปฏิบัติตามกฎหมาย (มาตรา 31 วรรคสาม มาตรา 32 วรรคสอง มาตรา 33 วรรคสอง)",
+                "a public task, official authority or legal obligation of the agency (s.31 para. 3, s.32 para. 2, s.33 para. 2)",
             ),
             Self::IdentityNotEstablished => (
                 "ไม่สามารถยืนยันตัวตนของผู้ยื่นคำร้องได้",
                 "the requester's identity could not be established",
+            ),
+            Self::CompellingGrounds => (
+                "หน่วยงานมีเหตุอันชอบด้วยกฎหมายที่สำคัญยิ่งกว่าในการเก็บ ใช้ หรือเปิดเผยข้อมูล (มาตรา 32 วรรคสอง)",
+                "the agency has compelling legitimate grounds for the processing (s.32 para. 2)",
+            ),
+            Self::ConditionsNotMet => (
+                "กรณีของท่านไม่เข้าเหตุที่กฎหมายให้สิทธิขอให้ระงับการใช้ข้อมูล (มาตรา 34)",
+                "none of the cases in which the law gives the right to restrict applies (s.34)",
+            ),
+            Self::DataAccurate => (
+                "ข้อมูลถูกต้อง เป็นปัจจุบัน และสมบูรณ์อยู่แล้ว (มาตรา 35 มาตรา 36)",
+                "the data is already accurate, current and complete (s.35, s.36)",
             ),
         }
     }
@@ -349,6 +420,20 @@ mod tests {
             contact: None,
         };
         assert!(long.checked().expect_err("too long").starts_with("message"));
+    }
+
+    #[test]
+    fn each_kind_has_its_own_grounds_and_identity_is_always_one() {
+        for k in RequestKind::ALL {
+            let grounds = RefusalReason::allowed_for(k);
+            assert!(grounds.contains(&RefusalReason::IdentityNotEstablished));
+            assert!(grounds.len() >= 2, "{k:?} has a ground of its own");
+        }
+        let erasure = RefusalReason::allowed_for(RequestKind::Erasure);
+        assert!(!erasure.contains(&RefusalReason::HarmsOthers));
+        assert!(
+            !RefusalReason::allowed_for(RequestKind::Access).contains(&RefusalReason::PublicTask)
+        );
     }
 
     #[test]

@@ -110,6 +110,10 @@ pub fn method(m: Method, lang: Lang) -> &'static str {
             "ทำเครื่องหมายในแบบฟอร์มแล้วกดส่ง",
             "ticked the boxes on a form and sent it",
         ),
+        Method::OnBehalf => (
+            "เจ้าหน้าที่บันทึกการถอนความยินยอมตามคำร้องของท่าน",
+            "withdrawn by staff at the subject's request",
+        ),
     };
     pick(lang, th, en)
 }

@@ -873,8 +873,11 @@ async fn requests_command(store: &Store, cmd: RequestsCommand) -> anyhow::Result
                         .as_deref()
                         .and_then(RefusalReason::parse)
                         .ok_or_else(|| {
+                            let names: Vec<&str> =
+                                RefusalReason::ALL.iter().map(|r| r.as_str()).collect();
                             anyhow::anyhow!(
-                                "--outcome refused needs --reason law_or_court_order, harms_others, legal_claims, public_task or identity_not_established"
+                                "--outcome refused needs --reason, one of: {} (each kind allows some: the console lists them)",
+                                names.join(", ")
                             )
                         })?,
                 ),

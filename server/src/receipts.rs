@@ -145,6 +145,7 @@ pub async fn record(
         gpc: req.gpc,
         age_band: req.age_band,
         consent_by: req.consent_by,
+        case_reference: None,
         previous: None,
         page: PageRef {
             origin: origin.to_owned(),
@@ -168,6 +169,84 @@ pub async fn record(
                 Err(ApiError::RequestIdConflict(stored.receipt.request_id))
             }
         }
+    }
+}
+
+/// Records a withdrawal of every consent (each consent purpose and optional category of
+/// the site's current notice refused) that staff make on behalf of the data subject
+/// `subject` (their pseudonym), answering case `case_reference`: method `on_behalf`, the
+/// case in `case_reference`, `page` the console page it was made on. It goes the way of
+/// every receipt (signed, chained to the subject's previous receipt, queued for the log,
+/// webhooks), so a visitor cannot tell it from one they made, but by its method.
+pub async fn record_on_behalf(
+    rec: Recorder<'_>,
+    site: &Site,
+    subject: &str,
+    case_reference: &str,
+    page: PageRef,
+) -> ApiResult<StoredReceipt> {
+    let site_id = site.id.as_str();
+    let published =
+        rec.store
+            .current_notice(site_id)
+            .await?
+            .ok_or_else(|| ApiError::Unprocessable {
+                code: "no_notice",
+                message: format!("site `{site_id}` has no published notice to withdraw under"),
+            })?;
+    let notice = &published.notice;
+    let now = now_ms();
+    let valid_ms = i64::from(notice.consent_validity_days) * crate::dates::DAY_MS;
+    let receipt = Receipt {
+        schema: RECEIPT_SCHEMA.to_owned(),
+        receipt_id: uuid::Uuid::now_v7().to_string(),
+        request_id: uuid::Uuid::now_v7().to_string(),
+        issued_at: rfc3339_ms(now),
+        jurisdiction: "TH".to_owned(),
+        event: yinyom_model::receipt::Event::Withdrawn,
+        method: yinyom_model::receipt::Method::OnBehalf,
+        context: None,
+        lang: yinyom_model::Lang::Th,
+        subject_id: subject.to_ascii_lowercase(),
+        site: site.id.clone(),
+        controller: notice.controller.name.th.clone(),
+        notice: NoticeRef {
+            version: notice.version.clone(),
+            consent_revision: notice.consent_revision,
+            sha256: published.sha256.clone(),
+            url: format!(
+                "{}/sites/{site_id}/notice/{}",
+                rec.public_url, notice.version
+            ),
+        },
+        categories: notice
+            .optional_categories()
+            .map(|c| (c.id.clone(), false))
+            .collect(),
+        purposes: notice
+            .consent_purposes()
+            .map(|p| (p.id.clone(), false))
+            .collect(),
+        valid_until: rfc3339_ms(now.saturating_add(valid_ms)),
+        gpc: false,
+        age_band: None,
+        consent_by: None,
+        case_reference: Some(case_reference.to_owned()),
+        previous: None,
+        page,
+        widget: "console".to_owned(),
+    };
+    let (inserted, stored) = rec
+        .ingest
+        .insert(Draft {
+            receipt,
+            issued_at_ms: now,
+        })
+        .await?;
+    match inserted {
+        Inserted::New => Ok(stored),
+        // A fresh random request id cannot have been used before.
+        Inserted::Existing(_) => Err(ApiError::RequestIdConflict(stored.receipt.request_id)),
     }
 }
 

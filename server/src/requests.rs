@@ -7,11 +7,12 @@ use crate::{
     dates::{DAY_MS, buddhist_year, day_name, now_ms, rfc3339_th, thailand_day},
     error::{ApiError, ApiResult},
     store::{
-        AuditAction, RequestRow, Store,
+        AuditAction, RequestRow, Store, StoredReceipt,
         requests::{NewRequest, Step},
     },
     subjects::SubjectKey,
 };
+use yinyom_model::notice::PublishedNotice;
 use yinyom_model::request::{
     ANSWER_DAYS, Channel, RefusalReason, RequestKind, RequestStatus, SubjectRequestAnswer,
     SubjectRequestBody,
@@ -24,6 +25,18 @@ pub const MAX_IDENTITY_CHECK_CHARS: usize = 500;
 /// [`ANSWER_DAYS`] later.
 pub fn due_day(ms: i64) -> String {
     day_name(thailand_day(ms + ANSWER_DAYS * DAY_MS))
+}
+
+/// Days from the Thailand day of `now_ms` to the case's due day: negative once overdue;
+/// `None` if the stored due day is unreadable.
+pub fn days_left(row: &RequestRow, now_ms: i64) -> Option<i64> {
+    let due = time::Date::parse(
+        &row.due,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .ok()?;
+    // Julian day 2,440,588 is 1970-01-01, day 0 of `thailand_day`.
+    Some(i64::from(due.to_julian_day()) - 2_440_588 - thailand_day(now_ms))
 }
 
 /// Who files a case.
@@ -130,11 +143,32 @@ pub async fn file(
 pub fn answer(row: &RequestRow) -> SubjectRequestAnswer {
     SubjectRequestAnswer {
         reference: row.reference.clone(),
-        kind: RequestKind::parse(&row.kind).unwrap_or(RequestKind::Access),
+        kind: kind_of(row),
         received_at: rfc3339_th(row.received_at),
         due: row.due.clone(),
         status: status_of(row),
     }
+}
+
+/// A stored case's kind.
+pub fn kind_of(row: &RequestRow) -> RequestKind {
+    RequestKind::parse(&row.kind).unwrap_or(RequestKind::Access)
+}
+
+/// The grounds PDPA allows for refusing this case ([`RefusalReason::allowed_for`]).
+pub fn grounds_of(row: &RequestRow) -> &'static [RefusalReason] {
+    RefusalReason::allowed_for(kind_of(row))
+}
+
+fn refusable(row: &RequestRow, why: RefusalReason) -> bool {
+    grounds_of(row).contains(&why)
+}
+
+/// The refusal ground a refused case was closed with.
+pub fn refusal_of(row: &RequestRow) -> Option<RefusalReason> {
+    (status_of(row) == RequestStatus::Refused)
+        .then(|| row.outcome_reason.as_deref().and_then(RefusalReason::parse))
+        .flatten()
 }
 
 /// A stored case's status.
@@ -198,6 +232,21 @@ pub async fn act(
             note,
             AuditAction::RequestClose,
         ),
+        Action::Close(Outcome::Refused(why), _) if !refusable(&row, why) => {
+            return Err(ApiError::Unprocessable {
+                code: "refusal_not_allowed",
+                message: format!(
+                    "a request of kind {} cannot be refused for `{}`: PDPA allows {}",
+                    row.kind,
+                    why.as_str(),
+                    grounds_of(&row)
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
         Action::Close(Outcome::Refused(why), _) => (
             RequestStatus::Refused,
             None,
@@ -252,17 +301,34 @@ pub async fn close_erased(
             to.as_str()
         )));
     }
-    let done = crate::erasure::erase_subject(
-        state,
-        site,
-        &row.subject_id,
-        crate::erasure::Reason::SubjectRequest,
-        Some(reference),
-    )
-    .await?;
-    let note = match &done.erasure_id {
-        Some(id) => format!("{} receipts erased, erasure record {id}", done.receipts),
-        None => "no receipts to erase".to_owned(),
+    // The pseudonym's receipts, and those from before pseudonyms under the raw id (one
+    // signed erasure record each).
+    let mut done = crate::erasure::Erased::default();
+    let mut records = Vec::new();
+    for id in subject_ids(&state.store, &state.subjects, &row).await? {
+        let part = crate::erasure::erase_subject(
+            state,
+            site,
+            &id,
+            crate::erasure::Reason::SubjectRequest,
+            Some(reference),
+        )
+        .await?;
+        done.receipts += part.receipts;
+        done.pending += part.pending;
+        if let Some(record) = part.erasure_id {
+            records.push(record.clone());
+            done.erasure_id.get_or_insert(record);
+        }
+    }
+    let note = if records.is_empty() {
+        "no receipts to erase".to_owned()
+    } else {
+        format!(
+            "{} receipts erased, erasure record {}",
+            done.receipts,
+            records.join(", ")
+        )
     };
     let row = step(
         &state.store,
@@ -337,4 +403,148 @@ async fn step(
         .request(site, reference)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no request `{reference}` on site `{site}`")))
+}
+
+/// Case `reference` of `site`, or 404.
+pub async fn case(store: &Store, site: &str, reference: &str) -> ApiResult<RequestRow> {
+    store
+        .request(site, reference)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no request `{reference}` on site `{site}`")))
+}
+
+/// Withdraws every consent of the subject of case `reference` on `site`, on their behalf:
+/// a receipt with method `on_behalf` naming the case ([`crate::receipts::record_on_behalf`]),
+/// audited. The case must be open with the identity checked (409 otherwise); it stays
+/// where it is (staff then answer it).
+pub async fn withdraw_on_behalf(
+    state: &crate::state::AppState,
+    site: &yinyom_model::site::Site,
+    reference: &str,
+    actor: &str,
+    client: &str,
+) -> ApiResult<StoredReceipt> {
+    let site_id = site.id.as_str();
+    let row = case(&state.store, site_id, reference).await?;
+    if status_of(&row) != RequestStatus::IdentityChecked {
+        return Err(ApiError::CaseState(format!(
+            "request `{reference}` is {}: consent is withdrawn on a subject's behalf only once their identity is checked and before the case closes",
+            row.status
+        )));
+    }
+    let stored = crate::receipts::record_on_behalf(
+        crate::receipts::Recorder {
+            catalog: &state.catalog,
+            store: &state.store,
+            ingest: &state.ingest,
+            public_url: &state.settings.public_url,
+            subjects: &state.subjects,
+        },
+        site,
+        &row.subject_id,
+        reference,
+        yinyom_model::receipt::PageRef {
+            origin: state.settings.public_url.trim_end_matches('/').to_owned(),
+            path: format!("/admin/sites/{site_id}/requests/{reference}"),
+        },
+    )
+    .await?;
+    state
+        .store
+        .audit(
+            actor,
+            AuditAction::RequestOnBehalf,
+            Some(site_id),
+            &format!(
+                "reference={reference} receipt={}",
+                stored.receipt.receipt_id
+            ),
+            client,
+        )
+        .await?;
+    Ok(stored)
+}
+
+/// The ids the case's subject's receipts are stored under: the pseudonym and, when they
+/// have receipts from before pseudonyms, the raw id whose pseudonym it is (the case never
+/// saw the secret, so the site's raw ids are hashed to find it).
+pub async fn subject_ids(
+    store: &Store,
+    subjects: &SubjectKey,
+    row: &RequestRow,
+) -> ApiResult<Vec<String>> {
+    let pseudonym = row.subject_id.to_ascii_lowercase();
+    let raw = store
+        .legacy_subject_ids(&row.site_id)
+        .await?
+        .into_iter()
+        .find(|id| !crate::subjects::is_pseudonym(id) && subjects.pseudonym(id) == pseudonym);
+    Ok(std::iter::once(pseudonym).chain(raw).collect())
+}
+
+/// Every receipt the case's subject has on the site, oldest first, and the notice
+/// versions they refer to: what a per-subject export carries.
+#[derive(Debug)]
+pub struct SubjectRecord {
+    /// The receipts: under the pseudonym and, from before pseudonyms, under the raw id
+    /// whose pseudonym is the case's.
+    pub receipts: Vec<StoredReceipt>,
+    /// Each notice version a receipt refers to, once, in version order.
+    pub notices: Vec<PublishedNotice>,
+}
+
+/// The most receipts one subject's export holds (a visitor makes a few a year).
+const MAX_SUBJECT_RECEIPTS: i64 = 10_000;
+
+/// Exactly the receipts of the subject of `row` and the notice versions they refer to.
+/// Audited by the caller (what it does with them: a file, a page).
+pub async fn subject_record(
+    store: &Store,
+    subjects: &SubjectKey,
+    row: &RequestRow,
+) -> ApiResult<SubjectRecord> {
+    let site = row.site_id.as_str();
+    let ids = subject_ids(store, subjects, row).await?;
+    let pair = [
+        ids[0].clone(),
+        ids.last().cloned().unwrap_or_else(|| ids[0].clone()),
+    ];
+    let mut receipts = store
+        .subject_receipts(site, &pair, MAX_SUBJECT_RECEIPTS)
+        .await?;
+    receipts.reverse();
+    let versions: std::collections::BTreeSet<&str> = receipts
+        .iter()
+        .map(|r| r.receipt.notice.version.as_str())
+        .collect();
+    let mut notices = Vec::new();
+    for v in versions {
+        if let Some(n) = store.notice_version(site, v).await? {
+            notices.push(n);
+        }
+    }
+    Ok(SubjectRecord { receipts, notices })
+}
+
+/// Writes a record-level read of case `reference` to the audit log (`what`: opened,
+/// exported as JSON, summarized, letter).
+pub async fn audit_read(
+    store: &Store,
+    site: &str,
+    reference: &str,
+    action: AuditAction,
+    what: &str,
+    actor: &str,
+    client: &str,
+) -> ApiResult<()> {
+    store
+        .audit(
+            actor,
+            action,
+            Some(site),
+            &format!("reference={reference} {what}"),
+            client,
+        )
+        .await?;
+    Ok(())
 }

@@ -58,7 +58,7 @@ impl Counts {
         match method {
             "accept_all" => self.accept_all += n,
             "reject_all" => self.reject_all += n,
-            "withdraw" => self.withdrawn += n,
+            "withdraw" | "on_behalf" => self.withdrawn += n,
             _ => self.partial += n,
         }
     }

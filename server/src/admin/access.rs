@@ -9,6 +9,8 @@
 //! - [`ReleaseSite`]: record-level exports, under the principal's access tier (admins,
 //!   the site's DPO, a requesting agency of the site).
 //! - [`PublisherSite`]: publishing notices (admins and the site's DPO).
+//! - [`CasesSite`]: data-subject request cases: the site's DPO and admins read and act;
+//!   its auditor reads (no contact, message or subject) and may not act (403).
 //! - [`ConsentSite`]: a subject's current consent (the consent-check API): a service
 //!   token of the site, or the site's DPO or an admin.
 //!
@@ -127,6 +129,49 @@ impl PublisherSite {
     }
 }
 
+/// A site whose data-subject request cases the principal may read.
+#[derive(Debug)]
+pub(crate) struct CasesSite(VisibleSite);
+
+impl CasesSite {
+    /// 404 unless `principal` may read the cases of site `id`: an admin, the site's DPO
+    /// or its auditor (who checks that answers come in time); a requesting agency never.
+    async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
+        let visible = VisibleSite::check(state, principal, id).await?;
+        let role = visible.principal.role();
+        if !(role.is_staff() || role == crate::store::Role::Auditor) {
+            return Err(ApiError::NotFound(
+                "data-subject request cases are for the site's DPO and auditor".into(),
+            ));
+        }
+        Ok(Self(visible))
+    }
+
+    /// Whether the principal works the cases (admins and the site's DPO) and reads their
+    /// record-level parts (the subject, the contact, the message, the receipts).
+    pub(crate) fn may_act(&self) -> bool {
+        self.0.principal.role().is_staff()
+    }
+
+    /// 403 unless the principal may act on cases: an auditor reads them only.
+    pub(crate) fn check_act(&self) -> ApiResult<()> {
+        if self.may_act() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "an auditor reads cases; the site's DPO acts on them".into(),
+            ))
+        }
+    }
+}
+
+impl std::ops::Deref for CasesSite {
+    type Target = VisibleSite;
+    fn deref(&self) -> &VisibleSite {
+        &self.0
+    }
+}
+
 impl std::ops::Deref for RecordsSite {
     type Target = VisibleSite;
     fn deref(&self) -> &VisibleSite {
@@ -194,7 +239,13 @@ macro_rules! site_extractor {
     )+};
 }
 
-site_extractor!(VisibleSite, RecordsSite, ReleaseSite, PublisherSite);
+site_extractor!(
+    VisibleSite,
+    RecordsSite,
+    ReleaseSite,
+    PublisherSite,
+    CasesSite
+);
 
 /// A site whose subjects' current consent the caller may read: a `service` token of that
 /// site (its one site), or a principal who may read its record-level receipts (the site's

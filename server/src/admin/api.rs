@@ -3,7 +3,7 @@
 //! POST).
 
 use super::{
-    access::{PublisherSite, ReceiptPath, RecordsSite, VisibleSite},
+    access::{CasesSite, PublisherSite, ReceiptPath, RecordsSite, VisibleSite},
     auth::Principal,
     ops::{self, DiffQuery, Publication, SearchQuery, UploadCheck},
 };
@@ -61,6 +61,81 @@ pub(crate) async fn receipt(
     Path(ReceiptPath { receipt_id }): Path<ReceiptPath>,
 ) -> ApiResult<Json<ops::Detail>> {
     Ok(Json(ops::detail(&state, &access, &receipt_id).await?))
+}
+
+/// A case as JSON: times in RFC 3339 with the Thailand offset; the subject, contact and
+/// message only for the site's DPO and admins (an auditor checks deadlines).
+fn case_json(row: &crate::store::RequestRow, staff: bool, now: i64) -> Value {
+    use crate::{dates::rfc3339_th, requests};
+    let mut v = json!({
+        "reference": row.reference,
+        "kind": row.kind,
+        "channel": row.channel,
+        "status": row.status,
+        "received_at": rfc3339_th(row.received_at),
+        "due": row.due,
+        "days_left": requests::days_left(row, now),
+        "overdue": !requests::status_of(row).is_closed() && requests::days_left(row, now).is_some_and(|n| n < 0),
+        "identity_check": row.identity_check,
+        "closed_at": row.closed_at.map(rfc3339_th),
+        "outcome_reason": row.outcome_reason,
+    });
+    if staff {
+        v["subject"] = json!(row.subject_id);
+        v["contact"] = json!(row.contact);
+        v["message"] = json!(row.message);
+    }
+    v
+}
+
+/// `GET /v1/admin/sites/{site}/requests`: the site's cases, open ones first by due date.
+pub(crate) async fn requests(
+    State(state): State<AppState>,
+    access: CasesSite,
+) -> ApiResult<Json<Value>> {
+    let now = crate::dates::now_ms();
+    let rows = state.store.site_requests(access.id()).await?;
+    Ok(Json(json!({
+        "requests": rows.iter().map(|r| case_json(r, access.may_act(), now)).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /v1/admin/sites/{site}/requests/{reference}`: one case and its history (audited
+/// as a record-level read).
+pub(crate) async fn request(
+    State(state): State<AppState>,
+    access: CasesSite,
+    Path(params): Path<std::collections::HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    use crate::{requests, store::AuditAction};
+    let (p, site) = (access.principal(), access.id());
+    let reference = params.get("reference").cloned().unwrap_or_default();
+    let row = requests::case(&state.store, site, &reference).await?;
+    requests::audit_read(
+        &state.store,
+        site,
+        &reference,
+        AuditAction::RequestView,
+        "api",
+        &p.actor,
+        &p.client,
+    )
+    .await?;
+    let history = state.store.request_history(site, &reference).await?;
+    let mut v = case_json(&row, access.may_act(), crate::dates::now_ms());
+    v["history"] = json!(
+        history
+            .iter()
+            .filter(|a| a.action != AuditAction::RequestView.as_str())
+            .map(|a| json!({
+                "at": crate::dates::rfc3339_th(a.at),
+                "actor": a.actor,
+                "action": a.action,
+                "detail": a.detail,
+            }))
+            .collect::<Vec<_>>()
+    );
+    Ok(Json(v))
 }
 
 /// `POST /v1/admin/verify` with the receipt(s) as the body.

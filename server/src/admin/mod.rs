@@ -34,8 +34,8 @@ use axum::{
     routing::{get, post},
 };
 use console::{
-    accounts, audit, evidence, export, home, login, notices, publish, receipt, receipts, releases,
-    stats, verify, webhooks,
+    accounts, audit, cases, evidence, export, home, login, notices, publish, receipt, receipts,
+    releases, stats, verify, webhooks,
 };
 
 pub(crate) use ui::{UiLang, error_page, lang_of, page, t};
@@ -71,6 +71,23 @@ pub fn router() -> Router<AppState> {
             get(evidence::show),
         )
         .route("/admin/sites/{site}/export", get(export::export))
+        .route("/admin/sites/{site}/requests", get(cases::list))
+        .route(
+            "/admin/sites/{site}/requests/{reference}",
+            get(cases::show).post(cases::act),
+        )
+        .route(
+            "/admin/sites/{site}/requests/{reference}/export.json",
+            get(cases::export_json),
+        )
+        .route(
+            "/admin/sites/{site}/requests/{reference}/summary",
+            get(cases::summary),
+        )
+        .route(
+            "/admin/sites/{site}/requests/{reference}/letter",
+            get(cases::letter),
+        )
         .route("/admin/sites/{site}/notices", get(notices::history))
         .route("/admin/sites/{site}/notices/diff", get(notices::diff_page))
         .route(
@@ -117,6 +134,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/admin/sites/{site}/export", get(api_export))
         .route("/v1/admin/sites/{site}/stats", get(api::stats))
+        .route("/v1/admin/sites/{site}/requests", get(api::requests))
+        .route(
+            "/v1/admin/sites/{site}/requests/{reference}",
+            get(api::request),
+        )
         .route("/v1/admin/sites/{site}/notices/diff", get(api::notice_diff))
         .route(
             "/v1/admin/sites/{site}/notices",

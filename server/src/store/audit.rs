@@ -69,11 +69,18 @@ pub enum AuditAction {
     RequestIdentity,
     /// `request.close`: a request case closed (outcome, reason).
     RequestClose,
+    /// `request.on_behalf`: staff withdrew consent on a subject's behalf (the case and
+    /// the receipt in the detail).
+    RequestOnBehalf,
+    /// `request.view`: a case opened by staff (record-level: the contact and message).
+    RequestView,
+    /// `request.export`: a subject's receipts exported or summarized from their case.
+    RequestExport,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 25] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -96,6 +103,9 @@ impl AuditAction {
         Self::RequestFile,
         Self::RequestIdentity,
         Self::RequestClose,
+        Self::RequestOnBehalf,
+        Self::RequestView,
+        Self::RequestExport,
     ];
 
     /// The stored name.
@@ -123,6 +133,9 @@ impl AuditAction {
             Self::RequestFile => "request.file",
             Self::RequestIdentity => "request.identity",
             Self::RequestClose => "request.close",
+            Self::RequestOnBehalf => "request.on_behalf",
+            Self::RequestView => "request.view",
+            Self::RequestExport => "request.export",
         }
     }
 }

@@ -239,4 +239,36 @@ impl Store {
             Ok(done == 1)
         }))
     }
+
+    /// The ids of `site`'s receipts from before pseudonyms (the visitor's raw secret: not
+    /// shaped like a 32-digit pseudonym), each once. A case knows only the pseudonym, so
+    /// its subject's older receipts are found by hashing these ([`crate::requests`]).
+    pub async fn legacy_subject_ids(&self, site: &str) -> Result<Vec<String>> {
+        let ids = on_pool!(self, pool => sqlx::query_scalar(
+            "select distinct subject_id from receipts where site_id = $1 and length(subject_id) <> 32",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(ids)
+    }
+
+    /// The audit log entries of case `reference` of `site` (filed, each step, withdrawals
+    /// on the subject's behalf, exports), oldest first: the case's history.
+    pub async fn request_history(
+        &self,
+        site: &str,
+        reference: &str,
+    ) -> Result<Vec<super::AuditRow>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select id, at, actor, action, site_id, detail, client from audit_log
+             where site_id = $1 and action like 'request.%' and detail like $2
+             order by id",
+        )
+        .bind(site)
+        .bind(format!("reference={reference} %"))
+        .fetch_all(pool)
+        .await)?;
+        Ok(rows)
+    }
 }

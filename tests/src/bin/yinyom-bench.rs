@@ -1069,6 +1069,7 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<(f64, Vec
             gpc: false,
             age_band: None,
             consent_by: None,
+            case_reference: None,
             previous: None,
             page: PageRef {
                 origin: "https://www.demo.go.th".into(),

@@ -78,6 +78,9 @@ pub(crate) async fn home(
                                 } @else if p.role() == Role::Agency {
                                     a href={ "/admin/sites/" (id) "/export" } { (t(lang, "ขอส่งออกใบรับความยินยอม", "Export receipts")) } " · "
                                 }
+                                @if p.role().is_staff() || p.role() == Role::Auditor {
+                                    a href={ "/admin/sites/" (id) "/requests" } { (t(lang, "คำร้องของเจ้าของข้อมูล", "Data-subject requests")) } " · "
+                                }
                                 a href={ "/admin/sites/" (id) "/stats" } { (t(lang, "สถิติ", "Statistics")) } " · "
                                 a href={ "/admin/sites/" (id) "/notices" } { (t(lang, "ประกาศทุกฉบับ", "Notice versions")) } " · "
                                 a href={ "/admin/sites/" (id) "/scan" } { (t(lang, "ผลตรวจคุกกี้", "Cookie scan")) } " · "

@@ -5,6 +5,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod audit;
+pub(crate) mod cases;
 pub(crate) mod evidence;
 pub(crate) mod export;
 pub(crate) mod home;
