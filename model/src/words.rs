@@ -110,6 +110,10 @@ pub fn method(m: Method, lang: Lang) -> &'static str {
             "ทำเครื่องหมายในแบบฟอร์มแล้วกดส่ง",
             "ticked the boxes on a form and sent it",
         ),
+        Method::Paper => (
+            "ลงนามในแบบฟอร์มกระดาษ เจ้าหน้าที่บันทึกเข้าระบบ",
+            "signed a paper form, entered by staff",
+        ),
     };
     pick(lang, th, en)
 }

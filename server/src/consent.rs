@@ -89,18 +89,32 @@ pub struct Asker<'a> {
     pub client: &'a str,
 }
 
-/// The current consent of `subject` at `site`, audited (`consent.check`, with the receipt
-/// id or `none`; never the subject). `subject_ids` are where its receipts may be stored:
-/// the subject as given (the pseudonym a receipt carries, or a raw id from before
-/// pseudonyms) and the pseudonym of it (when the caller holds the visitor's secret).
-/// 404 when the subject has no receipt there.
+/// Whose consent is asked.
+#[derive(Debug, Clone, Copy)]
+pub enum Whose<'a> {
+    /// A subject, under the ids its receipts may be stored under: the subject as given
+    /// (the pseudonym a receipt carries, or a raw id from before pseudonyms) and the
+    /// pseudonym of it (when the caller holds the visitor's secret).
+    Subject(&'a [String; 2]),
+    /// The person the agency's reference names: the keyed hash of it
+    /// (`SubjectKey::reference_hash`); the latest receipt of any subject linked to it.
+    Reference(&'a str),
+}
+
+/// The current consent of a subject (or of the person an agency's reference names) at
+/// `site`, audited (`consent.check`, with the receipt id or `none`, and `by reference`
+/// when asked by reference; never the subject nor the reference). 404 when there is no
+/// receipt there.
 pub async fn check(
     store: &Store,
     asker: Asker<'_>,
     site: &str,
-    subject_ids: &[String; 2],
+    whose: Whose<'_>,
 ) -> ApiResult<Answer> {
-    let latest = store.consent_receipt(site, subject_ids).await?;
+    let (latest, how) = match whose {
+        Whose::Subject(ids) => (store.consent_receipt(site, ids).await?, ""),
+        Whose::Reference(hash) => (store.reference_receipt(site, hash).await?, "by reference: "),
+    };
     let detail = latest
         .as_ref()
         .map_or("none", |r| r.receipt.receipt_id.as_str());
@@ -109,14 +123,17 @@ pub async fn check(
             asker.actor,
             AuditAction::ConsentCheck,
             Some(site),
-            detail,
+            &format!("{how}{detail}"),
             asker.client,
         )
         .await?;
     let latest = latest.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no consent recorded for this subject on site `{site}`"
-        ))
+        ApiError::NotFound(match whose {
+            Whose::Subject(_) => format!("no consent recorded for this subject on site `{site}`"),
+            Whose::Reference(_) => {
+                format!("no consent recorded under this reference on site `{site}`")
+            }
+        })
     })?;
     Ok(Answer::of(&latest, now_ms()))
 }

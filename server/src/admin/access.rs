@@ -9,6 +9,7 @@
 //! - [`ReleaseSite`]: record-level exports, under the principal's access tier (admins,
 //!   the site's DPO, a requesting agency of the site).
 //! - [`PublisherSite`]: publishing notices (admins and the site's DPO).
+//! - [`EntrySite`]: entering a consent signed on paper (admins and the site's DPO).
 //! - [`ConsentSite`]: a subject's current consent (the consent-check API): a service
 //!   token of the site, or the site's DPO or an admin.
 //!
@@ -127,6 +128,31 @@ impl PublisherSite {
     }
 }
 
+/// A site whose consents signed on paper the principal may enter: an admin, or a DPO of
+/// the site.
+#[derive(Debug)]
+pub(crate) struct EntrySite(VisibleSite);
+
+impl EntrySite {
+    /// 404 unless `principal` may enter paper consents of site `id`.
+    async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
+        let visible = VisibleSite::check(state, principal, id).await?;
+        if !visible.principal.role().is_staff() {
+            return Err(ApiError::NotFound(
+                "entering paper consent is for admins and the site's DPO".into(),
+            ));
+        }
+        Ok(Self(visible))
+    }
+}
+
+impl std::ops::Deref for EntrySite {
+    type Target = VisibleSite;
+    fn deref(&self) -> &VisibleSite {
+        &self.0
+    }
+}
+
 impl std::ops::Deref for RecordsSite {
     type Target = VisibleSite;
     fn deref(&self) -> &VisibleSite {
@@ -194,7 +220,13 @@ macro_rules! site_extractor {
     )+};
 }
 
-site_extractor!(VisibleSite, RecordsSite, ReleaseSite, PublisherSite);
+site_extractor!(
+    VisibleSite,
+    RecordsSite,
+    ReleaseSite,
+    PublisherSite,
+    EntrySite
+);
 
 /// A site whose subjects' current consent the caller may read: a `service` token of that
 /// site (its one site), or a principal who may read its record-level receipts (the site's

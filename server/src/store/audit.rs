@@ -69,11 +69,14 @@ pub enum AuditAction {
     RequestIdentity,
     /// `request.close`: a request case closed (outcome, reason).
     RequestClose,
+    /// `receipt.paper`: a consent signed on paper entered by staff (receipt id, form,
+    /// document number; never the person's reference).
+    PaperEntry,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -96,6 +99,7 @@ impl AuditAction {
         Self::RequestFile,
         Self::RequestIdentity,
         Self::RequestClose,
+        Self::PaperEntry,
     ];
 
     /// The stored name.
@@ -123,6 +127,7 @@ impl AuditAction {
             Self::RequestFile => "request.file",
             Self::RequestIdentity => "request.identity",
             Self::RequestClose => "request.close",
+            Self::PaperEntry => "receipt.paper",
         }
     }
 }

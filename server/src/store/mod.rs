@@ -160,6 +160,7 @@ pub mod keys;
 pub mod log;
 pub mod notices;
 pub mod receipts;
+pub mod references;
 pub mod releases;
 pub mod requests;
 pub mod scans;

@@ -1053,6 +1053,7 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<(f64, Vec
             },
             method,
             context: None,
+            paper: None,
             lang: yinyom_model::Lang::Th,
             subject_id: format!("subject-seed-{i:012}"),
             site: notice.notice.site.clone(),
