@@ -152,6 +152,7 @@ macro_rules! on_pool {
 
 pub mod accounts;
 pub mod audit;
+mod dump;
 pub mod erasure;
 mod export_reader;
 pub mod fleet;
