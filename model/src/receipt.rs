@@ -29,6 +29,10 @@ pub enum Method {
     /// Staff withdrew every consent on the data subject's behalf, answering their request
     /// (recorded only from the console; the receipt's `case_reference` names the case).
     OnBehalf,
+    /// A paper form the person signed, entered by staff (a DPO or an admin) in the console
+    /// or the admin API; like a form receipt, `context` names the form. Never from a
+    /// visitor ([`Method::staff_only`]).
+    Paper,
 }
 
 impl Method {
@@ -41,7 +45,20 @@ impl Method {
             Method::Withdraw => "withdraw",
             Method::Form => "form",
             Method::OnBehalf => "on_behalf",
+            Method::Paper => "paper",
         }
+    }
+
+    /// Whether only staff may record a receipt with this method: a visitor's request
+    /// naming it is refused (422 `staff_only_method`).
+    pub fn staff_only(self) -> bool {
+        matches!(self, Method::Paper | Method::OnBehalf)
+    }
+
+    /// Whether the receipt comes from a form (on the web or on paper): it names the form
+    /// (`context`) and decides only consent purposes of it.
+    pub fn is_form(self) -> bool {
+        matches!(self, Method::Form | Method::Paper)
     }
 }
 
@@ -161,6 +178,11 @@ pub struct ReceiptRequest {
     /// The form's name (`data-yinyom-form`): present exactly when `method` is `form`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Slug>,
+    /// The agency's own reference for the person, from the form field
+    /// `data-yinyom-reference` names (a form receipt only; [`check_reference`]). The
+    /// server keeps only a keyed hash of it, never this text, and it is not in the receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
     /// Language the notice was shown in.
     pub lang: Lang,
     /// A decision for every optional cookie category (none for a form).
@@ -213,6 +235,9 @@ impl ReceiptRequest {
         if self.notice_version.is_empty() || self.notice_version.len() > 64 {
             return Err("notice_version must be 1-64 characters".into());
         }
+        if let Some(r) = &self.reference {
+            check_reference(r)?;
+        }
         Ok(())
     }
 
@@ -221,6 +246,7 @@ impl ReceiptRequest {
     pub fn normalized(mut self) -> Self {
         self.request_id.make_ascii_lowercase();
         self.subject_id.make_ascii_lowercase();
+        self.reference = self.reference.map(|r| r.trim().to_owned());
         self
     }
 
@@ -230,13 +256,6 @@ impl ReceiptRequest {
     /// misfit is returned; the server answers it with 422 and its `code`.
     pub fn check_against(&self, notice: &Notice) -> Result<(), Misfit> {
         let misfit = |code, message: String| Err(Misfit { code, message });
-        if self.method == Method::OnBehalf {
-            return misfit(
-                "staff_only_method",
-                "method `on_behalf` is recorded by staff from the console, never sent by a browser"
-                    .into(),
-            );
-        }
         if notice.consent_revision != self.consent_revision {
             return misfit(
                 "wrong_consent_revision",
@@ -246,12 +265,17 @@ impl ReceiptRequest {
                 ),
             );
         }
-        if self.method == Method::Form {
+        if self.method.is_form() {
             self.check_form(notice)?;
         } else if self.context.is_some() {
             return misfit(
                 "invalid_context",
-                "only a form receipt (method `form`) names a context".into(),
+                "only a form receipt (method `form` or `paper`) names a context".into(),
+            );
+        } else if self.reference.is_some() {
+            return misfit(
+                "invalid_reference",
+                "only a form receipt (method `form` or `paper`) carries a reference".into(),
             );
         } else if let Err(m) =
             notice.check_decisions(&self.categories, &self.banner_purposes(notice))
@@ -406,7 +430,7 @@ impl ReceiptRequest {
                     .collect(),
                 "refuses",
             ),
-            Method::SavePreferences | Method::Form => return Ok(()),
+            Method::SavePreferences | Method::Form | Method::Paper => return Ok(()),
         };
         if wrong.is_empty() {
             return Ok(());
@@ -445,6 +469,25 @@ pub struct Choice<'a> {
     pub categories: &'a BTreeMap<Slug, bool>,
     /// Purpose decisions.
     pub purposes: &'a BTreeMap<Slug, bool>,
+}
+
+/// Longest agency reference (`data-yinyom-reference`), in characters.
+pub const MAX_REFERENCE: usize = 128;
+
+/// Checks an agency's reference for a person (a tax id, an application number), as sent:
+/// 1 to [`MAX_REFERENCE`] characters once trimmed, no control or bidirectional control
+/// character. Compared exactly as trimmed (case matters: it is the agency's own id).
+pub fn check_reference(r: &str) -> Result<(), String> {
+    let r = r.trim();
+    if r.is_empty() || r.chars().count() > MAX_REFERENCE {
+        Err(format!(
+            "reference must be 1-{MAX_REFERENCE} characters (leading and trailing spaces do not count)"
+        ))
+    } else if r.chars().any(char::is_control) || find_bidi_control(r).is_some() {
+        Err("reference must not contain control characters".into())
+    } else {
+        Ok(())
+    }
 }
 
 /// Longest `page_path`, in bytes.
@@ -528,6 +571,15 @@ pub struct NoticeRef {
     pub url: String,
 }
 
+/// A paper consent form, as a receipt entered by staff names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaperForm {
+    /// The paper form's own document number (the agency's numbering), 1-64 characters.
+    pub document: String,
+    /// The day the person signed it (`YYYY-MM-DD`, Gregorian, Thailand time).
+    pub signed_on: String,
+}
+
 /// Where the choice was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRef {
@@ -554,9 +606,13 @@ pub struct Receipt {
     pub event: Event,
     /// How.
     pub method: Method,
-    /// The form's name, for a form receipt (method `form`).
+    /// The form's name, for a form receipt (method `form` or `paper`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Slug>,
+    /// The signed paper form, for a receipt staff entered from paper (method `paper`):
+    /// its document number and the day it was signed (`issued_at` is the entry time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper: Option<PaperForm>,
     /// Language the notice was shown in.
     pub lang: Lang,
     /// Pseudonymous visitor id.
@@ -662,6 +718,7 @@ mod tests {
             Method::Withdraw,
             Method::Form,
             Method::OnBehalf,
+            Method::Paper,
         ] {
             assert_eq!(
                 serde_json::to_value(m).expect("json"),
@@ -738,7 +795,7 @@ mod tests {
         let mut staff = r.clone();
         staff.method = Method::OnBehalf;
         staff.categories.values_mut().for_each(|g| *g = false);
-        assert_eq!(code(&staff), Err("staff_only_method"));
+        assert!(staff.method.staff_only());
         assert_eq!(staff.event(), Event::Withdrawn);
         let mut wrong = r.clone();
         wrong.categories.clear();
@@ -885,6 +942,44 @@ mod tests {
             .check_against(&n)
             .expect_err("a withdrawal grants nothing");
         assert_eq!(m.code, "method_mismatch");
+    /// A paper receipt follows a form receipt's rules; only staff may record one; only a
+    /// form receipt carries a reference, bounded and trimmed.
+    fn paper_and_references_follow_the_form_rules() {
+        let mut paper = request();
+        paper.method = Method::Paper;
+        paper.categories.clear();
+            paper.check_against(&n).map_err(|m| m.code),
+            Err("invalid_context")
+        paper.context = Some(Slug::parse("consent-form").expect("slug"));
+        assert_eq!(paper.check_against(&n), Ok(()));
+        assert!(Method::Paper.staff_only() && !Method::Form.staff_only());
+            serde_json::to_value(Method::Paper).expect("json"),
+            serde_json::json!("paper")
+
+        let mut form = paper.clone();
+        form.reference = Some("  1234567890123 ".into());
+        assert_eq!(form.check(), Ok(()));
+        let form = form.normalized();
+        assert_eq!(form.reference.as_deref(), Some("1234567890123"));
+        banner
+            .categories
+            .insert(Slug::parse("marketing").expect("slug"), false);
+        banner.reference = Some("1234567890123".into());
+            banner.check_against(&n).map_err(|m| m.code),
+            Err("invalid_reference")
+        for bad in ["", "   ", "a\nb", "a\u{202E}b"] {
+            assert!(check_reference(bad).is_err(), "{bad:?}");
+        assert!(check_reference(&"ก".repeat(MAX_REFERENCE)).is_ok());
+        assert!(check_reference(&"1".repeat(MAX_REFERENCE + 1)).is_err());
+        let mut long = form;
+        long.reference = Some("1".repeat(MAX_REFERENCE + 1));
+        assert!(long.check().is_err_and(|e| e.starts_with("reference")));
+        // Serialized without a reference, a request has no reference key.
+        assert!(
+            serde_json::to_value(request())
+                .expect("json")
+                .get("reference")
+                .is_none()
     }
 
     #[test]

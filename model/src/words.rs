@@ -114,6 +114,10 @@ pub fn method(m: Method, lang: Lang) -> &'static str {
             "เจ้าหน้าที่บันทึกการถอนความยินยอมตามคำร้องของท่าน",
             "withdrawn by staff at the subject's request",
         ),
+        Method::Paper => (
+            "ลงนามในแบบฟอร์มกระดาษ เจ้าหน้าที่บันทึกเข้าระบบ",
+            "signed a paper form, entered by staff",
+        ),
     };
     pick(lang, th, en)
 }

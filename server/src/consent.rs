@@ -122,20 +122,38 @@ pub struct Asker<'a> {
     pub client: &'a str,
 }
 
-/// The current consent of `subject` at `site`, audited (`consent.check`, with the receipt
-/// id or `none`; never the subject). `subject_ids` are where its receipts may be stored:
-/// the subject as given (the pseudonym a receipt carries, or a raw id from before
-/// pseudonyms) and the pseudonym of it (when the caller holds the visitor's secret).
-/// 404 when the subject has no receipt there.
+/// Whose consent is asked.
+#[derive(Debug, Clone, Copy)]
+pub enum Whose<'a> {
+    /// A subject, under the ids its receipts may be stored under: the subject as given
+    /// (the pseudonym a receipt carries, or a raw id from before pseudonyms) and the
+    /// pseudonym of it (when the caller holds the visitor's secret).
+    Subject(&'a [String; 2]),
+    /// The person the agency's reference names: the keyed hash of it
+    /// (`SubjectKey::reference_hash`); the receipts of every subject linked to it.
+    Reference(&'a str),
+}
+
+/// The current consent of a subject (or of the person an agency's reference names) at
+/// `site`, audited (`consent.check`, with the receipt id or `none`, and `by reference`
+/// when asked by reference; never the subject nor the reference). 404 when there is no
+/// receipt there.
 pub async fn check(
     store: &Store,
     asker: Asker<'_>,
     site: &str,
-    subject_ids: &[String; 2],
+    whose: Whose<'_>,
 ) -> ApiResult<Answer> {
-    let history = store
-        .subject_receipts(site, subject_ids, RECEIPTS_READ)
-        .await?;
+    let (history, how) = match whose {
+        Whose::Subject(ids) => (
+            store.subject_receipts(site, ids, RECEIPTS_READ).await?,
+            "",
+        ),
+        Whose::Reference(hash) => (
+            store.reference_receipts(site, hash, RECEIPTS_READ).await?,
+            "by reference: ",
+        ),
+    };
     let detail = history
         .first()
         .map_or("none", |r| r.receipt.receipt_id.as_str());
@@ -144,13 +162,16 @@ pub async fn check(
             asker.actor,
             AuditAction::ConsentCheck,
             Some(site),
-            detail,
+            &format!("{how}{detail}"),
             asker.client,
         )
         .await?;
     Answer::of_history(&history, now_ms()).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no consent recorded for this subject on site `{site}`"
-        ))
+        ApiError::NotFound(match whose {
+            Whose::Subject(_) => format!("no consent recorded for this subject on site `{site}`"),
+            Whose::Reference(_) => {
+                format!("no consent recorded under this reference on site `{site}`")
+            }
+        })
     })
 }

@@ -12,7 +12,8 @@
 //!   example host pages in demo mode.
 //! - [`receipts`]: a choice is checked against its notice (rules in `yinyom_model::receipt`)
 //!   and drafted; [`ingest`] signs the drafts and commits them in groups.
-//! - [`consent`]: the consent-check API's answer (a subject's current consent);
+//! - [`consent`]: the consent-check API's answer (a subject's current consent, or the
+//!   person an agency's reference names); [`paper`]: consent signed on paper, entered by staff;
 //!   [`webhooks`]: Standard Webhooks, the outbox's delivery worker.
 //! - [`render`]: server-rendered HTML (the public notice page), sanitized.
 //! - [`sites`]: importing a site folder and publishing notice versions.
@@ -48,6 +49,7 @@ pub mod ingest;
 pub mod limits;
 pub mod log;
 pub mod metrics;
+pub mod paper;
 pub mod receipts;
 pub mod render;
 pub mod requests;

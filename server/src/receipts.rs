@@ -12,7 +12,7 @@ use crate::{
 };
 use yinyom_model::{
     canonical::to_canonical_json,
-    receipt::{NoticeRef, PageRef, RECEIPT_SCHEMA, Receipt, ReceiptRequest},
+    receipt::{NoticeRef, PageRef, PaperForm, RECEIPT_SCHEMA, Receipt, ReceiptRequest},
     site::Site,
 };
 
@@ -57,6 +57,9 @@ pub struct Recorder<'a> {
 /// signed and stored. Returns only after the receipt is committed. Idempotent on
 /// `request_id`: a retry is found when its insert conflicts (no lookup before, since
 /// retries are rare).
+///
+/// This is the visitor's door: a method only staff may use (`paper`) is refused with 422
+/// `staff_only_method`; staff enter paper consent through [`record_paper`].
 pub async fn record(
     rec: Recorder<'_>,
     site: &Site,
@@ -64,9 +67,46 @@ pub async fn record(
     req: ReceiptRequest,
 ) -> ApiResult<(Recorded, StoredReceipt)> {
     req.check().map_err(ApiError::BadRequest)?;
+    if req.method.staff_only() {
+        return Err(ApiError::Unprocessable {
+            code: "staff_only_method",
+            message: format!(
+                "method `{}` is entered by the site's staff in the console, not sent from a page",
+                req.method.as_str()
+            ),
+        });
+    }
     let mut req = req.normalized();
     // From here on the visitor is their pseudonym: the secret is never stored.
     req.subject_id = rec.subjects.pseudonym(&req.subject_id);
+    record_as(rec, site, origin, req, None).await
+}
+
+/// Records a consent given on a paper form, entered by staff ([`crate::paper`]): `req`
+/// (method `paper`) names the subject by its pseudonym already, and `paper` (the form's
+/// document number and signing day) goes into the signed receipt. Otherwise exactly the
+/// visitor's path: the same checks against the notice, signed, chained, logged, webhooks.
+pub async fn record_paper(
+    rec: Recorder<'_>,
+    site: &Site,
+    origin: &str,
+    req: ReceiptRequest,
+    paper: PaperForm,
+) -> ApiResult<(Recorded, StoredReceipt)> {
+    req.check().map_err(ApiError::BadRequest)?;
+    record_as(rec, site, origin, req.normalized(), Some(paper)).await
+}
+
+/// [`record`] once the subject is its pseudonym. A form's `reference` is linked (as its
+/// keyed hash, [`crate::subjects::SubjectKey::reference_hash`]) to the receipt's subject
+/// once the receipt is stored; it is never in the receipt.
+async fn record_as(
+    rec: Recorder<'_>,
+    site: &Site,
+    origin: &str,
+    req: ReceiptRequest,
+    paper: Option<PaperForm>,
+) -> ApiResult<(Recorded, StoredReceipt)> {
     let site_id = site.id.as_str();
 
     let published = rec
@@ -117,6 +157,7 @@ pub async fn record(
     // The writer decides given/refused/updated (it looks up the visitor's earlier receipts
     // for the whole group at once), then signs; see `ingest`.
     let valid_ms = i64::from(notice.consent_validity_days) * crate::dates::DAY_MS;
+    let reference = req.reference.clone();
     let receipt = Receipt {
         schema: RECEIPT_SCHEMA.to_owned(),
         receipt_id: uuid::Uuid::now_v7().to_string(),
@@ -126,6 +167,7 @@ pub async fn record(
         jurisdiction: "TH".to_owned(),
         method: req.method,
         context: req.context,
+        paper,
         lang: req.lang,
         subject_id: req.subject_id,
         site: site.id.clone(),
@@ -158,18 +200,30 @@ pub async fn record(
         issued_at_ms: now,
     };
     let (inserted, stored) = rec.ingest.insert(draft).await?;
-    match inserted {
-        Inserted::New => Ok((Recorded::New, stored)),
+    let answer = match inserted {
+        Inserted::New => (Recorded::New, stored),
         // The request_id was seen before (a retry, or a concurrent duplicate): answer with
         // the original receipt if the choice is the same.
         Inserted::Existing(existing) => {
             if existing.receipt.choice() == stored.receipt.choice() {
-                Ok((Recorded::Replay, *existing))
+                (Recorded::Replay, *existing)
             } else {
-                Err(ApiError::RequestIdConflict(stored.receipt.request_id))
+                return Err(ApiError::RequestIdConflict(stored.receipt.request_id));
             }
         }
+    };
+    // After the receipt: a failure here answers 503 and the sender's retry (the same
+    // request_id) links it then.
+    if let Some(reference) = reference {
+        rec.store
+            .link_reference(
+                site_id,
+                &rec.subjects.reference_hash(site_id, &reference),
+                &answer.1.receipt.subject_id,
+            )
+            .await?;
     }
+    Ok(answer)
 }
 
 /// Records a withdrawal of every consent (each consent purpose and optional category of

@@ -7,6 +7,12 @@
 //! case so it compares like every other id). The subject key (`serve --subject-key FILE`,
 //! 32 random bytes made by `yinyom keys generate-subject`) lives outside the database, like
 //! the signing keys: a copy of the database alone cannot link a secret to its receipts.
+//!
+//! An agency's own reference for a person (`data-yinyom-reference` on a form, or typed in
+//! by staff with a paper consent) is kept the same way, as
+//! [`SubjectKey::reference_hash`]: an HMAC under a key derived from the subject key for
+//! references only (so no reference hash can equal a pseudonym), over the site and the
+//! reference. The database holds the hash, never the reference.
 
 use crate::signing::keys::KeyError;
 use hmac::{Hmac, Mac};
@@ -81,6 +87,34 @@ impl SubjectKey {
         out
     }
 
+    /// The keyed hash of an agency's `reference` for a person on `site`:
+    /// `hex(HMAC-SHA256(K_ref, site || 0x00 || reference))`, with
+    /// `K_ref = HMAC-SHA256(subject key, "yinyom reference key v1")`: domain-separated
+    /// from the pseudonyms (another key), per site (the same reference at two sites gives
+    /// two hashes). The reference is compared as given, once trimmed (the model's
+    /// `check_reference` has bounded it).
+    pub fn reference_hash(&self, site: &str, reference: &str) -> String {
+        let Ok(mut derive) = Hmac::<sha2::Sha256>::new_from_slice(&self.key) else {
+            unreachable!("HMAC takes a key of any length")
+        };
+        derive.update(b"yinyom reference key v1");
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&derive.finalize().into_bytes())
+        else {
+            unreachable!("HMAC takes a key of any length")
+        };
+        mac.update(site.as_bytes());
+        mac.update(&[0]);
+        mac.update(reference.trim().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A new subject made by the server for a person known only by an agency's reference
+    /// (a paper consent from someone with no online receipt): the pseudonym of a fresh
+    /// UUIDv7 (74 random bits) nobody keeps, so only the reference leads to it.
+    pub fn new_subject(&self) -> String {
+        self.pseudonym(&uuid::Uuid::now_v7().to_string())
+    }
+
     /// The ids a visitor's records may be stored under: the pseudonym of `secret`, and
     /// `secret` itself for receipts issued before the server kept pseudonyms (they are
     /// signed with the raw id and cannot change). A `secret` shaped like a pseudonym is
@@ -127,6 +161,23 @@ mod tests {
             key.pseudonym("abc-visitor-0002"),
             key.pseudonym("abc-visitor-0001")
         );
+    }
+
+    #[test]
+    fn reference_hashes_are_keyed_per_site_and_apart_from_pseudonyms() {
+        let dir = tempfile::tempdir().expect("dir");
+        let key = SubjectKey::generate(&dir.path().join("subject.key")).expect("key");
+        let other = SubjectKey::generate(&dir.path().join("other.key")).expect("key");
+        let h = key.reference_hash("demo", "1234567890123");
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, key.reference_hash("demo", " 1234567890123 "));
+        assert_ne!(h, key.reference_hash("other", "1234567890123"));
+        assert_ne!(h, other.reference_hash("demo", "1234567890123"));
+        assert!(!h.contains("1234567890123"));
+        assert_ne!(&h[..PSEUDONYM_HEX], key.pseudonym("1234567890123"));
+        assert_ne!(&h[..PSEUDONYM_HEX], key.pseudonym("demo\u{0}1234567890123"));
+        assert!(is_pseudonym(&key.new_subject()));
+        assert_ne!(key.new_subject(), key.new_subject());
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use yinyom_e2e::console::ConsoleUser;
 use yinyom_e2e::page::{Visitor, eval, eventually, in_widget};
 use yinyom_e2e::{server::TestServer, webdriver::Browser};
 use yinyom_server::signing::{Jwks, verify};
@@ -448,4 +449,138 @@ fn samut_sakhon_event_signup_records_a_guardians_consent() {
     assert_eq!(receipt["purposes"], json!({"event_updates": true}));
     assert_eq!(receipt["age_band"], "10_19");
     assert_eq!(receipt["consent_by"], "guardian");
+}
+
+/// The agency's reference for the person (`data-yinyom-reference`), end to end: a form
+/// naming its tax-id field records a receipt whose JWS verifies and does not carry the
+/// reference; no table of the database holds the reference in clear; the back-office's
+/// lookup by the reference answers the ticked purpose granted; then the site's DPO enters
+/// the same person's paper consent in the console (axe finds nothing on the page), and
+/// the lookup answers that receipt, of the same subject, in the person's own history.
+#[test]
+fn a_form_s_reference_finds_the_consent_and_links_a_paper_consent() {
+    const TAX_ID: &str = "3100600123456";
+    const DPO: &str = "dpo@sme.go.th";
+    const PASSWORD: &str = "a long test password, 2568!";
+    let server = TestServer::start(&[SITE]).expect("server");
+    server
+        .add_user(DPO, PASSWORD, "dpo", &[SITE])
+        .expect("dpo account");
+    let token = "yy_e2e_service_token_reference";
+    server
+        .rt
+        .block_on(server.store.create_service_token(
+            &yinyom_server::admin::auth::hash_secret(token),
+            "registry",
+            SITE,
+            None,
+        ))
+        .expect("service token");
+    let browser = Browser::start().expect("browser");
+    let visitor = Visitor::new(&browser, &server, SITE);
+    visitor.visit_url(&subscribe_page(&server));
+    visitor.banner().reject_all();
+    visitor.receipts(1);
+    let subject = visitor.subject();
+
+    visitor.eval(
+        "const f = document.createElement('form');
+         f.action = 'received'; f.method = 'post';
+         f.setAttribute('data-yinyom-form', 'registration');
+         f.setAttribute('data-yinyom-reference', 'tax_id');
+         f.innerHTML = '<label>tax id <input name=\"tax_id\" id=\"tax-id\"></label>'
+           + '<label><input type=\"checkbox\" id=\"ref-news\" data-yinyom-purpose=\"sme_news\"> news</label>'
+           + '<button type=\"submit\" id=\"ref-send\">send</button>';
+         document.querySelector('main').prepend(f);
+         return true;",
+    );
+    let field = browser.find("#tax-id").expect("tax id field");
+    browser
+        .send_keys(&field, &format!(" {TAX_ID} "))
+        .expect("type the tax id");
+    click(&browser, "#ref-news");
+    click(&browser, "#ref-send");
+    let fields = received(&browser);
+    let receipt = verified(&server, &fields["yinyom_jws"]);
+    assert_eq!(receipt["context"], "registration");
+    assert_eq!(receipt["purposes"], json!({"sme_news": true}));
+    assert!(
+        !receipt.to_string().contains(TAX_ID),
+        "the receipt does not carry the reference: {receipt}"
+    );
+    let rows = server
+        .rt
+        .block_on(server.store.every_row())
+        .expect("every row");
+    assert!(rows.iter().any(|(t, _)| t == "subject_references"));
+    for (table, row) in &rows {
+        assert!(!row.contains(TAX_ID), "{table} holds the reference: {row}");
+    }
+
+    let lookup = || -> Value {
+        ureq::post(&format!("{}/v1/sites/{SITE}/consent/lookup", server.api))
+            .set("Authorization", &format!("Bearer {token}"))
+            .send_json(json!({"reference": TAX_ID}))
+            .expect("lookup answered")
+            .into_json()
+            .expect("answer JSON")
+    };
+    let answer = lookup();
+    assert_eq!(answer["status"], "active");
+    assert_eq!(answer["receipt_id"], receipt["receipt_id"]);
+    assert_eq!(answer["purposes"]["sme_news"], true);
+    assert_eq!(answer["subject"], server.pseudonym(&subject));
+
+    // The same person signs a paper form refusing the news; the DPO enters it.
+    let axe_js = yinyom_e2e::axe::source();
+    let dpo = ConsoleUser::new(&browser, &server);
+    dpo.open("/admin");
+    dpo.page("เข้าสู่ระบบ");
+    dpo.sign_in(DPO, PASSWORD);
+    dpo.open(&format!("/admin/sites/{SITE}/receipts/paper"));
+    dpo.page("แบบฟอร์มกระดาษ");
+    let found = yinyom_e2e::axe::violations(&browser, &axe_js, "return document;");
+    assert_eq!(
+        found,
+        json!([]),
+        "axe-core violations on the paper entry page"
+    );
+    for (css, text) in [
+        ("#form", "registration"),
+        ("#reference", TAX_ID),
+        ("#document", "สพ.0042/2569"),
+    ] {
+        let field = browser.find(css).expect("field");
+        browser.send_keys(&field, text).expect("type");
+    }
+    eval(
+        &browser,
+        "document.getElementById('signed_on').value = '2025-12-01'; return true;",
+    );
+    click(&browser, "input[name='purpose.sme_news'][value='refused']");
+    click(&browser, "main form button[type=submit]");
+    let done = dpo.page("แบบฟอร์มกระดาษ");
+    assert!(done.contains("บันทึกใบรับแล้ว"), "{done}");
+    assert!(done.contains(&server.pseudonym(&subject)), "{done}");
+    let found = yinyom_e2e::axe::violations(&browser, &axe_js, "return document;");
+    assert_eq!(found, json!([]), "axe-core violations on the entered page");
+
+    let answer = lookup();
+    assert_eq!(answer["purposes"]["sme_news"], false);
+    assert_eq!(answer["subject"], server.pseudonym(&subject));
+    let history: Value = ureq::get(&format!(
+        "{}/v1/sites/{SITE}/subjects/{subject}/receipts",
+        server.api
+    ))
+    .set("Origin", &server.pages)
+    .call()
+    .expect("history")
+    .into_json()
+    .expect("history JSON");
+    let latest = &history[0]["receipt"];
+    assert_eq!(latest["receipt_id"], answer["receipt_id"]);
+    assert_eq!(latest["method"], "paper");
+    assert_eq!(latest["paper"]["document"], "สพ.0042/2569");
+    verified(&server, history[0]["jws"].as_str().expect("jws"));
+    assert_eq!(history.as_array().map(Vec::len), Some(3));
 }

@@ -23,9 +23,20 @@
 // its request_id), and the loader also keeps it and retries on the next page view. Then
 // the form is submitted again (requestSubmit, with the same submit button): the page's
 // own handlers see one submit event, with the hidden fields in the form.
+//
+// A form may name one of its fields as the agency's own reference for the person
+// (`<form data-yinyom-form="register" data-yinyom-reference="tax_id">`): its value
+// (trimmed, at most MAX_REFERENCE characters) goes with the request as `reference`, so the
+// agency's back-office can ask the consent by it (`POST …/consent/lookup`). The server
+// keeps only a keyed hash of it, never the value. The copy the loader keeps for a retry
+// leaves it out (no personal id in the browser's storage); the `yinyom_request` field the
+// backend gets has it.
 
 /** How long a form waits for the consent server, in milliseconds. */
 const WAIT_MS = 3000;
+
+/** Longest reference sent (the server's limit, model/src/receipt.rs MAX_REFERENCE). */
+const MAX_REFERENCE = 128;
 
 /** The hidden fields this module adds. */
 const FIELDS = ["yinyom_receipt", "yinyom_jws", "yinyom_request"];
@@ -93,6 +104,24 @@ export function forms(host) {
     }
   }
 
+  /** The value of the field the form names in `data-yinyom-reference`, trimmed; null
+   * when the form names none, or the field is missing, empty or too long (reported). */
+  function referenceOf(/** @type {HTMLFormElement} */ form, /** @type {string} */ name) {
+    const field = form.getAttribute("data-yinyom-reference");
+    if (!field) return null;
+    const input = /** @type {HTMLInputElement | RadioNodeList | null} */ (form.elements.namedItem(field));
+    const value = input && typeof input.value == "string" ? input.value.trim() : "";
+    if (!input) {
+      console.error("yinyom: form \"" + name + "\": data-yinyom-reference=\"" + field
+        + "\" names no field of the form; no reference is sent");
+    } else if ([...value].length > MAX_REFERENCE) {
+      console.error("yinyom: form \"" + name + "\": the reference is longer than "
+        + MAX_REFERENCE + " characters; it is not sent");
+      return null;
+    }
+    return value || null;
+  }
+
   function submit(/** @type {HTMLFormElement} */ form, /** @type {HTMLElement | null} */ submitter) {
     scan();
     for (const name of FIELDS) {
@@ -120,7 +149,9 @@ export function forms(host) {
     const age = host.config.minors && form.querySelector("[data-yinyom-age]:checked, select[data-yinyom-age]");
     const band = age ? /** @type {HTMLInputElement} */ (age).value : "";
     const guardian = form.querySelector("input[data-yinyom-guardian]:checked");
-    const request = JSON.stringify({
+    const reference = referenceOf(form, name);
+    /** @type {Record<string, unknown>} */
+    const body = {
       request_id: host.uuid(),
       subject_id: host.subject(),
       notice_version: host.config.version,
@@ -135,7 +166,10 @@ export function forms(host) {
       consent_by: band ? (guardian ? "guardian" : "subject") : undefined,
       page_path: location.pathname,
       widget: host.config.build,
-    });
+    };
+    const kept = JSON.stringify(body);
+    if (reference) body.reference = reference;
+    const request = JSON.stringify(body);
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), WAIT_MS);
     fetch(host.api + "/receipts", {
@@ -159,7 +193,7 @@ export function forms(host) {
       // Unreachable, slow or failing: the backend forwards the request, and this browser
       // sends it again on its next page view (the same request_id: one receipt).
       field(form, "yinyom_request", request);
-      host.queue(request);
+      host.queue(kept);
     }).finally(() => {
       clearTimeout(timer);
       send(form, submitter);

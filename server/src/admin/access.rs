@@ -11,6 +11,7 @@
 //! - [`PublisherSite`]: publishing notices (admins and the site's DPO).
 //! - [`CasesSite`]: data-subject request cases: the site's DPO and admins read and act;
 //!   its auditor reads (no contact, message or subject) and may not act (403).
+//! - [`EntrySite`]: entering a consent signed on paper (admins and the site's DPO).
 //! - [`ConsentSite`]: a subject's current consent (the consent-check API): a service
 //!   token of the site, or the site's DPO or an admin.
 //!
@@ -172,6 +173,31 @@ impl std::ops::Deref for CasesSite {
     }
 }
 
+/// A site whose consents signed on paper the principal may enter: an admin, or a DPO of
+/// the site.
+#[derive(Debug)]
+pub(crate) struct EntrySite(VisibleSite);
+
+impl EntrySite {
+    /// 404 unless `principal` may enter paper consents of site `id`.
+    async fn check(state: &AppState, principal: Principal, id: &str) -> ApiResult<Self> {
+        let visible = VisibleSite::check(state, principal, id).await?;
+        if !visible.principal.role().is_staff() {
+            return Err(ApiError::NotFound(
+                "entering paper consent is for admins and the site's DPO".into(),
+            ));
+        }
+        Ok(Self(visible))
+    }
+}
+
+impl std::ops::Deref for EntrySite {
+    type Target = VisibleSite;
+    fn deref(&self) -> &VisibleSite {
+        &self.0
+    }
+}
+
 impl std::ops::Deref for RecordsSite {
     type Target = VisibleSite;
     fn deref(&self) -> &VisibleSite {
@@ -244,7 +270,8 @@ site_extractor!(
     RecordsSite,
     ReleaseSite,
     PublisherSite,
-    CasesSite
+    CasesSite,
+    EntrySite
 );
 
 /// A site whose subjects' current consent the caller may read: a `service` token of that

@@ -3,7 +3,7 @@
 //! POST).
 
 use super::{
-    access::{CasesSite, PublisherSite, ReceiptPath, RecordsSite, VisibleSite},
+    access::{CasesSite, EntrySite, PublisherSite, ReceiptPath, RecordsSite, VisibleSite},
     auth::Principal,
     ops::{self, DiffQuery, Publication, SearchQuery, UploadCheck},
 };
@@ -136,6 +136,43 @@ pub(crate) async fn request(
             .collect::<Vec<_>>()
     );
     Ok(Json(v))
+}
+
+/// `POST /v1/admin/sites/{site}/receipts/paper`: a consent signed on paper, entered by
+/// the site's DPO or an admin ([`crate::paper`]). 201 with the receipt, its JWS and
+/// whether the reference was new at the site (200 for a retry with the same request_id).
+pub(crate) async fn paper(
+    State(state): State<AppState>,
+    access: EntrySite,
+    headers: HeaderMap,
+    Json(entry): Json<crate::paper::PaperEntry>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let p = access.principal();
+    let given = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    if !p.csrf_ok(given) {
+        return Err(ApiError::Forbidden(
+            "with a console session, send the x-csrf-token header".into(),
+        ));
+    }
+    let path = format!("/v1/admin/sites/{}/receipts/paper", access.id());
+    let clerk = crate::paper::Clerk {
+        actor: &p.actor,
+        client: &p.client,
+        path: &path,
+    };
+    let entered = crate::paper::enter(&state, access.site(), clerk, entry).await?;
+    let status = match entered.recorded {
+        crate::receipts::Recorded::New => StatusCode::CREATED,
+        crate::receipts::Recorded::Replay => StatusCode::OK,
+    };
+    Ok((
+        status,
+        Json(json!({
+            "receipt": entered.stored.receipt,
+            "jws": entered.stored.jws,
+            "new_subject": entered.new_subject,
+        })),
+    ))
 }
 
 /// `POST /v1/admin/verify` with the receipt(s) as the body.

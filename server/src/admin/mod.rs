@@ -34,7 +34,8 @@ use axum::{
     routing::{get, post},
 };
 use console::{
-    accounts, audit, cases, evidence, export, home, login, notices, publish, receipt, receipts,
+    accounts, audit, cases, evidence, export, home, login, notices, paper, publish, receipt,
+    receipts,
     releases, stats, verify, webhooks,
 };
 
@@ -62,6 +63,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/accounts/enable", post(accounts::enable))
         .route("/admin/tokens/revoke", post(accounts::revoke))
         .route("/admin/sites/{site}/receipts", get(receipts::show))
+        .route(
+            "/admin/sites/{site}/receipts/paper",
+            get(paper::form).post(paper::enter),
+        )
         .route(
             "/admin/sites/{site}/receipts/{receipt_id}",
             get(receipt::show),
@@ -128,6 +133,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/admin/sites", get(api::sites))
         .route("/v1/admin/sites/{site}/receipts", get(api::receipts))
+        .route("/v1/admin/sites/{site}/receipts/paper", post(api::paper))
         .route(
             "/v1/admin/sites/{site}/receipts/{receipt_id}",
             get(api::receipt),

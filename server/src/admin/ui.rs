@@ -53,7 +53,7 @@ main{max-width:72rem;margin:1rem auto;padding:1rem 1.5rem;background:#fff}h1{fon
 table{border-collapse:collapse;width:100%;font-size:.92rem;margin:.5rem 0 1rem}th,td{border:1px solid #c8ccd2;padding:.35rem .5rem;text-align:left;vertical-align:top}\
 thead th{background:#eef2f7}code{overflow-wrap:anywhere;font-size:.9em}\
 form.filters{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.5rem 1rem;align-items:end}\
-label{display:block;font-weight:600;font-size:.9rem}input,select,textarea{font:inherit;padding:.3rem;border:1px solid #6b6b6b;border-radius:.25rem;max-width:100%;box-sizing:border-box;width:100%}\
+label{display:block;font-weight:600;font-size:.9rem}input,select,textarea{font:inherit;padding:.3rem;border:1px solid #6b6b6b;border-radius:.25rem;max-width:100%;box-sizing:border-box;width:100%}input[type=radio]{width:auto}fieldset{margin:.5rem 0}\
 button{font:inherit;padding:.4rem 1rem;border:2px solid #0b4f9c;background:#0b4f9c;color:#fff;border-radius:.3rem;cursor:pointer}\
 header button{background:transparent;border-color:#fff}\
 :focus-visible,input:focus,input:focus-within,select:focus,textarea:focus{outline:3px solid #b35c00;outline-offset:2px}header :focus-visible,.skip:focus-visible{outline-color:#ffd54f}.ok{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}\

@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/sites/{site}/subjects/{subject_id}/consent",
             get(consent::get),
         )
+        .route("/v1/sites/{site}/consent/lookup", post(consent::lookup))
         .merge(verify_page::router())
         .merge(crate::admin::router())
         .layer(CompressionLayer::new())

@@ -76,11 +76,14 @@ pub enum AuditAction {
     RequestView,
     /// `request.export`: a subject's receipts exported or summarized from their case.
     RequestExport,
+    /// `receipt.paper`: a consent signed on paper entered by staff (receipt id, form,
+    /// document number; never the person's reference).
+    PaperEntry,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -106,6 +109,7 @@ impl AuditAction {
         Self::RequestOnBehalf,
         Self::RequestView,
         Self::RequestExport,
+        Self::PaperEntry,
     ];
 
     /// The stored name.
@@ -136,6 +140,7 @@ impl AuditAction {
             Self::RequestOnBehalf => "request.on_behalf",
             Self::RequestView => "request.view",
             Self::RequestExport => "request.export",
+            Self::PaperEntry => "receipt.paper",
         }
     }
 }

@@ -147,6 +147,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             for subject in subjects {
+                // The agency's references linked to a subject go with its last receipt.
+                sqlx::query(
+                    "delete from subject_references where site_id = $1 and subject_id = $2
+                     and not exists (select 1 from receipts
+                                     where site_id = $1 and subject_id = $2)",
+                )
+                .bind(site)
+                .bind(subject)
+                .execute(&mut *tx)
+                .await?;
                 let gone = sqlx::query(
                     "delete from subjects where site_id = $1 and subject_id = $2
                      and not exists (select 1 from receipts

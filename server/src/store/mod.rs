@@ -152,6 +152,7 @@ macro_rules! on_pool {
 
 pub mod accounts;
 pub mod audit;
+mod dump;
 pub mod erasure;
 mod export_reader;
 pub mod fleet;
@@ -160,6 +161,7 @@ pub mod keys;
 pub mod log;
 pub mod notices;
 pub mod receipts;
+pub mod references;
 pub mod releases;
 pub mod requests;
 pub mod scans;

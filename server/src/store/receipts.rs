@@ -126,20 +126,6 @@ impl Store {
         rows.into_iter().map(StoredReceipt::try_from).collect()
     }
 
-    /// The subject's latest receipt on `site` under either of `subject_ids`: one lookup on
-    /// the `(site_id, subject_id, issued_at)` index.
-    pub async fn consent_receipt(
-        &self,
-        site: &str,
-        subject_ids: &[String; 2],
-    ) -> Result<Option<StoredReceipt>> {
-        Ok(self
-            .subject_receipts(site, subject_ids, 1)
-            .await?
-            .into_iter()
-            .next())
-    }
-
     /// One receipt of a site, and its log position if sequenced.
     pub async fn receipt(
         &self,

@@ -995,7 +995,13 @@ struct Scale {
 
 /// Seeds `n` signed receipts; returns the seconds it took and every `n / SAMPLE`-th
 /// receipt id (for the proof measurements).
-fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<(f64, Vec<String>)> {
+/// Seeds `n` receipts; returns the seconds taken and a sample of receipt ids and of the
+/// subjects (one per sampled receipt) spread over them.
+fn seed(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    n: u64,
+) -> Result<(f64, Vec<String>, Vec<String>)> {
     use yinyom_model::{
         Slug,
         canonical::to_canonical_json,
@@ -1016,6 +1022,7 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<(f64, Vec
     let now = now_ms();
     let mut batch = Vec::with_capacity(5_000);
     let mut sample = Vec::new();
+    let mut subjects = Vec::new();
     let bar = yinyom_server::cli::progress(Some(n), "bench: seeding receipts");
     let mut x: u64 = 0x2545_F491_4F6C_DD1D;
     let mut rnd = || {
@@ -1053,6 +1060,7 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<(f64, Vec
             },
             method,
             context: None,
+            paper: None,
             lang: yinyom_model::Lang::Th,
             subject_id: format!("subject-seed-{i:012}"),
             site: notice.notice.site.clone(),
@@ -1079,6 +1087,7 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<(f64, Vec
         };
         if i % (n / SAMPLE).max(1) == 0 {
             sample.push(receipt.receipt_id.clone());
+            subjects.push(receipt.subject_id.clone());
         }
         let json = to_canonical_json(&receipt)?;
         let jws = signer.sign(json.as_bytes())?;
@@ -1095,7 +1104,20 @@ fn seed(rt: &tokio::runtime::Runtime, store: &Store, n: u64) -> Result<(f64, Vec
         }
     }
     bar.finish_and_clear();
-    Ok((started.elapsed().as_secs_f64(), sample))
+    Ok((started.elapsed().as_secs_f64(), sample, subjects))
+}
+
+/// What the reads at scale ask about: receipts and subjects spread over the seeded store,
+/// and a service token of the site (the consent-check API).
+struct Sampled {
+    receipts: Vec<String>,
+    subjects: Vec<String>,
+    service_token: String,
+}
+
+/// The agency reference the benchmark links to its `i`-th sampled subject.
+fn bench_reference(i: usize) -> String {
+    format!("31006{i:08}")
 }
 
 /// Receipts sampled for the inclusion proofs.
@@ -1111,14 +1133,25 @@ fn latency(
     n: usize,
     path: impl Fn(usize) -> String,
 ) -> Result<(f64, f64)> {
-    let agent = ureq::AgentBuilder::new().build();
-    let get = |i: usize| -> Result<f64> {
+    latency_of(n, |agent, i| {
         let mut req = agent.get(&format!("{base}{}", path(i)));
         if let Some(t) = token {
             req = req.set("authorization", &format!("Bearer {t}"));
         }
+        req.call().with_context(|| format!("GET {}", path(i)))
+    })
+}
+
+/// Latency of the request `call(agent, i)` makes for i in 0..n after 3 warm-ups, over one
+/// kept-alive connection (the whole body read): (p50, p99) in ms.
+fn latency_of(
+    n: usize,
+    call: impl Fn(&ureq::Agent, usize) -> Result<ureq::Response>,
+) -> Result<(f64, f64)> {
+    let agent = ureq::AgentBuilder::new().build();
+    let get = |i: usize| -> Result<f64> {
         let t = Instant::now();
-        let res = req.call().with_context(|| format!("GET {}", path(i)))?;
+        let res = call(&agent, i)?;
         let mut body = Vec::new();
         res.into_reader().read_to_end(&mut body)?;
         Ok(t.elapsed().as_secs_f64() * 1000.0)
@@ -1170,6 +1203,10 @@ struct Proofs {
     inclusion_hashes: f64,
     consistency: (f64, f64),
     consistency_hashes: f64,
+    /// The consent-check API: by subject (`GET …/subjects/{id}/consent`) and by the
+    /// agency's reference (`POST …/consent/lookup`), p50 / p99 ms.
+    consent_by_subject: (f64, f64),
+    consent_by_reference: (f64, f64),
     verify_secs: f64,
     verify_rss_mb: f64,
     verify_ok: bool,
@@ -1182,9 +1219,10 @@ fn proofs(
     rt: &tokio::runtime::Runtime,
     db: &str,
     y: &Yinyom,
-    sample: &[String],
+    sampled: &Sampled,
     n: u64,
 ) -> Result<Proofs> {
+    let sample = &sampled.receipts;
     let requests = if a.quick { 20 } else { 500 };
     let store = rt.block_on(Store::connect(db))?;
     let mut sizes: Vec<u64> = rt
@@ -1212,6 +1250,25 @@ fn proofs(
     };
     let inclusion = latency(&y.url, None, requests, inclusion_path)?;
     let consistency = latency(&y.url, None, requests, consistency_path)?;
+    // The consent check a back-office makes before processing: by the subject id, and by
+    // the agency's own reference (linked to the sampled subjects).
+    let token = Some(sampled.service_token.as_str());
+    let consent_by_subject = latency(&y.url, token, requests, |i| {
+        format!(
+            "/v1/sites/demo/subjects/{}/consent",
+            sampled.subjects[i % sampled.subjects.len()]
+        )
+    })?;
+    let consent_by_reference = latency_of(requests, |agent, i| {
+        agent
+            .post(&format!("{}/v1/sites/demo/consent/lookup", y.url))
+            .set(
+                "authorization",
+                &format!("Bearer {}", sampled.service_token),
+            )
+            .send_json(json!({ "reference": bench_reference(i % sampled.subjects.len()) }))
+            .context("POST /v1/sites/demo/consent/lookup")
+    })?;
     // Proof sizes (hashes), to see they grow as log n.
     let agent = ureq::AgentBuilder::new().build();
     let mut inclusion_hashes = Vec::new();
@@ -1253,6 +1310,8 @@ fn proofs(
         inclusion_hashes: median(inclusion_hashes),
         consistency,
         consistency_hashes: median(consistency_hashes),
+        consent_by_subject,
+        consent_by_reference,
         verify_secs,
         verify_rss_mb,
         verify_ok,
@@ -1287,7 +1346,26 @@ fn at_scale(
         import(&a.yinyom, &db, &fixture)?;
         let store = rt.block_on(Store::connect(&db))?;
         eprintln!("bench: seeding {n} receipts into {kind}");
-        let (seed_secs, sample) = seed(rt, &store, n)?;
+        let (seed_secs, sample, subjects) = seed(rt, &store, n)?;
+        // The agency's references of the sampled subjects, as forms with
+        // data-yinyom-reference link them (the keyed hash under the servers' subject key).
+        let key = yinyom_server::subjects::SubjectKey::load(&bench_subject_key()?)?;
+        for (i, subject) in subjects.iter().enumerate() {
+            let hash = key.reference_hash("demo", &bench_reference(i));
+            rt.block_on(store.link_reference("demo", &hash, subject))?;
+        }
+        let service_token = format!("yy_bench_service_{}", uuid::Uuid::now_v7());
+        rt.block_on(store.create_service_token(
+            &auth::hash_secret(&service_token),
+            "bench-backoffice",
+            "demo",
+            None,
+        ))?;
+        let sampled = Sampled {
+            receipts: sample,
+            subjects,
+            service_token,
+        };
         eprintln!("bench: seeded in {seed_secs:.0} s; waiting for the log to append them");
         let hash = auth::hash_password("bench password 2568").map_err(anyhow::Error::msg)?;
         let id = rt.block_on(store.create_user("bench@yinyom.test", &hash, Role::Admin, &[]))?;
@@ -1318,7 +1396,7 @@ fn at_scale(
         drop(reopened);
         if a.part("proofs") {
             eprintln!("bench: proofs at {n} receipts ({kind})");
-            proved.push(proofs(a, rt, &db, &y, &sample, n)?);
+            proved.push(proofs(a, rt, &db, &y, &sampled, n)?);
         }
         if !a.part("scale") {
             continue;
@@ -1586,13 +1664,18 @@ fn main() -> Result<()> {
         )?;
         writeln!(
             md,
-            "| store | receipts | log size | checkpoints | inclusion p50 / p99 (ms) | hashes | consistency p50 / p99 (ms) | hashes | log verify (s) | log verify peak RSS (MB) | verdict |"
+            "The consent-check API on the same stores, as an agency's back-office calls it before it processes (a service token of the site, {requests} requests each after 3 warm-ups, over one kept-alive connection): by subject (`GET /v1/sites/demo/subjects/{{id}}/consent`, subjects spread over the store) and by the agency's own reference (`POST /v1/sites/demo/consent/lookup`, references linked to {} of those subjects as forms with `data-yinyom-reference` link them). Each answer is one indexed read of the subject's latest receipt and one audit row.\n",
+            SAMPLE
         )?;
-        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+        writeln!(
+            md,
+            "| store | receipts | log size | checkpoints | inclusion p50 / p99 (ms) | hashes | consistency p50 / p99 (ms) | hashes | consent by subject p50 / p99 (ms) | consent by reference p50 / p99 (ms) | log verify (s) | log verify peak RSS (MB) | verdict |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
         for r in &pr {
             writeln!(
                 md,
-                "| {} | {} | {} | {} | {:.1} / {:.1} | {:.0} | {:.1} / {:.1} | {:.0} | {:.0} | {:.0} | {} |",
+                "| {} | {} | {} | {} | {:.1} / {:.1} | {:.0} | {:.1} / {:.1} | {:.0} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {:.0} | {} |",
                 r.store,
                 r.receipts,
                 r.tree_size,
@@ -1603,6 +1686,10 @@ fn main() -> Result<()> {
                 r.consistency.0,
                 r.consistency.1,
                 r.consistency_hashes,
+                r.consent_by_subject.0,
+                r.consent_by_subject.1,
+                r.consent_by_reference.0,
+                r.consent_by_reference.1,
                 r.verify_secs,
                 r.verify_rss_mb,
                 if r.verify_ok { "intact" } else { "**FAILED**" }

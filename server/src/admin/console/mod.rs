@@ -11,6 +11,7 @@ pub(crate) mod export;
 pub(crate) mod home;
 pub(crate) mod login;
 pub(crate) mod notices;
+pub(crate) mod paper;
 pub(crate) mod publish;
 pub(crate) mod receipt;
 pub(crate) mod receipts;

@@ -55,6 +55,11 @@ pub(crate) async fn show(
             dt { (t(lang, "เลขที่ใบรับ", "Receipt id")) } dd { code { (rc.receipt_id) } }
             dt { (t(lang, "เวลา", "Time")) } dd { (dates::rfc3339(&rc.issued_at, lang)) }
             dt { (t(lang, "เหตุการณ์", "Event")) } dd { (rc.event.as_str()) " (" (rc.method.as_str()) ")" }
+            @if let Some(form) = &rc.context { dt { (t(lang, "แบบฟอร์ม", "Form")) } dd { code { (form) } } }
+            @if let Some(paper) = &rc.paper {
+                dt { (t(lang, "แบบฟอร์มกระดาษ", "Paper form")) }
+                dd { (t(lang, "เลขที่ ", "No. ")) (paper.document) " · " (t(lang, "ลงนามวันที่ ", "signed on ")) (dates::ymd(&paper.signed_on, lang)) }
+            }
             dt { (t(lang, "ผู้เข้าชม (นามแฝง)", "Visitor (pseudonym)")) } dd { (super::receipts::subject_link(site, &rc.subject_id)) }
             dt { (t(lang, "ประกาศที่แสดง", "Notice shown")) } dd {
                 a href={ "/sites/" (site) "/notice/" (rc.notice.version) } { (rc.notice.version) }
