@@ -942,46 +942,10 @@ mod tests {
             .check_against(&n)
             .expect_err("a withdrawal grants nothing");
         assert_eq!(m.code, "method_mismatch");
-    /// A paper receipt follows a form receipt's rules; only staff may record one; only a
-    /// form receipt carries a reference, bounded and trimmed.
-    fn paper_and_references_follow_the_form_rules() {
-        let mut paper = request();
-        paper.method = Method::Paper;
-        paper.categories.clear();
-            paper.check_against(&n).map_err(|m| m.code),
-            Err("invalid_context")
-        paper.context = Some(Slug::parse("consent-form").expect("slug"));
-        assert_eq!(paper.check_against(&n), Ok(()));
-        assert!(Method::Paper.staff_only() && !Method::Form.staff_only());
-            serde_json::to_value(Method::Paper).expect("json"),
-            serde_json::json!("paper")
-
-        let mut form = paper.clone();
-        form.reference = Some("  1234567890123 ".into());
-        assert_eq!(form.check(), Ok(()));
-        let form = form.normalized();
-        assert_eq!(form.reference.as_deref(), Some("1234567890123"));
-        banner
-            .categories
-            .insert(Slug::parse("marketing").expect("slug"), false);
-        banner.reference = Some("1234567890123".into());
-            banner.check_against(&n).map_err(|m| m.code),
-            Err("invalid_reference")
-        for bad in ["", "   ", "a\nb", "a\u{202E}b"] {
-            assert!(check_reference(bad).is_err(), "{bad:?}");
-        assert!(check_reference(&"ก".repeat(MAX_REFERENCE)).is_ok());
-        assert!(check_reference(&"1".repeat(MAX_REFERENCE + 1)).is_err());
-        let mut long = form;
-        long.reference = Some("1".repeat(MAX_REFERENCE + 1));
-        assert!(long.check().is_err_and(|e| e.starts_with("reference")));
-        // Serialized without a reference, a request has no reference key.
-        assert!(
-            serde_json::to_value(request())
-                .expect("json")
-                .get("reference")
-                .is_none()
     }
 
+    /// A paper receipt follows a form receipt's rules; only staff may record one; only a
+    /// form receipt carries a reference, bounded and trimmed.
     #[test]
     fn the_event_follows_the_choice_and_earlier_receipts() {
         let mut r = request();

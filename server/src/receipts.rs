@@ -260,6 +260,7 @@ pub async fn record_on_behalf(
         event: yinyom_model::receipt::Event::Withdrawn,
         method: yinyom_model::receipt::Method::OnBehalf,
         context: None,
+        paper: None,
         lang: yinyom_model::Lang::Th,
         subject_id: subject.to_ascii_lowercase(),
         site: site.id.clone(),

@@ -1664,8 +1664,7 @@ fn main() -> Result<()> {
         )?;
         writeln!(
             md,
-            "The consent-check API on the same stores, as an agency's back-office calls it before it processes (a service token of the site, {requests} requests each after 3 warm-ups, over one kept-alive connection): by subject (`GET /v1/sites/demo/subjects/{{id}}/consent`, subjects spread over the store) and by the agency's own reference (`POST /v1/sites/demo/consent/lookup`, references linked to {} of those subjects as forms with `data-yinyom-reference` link them). Each answer is one indexed read of the subject's latest receipt and one audit row.\n",
-            SAMPLE
+            "The consent-check API on the same stores, as an agency's back-office calls it before it processes (a service token of the site, {requests} requests each after 3 warm-ups, over one kept-alive connection): by subject (`GET /v1/sites/demo/subjects/{{id}}/consent`, subjects spread over the store) and by the agency's own reference (`POST /v1/sites/demo/consent/lookup`, references linked to {SAMPLE} of those subjects as forms with `data-yinyom-reference` link them). Each answer is one indexed read of the subject's newest receipts (at most 10: what the newest does not decide comes from an earlier one) and one audit row.\n"
         )?;
         writeln!(
             md,
