@@ -241,10 +241,13 @@ pub enum UsersCommand {
         /// E-mail, used to sign in.
         #[arg(long)]
         email: String,
-        /// admin (every site), dpo (record-level for its sites) or auditor (statistics only).
+        /// admin (every site), dpo (record-level for its sites), auditor (statistics
+        /// only), or a requester of records by access tier: partner (tier 2), agency
+        /// (tier 3: five fields, at most 1,000 records an export), academic (tier 4: five
+        /// fields, no cap).
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// A site this dpo or auditor may see (repeat for several).
+        /// A site this account may see (repeat for several).
         #[arg(long = "site")]
         sites: Vec<String>,
     },
@@ -682,8 +685,12 @@ pub enum RoleArg {
     Dpo,
     /// Aggregated statistics of their sites only.
     Auditor,
-    /// Another government agency (tier 3): capped exports of their sites' receipts.
+    /// A contract or MOU partner (tier 2): exports of their sites' receipts.
+    Partner,
+    /// Another government agency (tier 3): capped exports of a few fields.
     Agency,
+    /// An academic (tier 4): exports of a few fields, no cap.
+    Academic,
 }
 
 /// The role of a token made without an account (`tokens create --role`).
@@ -699,7 +706,9 @@ impl From<RoleArg> for crate::store::Role {
             RoleArg::Admin => Self::Admin,
             RoleArg::Dpo => Self::Dpo,
             RoleArg::Auditor => Self::Auditor,
+            RoleArg::Partner => Self::Partner,
             RoleArg::Agency => Self::Agency,
+            RoleArg::Academic => Self::Academic,
         }
     }
 }
@@ -711,7 +720,7 @@ mod tests {
 
     #[test]
     fn users_add_takes_every_role_by_its_stored_name() {
-        for role in [Role::Admin, Role::Dpo, Role::Auditor, Role::Agency] {
+        for role in Role::ACCOUNT_ROLES {
             let cli = Cli::try_parse_from([
                 "yinyom",
                 "users",

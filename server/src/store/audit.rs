@@ -69,11 +69,15 @@ pub enum AuditAction {
     RequestIdentity,
     /// `request.close`: a request case closed (outcome, reason).
     RequestClose,
+    /// `user.role`: an account given another role (e-mail and role in the detail).
+    UserRole,
+    /// `webhook.rotate`: a webhook endpoint's secret rotated (never the secrets).
+    WebhookRotate,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 24] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -96,6 +100,8 @@ impl AuditAction {
         Self::RequestFile,
         Self::RequestIdentity,
         Self::RequestClose,
+        Self::UserRole,
+        Self::WebhookRotate,
     ];
 
     /// The stored name.
@@ -123,6 +129,8 @@ impl AuditAction {
             Self::RequestFile => "request.file",
             Self::RequestIdentity => "request.identity",
             Self::RequestClose => "request.close",
+            Self::UserRole => "user.role",
+            Self::WebhookRotate => "webhook.rotate",
         }
     }
 }
