@@ -328,6 +328,27 @@ pub enum WebhooksCommand {
         /// Where to post (https://…, or http:// on an internal network).
         #[arg(long)]
         url: String,
+        /// The subject key the server runs with (`serve --subject-key`): the secret is
+        /// stored sealed under a key derived from it.
+        #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+        subject_key: PathBuf,
+    },
+    /// Give an endpoint a new secret and print it, once. The old secret keeps signing
+    /// beside it (two signatures per delivery) for the overlap, so the receiving system
+    /// can switch without missing an event.
+    Rotate {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The endpoint's id, as `webhooks list` shows it.
+        #[arg(long)]
+        id: i64,
+        /// Hours the old secret keeps signing too (0: it stops at once).
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=720))]
+        overlap_hours: u32,
+        /// The subject key the server runs with (`serve --subject-key`).
+        #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+        subject_key: PathBuf,
     },
     /// List a site's endpoints (id, URL, added, removed); never their secrets.
     List {
