@@ -168,14 +168,38 @@ impl Store {
         before_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<AuditRow>> {
+        self.newest_first(
+            "select id, at, actor, action, site_id, detail, client from audit_log",
+            sites,
+            before_id,
+            limit,
+        )
+        .await
+    }
+
+    /// A page of an append-only log table (the audit log, the release log), newest first:
+    /// the rows `select` (a `select … from <table>` whose table has `id` and `site_id`)
+    /// reads of the given sites (`None`: every site; none: no rows) with an id below
+    /// `before_id`, at most `limit`.
+    pub(super) async fn newest_first<T>(
+        &self,
+        select: &str,
+        sites: Option<&[String]>,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
         if sites.is_some_and(<[String]>::is_empty) {
             return Ok(Vec::new());
         }
         let rows = on_pool!(self, pool => {
-            let mut q = QueryBuilder::new(
-                "select id, at, actor, action, site_id, detail, client from audit_log where id < ",
-            );
-            q.push_bind(before_id.unwrap_or(i64::MAX));
+            let mut q = QueryBuilder::new(select);
+            q.push(" where id < ").push_bind(before_id.unwrap_or(i64::MAX));
             if let Some(sites) = sites {
                 q.push(" and site_id in (");
                 let mut list = q.separated(", ");
