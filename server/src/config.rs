@@ -241,10 +241,13 @@ pub enum UsersCommand {
         /// E-mail, used to sign in.
         #[arg(long)]
         email: String,
-        /// admin (every site), dpo (record-level for its sites) or auditor (statistics only).
+        /// admin (every site), dpo (record-level for its sites), auditor (statistics
+        /// only), or a requester of records by access tier: partner (tier 2), agency
+        /// (tier 3: five fields, at most 1,000 records an export), academic (tier 4: five
+        /// fields, no cap).
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// A site this dpo or auditor may see (repeat for several).
+        /// A site this account may see (repeat for several).
         #[arg(long = "site")]
         sites: Vec<String>,
     },
@@ -325,6 +328,27 @@ pub enum WebhooksCommand {
         /// Where to post (https://…, or http:// on an internal network).
         #[arg(long)]
         url: String,
+        /// The subject key the server runs with (`serve --subject-key`): the secret is
+        /// stored sealed under a key derived from it.
+        #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+        subject_key: PathBuf,
+    },
+    /// Give an endpoint a new secret and print it, once. The old secret keeps signing
+    /// beside it (two signatures per delivery) for the overlap, so the receiving system
+    /// can switch without missing an event.
+    Rotate {
+        /// The site.
+        #[arg(long)]
+        site: String,
+        /// The endpoint's id, as `webhooks list` shows it.
+        #[arg(long)]
+        id: i64,
+        /// Hours the old secret keeps signing too (0: it stops at once).
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=720))]
+        overlap_hours: u32,
+        /// The subject key the server runs with (`serve --subject-key`).
+        #[arg(long = "subject-key", env = "YINYOM_SUBJECT_KEY")]
+        subject_key: PathBuf,
     },
     /// List a site's endpoints (id, URL, added, removed); never their secrets.
     List {
@@ -688,8 +712,12 @@ pub enum RoleArg {
     Dpo,
     /// Aggregated statistics of their sites only.
     Auditor,
-    /// Another government agency (tier 3): capped exports of their sites' receipts.
+    /// A contract or MOU partner (tier 2): exports of their sites' receipts.
+    Partner,
+    /// Another government agency (tier 3): capped exports of a few fields.
     Agency,
+    /// An academic (tier 4): exports of a few fields, no cap.
+    Academic,
 }
 
 /// The role of a token made without an account (`tokens create --role`).
@@ -705,7 +733,9 @@ impl From<RoleArg> for crate::store::Role {
             RoleArg::Admin => Self::Admin,
             RoleArg::Dpo => Self::Dpo,
             RoleArg::Auditor => Self::Auditor,
+            RoleArg::Partner => Self::Partner,
             RoleArg::Agency => Self::Agency,
+            RoleArg::Academic => Self::Academic,
         }
     }
 }
@@ -717,7 +747,7 @@ mod tests {
 
     #[test]
     fn users_add_takes_every_role_by_its_stored_name() {
-        for role in [Role::Admin, Role::Dpo, Role::Auditor, Role::Agency] {
+        for role in Role::ACCOUNT_ROLES {
             let cli = Cli::try_parse_from([
                 "yinyom",
                 "users",

@@ -70,6 +70,11 @@ const CSV_COLUMNS: [(&str, &str); 18] = [
     ("jws", "ใบรับที่ลงลายมือชื่อ (JWS)"),
 ];
 
+/// The position of the CSV's fixed column named `name` (its English label).
+pub fn csv_column(name: &str) -> Option<usize> {
+    CSV_COLUMNS.iter().position(|(en, _)| *en == name)
+}
+
 /// UTF-8's byte order mark: spreadsheets (Excel) read the CSV as UTF-8 with it.
 const BOM: &str = "\u{feff}";
 
@@ -156,6 +161,8 @@ pub struct Exporter {
     notices: HashMap<String, Option<Notice>>,
     pages: Option<tokio::sync::mpsc::Receiver<Result<Vec<ExportRow>, StoreError>>>,
     done: bool,
+    /// Only these fixed columns ([`Exporter::only_fields`]), by position.
+    only: Option<Vec<usize>>,
     /// Receipts written so far.
     pub count: u64,
 }
@@ -174,8 +181,18 @@ impl Exporter {
             notices: HashMap::new(),
             pages: None,
             done: false,
+            only: None,
             count: 0,
         }
+    }
+
+    /// The same export cut down to the fixed columns named `fields` (as [`csv_column`]
+    /// knows them), in that order: a CSV of those columns, or JSON Lines of objects with
+    /// those keys; no decisions, no signed original. Other formats carry every field:
+    /// the caller refuses them first (`admin::tiers::Policy::check_format`).
+    pub fn only_fields(mut self, fields: &[&str]) -> Self {
+        self.only = Some(fields.iter().filter_map(|f| csv_column(f)).collect());
+        self
     }
 
     /// The next chunk of output, or `None` at the end.
@@ -185,7 +202,17 @@ impl Exporter {
         }
         let mut out = Vec::new();
         if self.pages.is_none() {
-            if self.format == Format::Csv {
+            if let (Some(only), Format::Csv) = (&self.only, self.format) {
+                let header: Vec<&str> = only
+                    .iter()
+                    .map(|&i| match self.lang {
+                        Lang::Th => CSV_COLUMNS[i].1,
+                        Lang::En => CSV_COLUMNS[i].0,
+                    })
+                    .collect();
+                out.extend_from_slice(BOM.as_bytes());
+                csv_row(&mut out, header);
+            } else if self.format == Format::Csv {
                 let columns = Columns::of(&self.store, &self.q.site, self.lang).await?;
                 writeln!(out, "{BOM}{}", columns.header)?;
                 self.columns = Some(columns);
@@ -201,7 +228,26 @@ impl Exporter {
             return Ok((!out.is_empty()).then_some(out));
         };
         let rows = rows?;
-        if let (Format::Csv, Some(columns)) = (self.format, &self.columns) {
+        if let Some(only) = &self.only {
+            for (_, _, json, jws) in &rows {
+                let r: CsvReceipt<'_> = serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
+                let revision = r.notice.consent_revision.to_string();
+                let fixed = r.fixed(&revision, jws);
+                let picked = only.iter().map(|&i| fixed[i]);
+                if self.format == Format::Csv {
+                    csv_row(&mut out, picked);
+                } else {
+                    let line: serde_json::Map<String, Value> = only
+                        .iter()
+                        .zip(picked)
+                        .map(|(&i, v)| (CSV_COLUMNS[i].0.to_owned(), Value::from(v)))
+                        .collect();
+                    writeln!(out, "{}", Value::Object(line))?;
+                }
+                self.count += 1;
+            }
+        } else if let (Format::Csv, Some(columns)) = (self.format, &self.columns) {
             out.reserve(rows.len() * 400);
             for (_, _, json, jws) in &rows {
                 let r: CsvReceipt<'_> = serde_json::from_str(json)
@@ -312,6 +358,17 @@ fn csv_field(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Appends one CSV row of `fields` and its line end.
+fn csv_row<'f>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'f str>) {
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        csv_field(out, f);
+    }
+    out.push(b'\n');
+}
+
 /// The fields of a receipt a CSV row shows, borrowed from the stored JSON where it has no
 /// escapes: reading a million rows this way makes no allocation per field (the owned
 /// [`Receipt`] made about twenty per row, a third of the export's time).
@@ -368,10 +425,9 @@ struct CsvPage<'a> {
 }
 
 impl<'a> CsvReceipt<'a> {
-    /// Appends the row (the columns of [`Columns`]) and its line end.
-    fn write(&self, out: &mut Vec<u8>, columns: &Columns, jws: &str, lang: Lang) {
-        let revision = self.notice.consent_revision.to_string();
-        let fixed: [&str; 18] = [
+    /// The fixed columns ([`CSV_COLUMNS`]), given the revision as text and the JWS.
+    fn fixed<'s>(&'s self, revision: &'s str, jws: &'s str) -> [&'s str; 18] {
+        [
             &self.receipt_id,
             &self.issued_at,
             &self.event,
@@ -380,7 +436,7 @@ impl<'a> CsvReceipt<'a> {
             &self.lang,
             &self.subject_id,
             &self.notice.version,
-            &revision,
+            revision,
             &self.notice.sha256,
             &self.valid_until,
             if self.gpc { "true" } else { "false" },
@@ -390,7 +446,13 @@ impl<'a> CsvReceipt<'a> {
             &self.page.path,
             &self.widget,
             jws,
-        ];
+        ]
+    }
+
+    /// Appends the row (the columns of [`Columns`]) and its line end.
+    fn write(&self, out: &mut Vec<u8>, columns: &Columns, jws: &str, lang: Lang) {
+        let revision = self.notice.consent_revision.to_string();
+        let fixed = self.fixed(&revision, jws);
         let decision = |m: &BTreeMap<Cow<'_, str>, bool>, id: &str| match (m.get(id), lang) {
             (Some(true), Lang::Th) => "อนุญาต",
             (Some(false), Lang::Th) => "ไม่อนุญาต",
@@ -413,13 +475,7 @@ impl<'a> CsvReceipt<'a> {
             .copied()
             .chain(decisions)
             .chain(fixed[9..].iter().copied());
-        for (i, f) in all.enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            csv_field(out, f);
-        }
-        out.push(b'\n');
+        csv_row(out, all);
     }
 }
 

@@ -263,7 +263,10 @@ impl Server {
             })
         };
         // Webhooks: every process delivers; each delivery is claimed by one of them.
-        let webhooks = tokio::spawn(webhooks::run(self.state.store.clone()));
+        let webhooks = tokio::spawn(webhooks::run(
+            self.state.store.clone(),
+            webhooks::SealKey::of(&self.state.subjects),
+        ));
         println!("yinyom: API on {public_url}");
         let (tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let stop = {

@@ -543,10 +543,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tokens(TokensCommand::Create { .. }) => {
             anyhow::bail!("give --email (a token acting as an account) or --role service --site S")
         }
-        Command::Webhooks(WebhooksCommand::Add { site, url }) => {
-            let (id, secret) = webhooks::add(&store, "cli", "local", &site, &url).await?;
+        Command::Webhooks(WebhooksCommand::Add {
+            site,
+            url,
+            subject_key,
+        }) => {
+            let key = seal_key(&subject_key)?;
+            let (id, secret) = webhooks::add(&store, &key, "cli", "local", &site, &url).await?;
             eprintln!(
                 "endpoint {id} of site {site} receives its events at {url}; verify them with this secret, shown only once:"
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Webhooks(WebhooksCommand::Rotate {
+            site,
+            id,
+            overlap_hours,
+            subject_key,
+        }) => {
+            let key = seal_key(&subject_key)?;
+            let overlap = std::time::Duration::from_secs(u64::from(overlap_hours) * 3600);
+            let Some(secret) =
+                webhooks::rotate(&store, &key, "cli", "local", &site, id, overlap).await?
+            else {
+                anyhow::bail!(
+                    "site {site} has no endpoint {id} in use (see `yinyom webhooks list`)"
+                )
+            };
+            eprintln!(
+                "endpoint {id} of site {site} has a new secret, shown only once; the old one signs too for {overlap_hours} h:"
             );
             println!("{secret}");
             Ok(())
@@ -917,6 +943,12 @@ async fn erasing_state(
         ..Default::default()
     };
     yinyom_server::app_state(store.clone(), settings, &loaded).await
+}
+
+/// The key that seals webhook secrets, from the subject key file the server runs with.
+fn seal_key(subject_key: &std::path::Path) -> anyhow::Result<webhooks::SealKey> {
+    let subjects = yinyom_server::subjects::SubjectKey::load(subject_key)?;
+    Ok(webhooks::SealKey::of(&subjects))
 }
 
 /// A new password (at least 12 characters, at most the sign-in form's limit), hashed.

@@ -75,6 +75,22 @@ impl SubjectKey {
         &self.path
     }
 
+    /// A 32-byte key for another purpose, derived from this one with HKDF-SHA256 (RFC
+    /// 5869) under `info`, the purpose's name: the derived key tells nothing of this one
+    /// or of a key derived under another name (the webhook secrets' sealing key,
+    /// [`crate::webhooks::SealKey`]).
+    pub fn derive(&self, info: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's limit (255 × 32): `expand` cannot fail.
+        if hkdf::Hkdf::<sha2::Sha256>::new(None, &self.key)
+            .expand(info, &mut out)
+            .is_err()
+        {
+            unreachable!("HKDF-SHA256 expands to 32 bytes")
+        }
+        out
+    }
+
     /// The pseudonym of `secret` (compared in lower case, as every id).
     pub fn pseudonym(&self, secret: &str) -> String {
         // HMAC accepts keys of any length: `new_from_slice` cannot fail for it.

@@ -4,17 +4,31 @@
 //! `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed with the
 //! endpoint's secret `whsec_<base64>`.
 //!
+//! The secrets are kept sealed ([`SealKey`]): the database holds each one encrypted with
+//! XChaCha20-Poly1305 under a key derived from the subject key (which lives outside the
+//! database, like the signing keys), bound to its site and endpoint id, so a copy of the
+//! database alone cannot forge a webhook. `yinyom webhooks rotate` gives an endpoint a new
+//! secret; the old one keeps signing beside it (several space-separated signatures, as the
+//! specification allows) until the overlap ends.
+//!
 //! Events are written to an outbox in the transaction that made them
 //! ([`crate::store::webhooks::enqueue`]); [`run`], started by `yinyom serve`, delivers them:
 //! at least once, a subject's events in order at each endpoint, each delivery claimed by
 //! one worker among all the processes sharing the database, retried on any answer but 2xx
 //! (or none within [`REQUEST_TIMEOUT`]) on the schedule [`RETRY_AFTER`], then given up.
 
-use crate::store::{
-    AuditAction, Store, StoreError,
-    webhooks::{Attempt, Claimed},
+use crate::{
+    store::{
+        AuditAction, Store, StoreError,
+        webhooks::{Attempt, Claimed},
+    },
+    subjects::SubjectKey,
 };
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
+use chacha20poly1305::{
+    XChaCha20Poly1305, XNonce,
+    aead::{Aead, Payload},
+};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::time::Duration;
@@ -23,6 +37,113 @@ pub use crate::store::webhooks::{Event, EventType, enqueue};
 
 /// Secrets start with this, as Standard Webhooks libraries expect.
 pub const SECRET_PREFIX: &str = "whsec_";
+
+/// A sealed secret as stored: this, then the base64 of the 24-byte nonce and the
+/// ciphertext with its tag.
+pub const SEALED_PREFIX: &str = "sealed:v1:";
+
+/// The HKDF `info` of the sealing key: a name of its own, so no other key derived from
+/// the subject key is this one.
+const SEAL_INFO: &[u8] = b"yinyom webhook secrets v1";
+
+/// The key that seals endpoint secrets in the database: XChaCha20-Poly1305 (random
+/// 192-bit nonces, so no counter to keep), its key derived from the subject key with
+/// HKDF-SHA256 ([`SubjectKey::derive`]). Every `serve` and every CLI command that adds or
+/// rotates an endpoint already has the subject key, so there is no other file to keep; the
+/// derived key cannot give the subject key (or pseudonyms) back. The site and endpoint id
+/// are the associated data: a sealed secret copied to another endpoint does not open.
+#[derive(Clone)]
+pub struct SealKey(XChaCha20Poly1305);
+
+impl std::fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealKey(…)")
+    }
+}
+
+impl SealKey {
+    /// The sealing key derived from `subjects`.
+    pub fn of(subjects: &SubjectKey) -> Self {
+        use chacha20poly1305::KeyInit;
+        Self(XChaCha20Poly1305::new(&subjects.derive(SEAL_INFO).into()))
+    }
+
+    fn aad(site: &str, id: i64) -> String {
+        format!("yinyom webhook endpoint {site} {id}")
+    }
+
+    /// `secret` sealed for endpoint `id` of `site`, as stored.
+    pub fn seal(&self, site: &str, id: i64, secret: &str) -> Result<String, StoreError> {
+        let mut nonce = [0u8; 24];
+        getrandom::getrandom(&mut nonce).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
+        let aad = Self::aad(site, id);
+        let sealed = self
+            .0
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: secret.as_bytes(),
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| StoreError::Corrupt("cannot seal a webhook secret".into()))?;
+        Ok(format!(
+            "{SEALED_PREFIX}{}",
+            B64.encode([&nonce[..], &sealed].concat())
+        ))
+    }
+
+    /// The `whsec_…` secret of endpoint `id` of `site` from its stored form; `None` if it
+    /// does not open (sealed under another subject key, for another endpoint, or altered).
+    /// A secret stored before sealing (`whsec_…` as is) is taken as it is until
+    /// [`seal_stored`] seals it.
+    pub fn open(&self, site: &str, id: i64, stored: &str) -> Option<String> {
+        if stored.starts_with(SECRET_PREFIX) {
+            return Some(stored.to_owned());
+        }
+        let raw = B64.decode(stored.strip_prefix(SEALED_PREFIX)?).ok()?;
+        if raw.len() < 24 {
+            return None;
+        }
+        let (nonce, sealed) = raw.split_at(24);
+        let aad = Self::aad(site, id);
+        let secret = self
+            .0
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .ok()?;
+        String::from_utf8(secret).ok()
+    }
+}
+
+/// Seals every endpoint secret still stored in clear (rows from before secrets were
+/// sealed); how many endpoints. `yinyom serve` runs it at start, before delivering.
+pub async fn seal_stored(store: &Store, key: &SealKey) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for e in store.unsealed_webhook_secrets().await? {
+        let seal = |s: &str| {
+            if s.starts_with(SECRET_PREFIX) {
+                key.seal(&e.site_id, e.id, s)
+            } else {
+                Ok(s.to_owned())
+            }
+        };
+        let secret = seal(&e.secret)?;
+        let previous = e.previous_secret.as_deref().map(seal).transpose()?;
+        if store
+            .reseal_webhook(e.id, &e.secret, &secret, previous.as_deref())
+            .await?
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
 
 /// How long one attempt may take (connect, send, answer).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -89,9 +210,11 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<String
 }
 
 /// Adds an endpoint to `site` (audited as `webhook.add` by `actor`, with its URL); its id
-/// and secret, which the caller shows once and never logs.
+/// and secret, which the caller shows once and never logs. The database gets the secret
+/// sealed with `key`.
 pub async fn add(
     store: &Store,
+    key: &SealKey,
     actor: &str,
     client: &str,
     site: &str,
@@ -106,7 +229,9 @@ pub async fn add(
         return Err(AddError::UnknownSite(site.to_owned()));
     }
     let secret = new_secret()?;
-    let id = store.add_webhook(site, url, &secret).await?;
+    let id = store
+        .add_webhook(site, url, &|id| key.seal(site, id, &secret))
+        .await?;
     store
         .audit(
             actor,
@@ -117,6 +242,38 @@ pub async fn add(
         )
         .await?;
     Ok((id, secret))
+}
+
+/// Gives endpoint `id` of `site` a new secret (audited as `webhook.rotate`, never with
+/// the secrets) and returns it, to be shown once; `None` if there is no such endpoint in
+/// use. The current secret keeps signing beside the new one for `overlap` (each delivery
+/// then carries two signatures), so the agency's system can switch without losing an
+/// event; a secret older than that stops signing.
+pub async fn rotate(
+    store: &Store,
+    key: &SealKey,
+    actor: &str,
+    client: &str,
+    site: &str,
+    id: i64,
+    overlap: Duration,
+) -> Result<Option<String>, StoreError> {
+    let secret = new_secret()?;
+    let sealed = key.seal(site, id, &secret)?;
+    let until = crate::store::now_ms() + i64::try_from(overlap.as_millis()).unwrap_or(i64::MAX);
+    if !store.rotate_webhook(site, id, &sealed, until).await? {
+        return Ok(None);
+    }
+    store
+        .audit(
+            actor,
+            AuditAction::WebhookRotate,
+            Some(site),
+            &format!("{id} overlap {} s", overlap.as_secs()),
+            client,
+        )
+        .await?;
+    Ok(Some(secret))
 }
 
 /// Removes endpoint `id` of `site` (audited as `webhook.remove`); false if there is no such
@@ -143,15 +300,25 @@ pub async fn remove(
     Ok(removed)
 }
 
-/// Delivers due webhooks until the task is dropped (`yinyom serve` runs one per process).
-pub async fn run(store: Store) {
+/// Delivers due webhooks until the task is dropped (`yinyom serve` runs one per process),
+/// opening the endpoints' secrets with `key`; first seals any secret still stored in
+/// clear ([`seal_stored`]).
+pub async fn run(store: Store, key: SealKey) {
+    match seal_stored(&store, &key).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            endpoints = n,
+            "webhook secrets stored in clear are now sealed"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot seal the webhook secrets stored in clear"),
+    }
     let agent = ureq::AgentBuilder::new()
         .timeout(REQUEST_TIMEOUT)
         .redirects(0)
         .user_agent("yinyom-webhooks")
         .build();
     loop {
-        match deliver_due(&store, &agent).await {
+        match deliver_due(&store, &key, &agent).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot deliver webhooks"),
@@ -161,7 +328,11 @@ pub async fn run(store: Store) {
 }
 
 /// Claims the deliveries due now, sends them at once and records each outcome; how many.
-async fn deliver_due(store: &Store, agent: &ureq::Agent) -> Result<usize, StoreError> {
+async fn deliver_due(
+    store: &Store,
+    key: &SealKey,
+    agent: &ureq::Agent,
+) -> Result<usize, StoreError> {
     let now = crate::store::now_ms();
     let lease_until = now + LEASE.as_millis() as i64;
     let claimed = store
@@ -170,9 +341,9 @@ async fn deliver_due(store: &Store, agent: &ureq::Agent) -> Result<usize, StoreE
     let n = claimed.len();
     let mut sending = tokio::task::JoinSet::new();
     for c in claimed {
-        let agent = agent.clone();
+        let (agent, key) = (agent.clone(), key.clone());
         sending.spawn_blocking(move || {
-            let attempt = send(&agent, &c);
+            let attempt = send(&agent, &key, &c);
             (c.id, attempt)
         });
     }
@@ -188,8 +359,24 @@ async fn deliver_due(store: &Store, agent: &ureq::Agent) -> Result<usize, StoreE
     Ok(n)
 }
 
+/// The `webhook-signature` of a claimed delivery at `timestamp`: the current secret's
+/// signature, and the previous secret's after it while a rotation's overlap lasts
+/// (space-separated). `None` if a secret does not open with `key`.
+fn signatures(key: &SealKey, c: &Claimed, now_ms: i64, timestamp: i64) -> Option<String> {
+    let previous = match (&c.previous_secret, c.previous_until) {
+        (Some(p), Some(until)) if now_ms < until => Some(p),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for stored in std::iter::once(&c.secret).chain(previous) {
+        let secret = key.open(&c.site_id, c.endpoint_id, stored)?;
+        out.push(sign(&secret, &c.event_id, timestamp, &c.payload)?);
+    }
+    Some(out.join(" "))
+}
+
 /// One attempt at a claimed delivery.
-fn send(agent: &ureq::Agent, c: &Claimed) -> Attempt {
+fn send(agent: &ureq::Agent, key: &SealKey, c: &Claimed) -> Attempt {
     let now = crate::store::now_ms();
     let timestamp = now / 1000;
     let failed = |status: Option<u16>, error: String| {
@@ -203,8 +390,11 @@ fn send(agent: &ureq::Agent, c: &Claimed) -> Attempt {
             retry_at: retry,
         }
     };
-    let Some(signature) = sign(&c.secret, &c.event_id, timestamp, &c.payload) else {
-        return failed(None, "the endpoint's secret is not whsec_<base64>".into());
+    let Some(signature) = signatures(key, c, now, timestamp) else {
+        return failed(
+            None,
+            "the endpoint's secret does not open with this server's subject key".into(),
+        );
     };
     let sent = agent
         .post(&c.url)
@@ -248,6 +438,31 @@ mod tests {
             .expect("b64");
         assert_eq!(key.len(), 32);
         assert_ne!(s, new_secret().expect("another"));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_for_their_endpoint_and_key() {
+        let dir = tempfile::tempdir().expect("dir");
+        let subjects = |name: &str| SubjectKey::generate(&dir.path().join(name)).expect("key");
+        let (key, other) = (SealKey::of(&subjects("a")), SealKey::of(&subjects("b")));
+        let secret = new_secret().expect("secret");
+        let sealed = key.seal("demo", 7, &secret).expect("seal");
+        assert!(sealed.starts_with(SEALED_PREFIX) && !sealed.contains(&secret[6..]));
+        assert_ne!(
+            sealed,
+            key.seal("demo", 7, &secret).expect("again"),
+            "a fresh nonce"
+        );
+        assert_eq!(key.open("demo", 7, &sealed), Some(secret.clone()));
+        assert_eq!(key.open("demo", 8, &sealed), None, "another endpoint");
+        assert_eq!(key.open("other", 7, &sealed), None, "another site");
+        assert_eq!(other.open("demo", 7, &sealed), None, "another subject key");
+        let mut altered = sealed.clone();
+        altered.pop();
+        altered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert_eq!(key.open("demo", 7, &altered), None);
+        // A secret stored before sealing still signs until it is sealed.
+        assert_eq!(key.open("demo", 7, &secret), Some(secret.clone()));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{rows::every_row, *};
+use common::*;
 use yinyom_server::{
     erasure::{self, Reason},
     log,
@@ -32,17 +32,6 @@ async fn sequence(app: &TestApp) {
     log::sequence(&app.state.store, &signer, "demo")
         .await
         .expect("sequence");
-}
-
-async fn exec(store: &Store, sql: &str) {
-    match store {
-        Store::Sqlite(pool) => {
-            sqlx::query(sql).execute(pool).await.expect(sql);
-        }
-        Store::Postgres(pool) => {
-            sqlx::query(sql).execute(pool).await.expect(sql);
-        }
-    }
 }
 
 /// `yinyom log verify`, its exit status and output.
@@ -85,7 +74,7 @@ async fn erasing_a_visitor_removes_their_content_and_keeps_the_log_verifiable() 
     // Receipts name the visitor by the pseudonym of the secret their browser holds.
     let erased = app.state.subjects.pseudonym(ERASED);
     // A DPO searched for the visitor: the audit log names them.
-    exec(
+    dump::exec(
         &app.state.store,
         &format!(
             "insert into audit_log (at, actor, action, site_id, detail, client)
@@ -93,7 +82,7 @@ async fn erasing_a_visitor_removes_their_content_and_keeps_the_log_verifiable() 
         ),
     )
     .await;
-    let before = every_row(&app.state.store).await;
+    let before = dump::rows(&app.state.store).await;
     assert!(before.iter().any(|(_, r)| r.contains(&erased)));
     assert!(before.iter().any(|(_, r)| r.contains(ERASED_PAGE)));
 
@@ -109,7 +98,7 @@ async fn erasing_a_visitor_removes_their_content_and_keeps_the_log_verifiable() 
     .expect("erase");
     assert_eq!((done.receipts, done.pending), (3, 0), "{done:?}");
 
-    for (table, row) in every_row(&app.state.store).await {
+    for (table, row) in dump::rows(&app.state.store).await {
         assert!(
             !row.contains(&erased) && !row.contains(ERASED),
             "{table} still names the visitor: {row}"
@@ -160,7 +149,7 @@ async fn removing_content_without_a_signed_record_is_tampering() {
     let url = database_url(&app).await;
     let store = &app.state.store;
 
-    exec(
+    dump::exec(
         store,
         &format!(
             "update receipts set subject_id = '', receipt_json = '', jws = '' where receipt_id = '{a}'"
@@ -175,12 +164,12 @@ async fn removing_content_without_a_signed_record_is_tampering() {
         "{out}"
     );
 
-    exec(
+    dump::exec(
         store,
         &format!("delete from receipt_decisions where receipt_id = '{b}'"),
     )
     .await;
-    exec(
+    dump::exec(
         store,
         &format!("delete from receipts where receipt_id = '{b}'"),
     )
@@ -220,7 +209,7 @@ async fn an_edited_erasure_record_is_tampering() {
     let mut extra = json["receipts"][0].clone();
     extra["receipt_id"] = serde_json::json!(other);
     json["receipts"].as_array_mut().expect("list").push(extra);
-    exec(
+    dump::exec(
         store,
         &format!(
             "update erasures set record_json = '{}'",
@@ -228,12 +217,12 @@ async fn an_edited_erasure_record_is_tampering() {
         ),
     )
     .await;
-    exec(
+    dump::exec(
         store,
         &format!("delete from receipt_decisions where receipt_id = '{other}'"),
     )
     .await;
-    exec(
+    dump::exec(
         store,
         &format!("delete from receipts where receipt_id = '{other}'"),
     )
@@ -271,7 +260,7 @@ async fn retention_erases_exactly_the_ended_and_expired() {
     sequence(&app).await;
     let store = &app.state.store;
     let count = |store: Store| async move {
-        every_row(&store)
+        dump::rows(&store)
             .await
             .iter()
             .filter(|(t, _)| t == "receipts")
@@ -352,7 +341,7 @@ async fn retention_erases_exactly_the_ended_and_expired() {
         .await
         .expect("apply");
     assert_eq!(out.erased.map(|e| e.receipts), Some(3));
-    let left: Vec<String> = every_row(store)
+    let left: Vec<String> = dump::rows(store)
         .await
         .into_iter()
         .filter(|(t, _)| t == "receipts")
@@ -362,7 +351,7 @@ async fn retention_erases_exactly_the_ended_and_expired() {
     assert!(left.iter().any(|r| r.contains(&s1_second)));
     assert!(left.iter().any(|r| r.contains(&s3_only)));
     // s2 has nothing left: their visitor row is gone too; s1 keeps theirs.
-    let rows = every_row(store).await;
+    let rows = dump::rows(store).await;
     let (p1, p2) = (
         app.state.subjects.pseudonym(s1),
         app.state.subjects.pseudonym(s2),
@@ -422,7 +411,7 @@ async fn a_tampered_per_day_count_is_named() {
     sequence(&app).await;
     let url = database_url(&app).await;
     assert!(verify(&url).0);
-    exec(
+    dump::exec(
         &app.state.store,
         "update receipt_counts set n = n + 5 where item = '' and granted = -1",
     )
@@ -458,7 +447,7 @@ async fn the_self_check_flips_the_metric_after_a_hand_edit() {
     );
     assert!(text.contains("yinyom_store_checked_timestamp_seconds{site=\"demo\"}"));
 
-    exec(
+    dump::exec(
         &app.state.store,
         &format!("update receipts set method = 'accept_all' where receipt_id = '{id}'"),
     )
@@ -591,7 +580,7 @@ async fn log_verify_checks_against_the_witness_checkpoint() {
         ),
         format!("delete from receipts where receipt_id = '{}'", ids[2]),
     ] {
-        exec(store, &sql).await;
+        dump::exec(store, &sql).await;
     }
     let (_, out) = run(owned(&[
         "log",

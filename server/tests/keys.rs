@@ -46,54 +46,13 @@ fn seed_of(pem_file: &str) -> [u8; 32] {
         .to_bytes()
 }
 
-/// Every value of every table, as text (bytes as hex), one string per row.
+/// Every row of every table (`table: values`), checked to include the signing keys'.
 async fn dump(store: &Store) -> Vec<String> {
-    let mut out = Vec::new();
-    match store {
-        Store::Sqlite(pool) => {
-            let tables: Vec<String> = sqlx::query_scalar(
-                "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
-            )
-            .fetch_all(pool)
-            .await
-            .expect("tables");
-            for t in tables {
-                let cols: Vec<String> =
-                    sqlx::query_scalar("select name from pragma_table_info($1)")
-                        .bind(&t)
-                        .fetch_all(pool)
-                        .await
-                        .expect("columns");
-                let expr = cols
-                    .iter()
-                    .map(|c| format!("quote(\"{c}\")"))
-                    .collect::<Vec<_>>()
-                    .join(" || ',' || ");
-                let rows: Vec<String> = sqlx::query_scalar(&format!("select {expr} from \"{t}\""))
-                    .fetch_all(pool)
-                    .await
-                    .expect("rows");
-                out.extend(rows.into_iter().map(|r| format!("{t}: {r}")));
-            }
-        }
-        Store::Postgres(pool) => {
-            let tables: Vec<String> = sqlx::query_scalar(
-                "select table_name::text from information_schema.tables
-                 where table_schema = 'public' and table_type = 'BASE TABLE'",
-            )
-            .fetch_all(pool)
-            .await
-            .expect("tables");
-            for t in tables {
-                let rows: Vec<String> =
-                    sqlx::query_scalar(&format!("select \"{t}\"::text from \"{t}\""))
-                        .fetch_all(pool)
-                        .await
-                        .expect("rows");
-                out.extend(rows.into_iter().map(|r| format!("{t}: {r}")));
-            }
-        }
-    }
+    let out: Vec<String> = dump::rows(store)
+        .await
+        .into_iter()
+        .map(|(t, r)| format!("{t}: {r}"))
+        .collect();
     assert!(
         out.iter().any(|r| r.starts_with("signing_keys: ")),
         "the dump reads the tables"

@@ -12,7 +12,7 @@ use axum::{
     body::Body,
     http::{Request, Response, StatusCode, header},
 };
-use common::{console::*, rows::every_row, *};
+use common::{console::*, *};
 use serde_json::{Value, json};
 use yinyom_server::{
     erasure::{self, Reason},
@@ -161,12 +161,12 @@ async fn lookup_by_reference_answers_the_latest_state_and_the_reference_is_never
         details.iter().any(|d| d.starts_with("by reference: ")),
         "{details:?}"
     );
-    for (table, row) in every_row(&app.state.store).await {
+    for (table, row) in dump::rows(&app.state.store).await {
         assert!(!row.contains(TAX_ID), "{table} holds the reference: {row}");
     }
     let hash = app.state.subjects.reference_hash("demo", TAX_ID);
     assert!(
-        every_row(&app.state.store)
+        dump::rows(&app.state.store)
             .await
             .iter()
             .any(|(t, r)| t == "subject_references" && r.contains(&hash)),
@@ -406,7 +406,7 @@ async fn erasure_removes_the_reference_links() {
         StatusCode::NOT_FOUND
     );
     let hash = app.state.subjects.reference_hash("demo", TAX_ID);
-    for (table, row) in every_row(&app.state.store).await {
+    for (table, row) in dump::rows(&app.state.store).await {
         assert!(!row.contains(&hash), "{table} keeps the link: {row}");
     }
 }

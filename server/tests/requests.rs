@@ -5,70 +5,6 @@ mod common;
 
 use axum::http::StatusCode;
 use common::*;
-use yinyom_server::store::Store;
-
-async fn exec(store: &Store, sql: &str) {
-    match store {
-        Store::Sqlite(pool) => {
-            sqlx::query(sql).execute(pool).await.expect(sql);
-        }
-        Store::Postgres(pool) => {
-            sqlx::query(sql).execute(pool).await.expect(sql);
-        }
-    }
-}
-
-/// Every text of every table, lower-cased, one string (binary values in hexadecimal).
-async fn all_text(store: &Store) -> String {
-    let mut out = String::new();
-    match store {
-        Store::Sqlite(pool) => {
-            let tables: Vec<String> = sqlx::query_scalar(
-                "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
-            )
-            .fetch_all(pool)
-            .await
-            .expect("tables");
-            for t in tables {
-                let cols: Vec<String> =
-                    sqlx::query_scalar(&format!("select name from pragma_table_info('{t}')"))
-                        .fetch_all(pool)
-                        .await
-                        .expect("columns");
-                for c in cols {
-                    let v: Option<String> = sqlx::query_scalar(&format!(
-                        "select group_concat(case when typeof(\"{c}\") = 'blob' then hex(\"{c}\") \
-                         else cast(\"{c}\" as text) end, '|') from \"{t}\""
-                    ))
-                    .fetch_one(pool)
-                    .await
-                    .expect("column text");
-                    out.push_str(&v.unwrap_or_default());
-                    out.push('\n');
-                }
-            }
-        }
-        Store::Postgres(pool) => {
-            let tables: Vec<String> = sqlx::query_scalar(
-                "select table_name::text from information_schema.tables
-                 where table_schema = 'public' and table_type = 'BASE TABLE'",
-            )
-            .fetch_all(pool)
-            .await
-            .expect("tables");
-            for t in tables {
-                let v: Option<String> =
-                    sqlx::query_scalar(&format!("select string_agg(x::text, '|') from \"{t}\" x"))
-                        .fetch_one(pool)
-                        .await
-                        .expect("table text");
-                out.push_str(&v.unwrap_or_default());
-                out.push('\n');
-            }
-        }
-    }
-    out.to_ascii_lowercase()
-}
 
 async fn post_choice(app: &TestApp, secret: &str, analytics: bool) -> serde_json::Value {
     let res = app
@@ -115,7 +51,7 @@ async fn the_secret_is_never_stored_and_the_history_still_works() {
     // The pseudonym is not a secret: it does not open the history.
     assert!(history(&app, &pseudonym).await.is_empty());
 
-    let text = all_text(&app.state.store).await;
+    let text = dump::text(&app.state.store).await;
     assert!(text.contains(&pseudonym), "the dump reads the tables");
     assert!(
         !text.contains("secret-of-a-browser-0001"),
@@ -142,7 +78,7 @@ async fn receipts_from_before_the_upgrade_stay_under_the_raw_id_and_are_found() 
         ),
         format!("update subjects set subject_id = '{secret}' where subject_id = '{pseudonym}'"),
     ] {
-        exec(&app.state.store, &sql).await;
+        dump::exec(&app.state.store, &sql).await;
     }
     let new = post_choice(app, secret, false).await;
     assert_eq!(new["subject_id"], pseudonym.as_str());
@@ -264,7 +200,7 @@ async fn a_visitor_files_a_request_and_sees_it_with_its_due_date() {
     let res = app.get(&requests_uri("nosuch", secret)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
-    let text = all_text(&app.state.store).await;
+    let text = dump::text(&app.state.store).await;
     assert!(text.contains(&app.pseudonym(secret)));
     assert!(!text.contains(secret), "the secret is stored nowhere");
 

@@ -3,6 +3,9 @@
 //! in their own transaction; the delivery worker of `yinyom serve` posts them signed, and
 //! a library we did not write (npm `standardwebhooks`) verifies them; a 500 is retried; a
 //! subject's events arrive in order; several server processes deliver each event once.
+//! The database never holds a secret in clear (sealed under a key derived from the subject
+//! key; secrets stored in clear before are sealed when the worker starts), and `webhooks
+//! rotate` signs with both secrets during the overlap.
 
 mod common;
 
@@ -121,9 +124,18 @@ fn yinyom(url: &str, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// `yinyom webhooks add`: the secret it prints once.
-fn add_endpoint(db: &str, site: &str, url: &str) -> String {
-    let (ok, out, err) = yinyom(db, &["webhooks", "add", "--site", site, "--url", url]);
+/// The `--subject-key` argument for the CLI: the test app's subject key file.
+fn subject_key_arg(app: &TestApp) -> String {
+    format!(
+        "--subject-key={}",
+        subject_key_file(app.dir.path()).display()
+    )
+}
+
+/// `yinyom webhooks add` with the app's subject key: the secret it prints once.
+fn add_endpoint(db: &str, app: &TestApp, site: &str, url: &str) -> String {
+    let key = subject_key_arg(app);
+    let (ok, out, err) = yinyom(db, &["webhooks", "add", "--site", site, "--url", url, &key]);
     assert!(ok, "webhooks add: {err}");
     let secret = out.trim().to_owned();
     assert!(secret.starts_with("whsec_"), "{out}");
@@ -132,6 +144,14 @@ fn add_endpoint(db: &str, site: &str, url: &str) -> String {
         "the secret is printed once, on stdout"
     );
     secret
+}
+
+/// The delivery worker of `serve`, with the app's keys.
+fn worker(app: &TestApp) -> impl std::future::Future<Output = ()> + use<> {
+    webhooks::run(
+        app.state.store.clone(),
+        webhooks::SealKey::of(&app.state.subjects),
+    )
 }
 
 /// Waits (up to a minute) until `cond` holds.
@@ -215,10 +235,10 @@ async fn signed_events_verify_with_standardwebhooks_and_a_500_is_retried_in_orde
     let app = app().await;
     let db = database_url(&app).await;
     let (url, rx) = receiver(1).await;
-    let secret = add_endpoint(&db, "demo", &url);
+    let secret = add_endpoint(&db, &app, "demo", &url);
     let (_, list, _) = yinyom(&db, &["webhooks", "list", "--site", "demo"]);
     assert!(list.contains(&url) && !list.contains(&secret), "{list}");
-    let worker = tokio::spawn(webhooks::run(app.state.store.clone()));
+    let worker = tokio::spawn(worker(&app));
 
     let subject = "subject-webhooks-order-01";
     let res = app
@@ -301,7 +321,7 @@ async fn enqueue_sends_only_what_the_caller_s_transaction_commits() {
     let app = app().await;
     let db = database_url(&app).await;
     let (url, rx) = receiver(0).await;
-    add_endpoint(&db, "demo", &url);
+    add_endpoint(&db, &app, "demo", &url);
     let event = |n: u32| Event {
         kind: if n == 1 {
             EventType::RequestClosed
@@ -341,7 +361,7 @@ async fn enqueue_sends_only_what_the_caller_s_transaction_commits() {
         ],
     };
     assert_eq!(written, [true, true, false]);
-    let worker = tokio::spawn(webhooks::run(app.state.store.clone()));
+    let worker = tokio::spawn(worker(&app));
     assert!(eventually(|| !rx.delivered().is_empty()).await);
     // Time for a wrongly sent rolled-back event to show up too.
     tokio::time::sleep(webhooks::POLL * 3).await;
@@ -357,7 +377,7 @@ async fn two_server_processes_deliver_each_event_once() {
     let app = app().await;
     let db = database_url(&app).await;
     let (url, rx) = receiver(0).await;
-    let secret = add_endpoint(&db, "demo", &url);
+    let secret = add_endpoint(&db, &app, "demo", &url);
     let dist = app.dir.path().join("dist");
     let servers: Vec<_> = (0..2)
         .map(|_| common::binary::start(&db, common::binary::free_port(), &dist))
@@ -435,7 +455,7 @@ async fn the_console_adds_endpoints_shows_the_secret_once_and_the_delivery_log()
     assert!(html.contains(&url) && !html.contains(&secret), "{html}");
 
     // A receipt is delivered (after one 500); the log says so.
-    let worker = tokio::spawn(webhooks::run(app.state.store.clone()));
+    let worker = tokio::spawn(worker(app));
     let res = app
         .post_json(
             "/v1/sites/demo/receipts",
@@ -444,6 +464,22 @@ async fn the_console_adds_endpoints_shows_the_secret_once_and_the_delivery_log()
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert!(eventually(|| !rx.delivered().is_empty()).await);
+    // The receiver answered; the worker records that just after.
+    let mut recorded = false;
+    for _ in 0..600 {
+        let log = app
+            .state
+            .store
+            .webhook_deliveries("demo", 10)
+            .await
+            .expect("log");
+        if log.iter().any(|d| d.status == "delivered") {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recorded, "the delivery log says delivered");
     worker.abort();
     assert_eq!(
         verify_with_node(&secret, &rx.got()),
@@ -505,7 +541,7 @@ async fn filing_and_closing_a_request_reach_the_webhooks() {
     let app = app().await;
     let db = database_url(&app).await;
     let (url, rx) = receiver(0).await;
-    add_endpoint(&db, "demo", &url);
+    add_endpoint(&db, &app, "demo", &url);
     let secret = "subject-webhooks-asks-0001";
     let res = app
         .post_json(
@@ -533,7 +569,7 @@ async fn filing_and_closing_a_request_reach_the_webhooks() {
     )
     .await
     .expect("close");
-    let worker = tokio::spawn(webhooks::run(app.state.store.clone()));
+    let worker = tokio::spawn(worker(&app));
     assert!(
         eventually(|| rx.delivered().len() >= 2).await,
         "{:?}",
@@ -554,4 +590,172 @@ async fn filing_and_closing_a_request_reach_the_webhooks() {
     );
     assert!(!got[0].body.contains("ขอสำเนา") && !got[0].body.contains("a@example.org"));
     assert_eq!(got[1].json()["data"]["status"], "refused");
+}
+
+/// The base64 key of a `whsec_` secret and its forms a dump could show it in.
+fn secret_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = secret.trim_start_matches("whsec_");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    vec![
+        secret.to_lowercase(),
+        b64.to_lowercase(),
+        hex::encode(&bytes),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(&bytes)
+            .to_lowercase(),
+    ]
+}
+
+/// Whether the database dump shows `secret` in any of its forms.
+async fn dump_shows(store: &Store, secret: &str) -> bool {
+    let text = dump::text(store).await;
+    assert!(
+        text.contains("webhook_endpoints: "),
+        "the dump reads the tables"
+    );
+    secret_forms(secret).iter().any(|f| text.contains(f))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_holds_no_secret_in_clear_and_deliveries_still_verify() {
+    let app = app().await;
+    let store = &app.state.store;
+    let db = database_url(&app).await;
+    let (url, rx) = receiver(0).await;
+    let secret = add_endpoint(&db, &app, "demo", &url);
+    assert!(!dump_shows(store, &secret).await, "stored sealed");
+    assert!(dump::text(store).await.contains("sealed:v1:"));
+
+    // An endpoint stored in clear by an older version: sealed when the worker starts.
+    let (old_url, old_rx) = receiver(0).await;
+    let old_secret = webhooks::new_secret().expect("secret");
+    dump::exec(
+        store,
+        &format!(
+            "insert into webhook_endpoints (site_id, url, secret, created_at) \
+             values ('demo', '{old_url}', '{old_secret}', 0)"
+        ),
+    )
+    .await;
+    assert!(dump_shows(store, &old_secret).await, "in clear before");
+    let worker = tokio::spawn(worker(&app));
+    let res = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), "subject-webhooks-sealed-1", true, false),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert!(eventually(|| !rx.delivered().is_empty() && !old_rx.delivered().is_empty()).await);
+    worker.abort();
+    assert!(!dump_shows(store, &old_secret).await, "sealed at start");
+    assert!(!dump_shows(store, &secret).await);
+
+    // Each delivery verifies with the secret its endpoint was given, and not with the
+    // other's.
+    assert_eq!(verify_with_node(&secret, &rx.got()), ["consent.recorded"]);
+    assert_eq!(
+        verify_with_node(&old_secret, &old_rx.got()),
+        ["consent.recorded"]
+    );
+    assert!(verify_with_node(&secret, &old_rx.got())[0].starts_with("error:"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_secret_signs_beside_the_old_one_during_the_overlap() {
+    let app = app().await;
+    let store = &app.state.store;
+    let db = database_url(&app).await;
+    let (url, rx) = receiver(0).await;
+    let first = add_endpoint(&db, &app, "demo", &url);
+    let (_, list, _) = yinyom(&db, &["webhooks", "list", "--site", "demo"]);
+    let id = list
+        .split_whitespace()
+        .next()
+        .expect("the endpoint's id")
+        .to_owned();
+    let key = subject_key_arg(&app);
+    let rotate = |overlap: &str| {
+        let (ok, out, err) = yinyom(
+            &db,
+            &[
+                "webhooks",
+                "rotate",
+                "--site",
+                "demo",
+                "--id",
+                &id,
+                "--overlap-hours",
+                overlap,
+                &key,
+            ],
+        );
+        assert!(ok, "webhooks rotate: {err}");
+        let secret = out.trim().to_owned();
+        assert!(
+            secret.starts_with("whsec_") && !err.contains(&secret),
+            "{out}"
+        );
+        secret
+    };
+    let second = rotate("24");
+    assert_ne!(first, second);
+    let (ok, _, err) = yinyom(
+        &db,
+        &["webhooks", "rotate", "--site", "other", "--id", &id, &key],
+    );
+    assert!(!ok && err.contains("no endpoint"), "{err}");
+
+    let worker = tokio::spawn(worker(&app));
+    let post = |n: u32| {
+        let app = &app;
+        async move {
+            let res = app
+                .post_json(
+                    "/v1/sites/demo/receipts",
+                    &choice(
+                        &uuid(),
+                        &format!("subject-webhooks-rotate-{n}"),
+                        true,
+                        false,
+                    ),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+    };
+    post(1).await;
+    assert!(eventually(|| rx.delivered().len() == 1).await);
+    // During the overlap: two signatures, each secret verifies the delivery.
+    let during = rx.got();
+    assert_eq!(during[0].signature.split(' ').count(), 2, "{:?}", during[0]);
+    assert_eq!(verify_with_node(&first, &during), ["consent.recorded"]);
+    assert_eq!(verify_with_node(&second, &during), ["consent.recorded"]);
+
+    // Rotated again with no overlap: only the newest secret signs.
+    let third = rotate("0");
+    post(2).await;
+    assert!(eventually(|| rx.delivered().len() == 2).await);
+    worker.abort();
+    let after = &rx.got()[1..];
+    assert_eq!(after[0].signature.split(' ').count(), 1, "{:?}", after[0]);
+    assert_eq!(verify_with_node(&third, after), ["consent.recorded"]);
+    for old in [&first, &second] {
+        assert!(verify_with_node(old, after)[0].starts_with("error:"));
+    }
+    // No secret, old or new, is in the database in clear or in the audit log.
+    for s in [&first, &second, &third] {
+        assert!(!dump_shows(store, s).await);
+    }
+    let audit = store.audit_entries(None, None, 100).await.expect("audit");
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "webhook.rotate")
+            .count(),
+        2
+    );
 }

@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/accounts", get(accounts::list))
         .route("/admin/accounts/disable", post(accounts::disable))
         .route("/admin/accounts/enable", post(accounts::enable))
+        .route("/admin/accounts/role", post(accounts::role))
         .route("/admin/tokens/revoke", post(accounts::revoke))
         .route("/admin/sites/{site}/receipts", get(receipts::show))
         .route(

@@ -386,6 +386,7 @@ pub(crate) async fn export(
     let (p, site) = (access.principal(), access.id());
     let format = export_format(q)?;
     let policy = access.policy();
+    policy.check_format(format)?;
     let release =
         Release::parse(q.purpose.as_deref(), q.reference.as_deref()).map_err(|problems| {
             ApiError::Unprocessable {
@@ -428,8 +429,12 @@ pub(crate) async fn export(
     let store = state.store.clone();
     // Fused: the compression layer polls the body once more after its end, which a bare
     // `unfold` answers with a panic.
+    let mut exporter = Exporter::new(&store, query, format, &jwks_url, lang);
+    if let Some(fields) = policy.fields {
+        exporter = exporter.only_fields(fields);
+    }
     let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(
-        Some(Exporter::new(&store, query, format, &jwks_url, lang)),
+        Some(exporter),
         |ex| async move {
             let mut ex = ex?;
             match ex.next_chunk().await {
@@ -501,8 +506,8 @@ pub(crate) async fn audit_rows(
             .store
             .audit_entries(Some(&p.sites), before, AUDIT_PAGE)
             .await?),
-        // A requesting agency or a service token reads no one's audit log.
-        Role::Agency | Role::Service => Ok(Vec::new()),
+        // A requester of records (tiers 2–4) or a service token reads no one's audit log.
+        Role::Partner | Role::Agency | Role::Academic | Role::Service => Ok(Vec::new()),
         Role::Auditor => {
             let mut rows = state
                 .store
@@ -527,7 +532,7 @@ pub(crate) async fn release_rows(
     let sites = match p.role() {
         Role::Admin => None,
         Role::Dpo | Role::Auditor => Some(p.sites.as_slice()),
-        Role::Agency | Role::Service => return Ok(Vec::new()),
+        Role::Partner | Role::Agency | Role::Academic | Role::Service => return Ok(Vec::new()),
     };
     Ok(state.store.releases(sites, before, AUDIT_PAGE).await?)
 }
@@ -837,6 +842,44 @@ pub(crate) fn admin_only(p: &Principal) -> ApiResult<()> {
     } else {
         Err(ApiError::NotFound("accounts are managed by admins".into()))
     }
+}
+
+/// Gives the account `email` another role (admins only; audited as `user.role`); false
+/// if it already had it. An admin cannot change their own role.
+pub(crate) async fn set_role(
+    state: &AppState,
+    p: &Principal,
+    email: &str,
+    role: &str,
+) -> ApiResult<bool> {
+    admin_only(p)?;
+    let email = email.trim().to_lowercase();
+    let role = Role::try_from(role.to_owned())
+        .ok()
+        .filter(|r| Role::ACCOUNT_ROLES.contains(r))
+        .ok_or_else(|| ApiError::BadRequest(format!("there is no account role `{role}`")))?;
+    if email == p.user.email {
+        return Err(ApiError::BadRequest(
+            "you cannot change your own role".into(),
+        ));
+    }
+    if !state.store.user_exists(&email).await? {
+        return Err(ApiError::NotFound(format!("there is no account `{email}`")));
+    }
+    let changed = state.store.set_user_role(&email, role).await?;
+    if changed {
+        state
+            .store
+            .audit(
+                &p.actor,
+                AuditAction::UserRole,
+                None,
+                &format!("{email} {}", role.as_str()),
+                &p.client,
+            )
+            .await?;
+    }
+    Ok(changed)
 }
 
 /// Every account and token (admins only).

@@ -7,11 +7,14 @@
 //! companies and the public, who get statistics only. Each console role maps to one tier
 //! ([`tier_of`]), and the tier's [`Policy`] is the one definition of what a record-level
 //! release needs: a stated purpose and a reference (the memo or letter number), at most
-//! [`Policy::max_records`] receipts. Every release is written to the release log
+//! [`Policy::max_records`] receipts, and for tiers 3 and 4 only the few fields of
+//! [`LIMITED_FIELDS`] (so only the formats that can be cut down to them: CSV and unsigned
+//! JSON Lines; never the signed originals, Kantara or ISO 27560). Every release is written to the release log
 //! ([`crate::store::releases`]), which the site's DPO and auditor read.
 
 use crate::{
     error::{ApiError, ApiResult},
+    export::Format,
     store::Role,
 };
 use yinyom_model::Lang;
@@ -69,15 +72,27 @@ impl Tier {
 }
 
 /// The tier of a console role: admins and DPOs are the agency's own staff (tier 1); a
-/// requesting government agency is tier 3; an auditor sees statistics only, as the public
-/// does (tier 5).
+/// contract or MOU partner is tier 2; a requesting government agency tier 3; an academic
+/// tier 4; an auditor sees statistics only, as the public does (tier 5).
 pub(crate) fn tier_of(role: Role) -> Tier {
     match role {
         Role::Admin | Role::Dpo => Tier::Internal,
+        Role::Partner => Tier::Partner,
         Role::Agency => Tier::Agency,
+        Role::Academic => Tier::Academic,
         Role::Auditor | Role::Service => Tier::Public,
     }
 }
+
+/// The receipt fields tiers 3 and 4 may take, by their export column names. The model
+/// rule lets these tiers have five fields of a record that identify no one (for OSMEP's
+/// database: registration number, name, location, business type and size of a legal
+/// entity); a consent receipt's five such fields are when, what happened (given,
+/// refused, withdrawn, updated), how it was chosen, under which notice version, and in
+/// which language. Never the visitor's pseudonym, the receipt or request id, the page,
+/// the decisions per purpose or the signed original.
+pub(crate) const LIMITED_FIELDS: [&str; 5] =
+    ["issued_at", "event", "method", "notice_version", "lang"];
 
 /// What a record-level release needs under a tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +101,8 @@ pub(crate) struct Policy {
     pub(crate) tier: Tier,
     /// The most receipts one release may carry (`None`: no cap).
     pub(crate) max_records: Option<i64>,
+    /// The only fields a release may carry (`None`: every field, and the signed originals).
+    pub(crate) fields: Option<&'static [&'static str]>,
 }
 
 impl Tier {
@@ -100,14 +117,16 @@ impl Tier {
 
     /// The tier's release policy; `None` when the tier gets no records at all.
     pub(crate) fn policy(self) -> Option<Policy> {
-        let max_records = match self {
-            Tier::Internal | Tier::Partner | Tier::Academic => None,
-            Tier::Agency => Some(1_000),
+        let (max_records, fields) = match self {
+            Tier::Internal | Tier::Partner => (None, None),
+            Tier::Agency => (Some(1_000), Some(&LIMITED_FIELDS[..])),
+            Tier::Academic => (None, Some(&LIMITED_FIELDS[..])),
             Tier::Public => return None,
         };
         Some(Policy {
             tier: self,
             max_records,
+            fields,
         })
     }
 }
@@ -116,6 +135,23 @@ impl Policy {
     /// The policy of `role`'s tier; `None` when the tier gets no records at all.
     pub(crate) fn of(role: Role) -> Option<Self> {
         tier_of(role).policy()
+    }
+
+    /// 403 when `format` cannot be cut down to the tier's fields: a signed original (the
+    /// JWS in JSON Lines is signed over the whole receipt), a Kantara receipt or an ISO
+    /// 27560 record carries every field. A limited tier gets CSV or JSON Lines of its
+    /// fields.
+    pub(crate) fn check_format(self, format: Format) -> ApiResult<()> {
+        match (self.fields, format) {
+            (Some(_), Format::Kantara | Format::Iso27560) => Err(ApiError::Forbidden(
+                "ชั้นการเข้าถึงของท่านได้รับเฉพาะข้อมูลห้ารายการ ซึ่งไม่มีใบรับที่ลงลายมือชื่อ ใบรับแบบ Kantara หรือบันทึกแบบ ISO/IEC TS 27560 \
+                 เพราะรูปแบบเหล่านี้มีข้อมูลทุกรายการของใบรับ: โปรดเลือก CSV หรือ JSON Lines / \
+                 your access tier gets five fields only, so no signed receipts, Kantara receipts or ISO/IEC TS 27560 records, \
+                 which carry every field of a receipt: choose CSV or JSON Lines"
+                    .into(),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// 422 when `records` is more than the tier may take in one release.
@@ -192,6 +228,31 @@ mod tests {
         }
         assert_eq!(tier_of(Role::Auditor).number(), 5);
         assert_eq!(Policy::of(Role::Auditor), None);
+    }
+
+    #[test]
+    fn agencies_and_academics_get_five_fields_in_csv_or_jsonl_only() {
+        for (role, cap) in [(Role::Agency, Some(1_000)), (Role::Academic, None)] {
+            let p = Policy::of(role).expect("records");
+            assert_eq!((p.max_records, p.fields), (cap, Some(&LIMITED_FIELDS[..])));
+            assert!(p.check_format(Format::Csv).is_ok() && p.check_format(Format::Jsonl).is_ok());
+            for signed in [Format::Kantara, Format::Iso27560] {
+                assert!(matches!(
+                    p.check_format(signed),
+                    Err(ApiError::Forbidden(_))
+                ));
+            }
+        }
+        let partner = Policy::of(Role::Partner).expect("records");
+        assert_eq!(
+            (partner.tier.number(), partner.max_records, partner.fields),
+            (2, None, None)
+        );
+        assert!(partner.check_format(Format::Kantara).is_ok());
+        // Every field is a column of the CSV export.
+        for f in LIMITED_FIELDS {
+            assert!(crate::export::csv_column(f).is_some(), "{f}");
+        }
     }
 
     #[test]

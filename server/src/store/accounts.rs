@@ -20,6 +20,14 @@ pub enum Role {
     /// 3): exports of their sites' receipts, capped, each with a purpose and the letter's
     /// number; no browsing, publishing or audit log.
     Agency,
+    /// A partner under a contract or MOU (access tier 2): exports of their sites'
+    /// receipts, every field, no cap, each with a purpose and the agreement's number; no
+    /// browsing, publishing or audit log.
+    Partner,
+    /// An academic (access tier 4): exports of their sites' receipts with the tier's few
+    /// fields only, no cap, each with a purpose and the letter's number; no browsing,
+    /// publishing or audit log.
+    Academic,
 }
 
 impl Role {
@@ -31,8 +39,20 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Service => "service",
             Role::Agency => "agency",
+            Role::Partner => "partner",
+            Role::Academic => "academic",
         }
     }
+
+    /// Every role an account can have (`service` is a token's, never an account's).
+    pub const ACCOUNT_ROLES: [Role; 6] = [
+        Role::Admin,
+        Role::Dpo,
+        Role::Auditor,
+        Role::Partner,
+        Role::Agency,
+        Role::Academic,
+    ];
 
     /// The agency's own staff (admins and DPOs): they browse records, publish notices and
     /// upload scans; auditors and requesting agencies do not.
@@ -52,6 +72,8 @@ impl TryFrom<String> for Role {
             "auditor" => Ok(Role::Auditor),
             "service" => Ok(Role::Service),
             "agency" => Ok(Role::Agency),
+            "partner" => Ok(Role::Partner),
+            "academic" => Ok(Role::Academic),
             other => Err(format!("unknown role `{other}`")),
         }
     }
@@ -271,6 +293,27 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Gives the account with this e-mail `role`, ending its sessions (a new role takes
+    /// effect at the next sign-in); false if there is no such account or it already had it.
+    pub async fn set_user_role(&self, email: &str, role: Role) -> Result<bool> {
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
+            let n = sqlx::query("update users set role = $2 where email = $1 and role <> $2")
+                .bind(email)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n > 0 {
+                sqlx::query("delete from sessions where user_id in (select id from users where email = $1)")
+                    .bind(email)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(n > 0)
+        }))
     }
 
     /// Disables (ending its sessions at once) or enables an account; false if there is

@@ -79,11 +79,15 @@ pub enum AuditAction {
     /// `receipt.paper`: a consent signed on paper entered by staff (receipt id, form,
     /// document number; never the person's reference).
     PaperEntry,
+    /// `user.role`: an account given another role (e-mail and role in the detail).
+    UserRole,
+    /// `webhook.rotate`: a webhook endpoint's secret rotated (never the secrets).
+    WebhookRotate,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 28] = [
         Self::Login,
         Self::LoginFailed,
         Self::LoginThrottled,
@@ -110,6 +114,8 @@ impl AuditAction {
         Self::RequestView,
         Self::RequestExport,
         Self::PaperEntry,
+        Self::UserRole,
+        Self::WebhookRotate,
     ];
 
     /// The stored name.
@@ -141,6 +147,8 @@ impl AuditAction {
             Self::RequestView => "request.view",
             Self::RequestExport => "request.export",
             Self::PaperEntry => "receipt.paper",
+            Self::UserRole => "user.role",
+            Self::WebhookRotate => "webhook.rotate",
         }
     }
 }
@@ -178,14 +186,38 @@ impl Store {
         before_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<AuditRow>> {
+        self.newest_first(
+            "select id, at, actor, action, site_id, detail, client from audit_log",
+            sites,
+            before_id,
+            limit,
+        )
+        .await
+    }
+
+    /// A page of an append-only log table (the audit log, the release log), newest first:
+    /// the rows `select` (a `select … from <table>` whose table has `id` and `site_id`)
+    /// reads of the given sites (`None`: every site; none: no rows) with an id below
+    /// `before_id`, at most `limit`.
+    pub(super) async fn newest_first<T>(
+        &self,
+        select: &str,
+        sites: Option<&[String]>,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<T>>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
         if sites.is_some_and(<[String]>::is_empty) {
             return Ok(Vec::new());
         }
         let rows = on_pool!(self, pool => {
-            let mut q = QueryBuilder::new(
-                "select id, at, actor, action, site_id, detail, client from audit_log where id < ",
-            );
-            q.push_bind(before_id.unwrap_or(i64::MAX));
+            let mut q = QueryBuilder::new(select);
+            q.push(" where id < ").push_bind(before_id.unwrap_or(i64::MAX));
             if let Some(sites) = sites {
                 q.push(" and site_id in (");
                 let mut list = q.separated(", ");

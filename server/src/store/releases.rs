@@ -3,7 +3,6 @@
 //! ever appended.
 
 use super::{Result, Store, now_ms};
-use sqlx::QueryBuilder;
 
 /// One release, as stored.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
@@ -86,26 +85,13 @@ impl Store {
         before_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<ReleaseRow>> {
-        if sites.is_some_and(<[String]>::is_empty) {
-            return Ok(Vec::new());
-        }
-        let rows = on_pool!(self, pool => {
-            let mut q = QueryBuilder::new(
-                "select id, at, actor, role, tier, site_id, format, purpose, reference, records, client \
-                 from release_log where id < ",
-            );
-            q.push_bind(before_id.unwrap_or(i64::MAX));
-            if let Some(sites) = sites {
-                q.push(" and site_id in (");
-                let mut list = q.separated(", ");
-                for site in sites {
-                    list.push_bind(site);
-                }
-                q.push(")");
-            }
-            q.push(" order by id desc limit ").push_bind(limit);
-            q.build_query_as().fetch_all(pool).await
-        })?;
-        Ok(rows)
+        self.newest_first(
+            "select id, at, actor, role, tier, site_id, format, purpose, reference, records, client \
+             from release_log",
+            sites,
+            before_id,
+            limit,
+        )
+        .await
     }
 }

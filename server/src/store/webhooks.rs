@@ -193,6 +193,10 @@ pub struct DeliveryRow {
 pub struct Claimed {
     /// The delivery's id.
     pub id: i64,
+    /// The endpoint's site.
+    pub site_id: String,
+    /// The endpoint's id.
+    pub endpoint_id: i64,
     /// Attempts made before this one.
     pub attempts: i64,
     /// The `webhook-id`.
@@ -201,8 +205,25 @@ pub struct Claimed {
     pub payload: String,
     /// The endpoint's URL.
     pub url: String,
-    /// The endpoint's `whsec_…` secret.
+    /// The endpoint's secret as stored (sealed: `crate::webhooks::SealKey` opens it).
     pub secret: String,
+    /// The secret before the last rotation, as stored.
+    pub previous_secret: Option<String>,
+    /// Until when (unix ms) the previous secret signs too.
+    pub previous_until: Option<i64>,
+}
+
+/// An endpoint's secrets as stored, for sealing those still in clear.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredSecrets {
+    /// The endpoint's id.
+    pub id: i64,
+    /// Its site.
+    pub site_id: String,
+    /// The current secret as stored.
+    pub secret: String,
+    /// The previous one, as stored.
+    pub previous_secret: Option<String>,
 }
 
 /// The outcome of one attempt.
@@ -217,19 +238,93 @@ pub struct Attempt {
 }
 
 impl Store {
-    /// Adds an endpoint to `site`; its id.
-    pub async fn add_webhook(&self, site: &str, url: &str, secret: &str) -> Result<i64> {
+    /// Adds an endpoint to `site`, its secret stored as `seal` gives it for the new id
+    /// (one transaction: the row never holds anything else); its id.
+    pub async fn add_webhook(
+        &self,
+        site: &str,
+        url: &str,
+        seal: &(dyn Fn(i64) -> Result<String> + Sync),
+    ) -> Result<i64> {
         let now = now_ms();
-        let id: i64 = on_pool!(self, pool => sqlx::query_scalar(
-            "insert into webhook_endpoints (site_id, url, secret, created_at) values ($1, $2, $3, $4) returning id",
+        let _turn = self.write_turn().await;
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
+            let id: i64 = sqlx::query_scalar(
+                "insert into webhook_endpoints (site_id, url, secret, created_at) values ($1, $2, '', $3) returning id",
+            )
+            .bind(site)
+            .bind(url)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("update webhook_endpoints set secret = $1 where id = $2")
+                .bind(seal(id)?)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(id)
+        }))
+    }
+
+    /// Endpoint `id` of `site` (in use) gets the secret `sealed`; its current secret
+    /// becomes the previous one, which signs too until `previous_until` (unix ms). False
+    /// if there is no such endpoint in use.
+    pub async fn rotate_webhook(
+        &self,
+        site: &str,
+        id: i64,
+        sealed: &str,
+        previous_until: i64,
+    ) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let n = on_pool!(self, pool => sqlx::query(
+            "update webhook_endpoints set previous_secret = secret, previous_until = $1, secret = $2
+             where id = $3 and site_id = $4 and removed_at is null",
         )
+        .bind(previous_until)
+        .bind(sealed)
+        .bind(id)
         .bind(site)
-        .bind(url)
-        .bind(secret)
-        .bind(now)
-        .fetch_one(pool)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// The endpoints whose current or previous secret is still stored in clear.
+    pub async fn unsealed_webhook_secrets(&self) -> Result<Vec<StoredSecrets>> {
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select id, site_id, secret, previous_secret from webhook_endpoints
+             where substr(secret, 1, 6) = 'whsec_' or substr(previous_secret, 1, 6) = 'whsec_'
+             order by id",
+        )
+        .fetch_all(pool)
         .await)?;
-        Ok(id)
+        Ok(rows)
+    }
+
+    /// Stores endpoint `id`'s secrets sealed, unless its secret changed since it was read
+    /// as `was`; whether it did.
+    pub async fn reseal_webhook(
+        &self,
+        id: i64,
+        was: &str,
+        secret: &str,
+        previous: Option<&str>,
+    ) -> Result<bool> {
+        let _turn = self.write_turn().await;
+        let n = on_pool!(self, pool => sqlx::query(
+            "update webhook_endpoints set secret = $1, previous_secret = $2 where id = $3 and secret = $4",
+        )
+        .bind(secret)
+        .bind(previous)
+        .bind(id)
+        .bind(was)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
     }
 
     /// The endpoints of `site` (every site: `None`), removed ones too, oldest first.
@@ -340,7 +435,8 @@ impl Store {
         }
         let rows: Vec<Claimed> = on_pool!(self, pool => {
             let mut q = QueryBuilder::new(
-                "select d.id, d.attempts, d.event_id, e.payload, p.url, p.secret
+                "select d.id, p.site_id, d.endpoint_id, d.attempts, d.event_id, e.payload, p.url,
+                        p.secret, p.previous_secret, p.previous_until
                  from webhook_deliveries d
                  join webhook_events e on e.id = d.event_id
                  join webhook_endpoints p on p.id = d.endpoint_id

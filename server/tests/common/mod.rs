@@ -21,7 +21,7 @@ use yinyom_server::{
 
 pub mod binary;
 pub mod console;
-pub mod rows;
+pub mod dump;
 
 pub const ORIGIN: &str = "https://www.demo.go.th";
 

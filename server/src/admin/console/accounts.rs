@@ -7,11 +7,12 @@ use crate::{
     admin::{
         auth::Principal,
         ops,
+        tiers::{Tier, tier_of},
         ui::{UiLang, page, respond, t},
     },
     dates,
     state::AppState,
-    store::now_ms,
+    store::{Role, now_ms},
 };
 use axum::{
     Form,
@@ -44,7 +45,25 @@ pub(crate) async fn list(
                 @for a in &accounts {
                     tr {
                         th scope="row" { (a.email) }
-                        td { (a.role.as_str()) }
+                        td {
+                            @if a.email == p.user.email {
+                                (a.role.as_str())
+                            } @else {
+                                form method="post" action="/admin/accounts/role" {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="email" value=(a.email);
+                                    select name="role" aria-label={ (t(lang, "บทบาทของ ", "Role of ")) (a.email) } {
+                                        @for r in Role::ACCOUNT_ROLES {
+                                            option value=(r.as_str()) selected[r == a.role] {
+                                                (r.as_str()) " — " (Tier::label(tier_of(r).number(), lang))
+                                            }
+                                        }
+                                    }
+                                    " "
+                                    button type="submit" { (t(lang, "เปลี่ยนบทบาท", "Change role")) }
+                                }
+                            }
+                        }
                         td { @if a.sites.is_empty() { "—" } @else { (a.sites.join(", ")) } }
                         td {
                             @match a.disabled_at {
@@ -108,8 +127,8 @@ pub(crate) async fn list(
             }
         }
         p.muted { (t(lang,
-            "เพิ่มบัญชี ตั้งรหัสผ่าน และสร้างโทเค็นด้วยคำสั่ง yinyom users add / users passwd / tokens create",
-            "Add accounts, set passwords and create tokens with yinyom users add / users passwd / tokens create."
+            "เพิ่มบัญชี ตั้งรหัสผ่าน และสร้างโทเค็นด้วยคำสั่ง yinyom users add / users passwd / tokens create บทบาทของบัญชีคือชั้นการเข้าถึง (ดูหน้าบันทึกการเปิดเผยข้อมูล) บทบาทใหม่มีผลเมื่อเข้าสู่ระบบครั้งถัดไป",
+            "Add accounts, set passwords and create tokens with yinyom users add / users passwd / tokens create. An account's role is its access tier (see the release log page); a new role takes effect at its next sign-in."
         )) }
     };
     Ok(respond(
@@ -149,6 +168,25 @@ pub(crate) async fn enable(
 ) -> PageResult {
     p.check_csrf(form.csrf.as_deref())?;
     ops::set_disabled(&state, &p, &form.email, false).await?;
+    Ok(Redirect::to("/admin/accounts").into_response())
+}
+
+/// The role form.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RoleForm {
+    csrf: Option<String>,
+    email: String,
+    role: String,
+}
+
+/// `POST /admin/accounts/role`: the account gets the role (and signs in again).
+pub(crate) async fn role(
+    State(state): State<AppState>,
+    p: Principal,
+    Form(form): Form<RoleForm>,
+) -> PageResult {
+    p.check_csrf(form.csrf.as_deref())?;
+    ops::set_role(&state, &p, &form.email, &form.role).await?;
     Ok(Redirect::to("/admin/accounts").into_response())
 }
 

@@ -26,6 +26,8 @@ pub(crate) async fn export(
     UiLang(lang): UiLang,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
+    // A format the tier may not have is refused before anything is asked.
+    access.policy().check_format(ops::export_format(&q)?)?;
     let problems = match Release::parse(q.purpose.as_deref(), q.reference.as_deref()) {
         Ok(_) => return Ok(ops::export(&state, &access, &q, lang).await?),
         // The first visit (from the receipts page's links) asks without scolding.
@@ -55,6 +57,9 @@ pub(crate) async fn export(
             (t(lang, "ชั้นการเข้าถึงของท่าน: ", "Your access tier: ")) strong { (Tier::label(tier.number(), lang)) }
             @if let Some(max) = policy.max_records {
                 " · " (t(lang, "ส่งออกได้ไม่เกิน ", "at most ")) (max) (t(lang, " รายการต่อครั้ง", " records per export"))
+            }
+            @if let Some(fields) = policy.fields {
+                " · " (t(lang, "ได้รับเฉพาะข้อมูล ", "only the fields ")) code { (fields.join(", ")) }
             }
         }
         @if !problems.is_empty() {

@@ -4,6 +4,7 @@ use super::{PageResult, signed_in};
 use crate::{
     admin::{
         auth::Principal,
+        tiers::Policy,
         ui::{UiLang, page, respond, t},
     },
     state::AppState,
@@ -41,9 +42,20 @@ pub(crate) async fn home(
         Role::Agency => t(
             lang,
             "หน่วยงานรัฐผู้ขอข้อมูล (ส่งออกตามหนังสือราชการ ไม่เกิน 1,000 รายการต่อครั้ง)",
-            "Requesting government agency (exports by official letter, at most 1,000 records each)",
+            "Requesting government agency (exports by official letter, five fields, at most 1,000 records each)",
+        ),
+        Role::Partner => t(
+            lang,
+            "คู่สัญญาหรือ MOU (ส่งออกตามสัญญาหรือบันทึกความร่วมมือ)",
+            "Contract or MOU partner (exports under the agreement)",
+        ),
+        Role::Academic => t(
+            lang,
+            "นักวิชาการ (ส่งออกตามหนังสือ ห้ารายการข้อมูล ไม่จำกัดจำนวน)",
+            "Academic (exports by letter, five fields, no cap)",
         ),
     };
+    let exports = Policy::of(p.role()).is_some();
     let mut rows = Vec::new();
     for id in &ids {
         let name = state
@@ -75,7 +87,7 @@ pub(crate) async fn home(
                                 @if p.records(id) {
                                     a href={ "/admin/sites/" (id) "/receipts" } { (t(lang, "ใบรับความยินยอม", "Receipts")) } " · "
                                     a href={ "/admin/sites/" (id) "/webhooks" } { (t(lang, "เว็บฮุก", "Webhooks")) } " · "
-                                } @else if p.role() == Role::Agency {
+                                } @else if exports {
                                     a href={ "/admin/sites/" (id) "/export" } { (t(lang, "ขอส่งออกใบรับความยินยอม", "Export receipts")) } " · "
                                 }
                                 @if p.role().is_staff() || p.role() == Role::Auditor {

@@ -33,7 +33,7 @@ pub(crate) async fn releases(
 ) -> PageResult {
     let rows = ops::release_rows(&state, &p, q.before).await?;
     let roles = |tier: Tier| {
-        [Role::Admin, Role::Dpo, Role::Auditor, Role::Agency]
+        Role::ACCOUNT_ROLES
             .into_iter()
             .filter(|r| tier_of(*r) == tier)
             .map(Role::as_str)
@@ -94,6 +94,10 @@ pub(crate) async fn releases(
                                     (t(lang, "ข้อมูลรายรายการ เมื่อระบุวัตถุประสงค์และเลขที่อ้างอิง", "Records, with a stated purpose and a reference"))
                                     @if let Some(max) = policy.max_records {
                                         (t(lang, " ไม่เกิน ", ", at most ")) (max) (t(lang, " รายการต่อครั้ง", " per export"))
+                                    }
+                                    @if let Some(fields) = policy.fields {
+                                        (t(lang, " เฉพาะข้อมูล ", ", only the fields ")) code { (fields.join(", ")) }
+                                        (t(lang, " (CSV หรือ JSON Lines ไม่มีใบรับที่ลงลายมือชื่อ)", " (CSV or JSON Lines, no signed receipts)"))
                                     }
                                 }
                             }

@@ -174,7 +174,8 @@ pub(crate) async fn add(
     p.check_csrf(form.csrf.as_deref())?;
     admin_only(p)?;
     let url = form.url.unwrap_or_default();
-    let (id, secret) = webhooks::add(&state.store, &p.actor, &p.client, site, &url)
+    let key = webhooks::SealKey::of(&state.subjects);
+    let (id, secret) = webhooks::add(&state.store, &key, &p.actor, &p.client, site, &url)
         .await
         .map_err(|e| match e {
             AddError::BadUrl(_) => ApiError::BadRequest(e.to_string()),

@@ -1,0 +1,81 @@
+//! What someone holding a copy of the database reads: every row of every table, as text.
+//! The tests that keep secrets out of the database (subject secrets, signing keys, webhook
+//! secrets) and those that check erasure look through it.
+
+use yinyom_server::store::Store;
+
+/// Every row of every table: `(table, the row's values as text)`. SQLite writes each value
+/// with `quote()` (text in quotes, numbers, blobs as `X'…'` hexadecimal); PostgreSQL each
+/// row as its record text (`bytea` as `\x…` hexadecimal).
+pub async fn rows(store: &Store) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    match store {
+        Store::Sqlite(pool) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+            for t in tables {
+                let cols: Vec<String> =
+                    sqlx::query_scalar("select name from pragma_table_info($1)")
+                        .bind(&t)
+                        .fetch_all(pool)
+                        .await
+                        .expect("columns");
+                let expr = cols
+                    .iter()
+                    .map(|c| format!("quote(\"{c}\")"))
+                    .collect::<Vec<_>>()
+                    .join(" || ',' || ");
+                let rows: Vec<String> = sqlx::query_scalar(&format!("select {expr} from \"{t}\""))
+                    .fetch_all(pool)
+                    .await
+                    .expect("rows");
+                out.extend(rows.into_iter().map(|r| (t.clone(), r)));
+            }
+        }
+        Store::Postgres(pool) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "select table_name::text from information_schema.tables
+                 where table_schema = 'public' and table_type = 'BASE TABLE'",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+            for t in tables {
+                let rows: Vec<String> =
+                    sqlx::query_scalar(&format!("select \"{t}\"::text from \"{t}\""))
+                        .fetch_all(pool)
+                        .await
+                        .expect("rows");
+                out.extend(rows.into_iter().map(|r| (t.clone(), r)));
+            }
+        }
+    }
+    out
+}
+
+/// Every row of every table as one lower-cased text, a row a line, each `table: values`.
+pub async fn text(store: &Store) -> String {
+    rows(store)
+        .await
+        .iter()
+        .map(|(t, r)| format!("{t}: {r}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase()
+}
+
+/// Runs one SQL statement on `store` (a test changing rows behind the server's back).
+pub async fn exec(store: &Store, sql: &str) {
+    match store {
+        Store::Sqlite(pool) => {
+            sqlx::query(sql).execute(pool).await.expect(sql);
+        }
+        Store::Postgres(pool) => {
+            sqlx::query(sql).execute(pool).await.expect(sql);
+        }
+    }
+}
