@@ -381,7 +381,10 @@ impl Store {
                     seq: to_u64(r.seq)?,
                     receipt_id: r.receipt_id,
                     leaf_hash: r.leaf_hash,
-                    receipt: r.receipt_json.zip(r.jws),
+                    receipt: r.receipt_json.zip(r.jws).map(|(json, jws)| {
+                        let jws = super::receipts::attach_jws(&jws, &json);
+                        (json, jws)
+                    }),
                 })
             })
             .collect()

@@ -3,8 +3,36 @@
 
 use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
 pub use crate::log::chain_hash;
+use base64::Engine as _;
 use sqlx::QueryBuilder;
 use yinyom_model::receipt::Receipt;
+
+/// base64url without padding, the JWS encoding.
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The JWS as a receipt row keeps it: without its payload (`header..signature`, the
+/// detached form of RFC 7515 appendix F), because the payload is the receipt's canonical
+/// JSON, base64url-encoded, and the row keeps that JSON already. A JWS whose payload is
+/// not exactly `json` is kept whole (nothing given to a visitor is ever lost).
+pub fn detach_jws(jws: &str, json: &str) -> String {
+    let mut parts = jws.splitn(3, '.');
+    if let (Some(header), Some(payload), Some(signature)) =
+        (parts.next(), parts.next(), parts.next())
+        && payload == B64.encode(json)
+    {
+        return format!("{header}..{signature}");
+    }
+    jws.to_owned()
+}
+
+/// The compact JWS of a stored row ([`detach_jws`]): the payload put back, byte for byte
+/// the JWS answered when the receipt was made. A whole JWS is returned as it is.
+pub fn attach_jws(stored: &str, json: &str) -> String {
+    match stored.split_once("..") {
+        Some((header, signature)) => format!("{header}.{}.{signature}", B64.encode(json)),
+        None => stored.to_owned(),
+    }
+}
 
 /// A receipt as stored: the receipt, the exact canonical JSON that was signed, the JWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +65,13 @@ impl TryFrom<ReceiptRow> for StoredReceipt {
 }
 
 impl StoredReceipt {
-    /// A receipt read back from its stored canonical JSON, JWS and issue time.
+    /// A receipt read back from its stored canonical JSON, JWS (whole, or as the row
+    /// keeps it: [`detach_jws`]) and issue time.
     pub fn parse(json: String, jws: String, issued_at_ms: i64) -> Result<Self> {
         Ok(Self {
             receipt: from_json(&json)?,
+            jws: attach_jws(&jws, &json),
             json,
-            jws,
             issued_at_ms,
         })
     }
@@ -342,7 +371,7 @@ impl Store {
                         .push_bind(&rc.notice.version)
                         .push_bind(i64::from(rc.notice.consent_revision))
                         .push_bind(&r.json)
-                        .push_bind(&r.jws);
+                        .push_bind(detach_jws(&r.jws, &r.json));
                 });
                 q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
                 written.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
