@@ -146,6 +146,8 @@ impl Store {
                 .bind(site)
                 .execute(&mut *tx)
                 .await?;
+            // The visitors' latest choices, from the receipts they have left.
+            super::heads::recompute_heads(&mut *tx, site, subjects).await?;
             for subject in subjects {
                 let gone = sqlx::query(
                     "delete from subjects where site_id = $1 and subject_id = $2
