@@ -646,6 +646,25 @@ pub enum Finding {
         /// Count from the signed receipts in the log.
         signed: i64,
     },
+    /// A visitor's latest choice as stored (what the current-consent statistics count)
+    /// differs from the visitor's latest signed receipt.
+    Head {
+        /// The visitor.
+        subject_id: String,
+        /// What differs.
+        why: String,
+    },
+    /// A `consent_now` count (the current-consent statistics) differs from what the
+    /// visitors' latest signed receipts give.
+    ConsentNow {
+        /// Its key: (Thailand day the validity ends, withdrawn, notice version, an
+        /// earlier receipt under another version, decisions).
+        key: crate::store::heads::NowKey,
+        /// Stored count.
+        stored: i64,
+        /// Count from the signed receipts.
+        signed: i64,
+    },
     /// The checkpoint kept outside (`--checkpoint`) does not match this log.
     Outside {
         /// Its tree size.
@@ -722,6 +741,19 @@ impl std::fmt::Display for Finding {
                     crate::dates::day_name(*day)
                 )
             }
+            Finding::Head { subject_id, why } => write!(
+                f,
+                "visitor {subject_id}: the latest choice kept for the statistics {why}"
+            ),
+            Finding::ConsentNow {
+                key: (day, withdrawn, version, mixed, choice),
+                stored,
+                signed,
+            } => write!(
+                f,
+                "consent-now count of choices valid until {} (withdrawn {withdrawn}, notice {version}, earlier version {mixed}, `{choice}`): stored {stored}, the signed receipts give {signed}",
+                crate::dates::day_name(*day)
+            ),
             Finding::Outside { tree_size, why } => {
                 write!(f, "the checkpoint kept outside (size {tree_size}): {why}")
             }
@@ -1086,6 +1118,8 @@ async fn audit_rows(
         .map(|h| (h.clone(), (None, "(erased)".to_owned())))
         .collect();
     let mut links: Vec<(String, String, String)> = Vec::new();
+    // The site's signed receipts, for the visitors' latest choices.
+    let mut latest: Vec<crate::store::heads::ReceiptOfHead> = Vec::new();
     for row in &rows {
         let id = row.receipt_id.clone();
         if row.site_id == site && row.in_log == 0 && row.pending == 0 {
@@ -1107,6 +1141,15 @@ async fn audit_rows(
             .map(|(k, i, g)| (k.to_owned(), i.as_str().to_owned(), i64::from(*g)))
             .collect();
         let mut differs = Vec::new();
+        let (issued_at, signed_at) = (
+            row.issued_at.to_string(),
+            crate::config::parse_time_ms(&receipt.issued_at)
+                .map_or_else(|e| e, |ms| ms.to_string()),
+        );
+        let (revision, signed_revision) = (
+            row.consent_revision.to_string(),
+            receipt.notice.consent_revision.to_string(),
+        );
         for (column, stored, signed) in [
             ("site_id", row.site_id.as_str(), receipt.site.as_str()),
             (
@@ -1115,6 +1158,12 @@ async fn audit_rows(
                 receipt.subject_id.as_str(),
             ),
             ("event", row.event.as_str(), receipt.event.as_str()),
+            ("issued_at", issued_at.as_str(), signed_at.as_str()),
+            (
+                "consent_revision",
+                revision.as_str(),
+                signed_revision.as_str(),
+            ),
             ("method", row.method.as_str(), receipt.method.as_str()),
             (
                 "notice_version",
@@ -1144,6 +1193,17 @@ async fn audit_rows(
                 receipt.method.as_str().to_owned(),
                 &row.receipt_json,
             )?;
+        }
+        if receipt.site.as_str() == site
+            && row.site_id == site
+            && let Ok(at) = crate::config::parse_time_ms(&receipt.issued_at)
+        {
+            latest.push((
+                row.subject_id.clone(),
+                at,
+                row.receipt_id.clone(),
+                row.receipt_json.clone(),
+            ));
         }
         if receipt.site.as_str() == site {
             signed_notices.insert(
@@ -1219,6 +1279,7 @@ async fn audit_rows(
             });
         }
     }
+    check_heads(store, site, latest, report).await?;
     for (subject, head) in store.chain_heads(site).await? {
         let why = match by_hash.get(&head) {
             None => Some("the visitor's newest receipt is missing: it was removed"),
@@ -1234,6 +1295,61 @@ async fn audit_rows(
             report.findings.push(Finding::Chain {
                 receipt_id: format!("visitor {subject}"),
                 why: why.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Every visitor's stored latest choice and the `consent_now` counts (what the
+/// current-consent statistics add up) against the site's signed receipts.
+async fn check_heads(
+    store: &Store,
+    site: &str,
+    receipts: Vec<crate::store::heads::ReceiptOfHead>,
+    report: &mut Report,
+) -> Result<(), StoreError> {
+    use crate::store::heads::{NowCounts, heads_of};
+    let mut signed = heads_of(receipts);
+    let mut counts = NowCounts::default();
+    for head in signed.values() {
+        counts.moved(None, Some(head));
+    }
+    for row in store.site_heads(site).await? {
+        let why = match (row.head(), signed.remove(&row.subject_id)) {
+            (Some(stored), Some(head)) if stored != head => Some(format!(
+                "differs from the latest signed receipt (stored {stored:?}, signed {head:?})"
+            )),
+            (Some(_), None) => Some("belongs to no signed receipt".to_owned()),
+            (None, Some(_)) => Some("is missing".to_owned()),
+            _ => None,
+        };
+        if let Some(why) = why {
+            report.findings.push(Finding::Head {
+                subject_id: row.subject_id,
+                why,
+            });
+        }
+    }
+    for subject_id in signed.into_keys() {
+        report.findings.push(Finding::Head {
+            subject_id,
+            why: "is missing, and so is the visitor's row".to_owned(),
+        });
+    }
+    let stored = store.consent_now_counts(site).await?;
+    let keys: std::collections::BTreeSet<&crate::store::heads::NowKey> =
+        stored.0.keys().chain(counts.0.keys()).collect();
+    for key in keys {
+        let (s, c) = (
+            stored.0.get(key).copied().unwrap_or(0),
+            counts.0.get(key).copied().unwrap_or(0),
+        );
+        if s != c {
+            report.findings.push(Finding::ConsentNow {
+                key: key.clone(),
+                stored: s,
+                signed: c,
             });
         }
     }

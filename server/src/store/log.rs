@@ -381,7 +381,10 @@ impl Store {
                     seq: to_u64(r.seq)?,
                     receipt_id: r.receipt_id,
                     leaf_hash: r.leaf_hash,
-                    receipt: r.receipt_json.zip(r.jws),
+                    receipt: r.receipt_json.zip(r.jws).map(|(json, jws)| {
+                        let jws = super::receipts::attach_jws(&jws, &json);
+                        (json, jws)
+                    }),
                 })
             })
             .collect()
@@ -629,6 +632,10 @@ pub struct VerifyRow {
     pub method: String,
     /// `receipts.notice_version`.
     pub notice_version: String,
+    /// `receipts.issued_at` (unix ms).
+    pub issued_at: i64,
+    /// `receipts.consent_revision`.
+    pub consent_revision: i64,
     /// The signed canonical JSON.
     pub receipt_json: String,
     /// 1 when the site's log has a leaf for it.
@@ -642,7 +649,7 @@ impl Store {
     pub async fn audit_rows(&self, site: &str) -> Result<Vec<VerifyRow>> {
         let rows = on_pool!(self, pool => sqlx::query_as(
             "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method, r.notice_version,
-                    r.receipt_json,
+                    r.issued_at, r.consent_revision, r.receipt_json,
                     cast(case when exists (select 1 from log_leaves l
                                       where l.site_id = $1 and l.receipt_id = r.receipt_id)
                          then 1 else 0 end as bigint) as in_log,

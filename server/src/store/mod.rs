@@ -156,6 +156,7 @@ mod dump;
 pub mod erasure;
 mod export_reader;
 pub mod fleet;
+pub mod heads;
 mod hosts;
 pub mod keys;
 pub mod log;
@@ -283,7 +284,9 @@ impl Store {
                 }
             };
             POSTGRES_MIGRATIONS.run(&pool).await?;
-            Ok(Store::Postgres(pool))
+            let store = Store::Postgres(pool);
+            store.backfill_heads().await?;
+            Ok(store)
         } else {
             Err(StoreError::BadUrl(url.to_owned()))
         }
@@ -311,7 +314,9 @@ impl Store {
             .connect_with(opts)
             .await?;
         SQLITE_MIGRATIONS.run(&pool).await?;
-        Ok(Store::Sqlite(pool))
+        let store = Store::Sqlite(pool);
+        store.backfill_heads().await?;
+        Ok(store)
     }
 
     /// On SQLite, waits for this process's turn to write (see [`SQLITE_WRITER`]).

@@ -1,10 +1,39 @@
 //! Consent receipts: written in groups (with their decisions, the visitors first seen, the
 //! log queue and the webhook outbox), read back by request, by visitor or by id.
 
+use super::heads::{Head, HeadRow, NowCounts, NowKey, add_consent_now};
 use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
 pub use crate::log::chain_hash;
+use base64::Engine as _;
 use sqlx::QueryBuilder;
 use yinyom_model::receipt::Receipt;
+
+/// base64url without padding, the JWS encoding.
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The JWS as a receipt row keeps it: without its payload (`header..signature`, the
+/// detached form of RFC 7515 appendix F), because the payload is the receipt's canonical
+/// JSON, base64url-encoded, and the row keeps that JSON already. A JWS whose payload is
+/// not exactly `json` is kept whole (nothing given to a visitor is ever lost).
+pub fn detach_jws(jws: &str, json: &str) -> String {
+    let mut parts = jws.splitn(3, '.');
+    if let (Some(header), Some(payload), Some(signature)) =
+        (parts.next(), parts.next(), parts.next())
+        && payload == B64.encode(json)
+    {
+        return format!("{header}..{signature}");
+    }
+    jws.to_owned()
+}
+
+/// The compact JWS of a stored row ([`detach_jws`]): the payload put back, byte for byte
+/// the JWS answered when the receipt was made. A whole JWS is returned as it is.
+pub fn attach_jws(stored: &str, json: &str) -> String {
+    match stored.split_once("..") {
+        Some((header, signature)) => format!("{header}.{}.{signature}", B64.encode(json)),
+        None => stored.to_owned(),
+    }
+}
 
 /// A receipt as stored: the receipt, the exact canonical JSON that was signed, the JWS.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +66,13 @@ impl TryFrom<ReceiptRow> for StoredReceipt {
 }
 
 impl StoredReceipt {
-    /// A receipt read back from its stored canonical JSON, JWS and issue time.
+    /// A receipt read back from its stored canonical JSON, JWS (whole, or as the row
+    /// keeps it: [`detach_jws`]) and issue time.
     pub fn parse(json: String, jws: String, issued_at_ms: i64) -> Result<Self> {
         Ok(Self {
             receipt: from_json(&json)?,
+            jws: attach_jws(&jws, &json),
             json,
-            jws,
             issued_at_ms,
         })
     }
@@ -68,6 +98,15 @@ impl<'a> ReceiptKey<'a> {
             request_id: &receipt.request_id,
         }
     }
+}
+
+/// A visitor's `subjects` row: its chain head and latest choice.
+#[derive(sqlx::FromRow)]
+struct SubjectHeadRow {
+    site_id: String,
+    last_receipt: Option<String>,
+    #[sqlx(flatten)]
+    head: HeadRow,
 }
 
 /// A receipt row with its log position, if sequenced.
@@ -248,26 +287,29 @@ impl Store {
                         .await?,
                 );
             }
-            // The chain heads, read under the visitors' locks.
+            // The chain heads and the visitors' latest choices, read under their locks.
             let mut heads: std::collections::HashMap<(String, String), String> =
+                std::collections::HashMap::new();
+            let mut choices: std::collections::HashMap<(String, String), Head> =
                 std::collections::HashMap::new();
             for chunk in register.chunks(ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(
-                    "select site_id, subject_id, last_receipt from subjects
-                     where (site_id, subject_id) in (",
+                    "select site_id, subject_id, last_receipt, head_until, head_withdrawn,
+                            head_version, head_mixed, head_choice
+                     from subjects where (site_id, subject_id) in (",
                 );
                 q.push_values(chunk, |mut row, (site, subject)| {
                     row.push_bind(*site).push_bind(*subject);
                 });
                 q.push(") order by site_id, subject_id");
                 q.push(lock);
-                for (site, subject, last) in q
-                    .build_query_as::<(String, String, Option<String>)>()
-                    .fetch_all(&mut *tx)
-                    .await?
-                {
-                    if let Some(last) = last {
-                        heads.insert((site, subject), last);
+                for row in q.build_query_as::<SubjectHeadRow>().fetch_all(&mut *tx).await? {
+                    let key = (row.site_id.clone(), row.head.subject_id.clone());
+                    if let Some(head) = row.head.head() {
+                        choices.insert(key.clone(), head);
+                    }
+                    if let Some(last) = row.last_receipt {
+                        heads.insert(key, last);
                     }
                 }
             }
@@ -327,7 +369,7 @@ impl Store {
                         .push_bind(&rc.notice.version)
                         .push_bind(i64::from(rc.notice.consent_revision))
                         .push_bind(&r.json)
-                        .push_bind(&r.jws);
+                        .push_bind(detach_jws(&r.jws, &r.json));
                 });
                 q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
                 written.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
@@ -339,23 +381,56 @@ impl Store {
                     "a receipt of the group was written concurrently".into(),
                 ));
             }
+            // The visitors' new latest choices, in the group's order, and what that changes
+            // in `consent_now`.
+            let mut now_counts: std::collections::BTreeMap<&str, NowCounts> =
+                std::collections::BTreeMap::new();
+            for r in &receipts {
+                if !expected.contains(&r.receipt.receipt_id) {
+                    continue;
+                }
+                let key = (r.receipt.site.as_str().to_owned(), r.receipt.subject_id.clone());
+                let before = choices.get(&key);
+                let after = Head::after(before, &r.receipt)?;
+                now_counts
+                    .entry(r.receipt.site.as_str())
+                    .or_default()
+                    .moved(before, Some(&after));
+                choices.insert(key, after);
+            }
             moved.sort_unstable();
             moved.dedup();
             for chunk in moved.chunks(ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(
-                    "insert into subjects (site_id, subject_id, first_at, last_receipt) ",
+                    "insert into subjects (site_id, subject_id, first_at, last_receipt, head_until,
+                                           head_withdrawn, head_version, head_mixed, head_choice) ",
                 );
                 q.push_values(chunk, |mut row, subject| {
+                    let head = choices.get(subject);
                     row.push_bind(subject.0.as_str())
                         .push_bind(subject.1.as_str())
                         .push_bind(now)
-                        .push_bind(heads.get(subject).map(String::as_str));
+                        .push_bind(heads.get(subject).map(String::as_str))
+                        .push_bind(head.map(|h| h.until_ms))
+                        .push_bind(head.map(|h| h.withdrawn))
+                        .push_bind(head.map(|h| h.version.as_str()))
+                        .push_bind(head.map(|h| h.mixed))
+                        .push_bind(head.map(|h| h.choice.as_str()));
                 });
                 q.push(
                     " on conflict (site_id, subject_id)
-                     do update set last_receipt = excluded.last_receipt",
+                     do update set last_receipt = excluded.last_receipt,
+                        head_until = excluded.head_until, head_withdrawn = excluded.head_withdrawn,
+                        head_version = excluded.head_version, head_mixed = excluded.head_mixed,
+                        head_choice = excluded.head_choice",
                 );
                 q.build().execute(&mut *tx).await?;
+            }
+            for (site, counts) in &now_counts {
+                let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
+                for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+                    add_consent_now(&mut *tx, site, chunk).await?;
+                }
             }
             let queued: Vec<&StoredReceipt> = receipts
                 .iter()

@@ -1,7 +1,8 @@
 //! Statistics of a site's receipts over a time range.
 
-use super::{Result, Store};
-use crate::dates::{DAY_MS, TH_OFFSET_MS};
+use super::{Result, Store, heads::decisions};
+use crate::dates::{DAY_MS, TH_OFFSET_MS, thailand_day, thailand_day_start};
+use std::collections::BTreeMap;
 
 /// One day's counts for the statistics.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
@@ -84,100 +85,83 @@ pub struct CurrentRow {
 /// (kind, id, visitors consenting now, visitors who decided it).
 pub type ItemRow = (String, String, i64, i64);
 
-/// Each visitor's latest receipt on site `$1` (the newest by time; the greatest id on a
-/// tie), and whether it is still valid at `$2` (RFC 3339 UTC with milliseconds, like
-/// `valid_until`, so the strings compare as times). `{valid_until}` is the database's way
-/// of reading the field out of the signed JSON. The grouping walks the
-/// `receipts_subject_latest (site_id, subject_id, issued_at, receipt_id)` index (migration `evidence`).
-const LATEST: &str = "with last_at as (
-        select subject_id, max(issued_at) as at from receipts where site_id = $1 group by subject_id
-    ), latest as (
-        select max(r.receipt_id) as receipt_id from receipts r
-        join last_at l on r.site_id = $1 and r.subject_id = l.subject_id and r.issued_at = l.at
-        group by r.subject_id
-    ), now_state as (
-        select r.receipt_id, r.event, case when {valid_until} > $2 then 1 else 0 end as valid
-        from latest x join receipts r on r.receipt_id = x.receipt_id
-    )";
-
 impl Store {
     /// The current consent on `site` at `now_ms` ([`CurrentRow`]), from each visitor's
-    /// latest receipt (its own validity end decides expiry).
+    /// latest receipt (its own validity end decides expiry): the `consent_now` counts of
+    /// the heads whose validity ends on another Thailand day than today, and the heads
+    /// ending today one by one (store/heads.rs). A few hundred rows at any number of
+    /// receipts.
     pub async fn current_consent(&self, site: &str, now_ms: i64) -> Result<CurrentRow> {
-        let now = crate::dates::rfc3339_ms(now_ms);
-        let sql = |valid_until: &str, tail: &str| {
-            format!("{} {tail}", LATEST.replace("{valid_until}", valid_until))
-        };
-        let totals = "select cast(count(*) as bigint), cast(coalesce(sum(c.valid), 0) as bigint),
-                cast(coalesce(sum(case when c.valid = 1 and exists (select 1 from receipt_decisions d
-                    where d.receipt_id = c.receipt_id and d.granted = 1) then 1 else 0 end), 0) as bigint),
-                cast(coalesce(sum(case when c.event = 'withdrawn' then 1 else 0 end), 0) as bigint),
-                cast(coalesce(sum(case when c.event <> 'withdrawn' and c.valid = 0 then 1 else 0 end), 0) as bigint)
-            from now_state c";
-        let items = "select d.kind, d.item,
-                cast(sum(case when c.valid = 1 and d.granted = 1 then 1 else 0 end) as bigint),
-                cast(count(*) as bigint)
-            from now_state c join receipt_decisions d on d.receipt_id = c.receipt_id
-            group by d.kind, d.item order by d.kind, d.item";
-        let (totals, items): ((i64, i64, i64, i64, i64), Vec<ItemRow>) = match self {
-            Store::Sqlite(pool) => {
-                let v = "json_extract(r.receipt_json, '$.valid_until')";
-                (
-                    sqlx::query_as(&sql(v, totals))
-                        .bind(site)
-                        .bind(&now)
-                        .fetch_one(pool)
-                        .await?,
-                    sqlx::query_as(&sql(v, items))
-                        .bind(site)
-                        .bind(&now)
-                        .fetch_all(pool)
-                        .await?,
-                )
+        let today = thailand_day(now_ms);
+        let counted: Vec<(i64, i64, String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "select cast(case when until_day > $2 then 1 else 0 end as bigint), withdrawn, choice,
+                    cast(sum(n) as bigint)
+             from consent_now where site_id = $1 and until_day <> $2 and n <> 0
+             group by 1, withdrawn, choice",
+        )
+        .bind(site)
+        .bind(today)
+        .fetch_all(pool)
+        .await)?;
+        let ending_today: Vec<(i64, i64, String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "select cast(case when head_until > $4 then 1 else 0 end as bigint), head_withdrawn,
+                    head_choice, cast(count(*) as bigint)
+             from subjects where site_id = $1 and head_until >= $2 and head_until < $3
+             group by 1, head_withdrawn, head_choice",
+        )
+        .bind(site)
+        .bind(thailand_day_start(today))
+        .bind(thailand_day_start(today + 1))
+        .bind(now_ms)
+        .fetch_all(pool)
+        .await)?;
+        let mut row = CurrentRow::default();
+        let mut items: BTreeMap<(&'static str, String), (i64, i64)> = BTreeMap::new();
+        for (valid, withdrawn, choice, n) in counted.iter().chain(&ending_today) {
+            let (valid, withdrawn, n) = (*valid == 1, *withdrawn == 1, *n);
+            let mut grants = false;
+            for (kind, item, granted) in decisions(choice) {
+                let e = items.entry((kind, item.to_owned())).or_default();
+                e.1 += n;
+                if valid && granted {
+                    e.0 += n;
+                }
+                grants |= granted;
             }
-            Store::Postgres(pool) => {
-                let v = "(r.receipt_json::json ->> 'valid_until')";
-                (
-                    sqlx::query_as(&sql(v, totals))
-                        .bind(site)
-                        .bind(&now)
-                        .fetch_one(pool)
-                        .await?,
-                    sqlx::query_as(&sql(v, items))
-                        .bind(site)
-                        .bind(&now)
-                        .fetch_all(pool)
-                        .await?,
-                )
+            row.visitors += n;
+            if valid {
+                row.valid += n;
+                if grants {
+                    row.opted_in += n;
+                }
             }
-        };
-        Ok(CurrentRow {
-            visitors: totals.0,
-            valid: totals.1,
-            opted_in: totals.2,
-            withdrawn: totals.3,
-            expired: totals.4,
-            items,
-        })
+            if withdrawn {
+                row.withdrawn += n;
+            } else if !valid {
+                row.expired += n;
+            }
+        }
+        row.items = items
+            .into_iter()
+            .map(|((kind, item), (consenting, decided))| {
+                (kind.to_owned(), item, consenting, decided)
+            })
+            .collect();
+        Ok(row)
     }
 
     /// Visitors of `site` whose latest receipt is under notice `version` and who also made
-    /// a receipt under an earlier version: those who consented again after it changed.
+    /// a receipt under an earlier version: those who consented again after it changed
+    /// (the heads' `mixed`, counted in `consent_now`).
     pub async fn reconsented(&self, site: &str, version: &str) -> Result<i64> {
-        let (n,): (i64,) = on_pool!(self, pool => sqlx::query_as(
-            "with last_at as (
-                select subject_id, max(issued_at) as at from receipts where site_id = $1 group by subject_id
-            )
-            select cast(count(distinct l.subject_id) as bigint) from last_at l
-            join receipts r on r.site_id = $1 and r.subject_id = l.subject_id and r.issued_at = l.at
-            where r.notice_version = $2 and exists (
-                select 1 from receipts o where o.site_id = $1 and o.subject_id = l.subject_id
-                and o.notice_version <> $2 and o.issued_at < l.at)",
+        let n: Option<i64> = on_pool!(self, pool => sqlx::query_scalar(
+            "select cast(sum(n) as bigint) from consent_now
+             where site_id = $1 and version = $2 and mixed = 1",
         )
         .bind(site)
         .bind(version)
         .fetch_one(pool)
         .await)?;
-        Ok(n)
+        Ok(n.unwrap_or(0))
     }
 }

@@ -1,0 +1,419 @@
+//! Each visitor's latest choice on a site (its head), kept on the visitor's `subjects` row
+//! in the transaction that writes the receipt, and `consent_now`: how many heads there
+//! are per (Thailand day their validity ends, withdrawal, notice version, an earlier
+//! receipt under another version, decisions). The current-consent statistics add up
+//! those few rows instead of finding every visitor's latest receipt; only the heads whose
+//! validity ends today are read one by one, so expiry stays exact to the millisecond.
+//! `log verify` recomputes both from the receipts.
+
+use super::{ROWS_PER_STATEMENT, Result, Store, StoreError};
+use crate::dates::thailand_day;
+use std::collections::BTreeMap;
+use yinyom_model::receipt::{Event, Receipt};
+
+/// A visitor's latest choice on a site, as its `subjects` row keeps it (`head_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The latest receipt's `valid_until`, unix ms.
+    pub until_ms: i64,
+    /// 1 when the latest receipt is a withdrawal.
+    pub withdrawn: i64,
+    /// The notice version it was made under.
+    pub version: String,
+    /// 1 when an earlier receipt of the visitor was made under another version (the
+    /// visitor consented again after the notice changed).
+    pub mixed: i64,
+    /// Its decisions ([`choice_of`]).
+    pub choice: String,
+}
+
+/// A visitor's head columns as its `subjects` row has them (all empty: none recorded).
+#[derive(Debug, sqlx::FromRow)]
+pub struct HeadRow {
+    /// The visitor.
+    pub subject_id: String,
+    head_until: Option<i64>,
+    head_withdrawn: Option<i64>,
+    head_version: Option<String>,
+    head_mixed: Option<i64>,
+    head_choice: Option<String>,
+}
+
+impl HeadRow {
+    /// Its latest choice, if recorded.
+    pub fn head(&self) -> Option<Head> {
+        Some(Head {
+            until_ms: self.head_until?,
+            withdrawn: self.head_withdrawn?,
+            version: self.head_version.clone()?,
+            mixed: self.head_mixed?,
+            choice: self.head_choice.clone()?,
+        })
+    }
+}
+
+/// The head columns, for a `select`.
+pub const HEAD_COLUMNS: &str =
+    "subject_id, head_until, head_withdrawn, head_version, head_mixed, head_choice";
+
+/// A receipt's decisions in one short text: `c:<category>=1 p:<purpose>=0 …`, categories
+/// then purposes, each in id order.
+pub fn choice_of(r: &Receipt) -> String {
+    let cats = r.categories.iter().map(|(i, g)| ('c', i, g));
+    let purposes = r.purposes.iter().map(|(i, g)| ('p', i, g));
+    cats.chain(purposes)
+        .map(|(k, i, g)| format!("{k}:{}={}", i.as_str(), u8::from(*g)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The decisions of a [`choice_of`] text: (kind, id, granted).
+pub fn decisions(choice: &str) -> impl Iterator<Item = (&'static str, &str, bool)> {
+    choice.split(' ').filter_map(|d| {
+        let (k, rest) = d.split_once(':')?;
+        let (item, g) = rest.rsplit_once('=')?;
+        let kind = match k {
+            "c" => "category",
+            "p" => "purpose",
+            _ => return None,
+        };
+        Some((kind, item, g == "1"))
+    })
+}
+
+impl Head {
+    /// The visitor's head once `receipt` is written after `before` (its head until then).
+    pub fn after(before: Option<&Head>, receipt: &Receipt) -> Result<Head> {
+        let version = receipt.notice.version.clone();
+        let until_ms = crate::config::parse_time_ms(&receipt.valid_until)
+            .map_err(|e| StoreError::Corrupt(format!("receipt {}: {e}", receipt.receipt_id)))?;
+        Ok(Head {
+            until_ms,
+            withdrawn: i64::from(receipt.event == Event::Withdrawn),
+            mixed: before.map_or(0, |b| i64::from(b.mixed == 1 || b.version != version)),
+            version,
+            choice: choice_of(receipt),
+        })
+    }
+
+    /// Its `consent_now` key.
+    pub fn key(&self) -> NowKey {
+        (
+            thailand_day(self.until_ms),
+            self.withdrawn,
+            self.version.clone(),
+            self.mixed,
+            self.choice.clone(),
+        )
+    }
+}
+
+/// A `consent_now` key: (Thailand day the validity ends, withdrawn, notice version, mixed,
+/// choice).
+pub type NowKey = (i64, i64, String, i64, String);
+
+/// Changes to `consent_now` (or, from nothing, its whole content): heads added and taken
+/// away per key.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct NowCounts(pub BTreeMap<NowKey, i64>);
+
+impl NowCounts {
+    /// A visitor's head moved from `before` to `after`.
+    pub fn moved(&mut self, before: Option<&Head>, after: Option<&Head>) {
+        if let Some(b) = before {
+            *self.0.entry(b.key()).or_default() -= 1;
+        }
+        if let Some(a) = after {
+            *self.0.entry(a.key()).or_default() += 1;
+        }
+    }
+
+    /// The keys that change (no zero rows).
+    pub fn changes(&self) -> impl Iterator<Item = (&NowKey, i64)> {
+        self.0
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|(k, n)| (k, *n))
+    }
+}
+
+/// Every visitor's head from their receipts: `receipts` are (visitor, issue time ms,
+/// receipt id, canonical JSON) in any order; the latest by (time, id) is the head. A
+/// receipt whose JSON cannot be read is passed over (`log verify` names it).
+pub fn heads_of(mut receipts: Vec<ReceiptOfHead>) -> BTreeMap<String, Head> {
+    receipts.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
+    let mut heads: BTreeMap<String, Head> = BTreeMap::new();
+    for (subject, _, _, json) in receipts {
+        let Ok(receipt) = super::from_json::<Receipt>(&json) else {
+            continue;
+        };
+        if let Ok(head) = Head::after(heads.get(&subject), &receipt) {
+            heads.insert(subject, head);
+        }
+    }
+    heads
+}
+
+/// (visitor, issue time ms, receipt id, canonical JSON): what [`heads_of`] reads.
+pub type ReceiptOfHead = (String, i64, String, String);
+
+/// The columns of a [`ReceiptOfHead`], for a `select` on `receipts`.
+pub const RECEIPT_OF_HEAD: &str = "subject_id, issued_at, receipt_id, receipt_json";
+
+/// Recomputes the heads of `subjects` of `site` from the receipts they have now, inside
+/// the caller's transaction, and moves `consent_now` with them (after an erasure).
+pub async fn recompute_heads<C: Heads>(
+    conn: &mut C,
+    site: &str,
+    subjects: &[String],
+) -> Result<()> {
+    conn.recompute(site, subjects, false).await.map(|_| ())
+}
+
+/// A connection a transaction runs on (SQLite or PostgreSQL): see [`recompute_heads`].
+pub trait Heads {
+    /// Recomputes the heads of `subjects` (`only_empty`: only those with none yet, and
+    /// returns how many it filled).
+    fn recompute(
+        &mut self,
+        site: &str,
+        subjects: &[String],
+        only_empty: bool,
+    ) -> impl std::future::Future<Output = Result<u64>> + Send;
+}
+
+macro_rules! heads {
+    ($conn:ty) => {
+        impl Heads for $conn {
+            async fn recompute(
+                &mut self,
+                site: &str,
+                subjects: &[String],
+                only_empty: bool,
+            ) -> Result<u64> {
+                let mut counts = NowCounts::default();
+                let mut filled = 0;
+                for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
+                    let list =
+                        |q: &mut sqlx::QueryBuilder<'_, <$conn as sqlx::Connection>::Database>| {
+                            q.push_bind(site.to_owned()).push(" and subject_id in (");
+                            let mut ids = q.separated(", ");
+                            for s in chunk {
+                                ids.push_bind(s.clone());
+                            }
+                            q.push(")");
+                        };
+                    let mut q = sqlx::QueryBuilder::new(format!(
+                        "select {HEAD_COLUMNS} from subjects where site_id = "
+                    ));
+                    list(&mut q);
+                    let before: Vec<HeadRow> = q.build_query_as().fetch_all(&mut *self).await?;
+                    let mut q = sqlx::QueryBuilder::new(format!(
+                        "select {RECEIPT_OF_HEAD} from receipts where site_id = "
+                    ));
+                    list(&mut q);
+                    let after = heads_of(q.build_query_as().fetch_all(&mut *self).await?);
+                    for row in before {
+                        let old = row.head();
+                        if only_empty && old.is_some() {
+                            continue;
+                        }
+                        let new = after.get(&row.subject_id);
+                        if old.as_ref() == new {
+                            continue;
+                        }
+                        sqlx::query(
+                            "update subjects set head_until = $3, head_withdrawn = $4,
+                                head_version = $5, head_mixed = $6, head_choice = $7
+                             where site_id = $1 and subject_id = $2",
+                        )
+                        .bind(site)
+                        .bind(&row.subject_id)
+                        .bind(new.map(|h| h.until_ms))
+                        .bind(new.map(|h| h.withdrawn))
+                        .bind(new.map(|h| h.version.as_str()))
+                        .bind(new.map(|h| h.mixed))
+                        .bind(new.map(|h| h.choice.as_str()))
+                        .execute(&mut *self)
+                        .await?;
+                        counts.moved(old.as_ref(), new);
+                        filled += 1;
+                    }
+                }
+                let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
+                for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+                    self.add_now(site, chunk).await?;
+                }
+                Ok(filled)
+            }
+        }
+    };
+}
+
+heads!(sqlx::SqliteConnection);
+heads!(sqlx::PgConnection);
+
+impl Store {
+    /// Fills the head of every visitor that has none yet (visitors from before migration
+    /// `storage`) from their receipts, with their `consent_now` counts, a few hundred
+    /// visitors per transaction. Idempotent: a head once set is left alone, so every start
+    /// runs it and, after the first, finds nothing to do. Returns how many it filled.
+    pub async fn backfill_heads(&self) -> Result<u64> {
+        let mut filled = 0;
+        loop {
+            let batch: Vec<(String, String)> = on_pool!(self, pool => sqlx::query_as(
+                "select s.site_id, s.subject_id from subjects s
+                 where s.head_until is null and exists (select 1 from receipts r
+                     where r.site_id = s.site_id and r.subject_id = s.subject_id)
+                 order by s.site_id, s.subject_id limit 500",
+            )
+            .fetch_all(pool)
+            .await)?;
+            let Some(site) = batch.first().map(|b| b.0.clone()) else {
+                return Ok(filled);
+            };
+            let subjects: Vec<String> = batch
+                .into_iter()
+                .filter(|(s, _)| *s == site)
+                .map(|(_, subject)| subject)
+                .collect();
+            let _turn = self.write_turn().await;
+            let n = on_pool!(self, pool => in_transaction!(pool, |tx| {
+                let n = Heads::recompute(&mut *tx, &site, &subjects, true).await?;
+                tx.commit().await?;
+                Ok(n)
+            }))?;
+            if n == 0 {
+                // Receipts that cannot be read: `log verify` names them.
+                return Ok(filled);
+            }
+            filled += n;
+        }
+    }
+}
+
+/// Adds `changes` (at most [`super::ROWS_PER_STATEMENT`]) to `consent_now` of `site` inside
+/// the caller's transaction (`&mut *tx`), in key order (one lock order for every writer).
+pub async fn add_consent_now<C: NowTable>(
+    conn: &mut C,
+    site: &str,
+    changes: &[(&NowKey, i64)],
+) -> Result<()> {
+    conn.add_now(site, changes).await
+}
+
+/// A connection a transaction runs on (SQLite or PostgreSQL): see [`add_consent_now`].
+pub trait NowTable {
+    /// See [`add_consent_now`].
+    fn add_now(
+        &mut self,
+        site: &str,
+        changes: &[(&NowKey, i64)],
+    ) -> impl std::future::Future<Output = Result<()>> + Send;
+}
+
+macro_rules! now_table {
+    ($conn:ty) => {
+        impl NowTable for $conn {
+            async fn add_now(&mut self, site: &str, changes: &[(&NowKey, i64)]) -> Result<()> {
+                if changes.is_empty() {
+                    return Ok(());
+                }
+                let mut q = sqlx::QueryBuilder::new(
+                    "insert into consent_now (site_id, until_day, withdrawn, version, mixed, choice, n) ",
+                );
+                q.push_values(changes, |mut row, ((day, withdrawn, version, mixed, choice), n)| {
+                    row.push_bind(site)
+                        .push_bind(*day)
+                        .push_bind(*withdrawn)
+                        .push_bind(version.as_str())
+                        .push_bind(*mixed)
+                        .push_bind(choice.as_str())
+                        .push_bind(*n);
+                });
+                q.push(
+                    " on conflict (site_id, until_day, withdrawn, version, mixed, choice)
+                     do update set n = consent_now.n + excluded.n",
+                );
+                q.build().execute(&mut *self).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+now_table!(sqlx::SqliteConnection);
+now_table!(sqlx::PgConnection);
+
+impl Store {
+    /// Recomputes every head of `site` from its receipts, and `consent_now` from the
+    /// heads: a repair after receipts or these tables were changed by hand (`log verify`
+    /// says when). Returns how many heads changed.
+    pub async fn recompute_site_heads(&self, site: &str) -> Result<u64> {
+        let subjects: Vec<String> = on_pool!(self, pool => sqlx::query_scalar(
+            "select subject_id from subjects where site_id = $1 order by subject_id",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        let mut changed = 0;
+        for chunk in subjects.chunks(500) {
+            let _turn = self.write_turn().await;
+            changed += on_pool!(self, pool => in_transaction!(pool, |tx| {
+                let n = Heads::recompute(&mut *tx, site, chunk, false).await?;
+                tx.commit().await?;
+                Ok(n)
+            }))?;
+        }
+        let _turn = self.write_turn().await;
+        on_pool!(self, pool => in_transaction!(pool, |tx| {
+            sqlx::query("delete from consent_now where site_id = $1")
+                .bind(site)
+                .execute(&mut *tx)
+                .await?;
+            // The Thailand day in SQL, as `dates::thailand_day` computes it (validity ends
+            // after 1970, so division rounds down).
+            sqlx::query(
+                "insert into consent_now (site_id, until_day, withdrawn, version, mixed, choice, n)
+                 select site_id, (head_until + $2) / $3, head_withdrawn, head_version, head_mixed,
+                        head_choice, count(*)
+                 from subjects where site_id = $1 and head_until is not null
+                 group by 1, 2, 3, 4, 5, 6",
+            )
+            .bind(site)
+            .bind(crate::dates::TH_OFFSET_MS)
+            .bind(crate::dates::DAY_MS)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }))?;
+        Ok(changed)
+    }
+
+    /// Every visitor's stored head on `site`, for `log verify`.
+    pub async fn site_heads(&self, site: &str) -> Result<Vec<HeadRow>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(&format!(
+            "select {HEAD_COLUMNS} from subjects where site_id = $1"
+        ))
+        .bind(site)
+        .fetch_all(pool)
+        .await)?)
+    }
+
+    /// The stored `consent_now` of `site` (no zero rows), for `log verify`.
+    pub async fn consent_now_counts(&self, site: &str) -> Result<NowCounts> {
+        let rows: Vec<(i64, i64, String, i64, String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "select until_day, withdrawn, version, mixed, choice, n from consent_now
+             where site_id = $1 and n <> 0",
+        )
+        .bind(site)
+        .fetch_all(pool)
+        .await)?;
+        Ok(NowCounts(
+            rows.into_iter()
+                .map(|(d, w, v, m, c, n)| ((d, w, v, m, c), n))
+                .collect(),
+        ))
+    }
+}
