@@ -1,6 +1,6 @@
 //! The loader ↔ server contract: what `GET /v1/sites/{site}/yinyom.js` puts in the loader
-//! ([`LoaderConfig`]) and what `GET /v1/sites/{site}/notice?view=banner` gives the banner
-//! ([`BannerView`]). The server serializes these types; `widget/js/loader.js` and
+//! ([`LoaderConfig`]) and what the banner gets ([`BannerView`]: in the per-site banner
+//! module, [`banner_path`], and from `GET /v1/sites/{site}/notice?view=banner`). The server serializes these types; `widget/js/loader.js` and
 //! `widget/js/banner.js` read them, typed by `widget/js/yinyom.d.ts` (checked by
 //! `cargo xtask test` with `tsc --checkJs`; a test below checks that the declaration names
 //! every key the server sends).
@@ -51,7 +51,7 @@ pub struct LoaderConfig<'a> {
     pub widget_js: String,
     /// URL path of the widget's WebAssembly.
     pub widget_wasm: String,
-    /// URL path of the banner module (`widget/js/banner.js`), beside the widget.
+    /// URL path of the banner module with this site's banner texts in it ([`banner_path`]).
     pub banner_js: String,
     /// URL path of the forms module (`widget/js/forms.js`), beside the widget: imported
     /// only by a page with a `data-yinyom-form`.
@@ -98,7 +98,7 @@ impl<'a> LoaderConfig<'a> {
                 .collect(),
             widget_js: format!("/assets/{}", assets.widget_js),
             widget_wasm: format!("/assets/{}", assets.widget_wasm),
-            banner_js: format!("/assets/{}/yinyom_banner.js", assets.build),
+            banner_js: banner_path(site.as_str(), assets.build, &notice.version),
             forms_js: format!("/assets/{}/yinyom_forms.js", assets.build),
             build: assets.build,
             minors: notice.minors == MinorsPolicy::AskAge,
@@ -106,9 +106,18 @@ impl<'a> LoaderConfig<'a> {
     }
 }
 
+/// URL path of `site`'s banner module: the banner's code of widget build `build`
+/// (`widget/js/banner.js`) with the [`BannerView`] of notice version `version` in it
+/// (`export const texts`). Both parts are immutable, so the URL is cached for good; the
+/// loader imports it only for a visitor who must be asked, so a first visit's second round
+/// is one request and a returning visitor never downloads these texts.
+pub fn banner_path(site: &str, build: &str, version: &str) -> String {
+    format!("/v1/sites/{site}/banner/{build}/{version}.js")
+}
+
 /// What the banner (the first layer, `widget/js/banner.js`) shows and puts in a receipt
-/// request: `GET …/notice?view=banner`. The loader fetches it with the banner module, only
-/// for a visitor who must be asked, so a returning visitor never downloads these texts.
+/// request: the `texts` of the banner module ([`banner_path`]), and
+/// `GET …/notice?view=banner` (which consent on forms reads).
 #[derive(Debug, Serialize)]
 pub struct BannerView<'a> {
     /// The notice version shown.
@@ -307,7 +316,10 @@ mod tests {
         assert_eq!(v["validity_days"], 180);
         assert_eq!(v["languages"], serde_json::json!(["th", "en"]));
         assert_eq!(v["minors"], true);
-        assert_eq!(v["banner_js"], "/assets/0123456789abcdef/yinyom_banner.js");
+        assert_eq!(
+            v["banner_js"],
+            "/v1/sites/demo/banner/0123456789abcdef/v1.js"
+        );
         assert_eq!(v["forms_js"], "/assets/0123456789abcdef/yinyom_forms.js");
         assert_eq!(v["version"], "v1");
         assert_eq!(

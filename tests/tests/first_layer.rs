@@ -42,7 +42,7 @@ fn jwks(server: &TestServer) -> Jwks {
         .expect("jwks json")
 }
 
-/// A first visit fetches the loader, then the banner module and its texts, and nothing else: the banner has the
+/// A first visit fetches the loader, then the site's banner module (its texts inside), and nothing else: the banner has the
 /// notice's Thai title and summary, focused, with three buttons that look the same. The
 /// widget is fetched when the pointer goes over "ตั้งค่า" (before any click), and the
 /// settings open on click.
@@ -73,15 +73,13 @@ fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
     let files = fetched(&visitor, &server);
     assert_eq!(
         files.len(),
-        3,
-        "the loader, then the banner and its texts together: {files:?}"
+        2,
+        "the loader, then the banner with its texts in one module: {files:?}"
     );
     assert!(files[0].ends_with("/yinyom.js"), "{files:?}");
     assert!(
-        files[1..].iter().any(|f| f.ends_with("/yinyom_banner.js"))
-            && files[1..]
-                .iter()
-                .any(|f| f.ends_with("/notice?view=banner")),
+        files[1].contains(&format!("/v1/sites/{SITE}/banner/"))
+            && files[1].ends_with(&format!("/{}.js", site.notice.version)),
         "{files:?}"
     );
 

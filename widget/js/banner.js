@@ -8,8 +8,9 @@
 // `cargo xtask dist` fills __YINYOM_CSS__ (banner.css, shared with the widget, which adds
 // its own rules after it) and __YINYOM_WORDS__ (the banner's words, model/src/words.rs,
 // which the widget uses too), minifies this file with terser and writes it beside the
-// widget as dist/assets/<build>/yinyom_banner.js: it is the same for every site (the
-// notice's texts come from `notice?view=banner`) and cached for good.
+// widget as dist/assets/<build>/yinyom_banner.js. The server serves it per site as
+// /v1/sites/{site}/banner/{build}/{version}.js with `export const texts = {BannerView}`
+// (the notice version's banner texts) appended: one request, cached for good.
 //
 // It draws what the widget's banner draws (widget/src/app.rs, banner_view): a non-modal
 // dialog labelled by the notice's title and described by its summary, a language switch,

@@ -10,8 +10,8 @@
 //    is current, activates the granted blocked scripts and iframes (placeholders for the
 //    others), shows the small reopen button, and stops: no wasm is fetched;
 // 3. otherwise imports the banner (the first layer, widget/js/banner.js: plain JS, about
-//    2 KB, shared by every site and cached for good) with its texts
-//    (`notice?view=banner`): a first visit costs three small requests and no wasm. Reject
+//    3 KB with the site's banner texts in it, cached for good): a first visit costs two
+//    small requests in sequence and no wasm. Reject
 //    all / Accept all build the same receipt request as the widget (widget/src/host.rs,
 //    Context::decide) and go through commit() below;
 // 4. imports the Yew widget (settings, full notice, my consent) only when the visitor asks
@@ -293,10 +293,11 @@
   }
 
   // ---- The banner (first layer): a small ES module (widget/js/banner.js, built by
-  // `cargo xtask dist` beside the widget, immutable and shared by every site), imported as
-  // soon as the loader knows the visitor must be asked, together with its texts
-  // (`notice?view=banner`, model/src/loader.rs BannerView: kept out of this loader, which a
-  // returning visitor downloads on every visit). It gets the rest from here. ----
+  // `cargo xtask dist`) that the server serves per site with the banner texts of the
+  // current notice version in it (`texts`, model/src/loader.rs BannerView: kept out of this
+  // loader, which a returning visitor downloads on every visit), at an immutable URL
+  // (config.banner_js), imported as soon as the loader knows the visitor must be asked.
+  // It gets the rest from here. ----
 
   const gpc = navigator.globalPrivacyControl === true;
   /** @type {BannerElement | null} */
@@ -311,13 +312,10 @@
       });
     }
     bannerLoading = true;
-    return Promise.all([
-      /** @type {Promise<BannerModule>} */ (import(base + config.banner_js)),
-      fetchText(siteApi + "/notice?view=banner").then((t) => /** @type {BannerView} */ (JSON.parse(t))),
-    ]).then(([module, texts]) => {
+    return /** @type {Promise<BannerModule>} */ (import(base + config.banner_js)).then((module) => {
       if (state) return;
       banner = module.banner({
-        config: { ...config, ...texts },
+        config: { ...config, ...module.texts },
         lang,
         position,
         theme,

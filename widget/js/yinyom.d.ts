@@ -43,7 +43,8 @@ interface LoaderCategory {
   cookies: string[];
 }
 
-/** `GET /v1/sites/{site}/notice?view=banner` (model/src/loader.rs, `BannerView`). */
+/** The banner's texts: `texts` of the banner module, and `GET /v1/sites/{site}/notice?view=banner`
+ * (model/src/loader.rs, `BannerView`). */
 interface BannerView {
   version: string;
   revision: number;
@@ -159,9 +160,11 @@ interface WidgetModule {
   mount(host: object): Widget;
 }
 
-/** The banner's ES module (banner.js). */
+/** The banner's ES module (banner.js, served per site by routes/loader.rs with `texts`). */
 interface BannerModule {
   banner(host: BannerHost): BannerElement;
+  /** The site's banner texts, appended by the server. */
+  texts: BannerView;
 }
 
 /** `window.yinyom` (docs/EMBEDDING.md, "JS API"). */

@@ -7,7 +7,9 @@
 //! dist/assets/<build>/yinyom_widget_bg.wasm the widget, + .br + .gz
 //! dist/assets/<build>/yinyom_banner.js      the banner (widget/js/banner.js with
 //!                                           banner.css and the banner's words
-//!                                           (model/src/words.rs) in it, minified), + .br + .gz
+//!                                           (model/src/words.rs) in it, minified), + .br + .gz;
+//!                                           the server serves it per site with the
+//!                                           banner texts appended (routes/loader.rs)
 //! dist/assets/<build>/yinyom_forms.js       consent on forms (widget/js/forms.js, minified;
 //!                                           imported only by pages with a form), + .br + .gz
 //! dist/loader-<hash>.min.js                 widget/js/loader.js minified by terser

@@ -4,10 +4,11 @@
 //! [`LoaderConfig`] (defined in the model: consent revision, validity, categories and
 //! Google Consent Mode map, the cookie's name, where the widget and banner are), so a
 //! returning visitor whose consent is current costs this one request and no wasm. The
-//! banner's texts are not in it (a returning visitor never sees them): the loader fetches
-//! them with the banner module (`widget/js/banner.js`) for a visitor who must be asked,
-//! from `notice?view=banner` ([`yinyom_model::loader::BannerView`]), so a first visit needs no
-//! wasm and no full notice.
+//! banner's texts are not in it (a returning visitor never sees them): for a visitor who
+//! must be asked the loader imports `GET /v1/sites/{site}/banner/{build}/{version}.js`
+//! ([`banner`]), the banner module (`widget/js/banner.js`) with the site's
+//! [`yinyom_model::loader::BannerView`] in it, so a first visit costs two requests in
+//! sequence, no wasm and no full notice.
 //!
 //! Served minified when `cargo xtask dist` wrote `dist/loader-<hash>.min.js` (terser) for
 //! this very source (`<hash>` is [`loader_hash`]); otherwise stripped of comments and
@@ -20,7 +21,7 @@ use crate::{
 use axum::{
     Extension,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
 use sha2::{Digest, Sha256};
@@ -30,7 +31,7 @@ use std::{
     sync::{Arc, Mutex, OnceLock},
 };
 use yinyom_model::{
-    loader::{Assets, LoaderConfig},
+    loader::{Assets, BannerView, LoaderConfig, banner_path},
     site::Site,
 };
 
@@ -142,6 +143,88 @@ pub(crate) async fn get(
     ))
 }
 
+/// `GET /v1/sites/{site}/banner/{build}/{version}.js`: the banner module of the current
+/// widget build with the banner texts of the site's current notice version appended
+/// (`export const texts = {BannerView};`). Both parts never change under this URL, so it
+/// is cached for good. Any other build or version (a loader cached before a new notice was
+/// published or the widget rebuilt) is redirected to the current one: a raised revision
+/// is never shown an old notice.
+pub(crate) async fn banner(
+    State(state): State<AppState>,
+    Extension(site): Extension<Site>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let widget = state.settings.widget.as_ref().ok_or_else(|| {
+        ApiError::Unavailable("the widget is not built: run `cargo xtask dist`".into())
+    })?;
+    let published = state
+        .store
+        .current_notice(site.id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("site `{}` has no published notice", site.id)))?;
+    let current = banner_path(site.id.as_str(), &widget.build, &published.notice.version);
+    if uri.path() != current {
+        return Ok((
+            StatusCode::TEMPORARY_REDIRECT,
+            [
+                (header::LOCATION, current),
+                (header::CACHE_CONTROL, "no-cache".to_owned()),
+            ],
+        )
+            .into_response());
+    }
+    let code = banner_code(&state.settings.dist, &widget.build).ok_or_else(|| {
+        ApiError::Unavailable(
+            "the widget's banner module is missing: run `cargo xtask dist`".into(),
+        )
+    })?;
+    let texts =
+        serde_json::to_string(&BannerView::of(&published.notice)).map_err(anyhow::Error::from)?;
+    let body = format!("{code}\nexport const texts = {texts};\n");
+    let etag = format!("\"{}\"", &hex_digest(body.as_bytes())[..32]);
+    let meta = [
+        (
+            header::CONTENT_TYPE,
+            "text/javascript; charset=utf-8".to_owned(),
+        ),
+        (
+            header::CACHE_CONTROL,
+            "public, max-age=31536000, immutable".to_owned(),
+        ),
+        (header::ETAG, etag.clone()),
+    ];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return Ok((StatusCode::NOT_MODIFIED, meta).into_response());
+    }
+    Ok(super::packed::respond(
+        &headers,
+        &etag,
+        meta,
+        body.into_bytes(),
+    ))
+}
+
+/// The built banner module (`dist/assets/<build>/yinyom_banner.js`), read once per dist
+/// folder and build; `None` when it is missing.
+fn banner_code(dist: &Path, build: &str) -> Option<Arc<str>> {
+    static CODE: OnceLock<Mutex<HashMap<PathBuf, Arc<str>>>> = OnceLock::new();
+    let path = dist.join("assets").join(build).join("yinyom_banner.js");
+    let mut cache = CODE
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(code) = cache.get(&path) {
+        return Some(code.clone());
+    }
+    let code: Arc<str> = std::fs::read_to_string(&path).ok()?.into();
+    cache.insert(path, code.clone());
+    Some(code)
+}
+
 fn hex_digest(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -163,7 +246,7 @@ mod tests {
         assert_eq!(s, "let a = 1;\n/** @type {T} */ (b).c = 2;");
         let loader = strip(LOADER_SOURCE);
         for code in [
-            "(import(base + config.banner_js)),",
+            "(import(base + config.banner_js)).then(",
             "(import(base + config.widget_js))",
             "(f.parentNode).insertBefore(p, f);",
         ] {

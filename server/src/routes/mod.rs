@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
     let sites = Router::new()
         .route("/v1/sites/{site}/yinyom.js", get(loader::get))
         .route(
+            "/v1/sites/{site}/banner/{build}/{version}",
+            get(loader::banner),
+        )
+        .route(
             "/v1/sites/{site}/notice",
             get(notice::current).options(cors::preflight),
         )
