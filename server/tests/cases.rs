@@ -91,6 +91,7 @@ async fn the_dpo_works_a_case_and_withdraws_on_the_subjects_behalf() {
     let dpo = sign_in(app, DPO).await;
     yinyom_server::webhooks::add(
         &app.state.store,
+        &yinyom_server::webhooks::SealKey::of(&app.state.subjects),
         "test",
         "local",
         "demo",

@@ -114,9 +114,11 @@ async fn consent_past_its_validity_answers_denied_and_expired() {
     let mut old: StoredReceipt = app
         .state
         .store
-        .consent_receipt("demo", &app.state.subjects.lookup_ids(subject))
+        .subject_receipts("demo", &app.state.subjects.lookup_ids(subject), 1)
         .await
         .expect("read")
+        .into_iter()
+        .next()
         .expect("receipt");
     old.receipt.receipt_id = uuid();
     old.receipt.request_id = uuid();

@@ -120,8 +120,10 @@ impl TestServer {
     /// it got are listed at `{pages}/_webhooks`.
     pub fn demo_webhooks(&self, site: &str) -> anyhow::Result<()> {
         let url = format!("{}/_webhooks/{site}", self.pages);
+        let key = yinyom_server::webhooks::SealKey::of(&self.subjects);
         let (_, secret) = self.rt.block_on(yinyom_server::webhooks::add(
             &self.store,
+            &key,
             "test",
             "local",
             site,

@@ -131,8 +131,16 @@ pub(crate) fn run(port: u16, pages_port: u16) -> Result<()> {
             continue;
         };
         let url = format!("{pages}/_webhooks/{name}");
+        let key = subject_key.to_string_lossy();
         let secret = crate::tools::output(&mut yinyom(&[
-            "webhooks", "add", "--site", name, "--url", &url,
+            "webhooks",
+            "add",
+            "--site",
+            name,
+            "--url",
+            &url,
+            "--subject-key",
+            &key,
         ]))
         .with_context(|| format!("cannot add the demo webhook of {name}"))?;
         secrets.push_str(&format!("{name} {}\n", secret.trim()));
