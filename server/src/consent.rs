@@ -145,10 +145,7 @@ pub async fn check(
     whose: Whose<'_>,
 ) -> ApiResult<Answer> {
     let (history, how) = match whose {
-        Whose::Subject(ids) => (
-            store.subject_receipts(site, ids, RECEIPTS_READ).await?,
-            "",
-        ),
+        Whose::Subject(ids) => (store.subject_receipts(site, ids, RECEIPTS_READ).await?, ""),
         Whose::Reference(hash) => (
             store.reference_receipts(site, hash, RECEIPTS_READ).await?,
             "by reference: ",

@@ -6,7 +6,9 @@
 //! and cookie categories the visitor *granted* (an empty list for a refusal or a
 //! withdrawal); the native, CSV and ISO 27560 exports keep every decision.
 
-use crate::store::{ExportRow, SearchFilter, Store, StoreError, StoredReceipt};
+use crate::store::{
+    ExportRow, SearchFilter, Store, StoreError, StoredReceipt, receipts::attach_jws,
+};
 use serde_json::{Value, json};
 use std::{
     borrow::Cow,
@@ -229,11 +231,12 @@ impl Exporter {
         };
         let rows = rows?;
         if let Some(only) = &self.only {
-            for (_, _, json, jws) in &rows {
+            for (_, _, json, stored) in &rows {
                 let r: CsvReceipt<'_> = serde_json::from_str(json)
                     .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
                 let revision = r.notice.consent_revision.to_string();
-                let fixed = r.fixed(&revision, jws);
+                let jws = attach_jws(stored, json);
+                let fixed = r.fixed(&revision, &jws);
                 let picked = only.iter().map(|&i| fixed[i]);
                 if self.format == Format::Csv {
                     csv_row(&mut out, picked);
@@ -249,10 +252,10 @@ impl Exporter {
             }
         } else if let (Format::Csv, Some(columns)) = (self.format, &self.columns) {
             out.reserve(rows.len() * 400);
-            for (_, _, json, jws) in &rows {
+            for (_, _, json, stored) in &rows {
                 let r: CsvReceipt<'_> = serde_json::from_str(json)
                     .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
-                r.write(&mut out, columns, jws, self.lang);
+                r.write(&mut out, columns, &attach_jws(stored, json), self.lang);
                 self.count += 1;
             }
         } else {

@@ -322,9 +322,14 @@ async fn a_form_only_purpose_is_decided_on_forms_not_in_the_banner() {
         client: "local",
     };
     let ids = app.state.subjects.lookup_ids(a);
-    let answer = yinyom_server::consent::check(&app.state.store, asker, "demo", yinyom_server::consent::Whose::Subject(&ids))
-        .await
-        .expect("consent answer");
+    let answer = yinyom_server::consent::check(
+        &app.state.store,
+        asker,
+        "demo",
+        yinyom_server::consent::Whose::Subject(&ids),
+    )
+    .await
+    .expect("consent answer");
     assert_eq!(
         (
             answer.purposes.get("health"),
@@ -343,9 +348,14 @@ async fn a_form_only_purpose_is_decided_on_forms_not_in_the_banner() {
         app.post_json(RECEIPTS, &withdraw).await.status(),
         StatusCode::CREATED
     );
-    let answer = yinyom_server::consent::check(&app.state.store, asker, "demo", yinyom_server::consent::Whose::Subject(&ids))
-        .await
-        .expect("consent answer");
+    let answer = yinyom_server::consent::check(
+        &app.state.store,
+        asker,
+        "demo",
+        yinyom_server::consent::Whose::Subject(&ids),
+    )
+    .await
+    .expect("consent answer");
     assert_eq!(answer.purposes.get("health"), Some(&false), "{answer:?}");
     let mut grant = withdraw.clone();
     grant["request_id"] = serde_json::json!(uuid());

@@ -35,8 +35,7 @@ use axum::{
 };
 use console::{
     accounts, audit, cases, evidence, export, home, login, notices, paper, publish, receipt,
-    receipts,
-    releases, stats, verify, webhooks,
+    receipts, releases, stats, verify, webhooks,
 };
 
 pub(crate) use ui::{UiLang, error_page, lang_of, page, t};
