@@ -256,6 +256,13 @@ async fn a_form_after_the_banner_keeps_the_banner_choice_in_consent_now() {
         html.contains("<th scope=\"row\">จดหมายข่าว</th><td>1</td><td>100.0%</td>"),
         "the form's newsletter consent counts: {html}"
     );
+    // Receipts per item name the item by its title in Thai, its id beside it.
+    assert!(
+        html.contains(
+            "<th scope=\"row\">คุกกี้สถิติ <span class=\"muted\">(คุกกี้ <code>analytics</code>)</span></th><td>1</td><td>0</td>"
+        ),
+        "{html}"
+    );
     post(app, &choice(&uuid(), subject, false, false)).await;
     let html = stats().await;
     assert!(
