@@ -6,7 +6,9 @@
 //! and cookie categories the visitor *granted* (an empty list for a refusal or a
 //! withdrawal); the native, CSV and ISO 27560 exports keep every decision.
 
-use crate::store::{ExportRow, SearchFilter, Store, StoreError, StoredReceipt};
+use crate::store::{
+    ExportRow, SearchFilter, Store, StoreError, StoredReceipt, receipts::attach_jws,
+};
 use serde_json::{Value, json};
 use std::{
     borrow::Cow,
@@ -203,10 +205,10 @@ impl Exporter {
         let rows = rows?;
         if let (Format::Csv, Some(columns)) = (self.format, &self.columns) {
             out.reserve(rows.len() * 400);
-            for (_, _, json, jws) in &rows {
+            for (_, _, json, stored) in &rows {
                 let r: CsvReceipt<'_> = serde_json::from_str(json)
                     .map_err(|e| StoreError::Corrupt(format!("a stored receipt: {e}")))?;
-                r.write(&mut out, columns, jws, self.lang);
+                r.write(&mut out, columns, &attach_jws(stored, json), self.lang);
                 self.count += 1;
             }
         } else {
