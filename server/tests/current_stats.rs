@@ -220,3 +220,62 @@ async fn current_consent_opt_in_and_reconsent_match_a_hand_count() {
     );
     assert!(page.contains(&gap[5..]), "the gap day on the chart's axis");
 }
+
+/// A form decides only its own purposes: after it, the visitor's cookie choice from the
+/// banner still counts in consent now (as the consent-check answer reads it), and a
+/// Reject all afterwards refuses both.
+#[tokio::test]
+async fn a_form_after_the_banner_keeps_the_banner_choice_in_consent_now() {
+    let c = console().await;
+    let app = &c.app;
+    let subject = "subject-stats-form-0001";
+    post(app, &choice(&uuid(), subject, true, false)).await;
+    let form = serde_json::json!({
+        "request_id": uuid(),
+        "subject_id": subject,
+        "notice_version": "v1",
+        "consent_revision": 1,
+        "method": "form",
+        "context": "registration",
+        "lang": "th",
+        "categories": {},
+        "purposes": { "newsletter": true },
+        "page_path": "/register",
+        "widget": BUILD
+    });
+    post(app, &form).await;
+    let stats = || async {
+        body_text(get_as(app, &c.auditor, "/admin/sites/demo/stats?lang=th").await).await
+    };
+    let html = stats().await;
+    assert!(
+        html.contains("<th scope=\"row\">คุกกี้สถิติ</th><td>1</td><td>100.0%</td>"),
+        "the banner's analytics consent still counts after the form: {html}"
+    );
+    assert!(
+        html.contains("<th scope=\"row\">จดหมายข่าว</th><td>1</td><td>100.0%</td>"),
+        "the form's newsletter consent counts: {html}"
+    );
+    // Receipts per item name the item by its title in Thai, its id beside it.
+    assert!(
+        html.contains(
+            "<th scope=\"row\">คุกกี้สถิติ <span class=\"muted\">(คุกกี้ <code>analytics</code>)</span></th><td>1</td><td>0</td>"
+        ),
+        "{html}"
+    );
+    post(app, &choice(&uuid(), subject, false, false)).await;
+    let html = stats().await;
+    assert!(
+        html.contains("<th scope=\"row\">คุกกี้สถิติ</th><td>0</td><td>0.0%</td>"),
+        "{html}"
+    );
+    // `log verify` recomputes the same heads from the signed receipts (after the
+    // sequencer has appended them).
+    use yinyom_server::log;
+    let signer = log::LogSigner::of(&app.state).await.expect("log key");
+    log::sequence(&app.state.store, &signer, "demo")
+        .await
+        .expect("sequence");
+    let report = log::verify(&app.state.store, "demo").await.expect("verify");
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+}

@@ -67,6 +67,27 @@ pub fn choice_of(r: &Receipt) -> String {
         .join(" ")
 }
 
+/// A visitor's choice once `receipt` is written after `before`: the receipt's decisions,
+/// and for what it does not decide (a form decides only its purposes, a banner choice
+/// only what the banner asks) the earlier choice, as the consent-check answer reads it
+/// (`consent::Answer::of_history`). A withdrawal, and anything after one, starts afresh.
+fn merged_choice(before: Option<&Head>, receipt: &Receipt) -> String {
+    let own = choice_of(receipt);
+    let Some(before) = before.filter(|b| b.withdrawn == 0 && receipt.event != Event::Withdrawn)
+    else {
+        return own;
+    };
+    let mut all: BTreeMap<(&str, &str), bool> = decisions(&before.choice)
+        .map(|(kind, id, g)| ((kind, id), g))
+        .collect();
+    all.extend(decisions(&own).map(|(kind, id, g)| ((kind, id), g)));
+    // `category` sorts before `purpose`: categories, then purposes, each in id order.
+    all.iter()
+        .map(|((kind, id), g)| format!("{}:{id}={}", &kind[..1], u8::from(*g)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The decisions of a [`choice_of`] text: (kind, id, granted).
 pub fn decisions(choice: &str) -> impl Iterator<Item = (&'static str, &str, bool)> {
     choice.split(' ').filter_map(|d| {
@@ -92,7 +113,7 @@ impl Head {
             withdrawn: i64::from(receipt.event == Event::Withdrawn),
             mixed: before.map_or(0, |b| i64::from(b.mixed == 1 || b.version != version)),
             version,
-            choice: choice_of(receipt),
+            choice: merged_choice(before, receipt),
         })
     }
 

@@ -108,7 +108,13 @@ pub(crate) async fn show(
         h2 { (t(lang, "ต่อหมวดหมู่และวัตถุประสงค์", "Per category and purpose")) }
         table {
             thead { tr { th scope="col" { (t(lang, "รายการ", "Item")) } th scope="col" { (t(lang, "อนุญาต", "Granted")) } th scope="col" { (t(lang, "ไม่อนุญาต", "Denied")) } } }
-            tbody { @for i in &s.items { tr { th scope="row" { (i.kind) " " code { (i.item) } } td { (i.granted) } td { (i.denied) } } } }
+            tbody { @for i in &s.items { tr {
+                th scope="row" {
+                    (item_title(&i.kind, &i.item)) " "
+                    span.muted { "(" (if i.kind == "purpose" { t(lang, "วัตถุประสงค์", "purpose") } else { t(lang, "คุกกี้", "cookie category") }) " " code { (i.item) } ")" }
+                }
+                td { (i.granted) } td { (i.denied) }
+            } } }
         }
         h2 { (t(lang, "ต่อฉบับประกาศ", "Per notice version")) }
         table {
