@@ -10,25 +10,6 @@ use axum::http::{StatusCode, header};
 use common::{console::*, *};
 use yinyom_server::{dates, store::Store};
 
-/// Runs `sql` with binds on the test database (to date a fixture receipt in the past).
-async fn exec(store: &Store, sql: &str, a: &str, b: i64) {
-    match store {
-        Store::Sqlite(p) => sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .execute(p)
-            .await
-            .map(|_| ()),
-        Store::Postgres(p) => sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .execute(p)
-            .await
-            .map(|_| ()),
-    }
-    .expect("update");
-}
-
 /// Posts a choice; returns the receipt id.
 async fn post(app: &TestApp, body: &serde_json::Value) -> String {
     let res = app.post_json("/v1/sites/demo/receipts", body).await;
@@ -58,7 +39,7 @@ async fn current_consent_opt_in_and_reconsent_match_a_hand_count() {
     post(app, &choice(&uuid(), "subject-stats-a-0001", true, false)).await;
     // B: all yes three days ago, then all no today (the latest counts).
     let b_first = post(app, &choice(&uuid(), "subject-stats-b-0001", true, true)).await;
-    exec(
+    dump::exec2(
         store,
         "update receipts set issued_at = $2 where receipt_id = $1",
         &b_first,
@@ -69,7 +50,7 @@ async fn current_consent_opt_in_and_reconsent_match_a_hand_count() {
     // C: all yes, 400 days ago: expired (validity 365 days) — not consenting.
     let c_id = post(app, &choice(&uuid(), "subject-stats-c-0001", true, true)).await;
     let past = now - 400 * day;
-    exec(
+    dump::exec2(
         store,
         "update receipts set issued_at = $2 where receipt_id = $1",
         &c_id,

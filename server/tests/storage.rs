@@ -91,25 +91,6 @@ async fn the_jws_read_back_is_the_one_answered_at_post_and_the_row_keeps_no_payl
     }
 }
 
-/// Runs `sql` binding `a` and `b` on the test database (a tamper, or a test's shortcut).
-async fn exec(store: &Store, sql: &str, a: &str, b: &str) {
-    match store {
-        Store::Sqlite(p) => sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .execute(p)
-            .await
-            .map(|_| ()),
-        Store::Postgres(p) => sqlx::query(sql)
-            .bind(a)
-            .bind(b)
-            .execute(p)
-            .await
-            .map(|_| ()),
-    }
-    .expect("sql");
-}
-
 /// Posts a choice; returns the receipt id.
 async fn post(app: &TestApp, subject: &str, analytics: bool, newsletter: bool) -> String {
     let res = app
@@ -141,21 +122,21 @@ async fn log_verify_names_a_tampered_latest_choice_count_and_derived_column() {
     // The statistics' copy of B's latest choice says "granted"; a count is inflated;
     // A's indexed issue time moved by a millisecond.
     let b = app.pseudonym("subject-storage-b001");
-    exec(
+    dump::exec2(
         store,
         "update subjects set head_choice = $2 where subject_id = $1",
         &b,
         "c:analytics=1 p:newsletter=1",
     )
     .await;
-    exec(
+    dump::exec2(
         store,
         "update consent_now set n = n + 5 where site_id = $1 and choice = $2",
         "demo",
         "c:analytics=1 p:newsletter=0",
     )
     .await;
-    exec(
+    dump::exec2(
         store,
         "update receipts set issued_at = issued_at + 1 where receipt_id = $1 and site_id = $2",
         &first,
@@ -204,7 +185,7 @@ async fn a_choice_ending_today_counts_as_valid_until_its_millisecond() {
         let until = yinyom_server::dates::rfc3339_ms(until);
         match store {
             Store::Sqlite(_) => {
-                exec(
+                dump::exec2(
                     store,
                     "update receipts set receipt_json = json_set(receipt_json, '$.valid_until', $2) where receipt_id = $1",
                     id,
@@ -213,7 +194,7 @@ async fn a_choice_ending_today_counts_as_valid_until_its_millisecond() {
                 .await
             }
             Store::Postgres(_) => {
-                exec(
+                dump::exec2(
                     store,
                     "update receipts set receipt_json = jsonb_set(receipt_json::jsonb, '{valid_until}', to_jsonb($2::text))::text where receipt_id = $1",
                     id,

@@ -79,3 +79,46 @@ pub async fn exec(store: &Store, sql: &str) {
         }
     }
 }
+
+/// A second bind for [`exec2`]: text or a number.
+pub enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl From<&str> for Bind {
+    fn from(s: &str) -> Self {
+        Bind::Text(s.to_owned())
+    }
+}
+
+impl From<&String> for Bind {
+    fn from(s: &String) -> Self {
+        Bind::Text(s.clone())
+    }
+}
+
+impl From<i64> for Bind {
+    fn from(n: i64) -> Self {
+        Bind::Int(n)
+    }
+}
+
+/// Runs one SQL statement with two binds, `a` and `b`, on `store` (a tamper, or a fixture
+/// moved in time behind the server's back).
+pub async fn exec2(store: &Store, sql: &str, a: &str, b: impl Into<Bind>) {
+    macro_rules! run {
+        ($pool:expr) => {
+            match b.into() {
+                Bind::Text(t) => sqlx::query(sql).bind(a).bind(t).execute($pool).await,
+                Bind::Int(n) => sqlx::query(sql).bind(a).bind(n).execute($pool).await,
+            }
+            .map(|_| ())
+        };
+    }
+    match store {
+        Store::Sqlite(pool) => run!(pool),
+        Store::Postgres(pool) => run!(pool),
+    }
+    .expect(sql);
+}
