@@ -113,33 +113,13 @@ pub(crate) async fn get(
     );
     let json = serde_json::to_string(&config).map_err(anyhow::Error::from)?;
     let body = loader_template(&state.settings.dist).replacen(PLACEHOLDER, &json, 1);
-    let etag = format!("\"{}\"", &hex_digest(body.as_bytes())[..32]);
-    let cache = [
-        (
-            header::CONTENT_TYPE,
-            "text/javascript; charset=utf-8".to_owned(),
-        ),
-        (
-            header::CACHE_CONTROL,
-            format!(
-                "public, max-age={}",
-                crate::receipts::LOADER_MAX_AGE.as_secs()
-            ),
-        ),
-        (header::ETAG, etag.clone()),
-        (header::VARY, "Accept-Encoding".to_owned()),
-    ];
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
-    {
-        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
-    }
-    Ok(super::packed::respond(
+    Ok(javascript(
         &headers,
-        &etag,
-        cache,
-        body.into_bytes(),
+        body,
+        format!(
+            "public, max-age={}",
+            crate::receipts::LOADER_MAX_AGE.as_secs()
+        ),
     ))
 }
 
@@ -182,30 +162,33 @@ pub(crate) async fn banner(
     let texts =
         serde_json::to_string(&BannerView::of(&published.notice)).map_err(anyhow::Error::from)?;
     let body = format!("{code}\nexport const texts = {texts};\n");
+    Ok(javascript(
+        &headers,
+        body,
+        "public, max-age=31536000, immutable".to_owned(),
+    ))
+}
+
+/// A script answered with its ETag (304 when the browser has it) and `cache_control`,
+/// compressed as the request accepts ([`super::packed::respond`]).
+fn javascript(headers: &HeaderMap, body: String, cache_control: String) -> Response {
     let etag = format!("\"{}\"", &hex_digest(body.as_bytes())[..32]);
     let meta = [
         (
             header::CONTENT_TYPE,
             "text/javascript; charset=utf-8".to_owned(),
         ),
-        (
-            header::CACHE_CONTROL,
-            "public, max-age=31536000, immutable".to_owned(),
-        ),
+        (header::CACHE_CONTROL, cache_control),
         (header::ETAG, etag.clone()),
+        (header::VARY, "Accept-Encoding".to_owned()),
     ];
     if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes())
     {
-        return Ok((StatusCode::NOT_MODIFIED, meta).into_response());
+        return (StatusCode::NOT_MODIFIED, meta).into_response();
     }
-    Ok(super::packed::respond(
-        &headers,
-        &etag,
-        meta,
-        body.into_bytes(),
-    ))
+    super::packed::respond(headers, &etag, meta, body.into_bytes())
 }
 
 /// The built banner module (`dist/assets/<build>/yinyom_banner.js`), read once per dist
