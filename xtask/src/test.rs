@@ -241,11 +241,28 @@ fn stage(t: &mut Tally, logs: &Path, name: &str, cmd: &mut Command) -> bool {
             t.failed += 1;
         }
         t.broken_stages.push(name.to_owned());
+        // Error lines first, so a cause (a linker's "No space left on device", a panic)
+        // survives whatever truncates this output; every line clipped, because a failed link
+        // prints its whole command line as one.
         let lines: Vec<&str> = text.lines().collect();
-        let from = lines.len().saturating_sub(60);
+        let errors: Vec<&&str> = lines
+            .iter()
+            .filter(|l| {
+                let l = l.trim_start();
+                l.starts_with("error") || l.contains("panicked at") || l.contains("No space left")
+            })
+            .take(20)
+            .collect();
+        if !errors.is_empty() {
+            println!("---- errors in {} ----", log.display());
+            for l in errors {
+                println!("     {}", clip(l));
+            }
+        }
+        let from = lines.len().saturating_sub(40);
         println!("---- last lines of {} ----", log.display());
         for l in &lines[from..] {
-            println!("     {l}");
+            println!("     {}", clip(l));
         }
         if let Err(e) = result {
             println!("     cannot run: {e}");
@@ -253,6 +270,14 @@ fn stage(t: &mut Tally, logs: &Path, name: &str, cmd: &mut Command) -> bool {
         println!("----");
     }
     ok
+}
+
+/// A log line cut to 240 characters (on a character boundary).
+fn clip(line: &str) -> String {
+    match line.char_indices().nth(240) {
+        Some((at, _)) => format!("{}…", &line[..at]),
+        None => line.to_owned(),
+    }
 }
 
 /// Sums libtest's `test result: … N passed; M failed` lines.
