@@ -4,8 +4,9 @@
 //! with `yinyom_store_checked_timestamp_seconds{site}` the time of the last check.
 //!
 //! Each round is a full check, not an incremental one: it reads every receipt and leaf of
-//! the site, so on a large store choose an interval of hours (the default, 1 hour), and
-//! only one process of a fleet runs it (a lease).
+//! the site (streamed: its memory is about 100 bytes per receipt), so on a large store
+//! choose an interval of hours (the default, 1 hour). The first round comes one interval
+//! after start, and only one process of a fleet runs it (a lease).
 
 use crate::{log, state::AppState, store::now_ms};
 
@@ -47,7 +48,10 @@ pub async fn round(state: &AppState) -> usize {
 pub async fn run(state: AppState, every: std::time::Duration) {
     let holder = uuid::Uuid::now_v7().to_string();
     let lease_ms = i64::try_from((every * 2).as_millis()).unwrap_or(i64::MAX);
-    let mut tick = tokio::time::interval(every);
+    // The first round one interval after start, not at start: a check reads the whole
+    // store, and a process just started (a deploy, a restart after a crash) has receipts
+    // to take and a log to catch up first.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

@@ -32,6 +32,14 @@ pub struct Head {
 pub struct HeadRow {
     /// The visitor.
     pub subject_id: String,
+    /// Its head columns.
+    #[sqlx(flatten)]
+    pub head: HeadColumns,
+}
+
+/// The `head_*` columns of a `subjects` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HeadColumns {
     head_until: Option<i64>,
     head_withdrawn: Option<i64>,
     head_version: Option<String>,
@@ -39,7 +47,7 @@ pub struct HeadRow {
     head_choice: Option<String>,
 }
 
-impl HeadRow {
+impl HeadColumns {
     /// Its latest choice, if recorded.
     pub fn head(&self) -> Option<Head> {
         Some(Head {
@@ -49,6 +57,13 @@ impl HeadRow {
             mixed: self.head_mixed?,
             choice: self.head_choice.clone()?,
         })
+    }
+}
+
+impl HeadRow {
+    /// Its latest choice, if recorded.
+    pub fn head(&self) -> Option<Head> {
+        self.head.head()
     }
 }
 
@@ -410,16 +425,6 @@ impl Store {
             Ok(())
         }))?;
         Ok(changed)
-    }
-
-    /// Every visitor's stored head on `site`, for `log verify`.
-    pub async fn site_heads(&self, site: &str) -> Result<Vec<HeadRow>> {
-        Ok(on_pool!(self, pool => sqlx::query_as(&format!(
-            "select {HEAD_COLUMNS} from subjects where site_id = $1"
-        ))
-        .bind(site)
-        .fetch_all(pool)
-        .await)?)
     }
 
     /// The stored `consent_now` of `site` (no zero rows), for `log verify`.

@@ -365,14 +365,23 @@ impl Store {
         self.checkpoints_where(site, None, false).await
     }
 
-    /// Every leaf of the site's log with its receipt (if it still exists), in log order.
-    pub async fn log_rows(&self, site: &str) -> Result<Vec<LogRow>> {
+    /// Up to `limit` leaves of the site's log after position `after` (from the first:
+    /// `None`), in log order, each with its receipt if it still exists (`log verify`).
+    pub async fn log_page(
+        &self,
+        site: &str,
+        after: Option<u64>,
+        limit: i64,
+    ) -> Result<Vec<LogRow>> {
+        let after = after.map(to_i64).transpose()?.unwrap_or(-1);
         let rows: Vec<LeafJoinRow> = on_pool!(self, pool => sqlx::query_as(
             "select l.seq, l.receipt_id, l.leaf_hash, r.receipt_json, r.jws
              from log_leaves l left join receipts r on r.receipt_id = l.receipt_id
-             where l.site_id = $1 order by l.seq",
+             where l.site_id = $1 and l.seq > $2 order by l.seq limit $3",
         )
         .bind(site)
+        .bind(after)
+        .bind(limit)
         .fetch_all(pool)
         .await)?;
         rows.into_iter()
@@ -388,6 +397,18 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// How much `log verify` reads of the site: (leaves in its log, its receipt rows).
+    pub async fn verify_sizes(&self, site: &str) -> Result<(u64, u64)> {
+        let (leaves, rows): (i64, i64) = on_pool!(self, pool => sqlx::query_as(
+            "select (select count(*) from log_leaves where site_id = $1),
+                    (select count(*) from receipts where site_id = $1)",
+        )
+        .bind(site)
+        .fetch_one(pool)
+        .await)?;
+        Ok((to_u64(leaves)?, to_u64(rows)?))
     }
 
     /// The stored tiles among `keys` (a proof needs a few: O(log n)).
@@ -642,57 +663,154 @@ pub struct VerifyRow {
     pub in_log: i64,
     /// 1 when it waits in `log_pending`.
     pub pending: i64,
+    /// The visitor's `subjects` row on the receipt's site, if there is one.
+    pub subject_row: Option<String>,
+    /// Its stored chain head.
+    pub last_receipt: Option<String>,
+    /// Its stored latest choice.
+    #[sqlx(flatten)]
+    pub stored_head: super::heads::HeadColumns,
 }
 
 impl Store {
-    /// Every receipt row that claims the site or is in its log, for `log verify`.
-    pub async fn audit_rows(&self, site: &str) -> Result<Vec<VerifyRow>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method, r.notice_version,
-                    r.issued_at, r.consent_revision, r.receipt_json,
-                    cast(case when exists (select 1 from log_leaves l
-                                      where l.site_id = $1 and l.receipt_id = r.receipt_id)
-                         then 1 else 0 end as bigint) as in_log,
-                    cast(case when exists (select 1 from log_pending p
-                                           where p.receipt_id = r.receipt_id)
-                         then 1 else 0 end as bigint) as pending
+    /// Up to `limit` receipt rows of the site after `after` (from the first: `None`) in
+    /// visitor order (visitor, issue time, id), each with its visitor's `subjects` row,
+    /// for `log verify` (the index `receipts_subject_latest` walks them in this order).
+    pub async fn audit_page(
+        &self,
+        site: &str,
+        after: Option<&VerifyRow>,
+        limit: i64,
+    ) -> Result<Vec<VerifyRow>> {
+        let from = if after.is_some() {
+            "and (r.subject_id, r.issued_at, r.receipt_id) > ($2, $3, $4)"
+        } else {
+            "and $2 = $2 and $3 = $3 and $4 = $4"
+        };
+        let (subject, at, id) = after.map_or(("", 0, ""), |r| {
+            (r.subject_id.as_str(), r.issued_at, r.receipt_id.as_str())
+        });
+        let sql = format!(
+            "{VERIFY_COLUMNS}, s.subject_id as subject_row, s.last_receipt, s.head_until,
+                    s.head_withdrawn, s.head_version, s.head_mixed, s.head_choice
              from receipts r
-             where r.site_id = $1
-                or r.receipt_id in (select receipt_id from log_leaves where site_id = $1)
-             order by r.receipt_id",
-        )
-        .bind(site)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
+             left join subjects s on s.site_id = r.site_id and s.subject_id = r.subject_id
+             where r.site_id = $1 {from}
+             order by r.subject_id, r.issued_at, r.receipt_id limit $5"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(site)
+            .bind(subject)
+            .bind(at)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?)
     }
 
-    /// The decision rows of the receipts of `audit_rows`: `(receipt_id, kind, item, granted)`.
-    pub async fn audit_decisions(&self, site: &str) -> Result<Vec<(String, String, String, i64)>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select d.receipt_id, d.kind, d.item, d.granted from receipt_decisions d
-             where d.site_id = $1
-                or d.receipt_id in (select receipt_id from receipts where site_id = $1)
-                or d.receipt_id in (select receipt_id from log_leaves where site_id = $1)",
-        )
-        .bind(site)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
+    /// The receipt rows in the site's log that claim another site (only where `site_id`
+    /// was changed by hand), in visitor order, for `log verify`.
+    pub async fn foreign_audit_rows(&self, site: &str) -> Result<Vec<VerifyRow>> {
+        let sql = format!(
+            "{VERIFY_COLUMNS}, cast(null as text) as subject_row,
+                    cast(null as text) as last_receipt, cast(null as bigint) as head_until,
+                    cast(null as bigint) as head_withdrawn, cast(null as text) as head_version,
+                    cast(null as bigint) as head_mixed, cast(null as text) as head_choice
+             from log_leaves l join receipts r on r.receipt_id = l.receipt_id
+             where l.site_id = $1 and r.site_id <> $1
+             order by r.subject_id, r.issued_at, r.receipt_id"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(site)
+            .fetch_all(pool)
+            .await)?)
     }
 
-    /// Each visitor's newest receipt as `subjects` keeps it: `(subject_id, chain hash)`.
-    pub async fn chain_heads(&self, site: &str) -> Result<Vec<(String, String)>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select subject_id, last_receipt from subjects
-             where site_id = $1 and last_receipt is not null",
+    /// The decision rows of these receipts: `(receipt_id, kind, item, granted)`.
+    pub async fn decisions_of(&self, ids: &[&str]) -> Result<Vec<(String, String, String, i64)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<(String, String, String, i64)> = on_pool!(self, pool => {
+                let mut q = QueryBuilder::new(
+                    "select receipt_id, kind, item, granted from receipt_decisions
+                     where receipt_id in (",
+                );
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// The receipts named by decision rows of the site (or of its log) that `log verify`
+    /// audits no receipt row for: the receipt is gone, or moved to another site.
+    pub async fn stray_decisions(&self, site: &str) -> Result<Vec<String>> {
+        Ok(on_pool!(self, pool => sqlx::query_scalar(
+            "select distinct d.receipt_id from receipt_decisions d
+             where (d.site_id = $1
+                    or d.receipt_id in (select receipt_id from log_leaves where site_id = $1))
+               and not exists (
+                   select 1 from receipts r where r.receipt_id = d.receipt_id
+                      and (r.site_id = $1
+                           or exists (select 1 from log_leaves l
+                                      where l.site_id = $1 and l.receipt_id = r.receipt_id)))
+             order by d.receipt_id",
         )
         .bind(site)
         .fetch_all(pool)
-        .await)?;
-        Ok(rows)
+        .await)?)
+    }
+
+    /// Up to `limit` visitors of the site after `after` (by id) that have a `subjects` row
+    /// and no receipt on the site, for `log verify`.
+    pub async fn visitors_without_receipts(
+        &self,
+        site: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<LoneVisitor>> {
+        Ok(on_pool!(self, pool => sqlx::query_as(
+            "select s.subject_id, s.last_receipt, s.head_until, s.head_withdrawn,
+                    s.head_version, s.head_mixed, s.head_choice
+             from subjects s
+             where s.site_id = $1 and s.subject_id > $2
+               and not exists (select 1 from receipts r
+                               where r.site_id = $1 and r.subject_id = s.subject_id)
+             order by s.subject_id limit $3",
+        )
+        .bind(site)
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?)
     }
 }
+
+/// A visitor with a `subjects` row and no receipt on the site.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LoneVisitor {
+    /// The visitor.
+    pub subject_id: String,
+    /// Its stored chain head.
+    pub last_receipt: Option<String>,
+    /// Its stored latest choice.
+    #[sqlx(flatten)]
+    pub head: super::heads::HeadColumns,
+}
+
+/// The receipt columns of a [`VerifyRow`] (`$1`: the site).
+const VERIFY_COLUMNS: &str = "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method,
+        r.notice_version, r.issued_at, r.consent_revision, r.receipt_json,
+        cast(case when exists (select 1 from log_leaves l2
+                               where l2.site_id = $1 and l2.receipt_id = r.receipt_id)
+             then 1 else 0 end as bigint) as in_log,
+        cast(case when exists (select 1 from log_pending p where p.receipt_id = r.receipt_id)
+             then 1 else 0 end as bigint) as pending";
 
 impl Store {
     /// Every notice version of the site as stored: `(version, sha256, content_json)`.
