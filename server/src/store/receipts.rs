@@ -152,9 +152,13 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<StoredReceipt>> {
         let rows: Vec<ReceiptRow> = on_pool!(self, pool => sqlx::query_as(
+            // `+issued_at`: SQLite without statistics otherwise walks the site's whole
+            // time index newest first to skip a sort of a handful of rows (146 ms at
+            // 100,000 receipts); this way it reads the visitor's own receipts by
+            // `receipts_subject_latest` and sorts those.
             "select receipt_json, jws, issued_at from receipts
              where site_id = $1 and subject_id in ($2, $3)
-             order by issued_at desc, receipt_id desc limit $4",
+             order by +issued_at desc, receipt_id desc limit $4",
         )
         .bind(site)
         .bind(&subject_ids[0])
