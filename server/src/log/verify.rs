@@ -648,8 +648,8 @@ async fn audit_receipts(
         signed_notices: HashMap::new(),
         chains: HashMap::new(),
         elsewhere: Vec::new(),
+        visitor: None,
     };
-    let mut visitor: Option<Visitor> = None;
     let mut after: Option<VerifyRow> = None;
     loop {
         let rows = store.audit_page(site, after.as_ref(), PAGE).await?;
@@ -659,39 +659,19 @@ async fn audit_receipts(
         let mut decisions = decisions_of(store, &rows).await?;
         for row in &rows {
             progress.inc(1);
-            if visitor.as_ref().is_none_or(|v| v.subject != row.subject_id) {
-                if let Some(done) = visitor.take() {
-                    audit.close(done, report);
-                }
-                visitor = Some(Visitor::of(row));
-            }
-            if let Some(v) = visitor.as_mut() {
-                audit.row(row, &mut decisions, v, report)?;
-            }
+            audit.feed(row, &mut decisions, report)?;
         }
         after = rows.into_iter().last();
     }
-    if let Some(done) = visitor.take() {
-        audit.close(done, report);
-    }
+    audit.flush(report);
     // Rows in this site's log that claim another site (their `site_id` was changed): each
     // is checked like the others, without the visitor's stored choice (not this site's).
     let foreign = store.foreign_audit_rows(site).await?;
     let mut decisions = decisions_of(store, &foreign).await?;
     for row in &foreign {
-        if visitor.as_ref().is_none_or(|v| v.subject != row.subject_id) {
-            if let Some(done) = visitor.take() {
-                audit.close(done, report);
-            }
-            visitor = Some(Visitor::of(row));
-        }
-        if let Some(v) = visitor.as_mut() {
-            audit.row(row, &mut decisions, v, report)?;
-        }
+        audit.feed(row, &mut decisions, report)?;
     }
-    if let Some(done) = visitor.take() {
-        audit.close(done, report);
-    }
+    audit.flush(report);
     for receipt_id in store.stray_decisions(site).await? {
         report.findings.push(Finding::Derived {
             receipt_id,
@@ -788,7 +768,12 @@ struct Audit<'a> {
     chains: HashMap<u64, u64>,
     /// What to resolve against `chains` at the end.
     elsewhere: Vec<Elsewhere>,
+    /// The visitor whose rows are being read.
+    visitor: Option<Visitor>,
 }
+
+/// Decision rows by receipt id: (kind, item, granted).
+type Decisions = HashMap<String, BTreeSet<(String, String, i64)>>;
 
 /// The first 8 bytes of SHA-256 of `text`: a digest to tell chain hashes and visitors
 /// apart in memory (a collision among a site's receipts has odds of about n² / 2⁶⁵).
@@ -799,11 +784,40 @@ fn digest(text: &str) -> u64 {
 }
 
 impl Audit<'_> {
+    /// Reads one row (rows come in visitor order): a row of another visitor first closes
+    /// the one before.
+    fn feed(
+        &mut self,
+        row: &VerifyRow,
+        decisions: &mut Decisions,
+        report: &mut Report,
+    ) -> Result<(), StoreError> {
+        let mut visitor = match self.visitor.take() {
+            Some(v) if v.subject == row.subject_id => v,
+            before => {
+                if let Some(done) = before {
+                    self.close(done, report);
+                }
+                Visitor::of(row)
+            }
+        };
+        let read = self.row(row, decisions, &mut visitor, report);
+        self.visitor = Some(visitor);
+        read
+    }
+
+    /// Closes the visitor being read, if any.
+    fn flush(&mut self, report: &mut Report) {
+        if let Some(done) = self.visitor.take() {
+            self.close(done, report);
+        }
+    }
+
     /// One receipt row: its own checks, and what its visitor's checks need.
     fn row(
         &mut self,
         row: &VerifyRow,
-        decisions: &mut HashMap<String, BTreeSet<(String, String, i64)>>,
+        decisions: &mut Decisions,
         visitor: &mut Visitor,
         report: &mut Report,
     ) -> Result<(), StoreError> {
@@ -1091,12 +1105,9 @@ impl Audit<'_> {
 }
 
 /// The decision rows of `rows`' receipts, by receipt id.
-async fn decisions_of(
-    store: &Store,
-    rows: &[VerifyRow],
-) -> Result<HashMap<String, BTreeSet<(String, String, i64)>>, StoreError> {
+async fn decisions_of(store: &Store, rows: &[VerifyRow]) -> Result<Decisions, StoreError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.receipt_id.as_str()).collect();
-    let mut out: HashMap<String, BTreeSet<(String, String, i64)>> = HashMap::new();
+    let mut out = Decisions::new();
     for (id, kind, item, granted) in store.decisions_of(&ids).await? {
         out.entry(id).or_default().insert((kind, item, granted));
     }
