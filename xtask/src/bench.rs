@@ -51,6 +51,16 @@ fn ensure_c15t(dir: &Path) -> Result<()> {
     }
     eprintln!("xtask: installing c15t's backend from npm (better-sqlite3 compiles; minutes)");
     std::fs::create_dir_all(dir)?;
+    // A package of its own: without one npm installs into the nearest folder above that
+    // has a node_modules (target/bench), and prunes what it finds there that its new
+    // package.json does not list (vanilla-cookieconsent).
+    let manifest = dir.join("package.json");
+    if !manifest.is_file() {
+        std::fs::write(
+            &manifest,
+            "{\"name\": \"yinyom-bench-c15t\", \"private\": true}\n",
+        )?;
+    }
     tools::run(
         Command::new("npm")
             .current_dir(dir)
@@ -60,7 +70,9 @@ fn ensure_c15t(dir: &Path) -> Result<()> {
                 "--no-fund",
                 "--loglevel=error",
                 "--save-exact",
+                "--prefix",
             ])
+            .arg(dir)
             .args(C15T),
     )
     .context("npm install of c15t's backend")
