@@ -1067,41 +1067,41 @@ impl Audit<'_> {
             }
         }
         let stored = store.receipt_counts(self.site).await?;
-        let keys: BTreeSet<&crate::store::log::CountKey> =
-            stored.0.keys().chain(self.counts.0.keys()).collect();
-        for key in keys {
-            let (s, c) = (
-                stored.0.get(key).copied().unwrap_or(0),
-                self.counts.0.get(key).copied().unwrap_or(0),
-            );
-            if s != c {
-                let (day, version, method, item, granted) = key.clone();
-                report.findings.push(Finding::Count {
-                    day,
-                    key: (version, method, item, granted),
-                    stored: s,
-                    signed: c,
-                });
-            }
+        for (key, stored, signed) in differing(&stored.0, &self.counts.0) {
+            let (day, version, method, item, granted) = key;
+            report.findings.push(Finding::Count {
+                day,
+                key: (version, method, item, granted),
+                stored,
+                signed,
+            });
         }
         let stored = store.consent_now_counts(self.site).await?;
-        let keys: BTreeSet<&crate::store::heads::NowKey> =
-            stored.0.keys().chain(self.now.0.keys()).collect();
-        for key in keys {
-            let (s, c) = (
-                stored.0.get(key).copied().unwrap_or(0),
-                self.now.0.get(key).copied().unwrap_or(0),
-            );
-            if s != c {
-                report.findings.push(Finding::ConsentNow {
-                    key: key.clone(),
-                    stored: s,
-                    signed: c,
-                });
-            }
+        for (key, stored, signed) in differing(&stored.0, &self.now.0) {
+            report.findings.push(Finding::ConsentNow {
+                key,
+                stored,
+                signed,
+            });
         }
         Ok(())
     }
+}
+
+/// The keys whose count differs between what is stored and what the signed receipts give
+/// (a missing key counts 0): (key, stored, signed).
+fn differing<K: Ord + Clone>(
+    stored: &std::collections::BTreeMap<K, i64>,
+    signed: &std::collections::BTreeMap<K, i64>,
+) -> Vec<(K, i64, i64)> {
+    let keys: BTreeSet<&K> = stored.keys().chain(signed.keys()).collect();
+    keys.into_iter()
+        .map(|k| {
+            let count = |m: &std::collections::BTreeMap<K, i64>| m.get(k).copied().unwrap_or(0);
+            (k.clone(), count(stored), count(signed))
+        })
+        .filter(|(_, s, c)| s != c)
+        .collect()
 }
 
 /// The decision rows of `rows`' receipts, by receipt id.
