@@ -89,11 +89,15 @@ fn is_comment(line: &str) -> bool {
     })
 }
 
-pub(crate) async fn get(
-    State(state): State<AppState>,
-    Extension(site): Extension<Site>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
+/// What the loader and the banner module are made from: the built widget (503 when there
+/// is none) and the site's published notice (404 before the first publication).
+async fn widget_and_notice<'a>(
+    state: &'a AppState,
+    site: &Site,
+) -> ApiResult<(
+    &'a crate::state::WidgetBuild,
+    yinyom_model::notice::PublishedNotice,
+)> {
     let widget = state.settings.widget.as_ref().ok_or_else(|| {
         ApiError::Unavailable("the widget is not built: run `cargo xtask dist`".into())
     })?;
@@ -102,6 +106,15 @@ pub(crate) async fn get(
         .current_notice(site.id.as_str())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("site `{}` has no published notice", site.id)))?;
+    Ok((widget, published))
+}
+
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    Extension(site): Extension<Site>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let (widget, published) = widget_and_notice(&state, &site).await?;
     let config = LoaderConfig::new(
         &site.id,
         &published.notice,
@@ -135,14 +148,7 @@ pub(crate) async fn banner(
     uri: Uri,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let widget = state.settings.widget.as_ref().ok_or_else(|| {
-        ApiError::Unavailable("the widget is not built: run `cargo xtask dist`".into())
-    })?;
-    let published = state
-        .store
-        .current_notice(site.id.as_str())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("site `{}` has no published notice", site.id)))?;
+    let (widget, published) = widget_and_notice(&state, &site).await?;
     let current = banner_path(site.id.as_str(), &widget.build, &published.notice.version);
     if uri.path() != current {
         return Ok((
