@@ -308,6 +308,11 @@ impl Store {
             // Deleted content is overwritten, not left in free space: an erased receipt
             // must be gone from the file (docs/OPERATIONS.md, "Erasure and retention").
             .pragma("secure_delete", "on")
+            // Statement journals and sorts stay in memory: a group of receipts is one
+            // multi-row statement per table, and its statement journal (the pages it
+            // changed, kept to undo it alone) spilled to a temporary file on every group,
+            // a third of the writes of an ingest.
+            .pragma("temp_store", "memory")
             .busy_timeout(Duration::from_secs(10)))
     }
 
