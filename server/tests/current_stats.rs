@@ -57,6 +57,7 @@ async fn current_consent_opt_in_and_reconsent_match_a_hand_count() {
         past,
     )
     .await;
+    dump::unpack(store).await;
     let expired_at = dates::rfc3339_ms(past + 365 * day);
     match store {
         Store::Sqlite(p) => sqlx::query(

@@ -71,6 +71,7 @@ async fn receipts_from_before_the_upgrade_stay_under_the_raw_id_and_are_found() 
     let secret = "visitor-before-upgrade-01";
     let old = post_choice(app, secret, true).await;
     let pseudonym = app.pseudonym(secret);
+    dump::unpack(&app.state.store).await;
     // What an older server stored: the raw id in the row and in the signed JSON.
     for sql in [
         format!(

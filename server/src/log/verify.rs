@@ -828,8 +828,8 @@ impl Audit<'_> {
                 receipt_id: id.clone(),
             });
         }
-        let receipt: yinyom_model::receipt::Receipt = match serde_json::from_str(&row.receipt_json)
-        {
+        let json = row.body.clone().audited();
+        let receipt: yinyom_model::receipt::Receipt = match serde_json::from_str(&json) {
             Ok(r) => r,
             // An edited JSON is named by the leaf check.
             Err(_) => return Ok(()),
@@ -895,7 +895,7 @@ impl Audit<'_> {
                 at,
                 receipt.notice.version.clone(),
                 receipt.method.as_str().to_owned(),
-                &row.receipt_json,
+                &json,
             )?;
         }
         if row.site_id == site
@@ -905,14 +905,14 @@ impl Audit<'_> {
                 row.subject_id.clone(),
                 at,
                 row.receipt_id.clone(),
-                row.receipt_json.clone(),
+                json.clone(),
             ));
         }
         self.signed_notices.insert(
             receipt.notice.version.clone(),
             receipt.notice.sha256.clone(),
         );
-        let chain = chain_hash(&row.receipt_json);
+        let chain = chain_hash(&json);
         self.chains
             .insert(digest(&chain), digest(receipt.subject_id.as_str()));
         visitor

@@ -20,7 +20,8 @@ pub struct ErasableRow {
     /// Method.
     pub method: String,
     /// The signed canonical JSON.
-    pub receipt_json: String,
+    #[sqlx(flatten)]
+    pub receipt_json: super::packing::ReceiptJson,
     /// Its log position, once sequenced.
     pub seq: Option<i64>,
     /// Its leaf hash, once sequenced.
@@ -56,11 +57,12 @@ impl Store {
     pub async fn erasable(&self, site: &str, subject: Option<&str>) -> Result<Vec<ErasableRow>> {
         let rows = on_pool!(self, pool => sqlx::query_as(
             "select r.receipt_id, r.subject_id, r.issued_at, r.event, r.notice_version, r.method,
-                    r.receipt_json, l.seq, l.leaf_hash,
+                    r.receipt_json, r.packed, t.template, l.seq, l.leaf_hash,
                     lead(r.issued_at) over (partition by r.subject_id
                                             order by r.issued_at, r.receipt_id) as next_at
              from receipts r
              left join log_leaves l on l.site_id = r.site_id and l.receipt_id = r.receipt_id
+             left join receipt_templates t on t.id = r.template_id
              where r.site_id = $1 and ($2 is null or r.subject_id = $2)
              order by r.subject_id, r.issued_at, r.receipt_id",
         )

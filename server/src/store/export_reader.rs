@@ -9,7 +9,7 @@
 //! the whole export and the WAL can still be checkpointed meanwhile.
 
 use super::{
-    Result, Store, StoreError,
+    Result, Store, StoreError, packing,
     search::{ExportRow, Piece, SearchFilter, export_page},
 };
 use std::{path::PathBuf, time::Duration};
@@ -96,7 +96,18 @@ fn read_sqlite(
         let mut statement = conn.prepare_cached(&sql)?;
         let rows = statement
             .query_map(rusqlite::params_from_iter(values), |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                // The columns of `search::EXPORT_FROM`: id, time, the JSON as stored
+                // (see `packing`), the JWS.
+                let json = packing::decode(r.get(2)?, r.get(3)?, r.get(4)?)
+                    .map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            3,
+                            rusqlite::types::Type::Blob,
+                            e.into(),
+                        )
+                    })?
+                    .unwrap_or_default();
+                Ok((r.get(0)?, r.get(1)?, json, r.get(5)?))
             })?
             .collect::<rusqlite::Result<Vec<ExportRow>>>()?;
         let full = rows.len() as i64 == page;

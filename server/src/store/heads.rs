@@ -193,8 +193,31 @@ pub fn heads_of(mut receipts: Vec<ReceiptOfHead>) -> BTreeMap<String, Head> {
 /// (visitor, issue time ms, receipt id, canonical JSON): what [`heads_of`] reads.
 pub type ReceiptOfHead = (String, i64, String, String);
 
-/// The columns of a [`ReceiptOfHead`], for a `select` on `receipts`.
-pub const RECEIPT_OF_HEAD: &str = "subject_id, issued_at, receipt_id, receipt_json";
+/// A [`ReceiptOfHead`] as selected ([`RECEIPTS_OF_HEADS`]): its JSON as stored.
+#[derive(sqlx::FromRow)]
+struct ReceiptOfHeadRow {
+    subject_id: String,
+    issued_at: i64,
+    receipt_id: String,
+    #[sqlx(flatten)]
+    body: super::packing::StoredBody,
+}
+
+impl From<ReceiptOfHeadRow> for ReceiptOfHead {
+    /// A body that cannot be unpacked reads as empty, and [`heads_of`] passes it over.
+    fn from(r: ReceiptOfHeadRow) -> Self {
+        (r.subject_id, r.issued_at, r.receipt_id, r.body.audited())
+    }
+}
+
+/// The receipts of a site's visitors, for [`heads_of`] (the site and the visitors follow).
+const RECEIPTS_OF_HEADS: &str = concat!(
+    "select r.subject_id, r.issued_at, r.receipt_id, ",
+    super::packing::json_columns!(),
+    " from receipts r",
+    super::packing::template_join!(),
+    "where r.site_id = "
+);
 
 /// Recomputes the heads of `subjects` of `site` from the receipts they have now, inside
 /// the caller's transaction, and moves `consent_now` with them (after an erasure).
@@ -244,11 +267,11 @@ macro_rules! heads {
                     ));
                     list(&mut q);
                     let before: Vec<HeadRow> = q.build_query_as().fetch_all(&mut *self).await?;
-                    let mut q = sqlx::QueryBuilder::new(format!(
-                        "select {RECEIPT_OF_HEAD} from receipts where site_id = "
-                    ));
+                    let mut q = sqlx::QueryBuilder::new(RECEIPTS_OF_HEADS);
                     list(&mut q);
-                    let after = heads_of(q.build_query_as().fetch_all(&mut *self).await?);
+                    let rows: Vec<ReceiptOfHeadRow> =
+                        q.build_query_as().fetch_all(&mut *self).await?;
+                    let after = heads_of(rows.into_iter().map(ReceiptOfHead::from).collect());
                     for row in before {
                         let old = row.head();
                         if only_empty && old.is_some() {

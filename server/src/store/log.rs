@@ -53,7 +53,8 @@ struct LeafJoinRow {
     seq: i64,
     receipt_id: String,
     leaf_hash: Vec<u8>,
-    receipt_json: Option<String>,
+    #[sqlx(flatten)]
+    body: super::packing::StoredBody,
     jws: Option<String>,
 }
 
@@ -61,7 +62,8 @@ struct LeafJoinRow {
 #[derive(sqlx::FromRow)]
 struct QueuedRow {
     receipt_id: String,
-    receipt_json: Option<String>,
+    #[sqlx(flatten)]
+    body: super::packing::StoredBody,
     issued_at: Option<i64>,
     notice_version: Option<String>,
     method: Option<String>,
@@ -132,10 +134,13 @@ impl Store {
         let prev = self.latest_checkpoint(site).await?;
         // A queued receipt that no longer exists (deleted by hand) is dropped from the queue.
         let queued: Vec<QueuedRow> = on_pool!(self, pool => sqlx::query_as(
-            "select p.receipt_id, r.receipt_json, r.issued_at, r.notice_version, r.method
-             from log_pending p left join receipts r on r.receipt_id = p.receipt_id
-             where p.site_id = $1
-             order by p.issued_at, p.receipt_id limit $2",
+            concat!(
+            "select p.receipt_id, ", super::packing::json_columns!(),
+            ", r.issued_at, r.notice_version, r.method
+             from log_pending p left join receipts r on r.receipt_id = p.receipt_id",
+            super::packing::template_join!(),
+            "where p.site_id = $1
+             order by p.issued_at, p.receipt_id limit $2"),
         )
         .bind(site)
         .bind(limit)
@@ -149,7 +154,7 @@ impl Store {
         let mut pending = Vec::with_capacity(queued.len());
         for q in queued {
             if let (Some(json), Some(issued_at), Some(version), Some(method)) =
-                (q.receipt_json, q.issued_at, q.notice_version, q.method)
+                (q.body.json()?, q.issued_at, q.notice_version, q.method)
             {
                 counts.add(issued_at, version, method, &json)?;
                 pending.push((q.receipt_id, json));
@@ -375,9 +380,13 @@ impl Store {
     ) -> Result<Vec<LogRow>> {
         let after = after.map(to_i64).transpose()?.unwrap_or(-1);
         let rows: Vec<LeafJoinRow> = on_pool!(self, pool => sqlx::query_as(
-            "select l.seq, l.receipt_id, l.leaf_hash, r.receipt_json, r.jws
-             from log_leaves l left join receipts r on r.receipt_id = l.receipt_id
-             where l.site_id = $1 and l.seq > $2 order by l.seq limit $3",
+            concat!(
+                "select l.seq, l.receipt_id, l.leaf_hash, ",
+                super::packing::json_columns!(), ", ", super::packing::jws_column!(),
+                " from log_leaves l left join receipts r on r.receipt_id = l.receipt_id",
+                super::packing::template_join!(),
+                "where l.site_id = $1 and l.seq > $2 order by l.seq limit $3"
+            ),
         )
         .bind(site)
         .bind(after)
@@ -390,7 +399,10 @@ impl Store {
                     seq: to_u64(r.seq)?,
                     receipt_id: r.receipt_id,
                     leaf_hash: r.leaf_hash,
-                    receipt: r.receipt_json.zip(r.jws).map(|(json, jws)| {
+                    // A body that cannot be unpacked reads as empty: `log verify`'s leaf
+                    // check names it.
+                    receipt: r.jws.map(|jws| {
+                        let json = r.body.audited();
                         let jws = super::receipts::attach_jws(&jws, &json);
                         (json, jws)
                     }),
@@ -657,8 +669,9 @@ pub struct VerifyRow {
     pub issued_at: i64,
     /// `receipts.consent_revision`.
     pub consent_revision: i64,
-    /// The signed canonical JSON.
-    pub receipt_json: String,
+    /// The signed canonical JSON, as stored (see [`super::packing`]).
+    #[sqlx(flatten)]
+    pub body: super::packing::StoredBody,
     /// 1 when the site's log has a leaf for it.
     pub in_log: i64,
     /// 1 when it waits in `log_pending`.
@@ -695,6 +708,7 @@ impl Store {
                     s.head_withdrawn, s.head_version, s.head_mixed, s.head_choice
              from receipts r
              left join subjects s on s.site_id = r.site_id and s.subject_id = r.subject_id
+             {TEMPLATE_JOIN}
              where r.site_id = $1 {from}
              order by r.subject_id, r.issued_at, r.receipt_id limit $5"
         );
@@ -717,6 +731,7 @@ impl Store {
                     cast(null as bigint) as head_withdrawn, cast(null as text) as head_version,
                     cast(null as bigint) as head_mixed, cast(null as text) as head_choice
              from log_leaves l join receipts r on r.receipt_id = l.receipt_id
+             {TEMPLATE_JOIN}
              where l.site_id = $1 and r.site_id <> $1
              order by r.subject_id, r.issued_at, r.receipt_id"
         );
@@ -803,14 +818,21 @@ pub struct LoneVisitor {
     pub head: super::heads::HeadColumns,
 }
 
+/// The template join of the statements that read receipt bodies with `format!`.
+const TEMPLATE_JOIN: &str = super::packing::template_join!();
+
 /// The receipt columns of a [`VerifyRow`] (`$1`: the site).
-const VERIFY_COLUMNS: &str = "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method,
-        r.notice_version, r.issued_at, r.consent_revision, r.receipt_json,
+const VERIFY_COLUMNS: &str = concat!(
+    "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method,
+        r.notice_version, r.issued_at, r.consent_revision, ",
+    super::packing::json_columns!(),
+    ",
         cast(case when exists (select 1 from log_leaves l2
                                where l2.site_id = $1 and l2.receipt_id = r.receipt_id)
              then 1 else 0 end as bigint) as in_log,
         cast(case when exists (select 1 from log_pending p where p.receipt_id = r.receipt_id)
-             then 1 else 0 end as bigint) as pending";
+             then 1 else 0 end as bigint) as pending"
+);
 
 impl Store {
     /// Every notice version of the site as stored: `(version, sha256, content_json)`.

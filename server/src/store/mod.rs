@@ -10,7 +10,7 @@
 //! same integration tests run on both.
 //!
 //! This module holds the connection, the error type and the shared helpers; the
-//! statements are in [`sites`], [`notices`], [`receipts`], [`log`], [`keys`],
+//! statements are in [`sites`], [`notices`], [`receipts`] (their bodies packed by [`packing`]), [`log`], [`keys`],
 //! [`accounts`] (users, sessions, tokens, sign-in throttling), [`audit`], [`search`]
 //! (console search and export pages; [`export_reader`] streams them), [`stats`], [`fleet`]
 //! (leases, rate limits, the write probe) and [`webhooks`] (endpoints, the outbox,
@@ -161,6 +161,7 @@ mod hosts;
 pub mod keys;
 pub mod log;
 pub mod notices;
+pub mod packing;
 pub mod receipts;
 pub mod references;
 pub mod releases;

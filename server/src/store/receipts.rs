@@ -2,6 +2,7 @@
 //! log queue and the webhook outbox), read back by request, by visitor or by id.
 
 use super::heads::{Head, HeadRow, NowCounts, NowKey, add_consent_now};
+use super::packing;
 use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
 pub use crate::log::chain_hash;
 use base64::Engine as _;
@@ -48,10 +49,25 @@ pub struct StoredReceipt {
     pub issued_at_ms: i64,
 }
 
-/// The receipt columns of a row: `receipt_json, jws, issued_at`.
+/// The columns of a [`ReceiptRow`] (`r`: the receipts table, joined with
+/// [`packing::template_join!`]).
+macro_rules! receipt_columns {
+    () => {
+        concat!(
+            $crate::store::packing::json_columns!(),
+            ", ",
+            $crate::store::packing::jws_column!(),
+            ", r.issued_at"
+        )
+    };
+}
+pub(super) use receipt_columns;
+
+/// The receipt columns of a row ([`receipt_columns!`]): its JSON, JWS and issue time.
 #[derive(sqlx::FromRow)]
 pub(super) struct ReceiptRow {
-    receipt_json: String,
+    #[sqlx(flatten)]
+    json: packing::ReceiptJson,
     jws: String,
     issued_at: i64,
 }
@@ -61,7 +77,7 @@ impl TryFrom<ReceiptRow> for StoredReceipt {
 
     /// A receipt row read back: its stored canonical JSON, JWS and issue time.
     fn try_from(r: ReceiptRow) -> Result<Self> {
-        Self::parse(r.receipt_json, r.jws, r.issued_at)
+        Self::parse(r.json.0, r.jws, r.issued_at)
     }
 }
 
@@ -134,7 +150,10 @@ impl Store {
         request_id: &str,
     ) -> Result<Option<StoredReceipt>> {
         let row: Option<ReceiptRow> = on_pool!(self, pool => sqlx::query_as(
-            "select receipt_json, jws, issued_at from receipts where site_id = $1 and request_id = $2",
+            concat!(
+                "select ", receipt_columns!(), " from receipts r", packing::template_join!(),
+                "where r.site_id = $1 and r.request_id = $2"
+            ),
         )
         .bind(site)
         .bind(request_id)
@@ -156,9 +175,11 @@ impl Store {
             // time index newest first to skip a sort of a handful of rows (146 ms at
             // 100,000 receipts); this way it reads the visitor's own receipts by
             // `receipts_subject_latest` and sorts those.
-            "select receipt_json, jws, issued_at from receipts
-             where site_id = $1 and subject_id in ($2, $3)
-             order by +issued_at desc, receipt_id desc limit $4",
+            concat!(
+                "select ", receipt_columns!(), " from receipts r", packing::template_join!(),
+                "where r.site_id = $1 and r.subject_id in ($2, $3)
+                 order by +r.issued_at desc, r.receipt_id desc limit $4"
+            ),
         )
         .bind(site)
         .bind(&subject_ids[0])
@@ -176,9 +197,12 @@ impl Store {
         receipt_id: &str,
     ) -> Result<Option<(StoredReceipt, Option<u64>)>> {
         let row: Option<SequencedRow> = on_pool!(self, pool => sqlx::query_as(
-            "select r.receipt_json, r.jws, r.issued_at, l.seq
-             from receipts r left join log_leaves l on l.receipt_id = r.receipt_id
-             where r.site_id = $1 and r.receipt_id = $2",
+            concat!(
+                "select ", receipt_columns!(), ", l.seq
+                 from receipts r left join log_leaves l on l.receipt_id = r.receipt_id",
+                packing::template_join!(),
+                "where r.site_id = $1 and r.receipt_id = $2"
+            ),
         )
         .bind(site)
         .bind(receipt_id)
@@ -354,14 +378,68 @@ impl Store {
                 })
                 .collect();
             let receipts: Vec<&StoredReceipt> = made.iter().flatten().collect();
+            // Each receipt's template (see `packing`): found, or made from this receipt.
+            let mut templates: std::collections::HashMap<(&str, &str, &str), (i64, Vec<u8>)> =
+                std::collections::HashMap::new();
+            for r in &receipts {
+                let Some((header, _)) = r.jws.split_once('.') else { continue };
+                let key = (r.receipt.site.as_str(), r.receipt.notice.version.as_str(), header);
+                if templates.contains_key(&key) {
+                    continue;
+                }
+                let find = "select id, template from receipt_templates
+                            where site_id = $1 and notice_version = $2 and header = $3";
+                let mut found: Option<(i64, Vec<u8>)> = sqlx::query_as(find)
+                    .bind(key.0).bind(key.1).bind(key.2)
+                    .fetch_optional(&mut *tx).await?;
+                if found.is_none() {
+                    sqlx::query(
+                        "insert into receipt_templates
+                            (site_id, notice_version, header, template, created_at)
+                         values ($1, $2, $3, $4, $5)
+                         on conflict (site_id, notice_version, header) do nothing",
+                    )
+                    .bind(key.0).bind(key.1).bind(key.2)
+                    .bind(packing::template_of(&r.receipt)?.into_bytes())
+                    .bind(now)
+                    .execute(&mut *tx).await?;
+                    found = Some(sqlx::query_as(find)
+                        .bind(key.0).bind(key.1).bind(key.2)
+                        .fetch_one(&mut *tx).await?);
+                }
+                templates.extend(found.map(|f| (key, f)));
+            }
+            // (receipt_json, jws, template_id, packed) of each row.
+            let stored: Vec<(String, String, Option<i64>, Option<Vec<u8>>)> = receipts
+                .iter()
+                .map(|r| {
+                    let jws = detach_jws(&r.jws, &r.json);
+                    let header = jws.split_once("..").map(|(h, _)| h);
+                    let template = header.and_then(|h| {
+                        templates.get(&(r.receipt.site.as_str(), r.receipt.notice.version.as_str(), h))
+                    });
+                    match (template, header) {
+                        (Some((id, template)), Some(h)) => Ok((
+                            String::new(),
+                            jws[h.len()..].to_owned(),
+                            Some(*id),
+                            Some(packing::pack(&r.json, template)?),
+                        )),
+                        // A JWS not of the usual form is kept whole, the JSON plain.
+                        _ => Ok((r.json.clone(), jws, None, None)),
+                    }
+                })
+                .collect::<Result<_>>()?;
             let mut written = std::collections::HashSet::new();
-            for chunk in receipts.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<_> = receipts.iter().zip(&stored).collect();
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(
                     "insert into receipts
                         (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
-                         notice_version, consent_revision, receipt_json, jws) ",
+                         notice_version, consent_revision, receipt_json, jws, template_id,
+                         packed) ",
                 );
-                q.push_values(chunk, |mut row, r| {
+                q.push_values(chunk, |mut row, (r, (json, jws, template, packed))| {
                     let rc = &r.receipt;
                     row.push_bind(&rc.receipt_id)
                         .push_bind(rc.site.as_str())
@@ -372,8 +450,10 @@ impl Store {
                         .push_bind(rc.method.as_str())
                         .push_bind(&rc.notice.version)
                         .push_bind(i64::from(rc.notice.consent_revision))
-                        .push_bind(&r.json)
-                        .push_bind(detach_jws(&r.jws, &r.json));
+                        .push_bind(json)
+                        .push_bind(jws)
+                        .push_bind(template)
+                        .push_bind(packed);
                 });
                 q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
                 written.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);

@@ -50,12 +50,15 @@ impl Store {
             // The reference's visitors first (`cross join` keeps SQLite to that order),
             // then each one's receipts by `receipts_subject_latest`, sorted: see
             // `Store::subject_receipts` for the `+`.
-            "select r.receipt_json, r.jws, r.issued_at
-             from subject_references s
-             cross join receipts r
-             where s.site_id = $1 and s.reference_hash = $2
-               and r.site_id = s.site_id and r.subject_id = s.subject_id
-             order by +r.issued_at desc, r.receipt_id desc limit $3",
+            concat!(
+                "select ", super::receipts::receipt_columns!(), "
+                 from subject_references s
+                 cross join receipts r",
+                super::packing::template_join!(),
+                "where s.site_id = $1 and s.reference_hash = $2
+                   and r.site_id = s.site_id and r.subject_id = s.subject_id
+                 order by +r.issued_at desc, r.receipt_id desc limit $3"
+            ),
         )
         .bind(site)
         .bind(hash)

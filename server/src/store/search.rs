@@ -242,8 +242,33 @@ where
     push_pieces(q, cursor_pieces(cursor, forward));
 }
 
-/// The columns of an export row ([`ExportRow`]).
-const EXPORT_COLUMNS: &str = "r.receipt_id, r.issued_at, r.receipt_json, r.jws";
+/// The columns of an export row ([`ExportRow`], through [`ExportColumns`]) and its
+/// `from` clause.
+const EXPORT_FROM: &str = concat!(
+    "select r.receipt_id, r.issued_at, ",
+    super::packing::json_columns!(),
+    ", ",
+    super::packing::jws_column!(),
+    " from receipts r",
+    super::packing::template_join!(),
+    "where "
+);
+
+/// The columns of an export row as selected: the receipt's JSON still as stored.
+#[derive(sqlx::FromRow)]
+pub(super) struct ExportColumns {
+    receipt_id: String,
+    issued_at: i64,
+    #[sqlx(flatten)]
+    json: super::packing::ReceiptJson,
+    jws: String,
+}
+
+impl From<ExportColumns> for ExportRow {
+    fn from(c: ExportColumns) -> Self {
+        (c.receipt_id, c.issued_at, c.json.0, c.jws)
+    }
+}
 
 /// The pieces of one export page: receipts matching `f` after the cursor, oldest first
 /// ((issue time, id) order), at most `limit`.
@@ -252,9 +277,7 @@ pub(super) fn export_page(
     after: Option<(i64, String)>,
     limit: i64,
 ) -> Vec<Piece> {
-    let mut p = vec![Piece::Sql(format!(
-        "select {EXPORT_COLUMNS} from receipts r where "
-    ))];
+    let mut p = vec![Piece::Sql(EXPORT_FROM.into())];
     p.extend(filter_pieces(f));
     if let Some(cursor) = after {
         p.extend(cursor_pieces(cursor, true));
@@ -279,9 +302,13 @@ impl Store {
         limit: i64,
     ) -> Result<(Vec<StoredReceipt>, i64)> {
         let (rows, total) = on_pool!(self, pool => {
-            let mut page = QueryBuilder::new(
-                "select r.receipt_json, r.jws, r.issued_at from receipts r where ",
-            );
+            let mut page = QueryBuilder::new(concat!(
+                "select ",
+                super::receipts::receipt_columns!(),
+                " from receipts r",
+                super::packing::template_join!(),
+                "where "
+            ));
             push_filter(&mut page, f);
             if let Some(cursor) = before.clone() {
                 push_cursor(&mut page, cursor, false);
@@ -336,7 +363,8 @@ impl Store {
         Ok(on_pool!(self, pool => {
             let mut q = QueryBuilder::new("");
             push_pieces(&mut q, export_page(f, after, limit));
-            q.build_query_as::<ExportRow>().fetch_all(pool).await?
+            let rows: Vec<ExportColumns> = q.build_query_as().fetch_all(pool).await?;
+            rows.into_iter().map(ExportRow::from).collect()
         }))
     }
 }
