@@ -94,21 +94,34 @@ fn read_sqlite(
     loop {
         let (sql, values) = sqlite_sql(export_page(f, after.take(), page));
         let mut statement = conn.prepare_cached(&sql)?;
-        let rows = statement
+        // The columns of `search::EXPORT_FROM`.
+        type Stored = (String, i64, String, Option<Vec<u8>>, Option<i64>, String);
+        let stored = statement
             .query_map(rusqlite::params_from_iter(values), |r| {
-                // The columns of `search::EXPORT_FROM`: id, time, the JSON as stored
-                // (see `packing`), the JWS.
-                let json = packing::decode(r.get(2)?, r.get(3)?, r.get(4)?)
-                    .map_err(|e| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            3,
-                            rusqlite::types::Type::Blob,
-                            e.into(),
-                        )
-                    })?
-                    .unwrap_or_default();
-                Ok((r.get(0)?, r.get(1)?, json, r.get(5)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })?
+            .collect::<rusqlite::Result<Vec<Stored>>>()?;
+        // After the rows: every template they name was written before them.
+        let templates = packing::templates_of(&conn)?;
+        let rows = stored
+            .into_iter()
+            .map(|(id, ms, json, packed, template, jws)| {
+                let (json, jws) = templates.body(json, packed, template, jws).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        3,
+                        rusqlite::types::Type::Blob,
+                        e.into(),
+                    )
+                })?;
+                Ok((id, ms, json, jws))
+            })
             .collect::<rusqlite::Result<Vec<ExportRow>>>()?;
         let full = rows.len() as i64 == page;
         after = rows.last().map(|(id, ms, _, _)| (*ms, id.clone()));

@@ -21,8 +21,9 @@
 //! template holds no visitor's identifier, path or time: erasing a visitor's receipts
 //! leaves nothing of them in a template.
 
-use super::{Result, StoreError};
+use super::{Result, Store, StoreError};
 use yinyom_model::receipt::{PageRef, Receipt};
+use zstd::zstd_safe::{CCtx, DCtx};
 
 /// The join every read of a receipt body needs (`r`: the receipts table).
 macro_rules! template_join {
@@ -76,63 +77,84 @@ pub fn template_of(receipt: &Receipt) -> Result<String> {
 }
 
 thread_local! {
-    /// One compression and one decompression context per thread, reused: a context is
-    /// about 100 KB to set up, a template a few hundred bytes to load into it.
-    static CONTEXTS: std::cell::RefCell<Option<Contexts>> = const { std::cell::RefCell::new(None) };
-}
-
-struct Contexts {
-    pack: zstd::bulk::Compressor<'static>,
-    unpack: zstd::bulk::Decompressor<'static>,
-}
-
-/// Runs `f` with this thread's contexts.
-fn with_contexts<T>(f: impl FnOnce(&mut Contexts) -> std::io::Result<T>) -> std::io::Result<T> {
-    CONTEXTS.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let contexts = match cell.as_mut() {
-            Some(c) => c,
-            None => {
-                use zstd::zstd_safe::CParameter;
-                let mut pack = zstd::bulk::Compressor::new(LEVEL)?;
-                pack.set_parameter(CParameter::ChecksumFlag(false))?;
-                pack.set_parameter(CParameter::DictIdFlag(false))?;
-                pack.set_parameter(CParameter::ContentSizeFlag(true))?;
-                let unpack = zstd::bulk::Decompressor::new()?;
-                cell.insert(Contexts { pack, unpack })
-            }
-        };
-        f(contexts)
-    })
+    /// One compression and one decompression context per thread, reused (a context is
+    /// about 100 KB to set up). A template is a raw-content dictionary: zstd refers to
+    /// its bytes as they are, nothing is prepared per template.
+    static CONTEXTS: std::cell::RefCell<(CCtx<'static>, DCtx<'static>)> =
+        std::cell::RefCell::new((CCtx::create(), DCtx::create()));
 }
 
 /// `json` compressed against `template`.
 pub fn pack(json: &str, template: &[u8]) -> Result<Vec<u8>> {
-    with_contexts(|c| {
-        c.pack.set_dictionary(LEVEL, template)?;
-        c.pack.compress(json.as_bytes())
-    })
-    .map_err(|e| StoreError::Corrupt(format!("cannot pack a receipt: {e}")))
+    let mut out = Vec::with_capacity(zstd::zstd_safe::compress_bound(json.len()));
+    CONTEXTS
+        .with_borrow_mut(|(c, _)| c.compress_using_dict(&mut out, json.as_bytes(), template, LEVEL))
+        .map_err(|code| {
+            StoreError::Corrupt(format!(
+                "cannot pack a receipt: {}",
+                zstd::zstd_safe::get_error_name(code)
+            ))
+        })?;
+    Ok(out)
+}
+
+/// How a receipt row keeps a receipt's body.
+#[derive(Debug)]
+pub struct RowForm {
+    /// `receipt_json`: empty when packed.
+    pub json: String,
+    /// `jws`: `..signature` when packed (the header is the template's).
+    pub jws: String,
+    /// `template_id`.
+    pub template_id: Option<i64>,
+    /// `packed`.
+    pub packed: Option<Vec<u8>>,
+}
+
+impl RowForm {
+    /// The row form of `json` and its detached JWS (`header..signature`, see
+    /// [`super::receipts::detach_jws`]), packed against `template` (its id, header and
+    /// bytes) when the JWS has that header; otherwise plain.
+    pub fn of(json: &str, jws: &str, template: Option<(i64, &str, &[u8])>) -> Result<Self> {
+        match template {
+            Some((id, header, bytes))
+                if jws
+                    .strip_prefix(header)
+                    .is_some_and(|rest| rest.starts_with("..")) =>
+            {
+                Ok(Self {
+                    json: String::new(),
+                    jws: jws[header.len()..].to_owned(),
+                    template_id: Some(id),
+                    packed: Some(pack(json, bytes)?),
+                })
+            }
+            _ => Ok(Self {
+                json: json.to_owned(),
+                jws: jws.to_owned(),
+                template_id: None,
+                packed: None,
+            }),
+        }
+    }
 }
 
 /// The JSON [`pack`] packed against `template`.
 pub fn unpack(packed: &[u8], template: &[u8]) -> Result<String> {
     let bad = |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("a packed receipt: {e}"));
-    let size = match zstd::zstd_safe::get_frame_content_size(packed) {
-        Ok(Some(n)) => n,
-        _ => return Err(bad(&"no content size")),
+    let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(packed) else {
+        return Err(bad(&"no content size"));
     };
     // A receipt is a few kilobytes; a frame claiming more is damaged.
     let size = usize::try_from(size)
         .ok()
         .filter(|n| *n <= 1 << 20)
         .ok_or_else(|| bad(&format!("claims {size} bytes")))?;
-    let bytes = with_contexts(|c| {
-        c.unpack.set_dictionary(template)?;
-        c.unpack.decompress(packed, size)
-    })
-    .map_err(|e| bad(&e))?;
-    String::from_utf8(bytes).map_err(|e| bad(&e))
+    let mut out = Vec::with_capacity(size);
+    CONTEXTS
+        .with_borrow_mut(|(_, d)| d.decompress_using_dict(&mut out, packed, template))
+        .map_err(|code| bad(&zstd::zstd_safe::get_error_name(code)))?;
+    String::from_utf8(out).map_err(|e| bad(&e))
 }
 
 /// The canonical JSON of a receipt row's three body columns ([`json_columns!`]): `None`
@@ -198,6 +220,59 @@ where
             .map(Self)
             .map_err(|e| sqlx::Error::Decode(e.to_string().into()))
     }
+}
+
+/// Every template, for reads of many rows (exports): the rows then carry only their
+/// template's id, and the header and template are taken from here.
+#[derive(Debug, Default)]
+pub struct Templates(std::collections::HashMap<i64, (String, Vec<u8>)>);
+
+impl Templates {
+    /// A row's canonical JSON and stored JWS with its header put back, from its columns
+    /// `receipt_json, packed, template_id, jws`.
+    pub fn body(
+        &self,
+        json: String,
+        packed: Option<Vec<u8>>,
+        template_id: Option<i64>,
+        jws: String,
+    ) -> Result<(String, String)> {
+        let Some(id) = template_id else {
+            return Ok((json, jws));
+        };
+        let (header, template) = self.0.get(&id).ok_or_else(|| {
+            StoreError::Corrupt(format!("a receipt names template {id}, which is missing"))
+        })?;
+        let json = match packed {
+            Some(p) => unpack(&p, template)?,
+            None => json,
+        };
+        Ok((json, format!("{header}{jws}")))
+    }
+}
+
+impl Store {
+    /// Every receipt template (there is one per site, notice version and signing key).
+    pub async fn templates(&self) -> Result<Templates> {
+        let rows: Vec<(i64, String, Vec<u8>)> = on_pool!(self, pool => sqlx::query_as(
+            "select id, header, template from receipt_templates",
+        )
+        .fetch_all(pool)
+        .await)?;
+        Ok(Templates(
+            rows.into_iter().map(|(id, h, t)| (id, (h, t))).collect(),
+        ))
+    }
+}
+
+/// [`Store::templates`] on a rusqlite connection (the SQLite export reader).
+pub fn templates_of(conn: &rusqlite::Connection) -> rusqlite::Result<Templates> {
+    let mut statement =
+        conn.prepare_cached("select id, header, template from receipt_templates")?;
+    let rows = statement
+        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Templates(rows))
 }
 
 #[cfg(test)]

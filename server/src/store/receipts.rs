@@ -409,25 +409,15 @@ impl Store {
                 }
                 templates.extend(found.map(|f| (key, f)));
             }
-            // (receipt_json, jws, template_id, packed) of each row.
-            let stored: Vec<(String, String, Option<i64>, Option<Vec<u8>>)> = receipts
+            let stored: Vec<packing::RowForm> = receipts
                 .iter()
                 .map(|r| {
                     let jws = detach_jws(&r.jws, &r.json);
-                    let header = jws.split_once("..").map(|(h, _)| h);
-                    let template = header.and_then(|h| {
-                        templates.get(&(r.receipt.site.as_str(), r.receipt.notice.version.as_str(), h))
+                    let template = jws.split_once("..").and_then(|(h, _)| {
+                        let key = (r.receipt.site.as_str(), r.receipt.notice.version.as_str(), h);
+                        templates.get(&key).map(|(id, t)| (*id, h, t.as_slice()))
                     });
-                    match (template, header) {
-                        (Some((id, template)), Some(h)) => Ok((
-                            String::new(),
-                            jws[h.len()..].to_owned(),
-                            Some(*id),
-                            Some(packing::pack(&r.json, template)?),
-                        )),
-                        // A JWS not of the usual form is kept whole, the JSON plain.
-                        _ => Ok((r.json.clone(), jws, None, None)),
-                    }
+                    packing::RowForm::of(&r.json, &jws, template)
                 })
                 .collect::<Result<_>>()?;
             let mut written = std::collections::HashSet::new();
@@ -439,7 +429,7 @@ impl Store {
                          notice_version, consent_revision, receipt_json, jws, template_id,
                          packed) ",
                 );
-                q.push_values(chunk, |mut row, (r, (json, jws, template, packed))| {
+                q.push_values(chunk, |mut row, (r, form)| {
                     let rc = &r.receipt;
                     row.push_bind(&rc.receipt_id)
                         .push_bind(rc.site.as_str())
@@ -450,10 +440,10 @@ impl Store {
                         .push_bind(rc.method.as_str())
                         .push_bind(&rc.notice.version)
                         .push_bind(i64::from(rc.notice.consent_revision))
-                        .push_bind(json)
-                        .push_bind(jws)
-                        .push_bind(template)
-                        .push_bind(packed);
+                        .push_bind(&form.json)
+                        .push_bind(&form.jws)
+                        .push_bind(form.template_id)
+                        .push_bind(&form.packed);
                 });
                 q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
                 written.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);

@@ -242,32 +242,20 @@ where
     push_pieces(q, cursor_pieces(cursor, forward));
 }
 
-/// The columns of an export row ([`ExportRow`], through [`ExportColumns`]) and its
-/// `from` clause.
-const EXPORT_FROM: &str = concat!(
-    "select r.receipt_id, r.issued_at, ",
-    super::packing::json_columns!(),
-    ", ",
-    super::packing::jws_column!(),
-    " from receipts r",
-    super::packing::template_join!(),
-    "where "
-);
+/// The columns of an export row and its `from` clause: the body as stored (see
+/// [`super::packing::Templates`]), no template joined to every row.
+const EXPORT_FROM: &str = "select r.receipt_id, r.issued_at, r.receipt_json, r.packed,
+    r.template_id, r.jws from receipts r where ";
 
-/// The columns of an export row as selected: the receipt's JSON still as stored.
+/// The columns of an export row as selected ([`EXPORT_FROM`]).
 #[derive(sqlx::FromRow)]
-pub(super) struct ExportColumns {
+struct ExportColumns {
     receipt_id: String,
     issued_at: i64,
-    #[sqlx(flatten)]
-    json: super::packing::ReceiptJson,
+    receipt_json: String,
+    packed: Option<Vec<u8>>,
+    template_id: Option<i64>,
     jws: String,
-}
-
-impl From<ExportColumns> for ExportRow {
-    fn from(c: ExportColumns) -> Self {
-        (c.receipt_id, c.issued_at, c.json.0, c.jws)
-    }
 }
 
 /// The pieces of one export page: receipts matching `f` after the cursor, oldest first
@@ -360,11 +348,18 @@ impl Store {
         after: Option<(i64, String)>,
         limit: i64,
     ) -> Result<Vec<ExportRow>> {
-        Ok(on_pool!(self, pool => {
+        let rows = on_pool!(self, pool => {
             let mut q = QueryBuilder::new("");
             push_pieces(&mut q, export_page(f, after, limit));
-            let rows: Vec<ExportColumns> = q.build_query_as().fetch_all(pool).await?;
-            rows.into_iter().map(ExportRow::from).collect()
-        }))
+            q.build_query_as::<ExportColumns>().fetch_all(pool).await?
+        });
+        // After the rows: every template they name was written before them.
+        let templates = self.templates().await?;
+        rows.into_iter()
+            .map(|c| {
+                let (json, jws) = templates.body(c.receipt_json, c.packed, c.template_id, c.jws)?;
+                Ok((c.receipt_id, c.issued_at, json, jws))
+            })
+            .collect()
     }
 }

@@ -62,6 +62,19 @@ pub async fn rows(store: &Store) -> Vec<(String, String)> {
             .into_iter()
             .map(|json| ("receipts (body)".to_owned(), json)),
     );
+    // Likewise the templates the bodies are packed against (blobs above), as text.
+    let sql = "select template from receipt_templates";
+    let templates: Vec<Vec<u8>> = match store {
+        Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+    }
+    .expect("templates");
+    out.extend(templates.into_iter().map(|t| {
+        (
+            "receipt_templates (text)".to_owned(),
+            String::from_utf8_lossy(&t).into_owned(),
+        )
+    }));
     out
 }
 
