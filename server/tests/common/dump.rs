@@ -114,26 +114,17 @@ pub async fn unpack(store: &Store) {
             .await
             .expect("read")
             .expect("receipt");
-        let sql = "update receipts set receipt_json = $1, jws = $2, packed = null,
-                   template_id = null where receipt_id = $3";
         let jws = detach_jws(&r.jws, &r.json);
-        match store {
-            Store::Sqlite(pool) => sqlx::query(sql)
-                .bind(&r.json)
-                .bind(&jws)
-                .bind(&id)
-                .execute(pool)
-                .await
-                .map(|_| ()),
-            Store::Postgres(pool) => sqlx::query(sql)
-                .bind(&r.json)
-                .bind(&jws)
-                .bind(&id)
-                .execute(pool)
-                .await
-                .map(|_| ()),
-        }
-        .expect("unpack");
+        let plain = "update receipts set receipt_json = $2, packed = null, template_id = null
+                     where receipt_id = $1";
+        exec2(store, plain, &id, &r.json).await;
+        exec2(
+            store,
+            "update receipts set jws = $2 where receipt_id = $1",
+            &id,
+            &jws,
+        )
+        .await;
     }
 }
 
