@@ -6,7 +6,7 @@
 //! validity ends today are read one by one, so expiry stays exact to the millisecond.
 //! `log verify` recomputes both from the receipts.
 
-use super::{ROWS_PER_STATEMENT, Result, Store, StoreError};
+use super::{ROWS_PER_STATEMENT, Result, Store, StoreError, prepared};
 use crate::dates::thailand_day;
 use std::collections::BTreeMap;
 use yinyom_model::receipt::{Event, Receipt};
@@ -266,11 +266,18 @@ macro_rules! heads {
                         "select {HEAD_COLUMNS} from subjects where site_id = "
                     ));
                     list(&mut q);
-                    let before: Vec<HeadRow> = q.build_query_as().fetch_all(&mut *self).await?;
+                    let before: Vec<HeadRow> = q
+                        .build_query_as()
+                        .persistent(prepared(chunk.len()))
+                        .fetch_all(&mut *self)
+                        .await?;
                     let mut q = sqlx::QueryBuilder::new(RECEIPTS_OF_HEADS);
                     list(&mut q);
-                    let rows: Vec<ReceiptOfHeadRow> =
-                        q.build_query_as().fetch_all(&mut *self).await?;
+                    let rows: Vec<ReceiptOfHeadRow> = q
+                        .build_query_as()
+                        .persistent(prepared(chunk.len()))
+                        .fetch_all(&mut *self)
+                        .await?;
                     let after = heads_of(rows.into_iter().map(ReceiptOfHead::from).collect());
                     for row in before {
                         let old = row.head();
@@ -394,7 +401,7 @@ macro_rules! now_table {
                     " on conflict (site_id, until_day, withdrawn, version, mixed, choice)
                      do update set n = consent_now.n + excluded.n",
                 );
-                q.build().execute(&mut *self).await?;
+                q.build().persistent(prepared(changes.len())).execute(&mut *self).await?;
                 Ok(())
             }
         }

@@ -2,7 +2,7 @@
 //! signed checkpoints and witnesses' cosignatures, the daily counts the sequencer keeps
 //! beside them, and what `yinyom witness serve` remembers of the logs it follows.
 
-use super::{ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, to_i64, to_u64};
+use super::{ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, prepared, to_i64, to_u64};
 use crate::dates::thailand_day;
 use crate::log::tiles::{TileKey, TileMap, partial_tiles};
 use sqlx::QueryBuilder;
@@ -201,7 +201,7 @@ impl Store {
                     ids.push_bind(id);
                 }
                 q.push(")");
-                q.build().execute(&mut *tx).await?;
+                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
             }
             let Some((leaves, cp, tiles)) = built else {
                 tx.commit().await?;
@@ -225,7 +225,7 @@ impl Store {
                     " on conflict (site_id, day, notice_version, method, item, granted)
                      do update set n = receipt_counts.n + excluded.n",
                 );
-                q.build().execute(&mut *tx).await?;
+                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
             }
             let seqs = leaves.iter().map(|l| to_i64(l.seq)).collect::<Result<Vec<_>>>()?;
             for (chunk, seqs) in leaves.chunks(ROWS_PER_STATEMENT).zip(seqs.chunks(ROWS_PER_STATEMENT)) {
@@ -236,7 +236,7 @@ impl Store {
                         .push_bind(&leaf.receipt_id)
                         .push_bind(&leaf.leaf_hash);
                 });
-                q.build().execute(&mut *tx).await?;
+                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
             }
             let tiles = tiles
                 .into_iter()
@@ -248,7 +248,7 @@ impl Store {
                     row.push_bind(site).push_bind(*level).push_bind(*idx).push_bind(hashes);
                 });
                 q.push(" on conflict (site_id, level, idx) do update set hashes = excluded.hashes");
-                q.build().execute(&mut *tx).await?;
+                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
             }
             sqlx::query(
                 "insert into log_checkpoints

@@ -203,6 +203,16 @@ static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// bound parameters.
 const ROWS_PER_STATEMENT: usize = 256;
 
+/// Whether a multi-row statement of `rows` rows stays prepared on its connection. sqlx keeps
+/// up to 100 prepared statements per connection, and a multi-row statement is a different
+/// statement for every row count: under 256 connections of load, groups of 1 to 256 rows
+/// filled every connection's cache with large statements used once (the server's memory
+/// grew from 20 MB to 160 MB). Small groups, the common case, stay prepared; big ones are
+/// prepared, run and finalized.
+fn prepared(rows: usize) -> bool {
+    rows <= 16
+}
+
 fn to_u64(v: i64) -> Result<u64> {
     u64::try_from(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

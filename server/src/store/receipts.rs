@@ -3,7 +3,9 @@
 
 use super::heads::{Head, HeadRow, NowCounts, NowKey, add_consent_now};
 use super::packing;
-use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
+use super::{
+    Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, prepared, to_u64,
+};
 pub use crate::log::chain_hash;
 use base64::Engine as _;
 use sqlx::QueryBuilder;
@@ -311,6 +313,7 @@ impl Store {
                 );
                 new_subjects.extend(
                     q.build_query_as::<(String, String)>()
+                        .persistent(prepared(chunk.len()))
                         .fetch_all(&mut *tx)
                         .await?,
                 );
@@ -331,7 +334,7 @@ impl Store {
                 });
                 q.push(") order by site_id, subject_id");
                 q.push(lock);
-                for row in q.build_query_as::<SubjectHeadRow>().fetch_all(&mut *tx).await? {
+                for row in q.build_query_as::<SubjectHeadRow>().persistent(prepared(chunk.len())).fetch_all(&mut *tx).await? {
                     let key = (row.site_id.clone(), row.head.subject_id.clone());
                     if let Some(head) = row.head.head() {
                         choices.insert(key.clone(), head);
@@ -355,6 +358,7 @@ impl Store {
                 q.push(")");
                 seen.extend(
                     q.build_query_as::<(String, String)>()
+                        .persistent(prepared(chunk.len()))
                         .fetch_all(&mut *tx)
                         .await?,
                 );
@@ -446,7 +450,12 @@ impl Store {
                         .push_bind(&form.packed);
                 });
                 q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
-                written.extend(q.build_query_scalar::<String>().fetch_all(&mut *tx).await?);
+                written.extend(
+                    q.build_query_scalar::<String>()
+                        .persistent(prepared(chunk.len()))
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
             }
             if !expected.is_subset(&written) {
                 // Another process wrote one of these requests meanwhile: the chain read
@@ -498,7 +507,7 @@ impl Store {
                         head_version = excluded.head_version, head_mixed = excluded.head_mixed,
                         head_choice = excluded.head_choice",
                 );
-                q.build().execute(&mut *tx).await?;
+                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
             }
             for (site, counts) in &now_counts {
                 let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
@@ -518,7 +527,7 @@ impl Store {
                         .push_bind(r.receipt.site.as_str())
                         .push_bind(r.issued_at_ms);
                 });
-                q.build().execute(&mut *tx).await?;
+                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
             }
             let decisions: Vec<(&str, &str, &str, &str, bool)> = queued
                 .iter()
@@ -542,7 +551,7 @@ impl Store {
                         .push_bind(*item)
                         .push_bind(i64::from(*granted));
                 });
-                q.build().execute(&mut *tx).await?;
+                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
             }
             // The webhook outbox, in this same transaction: an event per new receipt of a
             // site that has endpoints (one look-up per group when none has).
@@ -558,7 +567,11 @@ impl Store {
                     list.push_bind(*site);
                 }
                 q.push(")");
-                let hooked: Vec<String> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+                let hooked: Vec<String> = q
+                    .build_query_scalar()
+                    .persistent(prepared(sites.len()))
+                    .fetch_all(&mut *tx)
+                    .await?;
                 for r in queued.iter().filter(|r| hooked.iter().any(|h| h == r.receipt.site.as_str())) {
                     super::webhooks::enqueue(&mut *tx, &super::webhooks::Event::of_receipt(&r.receipt)).await?;
                 }
