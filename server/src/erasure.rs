@@ -112,7 +112,7 @@ pub async fn erase_subject(
     catch_up(state, site).await?;
     // Subject ids compare case-insensitively: receipts store them in lower case.
     let subject = subject.to_ascii_lowercase();
-    let rows = state.store.erasable(site, Some(&subject)).await?;
+    let rows = state.store.erasable(site, &subject).await?;
     erase_rows(state, site, &rows, reason, case_reference).await
 }
 
@@ -246,19 +246,41 @@ pub struct RetentionOutcome {
     pub erased: Option<Erased>,
 }
 
+/// Visitors whose receipts [`due`] reads at a time.
+const VISITORS_PER_PAGE: i64 = 2_000;
+
 /// The receipts of `site` that retention erases as of `now_ms`: those whose consent
 /// ended ([`ended_at`]) at least the site's `retention_days` before. Changes nothing.
+/// It reads the site a page of visitors at a time and keeps only what is due.
 pub async fn due(store: &Store, site: &str, now_ms: i64) -> Result<RetentionOutcome, StoreError> {
+    due_showing(store, site, now_ms, &indicatif::ProgressBar::hidden()).await
+}
+
+/// [`due`], advancing `progress` (the CLI's bar) by each receipt read.
+pub async fn due_showing(
+    store: &Store,
+    site: &str,
+    now_ms: i64,
+    progress: &indicatif::ProgressBar,
+) -> Result<RetentionOutcome, StoreError> {
+    if !progress.is_hidden() {
+        progress.set_length(store.verify_sizes(site).await?.1);
+    }
     let Some(info) = store.site(site).await? else {
         return Err(StoreError::Corrupt(format!("no site `{site}`")));
     };
     let keep_ms = i64::from(info.retention_days) * DAY_MS;
-    let due = store
-        .erasable(site, None)
-        .await?
-        .into_iter()
-        .filter(|r| ended_at(r, now_ms).is_some_and(|end| end.saturating_add(keep_ms) <= now_ms))
-        .collect();
+    let mut due = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store.erasable_page(site, &after, VISITORS_PER_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.subject_id.clone();
+        progress.inc(page.len() as u64);
+        due.extend(page.into_iter().filter(|r| {
+            ended_at(r, now_ms).is_some_and(|end| end.saturating_add(keep_ms) <= now_ms)
+        }));
+    }
     Ok(RetentionOutcome {
         retention_days: info.retention_days,
         due,
@@ -273,8 +295,18 @@ pub async fn retention(
     site: &str,
     now_ms: i64,
 ) -> Result<RetentionOutcome, StoreError> {
+    retention_showing(state, site, now_ms, &indicatif::ProgressBar::hidden()).await
+}
+
+/// [`retention`], advancing `progress` (the CLI's bar) by each receipt read.
+pub async fn retention_showing(
+    state: &AppState,
+    site: &str,
+    now_ms: i64,
+    progress: &indicatif::ProgressBar,
+) -> Result<RetentionOutcome, StoreError> {
     catch_up(state, site).await?;
-    let mut out = due(&state.store, site, now_ms).await?;
+    let mut out = due_showing(&state.store, site, now_ms, progress).await?;
     out.erased = Some(erase_rows(state, site, &out.due, Reason::Retention, None).await?);
     Ok(out)
 }

@@ -242,10 +242,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let at = as_of.unwrap_or_else(now_ms);
             for site in &sites {
+                let bar = cli::progress(Some(0), "ตรวจระยะเวลาเก็บรักษา / checking retention");
                 let out = match &state {
-                    None => erasure::due(&store, site, at).await?,
-                    Some(state) => erasure::retention(state, site, at).await?,
+                    None => erasure::due_showing(&store, site, at, &bar).await?,
+                    Some(state) => erasure::retention_showing(state, site, at, &bar).await?,
                 };
+                bar.finish();
                 let n = out.due.len();
                 match &out.erased {
                     None => {

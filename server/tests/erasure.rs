@@ -365,6 +365,45 @@ async fn retention_erases_exactly_the_ended_and_expired() {
     assert!(out.contains("erased: 3 receipts by retention"), "{out}");
 }
 
+/// Retention reads a site a page of visitors at a time: no visitor's receipts are split
+/// across pages (each receipt's next one is known), and the pages cover every receipt once.
+#[tokio::test]
+async fn retention_pages_never_split_a_visitor() {
+    let app = app().await;
+    let visitors = [
+        "subject-page-00001",
+        "subject-page-00002",
+        "subject-page-00003",
+    ];
+    let mut posted = Vec::new();
+    for v in visitors {
+        for page in ["/a", "/b"] {
+            posted.push(post(&app, v, page, false).await);
+        }
+    }
+    let store = &app.state.store;
+    let mut after = String::new();
+    let mut seen = Vec::new();
+    loop {
+        let page = store.erasable_page("demo", &after, 2).await.expect("page");
+        let Some(last) = page.last() else { break };
+        after = last.subject_id.clone();
+        let mut subjects: Vec<&str> = page.iter().map(|r| r.subject_id.as_str()).collect();
+        subjects.dedup();
+        assert!(subjects.len() <= 2, "{subjects:?}");
+        for s in subjects {
+            let mine: Vec<_> = page.iter().filter(|r| r.subject_id == s).collect();
+            assert_eq!(mine.len(), 2, "both receipts of {s} in one page");
+            assert_eq!(mine[0].next_at, Some(mine[1].issued_at));
+            assert_eq!(mine[1].next_at, None);
+        }
+        seen.extend(page.into_iter().map(|r| r.receipt_id));
+    }
+    seen.sort();
+    posted.sort();
+    assert_eq!(seen, posted);
+}
+
 /// A bad retention value in the site file is refused with the field and the range.
 #[tokio::test]
 async fn a_bad_retention_value_is_refused() {

@@ -85,6 +85,7 @@ fn no_bar(stderr: &str) {
         "ส่งออกใบรับ",
         "ตรวจบันทึก",
         "นำเข้าเว็บไซต์",
+        "ตรวจระยะเวลาเก็บรักษา",
         "exporting receipts",
         "[=",
         "=>",
@@ -110,6 +111,15 @@ async fn long_commands_show_progress_on_a_terminal_only() {
     ];
     let verify = ["--database-url", &url, "log", "verify", "--site", "demo"];
     let import = ["--database-url", &url, "sites", "import", &fixture];
+    let retention = [
+        "--database-url",
+        &url,
+        "retention",
+        "apply",
+        "--dry-run",
+        "--site",
+        "demo",
+    ];
 
     // On a terminal: a bar with the count (the rate and time left beside it).
     let (ok, shown, csv) = on_terminal(dir, &export);
@@ -133,9 +143,16 @@ async fn long_commands_show_progress_on_a_terminal_only() {
         "{shown:?}"
     );
     assert!(!out.is_empty(), "what was imported is still printed");
+    let (ok, shown, out) = on_terminal(dir, &retention);
+    assert!(ok, "{shown}");
+    assert!(
+        has_bar(&shown, "ตรวจระยะเวลาเก็บรักษา / checking retention", 7),
+        "{shown:?}"
+    );
+    assert!(out.contains("0 receipts would be erased"), "{out}");
 
     // `--quiet` on a terminal: no bar, no summary.
-    for args in [&export[..], &verify, &import] {
+    for args in [&export[..], &verify, &import, &retention] {
         let quiet: Vec<&str> = args.iter().copied().chain(["--quiet"]).collect();
         let (ok, shown, _) = on_terminal(dir, &quiet);
         assert!(ok, "{shown}");
@@ -149,7 +166,7 @@ async fn long_commands_show_progress_on_a_terminal_only() {
     no_bar(&err);
     assert_eq!(out, csv);
     assert!(err.contains("exported 7 receipts"), "{err}");
-    for args in [&verify[..], &import] {
+    for args in [&verify[..], &import, &retention] {
         let (ok, out, err) = piped(args);
         assert!(ok, "{err}");
         no_bar(&err);
