@@ -246,12 +246,13 @@ pub struct RetentionOutcome {
     pub erased: Option<Erased>,
 }
 
-/// Visitors whose receipts [`due`] reads at a time.
-const VISITORS_PER_PAGE: i64 = 2_000;
+/// Receipts [`due`] reads at a time.
+const PAGE: i64 = 2_000;
 
 /// The receipts of `site` that retention erases as of `now_ms`: those whose consent
 /// ended ([`ended_at`]) at least the site's `retention_days` before. Changes nothing.
-/// It reads the site a page of visitors at a time and keeps only what is due.
+/// It reads only the receipts issued that long ago or longer (a consent ends no earlier
+/// than its receipt was issued), a page at a time, and keeps only what is due.
 pub async fn due(store: &Store, site: &str, now_ms: i64) -> Result<RetentionOutcome, StoreError> {
     due_showing(store, site, now_ms, &indicatif::ProgressBar::hidden()).await
 }
@@ -263,23 +264,34 @@ pub async fn due_showing(
     now_ms: i64,
     progress: &indicatif::ProgressBar,
 ) -> Result<RetentionOutcome, StoreError> {
-    if !progress.is_hidden() {
-        progress.set_length(store.verify_sizes(site).await?.1);
-    }
     let Some(info) = store.site(site).await? else {
         return Err(StoreError::Corrupt(format!("no site `{site}`")));
     };
     let keep_ms = i64::from(info.retention_days) * DAY_MS;
+    let cutoff = now_ms.saturating_sub(keep_ms);
+    if !progress.is_hidden() {
+        progress.set_length(store.count_issued_before(site, cutoff).await?);
+    }
     let mut due = Vec::new();
-    let mut after = String::new();
+    let mut after: Option<(i64, String)> = None;
     loop {
-        let page = store.erasable_page(site, &after, VISITORS_PER_PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.subject_id.clone();
+        let page = store
+            .erasable_before(
+                site,
+                cutoff,
+                after.as_ref().map(|(t, id)| (*t, id.as_str())),
+                PAGE,
+            )
+            .await?;
         progress.inc(page.len() as u64);
+        let full = page.len() as i64 == PAGE;
+        after = page.last().map(|r| (r.issued_at, r.receipt_id.clone()));
         due.extend(page.into_iter().filter(|r| {
             ended_at(r, now_ms).is_some_and(|end| end.saturating_add(keep_ms) <= now_ms)
         }));
+        if !full {
+            break;
+        }
     }
     Ok(RetentionOutcome {
         retention_days: info.retention_days,

@@ -365,10 +365,11 @@ async fn retention_erases_exactly_the_ended_and_expired() {
     assert!(out.contains("erased: 3 receipts by retention"), "{out}");
 }
 
-/// Retention reads a site a page of visitors at a time: no visitor's receipts are split
-/// across pages (each receipt's next one is known), and the pages cover every receipt once.
+/// Retention reads only what might be due, a page at a time: receipts issued at or before
+/// the cutoff, oldest first, each once, each with its visitor's next receipt even when
+/// that one was issued after the cutoff.
 #[tokio::test]
-async fn retention_pages_never_split_a_visitor() {
+async fn retention_reads_only_receipts_old_enough_a_page_at_a_time() {
     let app = app().await;
     let visitors = [
         "subject-page-00001",
@@ -381,27 +382,70 @@ async fn retention_pages_never_split_a_visitor() {
             posted.push(post(&app, v, page, false).await);
         }
     }
+    // A later millisecond than every receipt before it.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let last = post(&app, visitors[0], "/c", false).await;
     let store = &app.state.store;
-    let mut after = String::new();
+    // Receipts keep the visitor's pseudonym, not the id the widget sent.
+    let visitors = visitors.map(|v| app.state.subjects.pseudonym(v));
+    let newest = store
+        .erasable("demo", &visitors[0])
+        .await
+        .expect("rows")
+        .last()
+        .map(|r| r.issued_at)
+        .expect("a receipt");
+    // The cutoff falls just before the visitor's third receipt: six candidates.
+    let cutoff = newest - 1;
+    assert_eq!(
+        store
+            .count_issued_before("demo", cutoff)
+            .await
+            .expect("count"),
+        6
+    );
+    let mut after: Option<(i64, String)> = None;
     let mut seen = Vec::new();
     loop {
-        let page = store.erasable_page("demo", &after, 2).await.expect("page");
-        let Some(last) = page.last() else { break };
-        after = last.subject_id.clone();
-        let mut subjects: Vec<&str> = page.iter().map(|r| r.subject_id.as_str()).collect();
-        subjects.dedup();
-        assert!(subjects.len() <= 2, "{subjects:?}");
-        for s in subjects {
-            let mine: Vec<_> = page.iter().filter(|r| r.subject_id == s).collect();
-            assert_eq!(mine.len(), 2, "both receipts of {s} in one page");
-            assert_eq!(mine[0].next_at, Some(mine[1].issued_at));
-            assert_eq!(mine[1].next_at, None);
+        let page = store
+            .erasable_before(
+                "demo",
+                cutoff,
+                after.as_ref().map(|(t, id)| (*t, id.as_str())),
+                4,
+            )
+            .await
+            .expect("page");
+        assert!(page.len() <= 4);
+        let full = page.len() == 4;
+        after = page.last().map(|r| (r.issued_at, r.receipt_id.clone()));
+        seen.extend(page);
+        if !full {
+            break;
         }
-        seen.extend(page.into_iter().map(|r| r.receipt_id));
     }
-    seen.sort();
+    let order: Vec<(i64, &str)> = seen
+        .iter()
+        .map(|r| (r.issued_at, r.receipt_id.as_str()))
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, each once: {order:?}"
+    );
+    let mut ids: Vec<&str> = seen.iter().map(|r| r.receipt_id.as_str()).collect();
+    ids.sort_unstable();
     posted.sort();
-    assert_eq!(seen, posted);
+    assert_eq!(ids, posted.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!ids.contains(&last.as_str()));
+    // Each visitor's first receipt is followed by their second; the first visitor's
+    // second by their third, issued after the cutoff; the others' seconds by none.
+    for v in &visitors {
+        let mine: Vec<&_> = seen.iter().filter(|r| &r.subject_id == v).collect();
+        assert_eq!(mine.len(), 2, "{v}");
+        assert_eq!(mine[0].next_at, Some(mine[1].issued_at), "{v}");
+        let after_second = (*v == visitors[0]).then_some(newest);
+        assert_eq!(mine[1].next_at, after_second, "{v}");
+    }
 }
 
 /// A bad retention value in the site file is refused with the field and the range.

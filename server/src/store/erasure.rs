@@ -51,29 +51,21 @@ pub struct ErasureRow {
     pub jws: String,
 }
 
-/// The columns and joins of [`ErasableRow`]; the caller adds `where … order by …`.
-macro_rules! erasable_select {
-    () => {
-        "select r.receipt_id, r.subject_id, r.issued_at, r.event, r.notice_version, r.method,
-                r.receipt_json, r.packed, t.template, l.seq, l.leaf_hash,
-                lead(r.issued_at) over (partition by r.subject_id
-                                        order by r.issued_at, r.receipt_id) as next_at
-         from receipts r
-         left join log_leaves l on l.site_id = r.site_id and l.receipt_id = r.receipt_id
-         left join receipt_templates t on t.id = r.template_id
-         "
-    };
-}
-
 impl Store {
     /// The receipts of one visitor of the site, each with its log leaf and the time of the
     /// visitor's next receipt, by time.
     pub async fn erasable(&self, site: &str, subject: &str) -> Result<Vec<ErasableRow>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(concat!(
-            erasable_select!(),
-            "where r.site_id = $1 and r.subject_id = $2
-             order by r.subject_id, r.issued_at, r.receipt_id"
-        ))
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select r.receipt_id, r.subject_id, r.issued_at, r.event, r.notice_version, r.method,
+                    r.receipt_json, r.packed, t.template, l.seq, l.leaf_hash,
+                    lead(r.issued_at) over (partition by r.subject_id
+                                            order by r.issued_at, r.receipt_id) as next_at
+             from receipts r
+             left join log_leaves l on l.site_id = r.site_id and l.receipt_id = r.receipt_id
+             left join receipt_templates t on t.id = r.template_id
+             where r.site_id = $1 and r.subject_id = $2
+             order by r.issued_at, r.receipt_id",
+        )
         .bind(site)
         .bind(subject)
         .fetch_all(pool)
@@ -81,31 +73,54 @@ impl Store {
         Ok(rows)
     }
 
-    /// A page of the site's receipts, as [`Store::erasable`] gives them: every receipt of
-    /// the first `visitors` visitors whose id sorts after `after` (`""` for the first page),
-    /// by visitor and time. A visitor's receipts are never split across pages, so each
-    /// receipt's next one is always found. Retention reads a large site this way: the
-    /// whole site at once held about 1 KB per receipt (1 GB at 1,000,000).
-    pub async fn erasable_page(
+    /// Retention's candidates, a page at a time: the site's receipts issued at or before
+    /// `cutoff` (unix ms), oldest first ((issue time, id) order), after `after`, as
+    /// [`Store::erasable`] gives them (the visitor's next receipt may be issued later). A
+    /// consent ends no earlier than its receipt was issued, so nothing issued after
+    /// `now - retention` can be due: the daily run reads what might be due, not the site.
+    pub async fn erasable_before(
         &self,
         site: &str,
-        after: &str,
-        visitors: i64,
+        cutoff: i64,
+        after: Option<(i64, &str)>,
+        limit: i64,
     ) -> Result<Vec<ErasableRow>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(concat!(
-            erasable_select!(),
-            "where r.site_id = $1 and r.subject_id in (
-                 select distinct subject_id from receipts
-                 where site_id = $1 and subject_id > $2
-                 order by subject_id limit $3)
-             order by r.subject_id, r.issued_at, r.receipt_id"
-        ))
+        let (after_ms, after_id) = after.unwrap_or((i64::MIN, ""));
+        let rows = on_pool!(self, pool => sqlx::query_as(
+            "select r.receipt_id, r.subject_id, r.issued_at, r.event, r.notice_version, r.method,
+                    r.receipt_json, r.packed, t.template, l.seq, l.leaf_hash,
+                    (select n.issued_at from receipts n
+                     where n.site_id = r.site_id and n.subject_id = r.subject_id
+                       and (n.issued_at > r.issued_at
+                            or (n.issued_at = r.issued_at and n.receipt_id > r.receipt_id))
+                     order by n.issued_at, n.receipt_id limit 1) as next_at
+             from receipts r
+             left join log_leaves l on l.site_id = r.site_id and l.receipt_id = r.receipt_id
+             left join receipt_templates t on t.id = r.template_id
+             where r.site_id = $1 and r.issued_at <= $2 and r.issued_at >= $3
+               and (r.issued_at > $3 or r.receipt_id > $4)
+             order by r.issued_at, r.receipt_id limit $5",
+        )
         .bind(site)
-        .bind(after)
-        .bind(visitors)
+        .bind(cutoff)
+        .bind(after_ms)
+        .bind(after_id)
+        .bind(limit)
         .fetch_all(pool)
         .await)?;
         Ok(rows)
+    }
+
+    /// How many receipts of the site were issued at or before `cutoff` (unix ms).
+    pub async fn count_issued_before(&self, site: &str, cutoff: i64) -> Result<u64> {
+        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(
+            "select count(*) from receipts where site_id = $1 and issued_at <= $2",
+        )
+        .bind(site)
+        .bind(cutoff)
+        .fetch_one(pool)
+        .await)?;
+        super::to_u64(n)
     }
 
     /// Erases `receipts` of `site` (ids) in one transaction: stores `record`, deletes the
