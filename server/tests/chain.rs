@@ -259,6 +259,26 @@ async fn log_verify_names_every_tampering() {
                 "not the text the receipts signed",
             )
         }),
+        ("a receipt row deleted, its decision rows left", |ids| {
+            (
+                vec![format!(
+                    "delete from receipts where receipt_id = '{}'",
+                    ids[1]
+                )],
+                "a decision row of no receipt",
+            )
+        }),
+        ("a decision row added for a receipt that never was", |_| {
+            (
+                vec![
+                    "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)
+                     values ('01900000-0000-7000-8000-000000000000', 'demo', 'purpose',
+                             'newsletter', 1)"
+                        .into(),
+                ],
+                "a decision row of no receipt",
+            )
+        }),
         ("a visitor's middle receipt dropped with its leaf", |ids| {
             (
                 vec![
