@@ -18,7 +18,7 @@
 use crate::{
     health::StoreHealth,
     signing::Signer,
-    store::{Inserted, ReceiptKey, Store, StoreError, StoredReceipt},
+    store::{Inserted, ReceiptKey, SqliteWriter, Store, StoreError, StoredReceipt},
 };
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -62,6 +62,9 @@ const GROUP: usize = 256;
 
 type Reply = Result<(Inserted, StoredReceipt), StoreError>;
 
+/// Per receipt of a group: what was made, and whether it was written anew.
+type Written = Vec<Option<(StoredReceipt, bool)>>;
+
 struct Job {
     draft: Draft,
     done: oneshot::Sender<Reply>,
@@ -82,6 +85,8 @@ impl std::fmt::Debug for Job {
 /// What the writers share.
 struct Writer {
     store: Store,
+    /// On a SQLite file, the writer's own connection (see [`SqliteWriter`]).
+    own: Option<SqliteWriter>,
     signer: Arc<Signer>,
     health: Arc<StoreHealth>,
 }
@@ -96,6 +101,7 @@ impl Ingest {
             Store::Postgres(_) => 4,
         };
         let writer = Arc::new(Writer {
+            own: store.sqlite_writer(),
             store,
             signer,
             health,
@@ -148,8 +154,7 @@ impl Writer {
             .collect();
         let mut failed: Vec<(usize, StoreError)> = Vec::new();
         let outcome = self
-            .store
-            .write_receipts(&keys, |i, first, previous| {
+            .write(&keys, |i, first, previous| {
                 let draft = jobs.get(i)?.draft.clone();
                 match finish(draft, !first, previous, &self.signer) {
                     Ok(stored) => Some(stored),
@@ -193,14 +198,24 @@ impl Writer {
         }
     }
 
+    /// Writes a group in one transaction, on the writer's own connection if it has one.
+    async fn write<F>(&self, keys: &[ReceiptKey<'_>], finish: F) -> Result<Written, StoreError>
+    where
+        F: FnMut(usize, bool, Option<String>) -> Option<StoredReceipt> + Send,
+    {
+        match &self.own {
+            Some(own) => self.store.write_receipts_on(own, keys, finish).await,
+            None => self.store.write_receipts(keys, finish).await,
+        }
+    }
+
     /// Writes one receipt in a transaction of its own (its event decided there too).
     async fn write_alone(&self, draft: Draft) -> Reply {
         let receipt = draft.receipt.clone();
         let mut draft = Some(draft);
         let mut error = None;
         let outcome = self
-            .store
-            .write_receipts(&[ReceiptKey::of(&receipt)], |_, first, previous| {
+            .write(&[ReceiptKey::of(&receipt)], |_, first, previous| {
                 finish(draft.take()?, !first, previous, &self.signer)
                     .map_err(|e| error = Some(e))
                     .ok()

@@ -63,7 +63,7 @@ impl Store {
     }
 
     /// The file of a SQLite store (`None` on PostgreSQL or in memory).
-    fn sqlite_file(&self) -> Option<PathBuf> {
+    pub(super) fn sqlite_file(&self) -> Option<PathBuf> {
         let Store::Sqlite(pool) = self else {
             return None;
         };

@@ -6,6 +6,7 @@
 //! validity ends today are read one by one, so expiry stays exact to the millisecond.
 //! `log verify` recomputes both from the receipts.
 
+use super::conn::{Conn, Statement};
 use super::{ROWS_PER_STATEMENT, Result, Store, StoreError, prepared};
 use crate::dates::thailand_day;
 use std::collections::BTreeMap;
@@ -40,11 +41,11 @@ pub struct HeadRow {
 /// The `head_*` columns of a `subjects` row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HeadColumns {
-    head_until: Option<i64>,
-    head_withdrawn: Option<i64>,
-    head_version: Option<String>,
-    head_mixed: Option<i64>,
-    head_choice: Option<String>,
+    pub(super) head_until: Option<i64>,
+    pub(super) head_withdrawn: Option<i64>,
+    pub(super) head_version: Option<String>,
+    pub(super) head_mixed: Option<i64>,
+    pub(super) head_choice: Option<String>,
 }
 
 impl HeadColumns {
@@ -308,7 +309,7 @@ macro_rules! heads {
                 }
                 let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
                 for chunk in changes.chunks(ROWS_PER_STATEMENT) {
-                    self.add_now(site, chunk).await?;
+                    add_consent_now(&mut *self, site, chunk).await?;
                 }
                 Ok(filled)
             }
@@ -359,57 +360,36 @@ impl Store {
 }
 
 /// Adds `changes` (at most [`super::ROWS_PER_STATEMENT`]) to `consent_now` of `site` inside
-/// the caller's transaction (`&mut *tx`), in key order (one lock order for every writer).
-pub async fn add_consent_now<C: NowTable>(
+/// the caller's transaction, in key order (one lock order for every writer).
+pub async fn add_consent_now<C: Conn>(
     conn: &mut C,
     site: &str,
     changes: &[(&NowKey, i64)],
 ) -> Result<()> {
-    conn.add_now(site, changes).await
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut q = Statement::new(
+        "insert into consent_now (site_id, until_day, withdrawn, version, mixed, choice, n)",
+    );
+    q.values(changes, |((day, withdrawn, version, mixed, choice), n)| {
+        vec![
+            site.into(),
+            (*day).into(),
+            (*withdrawn).into(),
+            version.into(),
+            (*mixed).into(),
+            choice.into(),
+            (*n).into(),
+        ]
+    });
+    q.push(
+        " on conflict (site_id, until_day, withdrawn, version, mixed, choice)
+         do update set n = consent_now.n + excluded.n",
+    );
+    conn.run(&q).await?;
+    Ok(())
 }
-
-/// A connection a transaction runs on (SQLite or PostgreSQL): see [`add_consent_now`].
-pub trait NowTable {
-    /// See [`add_consent_now`].
-    fn add_now(
-        &mut self,
-        site: &str,
-        changes: &[(&NowKey, i64)],
-    ) -> impl std::future::Future<Output = Result<()>> + Send;
-}
-
-macro_rules! now_table {
-    ($conn:ty) => {
-        impl NowTable for $conn {
-            async fn add_now(&mut self, site: &str, changes: &[(&NowKey, i64)]) -> Result<()> {
-                if changes.is_empty() {
-                    return Ok(());
-                }
-                let mut q = sqlx::QueryBuilder::new(
-                    "insert into consent_now (site_id, until_day, withdrawn, version, mixed, choice, n) ",
-                );
-                q.push_values(changes, |mut row, ((day, withdrawn, version, mixed, choice), n)| {
-                    row.push_bind(site)
-                        .push_bind(*day)
-                        .push_bind(*withdrawn)
-                        .push_bind(version.as_str())
-                        .push_bind(*mixed)
-                        .push_bind(choice.as_str())
-                        .push_bind(*n);
-                });
-                q.push(
-                    " on conflict (site_id, until_day, withdrawn, version, mixed, choice)
-                     do update set n = consent_now.n + excluded.n",
-                );
-                q.build().persistent(prepared(changes.len())).execute(&mut *self).await?;
-                Ok(())
-            }
-        }
-    };
-}
-
-now_table!(sqlx::SqliteConnection);
-now_table!(sqlx::PgConnection);
 
 impl Store {
     /// Recomputes every head of `site` from its receipts, and `consent_now` from the

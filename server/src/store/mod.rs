@@ -54,6 +54,10 @@ pub enum StoreError {
     /// HSM failed. Answered like [`StoreError::Unavailable`] (503, the widget retries).
     #[error("cannot sign: {0}")]
     Signing(String),
+    /// The receipt writer's own SQLite connection failed ([`writer`]) for a reason that
+    /// does not pass by itself (a constraint, a bug).
+    #[error("cannot write the receipts: {0}")]
+    Write(String),
     /// The export's own SQLite reader failed ([`export_reader`]).
     #[error("cannot read the receipts to export: {0}")]
     Read(String),
@@ -82,9 +86,7 @@ impl StoreError {
             sqlx::Error::Database(db) => {
                 let code = db.code()?;
                 let transient = if let Ok(n) = code.parse::<i64>() {
-                    // SQLite (extended) result codes: BUSY 5, LOCKED 6, NOMEM 7,
-                    // READONLY 8, IOERR 10, CORRUPT 11, FULL 13, CANTOPEN 14, NOTADB 26.
-                    matches!(n & 0xff, 5 | 6 | 7 | 8 | 10 | 11 | 13 | 14 | 26)
+                    transient_sqlite_code(n)
                 } else {
                     // PostgreSQL SQLSTATE: connection exception (08), insufficient
                     // resources such as disk_full (53), operator intervention such as
@@ -105,6 +107,12 @@ impl StoreError {
             _ => None,
         }
     }
+}
+
+/// Whether a SQLite (extended) result code means the store cannot commit now: BUSY 5,
+/// LOCKED 6, NOMEM 7, READONLY 8, IOERR 10, CORRUPT 11, FULL 13, CANTOPEN 14, NOTADB 26.
+fn transient_sqlite_code(n: i64) -> bool {
+    matches!(n & 0xff, 5 | 6 | 7 | 8 | 10 | 11 | 13 | 14 | 26)
 }
 
 /// Runs `$body` in a transaction `$tx` on a connection of `$pool` taken for it alone; the
@@ -152,6 +160,7 @@ macro_rules! on_pool {
 
 pub mod accounts;
 pub mod audit;
+pub mod conn;
 mod dump;
 pub mod erasure;
 mod export_reader;
@@ -171,6 +180,7 @@ pub mod search;
 pub mod sites;
 pub mod stats;
 pub mod webhooks;
+mod writer;
 
 /// Kept here for the callers that read times with the rows they store.
 pub use crate::dates::{now_ms, rfc3339_ms};
@@ -188,6 +198,7 @@ pub use requests::RequestRow;
 pub use scans::ScanRow;
 pub use search::{ExportRow, SearchFilter};
 pub use stats::StatsRow;
+pub use writer::SqliteWriter;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -1,14 +1,12 @@
 //! Consent receipts: written in groups (with their decisions, the visitors first seen, the
 //! log queue and the webhook outbox), read back by request, by visitor or by id.
 
-use super::heads::{Head, HeadRow, NowCounts, NowKey, add_consent_now};
+use super::conn::{Conn, Statement, Value};
+use super::heads::{Head, HeadColumns, NowCounts, NowKey, add_consent_now};
 use super::packing;
-use super::{
-    Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, prepared, to_u64,
-};
+use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
 pub use crate::log::chain_hash;
 use base64::Engine as _;
-use sqlx::QueryBuilder;
 use yinyom_model::receipt::Receipt;
 
 /// base64url without padding, the JWS encoding.
@@ -116,15 +114,6 @@ impl<'a> ReceiptKey<'a> {
             request_id: &receipt.request_id,
         }
     }
-}
-
-/// A visitor's `subjects` row: its chain head and latest choice.
-#[derive(sqlx::FromRow)]
-struct SubjectHeadRow {
-    site_id: String,
-    last_receipt: Option<String>,
-    #[sqlx(flatten)]
-    head: HeadRow,
 }
 
 /// A receipt row with its log position, if sequenced.
@@ -267,325 +256,25 @@ impl Store {
     }
 
     /// Writes a group of receipts (and their decision rows and log queue entries) in one
-    /// transaction: one commit, one fsync, a few multi-row statements.
-    ///
-    /// `keys[i]` names the i-th receipt. Inside the transaction the visitors not seen
-    /// before are registered and every visitor's row is locked (`subjects`; PostgreSQL:
-    /// row locks, SQLite: the one writer), and only then `finish(i, first, previous)` makes
-    /// the i-th receipt, knowing whether it is that visitor's first on the site (so its
-    /// event is decided where it commits: two first choices of one visitor written by two
-    /// processes at once are one `given` and one `updated`) and the hash of the visitor's
-    /// previous receipt ([`chain_hash`]; `None` for the first), which the receipt must
-    /// carry as `previous`. Two receipts of one visitor in the group chain to each other
-    /// in order. `finish` returning `None` leaves the receipt out. Returns, per receipt,
-    /// what was made and whether it was written (`false`: a receipt with the same
-    /// `(site, request_id)` already existed, maybe earlier in this very group).
+    /// transaction: one commit, one fsync, a few multi-row statements. See [`write_group`]
+    /// for what `keys` and `finish` are and what comes back. The receipt writer of
+    /// `yinyom serve` writes on its own SQLite connection instead
+    /// ([`Store::write_receipts_on`]), the same statements.
     pub async fn write_receipts<F>(
         &self,
         keys: &[ReceiptKey<'_>],
-        mut finish: F,
+        finish: F,
     ) -> Result<Vec<Option<(StoredReceipt, bool)>>>
     where
-        F: FnMut(usize, bool, Option<String>) -> Option<StoredReceipt>,
+        F: FnMut(usize, bool, Option<String>) -> Option<StoredReceipt> + Send,
     {
-        // One lock order for every writer (PostgreSQL: no deadlock between two groups
-        // that register or lock the same visitors).
-        let mut register: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.subject)).collect();
-        register.sort_unstable();
-        register.dedup();
-        let requests: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.request_id)).collect();
-        let lock = match self.backend() {
-            Backend::Postgres => " for update",
-            Backend::Sqlite => "",
-        };
         let now = now_ms();
+        let backend = self.backend();
         let _turn = self.write_turn().await;
         on_pool!(self, pool => in_transaction!(pool, |tx| {
-            let mut new_subjects = std::collections::HashSet::new();
-            for chunk in register.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new("insert into subjects (site_id, subject_id, first_at) ");
-                q.push_values(chunk, |mut row, (site, subject)| {
-                    row.push_bind(*site).push_bind(*subject).push_bind(now);
-                });
-                q.push(
-                    " on conflict (site_id, subject_id) do nothing
-                     returning site_id, subject_id",
-                );
-                new_subjects.extend(
-                    q.build_query_as::<(String, String)>()
-                        .persistent(prepared(chunk.len()))
-                        .fetch_all(&mut *tx)
-                        .await?,
-                );
-            }
-            // The chain heads and the visitors' latest choices, read under their locks.
-            let mut heads: std::collections::HashMap<(String, String), String> =
-                std::collections::HashMap::new();
-            let mut choices: std::collections::HashMap<(String, String), Head> =
-                std::collections::HashMap::new();
-            for chunk in register.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new(
-                    "select site_id, subject_id, last_receipt, head_until, head_withdrawn,
-                            head_version, head_mixed, head_choice
-                     from subjects where (site_id, subject_id) in (",
-                );
-                q.push_values(chunk, |mut row, (site, subject)| {
-                    row.push_bind(*site).push_bind(*subject);
-                });
-                q.push(") order by site_id, subject_id");
-                q.push(lock);
-                for row in q.build_query_as::<SubjectHeadRow>().persistent(prepared(chunk.len())).fetch_all(&mut *tx).await? {
-                    let key = (row.site_id.clone(), row.head.subject_id.clone());
-                    if let Some(head) = row.head.head() {
-                        choices.insert(key.clone(), head);
-                    }
-                    if let Some(last) = row.last_receipt {
-                        heads.insert(key, last);
-                    }
-                }
-            }
-            // Retries of receipts already written: they are not written again and do not
-            // move the chain.
-            let mut seen: std::collections::HashSet<(String, String)> =
-                std::collections::HashSet::new();
-            for chunk in requests.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new(
-                    "select site_id, request_id from receipts where (site_id, request_id) in (",
-                );
-                q.push_values(chunk, |mut row, (site, request)| {
-                    row.push_bind(*site).push_bind(*request);
-                });
-                q.push(")");
-                seen.extend(
-                    q.build_query_as::<(String, String)>()
-                        .persistent(prepared(chunk.len()))
-                        .fetch_all(&mut *tx)
-                        .await?,
-                );
-            }
-            let mut moved: Vec<(String, String)> = Vec::new();
-            let mut expected = std::collections::HashSet::new();
-            let made: Vec<Option<StoredReceipt>> = keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| {
-                    let subject = (k.site.to_owned(), k.subject.to_owned());
-                    if !seen.insert((k.site.to_owned(), k.request_id.to_owned())) {
-                        return finish(i, false, None);
-                    }
-                    let first = new_subjects.remove(&subject);
-                    let made = finish(i, first, heads.get(&subject).cloned())?;
-                    expected.insert(made.receipt.receipt_id.clone());
-                    heads.insert(subject.clone(), chain_hash(&made.json));
-                    moved.push(subject);
-                    Some(made)
-                })
-                .collect();
-            let receipts: Vec<&StoredReceipt> = made.iter().flatten().collect();
-            // Each receipt's template (see `packing`): found, or made from this receipt.
-            let mut templates: std::collections::HashMap<(&str, &str, &str), (i64, Vec<u8>)> =
-                std::collections::HashMap::new();
-            for r in &receipts {
-                let Some((header, _)) = r.jws.split_once('.') else { continue };
-                let key = (r.receipt.site.as_str(), r.receipt.notice.version.as_str(), header);
-                if templates.contains_key(&key) {
-                    continue;
-                }
-                let find = "select id, template from receipt_templates
-                            where site_id = $1 and notice_version = $2 and header = $3";
-                let mut found: Option<(i64, Vec<u8>)> = sqlx::query_as(find)
-                    .bind(key.0).bind(key.1).bind(key.2)
-                    .fetch_optional(&mut *tx).await?;
-                if found.is_none() {
-                    sqlx::query(
-                        "insert into receipt_templates
-                            (site_id, notice_version, header, template, created_at)
-                         values ($1, $2, $3, $4, $5)
-                         on conflict (site_id, notice_version, header) do nothing",
-                    )
-                    .bind(key.0).bind(key.1).bind(key.2)
-                    .bind(packing::template_of(&r.receipt)?.into_bytes())
-                    .bind(now)
-                    .execute(&mut *tx).await?;
-                    found = Some(sqlx::query_as(find)
-                        .bind(key.0).bind(key.1).bind(key.2)
-                        .fetch_one(&mut *tx).await?);
-                }
-                templates.extend(found.map(|f| (key, f)));
-            }
-            let stored: Vec<packing::RowForm> = receipts
-                .iter()
-                .map(|r| {
-                    let jws = detach_jws(&r.jws, &r.json);
-                    let template = jws.split_once("..").and_then(|(h, _)| {
-                        let key = (r.receipt.site.as_str(), r.receipt.notice.version.as_str(), h);
-                        templates.get(&key).map(|(id, t)| (*id, h, t.as_slice()))
-                    });
-                    packing::RowForm::of(&r.json, &jws, template)
-                })
-                .collect::<Result<_>>()?;
-            let mut written = std::collections::HashSet::new();
-            let rows: Vec<_> = receipts.iter().zip(&stored).collect();
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new(
-                    "insert into receipts
-                        (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
-                         notice_version, consent_revision, receipt_json, jws, template_id,
-                         packed) ",
-                );
-                q.push_values(chunk, |mut row, (r, form)| {
-                    let rc = &r.receipt;
-                    row.push_bind(&rc.receipt_id)
-                        .push_bind(rc.site.as_str())
-                        .push_bind(&rc.request_id)
-                        .push_bind(&rc.subject_id)
-                        .push_bind(r.issued_at_ms)
-                        .push_bind(rc.event.as_str())
-                        .push_bind(rc.method.as_str())
-                        .push_bind(&rc.notice.version)
-                        .push_bind(i64::from(rc.notice.consent_revision))
-                        .push_bind(&form.json)
-                        .push_bind(&form.jws)
-                        .push_bind(form.template_id)
-                        .push_bind(&form.packed);
-                });
-                q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
-                written.extend(
-                    q.build_query_scalar::<String>()
-                        .persistent(prepared(chunk.len()))
-                        .fetch_all(&mut *tx)
-                        .await?,
-                );
-            }
-            if !expected.is_subset(&written) {
-                // Another process wrote one of these requests meanwhile: the chain read
-                // above is stale. Rolled back; the writer retries each receipt alone.
-                return Err(StoreError::Corrupt(
-                    "a receipt of the group was written concurrently".into(),
-                ));
-            }
-            // The visitors' new latest choices, in the group's order, and what that changes
-            // in `consent_now`.
-            let mut now_counts: std::collections::BTreeMap<&str, NowCounts> =
-                std::collections::BTreeMap::new();
-            for r in &receipts {
-                if !expected.contains(&r.receipt.receipt_id) {
-                    continue;
-                }
-                let key = (r.receipt.site.as_str().to_owned(), r.receipt.subject_id.clone());
-                let before = choices.get(&key);
-                let after = Head::after(before, &r.receipt)?;
-                now_counts
-                    .entry(r.receipt.site.as_str())
-                    .or_default()
-                    .moved(before, Some(&after));
-                choices.insert(key, after);
-            }
-            moved.sort_unstable();
-            moved.dedup();
-            for chunk in moved.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new(
-                    "insert into subjects (site_id, subject_id, first_at, last_receipt, head_until,
-                                           head_withdrawn, head_version, head_mixed, head_choice) ",
-                );
-                q.push_values(chunk, |mut row, subject| {
-                    let head = choices.get(subject);
-                    row.push_bind(subject.0.as_str())
-                        .push_bind(subject.1.as_str())
-                        .push_bind(now)
-                        .push_bind(heads.get(subject).map(String::as_str))
-                        .push_bind(head.map(|h| h.until_ms))
-                        .push_bind(head.map(|h| h.withdrawn))
-                        .push_bind(head.map(|h| h.version.as_str()))
-                        .push_bind(head.map(|h| h.mixed))
-                        .push_bind(head.map(|h| h.choice.as_str()));
-                });
-                q.push(
-                    " on conflict (site_id, subject_id)
-                     do update set last_receipt = excluded.last_receipt,
-                        head_until = excluded.head_until, head_withdrawn = excluded.head_withdrawn,
-                        head_version = excluded.head_version, head_mixed = excluded.head_mixed,
-                        head_choice = excluded.head_choice",
-                );
-                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
-            }
-            for (site, counts) in &now_counts {
-                let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
-                for chunk in changes.chunks(ROWS_PER_STATEMENT) {
-                    add_consent_now(&mut *tx, site, chunk).await?;
-                }
-            }
-            let queued: Vec<&StoredReceipt> = receipts
-                .iter()
-                .copied()
-                .filter(|r| written.contains(&r.receipt.receipt_id))
-                .collect();
-            for chunk in queued.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new("insert into log_pending (receipt_id, site_id, issued_at) ");
-                q.push_values(chunk, |mut row, r| {
-                    row.push_bind(&r.receipt.receipt_id)
-                        .push_bind(r.receipt.site.as_str())
-                        .push_bind(r.issued_at_ms);
-                });
-                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
-            }
-            let decisions: Vec<(&str, &str, &str, &str, bool)> = queued
-                .iter()
-                .map(|r| &r.receipt)
-                .flat_map(|rc| {
-                    let cats = rc.categories.iter().map(|(i, g)| ("category", i, g));
-                    let purposes = rc.purposes.iter().map(|(i, g)| ("purpose", i, g));
-                    cats.chain(purposes).map(|(kind, item, granted)| {
-                        (rc.receipt_id.as_str(), rc.site.as_str(), kind, item.as_str(), *granted)
-                    })
-                })
-                .collect();
-            for chunk in decisions.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new(
-                    "insert into receipt_decisions (receipt_id, site_id, kind, item, granted) ",
-                );
-                q.push_values(chunk, |mut row, (receipt_id, site, kind, item, granted)| {
-                    row.push_bind(*receipt_id)
-                        .push_bind(*site)
-                        .push_bind(*kind)
-                        .push_bind(*item)
-                        .push_bind(i64::from(*granted));
-                });
-                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
-            }
-            // The webhook outbox, in this same transaction: an event per new receipt of a
-            // site that has endpoints (one look-up per group when none has).
-            let mut sites: Vec<&str> = queued.iter().map(|r| r.receipt.site.as_str()).collect();
-            sites.sort_unstable();
-            sites.dedup();
-            if !sites.is_empty() {
-                let mut q = QueryBuilder::new(
-                    "select distinct site_id from webhook_endpoints where removed_at is null and site_id in (",
-                );
-                let mut list = q.separated(", ");
-                for site in &sites {
-                    list.push_bind(*site);
-                }
-                q.push(")");
-                let hooked: Vec<String> = q
-                    .build_query_scalar()
-                    .persistent(prepared(sites.len()))
-                    .fetch_all(&mut *tx)
-                    .await?;
-                for r in queued.iter().filter(|r| hooked.iter().any(|h| h == r.receipt.site.as_str())) {
-                    super::webhooks::enqueue(&mut *tx, &super::webhooks::Event::of_receipt(&r.receipt)).await?;
-                }
-            }
+            let written = write_group(&mut *tx, backend, keys, finish, now).await?;
             tx.commit().await?;
-            Ok(made
-                .into_iter()
-                .map(|m| {
-                    m.map(|r| {
-                        let new = written.contains(&r.receipt.receipt_id);
-                        (r, new)
-                    })
-                })
-                .collect())
+            Ok(written)
         }))
     }
 
@@ -601,4 +290,340 @@ impl Store {
             .await
             .map(|_| ())
     }
+}
+
+/// The receipt group write, once for every connection ([`Conn`]), inside the caller's
+/// transaction.
+///
+/// `keys[i]` names the i-th receipt. The visitors not seen before are registered and
+/// every visitor's row is locked (`subjects`; PostgreSQL: row locks, SQLite: the one
+/// writer), and only then `finish(i, first, previous)` makes the i-th receipt, knowing
+/// whether it is that visitor's first on the site (so its event is decided where it
+/// commits: two first choices of one visitor written by two processes at once are one
+/// `given` and one `updated`) and the hash of the visitor's previous receipt
+/// ([`chain_hash`]; `None` for the first), which the receipt must carry as `previous`.
+/// Two receipts of one visitor in the group chain to each other in order. `finish`
+/// returning `None` leaves the receipt out. Returns, per receipt, what was made and
+/// whether it was written (`false`: a receipt with the same `(site, request_id)` already
+/// existed, maybe earlier in this very group).
+pub(super) async fn write_group<C: Conn, F>(
+    tx: &mut C,
+    backend: Backend,
+    keys: &[ReceiptKey<'_>],
+    mut finish: F,
+    now: i64,
+) -> Result<Vec<Option<(StoredReceipt, bool)>>>
+where
+    F: FnMut(usize, bool, Option<String>) -> Option<StoredReceipt> + Send,
+{
+    use std::collections::{BTreeMap, HashMap, HashSet};
+    // One lock order for every writer (PostgreSQL: no deadlock between two groups that
+    // register or lock the same visitors).
+    let mut register: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.subject)).collect();
+    register.sort_unstable();
+    register.dedup();
+    let requests: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.request_id)).collect();
+    let pair = |(a, b): &(&str, &str)| vec![Value::from(*a), Value::from(*b)];
+    let mut new_subjects = HashSet::new();
+    for chunk in register.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Statement::new("insert into subjects (site_id, subject_id, first_at)");
+        q.values(chunk, |(site, subject)| {
+            vec![(*site).into(), (*subject).into(), now.into()]
+        });
+        q.push(" on conflict (site_id, subject_id) do nothing returning site_id, subject_id");
+        for row in tx.rows(&q).await? {
+            new_subjects.insert((row.text(0)?, row.text(1)?));
+        }
+    }
+    // The chain heads and the visitors' latest choices, read under their locks.
+    let mut heads: HashMap<(String, String), String> = HashMap::new();
+    let mut choices: HashMap<(String, String), Head> = HashMap::new();
+    for chunk in register.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Statement::new(
+            "select site_id, subject_id, last_receipt, head_until, head_withdrawn,
+                    head_version, head_mixed, head_choice
+             from subjects where (site_id, subject_id) in (",
+        );
+        q.list(chunk, pair);
+        q.push(") order by site_id, subject_id");
+        if backend == Backend::Postgres {
+            q.push(" for update");
+        }
+        for row in tx.rows(&q).await? {
+            let key = (row.text(0)?, row.text(1)?);
+            let head = HeadColumns {
+                head_until: row.opt_int(3)?,
+                head_withdrawn: row.opt_int(4)?,
+                head_version: row.opt_text(5)?,
+                head_mixed: row.opt_int(6)?,
+                head_choice: row.opt_text(7)?,
+            };
+            if let Some(head) = head.head() {
+                choices.insert(key.clone(), head);
+            }
+            if let Some(last) = row.opt_text(2)? {
+                heads.insert(key, last);
+            }
+        }
+    }
+    // Retries of receipts already written: they are not written again and do not move
+    // the chain.
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    for chunk in requests.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Statement::new(
+            "select site_id, request_id from receipts where (site_id, request_id) in (",
+        );
+        q.list(chunk, pair);
+        q.push(")");
+        for row in tx.rows(&q).await? {
+            seen.insert((row.text(0)?, row.text(1)?));
+        }
+    }
+    let mut moved: Vec<(String, String)> = Vec::new();
+    let mut expected = HashSet::new();
+    let made: Vec<Option<StoredReceipt>> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let subject = (k.site.to_owned(), k.subject.to_owned());
+            if !seen.insert((k.site.to_owned(), k.request_id.to_owned())) {
+                return finish(i, false, None);
+            }
+            let first = new_subjects.remove(&subject);
+            let made = finish(i, first, heads.get(&subject).cloned())?;
+            expected.insert(made.receipt.receipt_id.clone());
+            heads.insert(subject.clone(), chain_hash(&made.json));
+            moved.push(subject);
+            Some(made)
+        })
+        .collect();
+    let receipts: Vec<&StoredReceipt> = made.iter().flatten().collect();
+    // Each receipt's template (see `packing`): found, or made from this receipt.
+    let mut templates: HashMap<(&str, &str, &str), (i64, Vec<u8>)> = HashMap::new();
+    for r in &receipts {
+        let Some((header, _)) = r.jws.split_once('.') else {
+            continue;
+        };
+        let key = (
+            r.receipt.site.as_str(),
+            r.receipt.notice.version.as_str(),
+            header,
+        );
+        if templates.contains_key(&key) {
+            continue;
+        }
+        let mut find =
+            Statement::new("select id, template from receipt_templates where site_id = ");
+        find.bind(key.0)
+            .push(" and notice_version = ")
+            .bind(key.1)
+            .push(" and header = ")
+            .bind(key.2);
+        let mut found = tx.rows(&find).await?;
+        if found.is_empty() {
+            let mut q = Statement::new(
+                "insert into receipt_templates (site_id, notice_version, header, template, created_at)",
+            );
+            q.push(" values ").tuple([
+                key.0.into(),
+                key.1.into(),
+                key.2.into(),
+                packing::template_of(&r.receipt)?.into_bytes().into(),
+                now.into(),
+            ]);
+            q.push(" on conflict (site_id, notice_version, header) do nothing");
+            tx.run(&q).await?;
+            found = tx.rows(&find).await?;
+        }
+        let row = found
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("a receipt template was not written".into()))?;
+        templates.insert(key, (row.int(0)?, row.blob(1)?));
+    }
+    let stored: Vec<packing::RowForm> = receipts
+        .iter()
+        .map(|r| {
+            let jws = detach_jws(&r.jws, &r.json);
+            let template = jws.split_once("..").and_then(|(h, _)| {
+                let key = (
+                    r.receipt.site.as_str(),
+                    r.receipt.notice.version.as_str(),
+                    h,
+                );
+                templates.get(&key).map(|(id, t)| (*id, h, t.as_slice()))
+            });
+            packing::RowForm::of(&r.json, &jws, template)
+        })
+        .collect::<Result<_>>()?;
+    let mut written = HashSet::new();
+    let rows: Vec<_> = receipts.iter().zip(stored).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Statement::new(
+            "insert into receipts
+                (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
+                 notice_version, consent_revision, receipt_json, jws, template_id, packed)",
+        );
+        q.values(chunk, |(r, form)| {
+            let rc = &r.receipt;
+            vec![
+                (&rc.receipt_id).into(),
+                rc.site.as_str().into(),
+                (&rc.request_id).into(),
+                (&rc.subject_id).into(),
+                r.issued_at_ms.into(),
+                rc.event.as_str().into(),
+                rc.method.as_str().into(),
+                (&rc.notice.version).into(),
+                i64::from(rc.notice.consent_revision).into(),
+                form.json.clone().into(),
+                (&form.jws).into(),
+                form.template_id.into(),
+                form.packed.clone().into(),
+            ]
+        });
+        q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
+        for row in tx.rows(&q).await? {
+            written.insert(row.text(0)?);
+        }
+    }
+    if !expected.is_subset(&written) {
+        // Another process wrote one of these requests meanwhile: the chain read above is
+        // stale. Rolled back; the writer retries each receipt alone.
+        return Err(StoreError::Corrupt(
+            "a receipt of the group was written concurrently".into(),
+        ));
+    }
+    // The visitors' new latest choices, in the group's order, and what that changes in
+    // `consent_now`.
+    let mut now_counts: BTreeMap<&str, NowCounts> = BTreeMap::new();
+    for r in &receipts {
+        if !expected.contains(&r.receipt.receipt_id) {
+            continue;
+        }
+        let key = (
+            r.receipt.site.as_str().to_owned(),
+            r.receipt.subject_id.clone(),
+        );
+        let before = choices.get(&key);
+        let after = Head::after(before, &r.receipt)?;
+        now_counts
+            .entry(r.receipt.site.as_str())
+            .or_default()
+            .moved(before, Some(&after));
+        choices.insert(key, after);
+    }
+    moved.sort_unstable();
+    moved.dedup();
+    for chunk in moved.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Statement::new(
+            "insert into subjects (site_id, subject_id, first_at, last_receipt, head_until,
+                                   head_withdrawn, head_version, head_mixed, head_choice)",
+        );
+        q.values(chunk, |subject| {
+            let head = choices.get(subject);
+            vec![
+                (&subject.0).into(),
+                (&subject.1).into(),
+                now.into(),
+                heads.get(subject).into(),
+                head.map(|h| h.until_ms).into(),
+                head.map(|h| h.withdrawn).into(),
+                head.map(|h| h.version.as_str()).into(),
+                head.map(|h| h.mixed).into(),
+                head.map(|h| h.choice.as_str()).into(),
+            ]
+        });
+        q.push(
+            " on conflict (site_id, subject_id)
+             do update set last_receipt = excluded.last_receipt,
+                head_until = excluded.head_until, head_withdrawn = excluded.head_withdrawn,
+                head_version = excluded.head_version, head_mixed = excluded.head_mixed,
+                head_choice = excluded.head_choice",
+        );
+        tx.run(&q).await?;
+    }
+    for (site, counts) in &now_counts {
+        let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
+        for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+            add_consent_now(tx, site, chunk).await?;
+        }
+    }
+    let queued: Vec<&StoredReceipt> = receipts
+        .iter()
+        .copied()
+        .filter(|r| written.contains(&r.receipt.receipt_id))
+        .collect();
+    for chunk in queued.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Statement::new("insert into log_pending (receipt_id, site_id, issued_at)");
+        q.values(chunk, |r| {
+            vec![
+                (&r.receipt.receipt_id).into(),
+                r.receipt.site.as_str().into(),
+                r.issued_at_ms.into(),
+            ]
+        });
+        tx.run(&q).await?;
+    }
+    let decisions: Vec<(&str, &str, &str, &str, bool)> = queued
+        .iter()
+        .map(|r| &r.receipt)
+        .flat_map(|rc| {
+            let cats = rc.categories.iter().map(|(i, g)| ("category", i, g));
+            let purposes = rc.purposes.iter().map(|(i, g)| ("purpose", i, g));
+            cats.chain(purposes).map(|(kind, item, granted)| {
+                (
+                    rc.receipt_id.as_str(),
+                    rc.site.as_str(),
+                    kind,
+                    item.as_str(),
+                    *granted,
+                )
+            })
+        })
+        .collect();
+    for chunk in decisions.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Statement::new(
+            "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)",
+        );
+        q.values(chunk, |(receipt_id, site, kind, item, granted)| {
+            vec![
+                (*receipt_id).into(),
+                (*site).into(),
+                (*kind).into(),
+                (*item).into(),
+                i64::from(*granted).into(),
+            ]
+        });
+        tx.run(&q).await?;
+    }
+    // The webhook outbox, in this same transaction: an event per new receipt of a site
+    // that has endpoints (one look-up per group when none has).
+    let mut sites: Vec<&str> = queued.iter().map(|r| r.receipt.site.as_str()).collect();
+    sites.sort_unstable();
+    sites.dedup();
+    if !sites.is_empty() {
+        let mut q = Statement::new(
+            "select distinct site_id from webhook_endpoints where removed_at is null and site_id in ",
+        );
+        q.tuple(sites.iter().map(|s| Value::from(*s)));
+        let mut hooked = Vec::new();
+        for row in tx.rows(&q).await? {
+            hooked.push(row.text(0)?);
+        }
+        for r in queued
+            .iter()
+            .filter(|r| hooked.iter().any(|h| h == r.receipt.site.as_str()))
+        {
+            super::webhooks::enqueue(tx, &super::webhooks::Event::of_receipt(&r.receipt)).await?;
+        }
+    }
+    Ok(made
+        .into_iter()
+        .map(|m| {
+            m.map(|r| {
+                let new = written.contains(&r.receipt.receipt_id);
+                (r, new)
+            })
+        })
+        .collect())
 }

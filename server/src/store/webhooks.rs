@@ -2,6 +2,7 @@
 //! the transaction that made them, and their deliveries, which workers of any number of
 //! processes claim (a lease, and `FOR UPDATE SKIP LOCKED` on PostgreSQL), send and mark.
 
+use super::conn::{Conn, Statement};
 use super::{Backend, Result, Store, StoreError, now_ms, rfc3339_ms};
 use sqlx::QueryBuilder;
 use yinyom_model::receipt::{Event as ReceiptEvent, Receipt};
@@ -81,66 +82,46 @@ impl Event {
     }
 }
 
-/// A connection a transaction runs on (SQLite or PostgreSQL): see [`enqueue`].
-pub trait Outbox {
-    /// See [`enqueue`].
-    fn enqueue_event(
-        &mut self,
-        event: &Event,
-    ) -> impl std::future::Future<Output = Result<bool>> + Send;
-}
-
 /// Writes `event` to the outbox inside the caller's transaction (`&mut *tx`), one delivery
 /// per endpoint the site has now; nothing when it has none. Commits with the caller's
 /// transaction or not at all. Whether anything was written.
-pub async fn enqueue<C: Outbox>(conn: &mut C, event: &Event) -> Result<bool> {
-    conn.enqueue_event(event).await
+pub async fn enqueue<C: Conn>(conn: &mut C, event: &Event) -> Result<bool> {
+    let now = now_ms();
+    let id = format!("msg_{}", uuid::Uuid::now_v7().simple());
+    let payload = event.payload(now)?;
+    let written = conn
+        .run(&Statement::with(
+            "insert into webhook_events (id, site_id, type, subject, payload, created_at)
+             select $1, $2, $3, $4, $5, $6
+             where exists (select 1 from webhook_endpoints where site_id = $2 and removed_at is null)",
+            vec![
+                (&id).into(),
+                (&event.site).into(),
+                event.kind.as_str().into(),
+                (&event.subject).into(),
+                payload.into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    if written == 0 {
+        return Ok(false);
+    }
+    conn.run(&Statement::with(
+        "insert into webhook_deliveries
+            (event_id, endpoint_id, subject, status, attempts, next_at, created_at)
+         select $1, id, $2, 'pending', 0, $3, $3 from webhook_endpoints
+         where site_id = $4 and removed_at is null order by id",
+        vec![
+            id.into(),
+            (&event.subject).into(),
+            now.into(),
+            (&event.site).into(),
+        ],
+    ))
+    .await?;
+    Ok(true)
 }
-
-macro_rules! outbox {
-    ($conn:ty) => {
-        impl Outbox for $conn {
-            async fn enqueue_event(&mut self, event: &Event) -> Result<bool> {
-                let now = now_ms();
-                let id = format!("msg_{}", uuid::Uuid::now_v7().simple());
-                let payload = event.payload(now)?;
-                let written = sqlx::query(
-                    "insert into webhook_events (id, site_id, type, subject, payload, created_at)
-                     select $1, $2, $3, $4, $5, $6
-                     where exists (select 1 from webhook_endpoints where site_id = $2 and removed_at is null)",
-                )
-                .bind(&id)
-                .bind(&event.site)
-                .bind(event.kind.as_str())
-                .bind(&event.subject)
-                .bind(&payload)
-                .bind(now)
-                .execute(&mut *self)
-                .await?
-                .rows_affected();
-                if written == 0 {
-                    return Ok(false);
-                }
-                sqlx::query(
-                    "insert into webhook_deliveries
-                        (event_id, endpoint_id, subject, status, attempts, next_at, created_at)
-                     select $1, id, $2, 'pending', 0, $3, $3 from webhook_endpoints
-                     where site_id = $4 and removed_at is null order by id",
-                )
-                .bind(&id)
-                .bind(&event.subject)
-                .bind(now)
-                .bind(&event.site)
-                .execute(&mut *self)
-                .await?;
-                Ok(true)
-            }
-        }
-    };
-}
-
-outbox!(sqlx::SqliteConnection);
-outbox!(sqlx::PgConnection);
 
 /// A site's webhook endpoint as listed (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]

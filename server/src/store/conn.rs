@@ -1,0 +1,491 @@
+//! One statement, three connections. The receipt group write ([`super::receipts`]) and
+//! what it writes along (`consent_now`, the webhook outbox) are written once as
+//! [`Statement`]s and run on whichever [`Conn`] the transaction holds: a sqlx SQLite or
+//! PostgreSQL connection, or the receipt writer's own SQLite connection
+//! ([`super::writer`]), which runs a whole group on one thread with no hand-off per
+//! statement.
+//!
+//! Values are the four SQL types both stores share here: integers, text, bytes and NULL.
+
+use super::{Result, StoreError};
+use std::future::Future;
+
+/// A value bound to a statement or read from a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// NULL, of a column of this type (PostgreSQL types every bound value).
+    Null(Kind),
+    /// An integer (`bigint`).
+    Int(i64),
+    /// Text.
+    Text(String),
+    /// Bytes (`bytea`, a BLOB).
+    Blob(Vec<u8>),
+}
+
+/// The type of a column, for a NULL bound to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `bigint`.
+    Int,
+    /// `text`.
+    Text,
+    /// `bytea`.
+    Blob,
+}
+
+/// A Rust type bound as one SQL type.
+pub trait Typed: Into<Value> {
+    /// Its SQL type.
+    const KIND: Kind;
+}
+
+impl Typed for i64 {
+    const KIND: Kind = Kind::Int;
+}
+impl Typed for &str {
+    const KIND: Kind = Kind::Text;
+}
+impl Typed for &String {
+    const KIND: Kind = Kind::Text;
+}
+impl Typed for String {
+    const KIND: Kind = Kind::Text;
+}
+impl Typed for Vec<u8> {
+    const KIND: Kind = Kind::Blob;
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Blob(v)
+    }
+}
+
+impl<T: Typed> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null(T::KIND), Into::into)
+    }
+}
+
+/// A statement and its values, in the SQL both stores share: each value is bound as `$n`.
+#[derive(Debug, Default)]
+pub struct Statement {
+    sql: String,
+    values: Vec<Value>,
+    /// Rows of its multi-row lists.
+    rows: usize,
+    /// Written whole ([`Statement::with`]), not built value by value.
+    whole: bool,
+    /// Where [`Statement::bind`] wrote each `$` (see [`Statement::sqlite_sql`]).
+    marks: Vec<usize>,
+}
+
+impl Statement {
+    /// A statement starting with `sql`.
+    pub fn new(sql: &str) -> Self {
+        Self {
+            sql: sql.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// A statement written whole: `sql` names its `values` `$1`, `$2`, … (a value may be
+    /// named twice).
+    pub fn with(sql: &str, values: Vec<Value>) -> Self {
+        Self {
+            sql: sql.to_owned(),
+            values,
+            rows: 0,
+            whole: true,
+            marks: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text.
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends a value (as its `$n`).
+    pub fn bind(&mut self, v: impl Into<Value>) -> &mut Self {
+        self.values.push(v.into());
+        self.marks.push(self.sql.len());
+        self.sql.push('$');
+        self.sql.push_str(&self.values.len().to_string());
+        self
+    }
+
+    /// Appends `(v1, v2, …)`.
+    pub fn tuple(&mut self, values: impl IntoIterator<Item = Value>) -> &mut Self {
+        self.sql.push('(');
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.bind(v);
+        }
+        self.sql.push(')');
+        self
+    }
+
+    /// Appends `values (…), (…)` for a multi-row insert: one tuple per row.
+    pub fn values<T>(&mut self, rows: &[T], row: impl Fn(&T) -> Vec<Value>) -> &mut Self {
+        self.sql.push_str(" values ");
+        self.list(rows, row)
+    }
+
+    /// Appends `(…), (…)`: one tuple per row.
+    pub fn list<T>(&mut self, rows: &[T], row: impl Fn(&T) -> Vec<Value>) -> &mut Self {
+        self.rows += rows.len();
+        for (i, r) in rows.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.tuple(row(r));
+        }
+        self
+    }
+
+    /// The text for SQLite: each bound value `?n` instead of `$n`. SQLite reads `$n` as a
+    /// name and looks every new name up among those before it, so a multi-row insert of
+    /// thousands of values took most of a group's time to parse; `?n` is a number.
+    fn sqlite_sql(&self) -> std::borrow::Cow<'_, str> {
+        if self.marks.is_empty() {
+            return self.sql.as_str().into();
+        }
+        let mut sql = self.sql.clone().into_bytes();
+        for at in &self.marks {
+            if let Some(b) = sql.get_mut(*at) {
+                *b = b'?';
+            }
+        }
+        // Only ASCII `$` became ASCII `?`.
+        String::from_utf8(sql)
+            .unwrap_or_else(|_| self.sql.clone())
+            .into()
+    }
+
+    /// Whether the connection keeps it prepared ([`super::prepared`]).
+    fn keep(&self) -> bool {
+        super::prepared(self.rows)
+    }
+}
+
+/// A row read: its columns in order.
+#[derive(Debug)]
+pub struct Row(Vec<Value>);
+
+impl Row {
+    fn at(&self, i: usize) -> Result<&Value> {
+        self.0
+            .get(i)
+            .ok_or_else(|| StoreError::Corrupt(format!("no column {i}")))
+    }
+
+    /// Column `i` as text, or NULL.
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        match self.at(i)? {
+            Value::Null(_) => Ok(None),
+            Value::Text(s) => Ok(Some(s.clone())),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: text expected, {other:?}"
+            ))),
+        }
+    }
+
+    /// Column `i` as text.
+    pub fn text(&self, i: usize) -> Result<String> {
+        self.opt_text(i)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {i} is null")))
+    }
+
+    /// Column `i` as an integer, or NULL.
+    pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.at(i)? {
+            Value::Null(_) => Ok(None),
+            Value::Int(v) => Ok(Some(*v)),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: integer expected, {other:?}"
+            ))),
+        }
+    }
+
+    /// Column `i` as an integer.
+    pub fn int(&self, i: usize) -> Result<i64> {
+        self.opt_int(i)?
+            .ok_or_else(|| StoreError::Corrupt(format!("column {i} is null")))
+    }
+
+    /// Column `i` as bytes.
+    pub fn blob(&self, i: usize) -> Result<Vec<u8>> {
+        match self.at(i)? {
+            Value::Blob(b) => Ok(b.clone()),
+            other => Err(StoreError::Corrupt(format!(
+                "column {i}: bytes expected, {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A connection a transaction runs on.
+pub trait Conn: Send {
+    /// Runs `st` and returns its rows.
+    fn rows(&mut self, st: &Statement) -> impl Future<Output = Result<Vec<Row>>> + Send;
+
+    /// Runs `st` and returns how many rows it changed.
+    fn run(&mut self, st: &Statement) -> impl Future<Output = Result<u64>> + Send;
+}
+
+impl Conn for sqlx::SqliteConnection {
+    async fn rows(&mut self, st: &Statement) -> Result<Vec<Row>> {
+        use sqlx::{Row as _, TypeInfo as _, ValueRef as _};
+        let sql = st.sqlite_sql();
+        let rows = sqlx::query_with(&sql, sqlite_args(st)?)
+            .persistent(st.keep())
+            .fetch_all(&mut *self)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        let raw = r.try_get_raw(i)?;
+                        if raw.is_null() {
+                            return Ok(Value::Null(Kind::Int));
+                        }
+                        let kind = raw.type_info().name().to_owned();
+                        Ok(match kind.as_str() {
+                            "INTEGER" => Value::Int(r.try_get(i)?),
+                            "TEXT" => Value::Text(r.try_get(i)?),
+                            "BLOB" => Value::Blob(r.try_get(i)?),
+                            other => {
+                                return Err(StoreError::Corrupt(format!(
+                                    "column {i}: a value of type {other}"
+                                )));
+                            }
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+
+    async fn run(&mut self, st: &Statement) -> Result<u64> {
+        let sql = st.sqlite_sql();
+        Ok(sqlx::query_with(&sql, sqlite_args(st)?)
+            .persistent(st.keep())
+            .execute(&mut *self)
+            .await?
+            .rows_affected())
+    }
+}
+
+fn sqlite_args(st: &Statement) -> Result<sqlx::sqlite::SqliteArguments<'_>> {
+    use sqlx::Arguments as _;
+    let mut args = sqlx::sqlite::SqliteArguments::default();
+    for v in &st.values {
+        match v {
+            Value::Null(_) => args.add(None::<i64>),
+            Value::Int(n) => args.add(*n),
+            Value::Text(s) => args.add(s.as_str()),
+            Value::Blob(b) => args.add(b.as_slice()),
+        }
+        .map_err(|e| StoreError::Corrupt(format!("cannot bind: {e}")))?;
+    }
+    Ok(args)
+}
+
+impl Conn for sqlx::PgConnection {
+    async fn rows(&mut self, st: &Statement) -> Result<Vec<Row>> {
+        use sqlx::{Column as _, Row as _, TypeInfo as _};
+        let rows = sqlx::query_with(&st.sql, pg_args(st)?)
+            .persistent(st.keep())
+            .fetch_all(&mut *self)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                r.columns()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        Ok(match c.type_info().name() {
+                            "INT8" => r.try_get::<Option<i64>, _>(i)?.into(),
+                            "INT4" => r.try_get::<Option<i32>, _>(i)?.map(i64::from).into(),
+                            "TEXT" | "VARCHAR" => r.try_get::<Option<String>, _>(i)?.into(),
+                            "BYTEA" => r.try_get::<Option<Vec<u8>>, _>(i)?.into(),
+                            other => {
+                                return Err(StoreError::Corrupt(format!(
+                                    "column {i}: a value of type {other}"
+                                )));
+                            }
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+
+    async fn run(&mut self, st: &Statement) -> Result<u64> {
+        Ok(sqlx::query_with(&st.sql, pg_args(st)?)
+            .persistent(st.keep())
+            .execute(&mut *self)
+            .await?
+            .rows_affected())
+    }
+}
+
+fn pg_args(st: &Statement) -> Result<sqlx::postgres::PgArguments> {
+    use sqlx::Arguments as _;
+    let mut args = sqlx::postgres::PgArguments::default();
+    for v in &st.values {
+        match v {
+            Value::Null(Kind::Int) => args.add(None::<i64>),
+            Value::Null(Kind::Text) => args.add(None::<&str>),
+            Value::Null(Kind::Blob) => args.add(None::<&[u8]>),
+            Value::Int(n) => args.add(*n),
+            Value::Text(s) => args.add(s.as_str()),
+            Value::Blob(b) => args.add(b.as_slice()),
+        }
+        .map_err(|e| StoreError::Corrupt(format!("cannot bind: {e}")))?;
+    }
+    Ok(args)
+}
+
+impl Conn for rusqlite::Connection {
+    async fn rows(&mut self, st: &Statement) -> Result<Vec<Row>> {
+        let mut statement = prepare(self, st)?;
+        let n = statement.column_count();
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sqlite_error)? {
+            let values = (0..n)
+                .map(|i| {
+                    use rusqlite::types::ValueRef;
+                    Ok(match row.get_ref(i).map_err(sqlite_error)? {
+                        ValueRef::Null => Value::Null(Kind::Int),
+                        ValueRef::Integer(v) => Value::Int(v),
+                        ValueRef::Text(t) => Value::Text(
+                            std::str::from_utf8(t)
+                                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                                .to_owned(),
+                        ),
+                        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                        ValueRef::Real(_) => {
+                            return Err(StoreError::Corrupt(format!(
+                                "column {i}: a value of type REAL"
+                            )));
+                        }
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+
+    async fn run(&mut self, st: &Statement) -> Result<u64> {
+        let mut statement = prepare(self, st)?;
+        let changed = statement.raw_execute().map_err(sqlite_error)?;
+        Ok(changed as u64)
+    }
+}
+
+/// `st` prepared (and kept prepared when [`Statement::keep`]) with its values bound.
+fn prepare<'c>(conn: &'c rusqlite::Connection, st: &Statement) -> Result<PreparedSqlite<'c>> {
+    let mut statement = if st.keep() {
+        PreparedSqlite::Cached(
+            conn.prepare_cached(&st.sqlite_sql())
+                .map_err(sqlite_error)?,
+        )
+    } else {
+        PreparedSqlite::Once(conn.prepare(&st.sqlite_sql()).map_err(sqlite_error)?)
+    };
+    for (i, v) in st.values.iter().enumerate() {
+        // A built statement numbers its values `?1`, `?2`, … in order, once each. One
+        // written whole names them `$n`, maybe in another order or twice: found by name
+        // (SQLite searches every name for that, too slow for a multi-row insert).
+        let at = if st.whole {
+            match statement
+                .parameter_index(&format!("${}", i + 1))
+                .map_err(sqlite_error)?
+            {
+                Some(at) => at,
+                None => continue,
+            }
+        } else {
+            i + 1
+        };
+        match v {
+            Value::Null(_) => statement.raw_bind_parameter(at, rusqlite::types::Null),
+            Value::Int(n) => statement.raw_bind_parameter(at, n),
+            Value::Text(s) => statement.raw_bind_parameter(at, s),
+            Value::Blob(b) => statement.raw_bind_parameter(at, b),
+        }
+        .map_err(sqlite_error)?;
+    }
+    Ok(statement)
+}
+
+/// A statement of the writer's connection: from its cache, or prepared for once.
+enum PreparedSqlite<'c> {
+    Cached(rusqlite::CachedStatement<'c>),
+    Once(rusqlite::Statement<'c>),
+}
+
+impl<'c> std::ops::Deref for PreparedSqlite<'c> {
+    type Target = rusqlite::Statement<'c>;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            PreparedSqlite::Cached(s) => s,
+            PreparedSqlite::Once(s) => s,
+        }
+    }
+}
+
+impl std::ops::DerefMut for PreparedSqlite<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            PreparedSqlite::Cached(s) => s,
+            PreparedSqlite::Once(s) => s,
+        }
+    }
+}
+
+/// A failure of the writer's own SQLite connection, classified as sqlx's are
+/// ([`StoreError::unavailable`]): a full disk or a read-only file passes; a constraint
+/// or a bug does not.
+pub fn sqlite_error(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, _) = &e
+        && super::transient_sqlite_code(i64::from(f.extended_code))
+    {
+        return StoreError::Unavailable(format!("{e} (code {})", f.extended_code));
+    }
+    StoreError::Write(e.to_string())
+}
