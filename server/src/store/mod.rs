@@ -14,7 +14,8 @@
 //! [`accounts`] (users, sessions, tokens, sign-in throttling), [`audit`], [`search`]
 //! (console search and export pages; [`export_reader`] streams them), [`stats`], [`fleet`]
 //! (leases, rate limits, the write probe) and [`webhooks`] (endpoints, the outbox,
-//! deliveries).
+//! deliveries). The receipt group write is written as [`conn::Statement`]s, which also
+//! run on the receipt writer's own SQLite connection ([`writer`]).
 
 use sqlx::{
     postgres::{PgPool, PgPoolOptions},
