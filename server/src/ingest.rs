@@ -1,8 +1,8 @@
 //! Drafts become signed receipts, committed in groups: handlers hand their validated
 //! [`Draft`] to a writer task, which
 //! takes everything waiting and writes the group in one transaction (one commit, one
-//! fsync). Inside that transaction the store registers the visitors seen for the first
-//! time; only then is each receipt's event decided (given/refused, or updated for a
+//! fsync). Inside that transaction the store reads and locks the rows of the visitors
+//! seen before; only then is each receipt's event decided (given/refused, or updated for a
 //! visitor with an earlier receipt) and the receipt signed. Each handler is answered only
 //! after the commit. Under load this turns hundreds of commits a second into a few,
 //! without weakening the rule that an acknowledged receipt is durable. A receipt handler

@@ -295,15 +295,18 @@ impl Store {
 /// The receipt group write, once for every connection ([`Conn`]), inside the caller's
 /// transaction.
 ///
-/// `keys[i]` names the i-th receipt. The visitors not seen before are registered and
-/// every visitor's row is locked (`subjects`; PostgreSQL: row locks, SQLite: the one
-/// writer), and only then `finish(i, first, previous)` makes the i-th receipt, knowing
+/// `keys[i]` names the i-th receipt. The rows of the visitors seen before are read and
+/// locked (`subjects`; PostgreSQL: row locks, SQLite: the one writer), and only then
+/// `finish(i, first, previous)` makes the i-th receipt, knowing
 /// whether it is that visitor's first on the site (so its event is decided where it
 /// commits: two first choices of one visitor written by two processes at once are one
 /// `given` and one `updated`) and the hash of the visitor's previous receipt
 /// ([`chain_hash`]; `None` for the first), which the receipt must carry as `previous`.
 /// Two receipts of one visitor in the group chain to each other in order. `finish`
-/// returning `None` leaves the receipt out. Returns, per receipt, what was made and
+/// returning `None` leaves the receipt out. New visitors are registered at the end, with
+/// their head; if another process registered one of them meanwhile, the group fails (the
+/// writer then writes each receipt alone, and that visitor's is an update). Returns, per
+/// receipt, what was made and
 /// whether it was written (`false`: a receipt with the same `(site, request_id)` already
 /// existed, maybe earlier in this very group).
 pub(super) async fn write_group<C: Conn, F>(
@@ -324,18 +327,11 @@ where
     register.dedup();
     let requests: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.request_id)).collect();
     let pair = |(a, b): &(&str, &str)| vec![Value::from(*a), Value::from(*b)];
-    let mut new_subjects = HashSet::new();
-    for chunk in register.chunks(ROWS_PER_STATEMENT) {
-        let mut q = Statement::new("insert into subjects (site_id, subject_id, first_at)");
-        q.values(chunk, |(site, subject)| {
-            vec![(*site).into(), (*subject).into(), now.into()]
-        });
-        q.push(" on conflict (site_id, subject_id) do nothing returning site_id, subject_id");
-        for row in tx.rows(&q).await? {
-            new_subjects.insert((row.text(0)?, row.text(1)?));
-        }
-    }
-    // The chain heads and the visitors' latest choices, read under their locks.
+    // The visitors known, with their chain heads and latest choices, read under their
+    // locks. The others are new: registered below with their receipts' head in one row
+    // version (a registration first and an update after left a dead row and index
+    // entries per new visitor on PostgreSQL).
+    let mut known: HashSet<(String, String)> = HashSet::new();
     let mut heads: HashMap<(String, String), String> = HashMap::new();
     let mut choices: HashMap<(String, String), Head> = HashMap::new();
     for chunk in register.chunks(ROWS_PER_STATEMENT) {
@@ -362,10 +358,16 @@ where
                 choices.insert(key.clone(), head);
             }
             if let Some(last) = row.opt_text(2)? {
-                heads.insert(key, last);
+                heads.insert(key.clone(), last);
             }
+            known.insert(key);
         }
     }
+    let mut new_subjects: HashSet<(String, String)> = register
+        .iter()
+        .map(|(site, subject)| ((*site).to_owned(), (*subject).to_owned()))
+        .filter(|k| !known.contains(k))
+        .collect();
     // Retries of receipts already written: they are not written again and do not move
     // the chain.
     let mut seen: HashSet<(String, String)> = HashSet::new();
@@ -514,33 +516,48 @@ where
     }
     moved.sort_unstable();
     moved.dedup();
-    for chunk in moved.chunks(ROWS_PER_STATEMENT) {
-        let mut q = Statement::new(
-            "insert into subjects (site_id, subject_id, first_at, last_receipt, head_until,
-                                   head_withdrawn, head_version, head_mixed, head_choice)",
-        );
-        q.values(chunk, |subject| {
-            let head = choices.get(subject);
-            vec![
-                (&subject.0).into(),
-                (&subject.1).into(),
-                now.into(),
-                heads.get(subject).into(),
-                head.map(|h| h.until_ms).into(),
-                head.map(|h| h.withdrawn).into(),
-                head.map(|h| h.version.as_str()).into(),
-                head.map(|h| h.mixed).into(),
-                head.map(|h| h.choice.as_str()).into(),
-            ]
-        });
-        q.push(
-            " on conflict (site_id, subject_id)
-             do update set last_receipt = excluded.last_receipt,
-                head_until = excluded.head_until, head_withdrawn = excluded.head_withdrawn,
-                head_version = excluded.head_version, head_mixed = excluded.head_mixed,
-                head_choice = excluded.head_choice",
-        );
-        tx.run(&q).await?;
+    // Existing visitors get their new head; new ones are registered with it. A new
+    // visitor some other process registered meanwhile (PostgreSQL) makes the chain read
+    // above stale: rolled back, and the writer retries each receipt alone.
+    let (old_ones, new_ones): (Vec<_>, Vec<_>) = moved.iter().partition(|s| known.contains(*s));
+    for (subjects, new) in [(old_ones, false), (new_ones, true)] {
+        for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Statement::new(
+                "insert into subjects (site_id, subject_id, first_at, last_receipt, head_until,
+                                       head_withdrawn, head_version, head_mixed, head_choice)",
+            );
+            q.values(chunk, |subject| {
+                let head = choices.get(*subject);
+                vec![
+                    (&subject.0).into(),
+                    (&subject.1).into(),
+                    now.into(),
+                    heads.get(*subject).into(),
+                    head.map(|h| h.until_ms).into(),
+                    head.map(|h| h.withdrawn).into(),
+                    head.map(|h| h.version.as_str()).into(),
+                    head.map(|h| h.mixed).into(),
+                    head.map(|h| h.choice.as_str()).into(),
+                ]
+            });
+            if new {
+                q.push(" on conflict (site_id, subject_id) do nothing");
+                if tx.run(&q).await? != chunk.len() as u64 {
+                    return Err(StoreError::Corrupt(
+                        "a visitor of the group was registered concurrently".into(),
+                    ));
+                }
+            } else {
+                q.push(
+                    " on conflict (site_id, subject_id)
+                     do update set last_receipt = excluded.last_receipt,
+                        head_until = excluded.head_until, head_withdrawn = excluded.head_withdrawn,
+                        head_version = excluded.head_version, head_mixed = excluded.head_mixed,
+                        head_choice = excluded.head_choice",
+                );
+                tx.run(&q).await?;
+            }
+        }
     }
     for (site, counts) in &now_counts {
         let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
