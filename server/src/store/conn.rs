@@ -115,7 +115,7 @@ impl Statement {
     }
 
     /// A statement written whole: `sql` names its `values` `$1`, `$2`, … (a value may be
-    /// named twice).
+    /// named twice). Not to be extended with [`Statement::bind`].
     pub fn with(sql: &str, values: Vec<Value>) -> Self {
         Self {
             sql: sql.to_owned(),
@@ -172,23 +172,32 @@ impl Statement {
         self
     }
 
-    /// The text for SQLite: each bound value `?n` instead of `$n`. SQLite reads `$n` as a
-    /// name and looks every new name up among those before it, so a multi-row insert of
-    /// thousands of values took most of a group's time to parse; `?n` is a number.
+    /// The text for SQLite: each bound value a plain `?` (its place in order) instead of
+    /// `$n`. SQLite keeps a list of parameter names, and looks a name up in it (and sqlx
+    /// asks each parameter's name) by walking it: with the thousands of values of a
+    /// multi-row insert, most of a group's time went to parsing and binding. A plain
+    /// `?` has no name.
     fn sqlite_sql(&self) -> std::borrow::Cow<'_, str> {
         if self.marks.is_empty() {
             return self.sql.as_str().into();
         }
-        let mut sql = self.sql.clone().into_bytes();
-        for at in &self.marks {
-            if let Some(b) = sql.get_mut(*at) {
-                *b = b'?';
-            }
+        let mut sql = String::with_capacity(self.sql.len());
+        let mut from = 0;
+        for &at in &self.marks {
+            sql.push_str(self.sql.get(from..at).unwrap_or_default());
+            sql.push('?');
+            // Past the `$` and its digits.
+            let digits = self
+                .sql
+                .get(at + 1..)
+                .unwrap_or_default()
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            from = at + 1 + digits;
         }
-        // Only ASCII `$` became ASCII `?`.
-        String::from_utf8(sql)
-            .unwrap_or_else(|_| self.sql.clone())
-            .into()
+        sql.push_str(self.sql.get(from..).unwrap_or_default());
+        sql.into()
     }
 
     /// Whether the connection keeps it prepared ([`super::prepared`]).
@@ -428,9 +437,9 @@ fn prepare<'c>(conn: &'c rusqlite::Connection, st: &Statement) -> Result<Prepare
         PreparedSqlite::Once(conn.prepare(&st.sqlite_sql()).map_err(sqlite_error)?)
     };
     for (i, v) in st.values.iter().enumerate() {
-        // A built statement numbers its values `?1`, `?2`, … in order, once each. One
-        // written whole names them `$n`, maybe in another order or twice: found by name
-        // (SQLite searches every name for that, too slow for a multi-row insert).
+        // A built statement binds its values by place (`?`, in order). One written whole
+        // names them `$n`, maybe in another order or twice: found by name (SQLite walks
+        // every name for that, too slow for a multi-row insert).
         let at = if st.whole {
             match statement
                 .parameter_index(&format!("${}", i + 1))
