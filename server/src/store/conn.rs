@@ -217,49 +217,65 @@ impl Row {
             .ok_or_else(|| StoreError::Corrupt(format!("no column {i}")))
     }
 
-    /// Column `i` as text, or NULL.
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
+    /// Column `i`, or NULL, if `pick` takes it (`what` it expects, for the error).
+    fn get<T>(
+        &self,
+        i: usize,
+        what: &str,
+        pick: impl Fn(&Value) -> Option<T>,
+    ) -> Result<Option<T>> {
         match self.at(i)? {
             Value::Null(_) => Ok(None),
-            Value::Text(s) => Ok(Some(s.clone())),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: text expected, {other:?}"
-            ))),
+            v => pick(v)
+                .map(Some)
+                .ok_or_else(|| StoreError::Corrupt(format!("column {i}: {what} expected, {v:?}"))),
         }
+    }
+
+    /// Column `i` as text, or NULL.
+    pub fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.get(i, "text", |v| match v {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        })
     }
 
     /// Column `i` as text.
     pub fn text(&self, i: usize) -> Result<String> {
-        self.opt_text(i)?
-            .ok_or_else(|| StoreError::Corrupt(format!("column {i} is null")))
+        not_null(i, self.opt_text(i)?)
     }
 
     /// Column `i` as an integer, or NULL.
     pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        match self.at(i)? {
-            Value::Null(_) => Ok(None),
-            Value::Int(v) => Ok(Some(*v)),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: integer expected, {other:?}"
-            ))),
-        }
+        self.get(i, "integer", |v| match v {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        })
     }
 
     /// Column `i` as an integer.
     pub fn int(&self, i: usize) -> Result<i64> {
-        self.opt_int(i)?
-            .ok_or_else(|| StoreError::Corrupt(format!("column {i} is null")))
+        not_null(i, self.opt_int(i)?)
     }
 
     /// Column `i` as bytes.
     pub fn blob(&self, i: usize) -> Result<Vec<u8>> {
-        match self.at(i)? {
-            Value::Blob(b) => Ok(b.clone()),
-            other => Err(StoreError::Corrupt(format!(
-                "column {i}: bytes expected, {other:?}"
-            ))),
-        }
+        let bytes = self.get(i, "bytes", |v| match v {
+            Value::Blob(b) => Some(b.clone()),
+            _ => None,
+        })?;
+        not_null(i, bytes)
     }
+}
+
+/// Column `i` holds a value of a type the store never writes.
+fn unreadable(i: usize, kind: &str) -> StoreError {
+    StoreError::Corrupt(format!("column {i}: a value of type {kind}"))
+}
+
+/// A column that may not be NULL.
+fn not_null<T>(i: usize, v: Option<T>) -> Result<T> {
+    v.ok_or_else(|| StoreError::Corrupt(format!("column {i} is null")))
 }
 
 /// A connection a transaction runs on.
@@ -292,11 +308,7 @@ impl Conn for sqlx::SqliteConnection {
                             "INTEGER" => Value::Int(r.try_get(i)?),
                             "TEXT" => Value::Text(r.try_get(i)?),
                             "BLOB" => Value::Blob(r.try_get(i)?),
-                            other => {
-                                return Err(StoreError::Corrupt(format!(
-                                    "column {i}: a value of type {other}"
-                                )));
-                            }
+                            other => return Err(unreadable(i, other)),
                         })
                     })
                     .collect::<Result<Vec<_>>>()
@@ -348,11 +360,7 @@ impl Conn for sqlx::PgConnection {
                             "INT4" => r.try_get::<Option<i32>, _>(i)?.map(i64::from).into(),
                             "TEXT" | "VARCHAR" => r.try_get::<Option<String>, _>(i)?.into(),
                             "BYTEA" => r.try_get::<Option<Vec<u8>>, _>(i)?.into(),
-                            other => {
-                                return Err(StoreError::Corrupt(format!(
-                                    "column {i}: a value of type {other}"
-                                )));
-                            }
+                            other => return Err(unreadable(i, other)),
                         })
                     })
                     .collect::<Result<Vec<_>>>()
@@ -406,11 +414,7 @@ impl Conn for rusqlite::Connection {
                                 .to_owned(),
                         ),
                         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
-                        ValueRef::Real(_) => {
-                            return Err(StoreError::Corrupt(format!(
-                                "column {i}: a value of type REAL"
-                            )));
-                        }
+                        ValueRef::Real(_) => return Err(unreadable(i, "REAL")),
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
