@@ -1,7 +1,7 @@
 //! Erasure and retention that keep the proof.
 //!
 //! Erasing a receipt removes everything personal it holds (the row with the visitor's
-//! pseudonymous id, the page path and the signed JSON and JWS, its decision rows, the
+//! pseudonymous id, the page path, its decisions and the signed JSON and JWS, the
 //! visitor's row once they have no receipt left on the site, and their id in the site's
 //! audit log) and keeps what the log needs: its leaf (position, receipt id, leaf hash),
 //! the hash tiles and the checkpoints, so every checkpoint and every proof ever served

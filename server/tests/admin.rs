@@ -427,6 +427,23 @@ async fn statistics_open_data_and_exports() {
     let s = body_json(get_as(app, &c.auditor, "/v1/admin/sites/demo/stats").await).await;
     assert_eq!(s["totals"]["accept_all"], 7);
     assert_eq!(s["totals"]["reject_all"], 2);
+    let analytics = s["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["item"] == "analytics"))
+        .unwrap_or_else(|| panic!("a count for analytics: {s}"));
+    assert_eq!(
+        (
+            &analytics["kind"],
+            &analytics["granted"],
+            &analytics["denied"]
+        ),
+        (
+            &serde_json::json!("category"),
+            &serde_json::json!(7),
+            &serde_json::json!(2)
+        ),
+        "{s}"
+    );
     let open = body_json(app.get("/v1/sites/demo/stats").await).await;
     assert!(
         open["totals"]["reject_all"].is_null(),

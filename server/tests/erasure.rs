@@ -166,11 +166,6 @@ async fn removing_content_without_a_signed_record_is_tampering() {
 
     dump::exec(
         store,
-        &format!("delete from receipt_decisions where receipt_id = '{b}'"),
-    )
-    .await;
-    dump::exec(
-        store,
         &format!("delete from receipts where receipt_id = '{b}'"),
     )
     .await;
@@ -215,11 +210,6 @@ async fn an_edited_erasure_record_is_tampering() {
             "update erasures set record_json = '{}'",
             json.to_string().replace('\'', "''")
         ),
-    )
-    .await;
-    dump::exec(
-        store,
-        &format!("delete from receipt_decisions where receipt_id = '{other}'"),
     )
     .await;
     dump::exec(
@@ -657,10 +647,6 @@ async fn log_verify_checks_against_the_witness_checkpoint() {
         "delete from log_tiles".to_owned(),
         "update subjects set last_receipt = null".to_owned(),
         format!("delete from log_leaves where receipt_id = '{}'", ids[2]),
-        format!(
-            "delete from receipt_decisions where receipt_id = '{}'",
-            ids[2]
-        ),
         format!("delete from receipts where receipt_id = '{}'", ids[2]),
     ] {
         dump::exec(store, &sql).await;

@@ -458,32 +458,6 @@ async fn verify_names_a_rewritten_tile_and_checkpoint() {
     );
 }
 
-/// Runs the migrations of `store`'s kind, without the C2SP one (`*_c2sp_*`) unless `all`.
-async fn migrate(store: &yinyom_server::store::Store, all: bool) {
-    use yinyom_server::store::Store;
-    let dir = match store {
-        Store::Sqlite(_) => "migrations/sqlite",
-        Store::Postgres(_) => "migrations/postgres",
-    };
-    let mut m =
-        sqlx::migrate::Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-            .await
-            .expect("migrations");
-    if !all {
-        m.migrations = m
-            .migrations
-            .iter()
-            .filter(|x| !x.description.contains("c2sp"))
-            .cloned()
-            .collect::<Vec<_>>()
-            .into();
-    }
-    match store {
-        Store::Sqlite(pool) => m.run(pool).await.expect("migrate"),
-        Store::Postgres(pool) => m.run(pool).await.expect("migrate"),
-    }
-}
-
 /// A database of the release before the C2SP log (leaves hashed with their position,
 /// checkpoints as JWS, per-day counts kept by the old sequencer) is upgraded: the
 /// migration puts every receipt back in the queue and the log is rebuilt in the new
@@ -492,31 +466,8 @@ async fn migrate(store: &yinyom_server::store::Store, all: bool) {
 async fn upgrading_rebuilds_the_log_in_the_new_format() {
     use yinyom_server::store::Store;
     let dir = tempfile::tempdir().expect("dir");
-    let store = match std::env::var("YINYOM_TEST_DATABASE_URL") {
-        Ok(admin) => {
-            let name = format!("yinyom_test_{}", uuid::Uuid::now_v7().simple());
-            let pool = sqlx::PgPool::connect(&admin).await.expect("admin");
-            sqlx::query(&format!("create database {name}"))
-                .execute(&pool)
-                .await
-                .expect("create");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            Store::Postgres(
-                sqlx::PgPool::connect(&format!("{base}/{name}"))
-                    .await
-                    .expect("connect"),
-            )
-        }
-        Err(_) => Store::Sqlite(
-            sqlx::SqlitePool::connect_with(
-                Store::sqlite_options(&format!("sqlite://{}", dir.path().join("old.db").display()))
-                    .expect("options"),
-            )
-            .await
-            .expect("open"),
-        ),
-    };
-    migrate(&store, false).await;
+    let store = bare_store(dir.path()).await;
+    migrate(&store, |_, description| !description.contains("c2sp")).await;
     let app = app_on(store.clone(), dir, 0, 1).await;
     let ids = post_n(&app, 6).await;
     // What the old sequencer left: leaves (any hash), a JWS checkpoint, counted receipts.
@@ -547,7 +498,7 @@ async fn upgrading_rebuilds_the_log_in_the_new_format() {
         .expect(q);
     }
 
-    migrate(&store, true).await;
+    migrate(&store, |_, _| true).await;
     assert_eq!(store.unsequenced("demo").await.expect("db"), 6);
     assert!(store.latest_checkpoint("demo").await.expect("db").is_none());
     let signer = signer(&app).await;

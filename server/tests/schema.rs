@@ -1,7 +1,8 @@
 //! The SQLite and PostgreSQL migrations build the same schema: after migrating, both have
 //! the same tables, the same columns (by name and kind of value), and the same indexes
-//! (by name, table, columns and uniqueness), but for the one index said below. Runs when `YINYOM_TEST_DATABASE_URL` names a
-//! PostgreSQL server, against a fresh SQLite file.
+//! (by name, table, columns and uniqueness). Runs when `YINYOM_TEST_DATABASE_URL` names a
+//! PostgreSQL server, against a fresh SQLite file. Also: what a migration does to the rows
+//! of an older store.
 
 mod common;
 
@@ -144,20 +145,7 @@ async fn sqlite_and_postgres_migrations_build_the_same_schema() {
     .expect("open sqlite");
 
     let (sqlite_columns, sqlite_indexes) = sqlite_schema(&sqlite).await;
-    let (postgres_columns, mut postgres_indexes) = postgres_schema(&postgres).await;
-    // The one difference, on purpose: a receipt's decision rows are found by receipt
-    // through the key of SQLite's WITHOUT ROWID table, and through this index on
-    // PostgreSQL, which keeps each receipt once for all its rows (no such key there).
-    assert_eq!(
-        postgres_indexes.remove("receipt_decisions_receipt"),
-        Some((
-            "receipt_decisions".to_owned(),
-            vec!["receipt_id".to_owned()],
-            false
-        )),
-        "PostgreSQL finds decision rows by receipt"
-    );
-
+    let (postgres_columns, postgres_indexes) = postgres_schema(&postgres).await;
     assert!(
         sqlite_columns.contains_key("receipts") && sqlite_indexes.len() > 3,
         "the schema was read: {sqlite_columns:?} {sqlite_indexes:?}"
@@ -177,5 +165,55 @@ async fn sqlite_and_postgres_migrations_build_the_same_schema() {
     assert_eq!(
         sqlite_indexes, postgres_indexes,
         "the same indexes (SQLite left, PostgreSQL right)"
+    );
+}
+
+/// A store written before receipts kept their decisions as `choice` (one row per decision
+/// in `receipt_decisions`) is upgraded: each receipt's rows become its `choice`, in the
+/// order the writer uses (categories then purposes, each in id order), and the rows go.
+#[tokio::test]
+async fn decision_rows_become_the_receipts_choice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = common::bare_store(dir.path()).await;
+    common::migrate(&store, |_, description| description != "receipt choice").await;
+    let old = [
+        "insert into sites (id, name_json, origins_json, created_at, updated_at)
+         values ('demo', '{}', '[]', 0, 0)",
+        "insert into receipts (receipt_id, site_id, request_id, subject_id, issued_at, event,
+                               method, notice_version, consent_revision, receipt_json, jws)
+         values ('r1', 'demo', 'q1', 's1', 1, 'given', 'partial', 'v1', 1, '{}', 'h..s'),
+                ('r2', 'demo', 'q2', 's2', 2, 'withdrawn', 'withdraw', 'v1', 1, '{}', 'h..s')",
+        "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)
+         values ('r1', 'demo', 'purpose', 'newsletter', 0),
+                ('r1', 'demo', 'category', 'ab', 1),
+                ('r1', 'demo', 'category', 'a_z', 0),
+                ('r1', 'demo', 'purpose', 'card', 1)",
+    ];
+    for sql in old {
+        common::dump::exec(&store, sql).await;
+    }
+    common::migrate(&store, |_, _| true).await;
+    let choices: Vec<(String, String)> = match &store {
+        Store::Sqlite(pool) => {
+            sqlx::query_as("select receipt_id, choice from receipts order by receipt_id")
+                .fetch_all(pool)
+                .await
+        }
+        Store::Postgres(pool) => {
+            sqlx::query_as("select receipt_id, choice from receipts order by receipt_id")
+                .fetch_all(pool)
+                .await
+        }
+    }
+    .expect("choices");
+    assert_eq!(
+        choices,
+        [
+            (
+                "r1".to_owned(),
+                "c:a_z=0 c:ab=1 p:card=1 p:newsletter=0".to_owned()
+            ),
+            ("r2".to_owned(), String::new()),
+        ]
     );
 }

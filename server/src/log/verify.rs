@@ -7,7 +7,7 @@
 //!    content and JWS; then the stored tiles, the signed checkpoints and any checkpoint
 //!    kept outside against the recomputed tree.
 //! 2. The site's receipt rows in visitor order, a page at a time: each row's derived
-//!    columns and decision rows against its signed JSON, and per visitor the chain of
+//!    columns (decisions included) against its signed JSON, and per visitor the chain of
 //!    receipts and the latest choice the statistics keep; then the per-day counts, the
 //!    `consent_now` counts and the notice texts.
 
@@ -93,7 +93,7 @@ pub enum Finding {
         /// The largest signed tree size (0: none).
         signed: u64,
     },
-    /// A column or decision row the console searches differs from the signed receipt.
+    /// A column the console searches (decisions included) differs from the signed receipt.
     Derived {
         /// Receipt id.
         receipt_id: String,
@@ -628,7 +628,7 @@ fn check_outside(
 }
 
 /// Pass 2: every receipt row of the site (and any row its log has that claims another
-/// site) against the log, its derived columns and decision rows against its signed JSON;
+/// site) against the log, its derived columns (decisions included) against its signed JSON;
 /// per visitor, the chain of receipts and the latest choice the statistics keep; then the
 /// sums. Rows come in visitor order, a page at a time, so one visitor's receipts are in
 /// memory at once; what leaves a visitor (a chain link or head naming a receipt that is
@@ -656,10 +656,9 @@ async fn audit_receipts(
         if rows.is_empty() {
             break;
         }
-        let mut decisions = decisions_of(store, &rows).await?;
         for row in &rows {
             progress.inc(1);
-            audit.feed(row, &mut decisions, report)?;
+            audit.feed(row, report)?;
         }
         after = rows.into_iter().last();
     }
@@ -667,17 +666,10 @@ async fn audit_receipts(
     // Rows in this site's log that claim another site (their `site_id` was changed): each
     // is checked like the others, without the visitor's stored choice (not this site's).
     let foreign = store.foreign_audit_rows(site).await?;
-    let mut decisions = decisions_of(store, &foreign).await?;
     for row in &foreign {
-        audit.feed(row, &mut decisions, report)?;
+        audit.feed(row, report)?;
     }
     audit.flush(report);
-    for receipt_id in store.stray_decisions(site).await? {
-        report.findings.push(Finding::Derived {
-            receipt_id,
-            what: "a decision row of no receipt".into(),
-        });
-    }
     // Visitors with a row on the site and no receipt there (every receipt erased, or
     // removed): a stored choice or chain head must not name a receipt they do not have.
     let mut after: Option<String> = None;
@@ -772,9 +764,6 @@ struct Audit<'a> {
     visitor: Option<Visitor>,
 }
 
-/// Decision rows by receipt id: (kind, item, granted).
-type Decisions = HashMap<String, BTreeSet<(String, String, i64)>>;
-
 /// The first 8 bytes of SHA-256 of `text`: a digest to tell chain hashes and visitors
 /// apart in memory (a collision among a site's receipts has odds of about n² / 2⁶⁵).
 fn digest(text: &str) -> u64 {
@@ -786,12 +775,7 @@ fn digest(text: &str) -> u64 {
 impl Audit<'_> {
     /// Reads one row (rows come in visitor order): a row of another visitor first closes
     /// the one before.
-    fn feed(
-        &mut self,
-        row: &VerifyRow,
-        decisions: &mut Decisions,
-        report: &mut Report,
-    ) -> Result<(), StoreError> {
+    fn feed(&mut self, row: &VerifyRow, report: &mut Report) -> Result<(), StoreError> {
         let mut visitor = match self.visitor.take() {
             Some(v) if v.subject == row.subject_id => v,
             before => {
@@ -801,7 +785,7 @@ impl Audit<'_> {
                 Visitor::of(row)
             }
         };
-        let read = self.row(row, decisions, &mut visitor, report);
+        let read = self.row(row, &mut visitor, report);
         self.visitor = Some(visitor);
         read
     }
@@ -817,7 +801,6 @@ impl Audit<'_> {
     fn row(
         &mut self,
         row: &VerifyRow,
-        decisions: &mut Decisions,
         visitor: &mut Visitor,
         report: &mut Report,
     ) -> Result<(), StoreError> {
@@ -834,13 +817,7 @@ impl Audit<'_> {
             // An edited JSON is named by the leaf check.
             Err(_) => return Ok(()),
         };
-        let signed: BTreeSet<(String, String, i64)> = receipt
-            .categories
-            .iter()
-            .map(|(i, g)| ("category", i, g))
-            .chain(receipt.purposes.iter().map(|(i, g)| ("purpose", i, g)))
-            .map(|(k, i, g)| (k.to_owned(), i.as_str().to_owned(), i64::from(*g)))
-            .collect();
+        let signed_choice = crate::store::heads::choice_of(&receipt);
         let mut differs = Vec::new();
         let (issued_at, signed_at) = (
             row.issued_at.to_string(),
@@ -871,13 +848,11 @@ impl Audit<'_> {
                 row.notice_version.as_str(),
                 receipt.notice.version.as_str(),
             ),
+            ("choice", row.choice.as_str(), signed_choice.as_str()),
         ] {
             if stored != signed {
                 differs.push(format!("{column} (stored `{stored}`, signed `{signed}`)"));
             }
-        }
-        if decisions.remove(&row.receipt_id).unwrap_or_default() != signed {
-            differs.push("its decision rows".to_owned());
         }
         for what in differs {
             report.findings.push(Finding::Derived {
@@ -1102,14 +1077,4 @@ fn differing<K: Ord + Clone>(
         })
         .filter(|(_, s, c)| s != c)
         .collect()
-}
-
-/// The decision rows of `rows`' receipts, by receipt id.
-async fn decisions_of(store: &Store, rows: &[VerifyRow]) -> Result<Decisions, StoreError> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.receipt_id.as_str()).collect();
-    let mut out = Decisions::new();
-    for (id, kind, item, granted) in store.decisions_of(&ids).await? {
-        out.entry(id).or_default().insert((kind, item, granted));
-    }
-    Ok(out)
 }

@@ -124,11 +124,11 @@ impl Store {
     }
 
     /// Erases `receipts` of `site` (ids) in one transaction: stores `record`, deletes the
-    /// receipts and their decision rows, takes `counts` off `receipt_counts`, and for
-    /// each of `subjects` that has no receipt left on the site deletes its visitor row and
-    /// replaces its id in the site's audit log with `[erased]`. Returns how many receipt
-    /// rows were deleted (fewer than asked if some were erased meanwhile: the caller
-    /// counted them in the record, and the transaction is rolled back then).
+    /// receipts, takes `counts` off `receipt_counts`, and for each of `subjects` that has
+    /// no receipt left on the site deletes its visitor row and replaces its id in the
+    /// site's audit log with `[erased]`. Returns how many receipt rows were deleted (fewer
+    /// than asked if some were erased meanwhile: the caller counted them in the record,
+    /// and the transaction is rolled back then).
     pub async fn erase(
         &self,
         record: &ErasureRow,
@@ -157,19 +157,14 @@ impl Store {
             .await?;
             let mut deleted = 0u64;
             for chunk in receipts.chunks(ROWS_PER_STATEMENT) {
-                for table in ["receipt_decisions", "receipts"] {
-                    let mut q = QueryBuilder::new(format!("delete from {table} where site_id = "));
-                    q.push_bind(site).push(" and receipt_id in (");
-                    let mut ids = q.separated(", ");
-                    for id in chunk {
-                        ids.push_bind(id);
-                    }
-                    q.push(")");
-                    let n = q.build().execute(&mut *tx).await?.rows_affected();
-                    if table == "receipts" {
-                        deleted += n;
-                    }
+                let mut q = QueryBuilder::new("delete from receipts where site_id = ");
+                q.push_bind(site).push(" and receipt_id in (");
+                let mut ids = q.separated(", ");
+                for id in chunk {
+                    ids.push_bind(id);
                 }
+                q.push(")");
+                deleted += q.build().execute(&mut *tx).await?.rows_affected();
             }
             if deleted != receipts.len() as u64 {
                 return Err(super::StoreError::Corrupt(format!(

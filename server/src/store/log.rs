@@ -669,6 +669,8 @@ pub struct VerifyRow {
     pub issued_at: i64,
     /// `receipts.consent_revision`.
     pub consent_revision: i64,
+    /// `receipts.choice`: its decisions ([`super::heads::choice_of`]).
+    pub choice: String,
     /// The signed canonical JSON, as stored (see [`super::packing`]).
     #[sqlx(flatten)]
     pub body: super::packing::StoredBody,
@@ -741,55 +743,6 @@ impl Store {
             .await)?)
     }
 
-    /// The decision rows of these receipts: `(receipt_id, kind, item, granted)`.
-    pub async fn decisions_of(&self, ids: &[&str]) -> Result<Vec<(String, String, String, i64)>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<(String, String, String, i64)> = on_pool!(self, pool => {
-                let mut q = QueryBuilder::new(
-                    "select receipt_id, kind, item, granted from receipt_decisions
-                     where receipt_id in (",
-                );
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                q.push(")");
-                q.build_query_as().fetch_all(pool).await?
-            });
-            out.extend(rows);
-        }
-        Ok(out)
-    }
-
-    /// The receipts named by decision rows of the site (or of its log) that `log verify`
-    /// audits no receipt row for: the receipt is gone, or moved to another site.
-    pub async fn stray_decisions(&self, site: &str) -> Result<Vec<String>> {
-        // The candidates stream (a `union all` SQLite runs as a co-routine), and only
-        // those with no receipt reach `distinct`: none, in a sound store. One `where … or
-        // …` over the decision rows made SQLite collect every decision row of the site in
-        // memory to drop duplicates and sort them again for `distinct` (316 MB of `log
-        // verify`'s peak at 1,000,000 receipts).
-        Ok(on_pool!(self, pool => sqlx::query_scalar(
-            "with named (receipt_id) as (
-                 select receipt_id from receipt_decisions where site_id = $1
-                 union all
-                 select d.receipt_id from log_leaves k
-                 join receipt_decisions d on d.receipt_id = k.receipt_id
-                 where k.site_id = $1)
-             select distinct n.receipt_id from named n
-             where not exists (
-                 select 1 from receipts r where r.receipt_id = n.receipt_id
-                    and (r.site_id = $1
-                         or exists (select 1 from log_leaves l
-                                    where l.site_id = $1 and l.receipt_id = r.receipt_id)))
-             order by 1",
-        )
-        .bind(site)
-        .fetch_all(pool)
-        .await)?)
-    }
-
     /// Up to `limit` visitors of the site after `after` (by id) that have a `subjects` row
     /// and no receipt on the site, for `log verify`.
     pub async fn visitors_without_receipts(
@@ -833,7 +786,7 @@ const TEMPLATE_JOIN: &str = super::packing::template_join!();
 /// The receipt columns of a [`VerifyRow`] (`$1`: the site).
 const VERIFY_COLUMNS: &str = concat!(
     "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method,
-        r.notice_version, r.issued_at, r.consent_revision, ",
+        r.notice_version, r.issued_at, r.consent_revision, r.choice, ",
     super::packing::json_columns!(),
     ",
         cast(case when exists (select 1 from log_leaves l2

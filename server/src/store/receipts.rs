@@ -1,4 +1,4 @@
-//! Consent receipts: written in groups (with their decisions, the visitors first seen, the
+//! Consent receipts: written in groups (with the visitors first seen, their heads, the
 //! log queue and the webhook outbox), read back by request, by visitor or by id.
 
 use super::conn::{Conn, Statement, Value};
@@ -255,8 +255,8 @@ impl Store {
             })
     }
 
-    /// Writes a group of receipts (and their decision rows and log queue entries) in one
-    /// transaction: one commit, one fsync, a few multi-row statements. See [`write_group`]
+    /// Writes a group of receipts (and their log queue entries) in one transaction: one
+    /// commit, one fsync, a few multi-row statements. See [`write_group`]
     /// for what `keys` and `finish` are and what comes back. The receipt writer of
     /// `yinyom serve` writes on its own SQLite connection instead
     /// ([`Store::write_receipts_on`]), the same statements.
@@ -278,9 +278,8 @@ impl Store {
         }))
     }
 
-    /// Writes many receipts (and their decision rows) in one transaction: for seeding
-    /// benchmarks and demos, not for the receipt path (which is one receipt per request,
-    /// idempotent). Their events are kept as they are.
+    /// Writes many receipts in one transaction: for seeding benchmarks and demos, not for
+    /// the receipt path (which is one receipt per request, idempotent). Their events are kept as they are.
     pub async fn seed_receipts(&self, receipts: &[StoredReceipt]) -> Result<()> {
         let keys: Vec<ReceiptKey<'_>> = receipts
             .iter()
@@ -463,7 +462,8 @@ where
         let mut q = Statement::new(
             "insert into receipts
                 (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
-                 notice_version, consent_revision, receipt_json, jws, template_id, packed)",
+                 notice_version, consent_revision, receipt_json, jws, template_id, packed,
+                 choice)",
         );
         q.values(chunk, |(r, form)| {
             let rc = &r.receipt;
@@ -481,6 +481,7 @@ where
                 (&form.jws).into(),
                 form.template_id.into(),
                 form.packed.clone().into(),
+                super::heads::choice_of(rc).into(),
             ]
         });
         q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
@@ -577,38 +578,6 @@ where
                 (&r.receipt.receipt_id).into(),
                 r.receipt.site.as_str().into(),
                 r.issued_at_ms.into(),
-            ]
-        });
-        tx.run(&q).await?;
-    }
-    let decisions: Vec<(&str, &str, &str, &str, bool)> = queued
-        .iter()
-        .map(|r| &r.receipt)
-        .flat_map(|rc| {
-            let cats = rc.categories.iter().map(|(i, g)| ("category", i, g));
-            let purposes = rc.purposes.iter().map(|(i, g)| ("purpose", i, g));
-            cats.chain(purposes).map(|(kind, item, granted)| {
-                (
-                    rc.receipt_id.as_str(),
-                    rc.site.as_str(),
-                    kind,
-                    item.as_str(),
-                    *granted,
-                )
-            })
-        })
-        .collect();
-    for chunk in decisions.chunks(ROWS_PER_STATEMENT) {
-        let mut q = Statement::new(
-            "insert into receipt_decisions (receipt_id, site_id, kind, item, granted)",
-        );
-        q.values(chunk, |(receipt_id, site, kind, item, granted)| {
-            vec![
-                (*receipt_id).into(),
-                (*site).into(),
-                (*kind).into(),
-                (*item).into(),
-                i64::from(*granted).into(),
             ]
         });
         tx.run(&q).await?;

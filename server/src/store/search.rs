@@ -89,20 +89,26 @@ fn filter_pieces(f: &SearchFilter) -> Vec<Piece> {
         and(" and r.receipt_id = ", Piece::Text(v.clone()));
     }
     if let Some(item) = &f.item {
-        // A probe of receipt_decisions' primary key (receipt_id, kind, item) per candidate
-        // receipt, newest first: the first page stops after a few dozen probes. Written as
-        // a scalar subquery, not EXISTS: PostgreSQL turns EXISTS into a semi-join over every
-        // matching decision of the site (300 ms at 1M receipts). (No `d.site_id` either:
-        // with it SQLite chose the (site_id, kind, item) index and scanned it per receipt.)
+        // The receipt's `choice` (`c:<category>=1 p:<purpose>=0 …`, heads::choice_of) holds
+        // `<kind>:<item>=<0|1>` between spaces: read on the candidate rows themselves,
+        // newest first, so the first page stops after a few dozen. `_` stands for either
+        // decision; what was typed is escaped (ids may hold `_`, a `like` wildcard) and
+        // lowercased (ids are; SQLite's `like` ignores case and PostgreSQL's does not).
+        let item = item
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let granted = f.granted.map_or("_", |g| if g { "1" } else { "0" });
         and(
-            " and (select 1 from receipt_decisions d \
-             where d.receipt_id = r.receipt_id and d.kind in ('category', 'purpose') and d.item = ",
-            Piece::Text(item.clone()),
+            " and (' ' || r.choice || ' ' like ",
+            Piece::Text(format!("% c:{item}={granted} %")),
         );
-        if let Some(g) = f.granted {
-            and(" and d.granted = ", Piece::Int(i64::from(g)));
-        }
-        p.push(Piece::Sql(" limit 1) is not null".into()));
+        and(
+            " escape '\\' or ' ' || r.choice || ' ' like ",
+            Piece::Text(format!("% p:{item}={granted} %")),
+        );
+        p.push(Piece::Sql(" escape '\\')".into()));
     }
     p
 }

@@ -42,25 +42,35 @@ impl Store {
         Ok(rows)
     }
 
-    /// Granted and denied counts per category or purpose in `[from_ms, to_ms)`.
+    /// Granted and denied counts per category or purpose in `[from_ms, to_ms)`: the
+    /// receipts grouped by their decisions (`choice`; a site has few distinct ones), each
+    /// group's count then added to every item it decides.
     pub async fn stats_by_item(
         &self,
         site: &str,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<(String, String, i64, i64)>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select d.kind, d.item, cast(sum(d.granted) as bigint), cast(count(*) - sum(d.granted) as bigint)
-             from receipt_decisions d join receipts r on r.receipt_id = d.receipt_id
-             where d.site_id = $1 and r.issued_at >= $2 and r.issued_at < $3
-             group by d.kind, d.item order by d.kind, d.item",
+        let groups: Vec<(String, i64)> = on_pool!(self, pool => sqlx::query_as(
+            "select choice, count(*) from receipts
+             where site_id = $1 and issued_at >= $2 and issued_at < $3 group by choice",
         )
         .bind(site)
         .bind(from_ms)
         .bind(to_ms)
         .fetch_all(pool)
         .await)?;
-        Ok(rows)
+        let mut items: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
+        for (choice, n) in &groups {
+            for (kind, item, granted) in decisions(choice) {
+                let (yes, no) = items.entry((kind, item)).or_default();
+                *(if granted { yes } else { no }) += n;
+            }
+        }
+        Ok(items
+            .into_iter()
+            .map(|((kind, item), (yes, no))| (kind.to_owned(), item.to_owned(), yes, no))
+            .collect())
     }
 }
 

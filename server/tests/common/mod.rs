@@ -61,6 +61,59 @@ pub async fn store(dir: &Path) -> Store {
     }
 }
 
+/// A fresh, empty database of the store under test, not migrated: for tests of the
+/// migrations themselves.
+pub async fn bare_store(dir: &Path) -> Store {
+    match std::env::var("YINYOM_TEST_DATABASE_URL") {
+        Ok(admin) => {
+            let name = format!("yinyom_test_{}", uuid::Uuid::now_v7().simple());
+            let pool = sqlx::PgPool::connect(&admin)
+                .await
+                .expect("admin connection");
+            sqlx::query(&format!("create database {name}"))
+                .execute(&pool)
+                .await
+                .expect("create test database");
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            Store::Postgres(
+                sqlx::PgPool::connect(&format!("{base}/{name}"))
+                    .await
+                    .expect("connect postgres"),
+            )
+        }
+        Err(_) => Store::Sqlite(
+            sqlx::SqlitePool::connect_with(
+                Store::sqlite_options(&format!("sqlite://{}", dir.join("bare.db").display()))
+                    .expect("options"),
+            )
+            .await
+            .expect("open sqlite"),
+        ),
+    }
+}
+
+/// Runs the migrations of `store`'s kind that `keep` keeps (by version and description).
+pub async fn migrate(store: &Store, keep: impl Fn(i64, &str) -> bool) {
+    let dir = match store {
+        Store::Sqlite(_) => "migrations/sqlite",
+        Store::Postgres(_) => "migrations/postgres",
+    };
+    let mut m = sqlx::migrate::Migrator::new(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .await
+        .expect("migrations");
+    m.migrations = m
+        .migrations
+        .iter()
+        .filter(|x| keep(x.version, &x.description))
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    match store {
+        Store::Sqlite(pool) => m.run(pool).await.expect("migrate"),
+        Store::Postgres(pool) => m.run(pool).await.expect("migrate"),
+    }
+}
+
 /// The test's receipt and log key files in `dir` (made on first use), as `yinyom serve
 /// --signing-key` and `--log-key` take them.
 pub fn key_files(dir: &Path) -> (PathBuf, PathBuf) {
