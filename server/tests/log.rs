@@ -467,7 +467,12 @@ async fn upgrading_rebuilds_the_log_in_the_new_format() {
     use yinyom_server::store::Store;
     let dir = tempfile::tempdir().expect("dir");
     let store = bare_store(dir.path()).await;
-    migrate(&store, |_, description| !description.contains("c2sp")).await;
+    // Every migration but the C2SP one, so that today's server writes the receipts; the
+    // queue's later key too, since the C2SP one fills the queue by its receipt key.
+    migrate(&store, |_, description| {
+        !description.contains("c2sp") && description != "log pending key"
+    })
+    .await;
     let app = app_on(store.clone(), dir, 0, 1).await;
     let ids = post_n(&app, 6).await;
     // What the old sequencer left: leaves (any hash), a JWS checkpoint, counted receipts.

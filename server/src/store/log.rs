@@ -62,6 +62,8 @@ struct LeafJoinRow {
 #[derive(sqlx::FromRow)]
 struct QueuedRow {
     receipt_id: String,
+    /// Its entry's issue time (the queue's key is site, issue time, receipt).
+    queued_at: i64,
     #[sqlx(flatten)]
     body: super::packing::StoredBody,
     issued_at: Option<i64>,
@@ -135,7 +137,7 @@ impl Store {
         // A queued receipt that no longer exists (deleted by hand) is dropped from the queue.
         let queued: Vec<QueuedRow> = on_pool!(self, pool => sqlx::query_as(
             concat!(
-            "select p.receipt_id, ", super::packing::json_columns!(),
+            "select p.receipt_id, p.issued_at as queued_at, ", super::packing::json_columns!(),
             ", r.issued_at, r.notice_version, r.method
              from log_pending p left join receipts r on r.receipt_id = p.receipt_id",
             super::packing::template_join!(),
@@ -149,7 +151,10 @@ impl Store {
         if queued.is_empty() {
             return Ok(None);
         }
-        let dequeue: Vec<String> = queued.iter().map(|q| q.receipt_id.clone()).collect();
+        let dequeue: Vec<(i64, String)> = queued
+            .iter()
+            .map(|q| (q.queued_at, q.receipt_id.clone()))
+            .collect();
         let mut counts = Counts::default();
         let mut pending = Vec::with_capacity(queued.len());
         for q in queued {
@@ -195,10 +200,15 @@ impl Store {
                 return Ok(None);
             }
             for chunk in dequeue.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new("delete from log_pending where receipt_id in (");
-                let mut ids = q.separated(", ");
-                for id in chunk {
-                    ids.push_bind(id);
+                let mut q = QueryBuilder::new("delete from log_pending where site_id = ");
+                q.push_bind(site).push(" and (issued_at, receipt_id) in (values ");
+                let mut keys = q.separated(", ");
+                for (at, id) in chunk {
+                    keys.push("(")
+                        .push_bind_unseparated(*at)
+                        .push_unseparated(", ")
+                        .push_bind_unseparated(id)
+                        .push_unseparated(")");
                 }
                 q.push(")");
                 q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
@@ -792,7 +802,8 @@ const VERIFY_COLUMNS: &str = concat!(
         cast(case when exists (select 1 from log_leaves l2
                                where l2.site_id = $1 and l2.receipt_id = r.receipt_id)
              then 1 else 0 end as bigint) as in_log,
-        cast(case when exists (select 1 from log_pending p where p.receipt_id = r.receipt_id)
+        cast(case when exists (select 1 from log_pending p where p.site_id = r.site_id
+                               and p.issued_at = r.issued_at and p.receipt_id = r.receipt_id)
              then 1 else 0 end as bigint) as pending"
 );
 
