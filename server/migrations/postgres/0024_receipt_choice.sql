@@ -13,3 +13,9 @@ update receipts r set choice = coalesce(
      from receipt_decisions d where d.receipt_id = r.receipt_id),
     '');
 drop table receipt_decisions;
+-- The item filter reads `' ' || choice || ' '` (store/search.rs). Statistics of that
+-- expression let the planner know how many receipts a filter keeps: without them it
+-- guessed a handful, and read every receipt of the period to sort them (25 ms at
+-- 100,000 receipts, growing with the store) instead of walking the newest first and
+-- stopping at a page (0.2 ms).
+create statistics receipts_choice on ((' ' || choice || ' ')) from receipts;
