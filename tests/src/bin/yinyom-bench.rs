@@ -667,7 +667,7 @@ fn write_versus(
     )?;
     writeln!(
         md,
-        "| history kept | every receipt, append-only, then hashed into a Merkle log with signed checkpoints; per-item decision rows and daily counts for the console | a subject, a domain and a consent row per new visitor; no log, no proof |"
+        "| history kept | every receipt, append-only, then hashed into a Merkle log with signed checkpoints; its decisions, each visitor's latest choice and daily counts for the console | a subject, a domain and a consent row per new visitor; no log, no proof |"
     )?;
     writeln!(
         md,
