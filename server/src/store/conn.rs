@@ -1,9 +1,11 @@
 //! One statement, three connections. The receipt group write ([`super::receipts`]) and
-//! what it writes along (`consent_now`, the webhook outbox) are written once as
-//! [`Statement`]s and run on whichever [`Conn`] the transaction holds: a sqlx SQLite or
-//! PostgreSQL connection, or the receipt writer's own SQLite connection
+//! what it writes along (`consent_now`, the webhook outbox, the visitors' heads) are
+//! written once as [`Statement`]s and run on whichever [`Conn`] the transaction holds: a
+//! sqlx SQLite or PostgreSQL connection, or the receipt writer's own SQLite connection
 //! ([`super::writer`]), which runs a whole group on one thread with no hand-off per
-//! statement.
+//! statement. The console's search builds its filters as `Statement`s too, run on the
+//! pool ([`super::Store::fetch_all`]) or on an export's own SQLite connection
+//! ([`super::export_reader`]).
 //!
 //! Values are the four SQL types both stores share here: integers, text, bytes and NULL.
 
@@ -258,13 +260,17 @@ impl Row {
         not_null(i, self.opt_int(i)?)
     }
 
-    /// Column `i` as bytes.
-    pub fn blob(&self, i: usize) -> Result<Vec<u8>> {
-        let bytes = self.get(i, "bytes", |v| match v {
+    /// Column `i` as bytes, or NULL.
+    pub fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        self.get(i, "bytes", |v| match v {
             Value::Blob(b) => Some(b.clone()),
             _ => None,
-        })?;
-        not_null(i, bytes)
+        })
+    }
+
+    /// Column `i` as bytes.
+    pub fn blob(&self, i: usize) -> Result<Vec<u8>> {
+        not_null(i, self.opt_blob(i)?)
     }
 }
 
@@ -393,6 +399,52 @@ fn pg_args(st: &Statement) -> Result<sqlx::postgres::PgArguments> {
         .map_err(|e| StoreError::Corrupt(format!("cannot bind: {e}")))?;
     }
     Ok(args)
+}
+
+impl super::Store {
+    /// The rows of `st` on the pool, each decoded as `O` (its columns by name).
+    pub(super) async fn fetch_all<O>(&self, st: &Statement) -> Result<Vec<O>>
+    where
+        O: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        Ok(match self {
+            super::Store::Sqlite(pool) => {
+                let sql = st.sqlite_sql();
+                sqlx::query_as_with(&sql, sqlite_args(st)?)
+                    .persistent(st.keep())
+                    .fetch_all(pool)
+                    .await?
+            }
+            super::Store::Postgres(pool) => {
+                sqlx::query_as_with(&st.sql, pg_args(st)?)
+                    .persistent(st.keep())
+                    .fetch_all(pool)
+                    .await?
+            }
+        })
+    }
+
+    /// The one integer `st` selects, on the pool.
+    pub(super) async fn fetch_int(&self, st: &Statement) -> Result<i64> {
+        Ok(match self {
+            super::Store::Sqlite(pool) => {
+                let sql = st.sqlite_sql();
+                sqlx::query_scalar_with(&sql, sqlite_args(st)?)
+                    .persistent(st.keep())
+                    .fetch_one(pool)
+                    .await?
+            }
+            super::Store::Postgres(pool) => {
+                sqlx::query_scalar_with(&st.sql, pg_args(st)?)
+                    .persistent(st.keep())
+                    .fetch_one(pool)
+                    .await?
+            }
+        })
+    }
 }
 
 impl Conn for rusqlite::Connection {

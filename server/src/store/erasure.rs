@@ -194,7 +194,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             // The visitors' latest choices, from the receipts they have left.
-            super::heads::recompute_heads(&mut *tx, site, subjects).await?;
+            super::heads::recompute_heads(&mut *tx, site, subjects, false).await?;
             for subject in subjects {
                 // The agency's references linked to a subject go with its last receipt.
                 sqlx::query(

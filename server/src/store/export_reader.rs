@@ -5,13 +5,17 @@
 //! (rusqlite, the same libsqlite3 as sqlx): sqlx hands each row from its worker thread to
 //! the async side one at a time, which held CSV exports at about 130,000 rows/s on two
 //! cores. On PostgreSQL (and an in-memory SQLite) a task reads the pages through the pool.
-//! Each page is its own statement (keyset paging), so no read transaction stays open for
+//! Each page is its own statement (keyset paging: [`export_page`], one
+//! [`super::conn::Statement`] for both readers), so no read transaction stays open for
 //! the whole export and the WAL can still be checkpointed meanwhile.
 
 use super::{
-    Result, Store, StoreError, packing,
-    search::{ExportRow, Piece, SearchFilter, export_page},
+    Result, Store, StoreError,
+    conn::Conn as _,
+    packing,
+    search::{ExportRow, SearchFilter, export_page},
 };
+use futures_util::FutureExt as _;
 use std::{path::PathBuf, time::Duration};
 use tokio::sync::mpsc;
 
@@ -33,7 +37,7 @@ impl Store {
                 .name("yinyom-export".into())
                 .spawn(move || {
                     if let Err(e) = read_sqlite(path, &f, page, &tx) {
-                        let _ = tx.blocking_send(Err(StoreError::Read(e.to_string())));
+                        let _ = tx.blocking_send(Err(e));
                     }
                 });
             if let Err(e) = spawned {
@@ -82,70 +86,43 @@ fn read_sqlite(
     f: &SearchFilter,
     page: i64,
     tx: &mpsc::Sender<Result<Vec<ExportRow>>>,
-) -> rusqlite::Result<()> {
+) -> Result<()> {
     use rusqlite::OpenFlags;
-    let conn = rusqlite::Connection::open_with_flags(
+    let read = |e: rusqlite::Error| StoreError::Read(e.to_string());
+    let mut conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    conn.pragma_update(None, "query_only", true)?;
+    )
+    .map_err(read)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(read)?;
+    conn.pragma_update(None, "query_only", true).map_err(read)?;
     let mut after = None;
     loop {
-        let (sql, values) = sqlite_sql(export_page(f, after.take(), page));
-        let mut statement = conn.prepare_cached(&sql)?;
-        // The columns of `search::EXPORT_FROM`.
-        type Stored = (String, i64, String, Option<Vec<u8>>, Option<i64>, String);
-        let stored = statement
-            .query_map(rusqlite::params_from_iter(values), |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<Stored>>>()?;
+        // The connection is this thread's own: its statements run to the end on it, so
+        // the future is ready at once.
+        let stored = conn
+            .rows(&export_page(f, after.take(), page))
+            .now_or_never()
+            .ok_or_else(|| StoreError::Read("the export's read did not finish".into()))?
+            .map_err(|e| match e {
+                StoreError::Write(m) => StoreError::Read(m),
+                e => e,
+            })?;
         // After the rows: every template they name was written before them.
-        let templates = packing::templates_of(&conn)?;
+        let templates = packing::templates_of(&conn).map_err(read)?;
+        // The columns of `search::EXPORT_FROM`.
         let rows = stored
             .into_iter()
-            .map(|(id, ms, json, packed, template, jws)| {
-                let (json, jws) = templates.body(json, packed, template, jws).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        3,
-                        rusqlite::types::Type::Blob,
-                        e.into(),
-                    )
-                })?;
-                Ok((id, ms, json, jws))
+            .map(|r| {
+                let (json, jws) =
+                    templates.body(r.text(2)?, r.opt_blob(3)?, r.opt_int(4)?, r.text(5)?)?;
+                Ok((r.text(0)?, r.int(1)?, json, jws))
             })
-            .collect::<rusqlite::Result<Vec<ExportRow>>>()?;
+            .collect::<Result<Vec<ExportRow>>>()?;
         let full = rows.len() as i64 == page;
         after = rows.last().map(|(id, ms, _, _)| (*ms, id.clone()));
         if tx.blocking_send(Ok(rows)).is_err() || !full {
             return Ok(());
         }
     }
-}
-
-/// The statement of `pieces` in SQLite's syntax (`?` for each value) and its values.
-fn sqlite_sql(pieces: Vec<Piece>) -> (String, Vec<rusqlite::types::Value>) {
-    let (mut sql, mut values) = (String::new(), Vec::new());
-    for piece in pieces {
-        match piece {
-            Piece::Sql(s) => sql.push_str(&s),
-            Piece::Text(v) => {
-                sql.push('?');
-                values.push(rusqlite::types::Value::Text(v));
-            }
-            Piece::Int(v) => {
-                sql.push('?');
-                values.push(rusqlite::types::Value::Integer(v));
-            }
-        }
-    }
-    (sql, values)
 }

@@ -6,8 +6,8 @@
 //! validity ends today are read one by one, so expiry stays exact to the millisecond.
 //! `log verify` recomputes both from the receipts.
 
-use super::conn::{Conn, Statement};
-use super::{ROWS_PER_STATEMENT, Result, Store, StoreError, prepared};
+use super::conn::{Conn, Row, Statement, Value};
+use super::{ROWS_PER_STATEMENT, Result, Store, StoreError};
 use crate::dates::thailand_day;
 use std::collections::BTreeMap;
 use yinyom_model::receipt::{Event, Receipt};
@@ -49,6 +49,17 @@ pub struct HeadColumns {
 }
 
 impl HeadColumns {
+    /// The head columns of `row` from column `first` on, in [`HEAD_COLUMNS`]' order.
+    pub(super) fn of_row(row: &Row, first: usize) -> Result<Self> {
+        Ok(Self {
+            head_until: row.opt_int(first)?,
+            head_withdrawn: row.opt_int(first + 1)?,
+            head_version: row.opt_text(first + 2)?,
+            head_mixed: row.opt_int(first + 3)?,
+            head_choice: row.opt_text(first + 4)?,
+        })
+    }
+
     /// Its latest choice, if recorded.
     pub fn head(&self) -> Option<Head> {
         Some(Head {
@@ -194,23 +205,6 @@ pub fn heads_of(mut receipts: Vec<ReceiptOfHead>) -> BTreeMap<String, Head> {
 /// (visitor, issue time ms, receipt id, canonical JSON): what [`heads_of`] reads.
 pub type ReceiptOfHead = (String, i64, String, String);
 
-/// A [`ReceiptOfHead`] as selected ([`RECEIPTS_OF_HEADS`]): its JSON as stored.
-#[derive(sqlx::FromRow)]
-struct ReceiptOfHeadRow {
-    subject_id: String,
-    issued_at: i64,
-    receipt_id: String,
-    #[sqlx(flatten)]
-    body: super::packing::StoredBody,
-}
-
-impl From<ReceiptOfHeadRow> for ReceiptOfHead {
-    /// A body that cannot be unpacked reads as empty, and [`heads_of`] passes it over.
-    fn from(r: ReceiptOfHeadRow) -> Self {
-        (r.subject_id, r.issued_at, r.receipt_id, r.body.audited())
-    }
-}
-
 /// The receipts of a site's visitors, for [`heads_of`] (the site and the visitors follow).
 const RECEIPTS_OF_HEADS: &str = concat!(
     "select r.subject_id, r.issued_at, r.receipt_id, ",
@@ -221,104 +215,79 @@ const RECEIPTS_OF_HEADS: &str = concat!(
 );
 
 /// Recomputes the heads of `subjects` of `site` from the receipts they have now, inside
-/// the caller's transaction, and moves `consent_now` with them (after an erasure).
-pub async fn recompute_heads<C: Heads>(
+/// the caller's transaction, and moves `consent_now` with them (after an erasure, or as a
+/// repair; `only_empty`: only the visitors with no head yet). Returns how many heads it
+/// changed.
+pub async fn recompute_heads<C: Conn>(
     conn: &mut C,
     site: &str,
     subjects: &[String],
-) -> Result<()> {
-    conn.recompute(site, subjects, false).await.map(|_| ())
-}
-
-/// A connection a transaction runs on (SQLite or PostgreSQL): see [`recompute_heads`].
-pub trait Heads {
-    /// Recomputes the heads of `subjects` (`only_empty`: only those with none yet, and
-    /// returns how many it filled).
-    fn recompute(
-        &mut self,
-        site: &str,
-        subjects: &[String],
-        only_empty: bool,
-    ) -> impl std::future::Future<Output = Result<u64>> + Send;
-}
-
-macro_rules! heads {
-    ($conn:ty) => {
-        impl Heads for $conn {
-            async fn recompute(
-                &mut self,
-                site: &str,
-                subjects: &[String],
-                only_empty: bool,
-            ) -> Result<u64> {
-                let mut counts = NowCounts::default();
-                let mut filled = 0;
-                for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
-                    let list =
-                        |q: &mut sqlx::QueryBuilder<'_, <$conn as sqlx::Connection>::Database>| {
-                            q.push_bind(site.to_owned()).push(" and subject_id in (");
-                            let mut ids = q.separated(", ");
-                            for s in chunk {
-                                ids.push_bind(s.clone());
-                            }
-                            q.push(")");
-                        };
-                    let mut q = sqlx::QueryBuilder::new(format!(
-                        "select {HEAD_COLUMNS} from subjects where site_id = "
-                    ));
-                    list(&mut q);
-                    let before: Vec<HeadRow> = q
-                        .build_query_as()
-                        .persistent(prepared(chunk.len()))
-                        .fetch_all(&mut *self)
-                        .await?;
-                    let mut q = sqlx::QueryBuilder::new(RECEIPTS_OF_HEADS);
-                    list(&mut q);
-                    let rows: Vec<ReceiptOfHeadRow> = q
-                        .build_query_as()
-                        .persistent(prepared(chunk.len()))
-                        .fetch_all(&mut *self)
-                        .await?;
-                    let after = heads_of(rows.into_iter().map(ReceiptOfHead::from).collect());
-                    for row in before {
-                        let old = row.head();
-                        if only_empty && old.is_some() {
-                            continue;
-                        }
-                        let new = after.get(&row.subject_id);
-                        if old.as_ref() == new {
-                            continue;
-                        }
-                        sqlx::query(
-                            "update subjects set head_until = $3, head_withdrawn = $4,
-                                head_version = $5, head_mixed = $6, head_choice = $7
-                             where site_id = $1 and subject_id = $2",
-                        )
-                        .bind(site)
-                        .bind(&row.subject_id)
-                        .bind(new.map(|h| h.until_ms))
-                        .bind(new.map(|h| h.withdrawn))
-                        .bind(new.map(|h| h.version.as_str()))
-                        .bind(new.map(|h| h.mixed))
-                        .bind(new.map(|h| h.choice.as_str()))
-                        .execute(&mut *self)
-                        .await?;
-                        counts.moved(old.as_ref(), new);
-                        filled += 1;
-                    }
-                }
-                let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
-                for chunk in changes.chunks(ROWS_PER_STATEMENT) {
-                    add_consent_now(&mut *self, site, chunk).await?;
-                }
-                Ok(filled)
+    only_empty: bool,
+) -> Result<u64> {
+    let mut counts = NowCounts::default();
+    let mut changed = 0;
+    for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
+        let of_chunk = |sql: &str| {
+            let mut q = Statement::new(sql);
+            q.bind(site).push(" and subject_id in ");
+            q.tuple(chunk.iter().map(Value::from));
+            q
+        };
+        let before = conn
+            .rows(&of_chunk(&format!(
+                "select {HEAD_COLUMNS} from subjects where site_id = "
+            )))
+            .await?;
+        let receipts = conn
+            .rows(&of_chunk(RECEIPTS_OF_HEADS))
+            .await?
+            .iter()
+            .map(|r| {
+                // A body that cannot be unpacked reads as empty, and `heads_of` passes it
+                // over (`log verify` names it).
+                let json = super::packing::decode(r.opt_text(3)?, r.opt_blob(4)?, r.opt_blob(5)?)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                Ok((r.text(0)?, r.int(1)?, r.text(2)?, json))
+            })
+            .collect::<Result<Vec<ReceiptOfHead>>>()?;
+        let after = heads_of(receipts);
+        for row in before {
+            let subject = row.text(0)?;
+            let old = HeadColumns::of_row(&row, 1)?.head();
+            if only_empty && old.is_some() {
+                continue;
             }
+            let new = after.get(&subject);
+            if old.as_ref() == new {
+                continue;
+            }
+            conn.run(&Statement::with(
+                "update subjects set head_until = $3, head_withdrawn = $4, head_version = $5,
+                    head_mixed = $6, head_choice = $7
+                 where site_id = $1 and subject_id = $2",
+                vec![
+                    site.into(),
+                    (&subject).into(),
+                    new.map(|h| h.until_ms).into(),
+                    new.map(|h| h.withdrawn).into(),
+                    new.map(|h| h.version.as_str()).into(),
+                    new.map(|h| h.mixed).into(),
+                    new.map(|h| h.choice.as_str()).into(),
+                ],
+            ))
+            .await?;
+            counts.moved(old.as_ref(), new);
+            changed += 1;
         }
-    };
+    }
+    let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
+    for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+        add_consent_now(&mut *conn, site, chunk).await?;
+    }
+    Ok(changed)
 }
-
-heads!(sqlx::SqliteConnection);
-heads!(sqlx::PgConnection);
 
 impl Store {
     /// Fills the head of every visitor that has none yet (visitors from before migration
@@ -346,7 +315,7 @@ impl Store {
                 .collect();
             let _turn = self.write_turn().await;
             let n = on_pool!(self, pool => in_transaction!(pool, |tx| {
-                let n = Heads::recompute(&mut *tx, &site, &subjects, true).await?;
+                let n = recompute_heads(&mut *tx, &site, &subjects, true).await?;
                 tx.commit().await?;
                 Ok(n)
             }))?;
@@ -406,7 +375,7 @@ impl Store {
         for chunk in subjects.chunks(500) {
             let _turn = self.write_turn().await;
             changed += on_pool!(self, pool => in_transaction!(pool, |tx| {
-                let n = Heads::recompute(&mut *tx, site, chunk, false).await?;
+                let n = recompute_heads(&mut *tx, site, chunk, false).await?;
                 tx.commit().await?;
                 Ok(n)
             }))?;

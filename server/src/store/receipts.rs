@@ -346,13 +346,7 @@ where
         }
         for row in tx.rows(&q).await? {
             let key = (row.text(0)?, row.text(1)?);
-            let head = HeadColumns {
-                head_until: row.opt_int(3)?,
-                head_withdrawn: row.opt_int(4)?,
-                head_version: row.opt_text(5)?,
-                head_mixed: row.opt_int(6)?,
-                head_choice: row.opt_text(7)?,
-            };
+            let head = HeadColumns::of_row(&row, 3)?;
             if let Some(head) = head.head() {
                 choices.insert(key.clone(), head);
             }
