@@ -341,7 +341,9 @@ impl Format {
 /// injection neutralised (a leading `=`, `+`, `-`, `@`, tab or carriage return gets a
 /// `'`: spreadsheets read a formula after any of them).
 fn csv_field(out: &mut Vec<u8>, s: &str) {
-    let quote = s.contains([',', '"', '\n', '\r']);
+    let quote = s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    // The receipt's JSON is most of a row: quoted, and its quotes doubled a run at a time.
+    out.reserve(s.len() + 3);
     if quote {
         out.push(b'"');
     }
@@ -349,11 +351,11 @@ fn csv_field(out: &mut Vec<u8>, s: &str) {
         out.push(b'\'');
     }
     if quote {
-        for b in s.bytes() {
-            if b == b'"' {
-                out.push(b'"');
+        for (i, run) in s.split('"').enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"\"\"");
             }
-            out.push(b);
+            out.extend_from_slice(run.as_bytes());
         }
         out.push(b'"');
     } else {
