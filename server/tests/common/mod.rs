@@ -41,20 +41,9 @@ pub fn fixture() -> PathBuf {
 /// A fresh, empty store on the database under test.
 pub async fn store(dir: &Path) -> Store {
     match std::env::var("YINYOM_TEST_DATABASE_URL") {
-        Ok(admin) => {
-            let name = format!("yinyom_test_{}", uuid::Uuid::now_v7().simple());
-            let pool = sqlx::PgPool::connect(&admin)
-                .await
-                .expect("admin connection");
-            sqlx::query(&format!("create database {name}"))
-                .execute(&pool)
-                .await
-                .expect("create test database");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            Store::connect(&format!("{base}/{name}"))
-                .await
-                .expect("connect postgres")
-        }
+        Ok(admin) => Store::connect(&new_database(&admin).await)
+            .await
+            .expect("connect postgres"),
         Err(_) => Store::connect(&format!("sqlite://{}", dir.join("test.db").display()))
             .await
             .expect("open sqlite"),
@@ -65,22 +54,11 @@ pub async fn store(dir: &Path) -> Store {
 /// migrations themselves.
 pub async fn bare_store(dir: &Path) -> Store {
     match std::env::var("YINYOM_TEST_DATABASE_URL") {
-        Ok(admin) => {
-            let name = format!("yinyom_test_{}", uuid::Uuid::now_v7().simple());
-            let pool = sqlx::PgPool::connect(&admin)
+        Ok(admin) => Store::Postgres(
+            sqlx::PgPool::connect(&new_database(&admin).await)
                 .await
-                .expect("admin connection");
-            sqlx::query(&format!("create database {name}"))
-                .execute(&pool)
-                .await
-                .expect("create test database");
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            Store::Postgres(
-                sqlx::PgPool::connect(&format!("{base}/{name}"))
-                    .await
-                    .expect("connect postgres"),
-            )
-        }
+                .expect("connect postgres"),
+        ),
         Err(_) => Store::Sqlite(
             sqlx::SqlitePool::connect_with(
                 Store::sqlite_options(&format!("sqlite://{}", dir.join("bare.db").display()))
@@ -90,6 +68,20 @@ pub async fn bare_store(dir: &Path) -> Store {
             .expect("open sqlite"),
         ),
     }
+}
+
+/// The URL of a new, empty PostgreSQL database on the server `admin` names.
+async fn new_database(admin: &str) -> String {
+    let name = format!("yinyom_test_{}", uuid::Uuid::now_v7().simple());
+    let pool = sqlx::PgPool::connect(admin)
+        .await
+        .expect("admin connection");
+    sqlx::query(&format!("create database {name}"))
+        .execute(&pool)
+        .await
+        .expect("create test database");
+    let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
+    format!("{base}/{name}")
 }
 
 /// Runs the migrations of `store`'s kind that `keep` keeps (by version and description).
