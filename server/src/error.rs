@@ -57,7 +57,8 @@ pub enum ApiError {
     #[error("{0}")]
     Unavailable(String),
     /// 503 `store_unavailable` when the store cannot commit now (full, read-only,
-    /// unreachable; with `Retry-After`), else 500: a database failure.
+    /// unreachable) or another process wrote the same thing at that moment (with
+    /// `Retry-After`), else 500: a database failure.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// 500: anything else.
@@ -82,7 +83,10 @@ impl ApiError {
             ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            ApiError::Store(e) if e.unavailable().is_some() => {
+            ApiError::Store(e)
+                if e.unavailable().is_some()
+                    || matches!(e, crate::store::StoreError::Contended(_)) =>
+            {
                 (StatusCode::SERVICE_UNAVAILABLE, "store_unavailable")
             }
             ApiError::Store(_) | ApiError::Internal(_) => {
@@ -124,5 +128,32 @@ impl IntoResponse for ApiError {
             );
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    /// A receipt that lost a race with another process is answered like a store that
+    /// cannot commit now: 503 with `Retry-After`, so the widget sends it again (its
+    /// request id makes the retry safe). A damaged row stays a 500.
+    #[test]
+    fn a_lost_race_is_answered_503_with_retry_after() {
+        let raced = ApiError::Store(StoreError::Contended("a visitor".into())).into_response();
+        assert_eq!(raced.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            raced
+                .headers()
+                .contains_key(axum::http::header::RETRY_AFTER)
+        );
+        let broken = ApiError::Store(StoreError::Corrupt("a row".into())).into_response();
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(
+            !broken
+                .headers()
+                .contains_key(axum::http::header::RETRY_AFTER)
+        );
     }
 }

@@ -62,6 +62,12 @@ pub enum StoreError {
     /// The export's own SQLite reader failed ([`export_reader`]).
     #[error("cannot read the receipts to export: {0}")]
     Read(String),
+    /// Another process wrote the same thing at the same moment (a visitor's first
+    /// receipt, a request id), so what this transaction read is stale; it was rolled
+    /// back. A group of receipts is then written one by one; a receipt written alone is
+    /// answered 503 with `Retry-After`, and the widget sends it again.
+    #[error("written concurrently by another process: {0}")]
+    Contended(String),
     /// The database URL is not one we support.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),

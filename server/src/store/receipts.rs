@@ -486,9 +486,7 @@ where
     if !expected.is_subset(&written) {
         // Another process wrote one of these requests meanwhile: the chain read above is
         // stale. Rolled back; the writer retries each receipt alone.
-        return Err(StoreError::Corrupt(
-            "a receipt of the group was written concurrently".into(),
-        ));
+        return Err(StoreError::Contended("a receipt of the group".into()));
     }
     // The visitors' new latest choices, in the group's order, and what that changes in
     // `consent_now`.
@@ -538,8 +536,8 @@ where
             if new {
                 q.push(" on conflict (site_id, subject_id) do nothing");
                 if tx.run(&q).await? != chunk.len() as u64 {
-                    return Err(StoreError::Corrupt(
-                        "a visitor of the group was registered concurrently".into(),
+                    return Err(StoreError::Contended(
+                        "the first receipt of a visitor of the group".into(),
                     ));
                 }
             } else {
