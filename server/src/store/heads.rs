@@ -28,17 +28,7 @@ pub struct Head {
     pub choice: String,
 }
 
-/// A visitor's head columns as its `subjects` row has them (all empty: none recorded).
-#[derive(Debug, sqlx::FromRow)]
-pub struct HeadRow {
-    /// The visitor.
-    pub subject_id: String,
-    /// Its head columns.
-    #[sqlx(flatten)]
-    pub head: HeadColumns,
-}
-
-/// The `head_*` columns of a `subjects` row.
+/// The `head_*` columns of a `subjects` row (all empty: none recorded).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HeadColumns {
     pub(super) head_until: Option<i64>,
@@ -69,13 +59,6 @@ impl HeadColumns {
             mixed: self.head_mixed?,
             choice: self.head_choice.clone()?,
         })
-    }
-}
-
-impl HeadRow {
-    /// Its latest choice, if recorded.
-    pub fn head(&self) -> Option<Head> {
-        self.head.head()
     }
 }
 
