@@ -12,6 +12,7 @@ pub mod server;
 pub mod webdriver;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -26,4 +27,35 @@ pub fn example_site(dir: &str) -> yinyom_model::site::SiteFile {
     let path = root().join("examples").join(dir).join("site.toml");
     let text = std::fs::read_to_string(&path).expect("site.toml");
     toml::from_str(&text).expect("a valid site file")
+}
+
+/// The text of `name` once Chromium has finished downloading it into `dir` (20 s at most).
+///
+/// Chromium reserves the name with an empty file, writes a `.crdownload` beside it and
+/// renames that over the name when complete: wait for content and no partial file.
+pub fn downloaded(dir: &Path, name: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let path = dir.join(name);
+    loop {
+        let partial = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"))
+            })
+            .unwrap_or(true);
+        if !partial {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if !text.is_empty() {
+                    return text;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} was not downloaded into {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

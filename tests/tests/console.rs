@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use std::{
     path::Path,
     sync::atomic::{AtomicU32, Ordering},
-    time::{Duration, Instant},
 };
 use yinyom_e2e::{
     console::ConsoleUser,
@@ -140,22 +139,6 @@ fn post_receipt(
         .expect("receipt accepted")
         .into_json()
         .expect("receipt JSON")
-}
-
-fn wait_for_file(dir: &Path, name: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let path = dir.join(name);
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{name} was not downloaded into {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Everything a DPO does in the console, by clicking and typing, with axe on every page
@@ -475,7 +458,7 @@ fn a_dpo_works_through_the_console() {
     let field = b.find("#reference").expect("the reference field");
     b.send_keys(&field, "E2E-0002").expect("type the reference");
     dpo.click("main form button[type='submit']");
-    let downloaded = wait_for_file(downloads.path(), &format!("{SITE}-receipts.csv"));
+    let downloaded = yinyom_e2e::downloaded(downloads.path(), &format!("{SITE}-receipts.csv"));
     // The file starts with UTF-8's byte order mark (fetch's text() drops it).
     assert_eq!(
         downloaded.strip_prefix('\u{feff}'),

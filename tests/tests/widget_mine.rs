@@ -8,10 +8,6 @@
 //! axe-core checks every state.
 
 use serde_json::{Value, json};
-use std::{
-    path::Path,
-    time::{Duration, Instant},
-};
 use yinyom_e2e::page::{FLOATING_BUTTON, R, Visitor, eventually, in_widget};
 use yinyom_e2e::{
     server::TestServer,
@@ -49,24 +45,6 @@ fn fits_the_phone(visitor: &Visitor<'_>) {
          return [box.left >= 0 && box.right <= innerWidth + 1, b.scrollWidth <= b.clientWidth + 1];"
     ));
     assert_eq!(fit, json!([true, true]), "My consent fits 360 px");
-}
-
-/// Waits for `name` in `dir` and returns its text.
-fn downloaded(dir: &Path, name: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let path = dir.join(name);
-    loop {
-        // Chromium writes a `.crdownload` first and renames it when complete.
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{name} was not downloaded into {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// `POST /v1/verify` with `bundle` (an entry's JSON text, as downloaded).
@@ -166,7 +144,7 @@ fn bundles_verify_and_a_dropped_receipt_is_reported(on_phone: bool) {
 
     // One receipt's bundle: exactly the server's entry, genuine and in the log.
     settings.download_bundle(&newest);
-    let bundle = downloaded(downloads.path(), &format!("yinyom-{SITE}-{newest}.json"));
+    let bundle = yinyom_e2e::downloaded(downloads.path(), &format!("yinyom-{SITE}-{newest}.json"));
     let parsed: Value = serde_json::from_str(&bundle).expect("the bundle is JSON");
     assert_eq!(
         parsed, entries[0],
@@ -176,7 +154,7 @@ fn bundles_verify_and_a_dropped_receipt_is_reported(on_phone: bool) {
 
     // Every bundle in one file, one entry a line.
     settings.download_all();
-    let all = downloaded(downloads.path(), &format!("yinyom-{SITE}-receipts.jsonl"));
+    let all = yinyom_e2e::downloaded(downloads.path(), &format!("yinyom-{SITE}-receipts.jsonl"));
     let lines: Vec<&str> = all.lines().collect();
     assert_eq!(lines.len(), 2, "{all}");
     for (line, entry) in lines.iter().zip(&entries) {
@@ -227,7 +205,7 @@ fn bundles_verify_and_a_dropped_receipt_is_reported(on_phone: bool) {
         fits_the_phone(&visitor);
     }
     settings.download_bundle(&oldest);
-    let dropped = downloaded(downloads.path(), &format!("yinyom-{SITE}-{oldest}.json"));
+    let dropped = yinyom_e2e::downloaded(downloads.path(), &format!("yinyom-{SITE}-{oldest}.json"));
     let parsed: Value = serde_json::from_str(&dropped).expect("the bundle is JSON");
     assert_eq!(
         parsed, entries[1],
