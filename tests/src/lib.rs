@@ -44,12 +44,11 @@ pub fn downloaded(dir: &Path, name: &str) -> String {
                     .any(|e| e.file_name().to_string_lossy().ends_with(".crdownload"))
             })
             .unwrap_or(true);
-        if !partial {
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                if !text.is_empty() {
-                    return text;
-                }
-            }
+        if !partial
+            && let Ok(text) = std::fs::read_to_string(&path)
+            && !text.is_empty()
+        {
+            return text;
         }
         assert!(
             Instant::now() < deadline,
