@@ -17,6 +17,7 @@
 
 use crate::{
     health::StoreHealth,
+    metrics::Metrics,
     signing::Signer,
     store::{Inserted, ReceiptKey, SqliteWriter, Store, StoreError, StoredReceipt},
 };
@@ -89,11 +90,17 @@ struct Writer {
     own: Option<SqliteWriter>,
     signer: Arc<Signer>,
     health: Arc<StoreHealth>,
+    metrics: Arc<Metrics>,
 }
 
 impl Ingest {
     /// Starts the writer tasks on the current runtime.
-    pub fn start(store: Store, signer: Arc<Signer>, health: Arc<StoreHealth>) -> Self {
+    pub fn start(
+        store: Store,
+        signer: Arc<Signer>,
+        health: Arc<StoreHealth>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(4 * GROUP);
         let rx = Arc::new(Mutex::new(rx));
         let writers = match store {
@@ -105,6 +112,7 @@ impl Ingest {
             store,
             signer,
             health,
+            metrics,
         });
         for _ in 0..writers {
             tokio::spawn(run(writer.clone(), rx.clone()));
@@ -203,10 +211,16 @@ impl Writer {
     where
         F: FnMut(usize, bool, Option<String>) -> Option<StoredReceipt> + Send,
     {
-        match &self.own {
+        let written = match &self.own {
             Some(own) => self.store.write_receipts_on(own, keys, finish).await,
             None => self.store.write_receipts(keys, finish).await,
+        };
+        if written.is_ok() {
+            self.metrics
+                .receipt_commits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
+        written
     }
 
     /// Writes one receipt in a transaction of its own (its event decided there too).

@@ -93,15 +93,22 @@ pub async fn app_state(
             "no subject key: give `--subject-key FILE` (yinyom keys generate-subject --out FILE)"
         )
     })?;
+    let metrics = Arc::new(metrics::Metrics::default());
+    let ingest = ingest::Ingest::start(
+        store.clone(),
+        signer.clone(),
+        health.clone(),
+        metrics.clone(),
+    );
     Ok(AppState {
         subjects: Arc::new(subjects),
         store: store.clone(),
-        signer: signer.clone(),
+        signer,
         log_signer,
         settings: Arc::new(settings),
-        metrics: Arc::default(),
+        metrics,
         limiter: Arc::new(limiter),
-        ingest: Arc::new(ingest::Ingest::start(store.clone(), signer, health.clone())),
+        ingest: Arc::new(ingest),
         health,
         catalog: Arc::new(catalog::Catalog::new(store.clone())),
     })

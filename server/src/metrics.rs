@@ -27,6 +27,8 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<String, Histogram>>,
     /// Receipts written (not replays).
     pub receipts_stored: AtomicU64,
+    /// Transactions of the receipt writer that committed (one per group of receipts).
+    pub receipt_commits: AtomicU64,
     /// Requests answered with a 5xx.
     pub errors: AtomicU64,
     /// The background self-check's last result per site: whether the store agreed with
@@ -127,6 +129,16 @@ impl Metrics {
             out,
             "yinyom_receipts_stored_total {}",
             self.receipts_stored.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP yinyom_receipt_commits_total Transactions that committed receipts (receipts stored / commits = receipts per group commit)."
+        );
+        let _ = writeln!(out, "# TYPE yinyom_receipt_commits_total counter");
+        let _ = writeln!(
+            out,
+            "yinyom_receipt_commits_total {}",
+            self.receipt_commits.load(Ordering::Relaxed)
         );
         let _ = writeln!(
             out,
