@@ -4,7 +4,7 @@
 use super::conn::{Conn, Statement, Value};
 use super::heads::{Head, HeadColumns, NowCounts, NowKey, add_consent_now};
 use super::packing;
-use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, now_ms, to_u64};
+use super::{Backend, Result, Store, StoreError, from_json, now_ms, to_u64};
 pub use crate::log::chain_hash;
 use base64::Engine as _;
 use yinyom_model::receipt::Receipt;
@@ -333,7 +333,7 @@ where
     let mut known: HashSet<(String, String)> = HashSet::new();
     let mut heads: HashMap<(String, String), String> = HashMap::new();
     let mut choices: HashMap<(String, String), Head> = HashMap::new();
-    for chunk in register.chunks(ROWS_PER_STATEMENT) {
+    for chunk in super::pieces(backend, &register) {
         let mut q = Statement::new(
             "select site_id, subject_id, last_receipt, head_until, head_withdrawn,
                     head_version, head_mixed, head_choice
@@ -364,7 +364,7 @@ where
     // Retries of receipts already written: they are not written again and do not move
     // the chain.
     let mut seen: HashSet<(String, String)> = HashSet::new();
-    for chunk in requests.chunks(ROWS_PER_STATEMENT) {
+    for chunk in super::pieces(backend, &requests) {
         let mut q = Statement::new(
             "select site_id, request_id from receipts where (site_id, request_id) in (",
         );
@@ -452,7 +452,7 @@ where
         .collect::<Result<_>>()?;
     let mut written = HashSet::new();
     let rows: Vec<_> = receipts.iter().zip(stored).collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in super::pieces(backend, &rows) {
         let mut q = Statement::new(
             "insert into receipts
                 (receipt_id, site_id, request_id, subject_id, issued_at, event, method,
@@ -514,7 +514,7 @@ where
     // above stale: rolled back, and the writer retries each receipt alone.
     let (old_ones, new_ones): (Vec<_>, Vec<_>) = moved.iter().partition(|s| known.contains(*s));
     for (subjects, new) in [(old_ones, false), (new_ones, true)] {
-        for chunk in subjects.chunks(ROWS_PER_STATEMENT) {
+        for chunk in super::pieces(backend, &subjects) {
             let mut q = Statement::new(
                 "insert into subjects (site_id, subject_id, first_at, last_receipt, head_until,
                                        head_withdrawn, head_version, head_mixed, head_choice)",
@@ -554,7 +554,7 @@ where
     }
     for (site, counts) in &now_counts {
         let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
-        for chunk in changes.chunks(ROWS_PER_STATEMENT) {
+        for chunk in super::pieces(backend, &changes) {
             add_consent_now(tx, site, chunk).await?;
         }
     }
@@ -563,7 +563,7 @@ where
         .copied()
         .filter(|r| written.contains(&r.receipt.receipt_id))
         .collect();
-    for chunk in queued.chunks(ROWS_PER_STATEMENT) {
+    for chunk in super::pieces(backend, &queued) {
         let mut q = Statement::new("insert into log_pending (receipt_id, site_id, issued_at)");
         q.values(chunk, |r| {
             vec![

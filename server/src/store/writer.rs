@@ -134,6 +134,8 @@ fn open(path: &PathBuf, settings: &[(&str, i64)]) -> Result<rusqlite::Connection
         rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(sqlite_error)?;
+    // Every statement of a group write stays prepared (see `super::pieces`).
+    conn.set_prepared_statement_cache_capacity(64);
     for (name, value) in settings {
         // Some of these answer with the value set, some with nothing.
         conn.query_row(&format!("pragma {name} = {value}"), [], |_| Ok(()))
