@@ -306,13 +306,13 @@
   /** Shows the banner; resolves once it is shown (or could not be). @returns {Promise<void>} */
   function showBanner() {
     if (state || banner || bannerLoading || config.minors) return Promise.resolve();
-    if (!document.body) {
-      return new Promise((resolve) => {
-        document.addEventListener("DOMContentLoaded", () => showBanner().then(resolve));
-      });
-    }
     bannerLoading = true;
-    return /** @type {Promise<BannerModule>} */ (import(base + config.banner_js)).then((module) => {
+    // The module is fetched at once; it is drawn once the page has a body.
+    const body = document.body
+      ? Promise.resolve()
+      : new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+    const loaded = /** @type {Promise<BannerModule>} */ (import(base + config.banner_js));
+    return Promise.all([loaded, body]).then(([module]) => {
       if (state) return;
       banner = module.banner({
         config: { ...config, ...module.texts },

@@ -235,7 +235,7 @@ mod tests {
         assert_eq!(s, "let a = 1;\n/** @type {T} */ (b).c = 2;");
         let loader = strip(LOADER_SOURCE);
         for code in [
-            "(import(base + config.banner_js)).then(",
+            "(import(base + config.banner_js));",
             "(import(base + config.widget_js))",
             "(f.parentNode).insertBefore(p, f);",
         ] {
