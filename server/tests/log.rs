@@ -259,6 +259,52 @@ async fn verify_names_an_edited_and_a_deleted_receipt() {
     );
 }
 
+/// A queued receipt carries the leaf hash the sequencer appends. Someone who edits it
+/// before the sequencer runs gets a log that commits to another receipt: `log verify`
+/// names the receipt as edited, and the signed tile and root as not the receipts' own.
+#[tokio::test]
+async fn verify_names_a_receipt_whose_queued_leaf_was_edited() {
+    let app = app().await;
+    let store = &app.state.store;
+    let ids = post_n(&app, 4).await;
+    let edited = &ids[1];
+    let edit = "update log_pending set leaf_hash = $2 where receipt_id = $1";
+    let forged = merkle::leaf_hash(b"{\"another\":\"receipt\"}").to_vec();
+    let changed = match store {
+        yinyom_server::store::Store::Sqlite(pool) => sqlx::query(edit)
+            .bind(edited)
+            .bind(&forged)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+        yinyom_server::store::Store::Postgres(pool) => sqlx::query(edit)
+            .bind(edited)
+            .bind(&forged)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()),
+    };
+    assert_eq!(changed.expect("edit"), 1);
+    let cp = log::sequence(store, &signer(&app).await, "demo")
+        .await
+        .expect("seq")
+        .expect("cp");
+    assert_eq!(cp.checkpoint.size, 4);
+    let report = log::verify(store, "demo").await.expect("verify");
+    // Recomputed from the receipts, the log's tile and root differ from what was signed.
+    assert_eq!(
+        report.findings,
+        vec![
+            Finding::Edited {
+                receipt_id: edited.clone(),
+                seq: 1
+            },
+            Finding::TileMismatch { level: 0, index: 0 },
+            Finding::RootMismatch { tree_size: 4 },
+        ],
+    );
+}
+
 /// Moving a receipt to another position is caught even when the attacker rewrites the
 /// leaf table consistently.
 #[tokio::test]
@@ -468,13 +514,35 @@ async fn upgrading_rebuilds_the_log_in_the_new_format() {
     let dir = tempfile::tempdir().expect("dir");
     let store = bare_store(dir.path()).await;
     // Every migration but the C2SP one, so that today's server writes the receipts; the
-    // queue's later key too, since the C2SP one fills the queue by its receipt key.
+    // queue's later key and leaf hash too, since the C2SP one fills the queue by its
+    // receipt key. Today's server writes a queued receipt's leaf hash: the column is added
+    // by hand while it does, and dropped before the migrations go on. The queue the C2SP
+    // migration refills has no leaf hashes: the sequencer reads those receipts' JSON.
     migrate(&store, |_, description| {
-        !description.contains("c2sp") && description != "log pending key"
+        !description.contains("c2sp")
+            && description != "log pending key"
+            && description != "log pending leaf"
     })
     .await;
+    let column = match &store {
+        Store::Sqlite(pool) => sqlx::query("alter table log_pending add column leaf_hash blob")
+            .execute(pool)
+            .await
+            .map(|_| ()),
+        Store::Postgres(pool) => sqlx::query("alter table log_pending add column leaf_hash bytea")
+            .execute(pool)
+            .await
+            .map(|_| ()),
+    };
+    column.expect("leaf hash column");
     let app = app_on(store.clone(), dir, 0, 1).await;
     let ids = post_n(&app, 6).await;
+    let drop = "alter table log_pending drop column leaf_hash";
+    match &store {
+        Store::Sqlite(pool) => sqlx::query(drop).execute(pool).await.map(|_| ()),
+        Store::Postgres(pool) => sqlx::query(drop).execute(pool).await.map(|_| ()),
+    }
+    .expect(drop);
     // What the old sequencer left: leaves (any hash), a JWS checkpoint, counted receipts.
     let old_log = [
         "insert into log_leaves (site_id, seq, receipt_id, leaf_hash)

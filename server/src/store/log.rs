@@ -2,9 +2,11 @@
 //! signed checkpoints and witnesses' cosignatures, the daily counts the sequencer keeps
 //! beside them, and what `yinyom witness serve` remembers of the logs it follows.
 
-use super::{ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, prepared, to_i64, to_u64};
+use super::conn::{Conn, Statement};
+use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, to_i64, to_u64};
 use crate::dates::thailand_day;
 use crate::log::tiles::{TileKey, TileMap, partial_tiles};
+use futures_util::FutureExt as _;
 use sqlx::QueryBuilder;
 
 /// A stored log checkpoint.
@@ -64,11 +66,15 @@ struct QueuedRow {
     receipt_id: String,
     /// Its entry's issue time (the queue's key is site, issue time, receipt).
     queued_at: i64,
+    /// The leaf hash written with the receipt (`None`: queued before it was).
+    leaf_hash: Option<Vec<u8>>,
+    /// The receipt's JSON columns, read only for an entry without a leaf hash.
     #[sqlx(flatten)]
     body: super::packing::StoredBody,
     issued_at: Option<i64>,
     notice_version: Option<String>,
     method: Option<String>,
+    choice: Option<String>,
 }
 
 /// A `receipt_counts` key: (Thailand day, notice version, method, item, granted).
@@ -95,12 +101,38 @@ impl Counts {
             purposes: std::collections::BTreeMap<String, bool>,
         }
         let d: Decisions = from_json(json)?;
+        let decisions = d.categories.iter().chain(d.purposes.iter());
+        self.add_decisions(
+            issued_at_ms,
+            version,
+            method,
+            decisions.map(|(item, granted)| (item.as_str(), *granted)),
+        );
+        Ok(())
+    }
+
+    /// [`Counts::add`] from the receipt's stored `choice` ([`super::heads::choice_of`]),
+    /// which `log verify` checks against the signed JSON.
+    pub fn add_choice(&mut self, issued_at_ms: i64, version: String, method: String, choice: &str) {
+        let decisions = super::heads::decisions(choice).map(|(_, item, granted)| (item, granted));
+        self.add_decisions(issued_at_ms, version, method, decisions);
+    }
+
+    /// One receipt's counts: the receipt itself (item `""`), and per decided item the
+    /// receipt (granted `-1`) and its decision.
+    fn add_decisions<'a>(
+        &mut self,
+        issued_at_ms: i64,
+        version: String,
+        method: String,
+        decisions: impl Iterator<Item = (&'a str, bool)>,
+    ) {
         let day = thailand_day(issued_at_ms);
         let mut keys = std::collections::BTreeSet::new();
         keys.insert((String::new(), -1));
-        for (item, granted) in d.categories.iter().chain(d.purposes.iter()) {
-            keys.insert((item.clone(), -1));
-            keys.insert((item.clone(), i64::from(*granted)));
+        for (item, granted) in decisions {
+            keys.insert((item.to_owned(), -1));
+            keys.insert((item.to_owned(), i64::from(granted)));
         }
         for (item, granted) in keys {
             *self
@@ -108,8 +140,121 @@ impl Counts {
                 .entry((day, version.clone(), method.clone(), item, granted))
                 .or_default() += 1;
         }
-        Ok(())
     }
+}
+
+/// What one sequencer turn writes, read and built before it takes the write lock.
+struct Batch<'a> {
+    site: &'a str,
+    /// The log's size the batch was built on (`None`: empty).
+    read_size: Option<u64>,
+    /// The queue entries read, (issue time, receipt), appended or gone.
+    dequeue: Vec<(i64, String)>,
+    counts: Counts,
+    /// The new leaves, checkpoint and tiles (`None`: every receipt read was gone).
+    built: Option<(Vec<LeafRow>, CheckpointRow, TileMap)>,
+}
+
+/// Writes `batch` inside the caller's transaction, once for every connection ([`Conn`]).
+/// Returns the new checkpoint, or `None` if there was none to write or another sequencer
+/// appended since the batch was read (nothing is written then).
+async fn append<C: Conn>(
+    tx: &mut C,
+    backend: Backend,
+    batch: Batch<'_>,
+) -> Result<Option<CheckpointRow>> {
+    let site = batch.site;
+    // Taking the write lock first: SQLite's writer lock, PostgreSQL's row lock.
+    tx.run(Statement::new("update sites set updated_at = updated_at where id = ").bind(site))
+        .await?;
+    let size = tx
+        .rows(
+            Statement::new("select max(tree_size) from log_checkpoints where site_id = ")
+                .bind(site),
+        )
+        .await?
+        .first()
+        .map(|row| row.opt_int(0))
+        .transpose()?
+        .flatten();
+    if size.map(to_u64).transpose()? != batch.read_size {
+        return Ok(None);
+    }
+    for chunk in super::pieces(backend, &batch.dequeue) {
+        let mut q = Statement::new("delete from log_pending where site_id = ");
+        q.bind(site)
+            .push(" and (issued_at, receipt_id) in (values ");
+        q.list(chunk, |(at, id)| vec![(*at).into(), id.into()]);
+        q.push(")");
+        tx.run(&q).await?;
+    }
+    let Some((leaves, cp, tiles)) = batch.built else {
+        return Ok(None);
+    };
+    let counts: Vec<_> = batch.counts.0.into_iter().collect();
+    for chunk in super::pieces(backend, &counts) {
+        let mut q = Statement::new(
+            "insert into receipt_counts (site_id, day, notice_version, method, item, granted, n)",
+        );
+        q.values(chunk, |((day, version, method, item, granted), n)| {
+            vec![
+                site.into(),
+                (*day).into(),
+                version.into(),
+                method.into(),
+                item.into(),
+                (*granted).into(),
+                (*n).into(),
+            ]
+        });
+        q.push(
+            " on conflict (site_id, day, notice_version, method, item, granted)
+             do update set n = receipt_counts.n + excluded.n",
+        );
+        tx.run(&q).await?;
+    }
+    let leaves = leaves
+        .into_iter()
+        .map(|l| Ok((to_i64(l.seq)?, l.receipt_id, l.leaf_hash)))
+        .collect::<Result<Vec<_>>>()?;
+    for chunk in super::pieces(backend, &leaves) {
+        let mut q = Statement::new("insert into log_leaves (site_id, seq, receipt_id, leaf_hash)");
+        q.values(chunk, |(seq, id, hash)| {
+            vec![site.into(), (*seq).into(), id.into(), hash.clone().into()]
+        });
+        tx.run(&q).await?;
+    }
+    let tiles = tiles
+        .into_iter()
+        .map(|((level, idx), hashes)| Ok((i64::from(level), to_i64(idx)?, hashes)))
+        .collect::<Result<Vec<_>>>()?;
+    for chunk in super::pieces(backend, &tiles) {
+        let mut q = Statement::new("insert into log_tiles (site_id, level, idx, hashes)");
+        q.values(chunk, |(level, idx, hashes)| {
+            vec![
+                site.into(),
+                (*level).into(),
+                (*idx).into(),
+                hashes.clone().into(),
+            ]
+        });
+        q.push(" on conflict (site_id, level, idx) do update set hashes = excluded.hashes");
+        tx.run(&q).await?;
+    }
+    let q = Statement::with(
+        "insert into log_checkpoints (site_id, tree_size, root_hash, frontier_json, issued_at, note)
+         values ($1, $2, $3, $4, $5, $6)",
+        vec![
+            site.into(),
+            to_i64(cp.tree_size)?.into(),
+            cp.root_hash.clone().into(),
+            (&cp.frontier_json).into(),
+            cp.issued_at.into(),
+            (&cp.note).into(),
+        ],
+    );
+    tx.run(&q).await?;
+    Ok(Some(cp))
 }
 
 impl Store {
@@ -124,25 +269,28 @@ impl Store {
         &self,
         site: &str,
         limit: i64,
+        own: Option<&super::SqliteWriter>,
         build: F,
     ) -> Result<Option<CheckpointRow>>
     where
         F: FnOnce(
             Option<CheckpointRow>,
-            Vec<(String, String)>,
+            Vec<(String, crate::log::merkle::Hash)>,
             TileMap,
         ) -> Result<(Vec<LeafRow>, CheckpointRow, TileMap)>,
     {
         let prev = self.latest_checkpoint(site).await?;
         // A queued receipt that no longer exists (deleted by hand) is dropped from the queue.
+        // Its JSON is read only for an entry queued without its leaf hash.
         let queued: Vec<QueuedRow> = on_pool!(self, pool => sqlx::query_as(
-            concat!(
-            "select p.receipt_id, p.issued_at as queued_at, ", super::packing::json_columns!(),
-            ", r.issued_at, r.notice_version, r.method
-             from log_pending p left join receipts r on r.receipt_id = p.receipt_id",
-            super::packing::template_join!(),
-            "where p.site_id = $1
-             order by p.issued_at, p.receipt_id limit $2"),
+            "select p.receipt_id, p.issued_at as queued_at, p.leaf_hash,
+                    case when p.leaf_hash is null then r.receipt_json end as receipt_json,
+                    case when p.leaf_hash is null then r.packed end as packed,
+                    t.template, r.issued_at, r.notice_version, r.method, r.choice
+             from log_pending p left join receipts r on r.receipt_id = p.receipt_id
+             left join receipt_templates t on t.id = r.template_id and p.leaf_hash is null
+             where p.site_id = $1
+             order by p.issued_at, p.receipt_id limit $2",
         )
         .bind(site)
         .bind(limit)
@@ -158,12 +306,20 @@ impl Store {
         let mut counts = Counts::default();
         let mut pending = Vec::with_capacity(queued.len());
         for q in queued {
-            if let (Some(json), Some(issued_at), Some(version), Some(method)) =
-                (q.body.json()?, q.issued_at, q.notice_version, q.method)
-            {
-                counts.add(issued_at, version, method, &json)?;
-                pending.push((q.receipt_id, json));
-            }
+            let (Some(issued_at), Some(version), Some(method), Some(choice)) =
+                (q.issued_at, q.notice_version, q.method, q.choice)
+            else {
+                continue;
+            };
+            let leaf = match q.leaf_hash {
+                Some(hash) => crate::log::hash32(&hash)?,
+                None => match q.body.json()? {
+                    Some(json) => crate::log::receipt_leaf(&json),
+                    None => continue,
+                },
+            };
+            counts.add_choice(issued_at, version, method, &choice);
+            pending.push((q.receipt_id, leaf));
         }
         let read_size = prev.as_ref().map(|p| p.tree_size);
         let built = if pending.is_empty() {
@@ -183,98 +339,28 @@ impl Store {
             }
             Some(build(prev, pending, tiles)?)
         };
+        let batch = Batch {
+            site,
+            read_size,
+            dequeue,
+            counts,
+            built,
+        };
+        let backend = self.backend();
+        if let Some(own) = own {
+            return self
+                .write_on(own, |conn| {
+                    append(conn, backend, batch)
+                        .now_or_never()
+                        .ok_or_else(|| StoreError::Write("a statement did not finish".into()))?
+                })
+                .await;
+        }
         let _turn = self.write_turn().await;
         on_pool!(self, pool => in_transaction!(pool, |tx| {
-            // Taking the write lock first: SQLite's writer lock, PostgreSQL's row lock.
-            sqlx::query("update sites set updated_at = updated_at where id = $1")
-                .bind(site)
-                .execute(&mut *tx)
-                .await?;
-            let size: Option<i64> = sqlx::query_scalar(
-                "select max(tree_size) from log_checkpoints where site_id = $1",
-            )
-            .bind(site)
-            .fetch_one(&mut *tx)
-            .await?;
-            if size.map(to_u64).transpose()? != read_size {
-                return Ok(None);
-            }
-            for chunk in dequeue.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new("delete from log_pending where site_id = ");
-                q.push_bind(site).push(" and (issued_at, receipt_id) in (values ");
-                let mut keys = q.separated(", ");
-                for (at, id) in chunk {
-                    keys.push("(")
-                        .push_bind_unseparated(*at)
-                        .push_unseparated(", ")
-                        .push_bind_unseparated(id)
-                        .push_unseparated(")");
-                }
-                q.push(")");
-                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
-            }
-            let Some((leaves, cp, tiles)) = built else {
-                tx.commit().await?;
-                return Ok(None);
-            };
-            let counts: Vec<_> = counts.0.into_iter().collect();
-            for chunk in counts.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new(
-                    "insert into receipt_counts (site_id, day, notice_version, method, item, granted, n) ",
-                );
-                q.push_values(chunk, |mut row, ((day, version, method, item, granted), n)| {
-                    row.push_bind(site)
-                        .push_bind(*day)
-                        .push_bind(version)
-                        .push_bind(method)
-                        .push_bind(item)
-                        .push_bind(*granted)
-                        .push_bind(*n);
-                });
-                q.push(
-                    " on conflict (site_id, day, notice_version, method, item, granted)
-                     do update set n = receipt_counts.n + excluded.n",
-                );
-                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
-            }
-            let seqs = leaves.iter().map(|l| to_i64(l.seq)).collect::<Result<Vec<_>>>()?;
-            for (chunk, seqs) in leaves.chunks(ROWS_PER_STATEMENT).zip(seqs.chunks(ROWS_PER_STATEMENT)) {
-                let mut q = QueryBuilder::new("insert into log_leaves (site_id, seq, receipt_id, leaf_hash) ");
-                q.push_values(chunk.iter().zip(seqs), |mut row, (leaf, seq)| {
-                    row.push_bind(site)
-                        .push_bind(*seq)
-                        .push_bind(&leaf.receipt_id)
-                        .push_bind(&leaf.leaf_hash);
-                });
-                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
-            }
-            let tiles = tiles
-                .into_iter()
-                .map(|((level, idx), hashes)| Ok((i64::from(level), to_i64(idx)?, hashes)))
-                .collect::<Result<Vec<_>>>()?;
-            for chunk in tiles.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new("insert into log_tiles (site_id, level, idx, hashes) ");
-                q.push_values(chunk, |mut row, (level, idx, hashes)| {
-                    row.push_bind(site).push_bind(*level).push_bind(*idx).push_bind(hashes);
-                });
-                q.push(" on conflict (site_id, level, idx) do update set hashes = excluded.hashes");
-                q.build().persistent(prepared(chunk.len())).execute(&mut *tx).await?;
-            }
-            sqlx::query(
-                "insert into log_checkpoints
-                    (site_id, tree_size, root_hash, frontier_json, issued_at, note)
-                 values ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(site)
-            .bind(to_i64(cp.tree_size)?)
-            .bind(&cp.root_hash)
-            .bind(&cp.frontier_json)
-            .bind(cp.issued_at)
-            .bind(&cp.note)
-            .execute(&mut *tx)
-            .await?;
+            let appended = append(&mut *tx, backend, batch).await?;
             tx.commit().await?;
-            Ok(Some(cp))
+            Ok(appended)
         }))
     }
 

@@ -564,12 +564,14 @@ where
         .filter(|r| written.contains(&r.receipt.receipt_id))
         .collect();
     for chunk in super::pieces(backend, &queued) {
-        let mut q = Statement::new("insert into log_pending (receipt_id, site_id, issued_at)");
+        let mut q =
+            Statement::new("insert into log_pending (receipt_id, site_id, issued_at, leaf_hash)");
         q.values(chunk, |r| {
             vec![
                 (&r.receipt.receipt_id).into(),
                 r.receipt.site.as_str().into(),
                 r.issued_at_ms.into(),
+                crate::log::receipt_leaf(&r.json).to_vec().into(),
             ]
         });
         tx.run(&q).await?;
