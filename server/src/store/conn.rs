@@ -447,6 +447,15 @@ impl super::Store {
     }
 }
 
+/// Runs `work`, the [`Conn`] statements of a rusqlite connection owned by this thread:
+/// they run to the end on it, so the future is ready at once (a pending one would be a
+/// bug, reported as a failed write).
+pub(super) fn at_once<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    use futures_util::FutureExt as _;
+    work.now_or_never()
+        .ok_or_else(|| StoreError::Write("a statement did not finish".into()))?
+}
+
 impl Conn for rusqlite::Connection {
     async fn rows(&mut self, st: &Statement) -> Result<Vec<Row>> {
         let mut statement = prepare(self, st)?;

@@ -11,11 +11,10 @@
 
 use super::{
     Result, Store, StoreError,
-    conn::Conn as _,
+    conn::{Conn as _, at_once},
     packing,
     search::{ExportRow, SearchFilter, export_page},
 };
-use futures_util::FutureExt as _;
 use std::{path::PathBuf, time::Duration};
 use tokio::sync::mpsc;
 
@@ -98,13 +97,9 @@ fn read_sqlite(
     conn.pragma_update(None, "query_only", true).map_err(read)?;
     let mut after = None;
     loop {
-        // The connection is this thread's own: its statements run to the end on it, so
-        // the future is ready at once.
-        let stored = conn
-            .rows(&export_page(f, after.take(), page))
-            .now_or_never()
-            .ok_or_else(|| StoreError::Read("the export's read did not finish".into()))?
-            .map_err(|e| match e {
+        // The connection is this thread's own.
+        let stored =
+            at_once(conn.rows(&export_page(f, after.take(), page))).map_err(|e| match e {
                 StoreError::Write(m) => StoreError::Read(m),
                 e => e,
             })?;

@@ -2,11 +2,10 @@
 //! signed checkpoints and witnesses' cosignatures, the daily counts the sequencer keeps
 //! beside them, and what `yinyom witness serve` remembers of the logs it follows.
 
-use super::conn::{Conn, Statement};
+use super::conn::{Conn, Statement, at_once};
 use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError, from_json, to_i64, to_u64};
 use crate::dates::thailand_day;
 use crate::log::tiles::{TileKey, TileMap, partial_tiles};
-use futures_util::FutureExt as _;
 use sqlx::QueryBuilder;
 
 /// A stored log checkpoint.
@@ -349,11 +348,7 @@ impl Store {
         let backend = self.backend();
         if let Some(own) = own {
             return self
-                .write_on(own, |conn| {
-                    append(conn, backend, batch)
-                        .now_or_never()
-                        .ok_or_else(|| StoreError::Write("a statement did not finish".into()))?
-                })
+                .write_on(own, |conn| at_once(append(conn, backend, batch)))
                 .await;
         }
         let _turn = self.write_turn().await;

@@ -17,10 +17,9 @@
 //! a page-count cap) when it opens. After any failure it is closed (which rolls back
 //! what was open) and opened again for the next transaction.
 
-use super::conn::sqlite_error;
+use super::conn::{at_once, sqlite_error};
 use super::receipts::{ReceiptKey, StoredReceipt, write_group};
 use super::{Backend, Result, Store, StoreError, now_ms};
-use futures_util::FutureExt as _;
 use rusqlite::OptionalExtension as _;
 use std::{path::PathBuf, sync::Mutex};
 
@@ -71,9 +70,7 @@ impl Store {
     {
         let now = now_ms();
         self.write_on(writer, |conn| {
-            write_group(conn, Backend::Sqlite, keys, finish, now)
-                .now_or_never()
-                .ok_or_else(|| StoreError::Write("a statement did not finish".into()))?
+            at_once(write_group(conn, Backend::Sqlite, keys, finish, now))
         })
         .await
     }
