@@ -32,6 +32,7 @@ impl<'a> ConsoleUser<'a> {
         b.send_keys(&field, email).expect("type the e-mail");
         let field = b.find("#password").expect("the password field");
         b.send_keys(&field, password).expect("type the password");
+        self.leave();
         b.press(&[keys::ENTER], false).expect("submit with Enter");
         self.page("คอนโซลเจ้าหน้าที่")
     }
@@ -43,14 +44,16 @@ impl<'a> ConsoleUser<'a> {
             .unwrap_or_else(|e| panic!("open {path}: {e}"));
     }
 
-    /// Waits until the page has loaded and its `<h1>` contains `heading`; returns the
-    /// page's visible text.
+    /// Waits until a page has loaded that was not on screen at the last [`Self::click`] or
+    /// [`Self::follow`] and its `<h1>` contains `heading`; returns the page's visible
+    /// text. (After a click on a form's button, the page that holds the button may have
+    /// the same heading as the one the server answers with.)
     pub fn page(&self, heading: &str) -> String {
         self.browser
             .wait_for(
                 20,
                 &format!(
-                    "const h = document.querySelector('h1'); return document.readyState === 'complete' && h && h.textContent.includes({});",
+                    "const h = document.querySelector('h1'); return !document.documentElement.hasAttribute('data-e2e-left') && document.readyState === 'complete' && h && h.textContent.includes({});",
                     json!(heading)
                 ),
             )
@@ -68,18 +71,31 @@ impl<'a> ConsoleUser<'a> {
             .to_owned()
     }
 
-    /// Clicks the element `css`.
+    /// Clicks the element `css`; the page shown is marked as left (see [`Self::page`]).
     pub fn click(&self, css: &str) {
         let b = self.browser;
         let el = b.find(css).unwrap_or_else(|e| panic!("{css}: {e}"));
+        self.leave();
         b.click(&el).unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
-    /// Clicks the link whose text contains `text`.
+    /// Clicks the link whose text contains `text`; the page shown is marked as left.
     pub fn follow(&self, text: &str) {
         let b = self.browser;
         let el = b.find_link(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        self.leave();
         b.click(&el).unwrap_or_else(|e| panic!("click {text}: {e}"));
+    }
+
+    /// Marks the page shown, so that [`Self::page`] waits for the next one; call it before
+    /// a click made by other means that leaves the page.
+    pub fn leave(&self) {
+        self.browser
+            .eval(
+                "document.documentElement.setAttribute('data-e2e-left', ''); return true;",
+                json!([]),
+            )
+            .expect("mark the page");
     }
 
     /// The address of the page shown.

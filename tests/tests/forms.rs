@@ -558,6 +558,7 @@ fn a_form_s_reference_finds_the_consent_and_links_a_paper_consent() {
         "document.getElementById('signed_on').value = '2025-12-01'; return true;",
     );
     click(&browser, "input[name='purpose.sme_news'][value='refused']");
+    dpo.leave();
     click(&browser, "main form button[type=submit]");
     let done = dpo.page("แบบฟอร์มกระดาษ");
     assert!(done.contains("บันทึกใบรับแล้ว"), "{done}");
