@@ -176,6 +176,43 @@ async fn checkpoints_and_proofs_verify() {
     assert_eq!((report.leaves, report.checkpoints), (11, 2));
 }
 
+/// Sequencers racing on one database (as in a fleet whose lease changed hands) never fork
+/// a site's log: each append takes the site's log lock and checks that no one appended
+/// since it read, so every leaf is appended once and every checkpoint extends the last.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sequencers_racing_never_fork_the_log() {
+    let app = app().await;
+    let store = &app.state.store;
+    let signer = signer(&app).await;
+    let mut posted = 0;
+    for _ in 0..6 {
+        posted += post_n(&app, 12).await.len();
+        let racers: Vec<_> = (0..8)
+            .map(|_| {
+                let (store, signer) = (store.clone(), signer.clone());
+                tokio::spawn(async move { log::sequence(&store, &signer, "demo").await })
+            })
+            .collect();
+        let mut appended = 0;
+        for racer in racers {
+            if racer.await.expect("task").expect("seq").is_some() {
+                appended += 1;
+            }
+        }
+        assert!(appended >= 1, "one of the racers appended");
+        // Whoever lost the race left the rest for the next turn.
+        while log::sequence(store, &signer, "demo")
+            .await
+            .expect("seq")
+            .is_some()
+        {}
+        assert_eq!(store.unsequenced("demo").await.expect("db"), 0);
+    }
+    let report = log::verify(store, "demo").await.expect("verify");
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert_eq!(report.leaves, posted as u64);
+}
+
 /// Someone with database access edits one receipt and deletes another: the log names both,
 /// through the library and through `yinyom log verify`.
 #[tokio::test]

@@ -13,7 +13,7 @@
 //!
 //! Receipts are written without waiting for the log. A sequencer ([`sequence`]) runs in
 //! the background (every second in `yinyom serve`): in one transaction that holds the
-//! site's row lock it appends the unsequenced receipts, extends the tiles and stores the
+//! site's log lock (its `log_locks` row) it appends the unsequenced receipts, extends the tiles and stores the
 //! signed checkpoint. [`verify`] recomputes everything from the receipts themselves and
 //! names any receipt that was edited, deleted or reordered.
 
@@ -306,7 +306,7 @@ pub async fn run_sequencer(
     let mut witnessing: Option<tokio::task::JoinHandle<()>> = None;
     // One process of a fleet sequences at a time, so checkpoints come every `every`
     // whatever the number of processes and no one signs a batch only to lose the race
-    // (sequence_log stays safe without the lease: it appends under the site's row lock).
+    // (sequence_log stays safe without the lease: it appends under the site's log lock).
     let holder = uuid::Uuid::now_v7().to_string();
     let lease_ms = i64::try_from(
         (every * 3)

@@ -163,9 +163,15 @@ async fn append<C: Conn>(
     batch: Batch<'_>,
 ) -> Result<Option<CheckpointRow>> {
     let site = batch.site;
-    // Taking the write lock first: SQLite's writer lock, PostgreSQL's row lock.
-    tx.run(Statement::new("update sites set updated_at = updated_at where id = ").bind(site))
-        .await?;
+    // Taking the write lock first: SQLite's writer lock, PostgreSQL's row lock on the
+    // site's `log_locks` row (not its `sites` row, which every receipt's foreign-key check
+    // locks: see migration 0027_log_locks).
+    tx.run(
+        Statement::new("insert into log_locks (site_id) values (")
+            .bind(site)
+            .push(") on conflict (site_id) do update set site_id = excluded.site_id"),
+    )
+    .await?;
     let size = tx
         .rows(
             Statement::new("select max(tree_size) from log_checkpoints where site_id = ")
@@ -260,7 +266,7 @@ impl Store {
     /// Appends up to `limit` unsequenced receipts of `site` to its log. The reading and
     /// hashing happen outside any lock: the latest checkpoint and the pending receipts are
     /// read, `build` turns them into leaves and a signed checkpoint, and only then a short
-    /// transaction takes the site's row lock (one sequencer per site, across processes),
+    /// transaction takes the site's log lock (one sequencer per site, across processes),
     /// checks that no other sequencer appended meanwhile, and stores both. Returns the new
     /// checkpoint, or `None` if nothing was pending or another sequencer got there first
     /// (the next round appends what is left).
@@ -331,6 +337,13 @@ impl Store {
             for (key, width) in &partial {
                 let stored = tiles.get(key).map_or(0, |t| t.len() as u64 / 32);
                 if stored != *width {
+                    // Another sequencer appended since the checkpoint was read (a fleet's
+                    // lease changing hands): its turn wrote the tiles. Not corruption; the
+                    // next turn appends what is left.
+                    let now = self.latest_checkpoint(site).await?;
+                    if now.map(|c| c.tree_size) != read_size {
+                        return Ok(None);
+                    }
                     return Err(StoreError::Corrupt(format!(
                         "log tile {key:?} of `{site}` holds {stored} hashes, not {width}"
                     )));
