@@ -3,8 +3,8 @@
 -- own `sites` row (a no-op update); but receipts, subjects and log leaves reference that
 -- row, and every insert's foreign-key check locks it in KEY SHARE mode. An update of it
 -- each sequencer turn made those checks follow the new row version and share the lock
--- through multixacts, and under load receipts stalled behind it (p99 26 ms at 1,000
--- receipts/s; with this table 11 ms at 3,000/s). Nothing references this table.
+-- through multixacts, and under load receipts stalled behind every sequencer turn, once
+-- a second (see BENCHMARKS.md, eighth run). Nothing references this table.
 create table log_locks (
     site_id text primary key
 );
