@@ -44,9 +44,9 @@ impl<'a> ConsoleUser<'a> {
             .unwrap_or_else(|e| panic!("open {path}: {e}"));
     }
 
-    /// Waits until a page has loaded that was not on screen at the last [`Self::click`] or
-    /// [`Self::follow`] and its `<h1>` contains `heading`; returns the page's visible
-    /// text. (After a click on a form's button, the page that holds the button may have
+    /// Waits until a page has loaded that was not on screen at the last [`Self::click`],
+    /// [`Self::follow`], [`Self::sign_in`] or [`Self::leave`] and its `<h1>` contains
+    /// `heading`; returns the page's visible text. (After a click on a form's button, the page that holds the button may have
     /// the same heading as the one the server answers with.)
     pub fn page(&self, heading: &str) -> String {
         self.browser

@@ -13,9 +13,9 @@
 //!
 //! Receipts are written without waiting for the log. A sequencer ([`sequence`]) runs in
 //! the background (every second in `yinyom serve`): in one transaction that holds the
-//! site's log lock (its `log_locks` row) it appends the unsequenced receipts, extends the tiles and stores the
-//! signed checkpoint. [`verify`] recomputes everything from the receipts themselves and
-//! names any receipt that was edited, deleted or reordered.
+//! site's log lock (its `log_locks` row) it appends the unsequenced receipts, extends the
+//! tiles and stores the signed checkpoint. [`verify`] recomputes everything from the
+//! receipts themselves and names any receipt that was edited, deleted or reordered.
 
 pub mod merkle;
 pub mod note;
