@@ -51,7 +51,7 @@ pub struct LoaderConfig<'a> {
     pub widget_js: String,
     /// URL path of the widget's WebAssembly.
     pub widget_wasm: String,
-    /// URL path of the banner module with this site's banner texts in it ([`banner_path`]).
+    /// URL path of the banner script with this site's banner texts in it ([`banner_path`]).
     pub banner_js: String,
     /// URL path of the forms module (`widget/js/forms.js`), beside the widget: imported
     /// only by a page with a `data-yinyom-form`.
@@ -72,7 +72,9 @@ pub struct LoaderCategory<'a> {
     pub required: bool,
     /// The Consent Mode signals it grants.
     pub gcm: &'a [GcmSignal],
-    /// Its first-party cookies' names (cleared when it is denied; `*` ends a prefix).
+    /// Its first-party cookies' names (cleared when it is denied; `*` ends a prefix). None
+    /// for a required category, which is never denied: every returning visitor downloads
+    /// this list.
     pub cookies: Vec<&'a str>,
 }
 
@@ -93,7 +95,11 @@ impl<'a> LoaderConfig<'a> {
                     id: c.id.as_str(),
                     required: c.required,
                     gcm: &c.gcm,
-                    cookies: c.cookies.iter().map(|k| k.name.as_str()).collect(),
+                    cookies: if c.required {
+                        Vec::new()
+                    } else {
+                        c.cookies.iter().map(|k| k.name.as_str()).collect()
+                    },
                 })
                 .collect(),
             widget_js: format!("/assets/{}", assets.widget_js),
@@ -106,17 +112,17 @@ impl<'a> LoaderConfig<'a> {
     }
 }
 
-/// URL path of `site`'s banner module: the banner's code of widget build `build`
-/// (`widget/js/banner.js`) with the [`BannerView`] of notice version `version` in it
-/// (`export const texts`). Both parts are immutable, so the URL is cached for good; the
-/// loader imports it only for a visitor who must be asked, so a first visit's second round
-/// is one request and a returning visitor never downloads these texts.
+/// URL path of `site`'s banner script: the banner's code of widget build `build`
+/// (`widget/js/banner.js`, a classic script) with the [`BannerView`] of notice version
+/// `version` in it. Both parts are immutable, so the URL is cached for good; the loader
+/// adds it only for a visitor who must be asked, so a first visit's second round is one
+/// request on the loader's connection and a returning visitor never downloads these texts.
 pub fn banner_path(site: &str, build: &str, version: &str) -> String {
     format!("/v1/sites/{site}/banner/{build}/{version}.js")
 }
 
 /// What the banner (the first layer, `widget/js/banner.js`) shows and puts in a receipt
-/// request: the `texts` of the banner module ([`banner_path`]), and
+/// request: the `texts` of the banner script ([`banner_path`]), and
 /// `GET …/notice?view=banner` (which consent on forms reads).
 #[derive(Debug, Serialize)]
 pub struct BannerView<'a> {
@@ -327,6 +333,7 @@ mod tests {
             serde_json::json!({"id": "video", "required": false, "gcm": ["ad_storage"], "cookies": ["_video*"]})
         );
         assert_eq!(v["categories"][0]["required"], true);
+        assert_eq!(v["categories"][0]["cookies"], serde_json::json!([]));
     }
 
     /// The banner gets the categories GPC keeps off from the model's rule (an ad signal or

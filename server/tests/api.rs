@@ -419,7 +419,7 @@ async fn serves_the_per_site_loader() {
     );
 }
 
-/// The banner's texts, fetched with the banner module only for a visitor who must be asked.
+/// The banner's texts, fetched with the banner script only for a visitor who must be asked.
 #[tokio::test]
 async fn serves_the_banner_texts() {
     let app = app().await;

@@ -1,4 +1,4 @@
-//! The per-site banner module (`GET /v1/sites/{site}/banner/{build}/{version}.js`): the
+//! The per-site banner script (`GET /v1/sites/{site}/banner/{build}/{version}.js`): the
 //! banner's code with the site's banner texts in it, so a first visit's second round is
 //! one request, cached for good, and never an old notice.
 
@@ -10,16 +10,17 @@ use axum::{
 };
 use common::*;
 
-/// What `cargo xtask dist` would write as the banner module (its code is not run here).
-const CODE: &str = "function b(h){return h}export{b as banner};";
+/// What `cargo xtask dist` would write as the banner script (its code is not run here):
+/// the server puts the texts in place of `__YINYOM_TEXTS__`.
+const CODE: &str = "!function(t){document.currentScript.t=t}(__YINYOM_TEXTS__);";
 
 fn write_banner_module(app: &TestApp) {
     let dir = app.dir.path().join("dist/assets").join(BUILD);
     std::fs::create_dir_all(&dir).expect("assets dir");
-    std::fs::write(dir.join("yinyom_banner.js"), CODE).expect("banner module");
+    std::fs::write(dir.join("yinyom_banner.js"), CODE).expect("banner script");
 }
 
-/// The banner module's URL, as the loader names it.
+/// The banner script's URL, as the loader names it.
 async fn banner_url(app: &TestApp) -> String {
     let js = body_text(app.get("/v1/sites/demo/yinyom.js").await).await;
     let key = r#""banner_js":""#;
@@ -28,10 +29,9 @@ async fn banner_url(app: &TestApp) -> String {
     js[start..start + len].to_owned()
 }
 
-/// The loader names the site's banner module; it is the built banner with the texts of
-/// the current notice version appended (the same texts as `notice?view=banner`), an ES
-/// module the host page's origin may import, cached for good, brotli-compressed, and
-/// revalidated by ETag.
+/// The loader names the site's banner script; it is the built banner with the texts of
+/// the current notice version in its slot (the same texts as `notice?view=banner`),
+/// cached for good, brotli-compressed, and revalidated by ETag.
 #[tokio::test]
 async fn the_banner_module_carries_the_sites_texts() {
     let app = app().await;
@@ -54,12 +54,11 @@ async fn the_banner_module_carries_the_sites_texts() {
     );
     assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
     let js = body_text(res).await;
-    let (code, texts) = js
-        .split_once("\nexport const texts = ")
-        .expect("the texts are appended");
-    assert_eq!(code, CODE);
-    let texts: serde_json::Value =
-        serde_json::from_str(texts.trim_end().trim_end_matches(';')).expect("texts are JSON");
+    let texts = js
+        .strip_prefix("!function(t){document.currentScript.t=t}(")
+        .and_then(|rest| rest.strip_suffix(");"))
+        .expect("the texts are in the slot");
+    let texts: serde_json::Value = serde_json::from_str(texts).expect("texts are JSON");
     let view = body_json(app.get("/v1/sites/demo/notice?view=banner").await).await;
     assert_eq!(texts, view);
     assert_eq!(texts["title"]["th"], "เราใช้คุกกี้");
@@ -86,7 +85,8 @@ async fn the_banner_module_carries_the_sites_texts() {
         .await;
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
 
-    // A page of another origin cannot import it, as it cannot fetch the texts.
+    // Fetched with CORS by a page of another origin, it is refused like the texts are. (A
+    // script element sends no Origin: the banner, as the loader, is public.)
     let res = app
         .send(
             Request::get(&url)
@@ -135,13 +135,31 @@ async fn an_old_version_or_build_goes_to_the_current_banner() {
     assert!(js.contains("เราใช้คุกกี้ (ฉบับใหม่)"), "{js}");
 }
 
-/// Without the built banner module the server says what to do instead of serving a
-/// module without code.
+/// Without the built banner script, or with one built before its texts had a slot (an
+/// ES module of an older build), the server says what to do instead of serving a banner
+/// without code or without texts.
 #[tokio::test]
-async fn a_missing_banner_module_is_unavailable() {
+async fn a_missing_or_outdated_banner_is_unavailable() {
     let app = app().await;
     let url = banner_url(&app).await;
     let res = app.get(&url).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body_json(res).await["error"]["code"], "unavailable");
+
+    let dir = app.dir.path().join("dist/assets").join(BUILD);
+    std::fs::create_dir_all(&dir).expect("assets dir");
+    std::fs::write(
+        dir.join("yinyom_banner.js"),
+        "function b(h){return h}export{b as banner};",
+    )
+    .expect("old banner");
+    let res = app.get(&url).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = body_json(res).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cargo xtask dist")),
+        "{body}"
+    );
 }

@@ -26,6 +26,16 @@ pub struct Element(String);
 impl Browser {
     /// Starts chromedriver (`$CHROMEDRIVER` or `/usr/bin/chromedriver`) and a headless session.
     pub fn start() -> Result<Self> {
+        Self::launch(false)
+    }
+
+    /// [`Browser::start`] with the browser's network events kept for
+    /// [`Browser::responses`].
+    pub fn start_logging_network() -> Result<Self> {
+        Self::launch(true)
+    }
+
+    fn launch(network_log: bool) -> Result<Self> {
         let driver_path =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -49,8 +59,14 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         }
         let profile = tempfile::tempdir()?;
+        let logging = if network_log {
+            json!({"performance": "ALL"})
+        } else {
+            json!({})
+        };
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": logging,
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": [
@@ -190,6 +206,25 @@ impl Browser {
             "/goog/cdp/execute",
             Some(json!({ "cmd": cmd, "params": params })),
         )
+    }
+
+    /// The responses the browser received since the last call (a browser started with
+    /// [`Browser::start_logging_network`]), in order: the `response` of each DevTools
+    /// `Network.responseReceived` event (`url`, `status`, `connectionId`,
+    /// `connectionReused`, `protocol` …).
+    pub fn responses(&self) -> Result<Vec<Value>> {
+        let entries = self.call("POST", "/se/log", Some(json!({"type": "performance"})))?;
+        let mut out = Vec::new();
+        for entry in entries.as_array().map(Vec::as_slice).unwrap_or_default() {
+            let Some(message) = entry["message"].as_str() else {
+                continue;
+            };
+            let mut event: Value = serde_json::from_str(message)?;
+            if event["message"]["method"] == "Network.responseReceived" {
+                out.push(event["message"]["params"]["response"].take());
+            }
+        }
+        Ok(out)
     }
 
     /// Runs `source` in every new document before the page's own scripts (e.g. to give

@@ -42,14 +42,14 @@ fn jwks(server: &TestServer) -> Jwks {
         .expect("jwks json")
 }
 
-/// A first visit fetches the loader, then the site's banner module (its texts inside), and nothing else: the banner has the
-/// notice's Thai title and summary, focused, with three buttons that look the same. The
-/// widget is fetched when the pointer goes over "ตั้งค่า" (before any click), and the
-/// settings open on click.
+/// A first visit fetches the loader, then the site's banner script (its texts inside) on
+/// the loader's connection, and nothing else: the banner has the notice's Thai title and
+/// summary, focused, with three buttons that look the same. The widget is fetched when
+/// the pointer goes over "ตั้งค่า" (before any click), and the settings open on click.
 #[test]
 fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
     let server = TestServer::start(&[SITE]).expect("server");
-    let browser = Browser::start().expect("browser");
+    let browser = Browser::start_logging_network().expect("browser");
     let visitor = Visitor::new(&browser, &server, SITE);
     visitor.visit();
     let banner = visitor.banner();
@@ -74,7 +74,7 @@ fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
     assert_eq!(
         files.len(),
         2,
-        "the loader, then the banner with its texts in one module: {files:?}"
+        "the loader, then the banner with its texts in one script: {files:?}"
     );
     assert!(files[0].ends_with("/yinyom.js"), "{files:?}");
     assert!(
@@ -82,6 +82,21 @@ fn first_visit_needs_no_wasm_and_the_widget_comes_on_demand() {
             && files[1].ends_with(&format!("/{}.js", site.notice.version)),
         "{files:?}"
     );
+    // One connection for both: the banner is fetched as the loader was (a module import
+    // would open a connection of its own, a TCP and TLS handshake more over HTTPS).
+    let responses = browser.responses().expect("network log");
+    let of = |file: &str| {
+        responses
+            .iter()
+            .find(|r| r["url"].as_str() == Some(file))
+            .unwrap_or_else(|| panic!("no response for {file}: {responses:?}"))
+    };
+    let (loader, banner_js) = (of(&files[0]), of(&files[1]));
+    assert_eq!(
+        banner_js["connectionId"], loader["connectionId"],
+        "the banner came on a connection of its own: {banner_js} {loader}"
+    );
+    assert_eq!(banner_js["connectionReused"], true, "{banner_js}");
 
     // Reject all, Choose and Accept all are styled identically (reject is as easy as accept).
     let looks = visitor.eval(&format!(

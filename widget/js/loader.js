@@ -9,9 +9,10 @@
 //    model/src/cookie.rs, read and written here only: see encodeConsent); if the choice
 //    is current, activates the granted blocked scripts and iframes (placeholders for the
 //    others), shows the small reopen button, and stops: no wasm is fetched;
-// 3. otherwise imports the banner (the first layer, widget/js/banner.js: plain JS, about
-//    3 KB with the site's banner texts in it, cached for good): a first visit costs two
-//    small requests in sequence and no wasm. Reject
+// 3. otherwise adds the banner (the first layer, widget/js/banner.js: a classic script,
+//    about 3 KB with the site's banner texts in it, cached for good, fetched on the
+//    loader's connection): a first visit costs two small requests in sequence on one
+//    connection and no wasm. Reject
 //    all / Accept all build the same receipt request as the widget (widget/src/host.rs,
 //    Context::decide) and go through commit() below;
 // 4. imports the Yew widget (settings, full notice, my consent) only when the visitor asks
@@ -292,12 +293,16 @@
     document.body.appendChild(floatingButton);
   }
 
-  // ---- The banner (first layer): a small ES module (widget/js/banner.js, built by
+  // ---- The banner (first layer): a small classic script (widget/js/banner.js, built by
   // `cargo xtask dist`) that the server serves per site with the banner texts of the
   // current notice version in it (`texts`, model/src/loader.rs BannerView: kept out of this
   // loader, which a returning visitor downloads on every visit), at an immutable URL
-  // (config.banner_js), imported as soon as the loader knows the visitor must be asked.
-  // It gets the rest from here. ----
+  // (config.banner_js), added to the page as soon as the loader knows the visitor must be
+  // asked. A script element, not import(): it is fetched as this loader was, so it reuses
+  // the loader's connection (a module is fetched with CORS and without credentials, which
+  // browsers keep on connections of their own: over HTTPS, two round trips more). It
+  // hands itself over in a `yinyom:banner` event on its element and gets the rest from
+  // here. ----
 
   const gpc = navigator.globalPrivacyControl === true;
   /** @type {BannerElement | null} */
@@ -311,7 +316,13 @@
     const body = document.body
       ? Promise.resolve()
       : new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
-    const loaded = /** @type {Promise<BannerModule>} */ (import(base + config.banner_js));
+    const loaded = new Promise((/** @type {(m: BannerModule) => void} */ resolve, reject) => {
+      // The loader's nonce, for a nonce-only Content Security Policy.
+      const s = el(document.head, "script", { src: base + config.banner_js, nonce: script.nonce || "" });
+      s.addEventListener("yinyom:banner", (e) => resolve(/** @type {CustomEvent<BannerModule>} */ (e).detail));
+      // After it ran: a script that handed no banner over is an error.
+      s.onload = s.onerror = () => reject(new Error("yinyom: " + config.banner_js));
+    });
     return Promise.all([loaded, body]).then(([module]) => {
       if (state) return;
       banner = module.banner({

@@ -43,7 +43,7 @@ interface LoaderCategory {
   cookies: string[];
 }
 
-/** The banner's texts: `texts` of the banner module, and `GET /v1/sites/{site}/notice?view=banner`
+/** The banner's texts: `texts` of the banner script, and `GET /v1/sites/{site}/notice?view=banner`
  * (model/src/loader.rs, `BannerView`). */
 interface BannerView {
   version: string;
@@ -88,13 +88,13 @@ interface Consent {
   receiptId: string | null;
 }
 
-/** The banner element the banner module returns. */
+/** The banner element the banner script returns. */
 interface BannerElement extends HTMLElement {
   /** Shows the banner in language `lang`. */
   setLang(lang: string): void;
 }
 
-/** What the loader lends the banner module (`banner(host)`). */
+/** What the loader lends the banner script (`banner(host)`). */
 interface BannerHost {
   /** The loader's configuration with the banner's texts over it. */
   config: LoaderConfig & BannerView;
@@ -160,10 +160,11 @@ interface WidgetModule {
   mount(host: object): Widget;
 }
 
-/** The banner's ES module (banner.js, served per site by routes/loader.rs with `texts`). */
+/** What the banner script (banner.js, served per site by routes/loader.rs with `texts`)
+ * hands the loader: the `detail` of the `yinyom:banner` event on its script element. */
 interface BannerModule {
   banner(host: BannerHost): BannerElement;
-  /** The site's banner texts, appended by the server. */
+  /** The site's banner texts, filled in by the server. */
   texts: BannerView;
 }
 
@@ -189,6 +190,8 @@ interface Window {
 
 /** Filled by the server (routes/loader.rs) when it serves the loader. */
 declare const __YINYOM_CONFIG__: LoaderConfig;
+/** Filled by the server (routes/loader.rs) when it serves the banner. */
+declare const __YINYOM_TEXTS__: BannerView;
 /** Filled by `cargo xtask dist`: banner.css. */
 declare const __YINYOM_CSS__: string;
 /** Filled by `cargo xtask dist`: the banner's words, by language code. */

@@ -7,9 +7,10 @@
 //! dist/assets/<build>/yinyom_widget_bg.wasm the widget, + .br + .gz
 //! dist/assets/<build>/yinyom_banner.js      the banner (widget/js/banner.js with
 //!                                           banner.css and the banner's words
-//!                                           (model/src/words.rs) in it, minified), + .br + .gz;
-//!                                           the server serves it per site with the
-//!                                           banner texts appended (routes/loader.rs)
+//!                                           (model/src/words.rs) in it, minified: a
+//!                                           classic script), + .br + .gz; the server
+//!                                           serves it per site with the banner texts
+//!                                           filled in (routes/loader.rs)
 //! dist/assets/<build>/yinyom_forms.js       consent on forms (widget/js/forms.js, minified;
 //!                                           imported only by pages with a form), + .br + .gz
 //! dist/loader-<hash>.min.js                 widget/js/loader.js minified by terser
@@ -159,7 +160,7 @@ fn terser(root: &Path) -> Result<std::path::PathBuf> {
 
 /// `widget/js/banner.js` with `widget/js/banner.css` in place of `__YINYOM_CSS__` and the
 /// banner's words (`yinyom_model::words`, which the widget uses too) in place of
-/// `__YINYOM_WORDS__`, minified (an ES module).
+/// `__YINYOM_WORDS__`, minified (a classic script; the server fills `__YINYOM_TEXTS__`).
 fn banner_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
     let css = fs::read_to_string(root.join("widget/js/banner.css"))?;
     let source = fs::read_to_string(root.join("widget/js/banner.js"))?;
@@ -167,8 +168,13 @@ fn banner_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
     fs::create_dir_all(root.join("target/terser"))?;
     fs::write(&tmp, banner_source(&source, &css)?)?;
     let out = root.join("target/terser/banner.min.js");
-    minify(terser, &tmp, &out, true)?;
-    Ok(fs::read(&out)?)
+    minify(terser, &tmp, &out, false)?;
+    let min = fs::read(&out)?;
+    anyhow::ensure!(
+        String::from_utf8_lossy(&min).contains("__YINYOM_TEXTS__"),
+        "terser lost the banner's __YINYOM_TEXTS__ placeholder"
+    );
+    Ok(min)
 }
 
 /// `widget/js/forms.js` (consent on forms, imported by the loader only on a page with a
@@ -297,6 +303,10 @@ mod tests {
             std::fs::read_to_string(crate::root().join("widget/js/banner.js")).expect("banner.js");
         let built = banner_source(&source, ".banner {\n  color: red;\n}").expect("filled");
         assert!(!built.contains("= __YINYOM_"), "a slot is left");
+        assert!(
+            built.contains("})(__YINYOM_TEXTS__);"),
+            "the server's slot stays"
+        );
         assert!(built.contains(r#"const CSS = ".banner {color: red;}";"#));
         for lang in Lang::ALL {
             let w = BannerWords::of(lang);

@@ -5,10 +5,11 @@
 //! Google Consent Mode map, the cookie's name, where the widget and banner are), so a
 //! returning visitor whose consent is current costs this one request and no wasm. The
 //! banner's texts are not in it (a returning visitor never sees them): for a visitor who
-//! must be asked the loader imports `GET /v1/sites/{site}/banner/{build}/{version}.js`
-//! ([`banner`]), the banner module (`widget/js/banner.js`) with the site's
-//! [`yinyom_model::loader::BannerView`] in it, so a first visit costs two requests in
-//! sequence, no wasm and no full notice.
+//! must be asked the loader adds `GET /v1/sites/{site}/banner/{build}/{version}.js`
+//! ([`banner`]), the banner script (`widget/js/banner.js`, a classic script so that it
+//! reuses the loader's connection) with the site's [`yinyom_model::loader::BannerView`]
+//! in it, so a first visit costs two requests in sequence on one connection, no wasm and
+//! no full notice.
 //!
 //! Served minified when `cargo xtask dist` wrote `dist/loader-<hash>.min.js` (terser) for
 //! this very source (`<hash>` is [`loader_hash`]); otherwise stripped of comments and
@@ -37,6 +38,8 @@ use yinyom_model::{
 
 const LOADER_SOURCE: &str = include_str!("../../../widget/js/loader.js");
 const PLACEHOLDER: &str = "__YINYOM_CONFIG__";
+/// Where the banner's texts go in the built banner script.
+const TEXTS: &str = "__YINYOM_TEXTS__";
 
 /// The first 16 hex digits of the SHA-256 of the loader source: `cargo xtask dist` names
 /// the minified loader after it, so a stale minified file is never served.
@@ -89,7 +92,7 @@ fn is_comment(line: &str) -> bool {
     })
 }
 
-/// What the loader and the banner module are made from: the built widget (503 when there
+/// What the loader and the banner script are made from: the built widget (503 when there
 /// is none) and the site's published notice (404 before the first publication).
 async fn widget_and_notice<'a>(
     state: &'a AppState,
@@ -136,12 +139,12 @@ pub(crate) async fn get(
     ))
 }
 
-/// `GET /v1/sites/{site}/banner/{build}/{version}.js`: the banner module of the current
-/// widget build with the banner texts of the site's current notice version appended
-/// (`export const texts = {BannerView};`). Both parts never change under this URL, so it
-/// is cached for good. Any other build or version (a loader cached before a new notice was
-/// published or the widget rebuilt) is redirected to the current one: a raised revision
-/// is never shown an old notice.
+/// `GET /v1/sites/{site}/banner/{build}/{version}.js`: the banner script of the current
+/// widget build with the banner texts of the site's current notice version (a
+/// [`BannerView`] in JSON) in place of `__YINYOM_TEXTS__`. Both parts never change under
+/// this URL, so it is cached for good. Any other build or version (a loader cached before
+/// a new notice was published or the widget rebuilt) is redirected to the current one: a
+/// raised revision is never shown an old notice.
 pub(crate) async fn banner(
     State(state): State<AppState>,
     Extension(site): Extension<Site>,
@@ -160,14 +163,16 @@ pub(crate) async fn banner(
         )
             .into_response());
     }
-    let code = banner_code(&state.settings.dist, &widget.build).ok_or_else(|| {
-        ApiError::Unavailable(
-            "the widget's banner module is missing: run `cargo xtask dist`".into(),
-        )
-    })?;
+    let code = banner_code(&state.settings.dist, &widget.build)
+        .filter(|code| code.contains(TEXTS))
+        .ok_or_else(|| {
+            ApiError::Unavailable(
+                "the widget's banner script is missing or outdated: run `cargo xtask dist`".into(),
+            )
+        })?;
     let texts =
         serde_json::to_string(&BannerView::of(&published.notice)).map_err(anyhow::Error::from)?;
-    let body = format!("{code}\nexport const texts = {texts};\n");
+    let body = code.replacen(TEXTS, &texts, 1);
     Ok(javascript(
         &headers,
         body,
@@ -178,7 +183,9 @@ pub(crate) async fn banner(
 /// A script answered with its ETag (304 when the browser has it) and `cache_control`,
 /// compressed as the request accepts ([`super::packed::respond`]).
 fn javascript(headers: &HeaderMap, body: String, cache_control: String) -> Response {
-    let etag = format!("\"{}\"", &hex_digest(body.as_bytes())[..32]);
+    // 64 bits tell one version of a script from another; the loader's headers count
+    // towards the returning visitor's 5 KB.
+    let etag = format!("\"{}\"", &hex_digest(body.as_bytes())[..16]);
     let meta = [
         (
             header::CONTENT_TYPE,
@@ -197,7 +204,7 @@ fn javascript(headers: &HeaderMap, body: String, cache_control: String) -> Respo
     super::packed::respond(headers, &etag, meta, body.into_bytes())
 }
 
-/// The built banner module (`dist/assets/<build>/yinyom_banner.js`), read once per dist
+/// The built banner script (`dist/assets/<build>/yinyom_banner.js`), read once per dist
 /// folder and build; `None` when it is missing.
 fn banner_code(dist: &Path, build: &str) -> Option<Arc<str>> {
     static CODE: OnceLock<Mutex<HashMap<PathBuf, Arc<str>>>> = OnceLock::new();
@@ -235,7 +242,7 @@ mod tests {
         assert_eq!(s, "let a = 1;\n/** @type {T} */ (b).c = 2;");
         let loader = strip(LOADER_SOURCE);
         for code in [
-            "(import(base + config.banner_js));",
+            r#"el(document.head, "script", { src: base + config.banner_js, nonce: script.nonce || "" });"#,
             "(import(base + config.widget_js))",
             "(f.parentNode).insertBefore(p, f);",
         ] {

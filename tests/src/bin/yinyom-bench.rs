@@ -850,6 +850,7 @@ fn write_pages(dir: &Path, cc_dist: &Path, site: &yinyom_model::site::SiteFile) 
 struct Visit {
     first_bytes: Vec<f64>,
     first_requests: Vec<f64>,
+    first_connections: Vec<f64>,
     banner_ms: Vec<f64>,
     cls: Vec<f64>,
     longest_task_ms: Vec<f64>,
@@ -883,8 +884,16 @@ fn measure(page: &str, yinyom: bool, throttled: bool, runs: usize, api: &str) ->
     } else {
         "u => /\\/cc\\/(cookieconsent|cc-config)/.test(u)".to_owned()
     };
+    // The requests of the tool, as the browser's network log names them.
+    let of_tool = |url: &str| {
+        if yinyom {
+            url.starts_with(api)
+        } else {
+            url.contains("/cc/cookieconsent") || url.contains("/cc/cc-config")
+        }
+    };
     for _ in 0..runs {
-        let b = Browser::start()?;
+        let b = Browser::start_logging_network()?;
         b.cdp("Network.enable", json!({}))?;
         if throttled {
             b.cdp(
@@ -912,6 +921,16 @@ fn measure(page: &str, yinyom: bool, throttled: bool, runs: usize, api: &str) ->
         v.longest_task_ms.push(m[2].as_f64().unwrap_or(0.0));
         v.first_bytes.push(bytes);
         v.first_requests.push(reqs);
+        // Chromium's throttling delays each request, not a connection's handshakes: count
+        // the connections the first visit opened to the tool's server (over HTTPS each
+        // costs a TCP and a TLS handshake, one round trip each).
+        let connections: std::collections::HashSet<String> = b
+            .responses()?
+            .iter()
+            .filter(|r| r["url"].as_str().is_some_and(of_tool))
+            .map(|r| r["connectionId"].to_string())
+            .collect();
+        v.first_connections.push(connections.len() as f64);
         // Accept all, then come back.
         let accept = if yinyom {
             "const h = document.getElementById('yinyom'); return h && h.shadowRoot.querySelector('[data-action=accept-all]');"
@@ -1595,20 +1614,21 @@ fn main() -> Result<()> {
         )?;
         writeln!(
             md,
-            "The same page twice: with Yinyom's script tag, and with vanilla-cookieconsent 3.1.0 (from npm, brotli, same categories and Thai texts). Bytes are what the consent tool transferred (compressed, with headers), medians of {runs} fresh profiles. The returning visit is measured with the HTTP cache emptied first (the worst case: Yinyom's loader is cached 5 minutes).\n"
+            "The same page twice: with Yinyom's script tag, and with vanilla-cookieconsent 3.1.0 (from npm, brotli, same categories and Thai texts). Bytes are what the consent tool transferred (compressed, with headers), medians of {runs} fresh profiles. The returning visit is measured with the HTTP cache emptied first (the worst case: Yinyom's loader is cached 5 minutes). Connections are those the first visit opened to the tool's server (the page's for cookieconsent, the consent server's for Yinyom): Chromium's throttling delays each request by the round trip but charges nothing for a new connection, which over HTTPS costs a TCP and a TLS handshake (two round trips) before its first request.\n"
         )?;
         writeln!(
             md,
-            "| network | tool | first visit: bytes | requests | banner visible (ms) | layout shift | longest task (ms) | returning: bytes | requests | blocked script runs at (ms) | wasm fetched on return |"
+            "| network | tool | first visit: bytes | requests | connections | banner visible (ms) | layout shift | longest task (ms) | returning: bytes | requests | blocked script runs at (ms) | wasm fetched on return |"
         )?;
-        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|")?;
+        writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
         for (net, y, c) in &w.rows {
             for (name, v) in [("Yinyom", y), ("cookieconsent 3.1.0", c)] {
                 writeln!(
                     md,
-                    "| {net} | {name} | {:.0} | {:.0} | {:.0} | {:.3} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                    "| {net} | {name} | {:.0} | {:.0} | {:.0} | {:.0} | {:.3} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
                     median(v.first_bytes.clone()),
                     median(v.first_requests.clone()),
+                    median(v.first_connections.clone()),
                     median(v.banner_ms.clone()),
                     median(v.cls.clone()),
                     median(v.longest_task_ms.clone()),
