@@ -261,3 +261,36 @@ async fn a_form_after_the_banner_keeps_the_banner_choice_in_consent_now() {
     let report = log::verify(&app.state.store, "demo").await.expect("verify");
     assert!(report.findings.is_empty(), "{:?}", report.findings);
 }
+
+/// On PostgreSQL each receipt group adds to the next shard of a `consent_now` count, so
+/// the receipt writers do not wait for each other on one row; however the counts are
+/// spread, they add up to the visitors' latest choices (what the statistics and `log
+/// verify` read).
+#[tokio::test]
+async fn a_count_spread_over_shards_adds_up() {
+    let app = app().await;
+    let store = &app.state.store;
+    for i in 0..6 {
+        post(
+            &app,
+            &choice(&uuid(), &format!("subject-shard-{i:04}"), true, false),
+        )
+        .await;
+    }
+    // One visitor changes their mind: their head leaves a key in one shard for another
+    // key in the next.
+    post(&app, &choice(&uuid(), "subject-shard-0000", false, false)).await;
+    let rows = dump::rows(store)
+        .await
+        .into_iter()
+        .filter(|(table, _)| table == "consent_now")
+        .count();
+    match store {
+        Store::Sqlite(_) => assert_eq!(rows, 2, "SQLite's one writer adds to shard 0"),
+        Store::Postgres(_) => assert!(rows > 2, "the groups went to one shard: {rows} rows"),
+    }
+    let counts = store.consent_now_counts("demo").await.expect("counts");
+    let mut visitors: Vec<i64> = counts.0.values().copied().collect();
+    visitors.sort_unstable();
+    assert_eq!(visitors, [1, 5], "{:?}", counts.0);
+}

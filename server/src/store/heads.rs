@@ -5,12 +5,32 @@
 //! those few rows instead of finding every visitor's latest receipt; only the heads whose
 //! validity ends today are read one by one, so expiry stays exact to the millisecond.
 //! `log verify` recomputes both from the receipts.
+//!
+//! A key's count is kept in shards (`consent_now.shard`): on PostgreSQL each receipt group
+//! adds to the next of [`SHARDS`] rows, so the receipt writers' transactions, which all
+//! touch the same few keys (today's Accept all …), do not queue behind each other on one
+//! row lock until each commits. Readers add the shards up. SQLite has one writer: shard 0.
 
 use super::conn::{Conn, Row, Statement, Value};
 use super::{ROWS_PER_STATEMENT, Result, Store, StoreError};
 use crate::dates::thailand_day;
 use std::collections::BTreeMap;
 use yinyom_model::receipt::{Event, Receipt};
+
+/// How many rows a `consent_now` key is spread over by the PostgreSQL receipt writers
+/// (`ingest.rs` runs four; a fleet of processes shares the same shards).
+pub const SHARDS: i64 = 8;
+
+/// The `consent_now` shard the next receipt group adds to: round robin on PostgreSQL, so
+/// groups committing at the same time hold different rows; 0 on SQLite.
+pub fn next_shard(backend: super::Backend) -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static NEXT: AtomicI64 = AtomicI64::new(0);
+    match backend {
+        super::Backend::Sqlite => 0,
+        super::Backend::Postgres => NEXT.fetch_add(1, Ordering::Relaxed).rem_euclid(SHARDS),
+    }
+}
 
 /// A visitor's latest choice on a site, as its `subjects` row keeps it (`head_*`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,7 +287,7 @@ pub async fn recompute_heads<C: Conn>(
     }
     let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
     for chunk in changes.chunks(ROWS_PER_STATEMENT) {
-        add_consent_now(&mut *conn, site, chunk).await?;
+        add_consent_now(&mut *conn, site, 0, chunk).await?;
     }
     Ok(changed)
 }
@@ -311,18 +331,21 @@ impl Store {
     }
 }
 
-/// Adds `changes` (at most [`super::ROWS_PER_STATEMENT`]) to `consent_now` of `site` inside
-/// the caller's transaction, in key order (one lock order for every writer).
+/// Adds `changes` (at most [`super::ROWS_PER_STATEMENT`]) to shard `shard` of
+/// `consent_now` of `site` inside the caller's transaction, in key order (one lock order
+/// for every writer). A shard's count may go below zero (a head counted in one shard,
+/// moved away in another); only the sum of a key's shards means anything.
 pub async fn add_consent_now<C: Conn>(
     conn: &mut C,
     site: &str,
+    shard: i64,
     changes: &[(&NowKey, i64)],
 ) -> Result<()> {
     if changes.is_empty() {
         return Ok(());
     }
     let mut q = Statement::new(
-        "insert into consent_now (site_id, until_day, withdrawn, version, mixed, choice, n)",
+        "insert into consent_now (site_id, until_day, withdrawn, version, mixed, choice, shard, n)",
     );
     q.values(changes, |((day, withdrawn, version, mixed, choice), n)| {
         vec![
@@ -332,11 +355,12 @@ pub async fn add_consent_now<C: Conn>(
             version.into(),
             (*mixed).into(),
             choice.into(),
+            shard.into(),
             (*n).into(),
         ]
     });
     q.push(
-        " on conflict (site_id, until_day, withdrawn, version, mixed, choice)
+        " on conflict (site_id, until_day, withdrawn, version, mixed, choice, shard)
          do update set n = consent_now.n + excluded.n",
     );
     conn.run(&q).await?;
@@ -392,8 +416,9 @@ impl Store {
     /// The stored `consent_now` of `site` (no zero rows), for `log verify`.
     pub async fn consent_now_counts(&self, site: &str) -> Result<NowCounts> {
         let rows: Vec<(i64, i64, String, i64, String, i64)> = on_pool!(self, pool => sqlx::query_as(
-            "select until_day, withdrawn, version, mixed, choice, n from consent_now
-             where site_id = $1 and n <> 0",
+            "select until_day, withdrawn, version, mixed, choice, cast(sum(n) as bigint)
+             from consent_now where site_id = $1
+             group by until_day, withdrawn, version, mixed, choice having sum(n) <> 0",
         )
         .bind(site)
         .fetch_all(pool)

@@ -2,7 +2,7 @@
 //! log queue and the webhook outbox), read back by request, by visitor or by id.
 
 use super::conn::{Conn, Statement, Value};
-use super::heads::{Head, HeadColumns, NowCounts, NowKey, add_consent_now};
+use super::heads::{Head, HeadColumns, NowCounts, NowKey, add_consent_now, next_shard};
 use super::packing;
 use super::{Backend, Result, Store, StoreError, from_json, now_ms, to_u64};
 pub use crate::log::chain_hash;
@@ -552,10 +552,11 @@ where
             }
         }
     }
+    let shard = next_shard(backend);
     for (site, counts) in &now_counts {
         let changes: Vec<(&NowKey, i64)> = counts.changes().collect();
         for chunk in super::pieces(backend, &changes) {
-            add_consent_now(tx, site, chunk).await?;
+            add_consent_now(tx, site, shard, chunk).await?;
         }
     }
     let queued: Vec<&StoredReceipt> = receipts
