@@ -312,7 +312,7 @@
   function showBanner() {
     if (state || banner || bannerLoading || config.minors) return Promise.resolve();
     bannerLoading = true;
-    // The module is fetched at once; it is drawn once the page has a body.
+    // The script is fetched at once; the banner is drawn once the page has a body.
     const body = document.body
       ? Promise.resolve()
       : new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
