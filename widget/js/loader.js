@@ -316,17 +316,17 @@
     const body = document.body
       ? Promise.resolve()
       : new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
-    const loaded = new Promise((/** @type {(m: BannerModule) => void} */ resolve, reject) => {
+    const loaded = new Promise((/** @type {(b: BannerScript) => void} */ resolve, reject) => {
       // The loader's nonce, for a nonce-only Content Security Policy.
       const s = el(document.head, "script", { src: base + config.banner_js, nonce: script.nonce || "" });
-      s.addEventListener("yinyom:banner", (e) => resolve(/** @type {CustomEvent<BannerModule>} */ (e).detail));
+      s.addEventListener("yinyom:banner", (e) => resolve(/** @type {CustomEvent<BannerScript>} */ (e).detail));
       // After it ran: a script that handed no banner over is an error.
       s.onload = s.onerror = () => reject(new Error("yinyom: " + config.banner_js));
     });
-    return Promise.all([loaded, body]).then(([module]) => {
+    return Promise.all([loaded, body]).then(([handed]) => {
       if (state) return;
-      banner = module.banner({
-        config: { ...config, ...module.texts },
+      banner = handed.banner({
+        config: { ...config, ...handed.texts },
         lang,
         position,
         theme,

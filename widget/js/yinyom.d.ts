@@ -39,7 +39,8 @@ interface LoaderCategory {
   required: boolean;
   /** Google Consent Mode signals it grants. */
   gcm: string[];
-  /** Its first-party cookies' names; a trailing `*` matches a prefix. */
+  /** Its first-party cookies' names, cleared when it is denied; a trailing `*` matches a
+   * prefix. Empty for a required category, which is never denied. */
   cookies: string[];
 }
 
@@ -162,7 +163,7 @@ interface WidgetModule {
 
 /** What the banner script (banner.js, served per site by routes/loader.rs with `texts`)
  * hands the loader: the `detail` of the `yinyom:banner` event on its script element. */
-interface BannerModule {
+interface BannerScript {
   banner(host: BannerHost): BannerElement;
   /** The site's banner texts, filled in by the server. */
   texts: BannerView;

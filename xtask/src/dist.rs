@@ -92,7 +92,7 @@ pub(crate) fn run() -> Result<Vec<Sizes>> {
     let js = fs::read(bindgen_out.join("yinyom_widget.js"))?;
     let wasm = fs::read(&wasm)?;
     let terser = terser(&root)?;
-    let banner = banner_module(&root, &terser)?;
+    let banner = banner_script(&root, &terser)?;
     let forms = forms_module(&root, &terser)?;
     let mut h = Sha256::new();
     h.update(&js);
@@ -161,7 +161,7 @@ fn terser(root: &Path) -> Result<std::path::PathBuf> {
 /// `widget/js/banner.js` with `widget/js/banner.css` in place of `__YINYOM_CSS__` and the
 /// banner's words (`yinyom_model::words`, which the widget uses too) in place of
 /// `__YINYOM_WORDS__`, minified (a classic script; the server fills `__YINYOM_TEXTS__`).
-fn banner_module(root: &Path, terser: &Path) -> Result<Vec<u8>> {
+fn banner_script(root: &Path, terser: &Path) -> Result<Vec<u8>> {
     let css = fs::read_to_string(root.join("widget/js/banner.css"))?;
     let source = fs::read_to_string(root.join("widget/js/banner.js"))?;
     let tmp = root.join("target/terser/banner.js");
