@@ -4,16 +4,16 @@
 //! fsync). Inside that transaction the store reads and locks the rows of the visitors
 //! seen before; only then is each receipt's event decided (given/refused, or updated for a
 //! visitor with an earlier receipt) and the receipt signed. Each handler is answered only
-//! after the commit.
+//! after the commit. Under load this turns hundreds of commits a second into a few,
+//! without weakening the rule that an acknowledged receipt is durable. A receipt handler
+//! itself makes no database round trip.
 //!
 //! Most receipts are a visitor's first. So each handler, before it hands its draft over,
 //! already signs the receipt as a first one (no earlier receipt, no `previous`), on its
 //! own task; the writer uses that signature when the transaction finds the visitor new,
 //! and signs again inside it otherwise. The signature, the costliest step of a receipt,
 //! thus leaves the one writer SQLite allows for the handlers on every core: the writer
-//! keeps only the statements. Under load this turns hundreds of commits a second into a few,
-//! without weakening the rule that an acknowledged receipt is durable. A receipt handler
-//! itself makes no database round trip.
+//! keeps the statements.
 //!
 //! If the group fails because the store cannot commit (full, read-only, unreachable),
 //! every receipt of it fails with that error (503 to the widget, which retries later). If
@@ -76,7 +76,7 @@ type Written = Vec<Option<(StoredReceipt, bool)>>;
 struct Job {
     draft: Draft,
     /// The receipt signed as the visitor's first ([`Ingest::insert`]).
-    first: Option<StoredReceipt>,
+    as_first: Option<StoredReceipt>,
     done: oneshot::Sender<Reply>,
 }
 
@@ -137,9 +137,13 @@ impl Ingest {
         let (done, wait) = oneshot::channel();
         // Signed here as the visitor's first receipt, on this task (see the module's
         // documentation); a failure here is met again, and reported, by the writer.
-        let first = finish(draft.clone(), false, None, &self.signer).ok();
+        let as_first = finish(draft.clone(), false, None, &self.signer).ok();
         self.tx
-            .send(Job { draft, first, done })
+            .send(Job {
+                draft,
+                as_first,
+                done,
+            })
             .await
             .map_err(|_| StoreError::Stopped("the receipt writer".into()))?;
         wait.await
@@ -169,8 +173,8 @@ async fn run(writer: Arc<Writer>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
 
 impl Writer {
     async fn commit_group(&self, mut jobs: Vec<Job>) {
-        let mut signed: Vec<Option<StoredReceipt>> =
-            jobs.iter_mut().map(|j| j.first.take()).collect();
+        let mut as_first: Vec<Option<StoredReceipt>> =
+            jobs.iter_mut().map(|j| j.as_first.take()).collect();
         let keys: Vec<ReceiptKey<'_>> = jobs
             .iter()
             .map(|j| ReceiptKey::of(&j.draft.receipt))
@@ -181,7 +185,7 @@ impl Writer {
                 // A new visitor's receipt was signed by its handler, as it is made here.
                 if first
                     && previous.is_none()
-                    && let Some(stored) = signed.get_mut(i).and_then(Option::take)
+                    && let Some(stored) = as_first.get_mut(i).and_then(Option::take)
                 {
                     return Some(stored);
                 }
