@@ -164,8 +164,9 @@ impl ConsentBy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptRequest {
-    /// A random UUID made by the widget for this choice: a retry with the same id returns
-    /// the same receipt instead of a second one.
+    /// A random UUID made by the widget for this choice: the visitor's retry with the same
+    /// id returns the same receipt instead of a second one (another visitor's same id is
+    /// another request).
     pub request_id: String,
     /// The pseudonymous visitor id: a random secret kept in the visitor's browser.
     pub subject_id: String,

@@ -274,7 +274,7 @@ impl Writer {
     async fn existing(&self, stored: StoredReceipt) -> Reply {
         let found = self
             .store
-            .existing_receipt(stored.receipt.site.as_str(), &stored.receipt.request_id)
+            .existing_receipt(&ReceiptKey::of(&stored.receipt))
             .await?;
         Ok((Inserted::Existing(Box::new(found)), stored))
     }

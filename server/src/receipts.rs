@@ -54,9 +54,9 @@ pub struct Recorder<'a> {
 }
 
 /// Validates `req` against the notice version it names, drafts the receipt and has it
-/// signed and stored. Returns only after the receipt is committed. Idempotent on
-/// `request_id`: a retry is found when its insert conflicts (no lookup before, since
-/// retries are rare).
+/// signed and stored. Returns only after the receipt is committed. Idempotent on the
+/// visitor's `request_id`: the writer finds a retry among the visitor's receipts (no
+/// lookup before, since retries are rare).
 ///
 /// This is the visitor's door: a method only staff may use (`paper`) is refused with 422
 /// `staff_only_method`; staff enter paper consent through [`record_paper`].
@@ -132,7 +132,7 @@ async fn record_as(
         // still answered with that receipt.
         if let Some(existing) = rec
             .store
-            .receipt_by_request(site_id, &req.request_id)
+            .receipt_by_request(site_id, &req.subject_id, &req.request_id)
             .await?
             && existing.receipt.choice() == req.choice()
         {

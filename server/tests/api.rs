@@ -193,6 +193,101 @@ async fn concurrent_retries_make_one_receipt() {
     );
 }
 
+/// Concurrent retries of a returning visitor's request (the visitor's row is locked, not
+/// registered) also make exactly one receipt, chained once.
+#[tokio::test]
+async fn concurrent_retries_of_a_returning_visitor_make_one_receipt() {
+    let app = app().await;
+    let subject = "subject-concurrent-2";
+    let first = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&uuid(), subject, true, true),
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first_id = body_json(first).await["receipt"]["receipt_id"].clone();
+    let body = choice(&uuid(), subject, false, false);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let app_router = app.router.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let req = Request::post("/v1/sites/demo/receipts")
+                    .header(header::ORIGIN, ORIGIN)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.to_string()))
+                    .expect("request");
+                let res = app_router.oneshot(req).await.expect("infallible");
+                assert!(res.status().is_success(), "status {}", res.status());
+                body_json(res).await["receipt"]["receipt_id"].clone()
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.expect("task"));
+    }
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    assert_ne!(ids[0], first_id);
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        2
+    );
+}
+
+/// A request id is one visitor's idempotency key: another visitor sending the same id
+/// (by chance, or having read it from someone's receipt) makes a receipt of their own,
+/// and is never answered with the first visitor's.
+#[tokio::test]
+async fn a_request_id_belongs_to_its_visitor() {
+    let app = app().await;
+    let id = uuid();
+    let first = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&id, "subject-owner-0001", true, true),
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first = body_json(first).await;
+    let other = app
+        .post_json(
+            "/v1/sites/demo/receipts",
+            &choice(&id, "subject-other-0002", true, true),
+        )
+        .await;
+    assert_eq!(other.status(), StatusCode::CREATED);
+    let other = body_json(other).await;
+    assert_ne!(
+        other["receipt"]["receipt_id"],
+        first["receipt"]["receipt_id"]
+    );
+    assert_ne!(
+        other["receipt"]["subject_id"],
+        first["receipt"]["subject_id"]
+    );
+    // Each visitor's retry still finds their own receipt.
+    for (subject, made) in [
+        ("subject-owner-0001", &first),
+        ("subject-other-0002", &other),
+    ] {
+        let retry = app
+            .post_json("/v1/sites/demo/receipts", &choice(&id, subject, true, true))
+            .await;
+        assert_eq!(retry.status(), StatusCode::OK);
+        assert_eq!(
+            body_json(retry).await["receipt"]["receipt_id"],
+            made["receipt"]["receipt_id"]
+        );
+    }
+    assert_eq!(
+        app.state.store.count_receipts("demo").await.expect("count"),
+        2
+    );
+}
+
 /// Reusing a request id for a different choice is a client bug: 409, nothing written.
 #[tokio::test]
 async fn refuses_a_reused_request_id_with_another_choice() {

@@ -226,16 +226,18 @@ fn full_database_without_root() {
             "/readyz passes again"
         );
         for (request_id, receipt_id) in &acked {
-            let found = store
-                .receipt_by_request("demo", request_id)
-                .await
-                .expect("db");
+            let found = store.receipt("demo", receipt_id).await.expect("db");
             assert_eq!(
-                found.map(|r| r.receipt.receipt_id).as_ref(),
-                Some(receipt_id),
+                found.map(|(r, _)| r.receipt.request_id).as_ref(),
+                Some(request_id),
                 "acknowledged and stored"
             );
         }
+        assert_eq!(
+            common::requests_stored_twice(&store).await,
+            0,
+            "a request was stored twice"
+        );
         eprintln!(
             "capped database: {} acknowledged before the cap ({} all stored), {full} answered 503",
             before,

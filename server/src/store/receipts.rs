@@ -129,24 +129,29 @@ struct SequencedRow {
 pub enum Inserted {
     /// A new row was written and committed.
     New,
-    /// A receipt with the same `request_id` already existed: here it is.
+    /// The visitor had a receipt with the same `request_id` already: here it is.
     Existing(Box<StoredReceipt>),
 }
 
 impl Store {
-    /// The receipt made for `request_id` on `site`, if any.
+    /// The receipt made for the visitor `subject`'s `request_id` on `site`, if any. A
+    /// request id is the widget's idempotency key for one visitor: the same id from
+    /// another visitor is another request. Read by `receipts_subject_latest` (the
+    /// visitor's few receipts); no index is kept on request ids.
     pub async fn receipt_by_request(
         &self,
         site: &str,
+        subject: &str,
         request_id: &str,
     ) -> Result<Option<StoredReceipt>> {
         let row: Option<ReceiptRow> = on_pool!(self, pool => sqlx::query_as(
             concat!(
                 "select ", receipt_columns!(), " from receipts r", packing::template_join!(),
-                "where r.site_id = $1 and r.request_id = $2"
+                "where r.site_id = $1 and r.subject_id = $2 and r.request_id = $3"
             ),
         )
         .bind(site)
+        .bind(subject)
         .bind(request_id)
         .fetch_optional(pool)
         .await)?;
@@ -229,9 +234,9 @@ impl Store {
         Ok(n)
     }
 
-    /// Writes a receipt and returns only once it is committed. If a receipt with the same
-    /// `(site, request_id)` exists (a retry, or a concurrent duplicate), nothing is written
-    /// and the existing receipt is returned.
+    /// Writes a receipt and returns only once it is committed. If the visitor has a
+    /// receipt with the same `request_id` on the site (a retry, or a concurrent
+    /// duplicate), nothing is written and that receipt is returned.
     pub async fn insert_receipt(&self, r: &StoredReceipt) -> Result<Inserted> {
         let rc = &r.receipt;
         let mut one = Some(r.clone());
@@ -241,17 +246,17 @@ impl Store {
         if matches!(written.first(), Some(Some((_, true)))) {
             return Ok(Inserted::New);
         }
-        self.existing_receipt(rc.site.as_str(), &rc.request_id)
+        self.existing_receipt(&ReceiptKey::of(rc))
             .await
             .map(|e| Inserted::Existing(Box::new(e)))
     }
 
-    /// The receipt whose insert conflicted on `(site, request_id)`.
-    pub async fn existing_receipt(&self, site: &str, request_id: &str) -> Result<StoredReceipt> {
-        self.receipt_by_request(site, request_id)
+    /// The receipt the group write found already made for `key` (its visitor's request).
+    pub async fn existing_receipt(&self, key: &ReceiptKey<'_>) -> Result<StoredReceipt> {
+        self.receipt_by_request(key.site, key.subject, key.request_id)
             .await?
             .ok_or_else(|| {
-                StoreError::Corrupt("receipt conflicted on request_id but none was found".into())
+                StoreError::Corrupt("a receipt of the same request was found but is gone".into())
             })
     }
 
@@ -306,8 +311,10 @@ impl Store {
 /// their head; if another process registered one of them meanwhile, the group fails (the
 /// writer then writes each receipt alone, and that visitor's is an update). Returns, per
 /// receipt, what was made and
-/// whether it was written (`false`: a receipt with the same `(site, request_id)` already
-/// existed, maybe earlier in this very group).
+/// whether it was written (`false`: the visitor had a receipt with the same `request_id`
+/// already, maybe earlier in this very group). That look-up is race-free because it comes
+/// after the visitor's row is locked, or, for a new visitor, before a registration that
+/// fails the group if another process registered the visitor meanwhile.
 pub(super) async fn write_group<C: Conn, F>(
     tx: &mut C,
     backend: Backend,
@@ -324,7 +331,10 @@ where
     let mut register: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.subject)).collect();
     register.sort_unstable();
     register.dedup();
-    let requests: Vec<(&str, &str)> = keys.iter().map(|k| (k.site, k.request_id)).collect();
+    let requests: Vec<(&str, &str, &str)> = keys
+        .iter()
+        .map(|k| (k.site, k.subject, k.request_id))
+        .collect();
     let pair = |(a, b): &(&str, &str)| vec![Value::from(*a), Value::from(*b)];
     // The visitors known, with their chain heads and latest choices, read under their
     // locks. The others are new: registered below with their receipts' head in one row
@@ -362,16 +372,25 @@ where
         .filter(|k| !known.contains(k))
         .collect();
     // Retries of receipts already written: they are not written again and do not move
-    // the chain.
-    let mut seen: HashSet<(String, String)> = HashSet::new();
-    for chunk in super::pieces(backend, &requests) {
-        let mut q = Statement::new(
-            "select site_id, request_id from receipts where (site_id, request_id) in (",
+    // the chain. A new visitor has none, so only the known ones are looked up.
+    let mut seen: HashSet<(String, String, String)> = HashSet::new();
+    let retried: Vec<&(&str, &str, &str)> = requests
+        .iter()
+        .filter(|(site, subject, _)| known.contains(&((*site).to_owned(), (*subject).to_owned())))
+        .collect();
+    for chunk in super::pieces(backend, &retried) {
+        // A join rather than `(site_id, subject_id, request_id) in (…)`, which SQLite
+        // answers by scanning the whole table: no index holds all three columns.
+        let mut q = Statement::new("select r.site_id, r.subject_id, r.request_id from (values ");
+        q.list(chunk, |(site, subject, request)| {
+            vec![(*site).into(), (*subject).into(), (*request).into()]
+        });
+        q.push(
+            ") v join receipts r on r.site_id = v.column1 and r.subject_id = v.column2
+             and r.request_id = v.column3",
         );
-        q.list(chunk, pair);
-        q.push(")");
         for row in tx.rows(&q).await? {
-            seen.insert((row.text(0)?, row.text(1)?));
+            seen.insert((row.text(0)?, row.text(1)?, row.text(2)?));
         }
     }
     let mut moved: Vec<(String, String)> = Vec::new();
@@ -381,7 +400,11 @@ where
         .enumerate()
         .map(|(i, k)| {
             let subject = (k.site.to_owned(), k.subject.to_owned());
-            if !seen.insert((k.site.to_owned(), k.request_id.to_owned())) {
+            if !seen.insert((
+                k.site.to_owned(),
+                k.subject.to_owned(),
+                k.request_id.to_owned(),
+            )) {
                 return finish(i, false, None);
             }
             let first = new_subjects.remove(&subject);
@@ -392,7 +415,12 @@ where
             Some(made)
         })
         .collect();
-    let receipts: Vec<&StoredReceipt> = made.iter().flatten().collect();
+    // The receipts to write: the new ones (a retry's `made` is only its reply).
+    let receipts: Vec<&StoredReceipt> = made
+        .iter()
+        .flatten()
+        .filter(|r| expected.contains(&r.receipt.receipt_id))
+        .collect();
     // Each receipt's template (see `packing`): found, or made from this receipt.
     let mut templates: HashMap<(&str, &str, &str), (i64, Vec<u8>)> = HashMap::new();
     for r in &receipts {
@@ -450,7 +478,6 @@ where
             packing::RowForm::of(&r.json, &jws, template)
         })
         .collect::<Result<_>>()?;
-    let mut written = HashSet::new();
     let rows: Vec<_> = receipts.iter().zip(stored).collect();
     for chunk in super::pieces(backend, &rows) {
         let mut q = Statement::new(
@@ -478,23 +505,12 @@ where
                 super::heads::choice_of(rc).into(),
             ]
         });
-        q.push(" on conflict (site_id, request_id) do nothing returning receipt_id");
-        for row in tx.rows(&q).await? {
-            written.insert(row.text(0)?);
-        }
-    }
-    if !expected.is_subset(&written) {
-        // Another process wrote one of these requests meanwhile: the chain read above is
-        // stale. Rolled back; the writer retries each receipt alone.
-        return Err(StoreError::Contended("a receipt of the group".into()));
+        tx.run(&q).await?;
     }
     // The visitors' new latest choices, in the group's order, and what that changes in
     // `consent_now`.
     let mut now_counts: BTreeMap<&str, NowCounts> = BTreeMap::new();
     for r in &receipts {
-        if !expected.contains(&r.receipt.receipt_id) {
-            continue;
-        }
         let key = (
             r.receipt.site.as_str().to_owned(),
             r.receipt.subject_id.clone(),
@@ -559,12 +575,8 @@ where
             add_consent_now(tx, site, shard, chunk).await?;
         }
     }
-    let queued: Vec<&StoredReceipt> = receipts
-        .iter()
-        .copied()
-        .filter(|r| written.contains(&r.receipt.receipt_id))
-        .collect();
-    for chunk in super::pieces(backend, &queued) {
+    let queued = &receipts;
+    for chunk in super::pieces(backend, queued) {
         let mut q =
             Statement::new("insert into log_pending (receipt_id, site_id, issued_at, leaf_hash)");
         q.values(chunk, |r| {
@@ -602,7 +614,7 @@ where
         .into_iter()
         .map(|m| {
             m.map(|r| {
-                let new = written.contains(&r.receipt.receipt_id);
+                let new = expected.contains(&r.receipt.receipt_id);
                 (r, new)
             })
         })

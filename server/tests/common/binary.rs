@@ -215,12 +215,17 @@ pub fn assert_all_stored(rt: &tokio::runtime::Runtime, url: &str, acked: &[(Stri
     use yinyom_server::{log, store::Store};
     let store = rt.block_on(Store::connect(url)).expect("reopen");
     for (request_id, receipt_id) in acked {
-        let found = rt
-            .block_on(store.receipt_by_request("demo", request_id))
+        let (found, _) = rt
+            .block_on(store.receipt("demo", receipt_id))
             .expect("db")
             .unwrap_or_else(|| panic!("acknowledged receipt {receipt_id} is missing"));
-        assert_eq!(&found.receipt.receipt_id, receipt_id);
+        assert_eq!(&found.receipt.request_id, request_id);
     }
+    assert_eq!(
+        rt.block_on(super::requests_stored_twice(&store)),
+        0,
+        "a request was stored twice"
+    );
     let total = rt.block_on(store.count_receipts("demo")).expect("count");
     let distinct: std::collections::HashSet<&String> = acked.iter().map(|(r, _)| r).collect();
     assert_eq!(

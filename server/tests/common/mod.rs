@@ -169,6 +169,18 @@ pub async fn url_of(store: &Store, dir: &Path) -> String {
     }
 }
 
+/// How many of the demo site's requests (a visitor's request id) have more than one
+/// receipt: 0 unless an idempotent retry was written twice.
+pub async fn requests_stored_twice(store: &Store) -> i64 {
+    let sql = "select count(*) from (select 1 from receipts where site_id = 'demo'
+               group by subject_id, request_id having count(*) > 1) twice";
+    match store {
+        Store::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        Store::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+    }
+    .expect("count requests stored twice")
+}
+
 /// The app with the fixture site imported and a widget manifest in place.
 pub async fn app() -> TestApp {
     app_with_limit(600, 100).await

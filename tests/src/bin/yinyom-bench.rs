@@ -710,7 +710,12 @@ fn durability(
                             "consent_revision": 1, "method": "reject_all", "lang": "th", "categories": {"analytics": false},
                             "purposes": {"newsletter": false}, "page_path": "/", "widget": "0000000000000000"});
                         match agent.post(&format!("{url}/v1/sites/demo/receipts")).set("origin", "https://www.demo.go.th").send_json(body) {
-                            Ok(r) if r.status() == 201 => acked.lock().map(|mut v| v.push(id)).unwrap_or(()),
+                            // The receipt acknowledged: its id, from the answer.
+                            Ok(r) if r.status() == 201 => {
+                                if let Some(receipt) = r.into_json::<serde_json::Value>().ok().and_then(|v| v["receipt"]["receipt_id"].as_str().map(str::to_owned)) {
+                                    acked.lock().map(|mut v| v.push(receipt)).unwrap_or(());
+                                }
+                            }
                             Ok(_) => {}
                             Err(_) => break,
                         }
@@ -729,7 +734,7 @@ fn durability(
         let store = rt.block_on(Store::connect(&db))?;
         let mut missing = 0;
         for id in &acked {
-            if rt.block_on(store.receipt_by_request("demo", id))?.is_none() {
+            if rt.block_on(store.receipt("demo", id))?.is_none() {
                 missing += 1;
             }
         }

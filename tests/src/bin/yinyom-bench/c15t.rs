@@ -130,13 +130,14 @@ fn base58(mut n: u64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// The same load for Yinyom: a new visitor's receipt per request.
+/// The same load for Yinyom: a new visitor's receipt per request, with a random (version 4)
+/// request id, as the loader makes it (`crypto.randomUUID`).
 pub(crate) fn yinyom_target(url: &str) -> Result<Target> {
     let salt = std::process::id();
     Target::post_json(url, "/v1/sites/demo/receipts", crate::ORIGIN, move |n| {
         format!(
             r#"{{"request_id":"{}","subject_id":"subject-bench-{salt}-{n}","notice_version":"v1","consent_revision":1,"method":"accept_all","lang":"th","categories":{{"analytics":true}},"purposes":{{"newsletter":true}},"page_path":"/","widget":"0000000000000000"}}"#,
-            uuid::Uuid::now_v7()
+            uuid::Uuid::new_v4()
         )
     })
 }

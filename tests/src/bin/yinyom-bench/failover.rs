@@ -381,7 +381,7 @@ pub(crate) fn run(
     let store = rt.block_on(Store::connect(&url))?;
     let mut lost = 0;
     for id in &acked {
-        if rt.block_on(store.receipt_by_request("demo", id))?.is_none() {
+        if rt.block_on(store.receipt("demo", id))?.is_none() {
             lost += 1;
         }
     }
@@ -435,21 +435,27 @@ fn post_until_stopped(
             "consent_revision": 1, "method": "accept_all", "lang": "th", "categories": {"analytics": true},
             "purposes": {"newsletter": true}, "page_path": "/", "widget": "0000000000000000"});
         loop {
-            let ok = matches!(
-                agent.post(&format!("{url}/v1/sites/demo/receipts"))
-                    .set("origin", crate::ORIGIN)
-                    .send_json(body.clone()),
-                Ok(r) if r.status() == 201 || r.status() == 200
-            );
+            // The receipt acknowledged: its id, from the answer.
+            let receipt = match agent
+                .post(&format!("{url}/v1/sites/demo/receipts"))
+                .set("origin", crate::ORIGIN)
+                .send_json(body.clone())
+            {
+                Ok(r) if r.status() == 201 || r.status() == 200 => r
+                    .into_json::<serde_json::Value>()
+                    .ok()
+                    .and_then(|v| v["receipt"]["receipt_id"].as_str().map(str::to_owned)),
+                _ => None,
+            };
             if let Ok(mut a) = attempts.lock() {
                 a.push(Attempt {
                     at: Instant::now(),
-                    ok,
+                    ok: receipt.is_some(),
                 });
             }
-            if ok {
+            if let Some(receipt) = receipt {
                 if let Ok(mut v) = acked.lock() {
-                    v.push(id);
+                    v.push(receipt);
                 }
                 break;
             }
