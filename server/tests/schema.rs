@@ -175,7 +175,9 @@ async fn sqlite_and_postgres_migrations_build_the_same_schema() {
 async fn decision_rows_become_the_receipts_choice() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = common::bare_store(dir.path()).await;
-    common::migrate(&store, |_, description| description != "receipt choice").await;
+    // The store as it was: every migration before the one under test.
+    let choice = common::migration_version(&store, "receipt choice").await;
+    common::migrate(&store, |version, _| version < choice).await;
     let old = [
         "insert into sites (id, name_json, origins_json, created_at, updated_at)
          values ('demo', '{}', '[]', 0, 0)",
@@ -216,4 +218,74 @@ async fn decision_rows_become_the_receipts_choice() {
             ("r2".to_owned(), String::new()),
         ]
     );
+}
+
+/// A store from before request ids were each visitor's own keeps every receipt (SQLite
+/// makes the table again) and its indexes, and afterwards two visitors may send the same
+/// request id; the old unique index is gone.
+#[tokio::test]
+async fn receipts_survive_the_request_per_visitor_migration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = common::bare_store(dir.path()).await;
+    let per_visitor = common::migration_version(&store, "request per visitor").await;
+    common::migrate(&store, |version, _| version < per_visitor).await;
+    let old = [
+        "insert into sites (id, name_json, origins_json, created_at, updated_at)
+         values ('demo', '{}', '[]', 0, 0)",
+        "insert into receipts (receipt_id, site_id, request_id, subject_id, issued_at, event,
+                               method, notice_version, consent_revision, receipt_json, jws,
+                               choice)
+         values ('r1', 'demo', 'q1', 's1', 1, 'given', 'accept_all', 'v1', 1, '{\"a\":1}', 'h..s', 'c:a=1'),
+                ('r2', 'demo', 'q2', 's2', 2, 'refused', 'reject_all', 'v1', 1, '{\"a\":2}', 'h..t', 'c:a=0')",
+    ];
+    for sql in old {
+        common::dump::exec(&store, sql).await;
+    }
+    common::migrate(&store, |_, _| true).await;
+    let rows = "select receipt_id || ' ' || request_id || ' ' || subject_id || ' ' || receipt_json
+                || ' ' || jws || ' ' || choice from receipts order by receipt_id";
+    let indexes = "select count(*) from (
+                   select name from sqlite_master where type = 'index' and tbl_name = 'receipts'
+                   and name in ('receipts_site_method', 'receipts_site_time_id',
+                                'receipts_subject_latest')) i";
+    let pg_indexes = "select count(*) from pg_indexes where tablename = 'receipts'
+                      and indexname in ('receipts_site_method', 'receipts_site_time_id',
+                                        'receipts_subject_latest')";
+    let (kept, indexed): (Vec<String>, i64) = match &store {
+        Store::Sqlite(pool) => (
+            sqlx::query_scalar(rows)
+                .fetch_all(pool)
+                .await
+                .expect("rows"),
+            sqlx::query_scalar(indexes)
+                .fetch_one(pool)
+                .await
+                .expect("indexes"),
+        ),
+        Store::Postgres(pool) => (
+            sqlx::query_scalar(rows)
+                .fetch_all(pool)
+                .await
+                .expect("rows"),
+            sqlx::query_scalar(pg_indexes)
+                .fetch_one(pool)
+                .await
+                .expect("indexes"),
+        ),
+    };
+    assert_eq!(
+        kept,
+        [
+            "r1 q1 s1 {\"a\":1} h..s c:a=1",
+            "r2 q2 s2 {\"a\":2} h..t c:a=0"
+        ]
+    );
+    assert_eq!(indexed, 3, "the receipts' indexes are there");
+    common::dump::exec(
+        &store,
+        "insert into receipts (receipt_id, site_id, request_id, subject_id, issued_at, event,
+                               method, notice_version, consent_revision, receipt_json, jws)
+         values ('r3', 'demo', 'q1', 's3', 3, 'given', 'accept_all', 'v1', 1, '{}', 'h..u')",
+    )
+    .await;
 }

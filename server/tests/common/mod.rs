@@ -84,15 +84,31 @@ async fn new_database(admin: &str) -> String {
     format!("{base}/{name}")
 }
 
-/// Runs the migrations of `store`'s kind that `keep` keeps (by version and description).
-pub async fn migrate(store: &Store, keep: impl Fn(i64, &str) -> bool) {
+/// The migrations of `store`'s kind.
+async fn migrator(store: &Store) -> sqlx::migrate::Migrator {
     let dir = match store {
         Store::Sqlite(_) => "migrations/sqlite",
         Store::Postgres(_) => "migrations/postgres",
     };
-    let mut m = sqlx::migrate::Migrator::new(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+    sqlx::migrate::Migrator::new(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
         .await
-        .expect("migrations");
+        .expect("migrations")
+}
+
+/// The version of `store`'s migration described as `description` (its file name's words).
+pub async fn migration_version(store: &Store, description: &str) -> i64 {
+    migrator(store)
+        .await
+        .migrations
+        .iter()
+        .find(|m| m.description == description)
+        .map(|m| m.version)
+        .unwrap_or_else(|| panic!("no migration `{description}`"))
+}
+
+/// Runs the migrations of `store`'s kind that `keep` keeps (by version and description).
+pub async fn migrate(store: &Store, keep: impl Fn(i64, &str) -> bool) {
+    let mut m = migrator(store).await;
     m.migrations = m
         .migrations
         .iter()
