@@ -575,8 +575,7 @@ where
             add_consent_now(tx, site, shard, chunk).await?;
         }
     }
-    let queued = &receipts;
-    for chunk in super::pieces(backend, queued) {
+    for chunk in super::pieces(backend, &receipts) {
         let mut q =
             Statement::new("insert into log_pending (receipt_id, site_id, issued_at, leaf_hash)");
         q.values(chunk, |r| {
@@ -591,7 +590,7 @@ where
     }
     // The webhook outbox, in this same transaction: an event per new receipt of a site
     // that has endpoints (one look-up per group when none has).
-    let mut sites: Vec<&str> = queued.iter().map(|r| r.receipt.site.as_str()).collect();
+    let mut sites: Vec<&str> = receipts.iter().map(|r| r.receipt.site.as_str()).collect();
     sites.sort_unstable();
     sites.dedup();
     if !sites.is_empty() {
@@ -603,7 +602,7 @@ where
         for row in tx.rows(&q).await? {
             hooked.push(row.text(0)?);
         }
-        for r in queued
+        for r in receipts
             .iter()
             .filter(|r| hooked.iter().any(|h| h == r.receipt.site.as_str()))
         {
