@@ -159,13 +159,9 @@ async fn records_a_signed_receipt_once() {
     );
 }
 
-/// Concurrent retries of one request (a flaky network) still make exactly one receipt.
-#[tokio::test]
-async fn concurrent_retries_make_one_receipt() {
-    let app = app().await;
-    let id = uuid();
-    let body = choice(&id, "subject-concurrent-1", true, true);
-    let tasks: Vec<_> = (0..8)
+/// Posts `body` as a receipt `n` times at once; the receipt ids answered, in order.
+async fn post_at_once(app: &TestApp, body: &serde_json::Value, n: usize) -> Vec<serde_json::Value> {
+    let tasks: Vec<_> = (0..n)
         .map(|_| {
             let app_router = app.router.clone();
             let body = body.clone();
@@ -186,6 +182,16 @@ async fn concurrent_retries_make_one_receipt() {
     for t in tasks {
         ids.push(t.await.expect("task"));
     }
+    ids
+}
+
+/// Concurrent retries of one request (a flaky network) still make exactly one receipt.
+#[tokio::test]
+async fn concurrent_retries_make_one_receipt() {
+    let app = app().await;
+    let id = uuid();
+    let body = choice(&id, "subject-concurrent-1", true, true);
+    let ids = post_at_once(&app, &body, 8).await;
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     assert_eq!(
         app.state.store.count_receipts("demo").await.expect("count"),
@@ -208,27 +214,7 @@ async fn concurrent_retries_of_a_returning_visitor_make_one_receipt() {
     assert_eq!(first.status(), StatusCode::CREATED);
     let first_id = body_json(first).await["receipt"]["receipt_id"].clone();
     let body = choice(&uuid(), subject, false, false);
-    let tasks: Vec<_> = (0..8)
-        .map(|_| {
-            let app_router = app.router.clone();
-            let body = body.clone();
-            tokio::spawn(async move {
-                use tower::ServiceExt;
-                let req = Request::post("/v1/sites/demo/receipts")
-                    .header(header::ORIGIN, ORIGIN)
-                    .header(header::CONTENT_TYPE, "application/json")
-                    .body(Body::from(body.to_string()))
-                    .expect("request");
-                let res = app_router.oneshot(req).await.expect("infallible");
-                assert!(res.status().is_success(), "status {}", res.status());
-                body_json(res).await["receipt"]["receipt_id"].clone()
-            })
-        })
-        .collect();
-    let mut ids = Vec::new();
-    for t in tasks {
-        ids.push(t.await.expect("task"));
-    }
+    let ids = post_at_once(&app, &body, 8).await;
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     assert_ne!(ids[0], first_id);
     assert_eq!(
