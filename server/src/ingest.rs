@@ -131,7 +131,7 @@ impl Ingest {
     }
 
     /// Signs and writes `draft` (with others waiting at the same time) and returns once it
-    /// is committed, with the stored receipt; idempotent on `(site, request_id)` like
+    /// is committed, with the stored receipt; idempotent on the visitor's `request_id` like
     /// [`Store::insert_receipt`] (then the existing receipt comes back as well).
     pub async fn insert(&self, draft: Draft) -> Reply {
         let (done, wait) = oneshot::channel();
