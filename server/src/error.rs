@@ -31,7 +31,7 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     /// 409: the idempotency key was reused for a different choice.
-    #[error("request_id `{0}` was already used for a different choice")]
+    #[error("this visitor already used request_id `{0}` for a different choice")]
     RequestIdConflict(String),
     /// 409: a request case cannot take that step from where it stands.
     #[error("{0}")]
