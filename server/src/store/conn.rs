@@ -8,8 +8,10 @@
 //! ([`super::export_reader`]).
 //!
 //! Values are the four SQL types both stores share here: integers, text, bytes and NULL.
+//! Many rows go to a statement as a row source ([`Statement::rows`]): a `values` list on
+//! SQLite, one array per column on PostgreSQL.
 
-use super::{Result, StoreError};
+use super::{Backend, Result, StoreError};
 use std::future::Future;
 
 /// A value bound to a statement or read from a row.
@@ -23,6 +25,21 @@ pub enum Value {
     Text(String),
     /// Bytes (`bytea`, a BLOB).
     Blob(Vec<u8>),
+    /// A column of values of one type, bound as one PostgreSQL array
+    /// ([`Statement::rows`]); never bound on SQLite, never read.
+    Array(Kind, Vec<Value>),
+}
+
+impl Value {
+    /// Its SQL type (an array: its elements').
+    fn kind(&self) -> Kind {
+        match self {
+            Value::Null(k) | Value::Array(k, _) => *k,
+            Value::Int(_) => Kind::Int,
+            Value::Text(_) => Kind::Text,
+            Value::Blob(_) => Kind::Blob,
+        }
+    }
 }
 
 /// The type of a column, for a NULL bound to it.
@@ -143,6 +160,40 @@ impl Statement {
         self
     }
 
+    /// Appends `st` (built with [`Statement::bind`]), its values numbered after this one's.
+    fn append(&mut self, st: Statement) -> Result<()> {
+        if st.whole {
+            return Err(StoreError::Corrupt(
+                "a statement written whole cannot be appended".into(),
+            ));
+        }
+        let offset = self.values.len();
+        let mut from = 0;
+        for &at in &st.marks {
+            self.sql.push_str(st.sql.get(from..at).unwrap_or_default());
+            let digits = st
+                .sql
+                .get(at + 1..)
+                .unwrap_or_default()
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let n: usize = st
+                .sql
+                .get(at + 1..at + 1 + digits)
+                .and_then(|d| d.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt("a bound value without its number".into()))?;
+            self.marks.push(self.sql.len());
+            self.sql.push('$');
+            self.sql.push_str(&(n + offset).to_string());
+            from = at + 1 + digits;
+        }
+        self.sql.push_str(st.sql.get(from..).unwrap_or_default());
+        self.values.extend(st.values);
+        self.rows += st.rows;
+        Ok(())
+    }
+
     /// Appends `(v1, v2, …)`.
     pub fn tuple(&mut self, values: impl IntoIterator<Item = Value>) -> &mut Self {
         self.sql.push('(');
@@ -160,6 +211,52 @@ impl Statement {
     pub fn values<T>(&mut self, rows: &[T], row: impl Fn(&T) -> Vec<Value>) -> &mut Self {
         self.sql.push_str(" values ");
         self.list(rows, row)
+    }
+
+    /// Appends `rows` as a query whose columns are named `column1`, `column2`…, for an
+    /// `insert`, an `in (…)` or a `from (…) v`:
+    /// - on SQLite ` values (…), (…)`, each value bound;
+    /// - on PostgreSQL ` select * from unnest($1::text[], …) as u(column1, …)`, one array
+    ///   per column. Its text is then the same whatever the number of rows: prepared once
+    ///   and kept, one round trip each time, and no limit on rows per statement.
+    ///
+    /// `rows` must not be empty; each column's type is read from the first row.
+    pub fn rows<T>(
+        &mut self,
+        backend: Backend,
+        rows: &[T],
+        row: impl Fn(&T) -> Vec<Value>,
+    ) -> &mut Self {
+        if backend == Backend::Sqlite {
+            return self.values(rows, row);
+        }
+        let mut columns: Vec<(Kind, Vec<Value>)> = Vec::new();
+        for r in rows {
+            for (i, v) in row(r).into_iter().enumerate() {
+                if columns.len() <= i {
+                    columns.push((v.kind(), Vec::with_capacity(rows.len())));
+                }
+                if let Some((_, column)) = columns.get_mut(i) {
+                    column.push(v);
+                }
+            }
+        }
+        self.push(" select * from unnest(");
+        let n = columns.len();
+        for (i, (kind, column)) in columns.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(Value::Array(kind, column));
+            self.push(match kind {
+                Kind::Int => "::int8[]",
+                Kind::Text => "::text[]",
+                Kind::Blob => "::bytea[]",
+            });
+        }
+        self.push(") as u(");
+        let names: Vec<String> = (1..=n).map(|i| format!("column{i}")).collect();
+        self.push(&names.join(", ")).push(")")
     }
 
     /// Appends `(…), (…)`: one tuple per row.
@@ -205,6 +302,75 @@ impl Statement {
     /// Whether the connection keeps it prepared ([`super::prepared`]).
     fn keep(&self) -> bool {
         super::prepared(self.rows)
+    }
+}
+
+/// Statements that write, run in the caller's transaction in the order given: on SQLite one
+/// after the other (a statement there costs no round trip); on PostgreSQL as one
+/// statement, each a part of its `with`, so the whole batch is one round trip to the
+/// server instead of one per statement. Built with [`Statement::bind`] (and
+/// [`Statement::rows`]), each given without `returning`.
+///
+/// On PostgreSQL the parts see the same snapshot of the tables: none may read what another
+/// writes, and two may not write the same row.
+#[derive(Debug, Default)]
+pub struct Batch(Vec<(Statement, bool)>);
+
+impl Batch {
+    /// Adds `st`.
+    pub fn push(&mut self, st: Statement) {
+        self.0.push((st, false));
+    }
+
+    /// Adds `st`, if any.
+    pub fn extend(&mut self, st: Option<Statement>) {
+        self.0.extend(st.map(|st| (st, false)));
+    }
+
+    /// Adds `st`, whose rows written [`Batch::run`] tells; returns its place in that answer.
+    pub fn push_counted(&mut self, st: Statement) -> usize {
+        let at = self.0.iter().filter(|(_, counted)| *counted).count();
+        self.0.push((st, true));
+        at
+    }
+
+    /// Runs the statements; returns how many rows each counted one wrote (inserted or
+    /// updated), in order.
+    pub async fn run<C: Conn>(self, conn: &mut C) -> Result<Vec<u64>> {
+        if conn.backend() == Backend::Sqlite || self.0.len() < 2 {
+            let mut counts = Vec::new();
+            for (st, counted) in &self.0 {
+                let n = conn.run(st).await?;
+                if *counted {
+                    counts.push(n);
+                }
+            }
+            return Ok(counts);
+        }
+        let mut all = Statement::new("with ");
+        let mut counts = Vec::new();
+        for (i, (st, counted)) in self.0.into_iter().enumerate() {
+            if i > 0 {
+                all.push(", ");
+            }
+            all.push(&format!("w{i} as ("));
+            all.append(st)?;
+            if counted {
+                all.push(" returning 1");
+                counts.push(format!("(select count(*) from w{i})"));
+            }
+            all.push(")");
+        }
+        let n = counts.len();
+        if counts.is_empty() {
+            counts.push("1".into());
+        }
+        all.push(" select ").push(&counts.join(", "));
+        let rows = conn.rows(&all).await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| StoreError::Corrupt("a batch answered no row".into()))?;
+        (0..n).map(|i| super::to_u64(row.int(i)?)).collect()
     }
 }
 
@@ -286,6 +452,9 @@ fn not_null<T>(i: usize, v: Option<T>) -> Result<T> {
 
 /// A connection a transaction runs on.
 pub trait Conn: Send {
+    /// The store it is a connection to.
+    fn backend(&self) -> Backend;
+
     /// Runs `st` and returns its rows.
     fn rows(&mut self, st: &Statement) -> impl Future<Output = Result<Vec<Row>>> + Send;
 
@@ -294,6 +463,10 @@ pub trait Conn: Send {
 }
 
 impl Conn for sqlx::SqliteConnection {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
     async fn rows(&mut self, st: &Statement) -> Result<Vec<Row>> {
         use sqlx::{Row as _, TypeInfo as _, ValueRef as _};
         let sql = st.sqlite_sql();
@@ -342,13 +515,23 @@ fn sqlite_args(st: &Statement) -> Result<sqlx::sqlite::SqliteArguments<'_>> {
             Value::Int(n) => args.add(*n),
             Value::Text(s) => args.add(s.as_str()),
             Value::Blob(b) => args.add(b.as_slice()),
+            Value::Array(..) => return Err(no_arrays()),
         }
         .map_err(|e| StoreError::Corrupt(format!("cannot bind: {e}")))?;
     }
     Ok(args)
 }
 
+/// An array bound on SQLite: a bug ([`Statement::rows`] makes none there).
+fn no_arrays() -> StoreError {
+    StoreError::Corrupt("an array bound to a SQLite statement".into())
+}
+
 impl Conn for sqlx::PgConnection {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
     async fn rows(&mut self, st: &Statement) -> Result<Vec<Row>> {
         use sqlx::{Column as _, Row as _, TypeInfo as _};
         let rows = sqlx::query_with(&st.sql, pg_args(st)?)
@@ -395,10 +578,48 @@ fn pg_args(st: &Statement) -> Result<sqlx::postgres::PgArguments> {
             Value::Int(n) => args.add(*n),
             Value::Text(s) => args.add(s.as_str()),
             Value::Blob(b) => args.add(b.as_slice()),
+            Value::Array(kind, column) => add_array(&mut args, *kind, column),
         }
         .map_err(|e| StoreError::Corrupt(format!("cannot bind: {e}")))?;
     }
     Ok(args)
+}
+
+/// Binds `column` as one PostgreSQL array of `kind` (a NULL element where a value is NULL).
+fn add_array(
+    args: &mut sqlx::postgres::PgArguments,
+    kind: Kind,
+    column: &[Value],
+) -> std::result::Result<(), sqlx::error::BoxDynError> {
+    use sqlx::Arguments as _;
+    fn each<'v, T>(
+        column: &'v [Value],
+        pick: impl Fn(&'v Value) -> Option<T>,
+    ) -> std::result::Result<Vec<Option<T>>, sqlx::error::BoxDynError> {
+        column
+            .iter()
+            .map(|v| match v {
+                Value::Null(_) => Ok(None),
+                v => pick(v)
+                    .map(Some)
+                    .ok_or_else(|| format!("an array of mixed types: {v:?}").into()),
+            })
+            .collect()
+    }
+    match kind {
+        Kind::Int => args.add(each(column, |v| match v {
+            Value::Int(n) => Some(*n),
+            _ => None,
+        })?),
+        Kind::Text => args.add(each(column, |v| match v {
+            Value::Text(s) => Some(s.as_str()),
+            _ => None,
+        })?),
+        Kind::Blob => args.add(each(column, |v| match v {
+            Value::Blob(b) => Some(b.as_slice()),
+            _ => None,
+        })?),
+    }
 }
 
 impl super::Store {
@@ -457,6 +678,10 @@ pub(super) fn at_once<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
 }
 
 impl Conn for rusqlite::Connection {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
     async fn rows(&mut self, st: &Statement) -> Result<Vec<Row>> {
         let mut statement = prepare(self, st)?;
         let n = statement.column_count();
@@ -521,6 +746,7 @@ fn prepare<'c>(conn: &'c rusqlite::Connection, st: &Statement) -> Result<Prepare
             Value::Int(n) => statement.raw_bind_parameter(at, n),
             Value::Text(s) => statement.raw_bind_parameter(at, s),
             Value::Blob(b) => statement.raw_bind_parameter(at, b),
+            Value::Array(..) => return Err(no_arrays()),
         }
         .map_err(sqlite_error)?;
     }
@@ -562,4 +788,77 @@ pub fn sqlite_error(e: rusqlite::Error) -> StoreError {
         return StoreError::Unavailable(format!("{e} (code {})", f.extended_code));
     }
     StoreError::Write(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backend, Kind, Statement, Value};
+
+    fn pair(r: &(i64, Option<&str>)) -> Vec<Value> {
+        vec![r.0.into(), r.1.into()]
+    }
+
+    #[test]
+    fn rows_are_a_values_list_on_sqlite_and_an_array_per_column_on_postgres() {
+        let rows = [(1, Some("a")), (2, None)];
+        let mut sqlite = Statement::new("insert into t (n, s)");
+        sqlite.rows(Backend::Sqlite, &rows, pair);
+        assert_eq!(
+            sqlite.sqlite_sql(),
+            "insert into t (n, s) values (?, ?), (?, ?)"
+        );
+        assert_eq!(sqlite.values.len(), 4);
+
+        let mut pg = Statement::new("insert into t (n, s)");
+        pg.rows(Backend::Postgres, &rows, pair);
+        assert_eq!(
+            pg.sql,
+            "insert into t (n, s) select * from unnest($1::int8[], $2::text[]) as u(column1, column2)"
+        );
+        assert_eq!(
+            pg.values,
+            vec![
+                Value::Array(Kind::Int, vec![Value::Int(1), Value::Int(2)]),
+                Value::Array(
+                    Kind::Text,
+                    vec![Value::Text("a".into()), Value::Null(Kind::Text)]
+                ),
+            ]
+        );
+        // The same text for any number of rows: prepared once.
+        let mut more = Statement::new("insert into t (n, s)");
+        more.rows(Backend::Postgres, &[(3, None); 40], pair);
+        assert_eq!(more.sql, pg.sql);
+        assert!(more.keep());
+    }
+
+    #[test]
+    fn an_appended_statement_numbers_its_values_after_the_first() {
+        let mut first = Statement::new("delete from a where x = ");
+        first.bind(1_i64).push(" and y = ").bind("b");
+        let mut second = Statement::new("update c set z = ");
+        second
+            .bind(3_i64)
+            .push(" where w = ")
+            .bind("d")
+            .push(" or v = ")
+            .bind(5_i64);
+        first.push("; ");
+        first.append(second).expect("built by bind");
+        assert_eq!(
+            first.sql,
+            "delete from a where x = $1 and y = $2; update c set z = $3 where w = $4 or v = $5"
+        );
+        assert_eq!(first.values.len(), 5);
+        assert_eq!(
+            first.sqlite_sql(),
+            "delete from a where x = ? and y = ?; update c set z = ? where w = ? or v = ?"
+        );
+        assert!(
+            Statement::new("x")
+                .append(Statement::with("select $1", vec![1_i64.into()]))
+                .is_err(),
+            "a statement written whole has no marks to renumber by"
+        );
+    }
 }

@@ -12,7 +12,7 @@
 //! row lock until each commits. Readers add the shards up. SQLite has one writer: shard 0.
 
 use super::conn::{Conn, Row, Statement, Value};
-use super::{ROWS_PER_STATEMENT, Result, Store, StoreError};
+use super::{Backend, ROWS_PER_STATEMENT, Result, Store, StoreError};
 use crate::dates::thailand_day;
 use std::collections::BTreeMap;
 use yinyom_model::receipt::{Event, Receipt};
@@ -341,30 +341,46 @@ pub async fn add_consent_now<C: Conn>(
     shard: i64,
     changes: &[(&NowKey, i64)],
 ) -> Result<()> {
+    if let Some(q) = consent_now_added(conn.backend(), site, shard, changes) {
+        conn.run(&q).await?;
+    }
+    Ok(())
+}
+
+/// The statement of [`add_consent_now`], if there are changes.
+pub fn consent_now_added(
+    backend: Backend,
+    site: &str,
+    shard: i64,
+    changes: &[(&NowKey, i64)],
+) -> Option<Statement> {
     if changes.is_empty() {
-        return Ok(());
+        return None;
     }
     let mut q = Statement::new(
         "insert into consent_now (site_id, until_day, withdrawn, version, mixed, choice, shard, n)",
     );
-    q.values(changes, |((day, withdrawn, version, mixed, choice), n)| {
-        vec![
-            site.into(),
-            (*day).into(),
-            (*withdrawn).into(),
-            version.into(),
-            (*mixed).into(),
-            choice.into(),
-            shard.into(),
-            (*n).into(),
-        ]
-    });
+    q.rows(
+        backend,
+        changes,
+        |((day, withdrawn, version, mixed, choice), n)| {
+            vec![
+                site.into(),
+                (*day).into(),
+                (*withdrawn).into(),
+                version.into(),
+                (*mixed).into(),
+                choice.into(),
+                shard.into(),
+                (*n).into(),
+            ]
+        },
+    );
     q.push(
         " on conflict (site_id, until_day, withdrawn, version, mixed, choice, shard)
          do update set n = consent_now.n + excluded.n",
     );
-    conn.run(&q).await?;
-    Ok(())
+    Some(q)
 }
 
 impl Store {

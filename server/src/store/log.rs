@@ -187,9 +187,8 @@ async fn append<C: Conn>(
     }
     for chunk in super::pieces(backend, &batch.dequeue) {
         let mut q = Statement::new("delete from log_pending where site_id = ");
-        q.bind(site)
-            .push(" and (issued_at, receipt_id) in (values ");
-        q.list(chunk, |(at, id)| vec![(*at).into(), id.into()]);
+        q.bind(site).push(" and (issued_at, receipt_id) in (");
+        q.rows(backend, chunk, |(at, id)| vec![(*at).into(), id.into()]);
         q.push(")");
         tx.run(&q).await?;
     }
@@ -201,17 +200,21 @@ async fn append<C: Conn>(
         let mut q = Statement::new(
             "insert into receipt_counts (site_id, day, notice_version, method, item, granted, n)",
         );
-        q.values(chunk, |((day, version, method, item, granted), n)| {
-            vec![
-                site.into(),
-                (*day).into(),
-                version.into(),
-                method.into(),
-                item.into(),
-                (*granted).into(),
-                (*n).into(),
-            ]
-        });
+        q.rows(
+            backend,
+            chunk,
+            |((day, version, method, item, granted), n)| {
+                vec![
+                    site.into(),
+                    (*day).into(),
+                    version.into(),
+                    method.into(),
+                    item.into(),
+                    (*granted).into(),
+                    (*n).into(),
+                ]
+            },
+        );
         q.push(
             " on conflict (site_id, day, notice_version, method, item, granted)
              do update set n = receipt_counts.n + excluded.n",
@@ -224,7 +227,7 @@ async fn append<C: Conn>(
         .collect::<Result<Vec<_>>>()?;
     for chunk in super::pieces(backend, &leaves) {
         let mut q = Statement::new("insert into log_leaves (site_id, seq, receipt_id, leaf_hash)");
-        q.values(chunk, |(seq, id, hash)| {
+        q.rows(backend, chunk, |(seq, id, hash)| {
             vec![site.into(), (*seq).into(), id.into(), hash.clone().into()]
         });
         tx.run(&q).await?;
@@ -235,7 +238,7 @@ async fn append<C: Conn>(
         .collect::<Result<Vec<_>>>()?;
     for chunk in super::pieces(backend, &tiles) {
         let mut q = Statement::new("insert into log_tiles (site_id, level, idx, hashes)");
-        q.values(chunk, |(level, idx, hashes)| {
+        q.rows(backend, chunk, |(level, idx, hashes)| {
             vec![
                 site.into(),
                 (*level).into(),

@@ -129,12 +129,21 @@ fn transient_sqlite_code(n: i64) -> bool {
 /// `begin` into a SAVEPOINT inside a never-committed transaction (its "commit" released
 /// the savepoint and committed nothing, and the open transaction held SQLite's write lock
 /// until restart).
+///
+/// `begin = "…"` starts the transaction with that statement instead of `BEGIN`.
 macro_rules! in_transaction {
-    ($pool:expr, |$tx:ident| $body:block) => {{
+    ($pool:expr, |$tx:ident| $body:block) => {
+        in_transaction!(@start $pool, |c| sqlx::Connection::begin(c), |$tx| $body)
+    };
+    ($pool:expr, begin = $begin:expr, |$tx:ident| $body:block) => {
+        in_transaction!(@start $pool, |c| sqlx::Connection::begin_with(c, $begin), |$tx| $body)
+    };
+    (@start $pool:expr, |$c:ident| $start:expr, |$tx:ident| $body:block) => {{
         let mut conn = $pool.acquire().await?;
         let result: Result<_> = async {
+            let $c = &mut *conn;
             #[allow(unused_mut)]
-            let mut $tx = sqlx::Connection::begin(&mut *conn).await?;
+            let mut $tx = $start.await?;
             $body
         }
         .await;
@@ -231,15 +240,15 @@ fn prepared(rows: usize) -> bool {
     rows <= 16
 }
 
-/// `rows` split into the multi-row statements that write (or look up) them. On
-/// PostgreSQL each statement is a round trip: as few as possible, [`ROWS_PER_STATEMENT`]
-/// rows each. On SQLite a statement costs no round trip, but its text is parsed and
+/// `rows` split into the multi-row statements that write (or look up) them, each given its
+/// rows by [`conn::Statement::rows`]. On PostgreSQL each statement is a round trip, and
+/// takes its rows as one array per column whatever their number: one piece. On SQLite a statement costs no round trip, but its text is parsed and
 /// planned again unless the connection keeps it [`prepared`]: pieces of 16, 4 and 1 rows
 /// make three texts per statement, all kept (parsing a new text for every group size was
 /// 5 % of the receipt writer's time).
 fn pieces<T>(backend: Backend, rows: &[T]) -> Vec<&[T]> {
     if backend == Backend::Postgres {
-        return rows.chunks(ROWS_PER_STATEMENT).collect();
+        return if rows.is_empty() { vec![] } else { vec![rows] };
     }
     let mut out = Vec::new();
     let mut rest = rows;
@@ -415,7 +424,7 @@ mod tests {
             assert!(split.iter().all(|p| [1, 4, 16].contains(&p.len())), "{n}");
             assert_eq!(split.concat(), rows, "{n}");
             let pg = pieces(Backend::Postgres, &rows);
-            assert_eq!(pg.len(), n.div_ceil(super::ROWS_PER_STATEMENT), "{n}");
+            assert_eq!(pg.len(), usize::from(n > 0), "{n}");
             assert_eq!(pg.concat(), rows, "{n}");
         }
         assert_eq!(
