@@ -208,7 +208,7 @@ impl Statement {
     }
 
     /// Appends `values (…), (…)` for a multi-row insert: one tuple per row.
-    pub fn values<T>(&mut self, rows: &[T], row: impl Fn(&T) -> Vec<Value>) -> &mut Self {
+    fn values<T>(&mut self, rows: &[T], row: impl Fn(&T) -> Vec<Value>) -> &mut Self {
         self.sql.push_str(" values ");
         self.list(rows, row)
     }
@@ -260,7 +260,7 @@ impl Statement {
     }
 
     /// Appends `(…), (…)`: one tuple per row.
-    pub fn list<T>(&mut self, rows: &[T], row: impl Fn(&T) -> Vec<Value>) -> &mut Self {
+    fn list<T>(&mut self, rows: &[T], row: impl Fn(&T) -> Vec<Value>) -> &mut Self {
         self.rows += rows.len();
         for (i, r) in rows.iter().enumerate() {
             if i > 0 {
