@@ -168,27 +168,10 @@ impl Statement {
             ));
         }
         let offset = self.values.len();
-        let mut from = 0;
-        for &at in &st.marks {
-            self.sql.push_str(st.sql.get(from..at).unwrap_or_default());
-            let digits = st
-                .sql
-                .get(at + 1..)
-                .unwrap_or_default()
-                .bytes()
-                .take_while(u8::is_ascii_digit)
-                .count();
-            let n: usize = st
-                .sql
-                .get(at + 1..at + 1 + digits)
-                .and_then(|d| d.parse().ok())
-                .ok_or_else(|| StoreError::Corrupt("a bound value without its number".into()))?;
-            self.marks.push(self.sql.len());
-            self.sql.push('$');
-            self.sql.push_str(&(n + offset).to_string());
-            from = at + 1 + digits;
-        }
-        self.sql.push_str(st.sql.get(from..).unwrap_or_default());
+        let start = self.sql.len();
+        let (sql, marks) = st.renumbered(|n| format!("${}", n + offset))?;
+        self.sql.push_str(&sql);
+        self.marks.extend(marks.into_iter().map(|at| start + at));
         self.values.extend(st.values);
         self.rows += st.rows;
         Ok(())
@@ -280,11 +263,19 @@ impl Statement {
         if self.marks.is_empty() {
             return self.sql.as_str().into();
         }
+        // Only a `$` written by `bind` is a mark, so this never fails.
+        self.renumbered(|_| "?".to_owned())
+            .map_or_else(|_| self.sql.as_str().into(), |(sql, _)| sql.into())
+    }
+
+    /// Its text with each bound value's `$n` written as `mark(n)` instead, and where each
+    /// mark now starts.
+    fn renumbered(&self, mark: impl Fn(usize) -> String) -> Result<(String, Vec<usize>)> {
         let mut sql = String::with_capacity(self.sql.len());
+        let mut marks = Vec::with_capacity(self.marks.len());
         let mut from = 0;
         for &at in &self.marks {
             sql.push_str(self.sql.get(from..at).unwrap_or_default());
-            sql.push('?');
             // Past the `$` and its digits.
             let digits = self
                 .sql
@@ -293,10 +284,17 @@ impl Statement {
                 .bytes()
                 .take_while(u8::is_ascii_digit)
                 .count();
+            let n: usize = self
+                .sql
+                .get(at + 1..at + 1 + digits)
+                .and_then(|d| d.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt("a bound value without its number".into()))?;
+            marks.push(sql.len());
+            sql.push_str(&mark(n));
             from = at + 1 + digits;
         }
         sql.push_str(self.sql.get(from..).unwrap_or_default());
-        sql.into()
+        Ok((sql, marks))
     }
 
     /// Whether the connection keeps it prepared ([`super::prepared`]).
