@@ -242,10 +242,11 @@ fn prepared(rows: usize) -> bool {
 
 /// `rows` split into the multi-row statements that write (or look up) them, each given its
 /// rows by [`conn::Statement::rows`]. On PostgreSQL each statement is a round trip, and
-/// takes its rows as one array per column whatever their number: one piece. On SQLite a statement costs no round trip, but its text is parsed and
-/// planned again unless the connection keeps it [`prepared`]: pieces of 16, 4 and 1 rows
-/// make three texts per statement, all kept (parsing a new text for every group size was
-/// 5 % of the receipt writer's time).
+/// takes its rows as one array per column whatever their number: one piece. On SQLite a
+/// statement costs no round trip, but its text is parsed and planned again unless the
+/// connection keeps it [`prepared`]: pieces of 16, 4 and 1 rows make three texts per
+/// statement, all kept (parsing a new text for every group size was 5 % of the receipt
+/// writer's time).
 fn pieces<T>(backend: Backend, rows: &[T]) -> Vec<&[T]> {
     if backend == Backend::Postgres {
         return if rows.is_empty() { vec![] } else { vec![rows] };
