@@ -30,8 +30,19 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use tower_http::{
+    compression::{
+        CompressionLayer,
+        predicate::{DefaultPredicate, Predicate as _, SizeAbove},
+    },
+    trace::TraceLayer,
+};
 use yinyom_model::api::{ErrorBody, ErrorDetail};
+
+/// Answers smaller than this many bytes go uncompressed (see [`router`]). A receipt's
+/// answer (about 1.9 KB, sent in the background) cost the server 25 % more CPU per receipt
+/// with brotli and 10 % with zstd, to save under a kilobyte.
+const COMPRESS_ABOVE: u16 = 4096;
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
@@ -92,7 +103,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sites/{site}/consent/lookup", post(consent::lookup))
         .merge(verify_page::router())
         .merge(crate::admin::router())
-        .layer(CompressionLayer::new())
+        // What is made per request (console pages, exports, proofs) is compressed as the
+        // browser accepts: zstd (Chromium, Firefox: a CSV export 3 to 4 times faster than
+        // with brotli), else brotli or gzip, at fast levels. An answer of less than
+        // COMPRESS_ABOVE bytes goes as it is. The loader and the notice come compressed
+        // at the best levels once (`packed`).
+        .layer(
+            CompressionLayer::new()
+                .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_ABOVE))),
+        )
         .merge(assets::router(&state))
         .fallback(|| async { ApiError::NotFound("there is nothing at this address".into()) })
         .layer(middleware::from_fn(uniform_errors))
