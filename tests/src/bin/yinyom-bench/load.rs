@@ -29,7 +29,9 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// A target posting JSON bodies made by `body(n)` to `path` at `url`'s host.
+    /// A target posting JSON bodies made by `body(n)` to `path` at `url`'s host, with the
+    /// `Accept-Encoding` a browser sends (Chromium's): a server that compresses its answers
+    /// pays for it here as it would for visitors.
     pub(crate) fn post_json(
         url: &str,
         path: &str,
@@ -48,7 +50,7 @@ impl Target {
             request: Arc::new(move |n| {
                 let body = body(n);
                 format!(
-                    "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nOrigin: {origin}\r\nContent-Length: {}\r\n\r\n{body}",
+                    "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nOrigin: {origin}\r\nAccept-Encoding: {BROWSER_ACCEPT_ENCODING}\r\nContent-Length: {}\r\n\r\n{body}",
                     body.len()
                 )
                 .into_bytes()
@@ -56,6 +58,9 @@ impl Target {
         })
     }
 }
+
+/// What Chromium sends as `Accept-Encoding` on every request.
+pub(crate) const BROWSER_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
 
 /// What one run measured.
 #[derive(Debug, Clone, Copy, Default)]
