@@ -1025,7 +1025,7 @@ struct Scale {
 
 /// Downloads the demo site's whole CSV export, asking for `accept_encoding` (none: plain);
 /// returns its rows (the header line apart), the seconds it took and the bytes received.
-/// A brotli or gzip answer is decompressed as it arrives, as a browser does.
+/// A zstd, brotli or gzip answer is decompressed as it arrives, as a browser does.
 fn export_csv(url: &str, token: &str, accept_encoding: Option<&str>) -> Result<(u64, f64, u64)> {
     let t = Instant::now();
     let mut req = ureq::get(&format!(
@@ -1045,6 +1045,7 @@ fn export_csv(url: &str, token: &str, accept_encoding: Option<&str>) -> Result<(
         "" | "identity" => Box::new(&mut counted),
         "br" => Box::new(brotli::Decompressor::new(&mut counted, 1 << 16)),
         "gzip" => Box::new(flate2::read::GzDecoder::new(&mut counted)),
+        "zstd" => Box::new(zstd::stream::read::Decoder::new(&mut counted)?),
         other => anyhow::bail!("the export came with an encoding the bench does not read: {other}"),
     };
     let mut buf = vec![0u8; 1 << 16];
