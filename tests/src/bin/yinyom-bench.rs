@@ -1015,8 +1015,8 @@ struct Scale {
     export_rows: u64,
     export_rps: f64,
     /// The export with a browser's `Accept-Encoding`: rows/s, and the bytes sent.
-    export_br_rps: f64,
-    export_br_bytes: u64,
+    export_browser_rps: f64,
+    export_browser_bytes: u64,
     peak_rss_mb: f64,
     stats_p50: f64,
     stats_p95: f64,
@@ -1560,11 +1560,11 @@ fn at_scale(
         }
         let (rows, secs, _) = export_csv(&y.url, &token, None)?;
         // The same export as a DPO's browser downloads it: compressed.
-        let (br_rows, br_secs, br_bytes) =
+        let (browser_rows, browser_secs, browser_bytes) =
             export_csv(&y.url, &token, Some(load::BROWSER_ACCEPT_ENCODING))?;
         anyhow::ensure!(
-            br_rows == rows,
-            "the compressed export had {br_rows} rows, the plain one {rows}"
+            browser_rows == rows,
+            "the compressed export had {browser_rows} rows, the plain one {rows}"
         );
         // The console's current-consent statistics (each visitor's latest choice), as the
         // monthly report downloads them: over one kept-alive connection on this machine,
@@ -1591,8 +1591,8 @@ fn at_scale(
             page_p95: percentile(times, 0.95),
             export_rows: rows,
             export_rps: rows as f64 / secs,
-            export_br_rps: br_rows as f64 / br_secs,
-            export_br_bytes: br_bytes,
+            export_browser_rps: browser_rows as f64 / browser_secs,
+            export_browser_bytes: browser_bytes,
             peak_rss_mb,
             stats_p50,
             stats_p95,
@@ -1796,8 +1796,8 @@ fn main() -> Result<()> {
                 r.page_p95,
                 r.export_rows,
                 r.export_rps,
-                r.export_br_rps,
-                r.export_br_bytes as f64 / r.export_rows.max(1) as f64,
+                r.export_browser_rps,
+                r.export_browser_bytes as f64 / r.export_rows.max(1) as f64,
                 r.stats_p50,
                 r.stats_p95,
                 r.bytes_per_receipt,
@@ -1994,8 +1994,8 @@ fn main() -> Result<()> {
             md,
             "| CSV export ≥ 200,000 rows/s as a browser downloads it (compressed), {} | {:.0} rows/s | {} |",
             r.store,
-            r.export_br_rps,
-            yes(r.export_br_rps >= 200_000.0)
+            r.export_browser_rps,
+            yes(r.export_browser_rps >= 200_000.0)
         )?;
         writeln!(
             md,
