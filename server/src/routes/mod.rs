@@ -32,7 +32,7 @@ use axum::{
 };
 use tower_http::{
     compression::{
-        CompressionLayer,
+        CompressionLayer, CompressionLevel,
         predicate::{DefaultPredicate, Predicate as _, SizeAbove},
     },
     trace::TraceLayer,
@@ -43,6 +43,13 @@ use yinyom_model::api::{ErrorBody, ErrorDetail};
 /// answer (about 1.9 KB, sent in the background) cost the server 25 % more CPU per receipt
 /// with brotli and 10 % with zstd, to save under a kilobyte.
 const COMPRESS_ABOVE: u16 = 4096;
+
+/// The level answers made per request are compressed at: 1 for zstd, brotli and gzip
+/// alike. A CSV export of 80,000 receipts (119 MB plain, sent in 0.34 s) took 0.36 s with
+/// zstd 1 against 0.59 s with zstd 3 (the library's default), and came out 6 % smaller;
+/// 0.52 s with brotli 1 against 1.8 s with brotli 4 (tower-http's default), 2 % bigger;
+/// 0.49 s with gzip 1 against 1.5 s with gzip 6, 21 % bigger.
+const COMPRESS_LEVEL: CompressionLevel = CompressionLevel::Precise(1);
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
@@ -104,12 +111,13 @@ pub fn router(state: AppState) -> Router {
         .merge(verify_page::router())
         .merge(crate::admin::router())
         // What is made per request (console pages, exports, proofs) is compressed as the
-        // browser accepts: zstd (Chromium, Firefox: a CSV export 3 to 4 times faster than
-        // with brotli), else brotli or gzip, at fast levels. An answer of less than
-        // COMPRESS_ABOVE bytes goes as it is. The loader and the notice come compressed
-        // at the best levels once (`packed`).
+        // browser accepts: zstd (Chromium, Firefox), else brotli or gzip, each at its
+        // level 1 (COMPRESS_LEVEL). An answer of less than COMPRESS_ABOVE bytes goes as
+        // it is. The loader and the notice come compressed at the best levels once
+        // (`packed`).
         .layer(
             CompressionLayer::new()
+                .quality(COMPRESS_LEVEL)
                 .compress_when(DefaultPredicate::new().and(SizeAbove::new(COMPRESS_ABOVE))),
         )
         .merge(assets::router(&state))
