@@ -30,9 +30,24 @@ pub fn detach_jws(jws: &str, json: &str) -> String {
 /// The compact JWS of a stored row ([`detach_jws`]): the payload put back, byte for byte
 /// the JWS answered when the receipt was made. A whole JWS is returned as it is.
 pub fn attach_jws(stored: &str, json: &str) -> String {
+    let mut jws = String::new();
+    attach_jws_into(&mut jws, stored, json);
+    jws
+}
+
+/// [`attach_jws`] into `out` (cleared first): an export reuses one buffer for every row.
+pub fn attach_jws_into(out: &mut String, stored: &str, json: &str) {
+    out.clear();
     match stored.split_once("..") {
-        Some((header, signature)) => format!("{header}.{}.{signature}", B64.encode(json)),
-        None => stored.to_owned(),
+        Some((header, signature)) => {
+            out.reserve(stored.len() + json.len().div_ceil(3) * 4 + 1);
+            out.push_str(header);
+            out.push('.');
+            B64.encode_string(json, out);
+            out.push('.');
+            out.push_str(signature);
+        }
+        None => out.push_str(stored),
     }
 }
 
