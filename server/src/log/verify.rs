@@ -17,7 +17,7 @@ use crate::{
     store::{
         Store, StoreError,
         heads::{NowCounts, heads_of},
-        log::{Counts, VerifyRow},
+        log::{Counts, LogRow, VerifyRow},
     },
 };
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -298,7 +298,9 @@ pub async fn verify_against(
     site: &str,
     outside: &[Outside],
 ) -> Result<Report, StoreError> {
-    verify_showing(store, site, outside, &indicatif::ProgressBar::hidden()).await
+    // One thread: the server's self-check runs beside the visitors.
+    let hidden = indicatif::ProgressBar::hidden();
+    verify_with(store, site, outside, &hidden, 1).await
 }
 
 /// Rows read per statement in both passes.
@@ -308,13 +310,27 @@ const PAGE: i64 = 2_000;
 /// erasure id).
 type Erased = HashMap<String, (String, String, String)>;
 
-/// [`verify_against`], advancing `progress` (the CLI's bar) by each leaf and each receipt
-/// row checked.
+/// [`verify_against`] as `yinyom log verify` runs it: advancing `progress` (the CLI's
+/// bar) by each leaf and each receipt row checked, and checking the receipts' signatures
+/// on every core.
 pub async fn verify_showing(
     store: &Store,
     site: &str,
     outside: &[Outside],
     progress: &indicatif::ProgressBar,
+) -> Result<Report, StoreError> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    verify_with(store, site, outside, progress, cores).await
+}
+
+/// [`verify_against`], advancing `progress`, with the signatures checked on `threads`
+/// threads.
+async fn verify_with(
+    store: &Store,
+    site: &str,
+    outside: &[Outside],
+    progress: &indicatif::ProgressBar,
+    threads: usize,
 ) -> Result<Report, StoreError> {
     let log_keys = log_public_keys(store).await?;
     let (leaves, rows) = store.verify_sizes(site).await?;
@@ -346,7 +362,16 @@ pub async fn verify_showing(
             }),
         }
     }
-    let recomputed = walk_log(store, site, &stored_tiles, &erased, &mut report, progress).await?;
+    let recomputed = walk_log(
+        store,
+        site,
+        &stored_tiles,
+        &erased,
+        &mut report,
+        progress,
+        threads,
+    )
+    .await?;
     // Every stored tile must be the tile of the recomputed tree (a partial tile is a
     // prefix of the tile the tree has now).
     let built = tiles::build(&recomputed);
@@ -443,8 +468,10 @@ async fn walk_log(
     erased: &Erased,
     report: &mut Report,
     progress: &indicatif::ProgressBar,
+    threads: usize,
 ) -> Result<Vec<Hash>, StoreError> {
     let jwks = signing::jwks(store).await?;
+    let keys = signing::Verifier::new(&jwks);
     let mut recomputed: Vec<Hash> = Vec::new();
     // Where each leaf hash sits in the stored level-0 tiles, built only when a leaf is
     // not where the tiles have it: a receipt whose leaf is at another position was moved.
@@ -456,7 +483,8 @@ async fn walk_log(
             break;
         };
         after = Some(last.seq);
-        for row in rows {
+        let signatures = check_signatures(&rows, &keys, threads);
+        for (row, signature) in rows.into_iter().zip(signatures) {
             progress.inc(1);
             let expected = recomputed.len() as u64;
             if row.seq > expected {
@@ -471,7 +499,7 @@ async fn walk_log(
             }
             report.leaves += 1;
             let listed = erased.get(&row.receipt_id);
-            let Some((json, jws)) = &row.receipt else {
+            let Some((json, _)) = &row.receipt else {
                 // An erased receipt: the record's leaf hash must be the log's.
                 match listed {
                     Some((leaf, _, _)) if *leaf == hex::encode(&row.leaf_hash) => {
@@ -522,21 +550,48 @@ async fn walk_log(
                     });
                 }
             }
-            match signing::verify(jws, &jwks) {
-                Ok(payload) if payload == json.as_bytes() => {}
-                Ok(_) => report.findings.push(Finding::BadReceiptSignature {
+            if let Some(Err(why)) = signature {
+                report.findings.push(Finding::BadReceiptSignature {
                     receipt_id: row.receipt_id.clone(),
-                    why: "the signed content differs from the stored content".into(),
-                }),
-                Err(e) => report.findings.push(Finding::BadReceiptSignature {
-                    receipt_id: row.receipt_id.clone(),
-                    why: e.to_string(),
-                }),
+                    why,
+                });
             }
             recomputed.push(leaf);
         }
     }
     Ok(recomputed)
+}
+
+/// Each row's signature check, in order: `None` for a receipt no longer stored, else
+/// whether its JWS verifies and signs exactly its stored JSON. The rows are split between
+/// `threads` threads: an Ed25519 verification is most of what pass 1 costs per receipt.
+fn check_signatures(
+    rows: &[LogRow],
+    keys: &signing::Verifier<'_>,
+    threads: usize,
+) -> Vec<Option<Result<(), String>>> {
+    let check = |row: &LogRow| {
+        let (json, jws) = row.receipt.as_ref()?;
+        Some(match keys.verify(jws) {
+            Ok(payload) if payload == json.as_bytes() => Ok(()),
+            Ok(_) => Err("the signed content differs from the stored content".to_owned()),
+            Err(e) => Err(e.to_string()),
+        })
+    };
+    if threads <= 1 {
+        return rows.iter().map(check).collect();
+    }
+    let chunk = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// The leaf hash the stored level-0 tiles have at position `seq`.
@@ -1077,4 +1132,58 @@ fn differing<K: Ord + Clone>(
         })
         .filter(|(_, s, c)| s != c)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signing::{self, keys};
+
+    #[test]
+    fn signatures_are_checked_alike_on_one_thread_and_on_several() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("k.pem");
+        keys::write_pem(&path, &[9; 32]).expect("write");
+        let key = keys::load(path.to_str().expect("utf8"), None).expect("load");
+        let kid = signing::thumbprint(&key.public_key());
+        let jwks = signing::Jwks {
+            keys: vec![signing::jwk(&key.public_key())],
+        };
+        let rows: Vec<LogRow> = (0..50u64)
+            .map(|seq| {
+                let json = format!(r#"{{"n":{seq}}}"#);
+                let jws = signing::jws(key.as_ref(), &kid, signing::RECEIPT_TYP, json.as_bytes())
+                    .expect("sign");
+                // Some stored JSON edited after signing; some receipts gone.
+                let json = if seq % 7 == 3 {
+                    format!(r#"{{"n":{}}}"#, seq + 1)
+                } else {
+                    json
+                };
+                LogRow {
+                    seq,
+                    receipt_id: format!("r{seq}"),
+                    leaf_hash: Vec::new(),
+                    receipt: (seq % 11 != 5).then_some((json, jws)),
+                }
+            })
+            .collect();
+        let keys = signing::Verifier::new(&jwks);
+        let one = check_signatures(&rows, &keys, 1);
+        for threads in [2, 3, 8, 64] {
+            assert_eq!(check_signatures(&rows, &keys, threads), one, "{threads}");
+        }
+        let bad: Vec<u64> = rows
+            .iter()
+            .zip(&one)
+            .filter(|(_, c)| matches!(c, Some(Err(_))))
+            .map(|(r, _)| r.seq)
+            .collect();
+        let expected: Vec<u64> = (0..50).filter(|s| s % 7 == 3 && s % 11 != 5).collect();
+        assert_eq!(bad, expected);
+        assert_eq!(
+            one.iter().filter(|c| c.is_none()).count(),
+            (0..50).filter(|s| s % 11 == 5).count()
+        );
+    }
 }
