@@ -866,8 +866,8 @@ impl Audit<'_> {
                 receipt_id: id.clone(),
             });
         }
-        let json = row.body.clone().audited();
-        let receipt: yinyom_model::receipt::Receipt = match serde_json::from_str(&json) {
+        let json = &row.json;
+        let receipt: yinyom_model::receipt::Receipt = match serde_json::from_str(json) {
             Ok(r) => r,
             // An edited JSON is named by the leaf check.
             Err(_) => return Ok(()),
@@ -925,7 +925,7 @@ impl Audit<'_> {
                 at,
                 receipt.notice.version.clone(),
                 receipt.method.as_str().to_owned(),
-                &json,
+                json,
             )?;
         }
         if row.site_id == site
@@ -942,7 +942,7 @@ impl Audit<'_> {
             receipt.notice.version.clone(),
             receipt.notice.sha256.clone(),
         );
-        let chain = chain_hash(&json);
+        let chain = chain_hash(json);
         self.chains
             .insert(digest(&chain), digest(receipt.subject_id.as_str()));
         visitor

@@ -48,17 +48,6 @@ pub struct LogRow {
     pub receipt: Option<(String, String)>,
 }
 
-/// A `log_leaves` row joined with its receipt.
-#[derive(sqlx::FromRow)]
-struct LeafJoinRow {
-    seq: i64,
-    receipt_id: String,
-    leaf_hash: Vec<u8>,
-    #[sqlx(flatten)]
-    body: super::packing::StoredBody,
-    jws: Option<String>,
-}
-
 /// A `log_pending` entry joined with its receipt (`None`s: the receipt no longer exists).
 #[derive(sqlx::FromRow)]
 struct QueuedRow {
@@ -486,33 +475,31 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<LogRow>> {
         let after = after.map(to_i64).transpose()?.unwrap_or(-1);
-        let rows: Vec<LeafJoinRow> = on_pool!(self, pool => sqlx::query_as(
-            concat!(
-                "select l.seq, l.receipt_id, l.leaf_hash, ",
-                super::packing::json_columns!(), ", ", super::packing::jws_column!(),
-                " from log_leaves l left join receipts r on r.receipt_id = l.receipt_id",
-                super::packing::template_join!(),
-                "where l.site_id = $1 and l.seq > $2 order by l.seq limit $3"
-            ),
-        )
-        .bind(site)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?;
-        rows.into_iter()
+        let (rows, templates) = self
+            .bulk_rows(Statement::with(
+                "select l.seq, l.receipt_id, l.leaf_hash,
+                        r.receipt_json, r.packed, r.template_id, r.jws
+                 from log_leaves l left join receipts r on r.receipt_id = l.receipt_id
+                 where l.site_id = $1 and l.seq > $2 order by l.seq limit $3",
+                vec![site.into(), after.into(), limit.into()],
+            ))
+            .await?;
+        rows.iter()
             .map(|r| {
-                Ok(LogRow {
-                    seq: to_u64(r.seq)?,
-                    receipt_id: r.receipt_id,
-                    leaf_hash: r.leaf_hash,
-                    // A body that cannot be unpacked reads as empty: `log verify`'s leaf
-                    // check names it.
-                    receipt: r.jws.map(|jws| {
-                        let json = r.body.audited();
+                let receipt = match r.opt_text(6)? {
+                    None => None,
+                    Some(jws) => {
+                        let (json, jws) =
+                            templates.audited(r.opt_text(3)?, r.opt_blob(4)?, r.opt_int(5)?, &jws);
                         let jws = super::receipts::attach_jws(&jws, &json);
-                        (json, jws)
-                    }),
+                        Some((json, jws))
+                    }
+                };
+                Ok(LogRow {
+                    seq: to_u64(r.int(0)?)?,
+                    receipt_id: r.text(1)?,
+                    leaf_hash: r.blob(2)?,
+                    receipt,
                 })
             })
             .collect()
@@ -758,7 +745,7 @@ impl TileRow {
 
 /// A receipt row as `log verify` audits it: the derived columns next to the signed JSON,
 /// and whether it is in the site's log or waiting for it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct VerifyRow {
     /// Receipt id.
     pub receipt_id: String,
@@ -778,9 +765,9 @@ pub struct VerifyRow {
     pub consent_revision: i64,
     /// `receipts.choice`: its decisions ([`super::heads::choice_of`]).
     pub choice: String,
-    /// The signed canonical JSON, as stored (see [`super::packing`]).
-    #[sqlx(flatten)]
-    pub body: super::packing::StoredBody,
+    /// The signed canonical JSON, unpacked (see [`super::packing`]); empty when it cannot
+    /// be ([`super::packing::Templates::audited`]).
+    pub json: String,
     /// 1 when the site's log has a leaf for it.
     pub in_log: i64,
     /// 1 when it waits in `log_pending`.
@@ -790,8 +777,32 @@ pub struct VerifyRow {
     /// Its stored chain head.
     pub last_receipt: Option<String>,
     /// Its stored latest choice.
-    #[sqlx(flatten)]
     pub stored_head: super::heads::HeadColumns,
+}
+
+impl VerifyRow {
+    /// The row of [`VERIFY_COLUMNS`] and [`VISITOR_COLUMNS`].
+    fn of(r: &super::conn::Row, templates: &super::packing::Templates) -> Result<Self> {
+        // Only the JSON is wanted here: the JWS is checked in the log's pass.
+        let (json, _) = templates.audited(r.opt_text(9)?, r.opt_blob(10)?, r.opt_int(11)?, "");
+        Ok(Self {
+            receipt_id: r.text(0)?,
+            site_id: r.text(1)?,
+            subject_id: r.text(2)?,
+            event: r.text(3)?,
+            method: r.text(4)?,
+            notice_version: r.text(5)?,
+            issued_at: r.int(6)?,
+            consent_revision: r.int(7)?,
+            choice: r.text(8)?,
+            json,
+            in_log: r.int(12)?,
+            pending: r.int(13)?,
+            subject_row: r.opt_text(14)?,
+            last_receipt: r.opt_text(15)?,
+            stored_head: super::heads::HeadColumns::of_row(r, 16)?,
+        })
+    }
 }
 
 impl Store {
@@ -813,22 +824,25 @@ impl Store {
             (r.subject_id.as_str(), r.issued_at, r.receipt_id.as_str())
         });
         let sql = format!(
-            "{VERIFY_COLUMNS}, s.subject_id as subject_row, s.last_receipt, s.head_until,
-                    s.head_withdrawn, s.head_version, s.head_mixed, s.head_choice
+            "{VERIFY_COLUMNS}, {VISITOR_COLUMNS}
              from receipts r
              left join subjects s on s.site_id = r.site_id and s.subject_id = r.subject_id
-             {TEMPLATE_JOIN}
              where r.site_id = $1 {from}
              order by r.subject_id, r.issued_at, r.receipt_id limit $5"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(site)
-            .bind(subject)
-            .bind(at)
-            .bind(id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await)?)
+        let (rows, templates) = self
+            .bulk_rows(Statement::with(
+                &sql,
+                vec![
+                    site.into(),
+                    subject.into(),
+                    at.into(),
+                    id.into(),
+                    limit.into(),
+                ],
+            ))
+            .await?;
+        rows.iter().map(|r| VerifyRow::of(r, &templates)).collect()
     }
 
     /// The receipt rows in the site's log that claim another site (only where `site_id`
@@ -840,14 +854,13 @@ impl Store {
                     cast(null as bigint) as head_withdrawn, cast(null as text) as head_version,
                     cast(null as bigint) as head_mixed, cast(null as text) as head_choice
              from log_leaves l join receipts r on r.receipt_id = l.receipt_id
-             {TEMPLATE_JOIN}
              where l.site_id = $1 and r.site_id <> $1
              order by r.subject_id, r.issued_at, r.receipt_id"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(site)
-            .fetch_all(pool)
-            .await)?)
+        let (rows, templates) = self
+            .bulk_rows(Statement::with(&sql, vec![site.into()]))
+            .await?;
+        rows.iter().map(|r| VerifyRow::of(r, &templates)).collect()
     }
 
     /// Up to `limit` visitors of the site after `after` (by id) that have a `subjects` row
@@ -887,22 +900,20 @@ pub struct LoneVisitor {
     pub head: super::heads::HeadColumns,
 }
 
-/// The template join of the statements that read receipt bodies with `format!`.
-const TEMPLATE_JOIN: &str = super::packing::template_join!();
-
 /// The receipt columns of a [`VerifyRow`] (`$1`: the site).
-const VERIFY_COLUMNS: &str = concat!(
-    "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method,
-        r.notice_version, r.issued_at, r.consent_revision, r.choice, ",
-    super::packing::json_columns!(),
-    ",
+const VERIFY_COLUMNS: &str = "select r.receipt_id, r.site_id, r.subject_id, r.event, r.method,
+        r.notice_version, r.issued_at, r.consent_revision, r.choice,
+        r.receipt_json, r.packed, r.template_id,
         cast(case when exists (select 1 from log_leaves l2
                                where l2.site_id = $1 and l2.receipt_id = r.receipt_id)
              then 1 else 0 end as bigint) as in_log,
         cast(case when exists (select 1 from log_pending p where p.site_id = r.site_id
                                and p.issued_at = r.issued_at and p.receipt_id = r.receipt_id)
-             then 1 else 0 end as bigint) as pending"
-);
+             then 1 else 0 end as bigint) as pending";
+
+/// The visitor's columns of a [`VerifyRow`] (`s`: its `subjects` row).
+const VISITOR_COLUMNS: &str = "s.subject_id as subject_row, s.last_receipt, s.head_until,
+    s.head_withdrawn, s.head_version, s.head_mixed, s.head_choice";
 
 impl Store {
     /// Every notice version of the site as stored: `(version, sha256, content_json)`.

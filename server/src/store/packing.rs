@@ -186,13 +186,6 @@ impl StoredBody {
     pub fn json(self) -> Result<Option<String>> {
         decode(self.receipt_json, self.packed, self.template)
     }
-
-    /// The JSON for an audit: a body that cannot be unpacked (its blob or template
-    /// changed by hand) reads as empty, which the audit's leaf and signature checks then
-    /// name, instead of failing the whole read.
-    pub fn audited(self) -> String {
-        self.json().ok().flatten().unwrap_or_default()
-    }
 }
 
 /// A receipt's canonical JSON as its row keeps it ([`json_columns!`]), read back.
@@ -248,6 +241,29 @@ impl Templates {
             None => json,
         };
         Ok((json, format!("{header}{jws}")))
+    }
+}
+
+impl Templates {
+    /// [`Templates::body`] for an audit: a body that cannot be unpacked (its blob or
+    /// template changed by hand) reads as empty instead of failing the whole read, and the
+    /// JWS gets its template's header when the template is there. `log verify`'s leaf and
+    /// signature checks then name what is wrong.
+    pub fn audited(
+        &self,
+        json: Option<String>,
+        packed: Option<Vec<u8>>,
+        template_id: Option<i64>,
+        jws: &str,
+    ) -> (String, String) {
+        let template = template_id.and_then(|id| self.0.get(&id));
+        let header = template.map_or("", |(header, _)| header.as_str());
+        let json = match (packed, template) {
+            (None, _) => json.unwrap_or_default(),
+            (Some(p), Some((_, t))) => unpack(&p, t).unwrap_or_default(),
+            (Some(_), None) => String::new(),
+        };
+        (json, format!("{header}{jws}"))
     }
 }
 
