@@ -176,6 +176,51 @@ async fn log_verify_names_a_tampered_latest_choice_count_and_derived_column() {
     );
 }
 
+/// SQLite keeps whatever type it is given: an insider who rewrites a receipt's column
+/// with bytes or a number gets that receipt named as tampered, and the rest of the audit
+/// still runs (it used to stop at the first such row).
+#[tokio::test]
+async fn log_verify_names_columns_rewritten_with_another_type() {
+    use yinyom_server::log::{self, Finding};
+    let app = app().await;
+    let store = &app.state.store;
+    if !matches!(store, Store::Sqlite(_)) {
+        return; // PostgreSQL's typed columns refuse such a write.
+    }
+    let bytes = post(&app, "subject-storage-e001", true, false).await;
+    let number = post(&app, "subject-storage-f001", false, true).await;
+    let text = post(&app, "subject-storage-h001", true, true).await;
+    let untouched = post(&app, "subject-storage-g001", true, true).await;
+    let signer = log::LogSigner::of(&app.state).await.expect("log key");
+    log::sequence(store, &signer, "demo").await.expect("seq");
+
+    let set = |sql: &str, id: &str| format!("update receipts set {sql} where receipt_id = '{id}'");
+    dump::exec(store, &set("subject_id = x'00ff'", &bytes)).await;
+    dump::exec(store, &set("event = 7", &number)).await;
+    dump::exec(store, &set("issued_at = 'soon'", &text)).await;
+
+    let report = log::verify(store, "demo")
+        .await
+        .expect("verify runs to its end");
+    let named = |id: &str, column: &str| {
+        report.findings.iter().any(|f| {
+            matches!(f, Finding::Derived { receipt_id, what }
+                if receipt_id == id && what.starts_with(column))
+        })
+    };
+    assert!(named(&bytes, "subject_id"), "{:?}", report.findings);
+    assert!(named(&number, "event"), "{:?}", report.findings);
+    assert!(named(&text, "issued_at"), "{:?}", report.findings);
+    assert!(
+        !report
+            .findings
+            .iter()
+            .any(|f| f.to_string().contains(&untouched)),
+        "{:?}",
+        report.findings
+    );
+}
+
 #[tokio::test]
 async fn a_choice_ending_today_counts_as_valid_until_its_millisecond() {
     let app = app().await;

@@ -411,6 +411,43 @@ impl Row {
         not_null(i, self.opt_text(i)?)
     }
 
+    /// Column `i` as text whatever it holds, for an audit of columns someone may have
+    /// rewritten with another type (SQLite keeps what it is given): an integer as its
+    /// digits, bytes as `x'…'`, NULL as empty. The audit then names the column as
+    /// differing from the signed receipt instead of failing the whole read.
+    pub fn any_text(&self, i: usize) -> Result<String> {
+        Ok(match self.at(i)? {
+            Value::Text(s) => s.clone(),
+            Value::Int(n) => n.to_string(),
+            Value::Blob(b) => format!("x'{}'", hex::encode(b)),
+            Value::Null(_) => String::new(),
+            Value::Array(..) => return Err(no_arrays()),
+        })
+    }
+
+    /// [`Row::any_text`], or `None` for NULL.
+    pub fn opt_any_text(&self, i: usize) -> Result<Option<String>> {
+        match self.at(i)? {
+            Value::Null(_) => Ok(None),
+            _ => self.any_text(i).map(Some),
+        }
+    }
+
+    /// Column `i` as an integer whatever it holds, for the same audit: anything but an
+    /// integer reads as `i64::MIN`, a value no receipt carries, so it differs from the
+    /// signed one.
+    pub fn any_int(&self, i: usize) -> Result<i64> {
+        Ok(match self.at(i)? {
+            Value::Int(n) => *n,
+            _ => i64::MIN,
+        })
+    }
+
+    /// Column `i` as read, to bind again as it is (a page's key).
+    pub fn value(&self, i: usize) -> Result<Value> {
+        self.at(i).cloned()
+    }
+
     /// Column `i` as an integer, or NULL.
     pub fn opt_int(&self, i: usize) -> Result<Option<i64>> {
         self.get(i, "integer", |v| match v {

@@ -486,11 +486,17 @@ impl Store {
             .await?;
         rows.iter()
             .map(|r| {
-                let receipt = match r.opt_text(6)? {
+                // The body's text columns are read whatever their type: one rewritten
+                // with another is then named as edited, not a failed read.
+                let receipt = match r.opt_any_text(6)? {
                     None => None,
                     Some(jws) => {
-                        let (json, jws) =
-                            templates.audited(r.opt_text(3)?, r.opt_blob(4)?, r.opt_int(5)?, &jws);
+                        let (json, jws) = templates.audited(
+                            r.opt_any_text(3)?,
+                            r.opt_blob(4)?,
+                            r.opt_int(5)?,
+                            &jws,
+                        );
                         let jws = super::receipts::attach_jws(&jws, &json);
                         Some((json, jws))
                     }
@@ -778,29 +784,34 @@ pub struct VerifyRow {
     pub last_receipt: Option<String>,
     /// Its stored latest choice.
     pub stored_head: super::heads::HeadColumns,
+    /// `(subject_id, issued_at, receipt_id)` as stored, whatever their type: the next
+    /// page starts after it (a key read as text would not, were one rewritten as bytes).
+    page_key: [super::conn::Value; 3],
 }
 
 impl VerifyRow {
     /// The row of [`VERIFY_COLUMNS`] and [`VISITOR_COLUMNS`].
     fn of(r: &super::conn::Row, templates: &super::packing::Templates) -> Result<Self> {
         // Only the JSON is wanted here: the JWS is checked in the log's pass.
-        let (json, _) = templates.audited(r.opt_text(9)?, r.opt_blob(10)?, r.opt_int(11)?, "");
+        let (json, _) = templates.audited(r.opt_any_text(9)?, r.opt_blob(10)?, r.opt_int(11)?, "");
+        // The columns compared with the signed receipt are read whatever their type.
         Ok(Self {
-            receipt_id: r.text(0)?,
-            site_id: r.text(1)?,
-            subject_id: r.text(2)?,
-            event: r.text(3)?,
-            method: r.text(4)?,
-            notice_version: r.text(5)?,
-            issued_at: r.int(6)?,
-            consent_revision: r.int(7)?,
-            choice: r.text(8)?,
+            receipt_id: r.any_text(0)?,
+            site_id: r.any_text(1)?,
+            subject_id: r.any_text(2)?,
+            event: r.any_text(3)?,
+            method: r.any_text(4)?,
+            notice_version: r.any_text(5)?,
+            issued_at: r.any_int(6)?,
+            consent_revision: r.any_int(7)?,
+            choice: r.any_text(8)?,
             json,
             in_log: r.int(12)?,
             pending: r.int(13)?,
             subject_row: r.opt_text(14)?,
             last_receipt: r.opt_text(15)?,
             stored_head: super::heads::HeadColumns::of_row(r, 16)?,
+            page_key: [r.value(2)?, r.value(6)?, r.value(0)?],
         })
     }
 }
@@ -820,9 +831,8 @@ impl Store {
         } else {
             "and $2 = $2 and $3 = $3 and $4 = $4"
         };
-        let (subject, at, id) = after.map_or(("", 0, ""), |r| {
-            (r.subject_id.as_str(), r.issued_at, r.receipt_id.as_str())
-        });
+        let [subject, at, id] =
+            after.map_or_else(|| ["".into(), 0.into(), "".into()], |r| r.page_key.clone());
         let sql = format!(
             "{VERIFY_COLUMNS}, {VISITOR_COLUMNS}
              from receipts r
@@ -833,13 +843,7 @@ impl Store {
         let (rows, templates) = self
             .bulk_rows(Statement::with(
                 &sql,
-                vec![
-                    site.into(),
-                    subject.into(),
-                    at.into(),
-                    id.into(),
-                    limit.into(),
-                ],
+                vec![site.into(), subject, at, id, limit.into()],
             ))
             .await?;
         rows.iter().map(|r| VerifyRow::of(r, &templates)).collect()
