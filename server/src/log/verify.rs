@@ -874,13 +874,18 @@ impl Audit<'_> {
         };
         let signed_choice = crate::store::heads::choice_of(&receipt);
         let mut differs = Vec::new();
+        // `i64::MIN`: the stored value was not an integer (`Row::any_int`).
+        let stored_int = |n: i64| match n {
+            i64::MIN => "not an integer".to_owned(),
+            n => n.to_string(),
+        };
         let (issued_at, signed_at) = (
-            row.issued_at.to_string(),
+            stored_int(row.issued_at),
             crate::config::parse_time_ms(&receipt.issued_at)
                 .map_or_else(|e| e, |ms| ms.to_string()),
         );
         let (revision, signed_revision) = (
-            row.consent_revision.to_string(),
+            stored_int(row.consent_revision),
             receipt.notice.consent_revision.to_string(),
         );
         for (column, stored, signed) in [
