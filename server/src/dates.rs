@@ -77,9 +77,9 @@ pub fn buddhist_year(ms: i64) -> i64 {
 
 /// `YYYY-MM-DD` of a Thailand day number (for machines: exports, open data).
 pub fn day_name(day: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(day * 86_400)
-        .map(|t| t.date().to_string())
-        .unwrap_or_default()
+    day.checked_mul(86_400)
+        .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        .map_or_else(|| format!("day {day}"), |t| t.date().to_string())
 }
 
 /// The Thailand month containing unix milliseconds `ms`: its first day and the first day

@@ -221,6 +221,56 @@ async fn log_verify_names_columns_rewritten_with_another_type() {
     );
 }
 
+/// Every table `log verify` reads, with a column rewritten with another type (on SQLite,
+/// as an insider with the `sqlite3` shell can): the audit runs to its end and names what
+/// no longer matches the signed receipts.
+#[tokio::test]
+async fn log_verify_runs_to_its_end_whatever_type_a_column_holds() {
+    use yinyom_server::log;
+    let cases = [
+        (
+            "update subjects set head_choice = x'00'",
+            "latest choice kept for the statistics",
+        ),
+        (
+            "update subjects set head_until = 'soon'",
+            "latest choice kept for the statistics",
+        ),
+        ("update log_leaves set leaf_hash = 'abc'", "was edited"),
+        ("update receipts set packed = 'zz'", "was edited"),
+        (
+            "update notice_versions set content_json = x'00'",
+            "the text was edited",
+        ),
+        ("update receipt_counts set n = 'x'", "stored not an integer"),
+        ("update consent_now set choice = x'00'", "consent-now count"),
+    ];
+    for (sql, named) in cases {
+        let app = app().await;
+        let store = &app.state.store;
+        if !matches!(store, Store::Sqlite(_)) {
+            return; // PostgreSQL's typed columns refuse such writes.
+        }
+        for i in 0..2 {
+            post(&app, &format!("subject-storage-t{i:03}"), true, false).await;
+        }
+        let signer = log::LogSigner::of(&app.state).await.expect("log key");
+        log::sequence(store, &signer, "demo").await.expect("seq");
+        dump::exec(store, sql).await;
+        let report = log::verify(store, "demo")
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: the audit stopped: {e}"));
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.to_string().contains(named)),
+            "{sql}: {:?}",
+            report.findings
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_choice_ending_today_counts_as_valid_until_its_millisecond() {
     let app = app().await;

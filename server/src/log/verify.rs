@@ -225,8 +225,9 @@ impl std::fmt::Display for Finding {
                 };
                 write!(
                     f,
-                    "per-day count of {} (notice {version}, method {method}, {item}{decision}): stored {stored}, the signed receipts give {signed}",
-                    crate::dates::day_name(*day)
+                    "per-day count of {} (notice {version}, method {method}, {item}{decision}): stored {}, the signed receipts give {signed}",
+                    crate::dates::day_name(*day),
+                    stored_int(*stored)
                 )
             }
             Finding::Head { subject_id, why } => write!(
@@ -874,11 +875,6 @@ impl Audit<'_> {
         };
         let signed_choice = crate::store::heads::choice_of(&receipt);
         let mut differs = Vec::new();
-        // `i64::MIN`: the stored value was not an integer (`Row::any_int`).
-        let stored_int = |n: i64| match n {
-            i64::MIN => "not an integer".to_owned(),
-            n => n.to_string(),
-        };
         let (issued_at, signed_at) = (
             stored_int(row.issued_at),
             crate::config::parse_time_ms(&receipt.issued_at)
@@ -1120,6 +1116,15 @@ impl Audit<'_> {
             });
         }
         Ok(())
+    }
+}
+
+/// A stored integer as the audit shows it: `i64::MIN` is what a column of another type
+/// reads as (`Row::any_int`).
+fn stored_int(n: i64) -> String {
+    match n {
+        i64::MIN => "not an integer".to_owned(),
+        n => n.to_string(),
     }
 }
 

@@ -443,6 +443,26 @@ impl Row {
         })
     }
 
+    /// [`Row::any_int`], or `None` for NULL.
+    pub fn opt_any_int(&self, i: usize) -> Result<Option<i64>> {
+        match self.at(i)? {
+            Value::Null(_) => Ok(None),
+            _ => self.any_int(i).map(Some),
+        }
+    }
+
+    /// Column `i` as bytes whatever it holds, for the same audit (text and integers as
+    /// their bytes: they then fail to unpack or to match a hash), or `None` for NULL.
+    pub fn opt_any_blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
+        Ok(match self.at(i)? {
+            Value::Blob(b) => Some(b.clone()),
+            Value::Text(s) => Some(s.as_bytes().to_vec()),
+            Value::Int(n) => Some(n.to_string().into_bytes()),
+            Value::Null(_) => None,
+            Value::Array(..) => return Err(no_arrays()),
+        })
+    }
+
     /// Column `i` as read, to bind again as it is (a page's key).
     pub fn value(&self, i: usize) -> Result<Value> {
         self.at(i).cloned()

@@ -365,19 +365,27 @@ impl Store {
     }
 
     /// The site's stored per-day counts (rows with a count of 0 left out).
+    /// Each column is read whatever its type (`log verify` compares them with the signed
+    /// receipts: one rewritten with another type is a difference, not a failed read).
     pub async fn receipt_counts(&self, site: &str) -> Result<Counts> {
-        let rows: Vec<(i64, String, String, String, i64, i64)> = on_pool!(self, pool => sqlx::query_as(
-            "select day, notice_version, method, item, granted, n from receipt_counts
-             where site_id = $1 and n <> 0",
-        )
-        .bind(site)
-        .fetch_all(pool)
-        .await)?;
-        Ok(Counts(
-            rows.into_iter()
-                .map(|(d, v, m, i, g, n)| ((d, v, m, i, g), n))
-                .collect(),
-        ))
+        let (rows, _) = self
+            .bulk_rows(Statement::with(
+                "select day, notice_version, method, item, granted, n from receipt_counts
+                 where site_id = $1 and n <> 0",
+                vec![site.into()],
+            ))
+            .await?;
+        let count = |r: &super::conn::Row| {
+            let key = (
+                r.any_int(0)?,
+                r.any_text(1)?,
+                r.any_text(2)?,
+                r.any_text(3)?,
+                r.any_int(4)?,
+            );
+            Ok((key, r.any_int(5)?))
+        };
+        Ok(Counts(rows.iter().map(count).collect::<Result<_>>()?))
     }
 
     /// Receipts of `site` not yet in its log.
@@ -493,8 +501,8 @@ impl Store {
                     Some(jws) => {
                         let (json, jws) = templates.audited(
                             r.opt_any_text(3)?,
-                            r.opt_blob(4)?,
-                            r.opt_int(5)?,
+                            r.opt_any_blob(4)?,
+                            r.opt_any_int(5)?,
                             &jws,
                         );
                         let jws = super::receipts::attach_jws(&jws, &json);
@@ -503,8 +511,8 @@ impl Store {
                 };
                 Ok(LogRow {
                     seq: to_u64(r.int(0)?)?,
-                    receipt_id: r.text(1)?,
-                    leaf_hash: r.blob(2)?,
+                    receipt_id: r.any_text(1)?,
+                    leaf_hash: r.opt_any_blob(2)?.unwrap_or_default(),
                     receipt,
                 })
             })
@@ -793,7 +801,12 @@ impl VerifyRow {
     /// The row of [`VERIFY_COLUMNS`] and [`VISITOR_COLUMNS`].
     fn of(r: &super::conn::Row, templates: &super::packing::Templates) -> Result<Self> {
         // Only the JSON is wanted here: the JWS is checked in the log's pass.
-        let (json, _) = templates.audited(r.opt_any_text(9)?, r.opt_blob(10)?, r.opt_int(11)?, "");
+        let (json, _) = templates.audited(
+            r.opt_any_text(9)?,
+            r.opt_any_blob(10)?,
+            r.opt_any_int(11)?,
+            "",
+        );
         // The columns compared with the signed receipt are read whatever their type.
         Ok(Self {
             receipt_id: r.any_text(0)?,
@@ -808,9 +821,9 @@ impl VerifyRow {
             json,
             in_log: r.int(12)?,
             pending: r.int(13)?,
-            subject_row: r.opt_text(14)?,
-            last_receipt: r.opt_text(15)?,
-            stored_head: super::heads::HeadColumns::of_row(r, 16)?,
+            subject_row: r.opt_any_text(14)?,
+            last_receipt: r.opt_any_text(15)?,
+            stored_head: super::heads::HeadColumns::of_audited_row(r, 16)?,
             page_key: [r.value(2)?, r.value(6)?, r.value(0)?],
         })
     }
@@ -921,13 +934,16 @@ const VISITOR_COLUMNS: &str = "s.subject_id as subject_row, s.last_receipt, s.he
 
 impl Store {
     /// Every notice version of the site as stored: `(version, sha256, content_json)`.
+    /// Each column is read whatever its type, as [`Store::receipt_counts`].
     pub async fn notice_texts(&self, site: &str) -> Result<Vec<(String, String, String)>> {
-        let rows = on_pool!(self, pool => sqlx::query_as(
-            "select version, sha256, content_json from notice_versions where site_id = $1",
-        )
-        .bind(site)
-        .fetch_all(pool)
-        .await)?;
-        Ok(rows)
+        let (rows, _) = self
+            .bulk_rows(Statement::with(
+                "select version, sha256, content_json from notice_versions where site_id = $1",
+                vec![site.into()],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.any_text(0)?, r.any_text(1)?, r.any_text(2)?)))
+            .collect()
     }
 }
