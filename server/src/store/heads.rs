@@ -61,25 +61,38 @@ pub struct HeadColumns {
 impl HeadColumns {
     /// The head columns of `row` from column `first` on, in [`HEAD_COLUMNS`]' order.
     pub(super) fn of_row(row: &Row, first: usize) -> Result<Self> {
-        Ok(Self {
-            head_until: row.opt_int(first)?,
-            head_withdrawn: row.opt_int(first + 1)?,
-            head_version: row.opt_text(first + 2)?,
-            head_mixed: row.opt_int(first + 3)?,
-            head_choice: row.opt_text(first + 4)?,
-        })
+        Self::read(row, first, false)
     }
 
     /// [`HeadColumns::of_row`] for `log verify`: each column read whatever its type
     /// ([`Row::opt_any_int`], [`Row::opt_any_text`]), so one rewritten with another type
     /// is named as differing from the signed receipts instead of failing the audit.
     pub(super) fn of_audited_row(row: &Row, first: usize) -> Result<Self> {
+        Self::read(row, first, true)
+    }
+
+    /// The columns, strictly typed or (`any`) whatever their type.
+    fn read(row: &Row, first: usize, any: bool) -> Result<Self> {
+        let int = |i| {
+            if any {
+                row.opt_any_int(i)
+            } else {
+                row.opt_int(i)
+            }
+        };
+        let text = |i| {
+            if any {
+                row.opt_any_text(i)
+            } else {
+                row.opt_text(i)
+            }
+        };
         Ok(Self {
-            head_until: row.opt_any_int(first)?,
-            head_withdrawn: row.opt_any_int(first + 1)?,
-            head_version: row.opt_any_text(first + 2)?,
-            head_mixed: row.opt_any_int(first + 3)?,
-            head_choice: row.opt_any_text(first + 4)?,
+            head_until: int(first)?,
+            head_withdrawn: int(first + 1)?,
+            head_version: text(first + 2)?,
+            head_mixed: int(first + 3)?,
+            head_choice: text(first + 4)?,
         })
     }
 
