@@ -83,11 +83,15 @@ impl Store {
             .await
             .map_err(|e| StoreError::Read(format!("a read stopped: {e}")))?;
         }
-        let rows = match self {
-            Store::Sqlite(pool) => pool.acquire().await?.rows(&st).await?,
-            Store::Postgres(pool) => pool.acquire().await?.rows(&st).await?,
-        };
-        Ok((rows, self.templates().await?))
+        Ok((self.read_rows(&st).await?, self.templates().await?))
+    }
+
+    /// The rows of `st`, a read of a few rows, read through the pool.
+    pub(super) async fn read_rows(&self, st: &Statement) -> Result<Vec<Row>> {
+        Ok(match self {
+            Store::Sqlite(pool) => pool.acquire().await?.rows(st).await?,
+            Store::Postgres(pool) => pool.acquire().await?.rows(st).await?,
+        })
     }
 
     /// The file of a SQLite store (`None` on PostgreSQL or in memory).

@@ -459,8 +459,8 @@ impl Store {
     pub async fn consent_now_counts(&self, site: &str) -> Result<NowCounts> {
         // Read whatever the columns' types (`log verify` compares them with the signed
         // receipts: a column rewritten with another type is a difference, not a failure).
-        let (rows, _) = self
-            .bulk_rows(Statement::with(
+        let rows = self
+            .read_rows(&Statement::with(
                 "select until_day, withdrawn, version, mixed, choice, cast(sum(n) as bigint)
                  from consent_now where site_id = $1
                  group by until_day, withdrawn, version, mixed, choice having sum(n) <> 0",

@@ -368,8 +368,8 @@ impl Store {
     /// Each column is read whatever its type (`log verify` compares them with the signed
     /// receipts: one rewritten with another type is a difference, not a failed read).
     pub async fn receipt_counts(&self, site: &str) -> Result<Counts> {
-        let (rows, _) = self
-            .bulk_rows(Statement::with(
+        let rows = self
+            .read_rows(&Statement::with(
                 "select day, notice_version, method, item, granted, n from receipt_counts
                  where site_id = $1 and n <> 0",
                 vec![site.into()],
@@ -936,8 +936,8 @@ impl Store {
     /// Every notice version of the site as stored: `(version, sha256, content_json)`.
     /// Each column is read whatever its type, as [`Store::receipt_counts`].
     pub async fn notice_texts(&self, site: &str) -> Result<Vec<(String, String, String)>> {
-        let (rows, _) = self
-            .bulk_rows(Statement::with(
+        let rows = self
+            .read_rows(&Statement::with(
                 "select version, sha256, content_json from notice_versions where site_id = $1",
                 vec![site.into()],
             ))

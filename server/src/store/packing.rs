@@ -242,9 +242,7 @@ impl Templates {
         };
         Ok((json, format!("{header}{jws}")))
     }
-}
 
-impl Templates {
     /// [`Templates::body`] for an audit: a body that cannot be unpacked (its blob or
     /// template changed by hand) reads as empty instead of failing the whole read, and the
     /// JWS gets its template's header when the template is there. `log verify`'s leaf and
