@@ -104,7 +104,9 @@ impl IntoResponse for ApiError {
             "the consent store cannot save right now; nothing was recorded. The widget keeps the choice and sends it again later".to_owned()
         } else if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = ?self, "request failed");
-            "something went wrong on the server; the choice was not recorded, please retry"
+            // Any request can end here (a console page as well as a receipt): the words
+            // claim nothing about what the request was for.
+            "something went wrong on the server; please retry, and if it persists tell the server's operator (the cause is in its log)"
                 .to_owned()
         } else {
             self.to_string()
